@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs everything the build and tests need on Debian 12, skipping what is there.
+# Only package registries are used: Debian apt, crates.io, rustup components.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$REPO"
+
+TAURI_DRIVER_VERSION=2.1.0
+APT_PACKAGES=(
+  build-essential pkg-config curl file libssl-dev
+  libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
+  libsoup-3.0-dev libxdo-dev
+  xvfb xauth webkit2gtk-driver fonts-noto-cjk
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> apt: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+installed_targets="$(rustup target list --installed)"
+grep -qx wasm32-unknown-unknown <<<"$installed_targets" || rustup target add wasm32-unknown-unknown
+installed_components="$(rustup component list --installed)"
+for c in rustfmt clippy; do
+  grep -q "^$c" <<<"$installed_components" || rustup component add "$c"
+done
+
+# wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock. It installs without
+# --locked (with it, dependency resolution fails); never into our target dir.
+wbg_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)"
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg_version" ]; then
+  echo "==> cargo install wasm-bindgen-cli $wbg_version"
+  (cd /tmp && env -u CARGO_TARGET_DIR cargo install -q --force wasm-bindgen-cli --version "$wbg_version")
+fi
+
+if ! cargo install --list | grep -q "^tauri-driver v$TAURI_DRIVER_VERSION:"; then
+  echo "==> cargo install tauri-driver $TAURI_DRIVER_VERSION"
+  (cd /tmp && env -u CARGO_TARGET_DIR cargo install -q --locked --force tauri-driver --version "$TAURI_DRIVER_VERSION")
+fi

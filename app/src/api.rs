@@ -1,0 +1,79 @@
+//! Typed calls into the Tauri shell. This is the UI's only way to data: it never sees SQL
+//! or Automerge, only the command types from `shared::model`.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::{
+    AppError, Deputy, MeetingSummary, Station, SyncReport, SyncStatus, VoterMeetingInput,
+};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], catch)]
+    async fn invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+}
+
+async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, AppError> {
+    let args = serde_wasm_bindgen::to_value(args).map_err(|e| AppError::Storage {
+        detail: e.to_string(),
+    })?;
+    match invoke(cmd, args).await {
+        Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| AppError::Storage {
+            detail: e.to_string(),
+        }),
+        Err(e) => Err(serde_wasm_bindgen::from_value::<AppError>(e.clone()).unwrap_or_else(
+            |_| AppError::Storage {
+                detail: e.as_string().unwrap_or_else(|| format!("{e:?}")),
+            },
+        )),
+    }
+}
+
+#[derive(Serialize)]
+struct NoArgs {}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StationArgs<'a> {
+    station_id: &'a str,
+}
+
+#[derive(Serialize)]
+struct IdArgs<'a> {
+    id: &'a str,
+}
+
+#[derive(Serialize)]
+struct SaveArgs<'a> {
+    id: Option<&'a str>,
+    input: &'a VoterMeetingInput,
+}
+
+pub async fn stations() -> Result<Vec<Station>, AppError> {
+    call("stations", &NoArgs {}).await
+}
+
+pub async fn deputies(station_id: &str) -> Result<Vec<Deputy>, AppError> {
+    call("deputies", &StationArgs { station_id }).await
+}
+
+pub async fn list_meetings() -> Result<Vec<MeetingSummary>, AppError> {
+    call("list_meetings", &NoArgs {}).await
+}
+
+pub async fn get_meeting(id: &str) -> Result<VoterMeetingInput, AppError> {
+    call("get_meeting", &IdArgs { id }).await
+}
+
+pub async fn save_meeting(id: Option<&str>, input: &VoterMeetingInput) -> Result<String, AppError> {
+    call("save_meeting", &SaveArgs { id, input }).await
+}
+
+pub async fn sync_now() -> Result<SyncReport, AppError> {
+    call("sync_now", &NoArgs {}).await
+}
+
+pub async fn sync_status() -> Result<SyncStatus, AppError> {
+    call("sync_status", &NoArgs {}).await
+}

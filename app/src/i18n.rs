@@ -1,0 +1,110 @@
+//! User-facing text. Every string the UI shows comes from a locale file (zh-CN first);
+//! components call [`t`] or [`tf`] with a key. A test checks every key used exists.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use shared::{AppError, FieldError};
+
+static ZH_CN: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../locales/zh-CN.json")).expect("zh-CN.json is valid")
+});
+
+/// The text for `key`; the key itself if it is missing (the tidy test prevents that).
+pub fn t(key: &str) -> String {
+    ZH_CN.get(key).cloned().unwrap_or_else(|| key.to_owned())
+}
+
+/// The text for `key` with `{name}` placeholders filled in.
+pub fn tf(key: &str, args: &[(&str, &str)]) -> String {
+    let mut s = t(key);
+    for (name, value) in args {
+        s = s.replace(&format!("{{{name}}}"), value);
+    }
+    s
+}
+
+/// The sentence shown next to a field the core refused.
+pub fn field_error(e: &FieldError) -> String {
+    let key = format!("error.{}.{}", snake(&e.field), snake(&e.problem));
+    t(&key)
+}
+
+/// The sentence for an error as a whole.
+pub fn app_error(e: &AppError) -> String {
+    match e {
+        AppError::Invalid { .. } => t("form.invalid"),
+        AppError::NotFound => t("error.not_found"),
+        AppError::Offline { .. } => t("error.offline"),
+        AppError::Server { status, .. } => tf("error.server", &[("status", &status.to_string())]),
+        AppError::Storage { detail } => tf("error.storage", &[("detail", detail)]),
+    }
+}
+
+fn snake<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::{Field, Problem};
+
+    /// Every `t("…")`/`tf("…"` key in the UI sources exists in zh-CN.json.
+    #[test]
+    fn every_key_used_in_the_ui_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut missing = vec![];
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let src = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for pat in ["t(\"", "tf(\""] {
+                for (i, _) in src.match_indices(pat) {
+                    let rest = &src[i + pat.len()..];
+                    let key = &rest[..rest.find('"').unwrap()];
+                    if !ZH_CN.contains_key(key) && key != "…" {
+                        missing.push(key.to_owned());
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "keys missing from zh-CN.json: {missing:?}");
+    }
+
+    #[test]
+    fn every_field_problem_a_user_can_hit_has_a_sentence() {
+        use Field::*;
+        use Problem::*;
+        let reachable = [
+            (Station, Required),
+            (Station, Unknown),
+            (Date, Required),
+            (Date, Unknown),
+            (Date, InFuture),
+            (Date, TooEarly),
+            (Deputies, Required),
+            (Deputies, Unknown),
+            (VotersReceived, Required),
+            (VotersReceived, NotANumber),
+            (VotersReceived, Negative),
+            (VotersReceived, TooLarge),
+            (Summary, Required),
+            (Summary, TooLong),
+        ];
+        for (field, problem) in reachable {
+            let text = field_error(&FieldError::new(field, problem));
+            assert!(!text.starts_with("error."), "no sentence for {field:?}/{problem:?}");
+        }
+        assert_eq!(
+            field_error(&FieldError::new(VotersReceived, Negative)),
+            "接待选民人数不能为负数。"
+        );
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert_eq!(tf("list.voters", &[("n", "12")]), "接待选民 12 人");
+    }
+}

@@ -1,0 +1,526 @@
+//! The 家站通 UI: Leptos (client-side rendered) in the Tauri webview, phone layout first.
+//!
+//! Screens (tabs): the activity register (list of voter meetings), the voter-meeting form
+//! (new or edit), and sync. All data comes through [`api`]; all text through [`i18n`].
+
+mod api;
+mod i18n;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::{
+    AppError, Deputy, Field, FieldError, MAX_SUMMARY_CHARS, MeetingSummary, Station,
+    SyncStatus, VoterMeetingInput,
+};
+
+use i18n::{app_error, field_error, t, tf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tab {
+    List,
+    Form,
+    Sync,
+}
+
+/// State shared by the screens.
+#[derive(Clone, Copy)]
+struct Ctx {
+    tab: RwSignal<Tab>,
+    meetings: RwSignal<Vec<MeetingSummary>>,
+    stations: RwSignal<Vec<Station>>,
+    status: RwSignal<Option<SyncStatus>>,
+    /// The meeting being edited in the form; `None` for a new one.
+    editing: RwSignal<Option<String>>,
+    /// Bumped to make the form reload (after choosing a record to edit, or saving).
+    form_epoch: RwSignal<u32>,
+}
+
+impl Ctx {
+    /// Reloads everything the screens list from the local store.
+    fn refresh(self) {
+        spawn_local(async move {
+            if let Ok(m) = api::list_meetings().await {
+                self.meetings.set(m);
+            }
+            if let Ok(s) = api::stations().await {
+                self.stations.set(s);
+            }
+            if let Ok(s) = api::sync_status().await {
+                self.status.set(Some(s));
+            }
+        });
+    }
+}
+
+fn main() {
+    console_error_panic_hook::set_once();
+    mount_to_body(App);
+}
+
+fn today() -> String {
+    let d = js_sys::Date::new_0();
+    format!(
+        "{:04}-{:02}-{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date()
+    )
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let ctx = Ctx {
+        tab: RwSignal::new(Tab::List),
+        meetings: RwSignal::new(vec![]),
+        stations: RwSignal::new(vec![]),
+        status: RwSignal::new(None),
+        editing: RwSignal::new(None),
+        form_epoch: RwSignal::new(0),
+    };
+    provide_context(ctx);
+    ctx.refresh();
+    // Sync once at start so a fresh device gets the station directory.
+    spawn_local(async move {
+        let _ = api::sync_now().await;
+        ctx.refresh();
+    });
+
+    let tab_button = move |tab: Tab, key: &'static str, id: &'static str| {
+        view! {
+            <button
+                id=id
+                class="tab"
+                class:active=move || ctx.tab.get() == tab
+                aria-current=move || (ctx.tab.get() == tab).then_some("page")
+                on:click=move |_| {
+                    if tab == Tab::Form && ctx.tab.get() != Tab::Form {
+                        ctx.editing.set(None);
+                        ctx.form_epoch.update(|e| *e += 1);
+                    }
+                    ctx.tab.set(tab);
+                }
+            >
+                {t(key)}
+            </button>
+        }
+    };
+
+    view! {
+        <div class="shell">
+            <header class="top">
+                <h1>{t("app.title")}</h1>
+                <span class="pending" id="pending-count">
+                    {move || {
+                        ctx.status
+                            .get()
+                            .filter(|s| s.pending_records > 0)
+                            .map(|s| format!("{} {}", t("list.pending"), s.pending_records))
+                    }}
+                </span>
+            </header>
+            <nav class="tabs" aria-label=t("app.title")>
+                {tab_button(Tab::List, "tab.list", "tab-list")}
+                {tab_button(Tab::Form, "tab.new", "tab-new")}
+                {tab_button(Tab::Sync, "tab.sync", "tab-sync")}
+            </nav>
+            <main class="content">
+                {move || match ctx.tab.get() {
+                    Tab::List => view! { <MeetingList/> }.into_any(),
+                    Tab::Form => view! { <MeetingForm/> }.into_any(),
+                    Tab::Sync => view! { <SyncPage/> }.into_any(),
+                }}
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn MeetingList() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let edit = move |id: String| {
+        ctx.editing.set(Some(id));
+        ctx.form_epoch.update(|e| *e += 1);
+        ctx.tab.set(Tab::Form);
+    };
+    view! {
+        <section aria-labelledby="list-title">
+            <h2 id="list-title">{t("list.title")}</h2>
+            <Show
+                when=move || !ctx.meetings.get().is_empty()
+                fallback=|| view! { <p class="empty">{t("list.empty")}</p> }
+            >
+                <ul class="records" id="meeting-list">
+                    <For
+                        each=move || ctx.meetings.get()
+                        key=|m| (m.id.clone(), m.voters_received, m.summary.clone(), m.pending_sync)
+                        children=move |m: MeetingSummary| {
+                            let id = m.id.clone();
+                            view! {
+                                <li class="record" data-id=m.id.clone()>
+                                    <div class="record-head">
+                                        <span class="date">{m.date.to_string()}</span>
+                                        <span class="station">{m.station_name.clone()}</span>
+                                        {m.pending_sync
+                                            .then(|| view! { <span class="badge">{t("list.pending")}</span> })}
+                                    </div>
+                                    <p class="voters">
+                                        {tf("list.voters", &[("n", &m.voters_received.to_string())])}
+                                    </p>
+                                    <p class="deputies">
+                                        {tf("list.deputies", &[("names", &m.deputy_names.join("、"))])}
+                                    </p>
+                                    <p class="summary">{m.summary.clone()}</p>
+                                    <button class="link" on:click=move |_| edit(id.clone())>
+                                        {t("list.edit")}
+                                    </button>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn MeetingForm() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let station_id = RwSignal::new(String::new());
+    let date = RwSignal::new(today());
+    let deputy_ids = RwSignal::new(Vec::<String>::new());
+    let voters = RwSignal::new(String::new());
+    let summary = RwSignal::new(String::new());
+    let roster = RwSignal::new(Vec::<Deputy>::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let message = RwSignal::new(None::<(bool, String)>);
+    let saving = RwSignal::new(false);
+
+    // Load the record being edited, or pre-fill a new one.
+    Effect::new(move |_| {
+        ctx.form_epoch.track();
+        let editing = ctx.editing.get_untracked();
+        errors.set(vec![]);
+        message.set(None);
+        match editing {
+            Some(id) => spawn_local(async move {
+                match api::get_meeting(&id).await {
+                    Ok(m) => {
+                        station_id.set(m.station_id);
+                        date.set(m.date);
+                        deputy_ids.set(m.deputy_ids);
+                        voters.set(m.voters_received);
+                        summary.set(m.summary);
+                    }
+                    Err(e) => message.set(Some((false, app_error(&e)))),
+                }
+            }),
+            None => {
+                let first = ctx
+                    .stations
+                    .get_untracked()
+                    .first()
+                    .map(|s| s.id.clone())
+                    .unwrap_or_default();
+                station_id.set(first);
+                date.set(today());
+                deputy_ids.set(vec![]);
+                voters.set(String::new());
+                summary.set(String::new());
+            }
+        }
+    });
+    // A new device learns its stations on first sync: pick one when they arrive.
+    Effect::new(move |_| {
+        let stations = ctx.stations.get();
+        if station_id.get_untracked().is_empty() {
+            if let Some(s) = stations.first() {
+                station_id.set(s.id.clone());
+            }
+        }
+    });
+    // The roster follows the chosen station.
+    Effect::new(move |_| {
+        let sid = station_id.get();
+        spawn_local(async move {
+            let list = if sid.is_empty() {
+                vec![]
+            } else {
+                api::deputies(&sid).await.unwrap_or_default()
+            };
+            roster.set(list);
+        });
+    });
+
+    let error_for = move |field: Field| {
+        move || {
+            errors
+                .get()
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| view! { <p class="field-error" role="alert">{field_error(e)}</p> })
+        }
+    };
+    let invalid = move |field: Field| move || errors.get().iter().any(|e| e.field == field);
+
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        saving.set(true);
+        let input = VoterMeetingInput {
+            station_id: station_id.get_untracked(),
+            date: date.get_untracked(),
+            deputy_ids: deputy_ids.get_untracked(),
+            voters_received: voters.get_untracked(),
+            summary: summary.get_untracked(),
+        };
+        let editing = ctx.editing.get_untracked();
+        spawn_local(async move {
+            match api::save_meeting(editing.as_deref(), &input).await {
+                Ok(_) => {
+                    errors.set(vec![]);
+                    ctx.refresh();
+                    ctx.editing.set(None);
+                    ctx.tab.set(Tab::List);
+                }
+                Err(AppError::Invalid { fields }) => {
+                    errors.set(fields);
+                    message.set(Some((false, t("form.invalid"))));
+                }
+                Err(e) => message.set(Some((false, app_error(&e)))),
+            }
+            saving.set(false);
+        });
+    };
+
+    let title = move || {
+        if ctx.editing.get().is_some() {
+            t("form.title.edit")
+        } else {
+            t("form.title.new")
+        }
+    };
+    let required = || view! { <span class="req" title=t("form.required")>"*"</span> };
+
+    view! {
+        <form class="form" on:submit=save novalidate aria-labelledby="form-title">
+            <h2 id="form-title">{title}</h2>
+            <div class="field" class:invalid=invalid(Field::Station)>
+                <label for="station">{t("form.station")} {required()}</label>
+                <Show
+                    when=move || !ctx.stations.get().is_empty()
+                    fallback=|| view! { <p class="hint">{t("form.station.none")}</p> }
+                >
+                    <select
+                        id="station"
+                        prop:value=move || station_id.get()
+                        on:change=move |ev| {
+                            station_id.set(event_target_value(&ev));
+                            deputy_ids.set(vec![]);
+                        }
+                    >
+                        <option value="">{t("form.station.choose")}</option>
+                        <For
+                            each=move || ctx.stations.get()
+                            key=|s| s.id.clone()
+                            children=move |s: Station| {
+                                let id = s.id.clone();
+                                view! {
+                                    <option
+                                        value=s.id.clone()
+                                        selected=move || station_id.get() == id
+                                    >
+                                        {s.name.clone()}
+                                    </option>
+                                }
+                            }
+                        />
+                    </select>
+                </Show>
+                {error_for(Field::Station)}
+            </div>
+            <div class="field" class:invalid=invalid(Field::Date)>
+                <label for="date">{t("form.date")} {required()}</label>
+                <input
+                    id="date"
+                    type="date"
+                    prop:value=move || date.get()
+                    on:input=move |ev| date.set(event_target_value(&ev))
+                />
+                {error_for(Field::Date)}
+            </div>
+            <fieldset class="field" class:invalid=invalid(Field::Deputies)>
+                <legend>{t("form.deputies")} {required()}</legend>
+                <Show
+                    when=move || !roster.get().is_empty()
+                    fallback=|| view! { <p class="hint">{t("form.deputies.none")}</p> }
+                >
+                    <div class="chips" id="deputies">
+                        <For
+                            each=move || roster.get()
+                            key=|d| d.id.clone()
+                            children=move |d: Deputy| {
+                                let id = d.id.clone();
+                                let id2 = d.id.clone();
+                                view! {
+                                    <label class="chip">
+                                        <input
+                                            type="checkbox"
+                                            name="deputy"
+                                            value=d.id.clone()
+                                            prop:checked=move || deputy_ids.get().contains(&id)
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                let id = id2.clone();
+                                                deputy_ids.update(|ids| {
+                                                    ids.retain(|x| *x != id);
+                                                    if on {
+                                                        ids.push(id);
+                                                    }
+                                                });
+                                            }
+                                        />
+                                        <span>{d.name.clone()}</span>
+                                    </label>
+                                }
+                            }
+                        />
+                    </div>
+                </Show>
+                {error_for(Field::Deputies)}
+            </fieldset>
+            <div class="field" class:invalid=invalid(Field::VotersReceived)>
+                <label for="voters">{t("form.voters")} {required()}</label>
+                <input
+                    id="voters"
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    prop:value=move || voters.get()
+                    on:input=move |ev| voters.set(event_target_value(&ev))
+                />
+                {error_for(Field::VotersReceived)}
+            </div>
+            <div class="field" class:invalid=invalid(Field::Summary)>
+                <label for="summary">{t("form.summary")} {required()}</label>
+                <textarea
+                    id="summary"
+                    rows="4"
+                    placeholder=t("form.summary.placeholder")
+                    prop:value=move || summary.get()
+                    on:input=move |ev| summary.set(event_target_value(&ev))
+                ></textarea>
+                <p class="counter">
+                    {move || {
+                        tf(
+                            "form.summary.count",
+                            &[
+                                ("n", &summary.get().trim().chars().count().to_string()),
+                                ("max", &MAX_SUMMARY_CHARS.to_string()),
+                            ],
+                        )
+                    }}
+                </p>
+                {error_for(Field::Summary)}
+            </div>
+            {move || {
+                message
+                    .get()
+                    .map(|(ok, text)| {
+                        view! {
+                            <p class="message" class:ok=ok class:error=!ok role="status" id="form-message">
+                                {text}
+                            </p>
+                        }
+                    })
+            }}
+            <div class="actions">
+                <button type="submit" id="save" class="primary" disabled=move || saving.get()>
+                    {move || if ctx.editing.get().is_some() { t("form.save_edit") } else { t("form.save") }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn SyncPage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let running = RwSignal::new(false);
+    let result = RwSignal::new(None::<(bool, String)>);
+    let sync = move |_| {
+        if running.get_untracked() {
+            return;
+        }
+        running.set(true);
+        result.set(None);
+        spawn_local(async move {
+            let r = api::sync_now().await;
+            result.set(Some(match r {
+                Ok(r) => (
+                    true,
+                    tf(
+                        "sync.done",
+                        &[
+                            ("sent", &r.sent_changes.to_string()),
+                            ("received", &r.received_changes.to_string()),
+                        ],
+                    ),
+                ),
+                Err(e) => (false, app_error(&e)),
+            }));
+            running.set(false);
+            ctx.refresh();
+        });
+    };
+    view! {
+        <section class="sync" aria-labelledby="sync-title">
+            <h2 id="sync-title">{t("sync.title")}</h2>
+            <dl>
+                <dt>{t("sync.server")}</dt>
+                <dd id="server-url">{move || ctx.status.get().map(|s| s.server_url)}</dd>
+                <dt>{t("sync.last")}</dt>
+                <dd id="last-sync">
+                    {move || {
+                        ctx.status
+                            .get()
+                            .and_then(|s| s.last_success)
+                            .map(|s| s.replace('T', " ").chars().take(19).collect::<String>())
+                            .unwrap_or_else(|| t("sync.never"))
+                    }}
+                </dd>
+                <dt>{t("sync.pending")}</dt>
+                <dd id="pending-records">
+                    {move || ctx.status.get().map(|s| s.pending_records).unwrap_or(0)}
+                </dd>
+            </dl>
+            {move || {
+                ctx.status
+                    .get()
+                    .and_then(|s| s.last_error)
+                    .filter(|_| result.get().is_none())
+                    .map(|e| {
+                        view! {
+                            <p class="message error">{t("sync.last_error")} "：" {app_error(&e)}</p>
+                        }
+                    })
+            }}
+            {move || {
+                result
+                    .get()
+                    .map(|(ok, text)| {
+                        view! {
+                            <p class="message" class:ok=ok class:error=!ok role="status" id="sync-message">
+                                {text}
+                            </p>
+                        }
+                    })
+            }}
+            <button id="sync-now" class="primary" on:click=sync disabled=move || running.get()>
+                {move || if running.get() { t("sync.running") } else { t("sync.now") }}
+            </button>
+        </section>
+    }
+}

@@ -1,0 +1,112 @@
+//! The headless core of 家站通 (Jiazhan): everything the app does, without Tauri.
+//!
+//! The Tauri shell, the sync server, the tests and the tools all use this crate, so they
+//! exercise exactly the code the app runs. Its parts:
+//! - [`model`]: domain types and validation (raw input → validated record). Always built,
+//!   also for the wasm UI, which uses these types as command arguments and results.
+//! - [`demo`]: demo reference data (Haidian streets, towns, stations).
+//! - with the `store` feature (default): [`doc`] (Automerge documents), [`store`] (the
+//!   device's SQLite store with projections and outbox), [`protocol`] (the sync wire
+//!   format) and [`sync`] (the reqwest sync client).
+//!
+//! ```no_run
+//! # fn main() -> Result<(), shared::Error> {
+//! let mut store = shared::Store::open(std::path::Path::new("jiazhan.db"))?;
+//! let meetings = store.list_meetings()?;
+//! # Ok(()) }
+//! ```
+
+pub mod demo;
+pub mod model;
+
+#[cfg(feature = "store")]
+pub mod doc;
+#[cfg(feature = "store")]
+pub mod protocol;
+#[cfg(feature = "store")]
+pub mod store;
+#[cfg(feature = "store")]
+pub mod sync;
+
+pub use model::{
+    AppError, MAX_SUMMARY_CHARS, MAX_VOTERS_RECEIVED, Deputy, DeputyLevel, Directory, Field, FieldError, MeetingSummary, Problem,
+    Station, StationKind, Subdistrict, SubdistrictKind, SyncReport, SyncStatus, VoterMeeting,
+    VoterMeetingInput,
+};
+#[cfg(feature = "store")]
+pub use store::Store;
+#[cfg(feature = "store")]
+pub use sync::SyncClient;
+
+/// Everything that can go wrong in the core.
+#[cfg(feature = "store")]
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("not found")]
+    NotFound,
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("document: {0}")]
+    Automerge(#[from] automerge::AutomergeError),
+    #[error("document write: {0}")]
+    Reconcile(#[from] autosurgeon::ReconcileError),
+    #[error("document read: {0}")]
+    Hydrate(#[from] autosurgeon::HydrateError),
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+    #[error("network: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("server answered {status}: {detail}")]
+    Server { status: u16, detail: String },
+    #[error("protocol: {0}")]
+    Protocol(String),
+}
+
+#[cfg(feature = "store")]
+impl From<&Error> for AppError {
+    fn from(e: &Error) -> AppError {
+        match e {
+            Error::Invalid(fields) => AppError::Invalid {
+                fields: fields.clone(),
+            },
+            Error::NotFound => AppError::NotFound,
+            Error::Http(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
+                AppError::Offline {
+                    detail: e.to_string(),
+                }
+            }
+            Error::Server { status, detail } => AppError::Server {
+                status: *status,
+                detail: detail.clone(),
+            },
+            Error::Http(e) => AppError::Server {
+                status: e.status().map_or(0, |s| s.as_u16()),
+                detail: e.to_string(),
+            },
+            Error::Protocol(detail) => AppError::Server {
+                status: 0,
+                detail: detail.clone(),
+            },
+            other => AppError::Storage {
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+#[cfg(feature = "store")]
+impl From<Error> for AppError {
+    fn from(e: Error) -> AppError {
+        AppError::from(&e)
+    }
+}
+
+/// Today's date in the device's local time zone: the reference for "not in the future".
+#[cfg(feature = "store")]
+pub fn local_today() -> chrono::NaiveDate {
+    chrono::Local::now().date_naive()
+}

@@ -1,0 +1,81 @@
+//! The sync wire format (version 0, the walking skeleton's): JSON over one HTTP POST.
+//!
+//! A client sends its cursor and every change the server has not acknowledged; the server
+//! stores them, acknowledges each by hash, and returns the changes in the caller's scope
+//! written after the cursor, in batches. Change bytes are Automerge's own binary change
+//! format, base64-encoded. See docs/PROTOCOL.md.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The path the server answers sync requests on.
+pub const SYNC_PATH: &str = "/v0/sync";
+
+/// The most changes one response carries; a client asks again while `more` is set.
+pub const MAX_CHANGES_PER_RESPONSE: usize = 1000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// A stable random id per device (its Automerge actor id, hex).
+    pub device_id: String,
+    /// The server sequence number this device has everything up to.
+    pub cursor: u64,
+    /// Local changes not yet acknowledged.
+    pub changes: Vec<WireChange>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncResponse {
+    /// `(doc_id, change hash)` of every change in the request, now stored on the server.
+    pub acknowledged: Vec<Ack>,
+    /// The cursor to send next time.
+    pub cursor: u64,
+    /// Changes from other devices after the request's cursor.
+    pub changes: Vec<WireChange>,
+    /// More changes are waiting after `cursor`: ask again.
+    pub more: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireChange {
+    pub doc_id: String,
+    /// The document kind (`voter_meeting`, `directory`).
+    pub kind: String,
+    #[serde(serialize_with = "to_base64", deserialize_with = "from_base64")]
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Ack {
+    pub doc_id: String,
+    /// The change hash, lowercase hex.
+    pub hash: String,
+}
+
+fn to_base64<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&STANDARD.encode(bytes))
+}
+
+fn from_base64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    let s = String::deserialize(d)?;
+    STANDARD.decode(s).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn change_bytes_travel_as_base64() {
+        let c = WireChange {
+            doc_id: "d".into(),
+            kind: "voter_meeting".into(),
+            bytes: vec![0, 1, 254, 255],
+        };
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(json.contains("\"AAH+/w==\""), "{json}");
+        assert_eq!(serde_json::from_str::<WireChange>(&json).unwrap(), c);
+        assert!(serde_json::from_str::<WireChange>(r#"{"doc_id":"d","kind":"k","bytes":"!!"}"#).is_err());
+    }
+}

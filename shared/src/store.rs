@@ -1,0 +1,501 @@
+//! The device's local store: one SQLite file holding the Automerge documents, the
+//! projection tables the UI lists from, and the outbox of changes the server has not
+//! acknowledged.
+//!
+//! Every write is one SQLite transaction that updates the document, its projection row
+//! and the outbox together, so a crash leaves either all of it or none. The outbox row of
+//! a change is deleted only when a server response acknowledges that change. The UI never
+//! loads a document to list or count: it reads the projection tables.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use automerge::{ActorId, AutoCommit, Change};
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite_migration::{M, Migrations};
+
+use crate::Error;
+use crate::doc::{self, DIRECTORY_DOC_ID, DocKind};
+use crate::model::{
+    AppError, Deputy, Directory, Field, FieldError, MeetingSummary, Problem, Station,
+    SyncReport, SyncStatus, VoterMeeting, VoterMeetingInput,
+};
+use crate::protocol::{SyncRequest, SyncResponse, WireChange};
+
+/// Append-only: never edit a migration that has shipped; add a new one.
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+     CREATE TABLE documents (
+         id TEXT PRIMARY KEY,
+         kind TEXT NOT NULL,
+         bytes BLOB NOT NULL
+     );
+     CREATE TABLE outbox (
+         doc_id TEXT NOT NULL,
+         hash TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         bytes BLOB NOT NULL,
+         PRIMARY KEY (doc_id, hash)
+     );
+     CREATE TABLE stations (
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         subdistrict_id TEXT NOT NULL
+     );
+     CREATE TABLE deputies (
+         id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         levels TEXT NOT NULL,
+         station_id TEXT NOT NULL
+     );
+     CREATE INDEX deputies_station ON deputies(station_id);
+     CREATE TABLE meetings (
+         id TEXT PRIMARY KEY,
+         station_id TEXT NOT NULL,
+         date TEXT NOT NULL,
+         deputy_ids TEXT NOT NULL,
+         voters_received INTEGER NOT NULL,
+         summary TEXT NOT NULL
+     );
+     CREATE INDEX meetings_date ON meetings(date DESC, id);",
+)];
+
+/// A device's store. One writer: the app holds it behind a mutex.
+pub struct Store {
+    conn: Connection,
+    actor: ActorId,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("actor", &self.actor).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store, Error> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        let actor = match get_meta(&conn, "actor")? {
+            Some(hex) => ActorId::try_from(hex.as_str())
+                .map_err(|_| Error::Corrupt("bad actor id".into()))?,
+            None => {
+                let actor = ActorId::random();
+                set_meta(&conn, "actor", &actor.to_hex_string())?;
+                actor
+            }
+        };
+        Ok(Store { conn, actor })
+    }
+
+    /// This device's id: its Automerge actor, in hex.
+    pub fn device_id(&self) -> String {
+        self.actor.to_hex_string()
+    }
+
+    /// Stations known to this device, by name.
+    pub fn stations(&self) -> Result<Vec<Station>, Error> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, name, kind, subdistrict_id FROM stations ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Station {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                kind: from_json(&r.get::<_, String>(2)?)?,
+                subdistrict_id: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The deputies grouped into `station_id`, by name.
+    pub fn deputies(&self, station_id: &str) -> Result<Vec<Deputy>, Error> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, name, levels, station_id FROM deputies WHERE station_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([station_id], |r| {
+            Ok(Deputy {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                levels: from_json(&r.get::<_, String>(2)?)?,
+                station_id: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Validates `input` and records a new voter meeting; returns its id.
+    pub fn create_meeting(
+        &mut self,
+        input: &VoterMeetingInput,
+        today: NaiveDate,
+    ) -> Result<String, Error> {
+        let meeting = self.validate(input, today)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        let changes = doc::write_meeting(&mut doc, &meeting)?;
+        let tx = self.conn.transaction()?;
+        save_document(&tx, &id, DocKind::VoterMeeting, &mut doc)?;
+        add_to_outbox(&tx, &id, DocKind::VoterMeeting, &changes)?;
+        project_meeting(&tx, &id, &meeting)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Validates `input` and writes it over meeting `id`; only changed fields are recorded.
+    pub fn update_meeting(
+        &mut self,
+        id: &str,
+        input: &VoterMeetingInput,
+        today: NaiveDate,
+    ) -> Result<(), Error> {
+        let meeting = self.validate(input, today)?;
+        let tx = self.conn.transaction()?;
+        let mut doc = load_document(&tx, id, &self.actor)?.ok_or(Error::NotFound)?;
+        let changes = doc::write_meeting(&mut doc, &meeting)?;
+        if !changes.is_empty() {
+            save_document(&tx, id, DocKind::VoterMeeting, &mut doc)?;
+            add_to_outbox(&tx, id, DocKind::VoterMeeting, &changes)?;
+            project_meeting(&tx, id, &meeting)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One meeting as the edit form shows it.
+    pub fn meeting(&self, id: &str) -> Result<VoterMeetingInput, Error> {
+        self.conn
+            .query_row(
+                "SELECT station_id, date, deputy_ids, voters_received, summary
+                 FROM meetings WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(VoterMeetingInput {
+                        station_id: r.get(0)?,
+                        date: r.get(1)?,
+                        deputy_ids: from_json(&r.get::<_, String>(2)?)?,
+                        voters_received: r.get::<_, u32>(3)?.to_string(),
+                        summary: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or(Error::NotFound)
+    }
+
+    /// All meetings, newest first, from the projection.
+    pub fn list_meetings(&self) -> Result<Vec<MeetingSummary>, Error> {
+        let names: HashMap<String, String> = self
+            .conn
+            .prepare("SELECT id, name FROM deputies")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT m.id, m.station_id, COALESCE(s.name, m.station_id), m.date, m.deputy_ids,
+                    m.voters_received, m.summary,
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.doc_id = m.id)
+             FROM meetings m LEFT JOIN stations s ON s.id = m.station_id
+             ORDER BY m.date DESC, m.rowid DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let ids: Vec<String> = from_json(&r.get::<_, String>(4)?)?;
+            Ok(MeetingSummary {
+                id: r.get(0)?,
+                station_id: r.get(1)?,
+                station_name: r.get(2)?,
+                date: r.get(3)?,
+                deputy_names: ids
+                    .iter()
+                    .map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone()))
+                    .collect(),
+                voters_received: r.get(5)?,
+                summary: r.get(6)?,
+                pending_sync: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The meeting as its Automerge document holds it (for tests and tools that check the
+    /// projection against the document).
+    pub fn meeting_from_document(&self, id: &str) -> Result<VoterMeeting, Error> {
+        let doc = load_document(&self.conn, id, &self.actor)?.ok_or(Error::NotFound)?;
+        doc::read_meeting(&doc)
+    }
+
+    /// Records with changes the server has not acknowledged.
+    pub fn pending_records(&self) -> Result<u64, Error> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(DISTINCT doc_id) FROM outbox", [], |r| r.get(0))?)
+    }
+
+    /// The next request to send: the cursor and every unacknowledged change.
+    pub fn sync_request(&self) -> Result<SyncRequest, Error> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT doc_id, kind, bytes FROM outbox ORDER BY rowid")?;
+        let changes = stmt
+            .query_map([], |r| {
+                Ok(WireChange {
+                    doc_id: r.get(0)?,
+                    kind: r.get(1)?,
+                    bytes: r.get(2)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(SyncRequest {
+            device_id: self.device_id(),
+            cursor: self.cursor()?,
+            changes,
+        })
+    }
+
+    fn cursor(&self) -> Result<u64, Error> {
+        Ok(get_meta(&self.conn, "cursor")?
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Applies a server response in one transaction: merges the received changes into
+    /// their documents and projections, drops acknowledged changes from the outbox and
+    /// moves the cursor.
+    pub fn apply_sync_response(&mut self, resp: &SyncResponse) -> Result<SyncReport, Error> {
+        let mut by_doc: BTreeMap<&str, (&str, Vec<Change>)> = BTreeMap::new();
+        for c in &resp.changes {
+            let change = Change::from_bytes(c.bytes.clone())
+                .map_err(|e| Error::Protocol(format!("undecodable change: {e}")))?;
+            by_doc
+                .entry(c.doc_id.as_str())
+                .or_insert_with(|| (c.kind.as_str(), Vec::new()))
+                .1
+                .push(change);
+        }
+        let tx = self.conn.transaction()?;
+        let mut report = SyncReport {
+            received_changes: resp.changes.len() as u64,
+            ..SyncReport::default()
+        };
+        for (doc_id, (kind, changes)) in by_doc {
+            let mut doc = load_document(&tx, doc_id, &self.actor)?
+                .unwrap_or_else(|| AutoCommit::new().with_actor(self.actor.clone()));
+            let before = doc.get_heads();
+            doc.apply_changes(changes)?;
+            if doc.get_heads() == before {
+                continue;
+            }
+            let stored_kind = document_kind(&tx, doc_id)?;
+            let kind = stored_kind.as_deref().unwrap_or(kind);
+            tx.execute(
+                "INSERT INTO documents (id, kind, bytes) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes",
+                params![doc_id, kind, doc.save()],
+            )?;
+            // A document whose earlier changes have not arrived yet stays unprojected
+            // until they do; an unknown kind (from a newer app) is kept but not shown.
+            if doc::is_empty(&doc) {
+                continue;
+            }
+            match DocKind::parse(kind) {
+                Some(DocKind::VoterMeeting) => match doc::read_meeting(&doc) {
+                    Ok(m) => project_meeting(&tx, doc_id, &m)?,
+                    Err(e) => tracing::warn!(doc_id, error = %e, "meeting not projected"),
+                },
+                Some(DocKind::Directory) => match doc::read_directory(&doc) {
+                    Ok(d) => project_directory(&tx, &d)?,
+                    Err(e) => tracing::warn!(doc_id, error = %e, "directory not projected"),
+                },
+                None => {}
+            }
+            report.updated_records += 1;
+        }
+        for ack in &resp.acknowledged {
+            report.sent_changes += tx.execute(
+                "DELETE FROM outbox WHERE doc_id = ?1 AND hash = ?2",
+                params![ack.doc_id, ack.hash],
+            )? as u64;
+        }
+        set_meta(&tx, "cursor", &resp.cursor.to_string())?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Notes a successful sync at `now` (RFC 3339) and clears the last error.
+    pub fn record_sync_success(&self, now: &str) -> Result<(), Error> {
+        set_meta(&self.conn, "last_sync", now)?;
+        self.conn
+            .execute("DELETE FROM meta WHERE key = 'last_sync_error'", [])?;
+        Ok(())
+    }
+
+    /// Notes a failed sync.
+    pub fn record_sync_error(&self, error: &AppError) -> Result<(), Error> {
+        set_meta(
+            &self.conn,
+            "last_sync_error",
+            &serde_json::to_string(error).map_err(|e| Error::Corrupt(e.to_string()))?,
+        )
+    }
+
+    pub fn sync_status(&self, server_url: &str) -> Result<SyncStatus, Error> {
+        Ok(SyncStatus {
+            server_url: server_url.to_owned(),
+            last_success: get_meta(&self.conn, "last_sync")?,
+            pending_records: self.pending_records()?,
+            last_error: get_meta(&self.conn, "last_sync_error")?
+                .and_then(|e| serde_json::from_str(&e).ok()),
+        })
+    }
+
+    fn validate(&self, input: &VoterMeetingInput, today: NaiveDate) -> Result<VoterMeeting, Error> {
+        let mut errors = Vec::new();
+        let meeting = input.validate(today).map_err(|e| errors = e).ok();
+        if let Some(m) = &meeting {
+            if !self.exists("stations", &m.station_id)? {
+                errors.push(FieldError::new(Field::Station, Problem::Unknown));
+            }
+            for id in &m.deputy_ids {
+                if !self.exists("deputies", id)? {
+                    errors.push(FieldError::new(Field::Deputies, Problem::Unknown));
+                    break;
+                }
+            }
+        }
+        match meeting {
+            Some(m) if errors.is_empty() => Ok(m),
+            _ => Err(Error::Invalid(errors)),
+        }
+    }
+
+    fn exists(&self, table: &str, id: &str) -> Result<bool, Error> {
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)");
+        Ok(self.conn.query_row(&sql, [id], |r| r.get(0))?)
+    }
+}
+
+fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+fn document_kind(conn: &Connection, id: &str) -> Result<Option<String>, Error> {
+    Ok(conn
+        .query_row("SELECT kind FROM documents WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?)
+}
+
+fn load_document(
+    conn: &Connection,
+    id: &str,
+    actor: &ActorId,
+) -> Result<Option<AutoCommit>, Error> {
+    let bytes: Option<Vec<u8>> = conn
+        .query_row("SELECT bytes FROM documents WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    bytes.map(|b| doc::load(&b, actor)).transpose()
+}
+
+fn save_document(
+    tx: &Transaction<'_>,
+    id: &str,
+    kind: DocKind,
+    doc: &mut AutoCommit,
+) -> Result<(), Error> {
+    tx.execute(
+        "INSERT INTO documents (id, kind, bytes) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes",
+        params![id, kind.as_str(), doc.save()],
+    )?;
+    Ok(())
+}
+
+fn add_to_outbox(
+    tx: &Transaction<'_>,
+    id: &str,
+    kind: DocKind,
+    changes: &[Change],
+) -> Result<(), Error> {
+    for c in changes {
+        tx.execute(
+            "INSERT OR IGNORE INTO outbox (doc_id, hash, kind, bytes) VALUES (?1, ?2, ?3, ?4)",
+            params![id, c.hash().to_string(), kind.as_str(), c.raw_bytes()],
+        )?;
+    }
+    Ok(())
+}
+
+fn project_meeting(tx: &Connection, id: &str, m: &VoterMeeting) -> Result<(), Error> {
+    tx.execute(
+        "INSERT INTO meetings (id, station_id, date, deputy_ids, voters_received, summary)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (id) DO UPDATE SET station_id = excluded.station_id, date = excluded.date,
+             deputy_ids = excluded.deputy_ids, voters_received = excluded.voters_received,
+             summary = excluded.summary",
+        params![
+            id,
+            m.station_id,
+            m.date,
+            to_json(&m.deputy_ids),
+            m.voters_received,
+            m.summary
+        ],
+    )?;
+    Ok(())
+}
+
+fn project_directory(tx: &Connection, d: &Directory) -> Result<(), Error> {
+    tx.execute("DELETE FROM stations", [])?;
+    tx.execute("DELETE FROM deputies", [])?;
+    for s in &d.stations {
+        tx.execute(
+            "INSERT INTO stations (id, name, kind, subdistrict_id) VALUES (?1, ?2, ?3, ?4)",
+            params![s.id, s.name, to_json(&s.kind), s.subdistrict_id],
+        )?;
+    }
+    for p in &d.deputies {
+        tx.execute(
+            "INSERT INTO deputies (id, name, levels, station_id) VALUES (?1, ?2, ?3, ?4)",
+            params![p.id, p.name, to_json(&p.levels), p.station_id],
+        )?;
+    }
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data serializes")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Loads the directory straight into a store's projection, as if it had been synced.
+/// For tools and tests that run without a server.
+pub fn directory_changes(dir: &Directory) -> Result<Vec<WireChange>, Error> {
+    let mut doc = AutoCommit::new();
+    Ok(doc::write_directory(&mut doc, dir)?
+        .into_iter()
+        .map(|c| WireChange {
+            doc_id: DIRECTORY_DOC_ID.into(),
+            kind: DocKind::Directory.as_str().into(),
+            bytes: c.raw_bytes().to_vec(),
+        })
+        .collect())
+}

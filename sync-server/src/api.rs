@@ -1,0 +1,51 @@
+//! HTTP: the routes, and the single place where storage errors become statuses.
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use shared::protocol::{SYNC_PATH, SyncRequest, SyncResponse};
+
+use crate::storage::{Storage, StorageError};
+
+/// The largest sync request body accepted.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+pub fn router(storage: Storage) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route(SYNC_PATH, post(sync))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(storage)
+}
+
+async fn sync(
+    State(storage): State<Storage>,
+    Json(req): Json<SyncRequest>,
+) -> Result<Json<SyncResponse>, StorageError> {
+    let changes = req.changes.len();
+    let response = tokio::task::spawn_blocking(move || storage.sync(&req))
+        .await
+        .map_err(|e| StorageError::Core(shared::Error::Protocol(e.to_string())))??;
+    tracing::debug!(
+        pushed = changes,
+        pulled = response.changes.len(),
+        "sync request"
+    );
+    Ok(Json(response))
+}
+
+impl IntoResponse for StorageError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            StorageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            StorageError::Forbidden(_) => StatusCode::FORBIDDEN,
+            StorageError::Sqlite(_) | StorageError::Migration(_) | StorageError::Core(_) => {
+                tracing::error!(error = %self, "sync failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        };
+        (status, self.to_string()).into_response()
+    }
+}

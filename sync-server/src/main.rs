@@ -1,0 +1,57 @@
+//! `jiazhan-sync-server`: runs the sync server until Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(version, about = "家站通 sync server")]
+struct Args {
+    /// SQLite database file (created if missing).
+    #[arg(long, env = "JIAZHAN_SERVER_DB", default_value = "jiazhan-server.db")]
+    db: PathBuf,
+    /// Address to listen on. Port 0 picks a free port.
+    #[arg(long, env = "JIAZHAN_SERVER_BIND", default_value = "127.0.0.1:8765")]
+    bind: SocketAddr,
+    /// Load demo reference data (streets, towns, stations, deputies) if none is loaded.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let server = sync_server::start(sync_server::Config {
+        db_path: args.db,
+        bind: args.bind,
+        demo: args.demo,
+    })
+    .await?;
+    println!("listening on {}", server.url());
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    server.shutdown().await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("install SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,227 @@
+//! Server storage: every change any device sent, in arrival order, in one SQLite file.
+//!
+//! A change is stored once per `(document, hash)`, so a retried request stores nothing
+//! twice. Its row number is the sequence number clients use as their cursor. The server
+//! never rewrites a change; it only appends.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use automerge::{AutoCommit, Change};
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+use shared::doc::{self, DIRECTORY_DOC_ID, DocKind};
+use shared::model::Directory;
+use shared::protocol::{Ack, MAX_CHANGES_PER_RESPONSE, SyncRequest, SyncResponse, WireChange};
+
+/// Append-only: never edit a migration that has shipped; add a new one.
+const MIGRATIONS: &[M<'static>] = &[M::up(
+    "CREATE TABLE docs (id TEXT PRIMARY KEY, kind TEXT NOT NULL);
+     CREATE TABLE changes (
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         doc_id TEXT NOT NULL REFERENCES docs(id),
+         hash TEXT NOT NULL,
+         device_id TEXT NOT NULL,
+         bytes BLOB NOT NULL,
+         UNIQUE (doc_id, hash)
+     );",
+)];
+
+/// The device id the server's own changes (demo data) are stored under.
+const SERVER_DEVICE: &str = "server";
+/// Longest accepted document id.
+const MAX_DOC_ID_LEN: usize = 128;
+
+/// The one error type of the storage layer; `api` maps it to HTTP statuses.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("core: {0}")]
+    Core(#[from] shared::Error),
+}
+
+#[derive(Clone)]
+pub struct Storage {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Storage")
+    }
+}
+
+impl Storage {
+    pub fn open(path: &Path) -> Result<Storage, StorageError> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        Ok(Storage {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes the directory document from `dir` if the server has none yet.
+    /// Returns whether it wrote anything.
+    pub fn load_directory_if_missing(&self, dir: &Directory) -> Result<bool, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let exists: Option<String> = tx
+            .query_row("SELECT id FROM docs WHERE id = ?1", [DIRECTORY_DOC_ID], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if exists.is_some() {
+            return Ok(false);
+        }
+        let mut d = AutoCommit::new();
+        let changes = doc::write_directory(&mut d, dir)?;
+        tx.execute(
+            "INSERT INTO docs (id, kind) VALUES (?1, ?2)",
+            params![DIRECTORY_DOC_ID, DocKind::Directory.as_str()],
+        )?;
+        for c in &changes {
+            insert_change(&tx, DIRECTORY_DOC_ID, c, SERVER_DEVICE)?;
+        }
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Handles one sync request atomically: validates and stores the pushed changes, then
+    /// reads what the caller has not seen. Nothing is stored if any change is refused.
+    pub fn sync(&self, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
+        let decoded = validate(req)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut acknowledged = Vec::with_capacity(decoded.len());
+        for (wire, change) in req.changes.iter().zip(&decoded) {
+            let known: Option<String> = tx
+                .query_row("SELECT kind FROM docs WHERE id = ?1", [&wire.doc_id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            match known {
+                Some(kind) if kind != wire.kind => {
+                    return Err(StorageError::BadRequest(format!(
+                        "document {} is a {kind}, not a {}",
+                        wire.doc_id, wire.kind
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    tx.execute(
+                        "INSERT INTO docs (id, kind) VALUES (?1, ?2)",
+                        params![wire.doc_id, wire.kind],
+                    )?;
+                }
+            }
+            insert_change(&tx, &wire.doc_id, change, &req.device_id)?;
+            acknowledged.push(Ack {
+                doc_id: wire.doc_id.clone(),
+                hash: change.hash().to_string(),
+            });
+        }
+
+        let limit = MAX_CHANGES_PER_RESPONSE;
+        let mut stmt = tx.prepare(
+            "SELECT c.seq, c.doc_id, d.kind, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
+             WHERE c.seq > ?1 AND c.device_id != ?2 ORDER BY c.seq LIMIT ?3",
+        )?;
+        let mut rows: Vec<(i64, WireChange)> = stmt
+            .query_map(params![req.cursor, req.device_id, limit + 1], |r| {
+                Ok((
+                    r.get(0)?,
+                    WireChange {
+                        doc_id: r.get(1)?,
+                        kind: r.get(2)?,
+                        bytes: r.get(3)?,
+                    },
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        drop(stmt);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let cursor = if more {
+            rows.last().map_or(req.cursor, |(seq, _)| *seq as u64)
+        } else {
+            // Everything after the cursor is in `rows` or is the caller's own.
+            let max: Option<i64> = tx.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
+            max.map_or(req.cursor, |m| (m as u64).max(req.cursor))
+        };
+        tx.commit()?;
+        Ok(SyncResponse {
+            acknowledged,
+            cursor,
+            changes: rows.into_iter().map(|(_, c)| c).collect(),
+            more,
+        })
+    }
+
+    /// Number of stored changes (for tests and the admin CLI).
+    pub fn change_count(&self) -> Result<u64, StorageError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))?)
+    }
+}
+
+/// Refuses a request that is malformed or writes what no client may write.
+fn validate(req: &SyncRequest) -> Result<Vec<Change>, StorageError> {
+    let device = &req.device_id;
+    if device.is_empty() || device.len() > 64 || device == SERVER_DEVICE {
+        return Err(StorageError::BadRequest("bad device id".into()));
+    }
+    req.changes
+        .iter()
+        .map(|wire| {
+            if wire.doc_id.is_empty() || wire.doc_id.len() > MAX_DOC_ID_LEN {
+                return Err(StorageError::BadRequest("bad document id".into()));
+            }
+            match DocKind::parse(&wire.kind) {
+                None => {
+                    return Err(StorageError::BadRequest(format!(
+                        "unknown document kind {:?}",
+                        wire.kind
+                    )));
+                }
+                Some(DocKind::Directory) => {
+                    return Err(StorageError::Forbidden(
+                        "the directory is written by the server only".into(),
+                    ));
+                }
+                Some(DocKind::VoterMeeting) => {}
+            }
+            if wire.doc_id == DIRECTORY_DOC_ID {
+                return Err(StorageError::Forbidden("reserved document id".into()));
+            }
+            Change::from_bytes(wire.bytes.clone())
+                .map_err(|e| StorageError::BadRequest(format!("undecodable change: {e}")))
+        })
+        .collect()
+}
+
+fn insert_change(
+    tx: &Connection,
+    doc_id: &str,
+    change: &Change,
+    device_id: &str,
+) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT OR IGNORE INTO changes (doc_id, hash, device_id, bytes) VALUES (?1, ?2, ?3, ?4)",
+        params![doc_id, change.hash().to_string(), device_id, change.raw_bytes()],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,331 @@
+//! End to end in real WebKit: the built app (this package's binary, UI embedded), driven
+//! through tauri-driver + WebKitWebDriver under its own Xvfb, in a phone-sized window
+//! (390×844), syncing through a real sync server on 127.0.0.1.
+//!
+//! Screenshots of every screen go to `e2e-artifacts/` (not committed) for a person to look at.
+//! Needs `tauri-driver` (cargo install) and `WebKitWebDriver` + `Xvfb` (apt): the README's
+//! test command installs them.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use sync_server::{Config, RunningServer};
+
+const PHONE: (u32, u32) = (390, 844);
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A child process stopped with SIGTERM, never SIGKILL: WebKitWebDriver must release its port.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A private X display and a tauri-driver attached to it. Dropped in reverse order.
+struct Desktop {
+    driver: Process,
+    port: u16,
+    _xvfb: Process,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn tool(name: &str) -> Result<PathBuf> {
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|p| p.join("bin").join(name));
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    });
+    on_path
+        .or(cargo_bin.filter(|p| p.is_file()))
+        .with_context(|| format!("{name} not found: run the README's test command, which installs it"))
+}
+
+impl Desktop {
+    fn start() -> Result<Desktop> {
+        let mut xvfb = Command::new(tool("Xvfb")?)
+            .args(["-displayfd", "1", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("start Xvfb")?;
+        let mut line = String::new();
+        BufReader::new(xvfb.stdout.take().unwrap()).read_line(&mut line)?;
+        let xvfb = Process(xvfb);
+        let display = format!(":{}", line.trim());
+        if display == ":" {
+            bail!("Xvfb did not report a display");
+        }
+        let port = free_port();
+        let driver = Process(
+            Command::new(tool("tauri-driver")?)
+                .args(["--port", &port.to_string()])
+                .args(["--native-port", &free_port().to_string()])
+                .env("DISPLAY", &display)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .context("start tauri-driver")?,
+        );
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not listen on {port}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(Desktop {
+            driver,
+            port,
+            _xvfb: xvfb,
+        })
+    }
+
+    /// Launches one app instance (one "device") with its own data directory.
+    async fn open_app(&self, data_dir: &Path, server_url: &str) -> Result<App> {
+        let _ = &self.driver;
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            json!({
+                "application": env!("CARGO_BIN_EXE_jiazhan"),
+                "args": ["--data-dir", data_dir, "--server", server_url],
+            }),
+        );
+        let connect = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await;
+        let client = tokio::time::timeout(WAIT, connect)
+            .await
+            .context("opening a WebDriver session timed out")??;
+        client.set_window_size(PHONE.0, PHONE.1).await?;
+        Ok(App { c: client })
+    }
+}
+
+/// One running app instance.
+struct App {
+    c: Client,
+}
+
+impl App {
+    async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
+        Ok(self
+            .c
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("no element {css}"))?)
+    }
+
+    async fn click(&self, css: &str) -> Result<()> {
+        self.find(css).await?.click().await?;
+        Ok(())
+    }
+
+    /// Sets a field's value the way typing would (an `input` event follows).
+    async fn fill(&self, css: &str, value: &str) -> Result<()> {
+        let el = self.find(css).await?;
+        self.c
+            .execute(
+                "arguments[0].value = arguments[1];
+                 arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
+                vec![serde_json::to_value(&el)?, json!(value)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The visible text of the whole page.
+    async fn page_text(&self) -> Result<String> {
+        Ok(self.find("body").await?.text().await?)
+    }
+
+    /// Waits until the page shows `text`.
+    async fn until_text(&self, text: &str) -> Result<String> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let page = self.page_text().await?;
+            if page.contains(text) {
+                return Ok(page);
+            }
+            if Instant::now() > deadline {
+                bail!("the page never showed {text:?}; it shows:\n{page}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until the field `css` holds `value`.
+    async fn until_value(&self, css: &str, value: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let got = self.find(css).await?.prop("value").await?;
+            if got.as_deref() == Some(value) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("{css} never held {value:?}; it holds {got:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e-artifacts");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, self.c.screenshot().await?)?;
+        Ok(path)
+    }
+
+    /// Opens the form once the station directory has arrived.
+    async fn open_form(&self) -> Result<()> {
+        self.click("#tab-new").await?;
+        self.find("#station option[value='st-zizhuyuan-home']").await?;
+        Ok(())
+    }
+
+    async fn close(self) -> Result<()> {
+        self.c.close().await?;
+        Ok(())
+    }
+}
+
+async fn server(dir: &Path) -> RunningServer {
+    sync_server::start(Config {
+        db_path: dir.join("server.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = server(dir.path()).await;
+    let desktop = Desktop::start()?;
+
+    // Device A: a station worker records a meeting.
+    let a = desktop.open_app(&dir.path().join("device-a"), &server.url()).await?;
+    a.until_text("家站通").await?;
+    a.screenshot("phone-a-1-empty-list").await?;
+    a.open_form().await?;
+    a.click("#station option[value='st-zizhuyuan-home']").await?;
+    a.click("input[name='deputy'][value='dep-001']").await?;
+    a.click("input[name='deputy'][value='dep-002']").await?;
+    a.find("#voters").await?.send_keys("23").await?;
+    a.fill("#summary", "选民反映小区门口停车难，建议增设临时停车位").await?;
+    a.screenshot("phone-a-2-form").await?;
+    a.click("#save").await?;
+    let page = a.until_text("选民反映小区门口停车难").await?;
+    assert!(page.contains("接待选民 23 人"), "{page}");
+    assert!(page.contains("王建华、李秀英"), "{page}");
+    assert!(page.contains("紫竹院街道人大代表之家"), "{page}");
+    assert!(page.contains("待同步"), "not yet synced: {page}");
+    a.screenshot("phone-a-3-list").await?;
+
+    a.click("#tab-sync").await?;
+    a.click("#sync-now").await?;
+    a.until_text("同步完成").await?;
+    assert_eq!(a.find("#pending-records").await?.text().await?, "0");
+    a.screenshot("phone-a-4-sync").await?;
+    a.close().await?;
+
+    // Device B: its own data directory; it syncs at start and shows A's meeting.
+    let b = desktop.open_app(&dir.path().join("device-b"), &server.url()).await?;
+    let page = b.until_text("选民反映小区门口停车难").await?;
+    assert!(page.contains("接待选民 23 人"), "{page}");
+    assert!(!page.contains("待同步"), "{page}");
+    b.screenshot("phone-b-1-list-after-sync").await?;
+
+    // B corrects the count; A's next sync would see it (covered in tests/sync.rs).
+    b.click("li.record button.link").await?;
+    b.until_text("修改进站见选民记录").await?;
+    b.until_value("#voters", "23").await?;
+    b.fill("#voters", "25").await?;
+    b.click("#save").await?;
+    b.until_text("接待选民 25 人").await?;
+    b.screenshot("phone-b-2-edited").await?;
+    b.close().await?;
+    drop(desktop);
+    server.shutdown().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_shows_chinese_errors_and_saves_nothing() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = server(dir.path()).await;
+    let desktop = Desktop::start()?;
+    let data_dir = dir.path().join("device");
+    let app = desktop.open_app(&data_dir, &server.url()).await?;
+    app.open_form().await?;
+    app.click("input[name='deputy'][value='dep-003']").await?;
+
+    // A negative count.
+    app.find("#voters").await?.send_keys("-3").await?;
+    app.fill("#summary", "老年人就医难").await?;
+    app.click("#save").await?;
+    app.until_text("接待选民人数不能为负数。").await?;
+    app.until_text("请修改标红的内容后再保存").await?;
+    app.screenshot("phone-bad-1-negative").await?;
+
+    // An empty count, a date three days ahead, an over-long summary: all named at once.
+    let future = (chrono::Local::now().date_naive() + chrono::Days::new(3)).to_string();
+    app.fill("#date", &future).await?;
+    app.fill("#voters", "").await?;
+    app.fill("#summary", &"长".repeat(501)).await?;
+    app.click("#save").await?;
+    let page = app.until_text("日期不能晚于明天。").await?;
+    assert!(page.contains("请填写接待选民人数。"), "{page}");
+    assert!(page.contains("内容摘要不能超过500字。"), "{page}");
+    // What was typed is still there to correct.
+    assert_eq!(app.find("#date").await?.prop("value").await?, Some(future));
+    app.screenshot("phone-bad-2-several").await?;
+
+    app.click("#tab-list").await?;
+    app.until_text("还没有记录").await?;
+    app.close().await?;
+    drop(desktop);
+
+    // Nothing reached the device's store.
+    let store = shared::Store::open(&data_dir.join("jiazhan.db"))?;
+    assert!(store.list_meetings()?.is_empty());
+    assert_eq!(store.pending_records()?, 0);
+    server.shutdown().await?;
+    Ok(())
+}

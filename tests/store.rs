@@ -1,0 +1,158 @@
+//! The device store on a real SQLite file: records survive a reopen, bad input changes
+//! nothing, and the outbox keeps every change until the server acknowledges it.
+
+use chrono::NaiveDate;
+use shared::protocol::{Ack, SyncResponse};
+use shared::{AppError, Field, Problem, Store, VoterMeetingInput};
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+/// A store whose directory arrived the way it does in the app: as synced changes.
+fn store_with_directory(path: &std::path::Path) -> Store {
+    let mut store = Store::open(path).unwrap();
+    let changes = shared::store::directory_changes(&shared::demo::directory()).unwrap();
+    store
+        .apply_sync_response(&SyncResponse {
+            acknowledged: vec![],
+            cursor: 1,
+            changes,
+            more: false,
+        })
+        .unwrap();
+    store
+}
+
+fn input() -> VoterMeetingInput {
+    VoterMeetingInput {
+        station_id: "st-zizhuyuan-home".into(),
+        date: "2026-11-24".into(),
+        deputy_ids: vec!["dep-001".into(), "dep-002".into()],
+        voters_received: "23".into(),
+        summary: "反映小区门口停车难、老年人就医难".into(),
+    }
+}
+
+#[test]
+fn a_saved_meeting_is_there_after_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    let id = {
+        let mut store = store_with_directory(&path);
+        store.create_meeting(&input(), today()).unwrap()
+    };
+    let store = Store::open(&path).unwrap();
+    let list = store.list_meetings().unwrap();
+    assert_eq!(list.len(), 1);
+    let m = &list[0];
+    assert_eq!(m.id, id);
+    assert_eq!(m.station_name, "紫竹院街道人大代表之家");
+    assert_eq!(m.deputy_names, ["王建华", "李秀英"]);
+    assert_eq!(m.voters_received, 23);
+    assert_eq!(m.summary, "反映小区门口停车难、老年人就医难");
+    assert!(m.pending_sync, "not yet acknowledged by a server");
+    assert_eq!(store.meeting(&id).unwrap(), input());
+    // The projection agrees with the Automerge document itself.
+    let from_doc = store.meeting_from_document(&id).unwrap();
+    assert_eq!(from_doc.voters_received, 23);
+    assert_eq!(from_doc.summary, m.summary);
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    let id = store.create_meeting(&input(), today()).unwrap();
+    let before = store.list_meetings().unwrap();
+    let pending_before = store.sync_request().unwrap().changes.len();
+
+    let check = |edit: fn(&mut VoterMeetingInput), field: Field, problem: Problem| {
+        let mut bad = input();
+        edit(&mut bad);
+        (bad, field, problem)
+    };
+    let cases = [
+        check(|i| i.voters_received = "".into(), Field::VotersReceived, Problem::Required),
+        check(|i| i.voters_received = "-5".into(), Field::VotersReceived, Problem::Negative),
+        check(|i| i.date = "2026-11-27".into(), Field::Date, Problem::InFuture),
+        check(|i| i.summary = "长".repeat(501), Field::Summary, Problem::TooLong),
+        check(|i| i.station_id = "st-nowhere".into(), Field::Station, Problem::Unknown),
+        check(|i| i.deputy_ids = vec!["dep-999".into()], Field::Deputies, Problem::Unknown),
+    ];
+    for (bad, field, problem) in cases {
+        for result in [
+            store.create_meeting(&bad, today()).map(|_| ()),
+            store.update_meeting(&id, &bad, today()),
+        ] {
+            match result.map_err(AppError::from) {
+                Err(AppError::Invalid { fields }) => {
+                    assert!(
+                        fields.iter().any(|f| f.field == field && f.problem == problem),
+                        "{bad:?} gave {fields:?}"
+                    );
+                }
+                other => panic!("{bad:?} was not refused: {other:?}"),
+            }
+        }
+    }
+    assert_eq!(store.list_meetings().unwrap(), before);
+    assert_eq!(store.sync_request().unwrap().changes.len(), pending_before);
+}
+
+#[test]
+fn the_outbox_keeps_changes_until_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    let mut store = store_with_directory(&path);
+    let id = store.create_meeting(&input(), today()).unwrap();
+    let mut edited = input();
+    edited.voters_received = "40".into();
+    store.update_meeting(&id, &edited, today()).unwrap();
+    // Saving the same content again records nothing new.
+    store.update_meeting(&id, &edited, today()).unwrap();
+
+    let request = store.sync_request().unwrap();
+    assert_eq!(request.changes.len(), 2);
+    // A response that acknowledges only the first change drops only that one.
+    let first = automerge::Change::from_bytes(request.changes[0].bytes.clone()).unwrap();
+    drop(store);
+    let mut store = Store::open(&path).unwrap();
+    store
+        .apply_sync_response(&SyncResponse {
+            acknowledged: vec![Ack {
+                doc_id: id.clone(),
+                hash: first.hash().to_string(),
+            }],
+            cursor: 2,
+            changes: vec![],
+            more: false,
+        })
+        .unwrap();
+    let left = store.sync_request().unwrap();
+    assert_eq!(left.changes.len(), 1);
+    assert_eq!(left.changes[0].bytes, request.changes[1].bytes);
+    assert_eq!(left.cursor, 2);
+    assert_eq!(store.pending_records().unwrap(), 1);
+}
+
+#[test]
+fn a_corrupt_change_from_the_server_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    store.create_meeting(&input(), today()).unwrap();
+    let before = store.list_meetings().unwrap();
+    let result = store.apply_sync_response(&SyncResponse {
+        acknowledged: vec![],
+        cursor: 99,
+        changes: vec![shared::protocol::WireChange {
+            doc_id: "x".into(),
+            kind: "voter_meeting".into(),
+            bytes: b"not automerge".to_vec(),
+        }],
+        more: false,
+    });
+    assert!(result.is_err());
+    assert_eq!(store.list_meetings().unwrap(), before);
+    assert_eq!(store.sync_request().unwrap().cursor, 1, "cursor did not move");
+}

@@ -1,0 +1,243 @@
+//! Sync through the real server on 127.0.0.1 port 0, with real reqwest clients and real
+//! SQLite files on both sides.
+
+use std::sync::Mutex;
+
+use chrono::NaiveDate;
+use shared::protocol::{SYNC_PATH, SyncRequest, WireChange};
+use shared::{Store, SyncClient, VoterMeetingInput};
+use sync_server::{Config, RunningServer};
+
+struct Device {
+    store: Mutex<Store>,
+    client: SyncClient,
+}
+
+impl Device {
+    fn new(dir: &std::path::Path, name: &str, server: &RunningServer) -> Device {
+        Device {
+            store: Mutex::new(Store::open(&dir.join(format!("{name}.db"))).unwrap()),
+            client: SyncClient::new(&server.url()).unwrap(),
+        }
+    }
+
+    async fn sync(&self) -> shared::SyncReport {
+        self.client.sync(&self.store).await.unwrap()
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap()
+    }
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+fn input() -> VoterMeetingInput {
+    VoterMeetingInput {
+        station_id: "st-xibeiwang-yongfeng".into(),
+        date: "2026-11-20".into(),
+        deputy_ids: vec!["dep-008".into()],
+        voters_received: "15".into(),
+        summary: "村民反映农田灌溉用水问题".into(),
+    }
+}
+
+async fn server(dir: &std::path::Path) -> RunningServer {
+    sync_server::start(Config {
+        db_path: dir.join("server.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_meeting_recorded_on_one_device_reaches_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let a = Device::new(dir.path(), "a", &server);
+    let b = Device::new(dir.path(), "b", &server);
+
+    // A fresh device gets the station directory on its first sync.
+    a.sync().await;
+    assert_eq!(a.store().stations().unwrap().len(), 6);
+    let id = a.store().create_meeting(&input(), today()).unwrap();
+    assert_eq!(a.store().pending_records().unwrap(), 1);
+    let report = a.sync().await;
+    assert_eq!(report.sent_changes, 1);
+    assert_eq!(a.store().pending_records().unwrap(), 0, "acknowledged");
+
+    b.sync().await;
+    let list = b.store().list_meetings().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].id, id);
+    assert_eq!(list[0].station_name, "西北旺镇永丰基地(拉拉)人大代表联络站");
+    assert_eq!(list[0].deputy_names, ["黄志强"]);
+    assert!(!list[0].pending_sync);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn offline_edits_of_different_fields_on_two_devices_both_survive() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let a = Device::new(dir.path(), "a", &server);
+    let b = Device::new(dir.path(), "b", &server);
+    a.sync().await;
+    let id = a.store().create_meeting(&input(), today()).unwrap();
+    a.sync().await;
+    b.sync().await;
+
+    // Both go offline and edit the same record.
+    let mut on_a = input();
+    on_a.voters_received = "42".into();
+    a.store().update_meeting(&id, &on_a, today()).unwrap();
+    let mut on_b = input();
+    on_b.summary = "村民反映农田灌溉用水和节假日交通拥堵问题".into();
+    b.store().update_meeting(&id, &on_b, today()).unwrap();
+
+    // Back online, in either order; a second round lets the first device catch up.
+    b.sync().await;
+    a.sync().await;
+    b.sync().await;
+    for device in [&a, &b] {
+        let store = device.store();
+        let m = store.meeting(&id).unwrap();
+        assert_eq!(m.voters_received, "42");
+        assert_eq!(m.summary, "村民反映农田灌溉用水和节假日交通拥堵问题");
+        assert_eq!(store.pending_records().unwrap(), 0);
+        let doc = store.meeting_from_document(&id).unwrap();
+        assert_eq!(doc.voters_received, 42);
+    }
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_retried_request_stores_nothing_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let a = Device::new(dir.path(), "a", &server);
+    a.sync().await;
+    a.store().create_meeting(&input(), today()).unwrap();
+    let request = a.store().sync_request().unwrap();
+    let before = server.storage.change_count().unwrap();
+
+    // The same request arrives many times (say the responses were lost).
+    let http = reqwest::Client::new();
+    for _ in 0..20 {
+        let status = http
+            .post(format!("{}{SYNC_PATH}", server.url()))
+            .json(&request)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert!(status.is_success());
+    }
+    assert_eq!(server.storage.change_count().unwrap(), before + 1);
+    // The device, not having seen any acknowledgement, sends it once more: still one copy.
+    a.sync().await;
+    assert_eq!(server.storage.change_count().unwrap(), before + 1);
+    let b = Device::new(dir.path(), "b", &server);
+    b.sync().await;
+    assert_eq!(b.store().list_meetings().unwrap().len(), 1);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unreachable_server_keeps_everything_pending_and_says_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let a = Device::new(dir.path(), "a", &server);
+    a.sync().await;
+    a.store().create_meeting(&input(), today()).unwrap();
+    let url = server.url();
+    server.shutdown().await.unwrap();
+
+    let err = a.client.sync(&a.store).await.unwrap_err();
+    let err = shared::AppError::from(err);
+    assert!(matches!(err, shared::AppError::Offline { .. }), "{err:?}");
+    let status = a.store().sync_status(&url).unwrap();
+    assert_eq!(status.pending_records, 1);
+    assert_eq!(status.last_error, Some(err));
+}
+
+#[tokio::test]
+async fn hostile_requests_get_a_4xx_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let url = format!("{}{SYNC_PATH}", server.url());
+    let http = reqwest::Client::new();
+    let before = server.storage.change_count().unwrap();
+    let a = Device::new(dir.path(), "a", &server);
+    a.sync().await;
+    a.store().create_meeting(&input(), today()).unwrap();
+    let good = a.store().sync_request().unwrap();
+
+    let with_changes = |changes: Vec<WireChange>| SyncRequest {
+        changes,
+        ..good.clone()
+    };
+    let mut wrong_kind = good.changes.clone();
+    wrong_kind[0].kind = "directory".into();
+    let mut unknown_kind = good.changes.clone();
+    unknown_kind[0].kind = "something_else".into();
+    let mut garbage = good.changes.clone();
+    garbage.push(WireChange {
+        doc_id: "x".into(),
+        kind: "voter_meeting".into(),
+        bytes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
+    });
+    let cases = [
+        (with_changes(wrong_kind), 403),
+        (with_changes(unknown_kind), 400),
+        (with_changes(garbage), 400),
+        (
+            SyncRequest {
+                device_id: String::new(),
+                ..good.clone()
+            },
+            400,
+        ),
+    ];
+    for (request, status) in cases {
+        let got = http.post(&url).json(&request).send().await.unwrap().status();
+        assert_eq!(got.as_u16(), status, "{request:?}");
+    }
+    let not_json = http.post(&url).body("{").header("content-type", "application/json");
+    assert!(not_json.send().await.unwrap().status().is_client_error());
+    let too_big = http
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(vec![b' '; sync_server::api::MAX_BODY_BYTES + 1]);
+    assert_eq!(too_big.send().await.unwrap().status().as_u16(), 413);
+
+    // Nothing was stored, and the server still serves a good request.
+    assert_eq!(server.storage.change_count().unwrap(), before);
+    a.sync().await;
+    assert_eq!(server.storage.change_count().unwrap(), before + 1);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_large_catch_up_arrives_in_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let a = Device::new(dir.path(), "a", &server);
+    a.sync().await;
+    let n = shared::protocol::MAX_CHANGES_PER_RESPONSE + 200;
+    for i in 0..n {
+        let mut m = input();
+        m.summary = format!("第{i}条意见");
+        a.store().create_meeting(&m, today()).unwrap();
+    }
+    a.sync().await;
+    let b = Device::new(dir.path(), "b", &server);
+    let report = b.sync().await;
+    assert_eq!(report.received_changes as usize, n + 1, "meetings + directory");
+    assert_eq!(b.store().list_meetings().unwrap().len(), n);
+    server.shutdown().await.unwrap();
+}
