@@ -73,12 +73,36 @@ fn bad_input_is_refused_and_changes_nothing() {
         (bad, field, problem)
     };
     let cases = [
-        check(|i| i.voters_received = "".into(), Field::VotersReceived, Problem::Required),
-        check(|i| i.voters_received = "-5".into(), Field::VotersReceived, Problem::Negative),
-        check(|i| i.date = "2026-11-27".into(), Field::Date, Problem::InFuture),
-        check(|i| i.summary = "长".repeat(501), Field::Summary, Problem::TooLong),
-        check(|i| i.station_id = "st-nowhere".into(), Field::Station, Problem::Unknown),
-        check(|i| i.deputy_ids = vec!["dep-999".into()], Field::Deputies, Problem::Unknown),
+        check(
+            |i| i.voters_received = "".into(),
+            Field::VotersReceived,
+            Problem::Required,
+        ),
+        check(
+            |i| i.voters_received = "-5".into(),
+            Field::VotersReceived,
+            Problem::Negative,
+        ),
+        check(
+            |i| i.date = "2026-11-27".into(),
+            Field::Date,
+            Problem::InFuture,
+        ),
+        check(
+            |i| i.summary = "长".repeat(501),
+            Field::Summary,
+            Problem::TooLong,
+        ),
+        check(
+            |i| i.station_id = "st-nowhere".into(),
+            Field::Station,
+            Problem::Unknown,
+        ),
+        check(
+            |i| i.deputy_ids = vec!["dep-999".into()],
+            Field::Deputies,
+            Problem::Unknown,
+        ),
     ];
     for (bad, field, problem) in cases {
         for result in [
@@ -88,7 +112,9 @@ fn bad_input_is_refused_and_changes_nothing() {
             match result.map_err(AppError::from) {
                 Err(AppError::Invalid { fields }) => {
                     assert!(
-                        fields.iter().any(|f| f.field == field && f.problem == problem),
+                        fields
+                            .iter()
+                            .any(|f| f.field == field && f.problem == problem),
                         "{bad:?} gave {fields:?}"
                     );
                 }
@@ -154,5 +180,9 @@ fn a_corrupt_change_from_the_server_is_refused_and_changes_nothing() {
     });
     assert!(result.is_err());
     assert_eq!(store.list_meetings().unwrap(), before);
-    assert_eq!(store.sync_request().unwrap().cursor, 1, "cursor did not move");
+    assert_eq!(
+        store.sync_request().unwrap().cursor,
+        1,
+        "cursor did not move"
+    );
 }

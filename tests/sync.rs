@@ -204,10 +204,19 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
         ),
     ];
     for (request, status) in cases {
-        let got = http.post(&url).json(&request).send().await.unwrap().status();
+        let got = http
+            .post(&url)
+            .json(&request)
+            .send()
+            .await
+            .unwrap()
+            .status();
         assert_eq!(got.as_u16(), status, "{request:?}");
     }
-    let not_json = http.post(&url).body("{").header("content-type", "application/json");
+    let not_json = http
+        .post(&url)
+        .body("{")
+        .header("content-type", "application/json");
     assert!(not_json.send().await.unwrap().status().is_client_error());
     let too_big = http
         .post(&url)
@@ -237,7 +246,11 @@ async fn a_large_catch_up_arrives_in_batches() {
     a.sync().await;
     let b = Device::new(dir.path(), "b", &server);
     let report = b.sync().await;
-    assert_eq!(report.received_changes as usize, n + 1, "meetings + directory");
+    assert_eq!(
+        report.received_changes as usize,
+        n + 1,
+        "meetings + directory"
+    );
     assert_eq!(b.store().list_meetings().unwrap().len(), n);
     server.shutdown().await.unwrap();
 }

@@ -22,11 +22,13 @@ async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<
         Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| AppError::Storage {
             detail: e.to_string(),
         }),
-        Err(e) => Err(serde_wasm_bindgen::from_value::<AppError>(e.clone()).unwrap_or_else(
-            |_| AppError::Storage {
-                detail: e.as_string().unwrap_or_else(|| format!("{e:?}")),
-            },
-        )),
+        Err(e) => Err(
+            serde_wasm_bindgen::from_value::<AppError>(e.clone()).unwrap_or_else(|_| {
+                AppError::Storage {
+                    detail: e.as_string().unwrap_or_else(|| format!("{e:?}")),
+                }
+            }),
+        ),
     }
 }
 

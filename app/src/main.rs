@@ -9,11 +9,14 @@ mod i18n;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{
-    AppError, Deputy, Field, FieldError, MAX_SUMMARY_CHARS, MeetingSummary, Station,
-    SyncStatus, VoterMeetingInput,
+    AppError, Deputy, Field, FieldError, MAX_SUMMARY_CHARS, MeetingSummary, Station, SyncStatus,
+    VoterMeetingInput,
 };
 
 use i18n::{app_error, field_error, t, tf};
+
+/// How often the app syncs by itself while open.
+const SYNC_EVERY_SECS: u64 = 120;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
@@ -36,6 +39,15 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// Syncs in the background and reloads. Offline is normal: the record stays pending
+    /// and the sync page shows why.
+    fn sync_in_background(self) {
+        spawn_local(async move {
+            let _ = api::sync_now().await;
+            self.refresh();
+        });
+    }
+
     /// Reloads everything the screens list from the local store.
     fn refresh(self) {
         spawn_local(async move {
@@ -79,11 +91,12 @@ fn App() -> impl IntoView {
     };
     provide_context(ctx);
     ctx.refresh();
-    // Sync once at start so a fresh device gets the station directory.
-    spawn_local(async move {
-        let _ = api::sync_now().await;
-        ctx.refresh();
-    });
+    // Sync at start (a fresh device gets the station directory), then every few minutes.
+    ctx.sync_in_background();
+    set_interval(
+        move || ctx.sync_in_background(),
+        std::time::Duration::from_secs(SYNC_EVERY_SECS),
+    );
 
     let tab_button = move |tab: Tab, key: &'static str, id: &'static str| {
         view! {
@@ -233,10 +246,10 @@ fn MeetingForm() -> impl IntoView {
     // A new device learns its stations on first sync: pick one when they arrive.
     Effect::new(move |_| {
         let stations = ctx.stations.get();
-        if station_id.get_untracked().is_empty() {
-            if let Some(s) = stations.first() {
-                station_id.set(s.id.clone());
-            }
+        if station_id.get_untracked().is_empty()
+            && let Some(s) = stations.first()
+        {
+            station_id.set(s.id.clone());
         }
     });
     // The roster follows the chosen station.
@@ -284,6 +297,7 @@ fn MeetingForm() -> impl IntoView {
                     ctx.refresh();
                     ctx.editing.set(None);
                     ctx.tab.set(Tab::List);
+                    ctx.sync_in_background();
                 }
                 Err(AppError::Invalid { fields }) => {
                     errors.set(fields);

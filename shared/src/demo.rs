@@ -80,7 +80,12 @@ pub fn directory() -> Directory {
             dep("dep-005", "陈静", &[City], "st-shangdi-park"),
             dep("dep-006", "杨帆", &[District], "st-xueyuanlu-shiyou"),
             dep("dep-007", "赵敏", &[District], "st-xueyuanlu-shiyou"),
-            dep("dep-008", "黄志强", &[District, Town], "st-xibeiwang-yongfeng"),
+            dep(
+                "dep-008",
+                "黄志强",
+                &[District, Town],
+                "st-xibeiwang-yongfeng",
+            ),
             dep("dep-009", "周丽", &[Town], "st-xibeiwang-yongfeng"),
             dep("dep-010", "吴刚", &[Town], "st-xibeiwang-xixiaoying"),
             dep("dep-011", "徐红梅", &[Town], "st-xibeiwang-xixiaoying"),
@@ -96,8 +101,14 @@ mod tests {
     fn every_deputy_and_station_points_at_something_that_exists() {
         let d = super::directory();
         for s in &d.stations {
-            assert!(d.subdistricts.iter().any(|x| x.id == s.subdistrict_id), "{s:?}");
-            assert!(d.deputies.iter().any(|x| x.station_id == s.id), "{s:?} has nobody");
+            assert!(
+                d.subdistricts.iter().any(|x| x.id == s.subdistrict_id),
+                "{s:?}"
+            );
+            assert!(
+                d.deputies.iter().any(|x| x.station_id == s.id),
+                "{s:?} has nobody"
+            );
         }
         for p in &d.deputies {
             assert!(d.stations.iter().any(|x| x.id == p.station_id), "{p:?}");

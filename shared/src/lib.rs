@@ -29,9 +29,9 @@ pub mod store;
 pub mod sync;
 
 pub use model::{
-    AppError, MAX_SUMMARY_CHARS, MAX_VOTERS_RECEIVED, Deputy, DeputyLevel, Directory, Field, FieldError, MeetingSummary, Problem,
-    Station, StationKind, Subdistrict, SubdistrictKind, SyncReport, SyncStatus, VoterMeeting,
-    VoterMeetingInput,
+    AppError, Deputy, DeputyLevel, Directory, Field, FieldError, MAX_SUMMARY_CHARS,
+    MAX_VOTERS_RECEIVED, MeetingSummary, Problem, Station, StationKind, Subdistrict,
+    SubdistrictKind, SyncReport, SyncStatus, VoterMeeting, VoterMeetingInput,
 };
 #[cfg(feature = "store")]
 pub use store::Store;

@@ -21,7 +21,10 @@ pub const EARLIEST_MEETING_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2000,
 
 /// A street (街道) or a town (镇) of the district.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "store", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+#[cfg_attr(
+    feature = "store",
+    derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
+)]
 pub struct Subdistrict {
     pub id: String,
     pub name: String,
@@ -30,7 +33,10 @@ pub struct Subdistrict {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "store", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+#[cfg_attr(
+    feature = "store",
+    derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
+)]
 pub enum SubdistrictKind {
     Street,
     Town,
@@ -38,7 +44,10 @@ pub enum SubdistrictKind {
 
 /// A deputy home (人大代表之家) or liaison station (人大代表联络站).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "store", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+#[cfg_attr(
+    feature = "store",
+    derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
+)]
 pub struct Station {
     pub id: String,
     pub name: String,
@@ -48,7 +57,10 @@ pub struct Station {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "store", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+#[cfg_attr(
+    feature = "store",
+    derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
+)]
 pub enum StationKind {
     Home,
     LiaisonPoint,
@@ -56,7 +68,10 @@ pub enum StationKind {
 
 /// A people's-congress deputy (人大代表), grouped into one station.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "store", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+#[cfg_attr(
+    feature = "store",
+    derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
+)]
 pub struct Deputy {
     pub id: String,
     pub name: String,
@@ -67,7 +82,10 @@ pub struct Deputy {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "store", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+#[cfg_attr(
+    feature = "store",
+    derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
+)]
 pub enum DeputyLevel {
     City,
     District,
@@ -76,7 +94,10 @@ pub enum DeputyLevel {
 
 /// The reference data every device needs before it can record anything.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "store", derive(autosurgeon::Reconcile, autosurgeon::Hydrate))]
+#[cfg_attr(
+    feature = "store",
+    derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
+)]
 pub struct Directory {
     pub subdistricts: Vec<Subdistrict>,
     pub stations: Vec<Station>,
@@ -331,12 +352,30 @@ mod tests {
         use Field::*;
         use Problem::*;
         check(|_| {}, &[]);
-        check(|i| i.voters_received = "".into(), &[(VotersReceived, Required)]);
-        check(|i| i.voters_received = " ".into(), &[(VotersReceived, Required)]);
-        check(|i| i.voters_received = "-3".into(), &[(VotersReceived, Negative)]);
-        check(|i| i.voters_received = "3.5".into(), &[(VotersReceived, NotANumber)]);
-        check(|i| i.voters_received = "十".into(), &[(VotersReceived, NotANumber)]);
-        check(|i| i.voters_received = "10001".into(), &[(VotersReceived, TooLarge)]);
+        check(
+            |i| i.voters_received = "".into(),
+            &[(VotersReceived, Required)],
+        );
+        check(
+            |i| i.voters_received = " ".into(),
+            &[(VotersReceived, Required)],
+        );
+        check(
+            |i| i.voters_received = "-3".into(),
+            &[(VotersReceived, Negative)],
+        );
+        check(
+            |i| i.voters_received = "3.5".into(),
+            &[(VotersReceived, NotANumber)],
+        );
+        check(
+            |i| i.voters_received = "十".into(),
+            &[(VotersReceived, NotANumber)],
+        );
+        check(
+            |i| i.voters_received = "10001".into(),
+            &[(VotersReceived, TooLarge)],
+        );
         check(|i| i.voters_received = "0".into(), &[]);
         check(|i| i.date = "2026-11-26".into(), &[]);
         check(|i| i.date = "2026-11-27".into(), &[(Date, InFuture)]);

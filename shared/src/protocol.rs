@@ -76,6 +76,9 @@ mod tests {
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.contains("\"AAH+/w==\""), "{json}");
         assert_eq!(serde_json::from_str::<WireChange>(&json).unwrap(), c);
-        assert!(serde_json::from_str::<WireChange>(r#"{"doc_id":"d","kind":"k","bytes":"!!"}"#).is_err());
+        assert!(
+            serde_json::from_str::<WireChange>(r#"{"doc_id":"d","kind":"k","bytes":"!!"}"#)
+                .is_err()
+        );
     }
 }

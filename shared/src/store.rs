@@ -18,8 +18,8 @@ use rusqlite_migration::{M, Migrations};
 use crate::Error;
 use crate::doc::{self, DIRECTORY_DOC_ID, DocKind};
 use crate::model::{
-    AppError, Deputy, Directory, Field, FieldError, MeetingSummary, Problem, Station,
-    SyncReport, SyncStatus, VoterMeeting, VoterMeetingInput,
+    AppError, Deputy, Directory, Field, FieldError, MeetingSummary, Problem, Station, SyncReport,
+    SyncStatus, VoterMeeting, VoterMeetingInput,
 };
 use crate::protocol::{SyncRequest, SyncResponse, WireChange};
 
@@ -234,7 +234,10 @@ impl Store {
     pub fn pending_records(&self) -> Result<u64, Error> {
         Ok(self
             .conn
-            .query_row("SELECT COUNT(DISTINCT doc_id) FROM outbox", [], |r| r.get(0))?)
+            .query_row("SELECT COUNT(DISTINCT doc_id) FROM outbox", [], |r| {
+                r.get::<_, i64>(0)
+            })?
+            .unsigned_abs())
     }
 
     /// The next request to send: the cursor and every unacknowledged change.
@@ -397,7 +400,9 @@ fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), Error> {
 
 fn document_kind(conn: &Connection, id: &str) -> Result<Option<String>, Error> {
     Ok(conn
-        .query_row("SELECT kind FROM documents WHERE id = ?1", [id], |r| r.get(0))
+        .query_row("SELECT kind FROM documents WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
@@ -407,7 +412,9 @@ fn load_document(
     actor: &ActorId,
 ) -> Result<Option<AutoCommit>, Error> {
     let bytes: Option<Vec<u8>> = conn
-        .query_row("SELECT bytes FROM documents WHERE id = ?1", [id], |r| r.get(0))
+        .query_row("SELECT bytes FROM documents WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
         .optional()?;
     bytes.map(|b| doc::load(&b, actor)).transpose()
 }

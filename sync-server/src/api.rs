@@ -27,7 +27,7 @@ async fn sync(
     let changes = req.changes.len();
     let response = tokio::task::spawn_blocking(move || storage.sync(&req))
         .await
-        .map_err(|e| StorageError::Core(shared::Error::Protocol(e.to_string())))??;
+        .map_err(|e| StorageError::from(shared::Error::Protocol(e.to_string())))??;
     tracing::debug!(
         pushed = changes,
         pulled = response.changes.len(),

@@ -44,7 +44,13 @@ pub enum StorageError {
     #[error("database migration: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     #[error("core: {0}")]
-    Core(#[from] shared::Error),
+    Core(Box<shared::Error>),
+}
+
+impl From<shared::Error> for StorageError {
+    fn from(e: shared::Error) -> Self {
+        StorageError::Core(Box::new(e))
+    }
 }
 
 #[derive(Clone)]
@@ -79,9 +85,11 @@ impl Storage {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let exists: Option<String> = tx
-            .query_row("SELECT id FROM docs WHERE id = ?1", [DIRECTORY_DOC_ID], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT id FROM docs WHERE id = ?1",
+                [DIRECTORY_DOC_ID],
+                |r| r.get(0),
+            )
             .optional()?;
         if exists.is_some() {
             return Ok(false);
@@ -140,16 +148,19 @@ impl Storage {
              WHERE c.seq > ?1 AND c.device_id != ?2 ORDER BY c.seq LIMIT ?3",
         )?;
         let mut rows: Vec<(i64, WireChange)> = stmt
-            .query_map(params![req.cursor, req.device_id, limit + 1], |r| {
-                Ok((
-                    r.get(0)?,
-                    WireChange {
-                        doc_id: r.get(1)?,
-                        kind: r.get(2)?,
-                        bytes: r.get(3)?,
-                    },
-                ))
-            })?
+            .query_map(
+                params![cursor_param(req.cursor), req.device_id, (limit + 1) as i64],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        WireChange {
+                            doc_id: r.get(1)?,
+                            kind: r.get(2)?,
+                            bytes: r.get(3)?,
+                        },
+                    ))
+                },
+            )?
             .collect::<Result<_, _>>()?;
         drop(stmt);
         let more = rows.len() > limit;
@@ -158,7 +169,8 @@ impl Storage {
             rows.last().map_or(req.cursor, |(seq, _)| *seq as u64)
         } else {
             // Everything after the cursor is in `rows` or is the caller's own.
-            let max: Option<i64> = tx.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
+            let max: Option<i64> =
+                tx.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
             max.map_or(req.cursor, |m| (m as u64).max(req.cursor))
         };
         tx.commit()?;
@@ -174,7 +186,8 @@ impl Storage {
     pub fn change_count(&self) -> Result<u64, StorageError> {
         Ok(self
             .conn()
-            .query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))?)
+            .query_row("SELECT COUNT(*) FROM changes", [], |r| r.get::<_, i64>(0))?
+            .unsigned_abs())
     }
 }
 
@@ -221,7 +234,17 @@ fn insert_change(
 ) -> Result<(), StorageError> {
     tx.execute(
         "INSERT OR IGNORE INTO changes (doc_id, hash, device_id, bytes) VALUES (?1, ?2, ?3, ?4)",
-        params![doc_id, change.hash().to_string(), device_id, change.raw_bytes()],
+        params![
+            doc_id,
+            change.hash().to_string(),
+            device_id,
+            change.raw_bytes()
+        ],
     )?;
     Ok(())
+}
+
+/// Cursors are SQLite row ids, which fit in an i64; a larger cursor is past every row.
+fn cursor_param(cursor: u64) -> i64 {
+    i64::try_from(cursor).unwrap_or(i64::MAX)
 }
