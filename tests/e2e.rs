@@ -298,6 +298,11 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     b.click("#save").await?;
     b.until_text("接待选民 25 人").await?;
     b.screenshot("phone-b-2-edited").await?;
+
+    // The same screens at desktop size: side navigation instead of the bottom tab bar.
+    b.c.set_window_size(1280, 800).await?;
+    b.until_text("接待选民 25 人").await?;
+    b.screenshot("desktop-b-list").await?;
     b.close().await?;
     drop(desktop);
     server.shutdown().await?;
