@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use shared::{
-    AppError, Deputy, MeetingSummary, Station, Store, SyncClient, SyncReport, SyncStatus,
+    AppError, Deputy, MeetingSummary, Station, Store, StoreKey, SyncClient, SyncReport, SyncStatus,
     VoterMeetingInput,
 };
 use tauri::{Manager, State};
@@ -108,7 +108,8 @@ pub fn run() {
                 None => app.path().app_data_dir()?,
             };
             std::fs::create_dir_all(&data_dir)?;
-            let store = Store::open(&data_dir.join("jiazhan.db"))?;
+            let key = StoreKey::load_or_create(&data_dir)?;
+            let store = Store::open(&data_dir.join("jiazhan.db"), &key)?;
             let server_url = options
                 .server_url
                 .unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned());

@@ -348,7 +348,8 @@ async fn bad_input_shows_chinese_errors_and_saves_nothing() -> Result<()> {
     drop(desktop);
 
     // Nothing reached the device's store.
-    let store = shared::Store::open(&data_dir.join("jiazhan.db"))?;
+    let key = shared::StoreKey::load_or_create(&data_dir)?;
+    let store = shared::Store::open(&data_dir.join("jiazhan.db"), &key)?;
     assert!(store.list_meetings()?.is_empty());
     assert_eq!(store.pending_records()?, 0);
     server.shutdown().await?;

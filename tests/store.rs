@@ -3,7 +3,11 @@
 
 use chrono::NaiveDate;
 use shared::protocol::{Ack, SyncResponse};
-use shared::{AppError, Field, Problem, Store, VoterMeetingInput};
+use shared::{AppError, Field, Problem, Store, StoreKey, VoterMeetingInput};
+
+fn key() -> StoreKey {
+    StoreKey::from_bytes([0x17; 32])
+}
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
@@ -11,7 +15,7 @@ fn today() -> NaiveDate {
 
 /// A store whose directory arrived the way it does in the app: as synced changes.
 fn store_with_directory(path: &std::path::Path) -> Store {
-    let mut store = Store::open(path).unwrap();
+    let mut store = Store::open(path, &key()).unwrap();
     let changes = shared::store::directory_changes(&shared::demo::directory()).unwrap();
     store
         .apply_sync_response(&SyncResponse {
@@ -42,7 +46,7 @@ fn a_saved_meeting_is_there_after_reopening_the_file() {
         let mut store = store_with_directory(&path);
         store.create_meeting(&input(), today()).unwrap()
     };
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path, &key()).unwrap();
     let list = store.list_meetings().unwrap();
     assert_eq!(list.len(), 1);
     let m = &list[0];
@@ -143,7 +147,7 @@ fn the_outbox_keeps_changes_until_acknowledged() {
     // A response that acknowledges only the first change drops only that one.
     let first = automerge::Change::from_bytes(request.changes[0].bytes.clone()).unwrap();
     drop(store);
-    let mut store = Store::open(&path).unwrap();
+    let mut store = Store::open(&path, &key()).unwrap();
     store
         .apply_sync_response(&SyncResponse {
             acknowledged: vec![Ack {
@@ -185,4 +189,37 @@ fn a_corrupt_change_from_the_server_is_refused_and_changes_nothing() {
         1,
         "cursor did not move"
     );
+}
+
+#[test]
+fn the_file_holds_no_plain_text_and_opens_only_with_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    let mut store = store_with_directory(&path);
+    let phone = "13912345678";
+    let mut m = input();
+    m.summary = format!("选民王女士（电话{phone}）反映小区停车难");
+    store.create_meeting(&m, today()).unwrap();
+    let needles: [&[u8]; 3] = [phone.as_bytes(), "停车难".as_bytes(), b"voter_meeting"];
+    let assert_no_plain_text = || {
+        // Every file SQLite wrote: the database, its WAL and shared memory.
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            for needle in needles {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle),
+                    "plain text {:?} found on disk",
+                    String::from_utf8_lossy(needle)
+                );
+            }
+        }
+    };
+    assert_no_plain_text(); // while open (the record sits in the WAL)
+    drop(store);
+    assert_no_plain_text(); // after closing (checkpointed into the database)
+    let wrong = Store::open(&path, &StoreKey::from_bytes([0x18; 32]));
+    assert!(matches!(wrong, Err(shared::Error::WrongKey)), "{wrong:?}");
+    // The wrong key changed nothing: the right one still opens it with the record.
+    let store = Store::open(&path, &key()).unwrap();
+    assert!(store.list_meetings().unwrap()[0].summary.contains(phone));
 }

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use chrono::NaiveDate;
 use shared::protocol::{SYNC_PATH, SyncRequest, WireChange};
-use shared::{Store, SyncClient, VoterMeetingInput};
+use shared::{Store, StoreKey, SyncClient, VoterMeetingInput};
 use sync_server::{Config, RunningServer};
 
 struct Device {
@@ -16,7 +16,13 @@ struct Device {
 impl Device {
     fn new(dir: &std::path::Path, name: &str, server: &RunningServer) -> Device {
         Device {
-            store: Mutex::new(Store::open(&dir.join(format!("{name}.db"))).unwrap()),
+            store: Mutex::new(
+                Store::open(
+                    &dir.join(format!("{name}.db")),
+                    &StoreKey::generate().unwrap(),
+                )
+                .unwrap(),
+            ),
             client: SyncClient::new(&server.url()).unwrap(),
         }
     }

@@ -6,12 +6,14 @@
 //!   also for the wasm UI, which uses these types as command arguments and results.
 //! - [`demo`]: demo reference data (Haidian streets, towns, stations).
 //! - with the `store` feature (default): [`doc`] (Automerge documents), [`store`] (the
-//!   device's SQLite store with projections and outbox), [`protocol`] (the sync wire
+//!   device's encrypted SQLite store with projections and outbox), [`key`] (its key), [`protocol`] (the sync wire
 //!   format) and [`sync`] (the reqwest sync client).
 //!
 //! ```no_run
 //! # fn main() -> Result<(), shared::Error> {
-//! let mut store = shared::Store::open(std::path::Path::new("jiazhan.db"))?;
+//! let dir = std::path::Path::new("data");
+//! let key = shared::StoreKey::load_or_create(dir)?;
+//! let mut store = shared::Store::open(&dir.join("jiazhan.db"), &key)?;
 //! let meetings = store.list_meetings()?;
 //! # Ok(()) }
 //! ```
@@ -22,12 +24,16 @@ pub mod model;
 #[cfg(feature = "store")]
 pub mod doc;
 #[cfg(feature = "store")]
+pub mod key;
+#[cfg(feature = "store")]
 pub mod protocol;
 #[cfg(feature = "store")]
 pub mod store;
 #[cfg(feature = "store")]
 pub mod sync;
 
+#[cfg(feature = "store")]
+pub use key::StoreKey;
 pub use model::{
     AppError, Deputy, DeputyLevel, Directory, Field, FieldError, MAX_SUMMARY_CHARS,
     MAX_VOTERS_RECEIVED, MeetingSummary, Problem, Station, StationKind, Subdistrict,
@@ -56,6 +62,10 @@ pub enum Error {
     Reconcile(#[from] autosurgeon::ReconcileError),
     #[error("document read: {0}")]
     Hydrate(#[from] autosurgeon::HydrateError),
+    #[error("store key: {0}")]
+    Key(String),
+    #[error("the store key does not open this database")]
+    WrongKey,
     #[error("corrupt data: {0}")]
     Corrupt(String),
     #[error("network: {0}")]

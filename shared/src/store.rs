@@ -17,6 +17,7 @@ use rusqlite_migration::{M, Migrations};
 
 use crate::Error;
 use crate::doc::{self, DIRECTORY_DOC_ID, DocKind};
+use crate::key::StoreKey;
 use crate::model::{
     AppError, Deputy, Directory, Field, FieldError, MeetingSummary, Problem, Station, SyncReport,
     SyncStatus, VoterMeeting, VoterMeetingInput,
@@ -59,7 +60,8 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
          voters_received INTEGER NOT NULL,
          summary TEXT NOT NULL
      );
-     CREATE INDEX meetings_date ON meetings(date DESC, id);",
+     -- Ends in the rowid, so it serves ORDER BY date DESC, rowid DESC without sorting.
+     CREATE INDEX meetings_date ON meetings(date);",
 )];
 
 /// A device's store. One writer: the app holds it behind a mutex.
@@ -75,9 +77,18 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store, Error> {
+    /// Opens (creating if needed) the encrypted store at `path` with `key` and brings its
+    /// schema up to date. A wrong key is [`Error::WrongKey`], and changes nothing.
+    pub fn open(path: &Path, key: &StoreKey) -> Result<Store, Error> {
         let mut conn = Connection::open(path)?;
+        // SQLCipher: a raw 256-bit key, set before anything reads the file.
+        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))?;
+        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
+            return match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::NotADatabase) => Err(Error::WrongKey),
+                _ => Err(e.into()),
+            };
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -192,6 +203,17 @@ impl Store {
 
     /// All meetings, newest first, from the projection.
     pub fn list_meetings(&self) -> Result<Vec<MeetingSummary>, Error> {
+        self.meetings_page(None)
+    }
+
+    /// The newest `n` meetings: the first screen of the register.
+    pub fn recent_meetings(&self, n: usize) -> Result<Vec<MeetingSummary>, Error> {
+        self.meetings_page(Some(n))
+    }
+
+    fn meetings_page(&self, limit: Option<usize>) -> Result<Vec<MeetingSummary>, Error> {
+        // SQLite reads a negative LIMIT as "no limit".
+        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
         let names: HashMap<String, String> = self
             .conn
             .prepare("SELECT id, name FROM deputies")?
@@ -202,9 +224,9 @@ impl Store {
                     m.voters_received, m.summary,
                     EXISTS (SELECT 1 FROM outbox o WHERE o.doc_id = m.id)
              FROM meetings m LEFT JOIN stations s ON s.id = m.station_id
-             ORDER BY m.date DESC, m.rowid DESC",
+             ORDER BY m.date DESC, m.rowid DESC LIMIT ?1",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let rows = stmt.query_map([limit], |r| {
             let ids: Vec<String> = from_json(&r.get::<_, String>(4)?)?;
             Ok(MeetingSummary {
                 id: r.get(0)?,
@@ -228,6 +250,39 @@ impl Store {
     pub fn meeting_from_document(&self, id: &str) -> Result<VoterMeeting, Error> {
         let doc = load_document(&self.conn, id, &self.actor)?.ok_or(Error::NotFound)?;
         doc::read_meeting(&doc)
+    }
+
+    /// Checks the store is consistent: SQLite's own integrity check passes, every voter
+    /// meeting document has a projection row, and every row equals its document.
+    pub fn verify(&self) -> Result<(), Error> {
+        let check: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if check != "ok" {
+            return Err(Error::Corrupt(format!("integrity check: {check}")));
+        }
+        let ids: Vec<String> = self
+            .conn
+            .prepare("SELECT id FROM documents WHERE kind = ?1")?
+            .query_map([DocKind::VoterMeeting.as_str()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in ids {
+            let doc = self.meeting_from_document(&id)?;
+            let row = self.meeting(&id)?;
+            let from_doc = VoterMeetingInput {
+                station_id: doc.station_id,
+                date: doc.date.to_string(),
+                deputy_ids: doc.deputy_ids,
+                voters_received: doc.voters_received.to_string(),
+                summary: doc.summary,
+            };
+            if row != from_doc {
+                return Err(Error::Corrupt(format!(
+                    "projection of {id} differs from its document"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Records with changes the server has not acknowledged.
