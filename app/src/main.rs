@@ -302,6 +302,10 @@ fn MeetingForm() -> impl IntoView {
                 Err(AppError::Invalid { fields }) => {
                     errors.set(fields);
                     message.set(Some((false, t("form.invalid"))));
+                    // The summary of what to fix sits at the top of the form.
+                    if let Some(w) = web_sys::window() {
+                        w.scroll_to_with_x_and_y(0.0, 0.0);
+                    }
                 }
                 Err(e) => message.set(Some((false, app_error(&e)))),
             }
@@ -321,6 +325,17 @@ fn MeetingForm() -> impl IntoView {
     view! {
         <form class="form" on:submit=save novalidate aria-labelledby="form-title">
             <h2 id="form-title">{title}</h2>
+            {move || {
+                message
+                    .get()
+                    .map(|(ok, text)| {
+                        view! {
+                            <p class="message" class:ok=ok class:error=!ok role="status" id="form-message">
+                                {text}
+                            </p>
+                        }
+                    })
+            }}
             <div class="field" class:invalid=invalid(Field::Station)>
                 <label for="station">{t("form.station")} {required()}</label>
                 <Show
@@ -439,17 +454,6 @@ fn MeetingForm() -> impl IntoView {
                 </p>
                 {error_for(Field::Summary)}
             </div>
-            {move || {
-                message
-                    .get()
-                    .map(|(ok, text)| {
-                        view! {
-                            <p class="message" class:ok=ok class:error=!ok role="status" id="form-message">
-                                {text}
-                            </p>
-                        }
-                    })
-            }}
             <div class="actions">
                 <button type="submit" id="save" class="primary" disabled=move || saving.get()>
                     {move || if ctx.editing.get().is_some() { t("form.save_edit") } else { t("form.save") }}
