@@ -54,14 +54,15 @@ pub enum Error {
     NotFound,
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    // The large library errors are boxed to keep `Result<_, Error>` small.
     #[error("database migration: {0}")]
-    Migration(#[from] rusqlite_migration::Error),
+    Migration(Box<rusqlite_migration::Error>),
     #[error("document: {0}")]
-    Automerge(#[from] automerge::AutomergeError),
+    Automerge(Box<automerge::AutomergeError>),
     #[error("document write: {0}")]
-    Reconcile(#[from] autosurgeon::ReconcileError),
+    Reconcile(Box<autosurgeon::ReconcileError>),
     #[error("document read: {0}")]
-    Hydrate(#[from] autosurgeon::HydrateError),
+    Hydrate(Box<autosurgeon::HydrateError>),
     #[error("store key: {0}")]
     Key(String),
     #[error("the store key does not open this database")]
@@ -75,6 +76,24 @@ pub enum Error {
     #[error("protocol: {0}")]
     Protocol(String),
 }
+
+macro_rules! boxed_from {
+    ($($variant:ident($source:ty)),* $(,)?) => {$(
+        #[cfg(feature = "store")]
+        impl From<$source> for Error {
+            fn from(e: $source) -> Self {
+                Error::$variant(Box::new(e))
+            }
+        }
+    )*};
+}
+
+boxed_from!(
+    Migration(rusqlite_migration::Error),
+    Automerge(automerge::AutomergeError),
+    Reconcile(autosurgeon::ReconcileError),
+    Hydrate(autosurgeon::HydrateError),
+);
 
 #[cfg(feature = "store")]
 impl From<&Error> for AppError {
