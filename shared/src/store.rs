@@ -25,8 +25,9 @@ use crate::model::{
 use crate::protocol::{SyncRequest, SyncResponse, WireChange};
 
 /// Append-only: never edit a migration that has shipped; add a new one.
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE documents (
          id TEXT PRIMARY KEY,
          kind TEXT NOT NULL,
@@ -62,7 +63,17 @@ const MIGRATIONS: &[M<'static>] = &[M::up(
      );
      -- Ends in the rowid, so it serves ORDER BY date DESC, rowid DESC without sorting.
      CREATE INDEX meetings_date ON meetings(date);",
-)];
+    ),
+    // Changes received before the changes they depend on; applied when those arrive.
+    M::up(
+        "CREATE TABLE waiting_changes (
+             doc_id TEXT NOT NULL,
+             hash TEXT NOT NULL,
+             bytes BLOB NOT NULL,
+             PRIMARY KEY (doc_id, hash)
+         );",
+    ),
+];
 
 /// A device's store. One writer: the app holds it behind a mutex.
 pub struct Store {
@@ -345,7 +356,24 @@ impl Store {
             let mut doc = load_document(&tx, doc_id, &self.actor)?
                 .unwrap_or_else(|| AutoCommit::new().with_actor(self.actor.clone()));
             let before = doc.get_heads();
-            doc.apply_changes(changes)?;
+            // Changes that arrived before their dependencies wait in `waiting_changes`
+            // until those arrive; none is ever dropped.
+            let mut all = take_waiting(&tx, doc_id)?;
+            all.extend(changes);
+            doc.apply_changes(all.iter().cloned())?;
+            for c in &all {
+                if doc.get_change_by_hash(&c.hash()).is_none() {
+                    tx.prepare_cached(
+                        "INSERT OR IGNORE INTO waiting_changes (doc_id, hash, bytes)
+                         VALUES (?1, ?2, ?3)",
+                    )?
+                    .execute(params![
+                        doc_id,
+                        c.hash().to_string(),
+                        c.raw_bytes()
+                    ])?;
+                }
+            }
             if doc.get_heads() == before {
                 continue;
             }
@@ -451,6 +479,23 @@ fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), Error> {
         params![key, value],
     )?;
     Ok(())
+}
+
+/// Removes and returns the changes of `doc_id` still waiting for their dependencies.
+fn take_waiting(tx: &Connection, doc_id: &str) -> Result<Vec<Change>, Error> {
+    let bytes: Vec<Vec<u8>> = tx
+        .prepare_cached("SELECT bytes FROM waiting_changes WHERE doc_id = ?1")?
+        .query_map([doc_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if bytes.is_empty() {
+        return Ok(vec![]);
+    }
+    tx.prepare_cached("DELETE FROM waiting_changes WHERE doc_id = ?1")?
+        .execute([doc_id])?;
+    bytes
+        .into_iter()
+        .map(|b| Change::from_bytes(b).map_err(|e| Error::Corrupt(e.to_string())))
+        .collect()
 }
 
 fn document_kind(conn: &Connection, id: &str) -> Result<Option<String>, Error> {
