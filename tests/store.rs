@@ -223,3 +223,23 @@ fn the_file_holds_no_plain_text_and_opens_only_with_its_key() {
     let store = Store::open(&path, &key()).unwrap();
     assert!(store.list_meetings().unwrap()[0].summary.contains(phone));
 }
+
+#[test]
+fn a_record_edited_many_times_reads_back_its_last_edit() {
+    // Past the point where appended changes are compacted into one saved document.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    let mut store = store_with_directory(&path);
+    let id = store.create_meeting(&input(), today()).unwrap();
+    for n in 1..=80 {
+        let mut m = input();
+        m.voters_received = n.to_string();
+        store.update_meeting(&id, &m, today()).unwrap();
+    }
+    drop(store);
+    let store = Store::open(&path, &key()).unwrap();
+    store.verify().unwrap();
+    assert_eq!(store.meeting(&id).unwrap().voters_received, "80");
+    assert_eq!(store.meeting_from_document(&id).unwrap().voters_received, 80);
+    assert_eq!(store.sync_request().unwrap().changes.len(), 81);
+}

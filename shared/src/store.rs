@@ -73,6 +73,8 @@ const MIGRATIONS: &[M<'static>] = &[
              PRIMARY KEY (doc_id, hash)
          );",
     ),
+    // Documents are stored as a saved document plus appended changes.
+    M::up("ALTER TABLE documents ADD COLUMN tail_changes INTEGER NOT NULL DEFAULT 0;"),
 ];
 
 /// A device's store. One writer: the app holds it behind a mutex.
@@ -164,7 +166,14 @@ impl Store {
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
         let changes = doc::write_meeting(&mut doc, &meeting)?;
         let tx = self.conn.transaction()?;
-        save_document(&tx, &id, DocKind::VoterMeeting, &mut doc)?;
+        persist(
+            &tx,
+            &id,
+            DocKind::VoterMeeting.as_str(),
+            None,
+            &mut doc,
+            &changes,
+        )?;
         add_to_outbox(&tx, &id, DocKind::VoterMeeting, &changes)?;
         project_meeting(&tx, &id, &meeting)?;
         tx.commit()?;
@@ -180,10 +189,12 @@ impl Store {
     ) -> Result<(), Error> {
         let meeting = self.validate(input, today)?;
         let tx = self.conn.transaction()?;
-        let mut doc = load_document(&tx, id, &self.actor)?.ok_or(Error::NotFound)?;
-        let changes = doc::write_meeting(&mut doc, &meeting)?;
+        let mut stored = load_document(&tx, id, &self.actor)?.ok_or(Error::NotFound)?;
+        let changes = doc::write_meeting(&mut stored.doc, &meeting)?;
         if !changes.is_empty() {
-            save_document(&tx, id, DocKind::VoterMeeting, &mut doc)?;
+            let kind = DocKind::VoterMeeting.as_str();
+            let previous = Some((stored.bytes, stored.tail));
+            persist(&tx, id, kind, previous, &mut stored.doc, &changes)?;
             add_to_outbox(&tx, id, DocKind::VoterMeeting, &changes)?;
             project_meeting(&tx, id, &meeting)?;
         }
@@ -259,8 +270,8 @@ impl Store {
     /// The meeting as its Automerge document holds it (for tests and tools that check the
     /// projection against the document).
     pub fn meeting_from_document(&self, id: &str) -> Result<VoterMeeting, Error> {
-        let doc = load_document(&self.conn, id, &self.actor)?.ok_or(Error::NotFound)?;
-        doc::read_meeting(&doc)
+        let stored = load_document(&self.conn, id, &self.actor)?.ok_or(Error::NotFound)?;
+        doc::read_meeting(&stored.doc)
     }
 
     /// Checks the store is consistent: SQLite's own integrity check passes, every voter
@@ -353,37 +364,41 @@ impl Store {
             ..SyncReport::default()
         };
         for (doc_id, (kind, changes)) in by_doc {
-            let mut doc = load_document(&tx, doc_id, &self.actor)?
-                .unwrap_or_else(|| AutoCommit::new().with_actor(self.actor.clone()));
-            let before = doc.get_heads();
+            let stored = load_document(&tx, doc_id, &self.actor)?;
+            let (mut doc, kind, previous) = match stored {
+                Some(s) => (s.doc, s.kind, Some((s.bytes, s.tail))),
+                None => (
+                    AutoCommit::new().with_actor(self.actor.clone()),
+                    kind.to_owned(),
+                    None,
+                ),
+            };
             // Changes that arrived before their dependencies wait in `waiting_changes`
             // until those arrive; none is ever dropped.
-            let mut all = take_waiting(&tx, doc_id)?;
-            all.extend(changes);
-            doc.apply_changes(all.iter().cloned())?;
-            for c in &all {
-                if doc.get_change_by_hash(&c.hash()).is_none() {
-                    tx.prepare_cached(
-                        "INSERT OR IGNORE INTO waiting_changes (doc_id, hash, bytes)
-                         VALUES (?1, ?2, ?3)",
-                    )?
-                    .execute(params![
-                        doc_id,
-                        c.hash().to_string(),
-                        c.raw_bytes()
-                    ])?;
-                }
+            let mut fresh = take_waiting(&tx, doc_id)?;
+            fresh.extend(changes);
+            if previous.is_some() {
+                fresh.retain(|c| doc.get_change_meta_by_hash(&c.hash()).is_none());
             }
-            if doc.get_heads() == before {
+            if fresh.is_empty() {
                 continue;
             }
-            let stored_kind = document_kind(&tx, doc_id)?;
-            let kind = stored_kind.as_deref().unwrap_or(kind);
-            tx.execute(
-                "INSERT INTO documents (id, kind, bytes) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes",
-                params![doc_id, kind, doc.save()],
-            )?;
+            doc.apply_changes(fresh.iter().cloned())?;
+            let (applied, waiting): (Vec<Change>, Vec<Change>) = fresh
+                .into_iter()
+                .partition(|c| doc.get_change_meta_by_hash(&c.hash()).is_some());
+            for c in &waiting {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO waiting_changes (doc_id, hash, bytes)
+                     VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![doc_id, c.hash().to_string(), c.raw_bytes()])?;
+            }
+            if applied.is_empty() {
+                continue;
+            }
+            let kind = kind.as_str();
+            persist(&tx, doc_id, kind, previous, &mut doc, &applied)?;
             // A document whose earlier changes have not arrived yet stays unprojected
             // until they do; an unknown kind (from a newer app) is kept but not shown.
             if doc::is_empty(&doc) {
@@ -498,38 +513,68 @@ fn take_waiting(tx: &Connection, doc_id: &str) -> Result<Vec<Change>, Error> {
         .collect()
 }
 
-fn document_kind(conn: &Connection, id: &str) -> Result<Option<String>, Error> {
-    Ok(conn
-        .query_row("SELECT kind FROM documents WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?)
+/// After this many changes appended to a document's stored bytes, the next write saves
+/// the whole document compactly instead (see the store benchmark).
+const COMPACT_AFTER: i64 = 32;
+
+/// A document as stored: its bytes are a saved document followed by `tail` appended
+/// changes (Automerge loads such a concatenation as one document).
+struct StoredDoc {
+    doc: AutoCommit,
+    kind: String,
+    bytes: Vec<u8>,
+    tail: i64,
 }
 
-fn load_document(
-    conn: &Connection,
-    id: &str,
-    actor: &ActorId,
-) -> Result<Option<AutoCommit>, Error> {
-    let bytes: Option<Vec<u8>> = conn
-        .query_row("SELECT bytes FROM documents WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
+fn load_document(conn: &Connection, id: &str, actor: &ActorId) -> Result<Option<StoredDoc>, Error> {
+    let row: Option<(String, Vec<u8>, i64)> = conn
+        .prepare_cached("SELECT kind, bytes, tail_changes FROM documents WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    bytes.map(|b| doc::load(&b, actor)).transpose()
+    row.map(|(kind, bytes, tail)| {
+        Ok(StoredDoc {
+            doc: doc::load(&bytes, actor)?,
+            kind,
+            bytes,
+            tail,
+        })
+    })
+    .transpose()
 }
 
-fn save_document(
-    tx: &Transaction<'_>,
+/// Stores `changes` (just applied to `doc`) for document `id`: appended to the previous
+/// bytes while the tail is short, otherwise as one compact save of the whole document.
+fn persist(
+    tx: &Connection,
     id: &str,
-    kind: DocKind,
+    kind: &str,
+    previous: Option<(Vec<u8>, i64)>,
     doc: &mut AutoCommit,
+    changes: &[Change],
 ) -> Result<(), Error> {
-    tx.execute(
-        "INSERT INTO documents (id, kind, bytes) VALUES (?1, ?2, ?3)
-         ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes",
-        params![id, kind.as_str(), doc.save()],
-    )?;
+    let added = changes.len() as i64;
+    let (bytes, tail) = match previous {
+        Some((mut bytes, tail)) if tail + added <= COMPACT_AFTER => {
+            changes
+                .iter()
+                .for_each(|c| bytes.extend_from_slice(c.raw_bytes()));
+            (bytes, tail + added)
+        }
+        None if added <= COMPACT_AFTER => {
+            let mut bytes = Vec::new();
+            changes
+                .iter()
+                .for_each(|c| bytes.extend_from_slice(c.raw_bytes()));
+            (bytes, added)
+        }
+        _ => (doc.save(), 0),
+    };
+    tx.prepare_cached(
+        "INSERT INTO documents (id, kind, bytes, tail_changes) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes,
+             tail_changes = excluded.tail_changes",
+    )?
+    .execute(params![id, kind, bytes, tail])?;
     Ok(())
 }
 
@@ -539,31 +584,36 @@ fn add_to_outbox(
     kind: DocKind,
     changes: &[Change],
 ) -> Result<(), Error> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO outbox (doc_id, hash, kind, bytes) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     for c in changes {
-        tx.execute(
-            "INSERT OR IGNORE INTO outbox (doc_id, hash, kind, bytes) VALUES (?1, ?2, ?3, ?4)",
-            params![id, c.hash().to_string(), kind.as_str(), c.raw_bytes()],
-        )?;
+        insert.execute(params![
+            id,
+            c.hash().to_string(),
+            kind.as_str(),
+            c.raw_bytes()
+        ])?;
     }
     Ok(())
 }
 
 fn project_meeting(tx: &Connection, id: &str, m: &VoterMeeting) -> Result<(), Error> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO meetings (id, station_id, date, deputy_ids, voters_received, summary)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET station_id = excluded.station_id, date = excluded.date,
              deputy_ids = excluded.deputy_ids, voters_received = excluded.voters_received,
              summary = excluded.summary",
-        params![
-            id,
-            m.station_id,
-            m.date,
-            to_json(&m.deputy_ids),
-            m.voters_received,
-            m.summary
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        m.station_id,
+        m.date,
+        to_json(&m.deputy_ids),
+        m.voters_received,
+        m.summary
+    ])?;
     Ok(())
 }
 
