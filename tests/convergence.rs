@@ -72,17 +72,10 @@ fn deliver(stores: &mut [Store], from: usize, to: usize) {
 fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let key = StoreKey::from_bytes([3; 32]);
-    let directory = shared::store::directory_changes(&shared::demo::directory()).unwrap();
     let mut stores: Vec<Store> = (0..REPLICAS)
         .map(|i| {
             let mut s = Store::open(&dir.path().join(format!("r{i}.db")), &key).unwrap();
-            s.apply_sync_response(&SyncResponse {
-                acknowledged: vec![],
-                cursor: 0,
-                changes: directory.clone(),
-                more: false,
-            })
-            .unwrap();
+            s.receive_directory(&shared::demo::directory()).unwrap();
             s
         })
         .collect();

@@ -14,7 +14,6 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use shared::protocol::SyncResponse;
 use shared::{Store, StoreKey, VoterMeetingInput};
 
 const ROUNDS: u64 = 200;
@@ -102,15 +101,7 @@ fn killed_mid_save_loses_nothing_acknowledged() {
     let path = dir.path().join("device.db");
     {
         let mut store = Store::open(&path, &key()).unwrap();
-        let changes = shared::store::directory_changes(&shared::demo::directory()).unwrap();
-        store
-            .apply_sync_response(&SyncResponse {
-                acknowledged: vec![],
-                cursor: 1,
-                changes,
-                more: false,
-            })
-            .unwrap();
+        store.receive_directory(&shared::demo::directory()).unwrap();
     }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     // The last acknowledged save number of every record.

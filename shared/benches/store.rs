@@ -31,8 +31,7 @@ fn today() -> NaiveDate {
 
 fn store_with_directory(path: &Path) -> Store {
     let mut store = Store::open(path, &key()).unwrap();
-    let changes = shared::store::directory_changes(&shared::demo::directory()).unwrap();
-    apply(&mut store, changes);
+    store.receive_directory(&shared::demo::directory()).unwrap();
     store
 }
 

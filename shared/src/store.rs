@@ -428,6 +428,19 @@ impl Store {
         Ok(report)
     }
 
+    /// Receives `dir` the way a sync delivers the directory document. For tools, tests
+    /// and benchmarks that run without a server; the app gets its directory by sync.
+    pub fn receive_directory(&mut self, dir: &Directory) -> Result<(), Error> {
+        let response = SyncResponse {
+            acknowledged: vec![],
+            cursor: self.cursor()?,
+            changes: directory_changes(dir)?,
+            more: false,
+        };
+        self.apply_sync_response(&response)?;
+        Ok(())
+    }
+
     /// Notes a successful sync at `now` (RFC 3339) and clears the last error.
     pub fn record_sync_success(&self, now: &str) -> Result<(), Error> {
         set_meta(&self.conn, "last_sync", now)?;
@@ -643,9 +656,7 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
     serde_json::from_str(s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
-/// Loads the directory straight into a store's projection, as if it had been synced.
-/// For tools and tests that run without a server.
-pub fn directory_changes(dir: &Directory) -> Result<Vec<WireChange>, Error> {
+fn directory_changes(dir: &Directory) -> Result<Vec<WireChange>, Error> {
     let mut doc = AutoCommit::new();
     Ok(doc::write_directory(&mut doc, dir)?
         .into_iter()
