@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use shared::{
-    AppError, Deputy, MeetingSummary, Station, Store, StoreKey, SyncClient, SyncReport, SyncStatus,
-    VoterMeetingInput,
+    AppError, Deputy, HistoryEntry, MeetingSummary, Station, Store, StoreKey, SyncClient,
+    SyncReport, SyncStatus, VoterMeetingInput,
 };
 use tauri::{Manager, State};
 
@@ -72,6 +72,11 @@ fn get_meeting(state: State<'_, AppState>, id: String) -> Result<VoterMeetingInp
     Ok(state.store().meeting(&id)?)
 }
 
+#[tauri::command]
+fn meeting_history(state: State<'_, AppState>, id: String) -> Result<Vec<HistoryEntry>, AppError> {
+    Ok(state.store().meeting_history(&id)?)
+}
+
 /// Creates a meeting (`id` absent) or updates one; returns its id.
 #[tauri::command]
 fn save_meeting(
@@ -124,6 +129,7 @@ pub fn run() {
             deputies,
             list_meetings,
             get_meeting,
+            meeting_history,
             save_meeting,
             sync_now,
             sync_status

@@ -299,6 +299,21 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     b.until_text("接待选民 25 人").await?;
     b.screenshot("phone-b-2-edited").await?;
 
+    // The record's history: created on the other device, corrected here.
+    b.click("li.record button.link").await?;
+    let page = b.until_text("接待选民人数：23 → 25").await?;
+    assert!(page.contains("修改记录"), "{page}");
+    assert!(page.contains("其他设备"), "{page}");
+    assert!(page.contains("本机"), "{page}");
+    b.find("#history").await?;
+    b.c.execute(
+        "document.getElementById('history').scrollIntoView()",
+        vec![],
+    )
+    .await?;
+    b.screenshot("phone-b-3-history").await?;
+    b.click("#tab-list").await?;
+
     // The same screens at desktop size: side navigation instead of the bottom tab bar.
     b.c.set_window_size(1280, 800).await?;
     b.until_text("接待选民 25 人").await?;

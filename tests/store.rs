@@ -238,3 +238,55 @@ fn a_record_edited_many_times_reads_back_its_last_edit() {
     );
     assert_eq!(store.sync_request().unwrap().changes.len(), 81);
 }
+
+#[test]
+fn the_history_names_each_change_with_old_and_new_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    let id = store.create_meeting(&input(), today()).unwrap();
+    let mut m = input();
+    m.voters_received = "40".into();
+    store.update_meeting(&id, &m, today()).unwrap();
+    m.deputy_ids.push("dep-003".into());
+    m.summary = "改为：老年人就医难".into();
+    store.update_meeting(&id, &m, today()).unwrap();
+    store.update_meeting(&id, &m, today()).unwrap(); // no change, no entry
+
+    let history = store.meeting_history(&id).unwrap();
+    let fields = |i: usize| -> Vec<(Field, Option<&str>, &str)> {
+        history[i]
+            .changes
+            .iter()
+            .map(|c| (c.field, c.old.as_deref(), c.new.as_str()))
+            .collect()
+    };
+    assert_eq!(history.len(), 3, "{history:#?}");
+    assert_eq!(
+        fields(0),
+        [
+            (
+                Field::Deputies,
+                Some("王建华、李秀英"),
+                "王建华、李秀英、张伟"
+            ),
+            (
+                Field::Summary,
+                Some("反映小区门口停车难、老年人就医难"),
+                "改为：老年人就医难"
+            ),
+        ]
+    );
+    assert_eq!(fields(1), [(Field::VotersReceived, Some("23"), "40")]);
+    assert!(history[2].created);
+    assert_eq!(history[2].changes.len(), 5);
+    assert!(fields(2).contains(&(Field::Station, None, "紫竹院街道人大代表之家")));
+    assert!(
+        history
+            .iter()
+            .all(|h| h.by_this_device && h.time > 1_700_000_000)
+    );
+    assert!(matches!(
+        store.meeting_history("nope"),
+        Err(shared::Error::NotFound)
+    ));
+}

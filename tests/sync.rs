@@ -117,6 +117,17 @@ async fn offline_edits_of_different_fields_on_two_devices_both_survive() {
         assert_eq!(store.pending_records().unwrap(), 0);
         let doc = store.meeting_from_document(&id).unwrap();
         assert_eq!(doc.voters_received, 42);
+        // Each device's history shows both edits, and whose they were.
+        let history = store.meeting_history(&id).unwrap();
+        let by = |field| {
+            history
+                .iter()
+                .find(|h| h.changes.iter().any(|c| c.field == field))
+                .map(|h| h.by_this_device)
+        };
+        let on_a = std::ptr::eq(device, &a);
+        assert_eq!(by(shared::Field::VotersReceived), Some(on_a));
+        assert_eq!(by(shared::Field::Summary), Some(!on_a));
     }
     server.shutdown().await.unwrap();
 }

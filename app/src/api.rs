@@ -4,7 +4,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    AppError, Deputy, MeetingSummary, Station, SyncReport, SyncStatus, VoterMeetingInput,
+    AppError, Deputy, HistoryEntry, MeetingSummary, Station, SyncReport, SyncStatus,
+    VoterMeetingInput,
 };
 use wasm_bindgen::prelude::*;
 
@@ -66,6 +67,10 @@ pub async fn list_meetings() -> Result<Vec<MeetingSummary>, AppError> {
 
 pub async fn get_meeting(id: &str) -> Result<VoterMeetingInput, AppError> {
     call("get_meeting", &IdArgs { id }).await
+}
+
+pub async fn meeting_history(id: &str) -> Result<Vec<HistoryEntry>, AppError> {
+    call("meeting_history", &IdArgs { id }).await
 }
 
 pub async fn save_meeting(id: Option<&str>, input: &VoterMeetingInput) -> Result<String, AppError> {

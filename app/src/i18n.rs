@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use shared::{AppError, FieldError};
+use shared::{AppError, Field, FieldError};
 
 static ZH_CN: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
     serde_json::from_str(include_str!("../locales/zh-CN.json")).expect("zh-CN.json is valid")
@@ -30,6 +30,17 @@ pub fn field_error(e: &FieldError) -> String {
     t(&key)
 }
 
+/// The label of a form field, as the form shows it.
+pub fn field_label(field: Field) -> String {
+    t(match field {
+        Field::Station => "form.station",
+        Field::Date => "form.date",
+        Field::Deputies => "form.deputies",
+        Field::VotersReceived => "form.voters",
+        Field::Summary => "form.summary",
+    })
+}
+
 /// The sentence for an error as a whole.
 pub fn app_error(e: &AppError) -> String {
     match e {
@@ -51,7 +62,7 @@ fn snake<T: serde::Serialize>(v: &T) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::{Field, Problem};
+    use shared::Problem;
 
     /// Every key passed to `t` or `tf` in the UI sources exists in zh-CN.json.
     #[test]

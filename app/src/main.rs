@@ -9,11 +9,11 @@ mod i18n;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{
-    AppError, Deputy, Field, FieldError, MAX_SUMMARY_CHARS, MeetingSummary, Station, SyncStatus,
-    VoterMeetingInput,
+    AppError, Deputy, Field, FieldError, HistoryEntry, MAX_SUMMARY_CHARS, MeetingSummary, Station,
+    SyncStatus, VoterMeetingInput,
 };
 
-use i18n::{app_error, field_error, t, tf};
+use i18n::{app_error, field_error, field_label, t, tf};
 
 /// How often the app syncs by itself while open.
 const SYNC_EVERY_SECS: u64 = 120;
@@ -67,6 +67,19 @@ impl Ctx {
 fn main() {
     console_error_panic_hook::set_once();
     mount_to_body(App);
+}
+
+/// `YYYY-MM-DD HH:MM` in the device's time zone, from seconds since the epoch.
+fn local_time(secs: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(secs as f64 * 1000.0));
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        d.get_full_year(),
+        d.get_month() + 1,
+        d.get_date(),
+        d.get_hours(),
+        d.get_minutes()
+    )
 }
 
 fn today() -> String {
@@ -208,6 +221,7 @@ fn MeetingForm() -> impl IntoView {
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let message = RwSignal::new(None::<(bool, String)>);
     let saving = RwSignal::new(false);
+    let history = RwSignal::new(Vec::<HistoryEntry>::new());
 
     // Load the record being edited, or pre-fill a new one.
     Effect::new(move |_| {
@@ -217,6 +231,7 @@ fn MeetingForm() -> impl IntoView {
         message.set(None);
         match editing {
             Some(id) => spawn_local(async move {
+                history.set(api::meeting_history(&id).await.unwrap_or_default());
                 match api::get_meeting(&id).await {
                     Ok(m) => {
                         station_id.set(m.station_id);
@@ -229,6 +244,7 @@ fn MeetingForm() -> impl IntoView {
                 }
             }),
             None => {
+                history.set(vec![]);
                 let first = ctx
                     .stations
                     .get_untracked()
@@ -459,7 +475,59 @@ fn MeetingForm() -> impl IntoView {
                     {move || if ctx.editing.get().is_some() { t("form.save_edit") } else { t("form.save") }}
                 </button>
             </div>
+            <Show when=move || !history.get().is_empty()>
+                <History entries=history/>
+            </Show>
         </form>
+    }
+}
+
+/// A record's change history, newest first.
+#[component]
+fn History(entries: RwSignal<Vec<HistoryEntry>>) -> impl IntoView {
+    view! {
+        <section class="history" aria-labelledby="history-title">
+            <h3 id="history-title">{t("history.title")}</h3>
+            <ol id="history">
+                {move || {
+                    entries
+                        .get()
+                        .into_iter()
+                        .map(|h| {
+                            let who = if h.by_this_device {
+                                t("history.this_device")
+                            } else {
+                                t("history.other_device")
+                            };
+                            let lines: Vec<String> = if h.created {
+                                vec![t("history.created")]
+                            } else {
+                                h.changes
+                                    .iter()
+                                    .map(|c| {
+                                        let empty = t("history.empty");
+                                        tf(
+                                            "history.change",
+                                            &[
+                                                ("field", &field_label(c.field)),
+                                                ("old", c.old.as_deref().unwrap_or(&empty)),
+                                                ("new", &c.new),
+                                            ],
+                                        )
+                                    })
+                                    .collect()
+                            };
+                            view! {
+                                <li>
+                                    <p class="when">{local_time(h.time)} " · " {who}</p>
+                                    {lines.into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ol>
+        </section>
     }
 }
 

@@ -113,6 +113,43 @@ pub fn read_meeting(doc: &AutoCommit) -> Result<VoterMeeting, Error> {
     })
 }
 
+/// One change to a voter meeting: who made it, when, and the record before and after.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeetingRevision {
+    /// The Automerge actor (device) that made the change, hex.
+    pub actor: String,
+    /// Seconds since the Unix epoch, as the device's clock had it.
+    pub time: i64,
+    /// `None` for the change that created the record.
+    pub before: Option<VoterMeeting>,
+    pub after: VoterMeeting,
+}
+
+/// The record's history from Automerge's own: each change, seen in isolation (the state
+/// at its dependencies against the state just after it), oldest first.
+pub fn meeting_history(doc: &mut AutoCommit) -> Result<Vec<MeetingRevision>, Error> {
+    let mut revisions = Vec::new();
+    for change in doc.get_changes(&[]) {
+        let before = match change.deps() {
+            [] => None,
+            deps => read_meeting(&doc.fork_at(deps)?).ok(),
+        };
+        let Ok(after) = read_meeting(&doc.fork_at(&[change.hash()])?) else {
+            continue; // a change that does not make a whole record on its own
+        };
+        if before.as_ref() == Some(&after) {
+            continue;
+        }
+        revisions.push(MeetingRevision {
+            actor: change.actor_id().to_hex_string(),
+            time: change.timestamp(),
+            before,
+            after,
+        });
+    }
+    Ok(revisions)
+}
+
 /// Writes the directory into `doc` and returns the changes this made.
 pub fn write_directory(doc: &mut AutoCommit, dir: &Directory) -> Result<Vec<Change>, Error> {
     let before = doc.get_heads();

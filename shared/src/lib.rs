@@ -35,9 +35,9 @@ pub mod sync;
 #[cfg(feature = "store")]
 pub use key::StoreKey;
 pub use model::{
-    AppError, Deputy, DeputyLevel, Directory, Field, FieldError, MAX_SUMMARY_CHARS,
-    MAX_VOTERS_RECEIVED, MeetingSummary, Problem, Station, StationKind, Subdistrict,
-    SubdistrictKind, SyncReport, SyncStatus, VoterMeeting, VoterMeetingInput,
+    AppError, Deputy, DeputyLevel, Directory, Field, FieldChange, FieldError, HistoryEntry,
+    MAX_SUMMARY_CHARS, MAX_VOTERS_RECEIVED, MeetingSummary, Problem, Station, StationKind,
+    Subdistrict, SubdistrictKind, SyncReport, SyncStatus, VoterMeeting, VoterMeetingInput,
 };
 #[cfg(feature = "store")]
 pub use store::Store;

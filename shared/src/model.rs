@@ -140,6 +140,27 @@ pub struct MeetingSummary {
     pub pending_sync: bool,
 }
 
+/// One entry of a record's history (newest first in lists).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// Seconds since the Unix epoch, by the clock of the device that made the change.
+    pub time: i64,
+    /// The device that made the change (accounts name people in a later version).
+    pub device: String,
+    pub by_this_device: bool,
+    /// True for the change that created the record.
+    pub created: bool,
+    pub changes: Vec<FieldChange>,
+}
+
+/// One field's change, with values as the user reads them (names, not ids).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: Field,
+    pub old: Option<String>,
+    pub new: String,
+}
+
 /// The fields of the voter-meeting form, for error messages next to the field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -7,7 +7,7 @@
 //! a change is deleted only when a server response acknowledges that change. The UI never
 //! loads a document to list or count: it reads the projection tables.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 use automerge::{ActorId, AutoCommit, Change};
@@ -19,8 +19,8 @@ use crate::Error;
 use crate::doc::{self, DIRECTORY_DOC_ID, DocKind};
 use crate::key::StoreKey;
 use crate::model::{
-    AppError, Deputy, Directory, Field, FieldError, MeetingSummary, Problem, Station, SyncReport,
-    SyncStatus, VoterMeeting, VoterMeetingInput,
+    AppError, Deputy, Directory, Field, FieldChange, FieldError, HistoryEntry, MeetingSummary,
+    Problem, Station, SyncReport, SyncStatus, VoterMeeting, VoterMeetingInput,
 };
 use crate::protocol::{SyncRequest, SyncResponse, WireChange};
 
@@ -236,11 +236,7 @@ impl Store {
     fn meetings_page(&self, limit: Option<usize>) -> Result<Vec<MeetingSummary>, Error> {
         // SQLite reads a negative LIMIT as "no limit".
         let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        let names: HashMap<String, String> = self
-            .conn
-            .prepare("SELECT id, name FROM deputies")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
+        let names = self.names("deputies")?;
         let mut stmt = self.conn.prepare(
             "SELECT m.id, m.station_id, COALESCE(s.name, m.station_id), m.date, m.deputy_ids,
                     m.voters_received, m.summary,
@@ -305,6 +301,70 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// The history of meeting `id`, newest first: who changed which field, when, from
+    /// what to what. Read from the document's Automerge history.
+    pub fn meeting_history(&self, id: &str) -> Result<Vec<HistoryEntry>, Error> {
+        let mut stored = load_document(&self.conn, id, &self.actor)?.ok_or(Error::NotFound)?;
+        let station_names: HashMap<String, String> = self.names("stations")?;
+        let deputy_names: HashMap<String, String> = self.names("deputies")?;
+        let station = |id: &str| station_names.get(id).cloned().unwrap_or_else(|| id.into());
+        let deputies = |ids: &[String]| {
+            ids.iter()
+                .map(|id| deputy_names.get(id).cloned().unwrap_or_else(|| id.clone()))
+                .collect::<Vec<_>>()
+                .join("、")
+        };
+        let me = self.device_id();
+        let mut entries: Vec<HistoryEntry> = doc::meeting_history(&mut stored.doc)?
+            .into_iter()
+            .map(|rev| {
+                let after = &rev.after;
+                let values = |m: &VoterMeeting| {
+                    [
+                        (Field::Station, station(&m.station_id)),
+                        (Field::Date, m.date.to_string()),
+                        (Field::Deputies, deputies(&m.deputy_ids)),
+                        (Field::VotersReceived, m.voters_received.to_string()),
+                        (Field::Summary, m.summary.clone()),
+                    ]
+                };
+                let new = values(after);
+                let old = rev.before.as_ref().map(values);
+                let changes = new
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, (field, new))| {
+                        let old = old.as_ref().map(|o| o[i].1.clone());
+                        (old.as_deref() != Some(new.as_str())).then_some(FieldChange {
+                            field,
+                            old,
+                            new,
+                        })
+                    })
+                    .collect();
+                HistoryEntry {
+                    time: rev.time,
+                    by_this_device: rev.actor == me,
+                    device: rev.actor,
+                    created: rev.before.is_none(),
+                    changes,
+                }
+            })
+            .collect();
+        entries.reverse();
+        Ok(entries)
+    }
+
+    fn names(&self, table: &str) -> Result<HashMap<String, String>, Error> {
+        let sql = format!("SELECT id, name FROM {table}");
+        let rows = self
+            .conn
+            .prepare(&sql)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
     }
 
     /// Records with changes the server has not acknowledged.
@@ -377,9 +437,11 @@ impl Store {
             // until those arrive; none is ever dropped.
             let mut fresh = take_waiting(&tx, doc_id)?;
             fresh.extend(changes);
-            if previous.is_some() {
-                fresh.retain(|c| doc.get_change_meta_by_hash(&c.hash()).is_none());
-            }
+            let mut seen = HashSet::new();
+            fresh.retain(|c| {
+                seen.insert(c.hash())
+                    && (previous.is_none() || doc.get_change_meta_by_hash(&c.hash()).is_none())
+            });
             if fresh.is_empty() {
                 continue;
             }
