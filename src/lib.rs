@@ -26,12 +26,14 @@ impl AppState {
 }
 
 /// Where this instance keeps its data and which server it syncs with, from the command
-/// line (`--data-dir DIR`, `--server URL`) or the environment (`JIAZHAN_DATA_DIR`,
-/// `JIAZHAN_SERVER_URL`). Two instances with different data directories are two devices.
+/// line (`--data-dir DIR`, `--server URL`, `--allow-plain-http`) or the environment
+/// (`JIAZHAN_DATA_DIR`, `JIAZHAN_SERVER_URL`, `JIAZHAN_ALLOW_PLAIN_HTTP`). Two instances with different data directories are two devices.
 #[derive(Debug, Default)]
 struct Options {
     data_dir: Option<PathBuf>,
     server_url: Option<String>,
+    /// Plain HTTP to a server on another machine (a test network without TLS).
+    allow_plain_http: bool,
 }
 
 impl Options {
@@ -39,12 +41,14 @@ impl Options {
         let mut o = Options {
             data_dir: std::env::var_os("JIAZHAN_DATA_DIR").map(PathBuf::from),
             server_url: std::env::var("JIAZHAN_SERVER_URL").ok(),
+            allow_plain_http: std::env::var_os("JIAZHAN_ALLOW_PLAIN_HTTP").is_some(),
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
             match arg.as_str() {
                 "--data-dir" => o.data_dir = args.next().map(PathBuf::from),
                 "--server" => o.server_url = args.next(),
+                "--allow-plain-http" => o.allow_plain_http = true,
                 _ => {}
             }
         }
@@ -98,6 +102,15 @@ async fn sync_now(state: State<'_, AppState>) -> Result<SyncReport, AppError> {
     Ok(state.sync.sync(&state.store).await?)
 }
 
+/// A sync the app starts by itself: skipped while backing off after a failure.
+#[tauri::command]
+async fn sync_background(state: State<'_, AppState>) -> Result<Option<SyncReport>, AppError> {
+    match state.sync.sync_if_due(&state.store).await {
+        Some(result) => Ok(Some(result?)),
+        None => Ok(None),
+    }
+}
+
 #[tauri::command]
 fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, AppError> {
     Ok(state.store().sync_status(state.sync.server_url())?)
@@ -120,7 +133,7 @@ pub fn run() {
                 .unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned());
             app.manage(AppState {
                 store: Mutex::new(store),
-                sync: SyncClient::new(&server_url)?,
+                sync: SyncClient::new(&server_url, options.allow_plain_http)?,
             });
             Ok(())
         })
@@ -132,6 +145,7 @@ pub fn run() {
             meeting_history,
             save_meeting,
             sync_now,
+            sync_background,
             sync_status
         ])
         .run(tauri::generate_context!())

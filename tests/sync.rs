@@ -23,7 +23,7 @@ impl Device {
                 )
                 .unwrap(),
             ),
-            client: SyncClient::new(&server.url()).unwrap(),
+            client: SyncClient::new(&server.url(), false).unwrap(),
         }
     }
 
@@ -270,4 +270,37 @@ async fn a_large_catch_up_arrives_in_batches() {
     );
     assert_eq!(b.store().list_meetings().unwrap().len(), n);
     server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store =
+        Mutex::new(Store::open(&dir.path().join("d.db"), &StoreKey::generate().unwrap()).unwrap());
+    store
+        .lock()
+        .unwrap()
+        .receive_directory(&shared::demo::directory())
+        .unwrap();
+    store
+        .lock()
+        .unwrap()
+        .create_meeting(&input(), today())
+        .unwrap();
+    // The address is refused by the client itself: no connection is attempted.
+    let client = SyncClient::new("http://jiazhan.example.cn:8765", false).unwrap();
+    let err = shared::AppError::from(client.sync(&store).await.unwrap_err());
+    assert!(
+        matches!(err, shared::AppError::InsecureServer { .. }),
+        "{err:?}"
+    );
+    let status = store
+        .lock()
+        .unwrap()
+        .sync_status(client.server_url())
+        .unwrap();
+    assert_eq!(status.last_error, Some(err));
+    assert_eq!(status.pending_records, 1, "the record waits, nothing lost");
+    // Right after a failure, a background sync waits instead of hammering.
+    assert!(client.sync_if_due(&store).await.is_none());
 }

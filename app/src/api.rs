@@ -81,6 +81,11 @@ pub async fn sync_now() -> Result<SyncReport, AppError> {
     call("sync_now", &NoArgs {}).await
 }
 
+/// A sync the app starts by itself; `None` while it backs off after a failure.
+pub async fn sync_background() -> Result<Option<SyncReport>, AppError> {
+    call("sync_background", &NoArgs {}).await
+}
+
 pub async fn sync_status() -> Result<SyncStatus, AppError> {
     call("sync_status", &NoArgs {}).await
 }

@@ -49,6 +49,8 @@ pub fn app_error(e: &AppError) -> String {
         AppError::Offline { .. } => t("error.offline"),
         AppError::Server { status, .. } => tf("error.server", &[("status", &status.to_string())]),
         AppError::Storage { detail } => tf("error.storage", &[("detail", detail)]),
+        AppError::InsecureServer { url } => tf("error.insecure_server", &[("url", url)]),
+        AppError::BadServerUrl { url } => tf("error.bad_server_url", &[("url", url)]),
     }
 }
 

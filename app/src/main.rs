@@ -15,8 +15,9 @@ use shared::{
 
 use i18n::{app_error, field_error, field_label, t, tf};
 
-/// How often the app syncs by itself while open.
-const SYNC_EVERY_SECS: u64 = 120;
+/// How often the app tries to sync by itself while open (the core backs off after
+/// failures, up to 10 minutes).
+const SYNC_EVERY_SECS: u64 = 60;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
@@ -107,7 +108,13 @@ fn App() -> impl IntoView {
     // Sync at start (a fresh device gets the station directory), then every few minutes.
     ctx.sync_in_background();
     set_interval(
-        move || ctx.sync_in_background(),
+        move || {
+            spawn_local(async move {
+                if let Ok(Some(_)) = api::sync_background().await {
+                    ctx.refresh();
+                }
+            })
+        },
         std::time::Duration::from_secs(SYNC_EVERY_SECS),
     );
 

@@ -71,6 +71,10 @@ pub enum Error {
     Corrupt(String),
     #[error("network: {0}")]
     Http(#[from] reqwest::Error),
+    #[error("refusing plain HTTP to {0}: not this machine, and not allowed")]
+    InsecureServer(String),
+    #[error("not a server address: {0:?}")]
+    BadServerUrl(String),
     #[error("server answered {status}: {detail}")]
     Server { status: u16, detail: String },
     #[error("protocol: {0}")]
@@ -116,6 +120,8 @@ impl From<&Error> for AppError {
                 status: e.status().map_or(0, |s| s.as_u16()),
                 detail: e.to_string(),
             },
+            Error::InsecureServer(url) => AppError::InsecureServer { url: url.clone() },
+            Error::BadServerUrl(url) => AppError::BadServerUrl { url: url.clone() },
             Error::Protocol(detail) => AppError::Server {
                 status: 0,
                 detail: detail.clone(),

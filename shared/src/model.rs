@@ -320,6 +320,12 @@ pub enum AppError {
     /// The server could not be reached (offline, refused, timed out).
     #[error("server unreachable: {detail}")]
     Offline { detail: String },
+    /// The server address uses plain HTTP to another machine without the user's consent.
+    #[error("refusing plain HTTP to {url}")]
+    InsecureServer { url: String },
+    /// The server address is not a usable `https://` (or `http://`) address.
+    #[error("not a server address: {url}")]
+    BadServerUrl { url: String },
     /// The server answered with an error.
     #[error("server error {status}: {detail}")]
     Server { status: u16, detail: String },

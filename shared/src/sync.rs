@@ -1,12 +1,18 @@
 //! The sync client: one sync is a loop of HTTP round trips (usually one) that sends the
 //! outbox, applies the response, and asks again while the server has more.
 //!
+//! Plain HTTP is refused unless the server is on this machine (loopback) or the user has
+//! explicitly allowed it; after a failure, background syncs back off exponentially with
+//! jitter, while a sync the user asks for always goes out at once.
+//!
 //! The store's lock is never held across a network wait. A change leaves the outbox only
 //! when a response acknowledges it, so a request lost in flight is simply sent again and
 //! the server, which stores changes by hash, keeps one copy.
 
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::Url;
 
 use crate::Error;
 use crate::model::{AppError, SyncReport};
@@ -16,22 +22,50 @@ use crate::store::Store;
 /// At most this many round trips per sync, so a misbehaving server cannot loop us forever.
 const MAX_ROUND_TRIPS: usize = 1000;
 
+/// The first retry delay after a failed background sync; it doubles per failure.
+const BACKOFF_BASE: Duration = Duration::from_secs(5);
+/// The longest delay between background attempts.
+const BACKOFF_MAX: Duration = Duration::from_secs(600);
+
+/// The delay before the next background attempt after `failures` failures in a row,
+/// scaled by `jitter` (drawn from 0.5..1.5) so devices do not retry in step.
+pub fn backoff_delay(failures: u32, jitter: f64) -> Duration {
+    if failures == 0 {
+        return Duration::ZERO;
+    }
+    let doubled = BACKOFF_BASE.saturating_mul(1u32 << (failures - 1).min(16));
+    doubled.min(BACKOFF_MAX).mul_f64(jitter.clamp(0.5, 1.5))
+}
+
+#[derive(Debug, Default)]
+struct Backoff {
+    failures: u32,
+    next_attempt: Option<Instant>,
+}
+
 #[derive(Clone, Debug)]
 pub struct SyncClient {
     http: reqwest::Client,
     server_url: String,
+    allow_plain_http: bool,
+    backoff: Arc<Mutex<Backoff>>,
 }
 
 impl SyncClient {
-    /// A client for the server at `server_url` (e.g. `http://127.0.0.1:8765`).
-    pub fn new(server_url: &str) -> Result<SyncClient, Error> {
+    /// A client for the server at `server_url` (e.g. `https://jiazhan.example.cn`). Plain
+    /// `http://` is accepted only for a loopback address unless `allow_plain_http`; an
+    /// address that is refused makes every sync fail with [`Error::InsecureServer`] or
+    /// [`Error::BadServerUrl`] (and the sync status says so), never the app.
+    pub fn new(server_url: &str, allow_plain_http: bool) -> Result<SyncClient, Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .build()?;
         Ok(SyncClient {
             http,
-            server_url: server_url.trim_end_matches('/').to_owned(),
+            server_url: server_url.trim().trim_end_matches('/').to_owned(),
+            allow_plain_http,
+            backoff: Arc::default(),
         })
     }
 
@@ -39,9 +73,46 @@ impl SyncClient {
         &self.server_url
     }
 
-    /// Syncs `store` with the server and records the outcome in the store's sync status.
+    /// The sync endpoint, if the server address is acceptable.
+    fn endpoint(&self) -> Result<Url, Error> {
+        let bad = || Error::BadServerUrl(self.server_url.clone());
+        let url = Url::parse(&self.server_url).map_err(|_| bad())?;
+        let loopback = match url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => return Err(bad()),
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback || self.allow_plain_http => {}
+            "http" => return Err(Error::InsecureServer(self.server_url.clone())),
+            _ => return Err(bad()),
+        }
+        url.join(SYNC_PATH.trim_start_matches('/'))
+            .map_err(|_| bad())
+    }
+
+    /// Syncs `store` with the server now and records the outcome in the store's sync
+    /// status. For a sync the user asked for.
     pub async fn sync(&self, store: &Mutex<Store>) -> Result<SyncReport, Error> {
         let result = self.sync_inner(store).await;
+        {
+            let mut backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+            match &result {
+                Ok(_) => *backoff = Backoff::default(),
+                Err(_) => {
+                    backoff.failures = backoff.failures.saturating_add(1);
+                    let mut r = [0u8; 1];
+                    let jitter = match getrandom::fill(&mut r) {
+                        Ok(()) => 0.5 + f64::from(r[0]) / 256.0,
+                        Err(_) => 1.0,
+                    };
+                    backoff.next_attempt =
+                        Some(Instant::now() + backoff_delay(backoff.failures, jitter));
+                }
+            }
+        }
         let store = lock(store);
         match &result {
             Ok(_) => store.record_sync_success(&chrono::Utc::now().to_rfc3339())?,
@@ -50,12 +121,26 @@ impl SyncClient {
         result
     }
 
+    /// Syncs unless a recent failure asks to wait; `None` when it waited. For syncs the
+    /// app starts by itself (on a timer).
+    pub async fn sync_if_due(&self, store: &Mutex<Store>) -> Option<Result<SyncReport, Error>> {
+        let due = {
+            let backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
+            backoff.next_attempt.is_none_or(|t| Instant::now() >= t)
+        };
+        if due {
+            Some(self.sync(store).await)
+        } else {
+            None
+        }
+    }
+
     async fn sync_inner(&self, store: &Mutex<Store>) -> Result<SyncReport, Error> {
-        let url = format!("{}{}", self.server_url, SYNC_PATH);
+        let url = self.endpoint()?;
         let mut total = SyncReport::default();
         for _ in 0..MAX_ROUND_TRIPS {
             let request = lock(store).sync_request()?;
-            let response = self.http.post(&url).json(&request).send().await?;
+            let response = self.http.post(url.clone()).json(&request).send().await?;
             let status = response.status();
             if !status.is_success() {
                 let detail = response.text().await.unwrap_or_default();
@@ -81,4 +166,61 @@ impl SyncClient {
 /// store itself is still consistent and usable.
 fn lock(store: &Mutex<Store>) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn background_retries_back_off_exponentially_with_jitter_and_a_cap() {
+        assert_eq!(backoff_delay(0, 1.0), Duration::ZERO);
+        assert_eq!(backoff_delay(1, 1.0), Duration::from_secs(5));
+        assert_eq!(backoff_delay(2, 1.0), Duration::from_secs(10));
+        assert_eq!(backoff_delay(5, 1.0), Duration::from_secs(80));
+        assert_eq!(backoff_delay(9, 1.0), Duration::from_secs(600));
+        assert_eq!(backoff_delay(u32::MAX, 1.0), Duration::from_secs(600));
+        assert_eq!(backoff_delay(2, 0.5), Duration::from_secs(5));
+        assert_eq!(backoff_delay(2, 1.5), Duration::from_secs(15));
+        assert_eq!(
+            backoff_delay(2, 9.0),
+            Duration::from_secs(15),
+            "jitter is clamped"
+        );
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine_unless_allowed() {
+        let check = |url: &str, allow: bool| match SyncClient::new(url, allow).unwrap().endpoint() {
+            Ok(u) => Ok(u.to_string()),
+            Err(Error::InsecureServer(_)) => Err("insecure"),
+            Err(Error::BadServerUrl(_)) => Err("bad"),
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(
+            check("https://jz.example.cn/", false),
+            Ok("https://jz.example.cn/v0/sync".into())
+        );
+        assert_eq!(
+            check("http://127.0.0.1:8765", false),
+            Ok("http://127.0.0.1:8765/v0/sync".into())
+        );
+        assert_eq!(
+            check("http://localhost:8765", false),
+            Ok("http://localhost:8765/v0/sync".into())
+        );
+        assert_eq!(
+            check("http://[::1]:8765", false),
+            Ok("http://[::1]:8765/v0/sync".into())
+        );
+        assert_eq!(check("http://192.168.1.20:8765", false), Err("insecure"));
+        assert_eq!(check("http://jz.example.cn", false), Err("insecure"));
+        assert_eq!(
+            check("http://jz.example.cn", true),
+            Ok("http://jz.example.cn/v0/sync".into())
+        );
+        assert_eq!(check("ftp://jz.example.cn", true), Err("bad"));
+        assert_eq!(check("jz.example.cn", false), Err("bad"));
+        assert_eq!(check("", false), Err("bad"));
+    }
 }
