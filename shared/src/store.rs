@@ -419,6 +419,10 @@ impl Store {
                 .push(change);
         }
         let tx = self.conn.transaction()?;
+        let any_waiting: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM waiting_changes)", [], |r| {
+                r.get(0)
+            })?;
         let mut report = SyncReport {
             received_changes: resp.changes.len() as u64,
             ..SyncReport::default()
@@ -435,7 +439,11 @@ impl Store {
             };
             // Changes that arrived before their dependencies wait in `waiting_changes`
             // until those arrive; none is ever dropped.
-            let mut fresh = take_waiting(&tx, doc_id)?;
+            let mut fresh = if any_waiting {
+                take_waiting(&tx, doc_id)?
+            } else {
+                Vec::new()
+            };
             fresh.extend(changes);
             let mut seen = HashSet::new();
             fresh.retain(|c| {
@@ -446,9 +454,15 @@ impl Store {
                 continue;
             }
             doc.apply_changes(fresh.iter().cloned())?;
-            let (applied, waiting): (Vec<Change>, Vec<Change>) = fresh
-                .into_iter()
-                .partition(|c| doc.get_change_meta_by_hash(&c.hash()).is_some());
+            // Nothing queued for missing dependencies (the usual case): all applied.
+            let (applied, waiting): (Vec<Change>, Vec<Change>) =
+                if doc.get_missing_deps(&[]).is_empty() {
+                    (fresh, Vec::new())
+                } else {
+                    fresh
+                        .into_iter()
+                        .partition(|c| doc.get_change_meta_by_hash(&c.hash()).is_some())
+                };
             for c in &waiting {
                 tx.prepare_cached(
                     "INSERT OR IGNORE INTO waiting_changes (doc_id, hash, bytes)
