@@ -77,6 +77,16 @@ fn get_meeting(state: State<'_, AppState>, id: String) -> Result<VoterMeetingInp
 }
 
 #[tauri::command]
+fn save_draft(state: State<'_, AppState>, input: VoterMeetingInput) -> Result<(), AppError> {
+    Ok(state.store().save_draft(&input)?)
+}
+
+#[tauri::command]
+fn load_draft(state: State<'_, AppState>) -> Result<Option<VoterMeetingInput>, AppError> {
+    Ok(state.store().draft()?)
+}
+
+#[tauri::command]
 fn meeting_history(state: State<'_, AppState>, id: String) -> Result<Vec<HistoryEntry>, AppError> {
     Ok(state.store().meeting_history(&id)?)
 }
@@ -143,6 +153,8 @@ pub fn run() {
             list_meetings,
             get_meeting,
             meeting_history,
+            save_draft,
+            load_draft,
             save_meeting,
             sync_now,
             sync_background,

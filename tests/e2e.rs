@@ -354,11 +354,28 @@ async fn bad_input_shows_chinese_errors_and_saves_nothing() -> Result<()> {
     assert!(page.contains("请填写接待选民人数。"), "{page}");
     assert!(page.contains("内容摘要不能超过500字。"), "{page}");
     // What was typed is still there to correct.
-    assert_eq!(app.find("#date").await?.prop("value").await?, Some(future));
+    assert_eq!(
+        app.find("#date").await?.prop("value").await?,
+        Some(future.clone())
+    );
     app.screenshot("phone-bad-2-several").await?;
 
     app.click("#tab-list").await?;
     app.until_text("还没有记录").await?;
+    app.close().await?;
+
+    // Closing the app mid-form lost nothing: the draft comes back, still unsaved.
+    let app = desktop.open_app(&data_dir, &server.url()).await?;
+    app.open_form().await?;
+    app.until_value("#summary", &"长".repeat(501)).await?;
+    app.until_value("#date", &future).await?;
+    assert!(
+        app.find("input[name='deputy'][value='dep-003']")
+            .await?
+            .is_selected()
+            .await?
+    );
+    app.screenshot("phone-bad-3-draft-restored").await?;
     app.close().await?;
     drop(desktop);
 

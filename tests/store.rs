@@ -290,3 +290,30 @@ fn the_history_names_each_change_with_old_and_new_values() {
         Err(shared::Error::NotFound)
     ));
 }
+
+#[test]
+fn a_draft_survives_reopening_and_becomes_the_record_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    let store = store_with_directory(&path);
+    let mut half = input();
+    half.voters_received = String::new();
+    store.save_draft(&half).unwrap();
+    drop(store);
+    let mut store = Store::open(&path, &key()).unwrap();
+    assert_eq!(store.draft().unwrap(), Some(half.clone()));
+    // An invalid save keeps the draft; a valid one consumes it.
+    assert!(store.create_meeting(&half, today()).is_err());
+    assert_eq!(store.draft().unwrap(), Some(half));
+    store.create_meeting(&input(), today()).unwrap();
+    assert_eq!(store.draft().unwrap(), None);
+    // A form with nothing typed in it keeps no draft.
+    let blank = VoterMeetingInput {
+        station_id: "st-zizhuyuan-home".into(),
+        date: "2026-11-25".into(),
+        ..VoterMeetingInput::default()
+    };
+    store.save_draft(&input()).unwrap();
+    store.save_draft(&blank).unwrap();
+    assert_eq!(store.draft().unwrap(), None);
+}

@@ -69,6 +69,19 @@ pub async fn get_meeting(id: &str) -> Result<VoterMeetingInput, AppError> {
     call("get_meeting", &IdArgs { id }).await
 }
 
+#[derive(Serialize)]
+struct DraftArgs<'a> {
+    input: &'a VoterMeetingInput,
+}
+
+pub async fn save_draft(input: &VoterMeetingInput) -> Result<(), AppError> {
+    call("save_draft", &DraftArgs { input }).await
+}
+
+pub async fn load_draft() -> Result<Option<VoterMeetingInput>, AppError> {
+    call("load_draft", &NoArgs {}).await
+}
+
 pub async fn meeting_history(id: &str) -> Result<Vec<HistoryEntry>, AppError> {
     call("meeting_history", &IdArgs { id }).await
 }

@@ -229,6 +229,8 @@ fn MeetingForm() -> impl IntoView {
     let message = RwSignal::new(None::<(bool, String)>);
     let saving = RwSignal::new(false);
     let history = RwSignal::new(Vec::<HistoryEntry>::new());
+    // True once a new form holds its draft (or defaults), so keeping drafts can start.
+    let draft_ready = RwSignal::new(false);
 
     // Load the record being edited, or pre-fill a new one.
     Effect::new(move |_| {
@@ -252,18 +254,44 @@ fn MeetingForm() -> impl IntoView {
             }),
             None => {
                 history.set(vec![]);
-                let first = ctx
-                    .stations
-                    .get_untracked()
-                    .first()
-                    .map(|s| s.id.clone())
-                    .unwrap_or_default();
-                station_id.set(first);
-                date.set(today());
-                deputy_ids.set(vec![]);
-                voters.set(String::new());
-                summary.set(String::new());
+                draft_ready.set(false);
+                spawn_local(async move {
+                    // What was typed before the app closed comes back; else defaults.
+                    let draft = api::load_draft().await.ok().flatten().unwrap_or_else(|| {
+                        VoterMeetingInput {
+                            station_id: ctx
+                                .stations
+                                .get_untracked()
+                                .first()
+                                .map(|s| s.id.clone())
+                                .unwrap_or_default(),
+                            date: today(),
+                            ..VoterMeetingInput::default()
+                        }
+                    });
+                    station_id.set(draft.station_id);
+                    date.set(draft.date);
+                    deputy_ids.set(draft.deputy_ids);
+                    voters.set(draft.voters_received);
+                    summary.set(draft.summary);
+                    draft_ready.set(true);
+                });
             }
+        }
+    });
+    // Every change to a new form is kept as its draft, so closing the app loses nothing.
+    Effect::new(move |_| {
+        let input = VoterMeetingInput {
+            station_id: station_id.get(),
+            date: date.get(),
+            deputy_ids: deputy_ids.get(),
+            voters_received: voters.get(),
+            summary: summary.get(),
+        };
+        if draft_ready.get() && ctx.editing.get_untracked().is_none() {
+            spawn_local(async move {
+                let _ = api::save_draft(&input).await;
+            });
         }
     });
     // A new device learns its stations on first sync: pick one when they arrive.

@@ -77,6 +77,9 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up("ALTER TABLE documents ADD COLUMN tail_changes INTEGER NOT NULL DEFAULT 0;"),
 ];
 
+/// Where the new-meeting form's draft is kept (in the encrypted store, like records).
+const DRAFT_KEY: &str = "draft.voter_meeting";
+
 /// A device's store. One writer: the app holds it behind a mutex.
 pub struct Store {
     conn: Connection,
@@ -93,15 +96,23 @@ impl Store {
     /// Opens (creating if needed) the encrypted store at `path` with `key` and brings its
     /// schema up to date. A wrong key is [`Error::WrongKey`], and changes nothing.
     pub fn open(path: &Path, key: &StoreKey) -> Result<Store, Error> {
-        let mut conn = Connection::open(path)?;
-        // SQLCipher: a raw 256-bit key, set before anything reads the file.
-        conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))?;
-        if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
-            return match e.sqlite_error_code() {
-                Some(rusqlite::ErrorCode::NotADatabase) => Err(Error::WrongKey),
-                _ => Err(e.into()),
-            };
-        }
+        let mut conn = {
+            // SQLCipher sets up its crypto provider on first use, and two threads doing
+            // that at once can fail ("An error occurred with PRAGMA key"): key one
+            // connection at a time. Opening is rare; this costs nothing that matters.
+            static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+            let _one_at_a_time = KEYING.lock().unwrap_or_else(|p| p.into_inner());
+            let conn = Connection::open(path)?;
+            // A raw 256-bit key, set before anything reads the file.
+            conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))?;
+            if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
+                return match e.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::NotADatabase) => Err(Error::WrongKey),
+                    _ => Err(e.into()),
+                };
+            }
+            conn
+        };
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -176,8 +187,30 @@ impl Store {
         )?;
         add_to_outbox(&tx, &id, DocKind::VoterMeeting, &changes)?;
         project_meeting(&tx, &id, &meeting)?;
+        // The draft became this record: both or neither.
+        tx.execute("DELETE FROM meta WHERE key = ?1", [DRAFT_KEY])?;
         tx.commit()?;
         Ok(id)
+    }
+
+    /// Keeps what the new-meeting form holds, so nothing typed is lost if the app closes
+    /// before it is saved. A form with nothing typed in it clears the draft.
+    pub fn save_draft(&self, input: &VoterMeetingInput) -> Result<(), Error> {
+        let typed = !input.voters_received.trim().is_empty()
+            || !input.summary.trim().is_empty()
+            || !input.deputy_ids.is_empty();
+        if typed {
+            set_meta(&self.conn, DRAFT_KEY, &to_json(input))
+        } else {
+            self.conn
+                .execute("DELETE FROM meta WHERE key = ?1", [DRAFT_KEY])?;
+            Ok(())
+        }
+    }
+
+    /// The new-meeting form's draft, if one is kept.
+    pub fn draft(&self) -> Result<Option<VoterMeetingInput>, Error> {
+        Ok(get_meta(&self.conn, DRAFT_KEY)?.and_then(|d| serde_json::from_str(&d).ok()))
     }
 
     /// Validates `input` and writes it over meeting `id`; only changed fields are recorded.
