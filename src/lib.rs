@@ -115,10 +115,7 @@ async fn sync_now(state: State<'_, AppState>) -> Result<SyncReport, AppError> {
 /// A sync the app starts by itself: skipped while backing off after a failure.
 #[tauri::command]
 async fn sync_background(state: State<'_, AppState>) -> Result<Option<SyncReport>, AppError> {
-    match state.sync.sync_if_due(&state.store).await {
-        Some(result) => Ok(Some(result?)),
-        None => Ok(None),
-    }
+    Ok(state.sync.sync_if_due(&state.store).await.transpose()?)
 }
 
 #[tauri::command]
