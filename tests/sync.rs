@@ -304,3 +304,34 @@ async fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
     // Right after a failure, a background sync waits instead of hammering.
     assert!(client.sync_if_due(&store).await.is_none());
 }
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let a = Device::new(dir.path(), "a", &server);
+    a.sync().await;
+    let id = a.store().create_meeting(&input(), today()).unwrap();
+    a.sync().await;
+    let backup = dir.path().join("backup.db");
+    server.storage.backup_to(&backup).unwrap();
+    assert!(
+        server.storage.backup_to(&backup).is_err(),
+        "never overwrites"
+    );
+    server.shutdown().await.unwrap();
+
+    // A server started on the backup serves the record to a new device.
+    let restored = sync_server::start(Config {
+        db_path: backup,
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: false,
+    })
+    .await
+    .unwrap();
+    let b = Device::new(dir.path(), "b", &restored);
+    b.sync().await;
+    assert_eq!(b.store().list_meetings().unwrap()[0].id, id);
+    assert_eq!(b.store().stations().unwrap().len(), 6);
+    restored.shutdown().await.unwrap();
+}

@@ -41,7 +41,10 @@ impl IntoResponse for StorageError {
         let status = match &self {
             StorageError::BadRequest(_) => StatusCode::BAD_REQUEST,
             StorageError::Forbidden(_) => StatusCode::FORBIDDEN,
-            StorageError::Sqlite(_) | StorageError::Migration(_) | StorageError::Core(_) => {
+            StorageError::Sqlite(_)
+            | StorageError::Migration(_)
+            | StorageError::Core(_)
+            | StorageError::BackupTargetExists(_) => {
                 tracing::error!(error = %self, "sync failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }

@@ -1,9 +1,10 @@
-//! `jiazhan-sync-server`: runs the sync server until Ctrl-C or SIGTERM.
+//! `jiazhan-sync-server`: runs the sync server until Ctrl-C or SIGTERM, or, with a
+//! subcommand, does one administrative task on its database and exits.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(version, about = "家站通 sync server")]
@@ -17,6 +18,17 @@ struct Args {
     /// Load demo reference data (streets, towns, stations, deputies) if none is loaded.
     #[arg(long)]
     demo: bool,
+    #[command(subcommand)]
+    command: Option<Admin>,
+}
+
+/// Administrative tasks; without one, the server runs.
+#[derive(Subcommand, Debug)]
+enum Admin {
+    /// Copy the database, consistently, to a new file (safe while a server runs).
+    Backup { to: PathBuf },
+    /// Load the demo reference data if the database has none.
+    LoadDemo,
 }
 
 #[tokio::main]
@@ -27,6 +39,27 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if let Some(task) = args.command {
+        let storage = sync_server::Storage::open(&args.db)?;
+        match task {
+            Admin::Backup { to } => {
+                storage.backup_to(&to)?;
+                println!("backed up {} to {}", args.db.display(), to.display());
+            }
+            Admin::LoadDemo => {
+                let loaded = storage.load_directory_if_missing(&shared::demo::directory())?;
+                println!(
+                    "{}",
+                    if loaded {
+                        "demo data loaded"
+                    } else {
+                        "already loaded"
+                    }
+                );
+            }
+        }
+        return Ok(());
+    }
     let server = sync_server::start(sync_server::Config {
         db_path: args.db,
         bind: args.bind,

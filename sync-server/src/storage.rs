@@ -39,6 +39,8 @@ pub enum StorageError {
     BadRequest(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    #[error("{0} exists; a backup never overwrites a file")]
+    BackupTargetExists(String),
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration: {0}")]
@@ -180,6 +182,17 @@ impl Storage {
             changes: rows.into_iter().map(|(_, c)| c).collect(),
             more,
         })
+    }
+
+    /// Writes a consistent copy of the database to `to` (a new file), while the server
+    /// keeps serving: SQLite's online backup.
+    pub fn backup_to(&self, to: &Path) -> Result<(), StorageError> {
+        if to.exists() {
+            return Err(StorageError::BackupTargetExists(to.display().to_string()));
+        }
+        self.conn()
+            .backup(rusqlite::MAIN_DB, to, None)
+            .map_err(StorageError::from)
     }
 
     /// Number of stored changes (for tests and the admin CLI).
