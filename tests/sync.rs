@@ -15,6 +15,11 @@ struct Device {
 
 impl Device {
     fn new(dir: &std::path::Path, name: &str, server: &RunningServer) -> Device {
+        Device::at(dir, name, &server.url())
+    }
+
+    /// A device syncing with whatever `url` names (no server needs to be there).
+    fn at(dir: &std::path::Path, name: &str, url: &str) -> Device {
         Device {
             store: Mutex::new(
                 Store::open(
@@ -23,7 +28,7 @@ impl Device {
                 )
                 .unwrap(),
             ),
-            client: SyncClient::new(&server.url(), false).unwrap(),
+            client: SyncClient::new(url, false).unwrap(),
         }
     }
 
@@ -275,34 +280,22 @@ async fn a_large_catch_up_arrives_in_batches() {
 #[tokio::test]
 async fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
     let dir = tempfile::tempdir().unwrap();
-    let store =
-        Mutex::new(Store::open(&dir.path().join("d.db"), &StoreKey::generate().unwrap()).unwrap());
-    store
-        .lock()
-        .unwrap()
+    // The address is refused by the client itself: no connection is attempted.
+    let d = Device::at(dir.path(), "d", "http://jiazhan.example.cn:8765");
+    d.store()
         .receive_directory(&shared::demo::directory())
         .unwrap();
-    store
-        .lock()
-        .unwrap()
-        .create_meeting(&input(), today())
-        .unwrap();
-    // The address is refused by the client itself: no connection is attempted.
-    let client = SyncClient::new("http://jiazhan.example.cn:8765", false).unwrap();
-    let err = shared::AppError::from(client.sync(&store).await.unwrap_err());
+    d.store().create_meeting(&input(), today()).unwrap();
+    let err = shared::AppError::from(d.client.sync(&d.store).await.unwrap_err());
     assert!(
         matches!(err, shared::AppError::InsecureServer { .. }),
         "{err:?}"
     );
-    let status = store
-        .lock()
-        .unwrap()
-        .sync_status(client.server_url())
-        .unwrap();
+    let status = d.store().sync_status(d.client.server_url()).unwrap();
     assert_eq!(status.last_error, Some(err));
     assert_eq!(status.pending_records, 1, "the record waits, nothing lost");
     // Right after a failure, a background sync waits instead of hammering.
-    assert!(client.sync_if_due(&store).await.is_none());
+    assert!(d.client.sync_if_due(&d.store).await.is_none());
 }
 
 #[tokio::test]

@@ -125,16 +125,7 @@ fn main() {
     // Local saves.
     let n = 5_000;
     let mut store = store_with_directory(&dir.path().join("local.db"));
-    let input = |i: usize| {
-        let m = meeting(i);
-        VoterMeetingInput {
-            station_id: m.station_id,
-            date: m.date.to_string(),
-            deputy_ids: m.deputy_ids,
-            voters_received: m.voters_received.to_string(),
-            summary: m.summary,
-        }
-    };
+    let input = |i: usize| VoterMeetingInput::from(&meeting(i));
     let start = Instant::now();
     for i in 0..n {
         store.create_meeting(&input(i), today()).unwrap();

@@ -126,6 +126,19 @@ pub struct VoterMeeting {
     pub summary: String,
 }
 
+impl From<&VoterMeeting> for VoterMeetingInput {
+    /// The form's view of a stored meeting (what the edit form shows).
+    fn from(m: &VoterMeeting) -> Self {
+        VoterMeetingInput {
+            station_id: m.station_id.clone(),
+            date: m.date.to_string(),
+            deputy_ids: m.deputy_ids.clone(),
+            voters_received: m.voters_received.to_string(),
+            summary: m.summary.clone(),
+        }
+    }
+}
+
 /// One row of the meeting list, read from the projection (never from a document).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingSummary {
@@ -421,6 +434,12 @@ mod tests {
             },
             &[(VotersReceived, Negative), (Summary, Required)],
         );
+    }
+
+    #[test]
+    fn a_meeting_round_trips_through_its_form() {
+        let m = good().validate(today()).unwrap();
+        assert_eq!(VoterMeetingInput::from(&m).validate(today()), Ok(m));
     }
 
     #[test]

@@ -318,16 +318,8 @@ impl Store {
             .query_map([DocKind::VoterMeeting.as_str()], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         for id in ids {
-            let doc = self.meeting_from_document(&id)?;
-            let row = self.meeting(&id)?;
-            let from_doc = VoterMeetingInput {
-                station_id: doc.station_id,
-                date: doc.date.to_string(),
-                deputy_ids: doc.deputy_ids,
-                voters_received: doc.voters_received.to_string(),
-                summary: doc.summary,
-            };
-            if row != from_doc {
+            let from_doc = VoterMeetingInput::from(&self.meeting_from_document(&id)?);
+            if self.meeting(&id)? != from_doc {
                 return Err(Error::Corrupt(format!(
                     "projection of {id} differs from its document"
                 )));

@@ -89,8 +89,8 @@ impl SyncClient {
             "http" => return Err(Error::InsecureServer(self.server_url.clone())),
             _ => return Err(bad()),
         }
-        url.join(SYNC_PATH.trim_start_matches('/'))
-            .map_err(|_| bad())
+        // Appended, not joined: a server behind a proxy at /some/path keeps its path.
+        Url::parse(&format!("{}{SYNC_PATH}", self.server_url)).map_err(|_| bad())
     }
 
     /// Syncs `store` with the server now and records the outcome in the store's sync
@@ -212,6 +212,10 @@ mod tests {
         assert_eq!(
             check("http://[::1]:8765", false),
             Ok("http://[::1]:8765/v0/sync".into())
+        );
+        assert_eq!(
+            check("https://jz.example.cn/jiazhan/", false),
+            Ok("https://jz.example.cn/jiazhan/v0/sync".into())
         );
         assert_eq!(check("http://192.168.1.20:8765", false), Err("insecure"));
         assert_eq!(check("http://jz.example.cn", false), Err("insecure"));
