@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use shared::{
-    AppError, Deputy, HistoryEntry, MeetingSummary, Station, Store, StoreKey, SyncClient,
-    SyncReport, SyncStatus, VoterMeetingInput,
+    ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount, Campaign,
+    CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation, FeedbackInput,
+    HistoryEntry, LeadInput, LivelihoodLead, OpinionFilter, OpinionInput, OpinionSummary,
+    ReferralInput, ReferralSummary, Station, Store, StoreKey, SuggestionInput, SyncClient,
+    SyncReport, SyncStatus, TimelineStep,
 };
 use tauri::{Manager, State};
 
@@ -67,44 +70,173 @@ fn deputies(state: State<'_, AppState>, station_id: String) -> Result<Vec<Deputy
 }
 
 #[tauri::command]
-fn list_meetings(state: State<'_, AppState>) -> Result<Vec<MeetingSummary>, AppError> {
-    Ok(state.store().list_meetings()?)
+fn departments(state: State<'_, AppState>) -> Result<Vec<Department>, AppError> {
+    Ok(state.store().departments()?)
 }
 
 #[tauri::command]
-fn get_meeting(state: State<'_, AppState>, id: String) -> Result<VoterMeetingInput, AppError> {
-    Ok(state.store().meeting(&id)?)
+fn campaigns(state: State<'_, AppState>) -> Result<Vec<Campaign>, AppError> {
+    Ok(state.store().campaigns()?)
 }
 
 #[tauri::command]
-fn save_draft(state: State<'_, AppState>, input: VoterMeetingInput) -> Result<(), AppError> {
+fn drafts(state: State<'_, AppState>) -> Result<Vec<DraftRegulation>, AppError> {
+    Ok(state.store().drafts()?)
+}
+
+#[tauri::command]
+fn list_activities(
+    state: State<'_, AppState>,
+    filter: ActivityFilter,
+) -> Result<Vec<ActivitySummary>, AppError> {
+    Ok(state.store().list_activities(&filter)?)
+}
+
+#[tauri::command]
+fn get_activity(state: State<'_, AppState>, id: String) -> Result<ActivityInput, AppError> {
+    Ok(state.store().activity(&id)?)
+}
+
+#[tauri::command]
+fn save_draft(state: State<'_, AppState>, input: ActivityInput) -> Result<(), AppError> {
     Ok(state.store().save_draft(&input)?)
 }
 
 #[tauri::command]
-fn load_draft(state: State<'_, AppState>) -> Result<Option<VoterMeetingInput>, AppError> {
+fn load_draft(state: State<'_, AppState>) -> Result<Option<ActivityInput>, AppError> {
     Ok(state.store().draft()?)
 }
 
+/// The change history of a record; `kind` is `activity`, `opinion`, `referral`…
 #[tauri::command]
-fn meeting_history(state: State<'_, AppState>, id: String) -> Result<Vec<HistoryEntry>, AppError> {
-    Ok(state.store().meeting_history(&id)?)
+fn history(
+    state: State<'_, AppState>,
+    kind: String,
+    id: String,
+) -> Result<Vec<HistoryEntry>, AppError> {
+    Ok(state.store().history(&kind, &id)?)
 }
 
-/// Creates a meeting (`id` absent) or updates one; returns its id.
+/// Creates an activity (`id` absent) or updates one; returns its id.
 #[tauri::command]
-fn save_meeting(
+fn save_activity(
     state: State<'_, AppState>,
     id: Option<String>,
-    input: VoterMeetingInput,
+    input: ActivityInput,
 ) -> Result<String, AppError> {
     let today = shared::local_today();
     let mut store = state.store();
     match id {
-        Some(id) => store.update_meeting(&id, &input, today).map(|()| id),
-        None => store.create_meeting(&input, today),
+        Some(id) => store.update_activity(&id, &input, today).map(|()| id),
+        None => store.create_activity(&input, today),
     }
     .map_err(AppError::from)
+}
+
+#[tauri::command]
+fn list_opinions(
+    state: State<'_, AppState>,
+    filter: OpinionFilter,
+) -> Result<Vec<OpinionSummary>, AppError> {
+    Ok(state
+        .store()
+        .list_opinions(&filter, shared::local_today())?)
+}
+
+#[tauri::command]
+fn get_opinion(state: State<'_, AppState>, id: String) -> Result<OpinionInput, AppError> {
+    Ok(state.store().opinion(&id)?)
+}
+
+/// Creates an opinion (`id` absent) or updates one; returns its id.
+#[tauri::command]
+fn save_opinion(
+    state: State<'_, AppState>,
+    id: Option<String>,
+    input: OpinionInput,
+) -> Result<String, AppError> {
+    let today = shared::local_today();
+    let mut store = state.store();
+    match id {
+        Some(id) => store.update_opinion(&id, &input, today).map(|()| id),
+        None => store.create_opinion(&input, today),
+    }
+    .map_err(AppError::from)
+}
+
+#[tauri::command]
+fn opinion_timeline(state: State<'_, AppState>, id: String) -> Result<Vec<TimelineStep>, AppError> {
+    Ok(state.store().opinion_timeline(&id)?)
+}
+
+#[tauri::command]
+fn refer_opinion(state: State<'_, AppState>, input: ReferralInput) -> Result<String, AppError> {
+    Ok(state.store().refer_opinion(&input, shared::local_today())?)
+}
+
+#[tauri::command]
+fn answer_referral(state: State<'_, AppState>, input: AnswerInput) -> Result<String, AppError> {
+    Ok(state
+        .store()
+        .answer_referral(&input, shared::local_today())?)
+}
+
+#[tauri::command]
+fn record_feedback(state: State<'_, AppState>, input: FeedbackInput) -> Result<(), AppError> {
+    Ok(state
+        .store()
+        .record_feedback(&input, shared::local_today())?)
+}
+
+#[tauri::command]
+fn department_inbox(
+    state: State<'_, AppState>,
+    department_id: String,
+) -> Result<Vec<ReferralSummary>, AppError> {
+    Ok(state
+        .store()
+        .department_inbox(&department_id, shared::local_today())?)
+}
+
+#[tauri::command]
+fn create_suggestion(
+    state: State<'_, AppState>,
+    input: SuggestionInput,
+) -> Result<String, AppError> {
+    Ok(state
+        .store()
+        .create_suggestion(&input, shared::local_today())?)
+}
+
+#[tauri::command]
+fn suggestions(state: State<'_, AppState>) -> Result<Vec<DeputySuggestion>, AppError> {
+    Ok(state.store().suggestions()?)
+}
+
+#[tauri::command]
+fn create_lead(state: State<'_, AppState>, input: LeadInput) -> Result<String, AppError> {
+    Ok(state.store().create_lead(&input, shared::local_today())?)
+}
+
+#[tauri::command]
+fn leads(state: State<'_, AppState>) -> Result<Vec<LivelihoodLead>, AppError> {
+    Ok(state.store().leads()?)
+}
+
+#[tauri::command]
+fn article_counts(
+    state: State<'_, AppState>,
+    draft_id: String,
+) -> Result<Vec<ArticleCount>, AppError> {
+    Ok(state.store().article_counts(&draft_id)?)
+}
+
+#[tauri::command]
+fn campaign_progress(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<Vec<CampaignProgress>, AppError> {
+    Ok(state.store().campaign_progress(&id)?)
 }
 
 #[tauri::command]
@@ -147,12 +279,29 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             stations,
             deputies,
-            list_meetings,
-            get_meeting,
-            meeting_history,
+            departments,
+            campaigns,
+            drafts,
+            list_activities,
+            get_activity,
+            history,
             save_draft,
             load_draft,
-            save_meeting,
+            save_activity,
+            list_opinions,
+            get_opinion,
+            save_opinion,
+            opinion_timeline,
+            refer_opinion,
+            answer_referral,
+            record_feedback,
+            department_inbox,
+            create_suggestion,
+            suggestions,
+            create_lead,
+            leads,
+            article_counts,
+            campaign_progress,
             sync_now,
             sync_background,
             sync_status

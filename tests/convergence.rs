@@ -8,7 +8,10 @@
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use shared::protocol::SyncResponse;
-use shared::{Store, StoreKey, VoterMeetingInput};
+use shared::{
+    ActivityInput, AnswerInput, AnswerStatus, FeedbackInput, OpinionCategory, OpinionFilter,
+    OpinionInput, ReferralInput, Satisfaction, Store, StoreKey,
+};
 
 const REPLICAS: usize = 3;
 const DEPUTIES: [&str; 3] = ["dep-001", "dep-002", "dep-003"];
@@ -30,7 +33,21 @@ enum Op {
     Edit(usize, usize, Edit),
     /// Everything replica `.0` wrote so far reaches replica `.1`.
     Deliver(usize, usize),
+    /// Replica `.0` records a voter's opinion.
+    Opinion(usize),
+    /// Replica `.0` refers the `.1`-th opinion it holds to a department.
+    Refer(usize, usize),
+    /// Replica `.0` answers the `.1`-th referral it holds (answered or in progress).
+    Answer(usize, usize, bool),
+    /// Replica `.0` records feedback on the `.1`-th opinion, satisfaction `.2`.
+    Feedback(usize, usize, usize),
 }
+
+const SATISFACTION: [Satisfaction; 3] = [
+    Satisfaction::Satisfied,
+    Satisfaction::BasicallySatisfied,
+    Satisfaction::Dissatisfied,
+];
 
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
@@ -46,7 +63,11 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         1 => r.clone().prop_map(Op::Create),
         3 => (r.clone(), 0usize..8, edit()).prop_map(|(a, b, e)| Op::Edit(a, b, e)),
-        2 => (r.clone(), r).prop_map(|(a, b)| Op::Deliver(a, b)),
+        2 => (r.clone(), r.clone()).prop_map(|(a, b)| Op::Deliver(a, b)),
+        1 => r.clone().prop_map(Op::Opinion),
+        1 => (r.clone(), 0usize..4).prop_map(|(a, b)| Op::Refer(a, b)),
+        1 => (r.clone(), 0usize..4, any::<bool>()).prop_map(|(a, b, c)| Op::Answer(a, b, c)),
+        1 => (r, 0usize..4, 0usize..3).prop_map(|(a, b, c)| Op::Feedback(a, b, c)),
     ]
 }
 
@@ -69,6 +90,18 @@ fn deliver(stores: &mut [Store], from: usize, to: usize) {
         .unwrap();
 }
 
+/// The id of the `n`-th opinion (modulo how many) replica `store` holds.
+fn nth_opinion(store: &Store, n: usize) -> Option<String> {
+    let mut ids: Vec<String> = store
+        .list_opinions(&OpinionFilter::default(), today())
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    ids.sort();
+    (!ids.is_empty()).then(|| ids[n % ids.len()].clone())
+}
+
 fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let key = StoreKey::from_bytes([3; 32]);
@@ -82,18 +115,19 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
     for op in ops {
         match op {
             Op::Create(r) => {
-                let input = VoterMeetingInput {
+                let input = ActivityInput {
                     station_id: "st-zizhuyuan-home".into(),
                     date: "2026-11-01".into(),
                     deputy_ids: vec![DEPUTIES[0].into()],
                     voters_received: "10".into(),
                     summary: SUMMARIES[0].into(),
+                    ..ActivityInput::default()
                 };
-                stores[*r].create_meeting(&input, today()).unwrap();
+                stores[*r].create_activity(&input, today()).unwrap();
             }
             Op::Edit(r, n, e) => {
                 let ids: Vec<String> = stores[*r]
-                    .list_meetings()
+                    .list_activities(&shared::ActivityFilter::default())
                     .unwrap()
                     .into_iter()
                     .map(|m| m.id)
@@ -102,7 +136,7 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                     continue;
                 }
                 let id = &ids[n % ids.len()];
-                let mut input = stores[*r].meeting(id).unwrap();
+                let mut input = stores[*r].activity(id).unwrap();
                 match e {
                     Edit::Voters(v) => input.voters_received = v.to_string(),
                     Edit::Summary(s) => input.summary = SUMMARIES[*s].into(),
@@ -118,9 +152,59 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                         }
                     }
                 }
-                stores[*r].update_meeting(id, &input, today()).unwrap();
+                stores[*r].update_activity(id, &input, today()).unwrap();
             }
             Op::Deliver(from, to) => deliver(&mut stores, *from, *to),
+            Op::Opinion(r) => {
+                let input = OpinionInput {
+                    station_id: "st-zizhuyuan-home".into(),
+                    date: "2026-11-02".into(),
+                    categories: vec![OpinionCategory::Traffic],
+                    content: SUMMARIES[*r % SUMMARIES.len()].into(),
+                    ..OpinionInput::default()
+                };
+                stores[*r].create_opinion(&input, today()).unwrap();
+            }
+            Op::Refer(r, n) => {
+                if let Some(id) = nth_opinion(&stores[*r], *n) {
+                    let input = ReferralInput {
+                        opinion_id: id,
+                        department_id: "dept-traffic".into(),
+                        deadline: "2026-12-31".into(),
+                        ..ReferralInput::default()
+                    };
+                    stores[*r].refer_opinion(&input, today()).unwrap();
+                }
+            }
+            Op::Answer(r, n, answered) => {
+                let inbox = stores[*r]
+                    .department_inbox("dept-traffic", today())
+                    .unwrap();
+                if !inbox.is_empty() {
+                    let input = AnswerInput {
+                        referral_id: inbox[n % inbox.len()].id.clone(),
+                        status: if *answered {
+                            AnswerStatus::Answered
+                        } else {
+                            AnswerStatus::InProgress
+                        },
+                        date: "2026-11-25".into(),
+                        text: format!("答复{r}"),
+                    };
+                    stores[*r].answer_referral(&input, today()).unwrap();
+                }
+            }
+            Op::Feedback(r, n, sat) => {
+                if let Some(id) = nth_opinion(&stores[*r], *n) {
+                    let input = FeedbackInput {
+                        opinion_id: id,
+                        date: "2026-11-25".into(),
+                        text: format!("反馈{r}"),
+                        satisfaction: Some(SATISFACTION[*sat]),
+                    };
+                    stores[*r].record_feedback(&input, today()).unwrap();
+                }
+            }
         }
     }
     // Everything everywhere.
@@ -130,15 +214,38 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
         }
     }
     let view = |s: &Store| {
-        let mut rows = s.list_meetings().unwrap();
+        let mut rows = s
+            .list_activities(&shared::ActivityFilter::default())
+            .unwrap();
         rows.iter_mut().for_each(|m| m.pending_sync = false);
         rows.sort_by(|a, b| a.id.cmp(&b.id));
         rows
     };
+    let opinions = |s: &Store| {
+        let mut rows = s.list_opinions(&OpinionFilter::default(), today()).unwrap();
+        rows.iter_mut().for_each(|m| m.pending_sync = false);
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        let timelines: Vec<_> = rows
+            .iter()
+            .map(|o| s.opinion_timeline(&o.id).unwrap())
+            .collect();
+        (
+            rows,
+            timelines,
+            s.department_inbox("dept-traffic", today()).unwrap(),
+        )
+    };
     let first = view(&stores[0]);
+    let first_opinions = opinions(&stores[0]);
     for (i, store) in stores.iter().enumerate() {
         store.verify().unwrap();
         prop_assert_eq!(&view(store), &first, "replica {} differs from replica 0", i);
+        prop_assert_eq!(
+            &opinions(store),
+            &first_opinions,
+            "replica {} opinions differ",
+            i
+        );
     }
     Ok(())
 }

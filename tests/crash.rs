@@ -14,7 +14,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use shared::{Store, StoreKey, VoterMeetingInput};
+use shared::{ActivityInput, Store, StoreKey};
 
 const ROUNDS: u64 = 200;
 const CHILD_ENV: &str = "JIAZHAN_CRASH_CHILD";
@@ -30,13 +30,15 @@ fn today() -> NaiveDate {
 const BASE_ENV: &str = "JIAZHAN_CRASH_BASE";
 
 /// Save number `n` (increasing across all rounds) is readable back from the summary.
-fn input(n: u64) -> VoterMeetingInput {
-    VoterMeetingInput {
+fn input(n: u64) -> ActivityInput {
+    ActivityInput {
         station_id: "st-sujiatuo-xinmu".into(),
-        date: "2026-11-21".into(),
+        // Spread over a year of month documents, as a station's records are.
+        date: format!("2026-{:02}-21", n % 11 + 1),
         deputy_ids: vec!["dep-012".into(), "dep-013".into()],
         voters_received: (n % 10_000).to_string(),
         summary: format!("企业职工反映通勤班车不足 #{n:012}"),
+        ..ActivityInput::default()
     }
 }
 
@@ -72,7 +74,7 @@ fn main() {
 fn child(path: &Path) {
     let mut store = Store::open(path, &key()).unwrap();
     let mut ids: Vec<String> = store
-        .list_meetings()
+        .list_activities(&shared::ActivityFilter::default())
         .unwrap()
         .into_iter()
         .map(|m| m.id)
@@ -84,12 +86,12 @@ fn child(path: &Path) {
     out.flush().unwrap();
     for n in base.. {
         if ids.is_empty() || rng.next().is_multiple_of(3) {
-            let id = store.create_meeting(&input(n), today()).unwrap();
+            let id = store.create_activity(&input(n), today()).unwrap();
             ids.push(id.clone());
             writeln!(out, "{id} {n}").unwrap();
         } else {
             let id = &ids[(rng.next() % ids.len() as u64) as usize];
-            store.update_meeting(id, &input(n), today()).unwrap();
+            store.update_activity(id, &input(n), today()).unwrap();
             writeln!(out, "{id} {n}").unwrap();
         }
         out.flush().unwrap();
@@ -155,7 +157,7 @@ fn killed_mid_save_loses_nothing_acknowledged() {
             .verify()
             .unwrap_or_else(|e| panic!("round {round}: inconsistent store: {e}"));
         let stored: HashMap<String, u64> = store
-            .list_meetings()
+            .list_activities(&shared::ActivityFilter::default())
             .unwrap()
             .into_iter()
             .map(|m| (m.id, save_number(&m.summary)))

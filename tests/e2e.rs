@@ -292,7 +292,7 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
 
     // B corrects the count; A's next sync would see it (covered in tests/sync.rs).
     b.click("li.record button.link").await?;
-    b.until_text("修改进站见选民记录").await?;
+    b.until_text("修改活动记录").await?;
     b.until_value("#voters", "23").await?;
     b.fill("#voters", "25").await?;
     b.click("#save").await?;
@@ -382,7 +382,11 @@ async fn bad_input_shows_chinese_errors_and_saves_nothing() -> Result<()> {
     // Nothing reached the device's store.
     let key = shared::StoreKey::load_or_create(&data_dir)?;
     let store = shared::Store::open(&data_dir.join("jiazhan.db"), &key)?;
-    assert!(store.list_meetings()?.is_empty());
+    assert!(
+        store
+            .list_activities(&shared::ActivityFilter::default())?
+            .is_empty()
+    );
     assert_eq!(store.pending_records()?, 0);
     server.shutdown().await?;
     Ok(())

@@ -3,7 +3,11 @@
 
 use chrono::NaiveDate;
 use shared::protocol::{Ack, SyncResponse};
-use shared::{AppError, Field, Problem, Store, StoreKey, VoterMeetingInput};
+use shared::{
+    ActivityFilter, ActivityInput, ActivityKind, AnswerInput, AnswerStatus, AppError,
+    FeedbackInput, Field, LeadInput, OpinionCategory, OpinionFilter, OpinionInput, OpinionStatus,
+    Problem, ReferralInput, Satisfaction, Store, StoreKey, SuggestionInput,
+};
 
 fn key() -> StoreKey {
     StoreKey::from_bytes([0x17; 32])
@@ -20,13 +24,14 @@ fn store_with_directory(path: &std::path::Path) -> Store {
     store
 }
 
-fn input() -> VoterMeetingInput {
-    VoterMeetingInput {
+fn input() -> ActivityInput {
+    ActivityInput {
         station_id: "st-zizhuyuan-home".into(),
         date: "2026-11-24".into(),
         deputy_ids: vec!["dep-001".into(), "dep-002".into()],
         voters_received: "23".into(),
         summary: "反映小区门口停车难、老年人就医难".into(),
+        ..ActivityInput::default()
     }
 }
 
@@ -36,10 +41,12 @@ fn a_saved_meeting_is_there_after_reopening_the_file() {
     let path = dir.path().join("device.db");
     let id = {
         let mut store = store_with_directory(&path);
-        store.create_meeting(&input(), today()).unwrap()
+        store.create_activity(&input(), today()).unwrap()
     };
     let store = Store::open(&path, &key()).unwrap();
-    let list = store.list_meetings().unwrap();
+    let list = store
+        .list_activities(&shared::ActivityFilter::default())
+        .unwrap();
     assert_eq!(list.len(), 1);
     let m = &list[0];
     assert_eq!(m.id, id);
@@ -48,9 +55,9 @@ fn a_saved_meeting_is_there_after_reopening_the_file() {
     assert_eq!(m.voters_received, 23);
     assert_eq!(m.summary, "反映小区门口停车难、老年人就医难");
     assert!(m.pending_sync, "not yet acknowledged by a server");
-    assert_eq!(store.meeting(&id).unwrap(), input());
+    assert_eq!(store.activity(&id).unwrap(), input());
     // The projection agrees with the Automerge document itself.
-    let from_doc = store.meeting_from_document(&id).unwrap();
+    let from_doc = store.activity_from_document(&id).unwrap();
     assert_eq!(from_doc.voters_received, 23);
     assert_eq!(from_doc.summary, m.summary);
 }
@@ -59,11 +66,13 @@ fn a_saved_meeting_is_there_after_reopening_the_file() {
 fn bad_input_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store_with_directory(&dir.path().join("device.db"));
-    let id = store.create_meeting(&input(), today()).unwrap();
-    let before = store.list_meetings().unwrap();
+    let id = store.create_activity(&input(), today()).unwrap();
+    let before = store
+        .list_activities(&shared::ActivityFilter::default())
+        .unwrap();
     let pending_before = store.sync_request().unwrap().changes.len();
 
-    let check = |edit: fn(&mut VoterMeetingInput), field: Field, problem: Problem| {
+    let check = |edit: fn(&mut ActivityInput), field: Field, problem: Problem| {
         let mut bad = input();
         edit(&mut bad);
         (bad, field, problem)
@@ -101,10 +110,16 @@ fn bad_input_is_refused_and_changes_nothing() {
         ),
     ];
     for (bad, field, problem) in cases {
-        for result in [
-            store.create_meeting(&bad, today()).map(|_| ()),
-            store.update_meeting(&id, &bad, today()),
+        for (result, editing) in [
+            (store.create_activity(&bad, today()).map(|_| ()), false),
+            (store.update_activity(&id, &bad, today()), true),
         ] {
+            // A saved record's station never changes: it decides who may see it.
+            let problem = if editing && field == Field::Station {
+                Problem::Locked
+            } else {
+                problem
+            };
             match result.map_err(AppError::from) {
                 Err(AppError::Invalid { fields }) => {
                     assert!(
@@ -118,7 +133,12 @@ fn bad_input_is_refused_and_changes_nothing() {
             }
         }
     }
-    assert_eq!(store.list_meetings().unwrap(), before);
+    assert_eq!(
+        store
+            .list_activities(&shared::ActivityFilter::default())
+            .unwrap(),
+        before
+    );
     assert_eq!(store.sync_request().unwrap().changes.len(), pending_before);
 }
 
@@ -127,12 +147,12 @@ fn the_outbox_keeps_changes_until_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("device.db");
     let mut store = store_with_directory(&path);
-    let id = store.create_meeting(&input(), today()).unwrap();
+    let id = store.create_activity(&input(), today()).unwrap();
     let mut edited = input();
     edited.voters_received = "40".into();
-    store.update_meeting(&id, &edited, today()).unwrap();
+    store.update_activity(&id, &edited, today()).unwrap();
     // Saving the same content again records nothing new.
-    store.update_meeting(&id, &edited, today()).unwrap();
+    store.update_activity(&id, &edited, today()).unwrap();
 
     let request = store.sync_request().unwrap();
     assert_eq!(request.changes.len(), 2);
@@ -143,7 +163,7 @@ fn the_outbox_keeps_changes_until_acknowledged() {
     store
         .apply_sync_response(&SyncResponse {
             acknowledged: vec![Ack {
-                doc_id: id.clone(),
+                doc_id: request.changes[0].doc_id.clone(),
                 hash: first.hash().to_string(),
             }],
             cursor: 2,
@@ -162,20 +182,27 @@ fn the_outbox_keeps_changes_until_acknowledged() {
 fn a_corrupt_change_from_the_server_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store_with_directory(&dir.path().join("device.db"));
-    store.create_meeting(&input(), today()).unwrap();
-    let before = store.list_meetings().unwrap();
+    store.create_activity(&input(), today()).unwrap();
+    let before = store
+        .list_activities(&shared::ActivityFilter::default())
+        .unwrap();
     let result = store.apply_sync_response(&SyncResponse {
         acknowledged: vec![],
         cursor: 99,
         changes: vec![shared::protocol::WireChange {
-            doc_id: "x".into(),
-            kind: "voter_meeting".into(),
+            doc_id: "station/st-zizhuyuan-home/2026-11".into(),
+            kind: "station".into(),
             bytes: b"not automerge".to_vec(),
         }],
         more: false,
     });
     assert!(result.is_err());
-    assert_eq!(store.list_meetings().unwrap(), before);
+    assert_eq!(
+        store
+            .list_activities(&shared::ActivityFilter::default())
+            .unwrap(),
+        before
+    );
     assert_eq!(
         store.sync_request().unwrap().cursor,
         0,
@@ -191,8 +218,20 @@ fn the_file_holds_no_plain_text_and_opens_only_with_its_key() {
     let phone = "13912345678";
     let mut m = input();
     m.summary = format!("选民王女士（电话{phone}）反映小区停车难");
-    store.create_meeting(&m, today()).unwrap();
-    let needles: [&[u8]; 3] = [phone.as_bytes(), "停车难".as_bytes(), b"voter_meeting"];
+    store.create_activity(&m, today()).unwrap();
+    let voter_phone = "13787654321";
+    let mut o = opinion_input();
+    o.voter_name = "赵阿姨".into();
+    o.voter_phone = voter_phone.into();
+    o.consent = true;
+    store.create_opinion(&o, today()).unwrap();
+    let needles: [&[u8]; 5] = [
+        phone.as_bytes(),
+        voter_phone.as_bytes(),
+        "赵阿姨".as_bytes(),
+        "停车难".as_bytes(),
+        b"voter_meeting",
+    ];
     let assert_no_plain_text = || {
         // Every file SQLite wrote: the database, its WAL and shared memory.
         for entry in std::fs::read_dir(dir.path()).unwrap() {
@@ -213,7 +252,13 @@ fn the_file_holds_no_plain_text_and_opens_only_with_its_key() {
     assert!(matches!(wrong, Err(shared::Error::WrongKey)), "{wrong:?}");
     // The wrong key changed nothing: the right one still opens it with the record.
     let store = Store::open(&path, &key()).unwrap();
-    assert!(store.list_meetings().unwrap()[0].summary.contains(phone));
+    assert!(
+        store
+            .list_activities(&shared::ActivityFilter::default())
+            .unwrap()[0]
+            .summary
+            .contains(phone)
+    );
 }
 
 #[test]
@@ -222,18 +267,18 @@ fn a_record_edited_many_times_reads_back_its_last_edit() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("device.db");
     let mut store = store_with_directory(&path);
-    let id = store.create_meeting(&input(), today()).unwrap();
+    let id = store.create_activity(&input(), today()).unwrap();
     for n in 1..=80 {
         let mut m = input();
         m.voters_received = n.to_string();
-        store.update_meeting(&id, &m, today()).unwrap();
+        store.update_activity(&id, &m, today()).unwrap();
     }
     drop(store);
     let store = Store::open(&path, &key()).unwrap();
     store.verify().unwrap();
-    assert_eq!(store.meeting(&id).unwrap().voters_received, "80");
+    assert_eq!(store.activity(&id).unwrap().voters_received, "80");
     assert_eq!(
-        store.meeting_from_document(&id).unwrap().voters_received,
+        store.activity_from_document(&id).unwrap().voters_received,
         80
     );
     assert_eq!(store.sync_request().unwrap().changes.len(), 81);
@@ -243,16 +288,16 @@ fn a_record_edited_many_times_reads_back_its_last_edit() {
 fn the_history_names_each_change_with_old_and_new_values() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = store_with_directory(&dir.path().join("device.db"));
-    let id = store.create_meeting(&input(), today()).unwrap();
+    let id = store.create_activity(&input(), today()).unwrap();
     let mut m = input();
     m.voters_received = "40".into();
-    store.update_meeting(&id, &m, today()).unwrap();
+    store.update_activity(&id, &m, today()).unwrap();
     m.deputy_ids.push("dep-003".into());
     m.summary = "改为：老年人就医难".into();
-    store.update_meeting(&id, &m, today()).unwrap();
-    store.update_meeting(&id, &m, today()).unwrap(); // no change, no entry
+    store.update_activity(&id, &m, today()).unwrap();
+    store.update_activity(&id, &m, today()).unwrap(); // no change, no entry
 
-    let history = store.meeting_history(&id).unwrap();
+    let history = store.history("activity", &id).unwrap();
     let fields = |i: usize| -> Vec<(Field, Option<&str>, &str)> {
         history[i]
             .changes
@@ -278,15 +323,17 @@ fn the_history_names_each_change_with_old_and_new_values() {
     );
     assert_eq!(fields(1), [(Field::VotersReceived, Some("23"), "40")]);
     assert!(history[2].created);
-    assert_eq!(history[2].changes.len(), 5);
+    // Created: kind, station, date, deputies, voters, summary (empty fields are not news).
+    assert_eq!(history[2].changes.len(), 6, "{:#?}", history[2]);
     assert!(fields(2).contains(&(Field::Station, None, "紫竹院街道人大代表之家")));
+    assert!(fields(2).contains(&(Field::Kind, None, "voter_meeting")));
     assert!(
         history
             .iter()
             .all(|h| h.by_this_device && h.time > 1_700_000_000)
     );
     assert!(matches!(
-        store.meeting_history("nope"),
+        store.history("activity", "nope"),
         Err(shared::Error::NotFound)
     ));
 }
@@ -303,17 +350,327 @@ fn a_draft_survives_reopening_and_becomes_the_record_atomically() {
     let mut store = Store::open(&path, &key()).unwrap();
     assert_eq!(store.draft().unwrap(), Some(half.clone()));
     // An invalid save keeps the draft; a valid one consumes it.
-    assert!(store.create_meeting(&half, today()).is_err());
+    assert!(store.create_activity(&half, today()).is_err());
     assert_eq!(store.draft().unwrap(), Some(half));
-    store.create_meeting(&input(), today()).unwrap();
+    store.create_activity(&input(), today()).unwrap();
     assert_eq!(store.draft().unwrap(), None);
     // A form with nothing typed in it keeps no draft.
-    let blank = VoterMeetingInput {
+    let blank = ActivityInput {
         station_id: "st-zizhuyuan-home".into(),
         date: "2026-11-25".into(),
-        ..VoterMeetingInput::default()
+        ..ActivityInput::default()
     };
     store.save_draft(&input()).unwrap();
     store.save_draft(&blank).unwrap();
     assert_eq!(store.draft().unwrap(), None);
+}
+
+fn opinion_input() -> OpinionInput {
+    OpinionInput {
+        station_id: "st-zizhuyuan-home".into(),
+        date: "2026-11-24".into(),
+        categories: vec![OpinionCategory::Traffic, OpinionCategory::ElderlyCare],
+        content: "小区门口没有公交站，老人去医院不方便".into(),
+        received_by: "dep-001".into(),
+        ..OpinionInput::default()
+    }
+}
+
+fn status_of(store: &Store, id: &str, on: NaiveDate) -> (OpinionStatus, bool) {
+    let row = store
+        .list_opinions(&OpinionFilter::default(), on)
+        .unwrap()
+        .into_iter()
+        .find(|o| o.id == id)
+        .unwrap();
+    (row.status, row.overdue)
+}
+
+#[test]
+fn an_opinion_goes_from_recorded_to_fed_back_and_keeps_its_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    let mut input = opinion_input();
+    input.voter_phone = "13800138000".into();
+    input.consent = true;
+    let id = store.create_opinion(&input, today()).unwrap();
+    assert_eq!(
+        status_of(&store, &id, today()),
+        (OpinionStatus::Recorded, false)
+    );
+
+    // Bad referrals are refused and change nothing.
+    let refer = |deadline: &str, department: &str| ReferralInput {
+        opinion_id: id.clone(),
+        department_id: department.into(),
+        deadline: deadline.into(),
+        ..ReferralInput::default()
+    };
+    let pending = store.sync_request().unwrap().changes.len();
+    for (bad, field, problem) in [
+        (
+            refer("2026-11-20", "dept-traffic"),
+            Field::Deadline,
+            Problem::TooEarly,
+        ),
+        (
+            refer("2026-12-25", "dept-nowhere"),
+            Field::Department,
+            Problem::Unknown,
+        ),
+        (
+            ReferralInput {
+                opinion_id: "op-nowhere".into(),
+                ..refer("2026-12-25", "dept-traffic")
+            },
+            Field::Opinion,
+            Problem::Unknown,
+        ),
+    ] {
+        match store.refer_opinion(&bad, today()).map_err(AppError::from) {
+            Err(AppError::Invalid { fields }) => assert!(
+                fields
+                    .iter()
+                    .any(|f| f.field == field && f.problem == problem),
+                "{bad:?}: {fields:?}"
+            ),
+            other => panic!("{bad:?} was not refused: {other:?}"),
+        }
+    }
+    assert_eq!(store.sync_request().unwrap().changes.len(), pending);
+
+    let referral = store
+        .refer_opinion(&refer("2026-12-25", "dept-traffic"), today())
+        .unwrap();
+    assert_eq!(
+        status_of(&store, &id, today()),
+        (OpinionStatus::Referred, false)
+    );
+    let late = NaiveDate::from_ymd_opt(2026, 12, 26).unwrap();
+    assert_eq!(
+        status_of(&store, &id, late),
+        (OpinionStatus::Referred, true)
+    );
+    let overdue = OpinionFilter {
+        overdue_only: true,
+        ..OpinionFilter::default()
+    };
+    assert_eq!(store.list_opinions(&overdue, late).unwrap().len(), 1);
+    assert_eq!(store.list_opinions(&overdue, today()).unwrap().len(), 0);
+
+    // The department reads the referral, never the voter's phone.
+    let inbox = store.department_inbox("dept-traffic", today()).unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].content, input.content);
+    assert!(!format!("{inbox:?}").contains("13800138000"));
+
+    let answer = |status, text: &str| AnswerInput {
+        referral_id: referral.clone(),
+        status,
+        date: "2026-11-25".into(),
+        text: text.into(),
+    };
+    let a1 = store
+        .answer_referral(&answer(AnswerStatus::InProgress, ""), today())
+        .unwrap();
+    assert_eq!(
+        status_of(&store, &id, today()),
+        (OpinionStatus::InProgress, false)
+    );
+    let a2 = store
+        .answer_referral(
+            &answer(AnswerStatus::Answered, "已协调公交集团增设站点"),
+            today(),
+        )
+        .unwrap();
+    assert_eq!(a1, a2, "the department's answer is edited in place");
+    assert_eq!(
+        status_of(&store, &id, late),
+        (OpinionStatus::Answered, false)
+    );
+
+    let bad_feedback = FeedbackInput {
+        opinion_id: id.clone(),
+        date: "2026-11-25".into(),
+        text: " ".into(),
+        satisfaction: None,
+    };
+    assert!(matches!(
+        store.record_feedback(&bad_feedback, today()),
+        Err(shared::Error::Invalid(_))
+    ));
+    store
+        .record_feedback(
+            &FeedbackInput {
+                text: "已电话告知选民".into(),
+                satisfaction: Some(Satisfaction::Satisfied),
+                ..bad_feedback
+            },
+            today(),
+        )
+        .unwrap();
+    assert_eq!(
+        status_of(&store, &id, today()),
+        (OpinionStatus::FedBack, false)
+    );
+    let steps: Vec<OpinionStatus> = store
+        .opinion_timeline(&id)
+        .unwrap()
+        .iter()
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            OpinionStatus::Recorded,
+            OpinionStatus::Referred,
+            OpinionStatus::Answered,
+            OpinionStatus::FedBack
+        ]
+    );
+    let timeline = store.opinion_timeline(&id).unwrap();
+    assert_eq!(timeline[1].department.as_deref(), Some("区交通委"));
+    assert_eq!(timeline[3].satisfaction, Some(Satisfaction::Satisfied));
+    // Editing the opinion later keeps its feedback.
+    let mut edited = opinion_input();
+    edited.content = "小区门口没有公交站".into();
+    store.update_opinion(&id, &edited, today()).unwrap();
+    assert_eq!(status_of(&store, &id, today()).0, OpinionStatus::FedBack);
+    let history = store.history("opinion", &id).unwrap();
+    assert!(history[0].changes.iter().any(|c| c.field == Field::Content));
+    assert!(
+        history
+            .iter()
+            .any(|h| h.changes.iter().any(|c| c.field == Field::Feedback))
+    );
+    store.verify().unwrap();
+}
+
+#[test]
+fn activities_of_every_kind_filter_and_count_for_campaigns_and_consultations() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    for (i, kind) in ActivityKind::ALL.into_iter().enumerate() {
+        let mut a = input();
+        a.kind = kind;
+        a.date = format!("2026-11-{:02}", i + 1);
+        store.create_activity(&a, today()).unwrap();
+    }
+    let only = |kind| ActivityFilter {
+        kind: Some(kind),
+        ..ActivityFilter::default()
+    };
+    assert_eq!(
+        store
+            .list_activities(&only(ActivityKind::DutyReport))
+            .unwrap()
+            .len(),
+        1
+    );
+    let first_week = ActivityFilter {
+        from: NaiveDate::from_ymd_opt(2026, 11, 1),
+        to: NaiveDate::from_ymd_opt(2026, 11, 7),
+        ..ActivityFilter::default()
+    };
+    assert_eq!(store.list_activities(&first_week).unwrap().len(), 7);
+
+    // A campaign counts tagged activities, and untagged ones of its kind in its window.
+    let mut tagged = input();
+    tagged.kind = ActivityKind::HomeListening;
+    tagged.date = "2022-09-20".into();
+    tagged.campaign_id = "cmp-2022-home-listening".into();
+    let act = store.create_activity(&tagged, today()).unwrap();
+    let mut untagged = tagged.clone();
+    untagged.campaign_id.clear();
+    untagged.date = "2022-10-01".into();
+    untagged.voters_received = "7".into();
+    store.create_activity(&untagged, today()).unwrap();
+    let mut outside = untagged.clone();
+    outside.date = "2022-10-16".into();
+    store.create_activity(&outside, today()).unwrap();
+    let mut o = opinion_input();
+    o.activity_id = act.clone();
+    store.create_opinion(&o, today()).unwrap();
+    let progress = store.campaign_progress("cmp-2022-home-listening").unwrap();
+    let zzy = progress
+        .iter()
+        .find(|p| p.station_id == "st-zizhuyuan-home")
+        .unwrap();
+    assert_eq!(
+        (
+            zzy.activities,
+            zzy.voters_received,
+            zzy.attendances,
+            zzy.opinions
+        ),
+        (2, 30, 4, 1)
+    );
+    assert!(
+        progress
+            .iter()
+            .filter(|p| p.station_id != "st-zizhuyuan-home")
+            .all(|p| p.activities == 0)
+    );
+
+    // Opinions on articles of a draft regulation.
+    let mut on_article = opinion_input();
+    on_article.categories = vec![OpinionCategory::Legislation];
+    on_article.draft_id = "draft-jiesujiban".into();
+    on_article.article_id = "art-2".into();
+    store.create_opinion(&on_article, today()).unwrap();
+    store.create_opinion(&on_article, today()).unwrap();
+    on_article.article_id = "art-9".into();
+    assert!(matches!(
+        store.create_opinion(&on_article, today()),
+        Err(shared::Error::Invalid(_))
+    ));
+    let counts: Vec<(u32, u32)> = store
+        .article_counts("draft-jiesujiban")
+        .unwrap()
+        .iter()
+        .map(|a| (a.number, a.opinions))
+        .collect();
+    assert_eq!(counts, [(1, 0), (2, 2), (3, 0)]);
+
+    // Suggestions and leads are formed from opinions that exist.
+    let s = SuggestionInput {
+        station_id: "st-zizhuyuan-home".into(),
+        date: "2026-11-25".into(),
+        title: "关于增设社区公交站点的建议".into(),
+        content: "建议在小区门口增设公交站".into(),
+        deputy_ids: vec!["dep-001".into()],
+        opinion_ids: vec!["op-nowhere".into()],
+        department_id: "dept-traffic".into(),
+        supervised: true,
+    };
+    assert!(matches!(
+        store.create_suggestion(&s, today()),
+        Err(shared::Error::Invalid(_))
+    ));
+    let op = store.create_opinion(&opinion_input(), today()).unwrap();
+    store
+        .create_suggestion(
+            &SuggestionInput {
+                opinion_ids: vec![op.clone()],
+                ..s
+            },
+            today(),
+        )
+        .unwrap();
+    store
+        .create_lead(
+            &LeadInput {
+                station_id: "st-zizhuyuan-home".into(),
+                date: "2026-11-25".into(),
+                title: "老旧小区加装电梯".into(),
+                content: "多位老人反映上下楼难".into(),
+                opinion_ids: vec![op],
+            },
+            today(),
+        )
+        .unwrap();
+    assert_eq!(store.suggestions().unwrap().len(), 1);
+    assert!(store.suggestions().unwrap()[0].supervised);
+    assert_eq!(store.leads().unwrap().len(), 1);
+    store.verify().unwrap();
 }

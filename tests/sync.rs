@@ -5,7 +5,10 @@ use std::sync::Mutex;
 
 use chrono::NaiveDate;
 use shared::protocol::{SYNC_PATH, SyncRequest, WireChange};
-use shared::{Store, StoreKey, SyncClient, VoterMeetingInput};
+use shared::{
+    ActivityInput, AnswerInput, AnswerStatus, FeedbackInput, OpinionCategory, OpinionFilter,
+    OpinionInput, OpinionStatus, ReferralInput, Satisfaction, Store, StoreKey, SyncClient,
+};
 use sync_server::{Config, RunningServer};
 
 struct Device {
@@ -45,13 +48,14 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
 }
 
-fn input() -> VoterMeetingInput {
-    VoterMeetingInput {
+fn input() -> ActivityInput {
+    ActivityInput {
         station_id: "st-xibeiwang-yongfeng".into(),
         date: "2026-11-20".into(),
         deputy_ids: vec!["dep-008".into()],
         voters_received: "15".into(),
         summary: "村民反映农田灌溉用水问题".into(),
+        ..ActivityInput::default()
     }
 }
 
@@ -75,14 +79,17 @@ async fn a_meeting_recorded_on_one_device_reaches_another() {
     // A fresh device gets the station directory on its first sync.
     a.sync().await;
     assert_eq!(a.store().stations().unwrap().len(), 6);
-    let id = a.store().create_meeting(&input(), today()).unwrap();
+    let id = a.store().create_activity(&input(), today()).unwrap();
     assert_eq!(a.store().pending_records().unwrap(), 1);
     let report = a.sync().await;
     assert_eq!(report.sent_changes, 1);
     assert_eq!(a.store().pending_records().unwrap(), 0, "acknowledged");
 
     b.sync().await;
-    let list = b.store().list_meetings().unwrap();
+    let list = b
+        .store()
+        .list_activities(&shared::ActivityFilter::default())
+        .unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].id, id);
     assert_eq!(list[0].station_name, "西北旺镇永丰基地(拉拉)人大代表联络站");
@@ -98,17 +105,17 @@ async fn offline_edits_of_different_fields_on_two_devices_both_survive() {
     let a = Device::new(dir.path(), "a", &server);
     let b = Device::new(dir.path(), "b", &server);
     a.sync().await;
-    let id = a.store().create_meeting(&input(), today()).unwrap();
+    let id = a.store().create_activity(&input(), today()).unwrap();
     a.sync().await;
     b.sync().await;
 
     // Both go offline and edit the same record.
     let mut on_a = input();
     on_a.voters_received = "42".into();
-    a.store().update_meeting(&id, &on_a, today()).unwrap();
+    a.store().update_activity(&id, &on_a, today()).unwrap();
     let mut on_b = input();
     on_b.summary = "村民反映农田灌溉用水和节假日交通拥堵问题".into();
-    b.store().update_meeting(&id, &on_b, today()).unwrap();
+    b.store().update_activity(&id, &on_b, today()).unwrap();
 
     // Back online, in either order; a second round lets the first device catch up.
     b.sync().await;
@@ -116,14 +123,14 @@ async fn offline_edits_of_different_fields_on_two_devices_both_survive() {
     b.sync().await;
     for device in [&a, &b] {
         let store = device.store();
-        let m = store.meeting(&id).unwrap();
+        let m = store.activity(&id).unwrap();
         assert_eq!(m.voters_received, "42");
         assert_eq!(m.summary, "村民反映农田灌溉用水和节假日交通拥堵问题");
         assert_eq!(store.pending_records().unwrap(), 0);
-        let doc = store.meeting_from_document(&id).unwrap();
+        let doc = store.activity_from_document(&id).unwrap();
         assert_eq!(doc.voters_received, 42);
         // Each device's history shows both edits, and whose they were.
-        let history = store.meeting_history(&id).unwrap();
+        let history = store.history("activity", &id).unwrap();
         let by = |field| {
             history
                 .iter()
@@ -143,7 +150,7 @@ async fn a_retried_request_stores_nothing_twice() {
     let server = server(dir.path()).await;
     let a = Device::new(dir.path(), "a", &server);
     a.sync().await;
-    a.store().create_meeting(&input(), today()).unwrap();
+    a.store().create_activity(&input(), today()).unwrap();
     let request = a.store().sync_request().unwrap();
     let before = server.storage.change_count().unwrap();
 
@@ -165,7 +172,13 @@ async fn a_retried_request_stores_nothing_twice() {
     assert_eq!(server.storage.change_count().unwrap(), before + 1);
     let b = Device::new(dir.path(), "b", &server);
     b.sync().await;
-    assert_eq!(b.store().list_meetings().unwrap().len(), 1);
+    assert_eq!(
+        b.store()
+            .list_activities(&shared::ActivityFilter::default())
+            .unwrap()
+            .len(),
+        1
+    );
     server.shutdown().await.unwrap();
 }
 
@@ -175,7 +188,7 @@ async fn an_unreachable_server_keeps_everything_pending_and_says_offline() {
     let server = server(dir.path()).await;
     let a = Device::new(dir.path(), "a", &server);
     a.sync().await;
-    a.store().create_meeting(&input(), today()).unwrap();
+    a.store().create_activity(&input(), today()).unwrap();
     let url = server.url();
     server.shutdown().await.unwrap();
 
@@ -196,7 +209,7 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
     let before = server.storage.change_count().unwrap();
     let a = Device::new(dir.path(), "a", &server);
     a.sync().await;
-    a.store().create_meeting(&input(), today()).unwrap();
+    a.store().create_activity(&input(), today()).unwrap();
     let good = a.store().sync_request().unwrap();
 
     let with_changes = |changes: Vec<WireChange>| SyncRequest {
@@ -204,18 +217,22 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
         ..good.clone()
     };
     let mut wrong_kind = good.changes.clone();
-    wrong_kind[0].kind = "directory".into();
-    let mut unknown_kind = good.changes.clone();
-    unknown_kind[0].kind = "something_else".into();
+    wrong_kind[0].kind = "district".into();
+    let mut reference_data = good.changes.clone();
+    reference_data[0].doc_id = "district".into();
+    reference_data[0].kind = "district".into();
+    let mut unknown_doc = good.changes.clone();
+    unknown_doc[0].doc_id = "voter_meeting/x".into();
     let mut garbage = good.changes.clone();
     garbage.push(WireChange {
-        doc_id: "x".into(),
-        kind: "voter_meeting".into(),
+        doc_id: "station/st-zizhuyuan-home/2026-11".into(),
+        kind: "station".into(),
         bytes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
     });
     let cases = [
-        (with_changes(wrong_kind), 403),
-        (with_changes(unknown_kind), 400),
+        (with_changes(reference_data), 403),
+        (with_changes(wrong_kind), 400),
+        (with_changes(unknown_doc), 400),
         (with_changes(garbage), 400),
         (
             SyncRequest {
@@ -263,17 +280,26 @@ async fn a_large_catch_up_arrives_in_batches() {
     for i in 0..n {
         let mut m = input();
         m.summary = format!("第{i}条意见");
-        a.store().create_meeting(&m, today()).unwrap();
+        a.store().create_activity(&m, today()).unwrap();
     }
     a.sync().await;
     let b = Device::new(dir.path(), "b", &server);
     let report = b.sync().await;
+    let directory = shared::store::directory_changes(&shared::demo::directory())
+        .unwrap()
+        .len();
     assert_eq!(
         report.received_changes as usize,
-        n + 1,
-        "meetings + directory"
+        n + directory,
+        "activities + directory"
     );
-    assert_eq!(b.store().list_meetings().unwrap().len(), n);
+    assert_eq!(
+        b.store()
+            .list_activities(&shared::ActivityFilter::default())
+            .unwrap()
+            .len(),
+        n
+    );
     server.shutdown().await.unwrap();
 }
 
@@ -285,7 +311,7 @@ async fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
     d.store()
         .receive_directory(&shared::demo::directory())
         .unwrap();
-    d.store().create_meeting(&input(), today()).unwrap();
+    d.store().create_activity(&input(), today()).unwrap();
     let err = shared::AppError::from(d.client.sync(&d.store).await.unwrap_err());
     assert!(
         matches!(err, shared::AppError::InsecureServer { .. }),
@@ -304,7 +330,7 @@ async fn a_backup_taken_while_serving_restores_every_record() {
     let server = server(dir.path()).await;
     let a = Device::new(dir.path(), "a", &server);
     a.sync().await;
-    let id = a.store().create_meeting(&input(), today()).unwrap();
+    let id = a.store().create_activity(&input(), today()).unwrap();
     a.sync().await;
     let backup = dir.path().join("backup.db");
     server.storage.backup_to(&backup).unwrap();
@@ -324,7 +350,100 @@ async fn a_backup_taken_while_serving_restores_every_record() {
     .unwrap();
     let b = Device::new(dir.path(), "b", &restored);
     b.sync().await;
-    assert_eq!(b.store().list_meetings().unwrap()[0].id, id);
+    assert_eq!(
+        b.store()
+            .list_activities(&shared::ActivityFilter::default())
+            .unwrap()[0]
+            .id,
+        id
+    );
     assert_eq!(b.store().stations().unwrap().len(), 6);
     restored.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_department_answers_on_its_own_device_and_the_station_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let station = Device::new(dir.path(), "station", &server);
+    let department = Device::new(dir.path(), "department", &server);
+    station.sync().await;
+    let opinion = station
+        .store()
+        .create_opinion(
+            &OpinionInput {
+                station_id: "st-xibeiwang-yongfeng".into(),
+                date: "2026-11-20".into(),
+                categories: vec![OpinionCategory::Agriculture],
+                content: "机井年久失修".into(),
+                ..OpinionInput::default()
+            },
+            today(),
+        )
+        .unwrap();
+    let referral = station
+        .store()
+        .refer_opinion(
+            &ReferralInput {
+                opinion_id: opinion.clone(),
+                department_id: "dept-agriculture".into(),
+                deadline: "2026-12-25".into(),
+                ..ReferralInput::default()
+            },
+            today(),
+        )
+        .unwrap();
+    station.sync().await;
+    department.sync().await;
+    let inbox = department
+        .store()
+        .department_inbox("dept-agriculture", today())
+        .unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].content, "机井年久失修");
+    department
+        .store()
+        .answer_referral(
+            &AnswerInput {
+                referral_id: referral,
+                status: AnswerStatus::Answered,
+                date: "2026-11-25".into(),
+                text: "已安排维修".into(),
+            },
+            today(),
+        )
+        .unwrap();
+    // Meanwhile, offline, the station feeds back what it knows and the voter's mood.
+    station
+        .store()
+        .record_feedback(
+            &FeedbackInput {
+                opinion_id: opinion.clone(),
+                date: "2026-11-25".into(),
+                text: "已告知选民正在协调".into(),
+                satisfaction: Some(Satisfaction::BasicallySatisfied),
+            },
+            today(),
+        )
+        .unwrap();
+    department.sync().await;
+    station.sync().await;
+    department.sync().await;
+    for device in [&station, &department] {
+        let store = device.store();
+        let row = &store
+            .list_opinions(&OpinionFilter::default(), today())
+            .unwrap()[0];
+        assert_eq!(row.status, OpinionStatus::FedBack);
+        assert_eq!(row.department.as_deref(), Some("区农业农村局"));
+        let answered = store
+            .opinion_timeline(&opinion)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.status == OpinionStatus::Answered)
+            .unwrap();
+        assert_eq!(answered.text, "已安排维修");
+        store.verify().unwrap();
+    }
+    server.shutdown().await.unwrap();
 }

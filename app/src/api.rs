@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    AppError, Deputy, HistoryEntry, MeetingSummary, Station, SyncReport, SyncStatus,
-    VoterMeetingInput,
+    ActivityFilter, ActivityInput, ActivitySummary, AppError, Deputy, HistoryEntry, Station,
+    SyncReport, SyncStatus,
 };
 use wasm_bindgen::prelude::*;
 
@@ -50,7 +50,7 @@ struct IdArgs<'a> {
 #[derive(Serialize)]
 struct SaveArgs<'a> {
     id: Option<&'a str>,
-    input: &'a VoterMeetingInput,
+    input: &'a ActivityInput,
 }
 
 pub async fn stations() -> Result<Vec<Station>, AppError> {
@@ -61,33 +61,45 @@ pub async fn deputies(station_id: &str) -> Result<Vec<Deputy>, AppError> {
     call("deputies", &StationArgs { station_id }).await
 }
 
-pub async fn list_meetings() -> Result<Vec<MeetingSummary>, AppError> {
-    call("list_meetings", &NoArgs {}).await
+#[derive(Serialize)]
+struct FilterArgs<'a> {
+    filter: &'a ActivityFilter,
 }
 
-pub async fn get_meeting(id: &str) -> Result<VoterMeetingInput, AppError> {
-    call("get_meeting", &IdArgs { id }).await
+pub async fn list_activities(filter: &ActivityFilter) -> Result<Vec<ActivitySummary>, AppError> {
+    call("list_activities", &FilterArgs { filter }).await
+}
+
+pub async fn get_activity(id: &str) -> Result<ActivityInput, AppError> {
+    call("get_activity", &IdArgs { id }).await
 }
 
 #[derive(Serialize)]
 struct DraftArgs<'a> {
-    input: &'a VoterMeetingInput,
+    input: &'a ActivityInput,
 }
 
-pub async fn save_draft(input: &VoterMeetingInput) -> Result<(), AppError> {
+pub async fn save_draft(input: &ActivityInput) -> Result<(), AppError> {
     call("save_draft", &DraftArgs { input }).await
 }
 
-pub async fn load_draft() -> Result<Option<VoterMeetingInput>, AppError> {
+pub async fn load_draft() -> Result<Option<ActivityInput>, AppError> {
     call("load_draft", &NoArgs {}).await
 }
 
-pub async fn meeting_history(id: &str) -> Result<Vec<HistoryEntry>, AppError> {
-    call("meeting_history", &IdArgs { id }).await
+#[derive(Serialize)]
+struct HistoryArgs<'a> {
+    kind: &'a str,
+    id: &'a str,
 }
 
-pub async fn save_meeting(id: Option<&str>, input: &VoterMeetingInput) -> Result<String, AppError> {
-    call("save_meeting", &SaveArgs { id, input }).await
+/// A record's change history; `kind` is its key prefix (`activity`, `opinion`…).
+pub async fn history(kind: &str, id: &str) -> Result<Vec<HistoryEntry>, AppError> {
+    call("history", &HistoryArgs { kind, id }).await
+}
+
+pub async fn save_activity(id: Option<&str>, input: &ActivityInput) -> Result<String, AppError> {
+    call("save_activity", &SaveArgs { id, input }).await
 }
 
 pub async fn sync_now() -> Result<SyncReport, AppError> {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use shared::{AppError, Field, FieldError};
+use shared::{ActivityKind, AppError, Field, FieldError};
 
 static ZH_CN: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
     serde_json::from_str(include_str!("../locales/zh-CN.json")).expect("zh-CN.json is valid")
@@ -30,15 +30,14 @@ pub fn field_error(e: &FieldError) -> String {
     t(&key)
 }
 
-/// The label of a form field, as the form shows it.
+/// The label of a form field, as the form shows it (also names fields in histories).
 pub fn field_label(field: Field) -> String {
-    t(match field {
-        Field::Station => "form.station",
-        Field::Date => "form.date",
-        Field::Deputies => "form.deputies",
-        Field::VotersReceived => "form.voters",
-        Field::Summary => "form.summary",
-    })
+    t(&format!("field.{}", snake(&field)))
+}
+
+/// The name of an activity kind (进站见选民, 回家站听意见…).
+pub fn kind_label(kind: ActivityKind) -> String {
+    t(&format!("kind.{}", snake(&kind)))
 }
 
 /// The sentence for an error as a whole.
@@ -112,6 +111,12 @@ mod tests {
             (VotersReceived, TooLarge),
             (Summary, Required),
             (Summary, TooLong),
+            (Station, Locked),
+            (Location, TooLong),
+            (Guests, TooLong),
+            (Photos, Unknown),
+            (Campaign, Unknown),
+            (Draft, Unknown),
         ];
         for (field, problem) in reachable {
             let text = field_error(&FieldError::new(field, problem));
@@ -124,6 +129,52 @@ mod tests {
             field_error(&FieldError::new(VotersReceived, Negative)),
             "接待选民人数不能为负数。"
         );
+    }
+
+    #[test]
+    fn every_field_and_kind_has_a_name() {
+        use Field::*;
+        let fields = [
+            Kind,
+            Station,
+            Date,
+            Deputies,
+            Guests,
+            VotersReceived,
+            Online,
+            Location,
+            Summary,
+            Photos,
+            Campaign,
+            Draft,
+            Categories,
+            Content,
+            VoterName,
+            VoterPhone,
+            Consent,
+            ReceivedBy,
+            Activity,
+            Article,
+            Opinion,
+            Opinions,
+            Department,
+            Deadline,
+            Note,
+            Referral,
+            Status,
+            Answer,
+            Feedback,
+            Satisfaction,
+            Title,
+            Supervised,
+        ];
+        for f in fields {
+            assert!(!field_label(f).starts_with("field."), "no label for {f:?}");
+        }
+        for k in ActivityKind::ALL {
+            assert!(!kind_label(k).starts_with("kind."), "no name for {k:?}");
+        }
+        assert_eq!(kind_label(ActivityKind::HomeListening), "回家站听意见");
     }
 
     #[test]

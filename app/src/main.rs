@@ -1,7 +1,7 @@
 //! The 家站通 UI: Leptos (client-side rendered) in the Tauri webview, phone layout first.
 //!
-//! Screens (tabs): the activity register (list of voter meetings), the voter-meeting form
-//! (new or edit), and sync. All data comes through [`api`]; all text through [`i18n`].
+//! Screens (tabs): the activity register (activities of every kind), the activity form
+//! (new or edit, with the record's history), and sync. All data comes through [`api`]; all text through [`i18n`].
 
 mod api;
 mod i18n;
@@ -9,11 +9,11 @@ mod i18n;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{
-    AppError, Deputy, Field, FieldError, HistoryEntry, MAX_SUMMARY_CHARS, MeetingSummary, Station,
-    SyncStatus, VoterMeetingInput,
+    ActivityFilter, ActivityInput, ActivityKind, ActivitySummary, AppError, Deputy, Field,
+    FieldError, HistoryEntry, MAX_SUMMARY_CHARS, Station, SyncStatus,
 };
 
-use i18n::{app_error, field_error, field_label, t, tf};
+use i18n::{app_error, field_error, field_label, kind_label, t, tf};
 
 /// How often the app tries to sync by itself while open (the core backs off after
 /// failures, up to 10 minutes).
@@ -30,10 +30,10 @@ enum Tab {
 #[derive(Clone, Copy)]
 struct Ctx {
     tab: RwSignal<Tab>,
-    meetings: RwSignal<Vec<MeetingSummary>>,
+    activities: RwSignal<Vec<ActivitySummary>>,
     stations: RwSignal<Vec<Station>>,
     status: RwSignal<Option<SyncStatus>>,
-    /// The meeting being edited in the form; `None` for a new one.
+    /// The activity being edited in the form; `None` for a new one.
     editing: RwSignal<Option<String>>,
     /// Bumped to make the form reload (after choosing a record to edit, or saving).
     form_epoch: RwSignal<u32>,
@@ -52,8 +52,8 @@ impl Ctx {
     /// Reloads everything the screens list from the local store.
     fn refresh(self) {
         spawn_local(async move {
-            if let Ok(m) = api::list_meetings().await {
-                self.meetings.set(m);
+            if let Ok(m) = api::list_activities(&ActivityFilter::default()).await {
+                self.activities.set(m);
             }
             if let Ok(s) = api::stations().await {
                 self.stations.set(s);
@@ -97,7 +97,7 @@ fn today() -> String {
 fn App() -> impl IntoView {
     let ctx = Ctx {
         tab: RwSignal::new(Tab::List),
-        meetings: RwSignal::new(vec![]),
+        activities: RwSignal::new(vec![]),
         stations: RwSignal::new(vec![]),
         status: RwSignal::new(None),
         editing: RwSignal::new(None),
@@ -158,8 +158,8 @@ fn App() -> impl IntoView {
             </nav>
             <main class="content">
                 {move || match ctx.tab.get() {
-                    Tab::List => view! { <MeetingList/> }.into_any(),
-                    Tab::Form => view! { <MeetingForm/> }.into_any(),
+                    Tab::List => view! { <ActivityList/> }.into_any(),
+                    Tab::Form => view! { <ActivityForm/> }.into_any(),
                     Tab::Sync => view! { <SyncPage/> }.into_any(),
                 }}
             </main>
@@ -168,7 +168,7 @@ fn App() -> impl IntoView {
 }
 
 #[component]
-fn MeetingList() -> impl IntoView {
+fn ActivityList() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let edit = move |id: String| {
         ctx.editing.set(Some(id));
@@ -179,19 +179,20 @@ fn MeetingList() -> impl IntoView {
         <section aria-labelledby="list-title">
             <h2 id="list-title">{t("list.title")}</h2>
             <Show
-                when=move || !ctx.meetings.get().is_empty()
+                when=move || !ctx.activities.get().is_empty()
                 fallback=|| view! { <p class="empty">{t("list.empty")}</p> }
             >
                 <ul class="records" id="meeting-list">
                     <For
-                        each=move || ctx.meetings.get()
+                        each=move || ctx.activities.get()
                         key=|m| (m.id.clone(), m.voters_received, m.summary.clone(), m.pending_sync)
-                        children=move |m: MeetingSummary| {
+                        children=move |m: ActivitySummary| {
                             let id = m.id.clone();
                             view! {
                                 <li class="record" data-id=m.id.clone()>
                                     <div class="record-head">
                                         <span class="date">{m.date.to_string()}</span>
+                                        <span class="kind">{kind_label(m.kind)}</span>
                                         <span class="station">{m.station_name.clone()}</span>
                                         {m.pending_sync
                                             .then(|| view! { <span class="badge">{t("list.pending")}</span> })}
@@ -217,8 +218,14 @@ fn MeetingList() -> impl IntoView {
 }
 
 #[component]
-fn MeetingForm() -> impl IntoView {
+fn ActivityForm() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    let kind = RwSignal::new(ActivityKind::VoterMeeting);
+    let online = RwSignal::new(false);
+    let location = RwSignal::new(String::new());
+    // Fields this form does not edit (photos, guests, campaign, draft) ride along, so
+    // saving an edit never clears them.
+    let rest = RwSignal::new(ActivityInput::default());
     let station_id = RwSignal::new(String::new());
     let date = RwSignal::new(today());
     let deputy_ids = RwSignal::new(Vec::<String>::new());
@@ -240,9 +247,13 @@ fn MeetingForm() -> impl IntoView {
         message.set(None);
         match editing {
             Some(id) => spawn_local(async move {
-                history.set(api::meeting_history(&id).await.unwrap_or_default());
-                match api::get_meeting(&id).await {
+                history.set(api::history("activity", &id).await.unwrap_or_default());
+                match api::get_activity(&id).await {
                     Ok(m) => {
+                        kind.set(m.kind);
+                        online.set(m.online);
+                        location.set(m.location.clone());
+                        rest.set(m.clone());
                         station_id.set(m.station_id);
                         date.set(m.date);
                         deputy_ids.set(m.deputy_ids);
@@ -257,18 +268,25 @@ fn MeetingForm() -> impl IntoView {
                 draft_ready.set(false);
                 spawn_local(async move {
                     // What was typed before the app closed comes back; else defaults.
-                    let draft = api::load_draft().await.ok().flatten().unwrap_or_else(|| {
-                        VoterMeetingInput {
-                            station_id: ctx
-                                .stations
-                                .get_untracked()
-                                .first()
-                                .map(|s| s.id.clone())
-                                .unwrap_or_default(),
-                            date: today(),
-                            ..VoterMeetingInput::default()
-                        }
-                    });
+                    let draft =
+                        api::load_draft()
+                            .await
+                            .ok()
+                            .flatten()
+                            .unwrap_or_else(|| ActivityInput {
+                                station_id: ctx
+                                    .stations
+                                    .get_untracked()
+                                    .first()
+                                    .map(|s| s.id.clone())
+                                    .unwrap_or_default(),
+                                date: today(),
+                                ..ActivityInput::default()
+                            });
+                    kind.set(draft.kind);
+                    online.set(draft.online);
+                    location.set(draft.location.clone());
+                    rest.set(draft.clone());
                     station_id.set(draft.station_id);
                     date.set(draft.date);
                     deputy_ids.set(draft.deputy_ids);
@@ -281,12 +299,16 @@ fn MeetingForm() -> impl IntoView {
     });
     // Every change to a new form is kept as its draft, so closing the app loses nothing.
     Effect::new(move |_| {
-        let input = VoterMeetingInput {
+        let input = ActivityInput {
+            kind: kind.get(),
             station_id: station_id.get(),
             date: date.get(),
             deputy_ids: deputy_ids.get(),
             voters_received: voters.get(),
+            online: online.get(),
+            location: location.get(),
             summary: summary.get(),
+            ..rest.get()
         };
         if draft_ready.get() && ctx.editing.get_untracked().is_none() {
             spawn_local(async move {
@@ -333,16 +355,20 @@ fn MeetingForm() -> impl IntoView {
             return;
         }
         saving.set(true);
-        let input = VoterMeetingInput {
+        let input = ActivityInput {
+            kind: kind.get_untracked(),
             station_id: station_id.get_untracked(),
             date: date.get_untracked(),
             deputy_ids: deputy_ids.get_untracked(),
             voters_received: voters.get_untracked(),
+            online: online.get_untracked(),
+            location: location.get_untracked(),
             summary: summary.get_untracked(),
+            ..rest.get_untracked()
         };
         let editing = ctx.editing.get_untracked();
         spawn_local(async move {
-            match api::save_meeting(editing.as_deref(), &input).await {
+            match api::save_activity(editing.as_deref(), &input).await {
                 Ok(_) => {
                     errors.set(vec![]);
                     ctx.refresh();
@@ -387,6 +413,29 @@ fn MeetingForm() -> impl IntoView {
                         }
                     })
             }}
+            <div class="field">
+                <label for="kind">{t("form.kind")} {required()}</label>
+                <select
+                    id="kind"
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        if let Some(k) = ActivityKind::ALL.into_iter().find(|k| kind_key(*k) == v) {
+                            kind.set(k);
+                        }
+                    }
+                >
+                    {ActivityKind::ALL
+                        .into_iter()
+                        .map(|k| {
+                            view! {
+                                <option value=kind_key(k) selected=move || kind.get() == k>
+                                    {kind_label(k)}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
             <div class="field" class:invalid=invalid(Field::Station)>
                 <label for="station">{t("form.station")} {required()}</label>
                 <Show
@@ -483,6 +532,28 @@ fn MeetingForm() -> impl IntoView {
                 />
                 {error_for(Field::VotersReceived)}
             </div>
+            <div class="field check">
+                <label>
+                    <input
+                        id="online"
+                        type="checkbox"
+                        prop:checked=move || online.get()
+                        on:change=move |ev| online.set(event_target_checked(&ev))
+                    />
+                    {t("form.online")}
+                </label>
+            </div>
+            <div class="field" class:invalid=invalid(Field::Location)>
+                <label for="location">{t("form.location")}</label>
+                <input
+                    id="location"
+                    type="text"
+                    autocomplete="off"
+                    prop:value=move || location.get()
+                    on:input=move |ev| location.set(event_target_value(&ev))
+                />
+                {error_for(Field::Location)}
+            </div>
             <div class="field" class:invalid=invalid(Field::Summary)>
                 <label for="summary">{t("form.summary")} {required()}</label>
                 <textarea
@@ -517,6 +588,14 @@ fn MeetingForm() -> impl IntoView {
     }
 }
 
+/// The stable key of an activity kind (its snake_case name), for `<option value>`.
+fn kind_key(k: ActivityKind) -> String {
+    serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// A record's change history, newest first.
 #[component]
 fn History(entries: RwSignal<Vec<HistoryEntry>>) -> impl IntoView {
@@ -541,12 +620,22 @@ fn History(entries: RwSignal<Vec<HistoryEntry>>) -> impl IntoView {
                                     .iter()
                                     .map(|c| {
                                         let empty = t("history.empty");
+                                        // Kinds are stored by name; show them in Chinese.
+                                        let show = |v: &str| {
+                                            if c.field == Field::Kind {
+                                                t(&format!("kind.{v}"))
+                                            } else {
+                                                v.to_owned()
+                                            }
+                                        };
+                                        let old = c.old.as_deref().map_or(empty, show);
+                                        let new = show(&c.new);
                                         tf(
                                             "history.change",
                                             &[
                                                 ("field", &field_label(c.field)),
-                                                ("old", c.old.as_deref().unwrap_or(&empty)),
-                                                ("new", &c.new),
+                                                ("old", &old),
+                                                ("new", &new),
                                             ],
                                         )
                                     })

@@ -1,8 +1,11 @@
 //! Store benchmark: prints a table. Run with `cargo bench -p shared --bench store`.
 //!
-//! - local save: `create_meeting` (validate, new document, save, outbox, projection);
+//! - local save: `create_activity` (validate, write into the month's document, append,
+//!   outbox, projection), each an fsynced transaction;
 //! - apply + project: records arriving by sync, applied in 1,000-change batches as the
-//!   protocol delivers them;
+//!   protocol delivers them. The records are laid out as a district produces them: 103
+//!   stations, each month's records (one activity to four opinions) written by that
+//!   station's device, months in order, so about 8 records share a document;
 //! - cold start: a fresh process opens a store of 100,000 records and reads the first
 //!   screen of the register (50 rows); its peak RSS is read from /proc.
 //!
@@ -12,11 +15,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use automerge::AutoCommit;
+use automerge::{ActorId, AutoCommit};
 use chrono::NaiveDate;
-use shared::doc::{self, DocKind};
+use shared::doc::{self, DocId, Record};
 use shared::protocol::{SyncResponse, WireChange};
-use shared::{Store, StoreKey, VoterMeeting, VoterMeetingInput};
+use shared::{Activity, ActivityInput, ActivityKind, Opinion, OpinionCategory, Store, StoreKey};
+
+/// Stations in the district (103 liaison stations in the source report).
+const STATIONS: usize = 103;
 
 const FIRST_SCREEN: usize = 50;
 const BATCH: usize = 1000;
@@ -46,32 +52,92 @@ fn apply(store: &mut Store, changes: Vec<WireChange>) {
         .unwrap();
 }
 
-fn meeting(i: usize) -> VoterMeeting {
-    VoterMeeting {
-        station_id: "st-xueyuanlu-shiyou".into(),
-        date: today() - chrono::Days::new((i % 700) as u64),
+fn activity(i: usize, station: &str, date: NaiveDate) -> Activity {
+    Activity {
+        id: format!("act-{i:08}"),
+        kind: ActivityKind::ALL[i % ActivityKind::ALL.len()],
+        station_id: station.into(),
+        date,
         deputy_ids: vec!["dep-006".into(), "dep-007".into()],
+        guests: String::new(),
         voters_received: (i % 80) as u32,
+        online: i.is_multiple_of(7),
+        location: "社区活动室".into(),
         summary: format!("第{i}次接待：居民反映老旧小区加装电梯、停车难和早餐点不足等问题"),
+        photos: vec![],
+        campaign_id: None,
+        draft_id: None,
     }
 }
 
-/// What another device would send: the changes of `n` new meeting documents.
-fn remote_changes(n: usize) -> Vec<WireChange> {
-    (0..n)
-        .flat_map(|i| {
-            let mut d = AutoCommit::new();
-            let id = format!("remote-{i:08}");
-            doc::write_meeting(&mut d, &meeting(i))
-                .unwrap()
-                .into_iter()
-                .map(move |c| WireChange {
-                    doc_id: id.clone(),
-                    kind: DocKind::VoterMeeting.as_str().into(),
-                    bytes: c.raw_bytes().to_vec(),
-                })
+fn opinion(i: usize, station: &str, date: NaiveDate) -> Opinion {
+    Opinion {
+        id: format!("op-{i:08}"),
+        station_id: station.into(),
+        date,
+        categories: vec![OpinionCategory::ALL[i % OpinionCategory::ALL.len()]],
+        content: format!("第{i}条：小区周边停车难，建议增设夜间停车位"),
+        voter_name: String::new(),
+        voter_phone: String::new(),
+        consent: false,
+        received_by: Some("dep-006".into()),
+        activity_id: None,
+        draft_id: None,
+        article_id: None,
+        feedback_date: None,
+        feedback: String::new(),
+        satisfaction: None,
+    }
+}
+
+fn wire<R: Record>(doc: &mut AutoCommit, id: &DocId, r: &R) -> Vec<WireChange> {
+    doc::write_record(doc, r)
+        .unwrap()
+        .into_iter()
+        .map(|c| WireChange {
+            doc_id: id.to_string(),
+            kind: id.family().as_str().into(),
+            bytes: c.raw_bytes().to_vec(),
         })
         .collect()
+}
+
+/// What the server would send a new coordinator's device: `n` records of the district,
+/// month by month, each station's month written by that station's device.
+fn remote_changes(n: usize) -> Vec<WireChange> {
+    let months = n.div_ceil(STATIONS * 8).max(1);
+    let per_bucket = n.div_ceil(STATIONS * months);
+    let mut out = Vec::with_capacity(n);
+    let mut i = 0;
+    'all: for m in 0..months {
+        let first = today() - chrono::Months::new((months - m) as u32);
+        for s in 0..STATIONS {
+            let station = format!("st-bench-{s:03}");
+            let id = DocId::station(&station, first);
+            let mut d = AutoCommit::new().with_actor(ActorId::random());
+            for k in 0..per_bucket {
+                if i == n {
+                    break 'all;
+                }
+                let date = first + chrono::Days::new((k % 28) as u64);
+                out.extend(if k.is_multiple_of(5) {
+                    wire(&mut d, &id, &activity(i, &station, date))
+                } else {
+                    wire(&mut d, &id, &opinion(i, &station, date))
+                });
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn local_input(i: usize) -> ActivityInput {
+    ActivityInput::from(&activity(
+        i,
+        "st-xueyuanlu-shiyou",
+        today() - chrono::Days::new((i % 700) as u64),
+    ))
 }
 
 fn peak_rss_mb() -> f64 {
@@ -87,7 +153,12 @@ fn peak_rss_mb() -> f64 {
 fn cold_start(path: &Path) {
     let start = Instant::now();
     let store = Store::open(path, &key()).unwrap();
-    let first = store.recent_meetings(FIRST_SCREEN).unwrap();
+    let first = store
+        .list_activities(&shared::ActivityFilter {
+            limit: Some(FIRST_SCREEN as u32),
+            ..Default::default()
+        })
+        .unwrap();
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     assert_eq!(first.len(), FIRST_SCREEN);
     println!("{ms:.1} {:.1}", peak_rss_mb());
@@ -125,13 +196,12 @@ fn main() {
     // Local saves.
     let n = 5_000;
     let mut store = store_with_directory(&dir.path().join("local.db"));
-    let input = |i: usize| VoterMeetingInput::from(&meeting(i));
     let start = Instant::now();
     for i in 0..n {
-        store.create_meeting(&input(i), today()).unwrap();
+        store.create_activity(&local_input(i), today()).unwrap();
     }
     row(
-        "local save (create_meeting)",
+        "local save (create_activity)",
         n,
         start.elapsed().as_secs_f64(),
         "",
@@ -154,7 +224,13 @@ fn main() {
         ">= 20,000 /s",
     );
     assert_eq!(
-        store.recent_meetings(FIRST_SCREEN).unwrap().len(),
+        store
+            .list_activities(&shared::ActivityFilter {
+                limit: Some(FIRST_SCREEN as u32),
+                ..Default::default()
+            })
+            .unwrap()
+            .len(),
         FIRST_SCREEN
     );
     drop(store);

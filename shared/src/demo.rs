@@ -2,9 +2,16 @@
 //! 2022 work report, with invented deputies. The sync server loads it on request so a
 //! fresh install has something to record against.
 
+use chrono::NaiveDate;
+
 use crate::model::{
-    Deputy, DeputyLevel, Directory, Station, StationKind, Subdistrict, SubdistrictKind,
+    ActivityKind, Article, Campaign, Department, Deputy, DeputyLevel, Directory, DraftRegulation,
+    Station, StationKind, StationStaff, Subdistrict, SubdistrictKind,
 };
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid demo date")
+}
 
 /// The demo directory. Ids are stable so tests and fixtures can name them.
 pub fn directory() -> Directory {
@@ -25,6 +32,21 @@ pub fn directory() -> Directory {
         name: name.into(),
         levels: levels.to_vec(),
         station_id: station.into(),
+    };
+    let staff = |id: &str, station: &str, name: &str, post: &str| StationStaff {
+        id: id.into(),
+        station_id: station.into(),
+        name: name.into(),
+        post: post.into(),
+    };
+    let dept = |id: &str, name: &str| Department {
+        id: id.into(),
+        name: name.into(),
+    };
+    let article = |id: &str, number, text: &str| Article {
+        id: id.into(),
+        number,
+        text: text.into(),
     };
     Directory {
         subdistricts: vec![
@@ -92,6 +114,63 @@ pub fn directory() -> Directory {
             dep("dep-012", "孙国庆", &[District, Town], "st-sujiatuo-xinmu"),
             dep("dep-013", "马丽娟", &[Town], "st-sujiatuo-xinmu"),
         ],
+        staff: vec![
+            staff("staff-01", "st-zizhuyuan-home", "郑晓燕", "站长"),
+            staff("staff-02", "st-shangdi-park", "何磊", "联络员"),
+            staff("staff-03", "st-xueyuanlu-shiyou", "高敏", "联络员"),
+            staff("staff-04", "st-xibeiwang-yongfeng", "林涛", "站长"),
+            staff("staff-05", "st-xibeiwang-xixiaoying", "罗春花", "联络员"),
+            staff("staff-06", "st-sujiatuo-xinmu", "梁永", "联络员"),
+        ],
+        departments: vec![
+            dept("dept-traffic", "区交通委"),
+            dept("dept-health", "区卫生健康委"),
+            dept("dept-civil", "区民政局"),
+            dept("dept-education", "区教委"),
+            dept("dept-culture", "区文化和旅游局"),
+            dept("dept-commerce", "区商务局"),
+            dept("dept-agriculture", "区农业农村局"),
+            dept("dept-urban", "区城市管理委"),
+            dept("dept-housing", "区住房城乡建设委"),
+        ],
+        campaigns: vec![Campaign {
+            id: "cmp-2022-home-listening".into(),
+            name: "回家站听意见".into(),
+            activity_kind: ActivityKind::HomeListening,
+            starts: date(2022, 9, 15),
+            ends: date(2022, 10, 15),
+            station_ids: vec![
+                "st-zizhuyuan-home".into(),
+                "st-shangdi-park".into(),
+                "st-xueyuanlu-shiyou".into(),
+                "st-xibeiwang-yongfeng".into(),
+                "st-xibeiwang-xixiaoying".into(),
+                "st-sujiatuo-xinmu".into(),
+            ],
+        }],
+        drafts: vec![DraftRegulation {
+            id: "draft-jiesujiban".into(),
+            title: "北京市接诉即办条例(草案)".into(),
+            opens: date(2022, 6, 1),
+            closes: date(2022, 7, 31),
+            articles: vec![
+                article(
+                    "art-1",
+                    1,
+                    "为了规范接诉即办工作，及时回应民众诉求，根据有关法律，结合本市实际，制定本条例。",
+                ),
+                article(
+                    "art-2",
+                    2,
+                    "本条例所称接诉即办，是指对民众通过12345市民服务热线提出的诉求予以快速响应、高效办理、及时反馈和主动治理的为民服务机制。",
+                ),
+                article(
+                    "art-3",
+                    3,
+                    "诉求人可以通过热线电话、网站、移动客户端等渠道提出诉求。",
+                ),
+            ],
+        }],
     }
 }
 

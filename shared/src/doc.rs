@@ -1,78 +1,297 @@
-//! Automerge documents: how each record kind is laid out in a CRDT document, and the only
-//! place that reads or writes one.
+//! Automerge documents: which document holds which record, how records are laid out in
+//! it, and the only place that reads or writes document content.
 //!
-//! One document per record (the skeleton's model; the domain issue revisits it). Every
-//! document carries its kind and a schema version at the root. Edits are reconciled with
-//! autosurgeon, which writes only the fields that changed, so two devices editing
-//! different fields of the same record offline both keep their edit after a merge.
+//! # The document model
+//! A document is a *bucket* of records that share one permission scope, named by a
+//! [`DocId`] from which the scope follows without reading the document:
+//!
+//! | document id | scope | holds |
+//! |---|---|---|
+//! | `district` | district | subdistricts, departments, campaigns |
+//! | `subdistrict/<id>` | subdistrict | its stations, their staff, their deputies |
+//! | `consultation/<draft>` | consultation | one draft regulation and its articles |
+//! | `station/<id>/<YYYY-MM>` | station | activities, opinions (with feedback), suggestions and leads dated in that month |
+//! | `referrals/<dept>/<station>/<YYYY>` | department | referrals of that station's opinions to that department |
+//! | `answers/<dept>/<station>/<YYYY>` | department | that department's answers to them |
+//!
+//! Each record sits at the document root under `<prefix>:<id>` (e.g. `activity:<uuid>`),
+//! and the root also carries `schema`. Records are flat maps (scalars and lists created
+//! with the record), so the only container two devices can create independently is the
+//! root itself, which Automerge shares: two phones opening the same month offline both
+//! add their records and the merge keeps both. Edits are reconciled with autosurgeon,
+//! which writes only the fields that changed, so concurrent edits of different fields
+//! both survive, and a field an older app does not know is left alone.
 
-use automerge::transaction::CommitOptions;
-use automerge::{ActorId, AutoCommit, Change, ReadDoc};
-use autosurgeon::{Hydrate, Reconcile, hydrate, reconcile};
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, Change, ROOT, ReadDoc};
+use autosurgeon::{Hydrate, Reconcile, hydrate_prop, reconcile_prop};
+use chrono::{Datelike, NaiveDate};
 
 use crate::Error;
-use crate::model::{Directory, VoterMeeting};
+use crate::model::{
+    Activity, Answer, Campaign, Department, Deputy, DeputySuggestion, Directory, DraftRegulation,
+    LivelihoodLead, Opinion, Referral, Station, StationStaff, Subdistrict,
+};
 
-/// The schema version this build writes.
-pub const SCHEMA_VERSION: u64 = 1;
+/// The schema version this build writes. v1 (the walking skeleton) kept one voter meeting
+/// per document; see [`v1`].
+pub const SCHEMA_VERSION: u64 = 2;
 
-/// The kinds of document this build knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DocKind {
-    /// The district's reference data (streets, towns, stations, deputies); written by the server.
-    Directory,
-    /// One voter meeting (进站见选民).
-    VoterMeeting,
+/// The permission scope of a document: who may read and write it is decided from this
+/// alone (by the server, per document, in every request).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Scope {
+    District,
+    Subdistrict(String),
+    Station(String),
+    /// A department's documents about one station's opinions: the department writes its
+    /// answers; the station's side writes referrals and reads both.
+    Department {
+        department: String,
+        station: String,
+    },
+    Consultation(String),
 }
 
-impl DocKind {
+/// The families of document this build knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DocFamily {
+    District,
+    Subdistrict,
+    Consultation,
+    Station,
+    Referrals,
+    Answers,
+}
+
+impl DocFamily {
     pub fn as_str(self) -> &'static str {
         match self {
-            DocKind::Directory => "directory",
-            DocKind::VoterMeeting => "voter_meeting",
+            DocFamily::District => "district",
+            DocFamily::Subdistrict => "subdistrict",
+            DocFamily::Consultation => "consultation",
+            DocFamily::Station => "station",
+            DocFamily::Referrals => "referrals",
+            DocFamily::Answers => "answers",
         }
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "directory" => Some(DocKind::Directory),
-            "voter_meeting" => Some(DocKind::VoterMeeting),
-            _ => None,
+    /// Families a device writes. Reference data (district, subdistrict, consultation) is
+    /// written by the server's administrators until accounts and roles arrive.
+    pub fn client_writable(self) -> bool {
+        matches!(
+            self,
+            DocFamily::Station | DocFamily::Referrals | DocFamily::Answers
+        )
+    }
+}
+
+/// The id of a document; its string form is what travels and what is stored.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocId {
+    District,
+    Subdistrict(String),
+    Consultation(String),
+    /// A station's records of one month.
+    Station {
+        station: String,
+        year: i32,
+        month: u32,
+    },
+    Referrals {
+        department: String,
+        station: String,
+        year: i32,
+    },
+    Answers {
+        department: String,
+        station: String,
+        year: i32,
+    },
+}
+
+/// Ids of reference data (stations, departments…) and records: 1–64 characters of
+/// `[A-Za-z0-9_-]`, so a document id splits on `/` without ambiguity.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl DocId {
+    /// The month bucket of a station's record dated `date`.
+    pub fn station(station: &str, date: NaiveDate) -> DocId {
+        DocId::Station {
+            station: station.to_owned(),
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    pub fn family(&self) -> DocFamily {
+        match self {
+            DocId::District => DocFamily::District,
+            DocId::Subdistrict(_) => DocFamily::Subdistrict,
+            DocId::Consultation(_) => DocFamily::Consultation,
+            DocId::Station { .. } => DocFamily::Station,
+            DocId::Referrals { .. } => DocFamily::Referrals,
+            DocId::Answers { .. } => DocFamily::Answers,
+        }
+    }
+
+    pub fn scope(&self) -> Scope {
+        match self {
+            DocId::District => Scope::District,
+            DocId::Subdistrict(id) => Scope::Subdistrict(id.clone()),
+            DocId::Consultation(id) => Scope::Consultation(id.clone()),
+            DocId::Station { station, .. } => Scope::Station(station.clone()),
+            DocId::Referrals {
+                department,
+                station,
+                ..
+            }
+            | DocId::Answers {
+                department,
+                station,
+                ..
+            } => Scope::Department {
+                department: department.clone(),
+                station: station.clone(),
+            },
+        }
+    }
+
+    /// Parses the string form strictly: anything else is `None`.
+    pub fn parse(s: &str) -> Option<DocId> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let id = |s: &str| is_valid_id(s).then(|| s.to_owned());
+        let year = |s: &str| {
+            (s.len() == 4)
+                .then(|| s.parse::<i32>().ok())
+                .flatten()
+                .filter(|y| (2000..=9999).contains(y))
+        };
+        Some(match parts.as_slice() {
+            ["district"] => DocId::District,
+            ["subdistrict", s] => DocId::Subdistrict(id(s)?),
+            ["consultation", s] => DocId::Consultation(id(s)?),
+            ["station", s, ym] => {
+                let (y, m) = ym.split_once('-')?;
+                let month = (m.len() == 2)
+                    .then(|| m.parse::<u32>().ok())
+                    .flatten()
+                    .filter(|m| (1..=12).contains(m))?;
+                DocId::Station {
+                    station: id(s)?,
+                    year: year(y)?,
+                    month,
+                }
+            }
+            ["referrals", d, s, y] => DocId::Referrals {
+                department: id(d)?,
+                station: id(s)?,
+                year: year(y)?,
+            },
+            ["answers", d, s, y] => DocId::Answers {
+                department: id(d)?,
+                station: id(s)?,
+                year: year(y)?,
+            },
+            _ => return None,
+        })
+    }
+}
+
+impl std::fmt::Display for DocId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DocId::District => write!(f, "district"),
+            DocId::Subdistrict(id) => write!(f, "subdistrict/{id}"),
+            DocId::Consultation(id) => write!(f, "consultation/{id}"),
+            DocId::Station {
+                station,
+                year,
+                month,
+            } => write!(f, "station/{station}/{year:04}-{month:02}"),
+            DocId::Referrals {
+                department,
+                station,
+                year,
+            } => write!(f, "referrals/{department}/{station}/{year:04}"),
+            DocId::Answers {
+                department,
+                station,
+                year,
+            } => write!(f, "answers/{department}/{station}/{year:04}"),
         }
     }
 }
 
-/// The id of the single directory document.
-pub const DIRECTORY_DOC_ID: &str = "directory";
-
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
-struct MeetingDoc {
-    schema: u64,
-    station_id: String,
-    /// `YYYY-MM-DD`.
-    date: String,
-    deputy_ids: Vec<String>,
-    voters_received: u64,
-    summary: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
-struct DirectoryDoc {
-    schema: u64,
-    directory: Directory,
-}
-
-impl From<&VoterMeeting> for MeetingDoc {
-    fn from(m: &VoterMeeting) -> Self {
-        MeetingDoc {
-            schema: SCHEMA_VERSION,
-            station_id: m.station_id.clone(),
-            date: m.date.format("%Y-%m-%d").to_string(),
-            deputy_ids: m.deputy_ids.clone(),
-            voters_received: u64::from(m.voters_received),
-            summary: m.summary.clone(),
-        }
+/// A record type stored in documents: its key prefix and id.
+pub trait Record: Reconcile + Hydrate + Clone + serde::Serialize {
+    const PREFIX: &'static str;
+    /// The family of document that holds this kind of record.
+    const FAMILY: DocFamily;
+    fn id(&self) -> &str;
+    fn record_key(&self) -> String {
+        format!("{}:{}", Self::PREFIX, self.id())
     }
+}
+
+macro_rules! records {
+    ($($ty:ident => $prefix:literal in $family:ident),* $(,)?) => {
+        $(impl Record for $ty {
+            const PREFIX: &'static str = $prefix;
+            const FAMILY: DocFamily = DocFamily::$family;
+            fn id(&self) -> &str {
+                &self.id
+            }
+        }
+
+        impl From<$ty> for AnyRecord {
+            fn from(r: $ty) -> AnyRecord {
+                AnyRecord::$ty(r)
+            }
+        })*
+
+        /// Any record, as read from a document root key.
+        #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+        pub enum AnyRecord {
+            $($ty($ty),)*
+        }
+
+        impl AnyRecord {
+            /// Reads the record under root key `key`; `None` for a key this build does
+            /// not know (a record kind from a newer app, kept but not shown).
+            pub fn read(doc: &AutoCommit, key: &str) -> Result<Option<AnyRecord>, Error> {
+                let Some((prefix, _)) = key.split_once(':') else {
+                    return Ok(None);
+                };
+                Ok(match prefix {
+                    $($prefix => Some(AnyRecord::$ty(hydrate_prop(doc, ROOT, key)?)),)*
+                    _ => None,
+                })
+            }
+        }
+    };
+}
+
+records! {
+    Activity => "activity" in Station,
+    Opinion => "opinion" in Station,
+    DeputySuggestion => "suggestion" in Station,
+    LivelihoodLead => "lead" in Station,
+    Referral => "referral" in Referrals,
+    Answer => "answer" in Answers,
+    Subdistrict => "subdistrict" in District,
+    Department => "department" in District,
+    Campaign => "campaign" in District,
+    Station => "station" in Subdistrict,
+    StationStaff => "staff" in Subdistrict,
+    Deputy => "deputy" in Subdistrict,
+    DraftRegulation => "draft" in Consultation,
 }
 
 /// Opens an existing document's saved bytes as this device's actor.
@@ -90,57 +309,132 @@ fn commit(doc: &mut AutoCommit, message: &str) {
     );
 }
 
-/// Writes `m` into `doc` (new or existing) and returns the changes this made.
-pub fn write_meeting(doc: &mut AutoCommit, m: &VoterMeeting) -> Result<Vec<Change>, Error> {
+/// Writes `record` (new or edited) into `doc` and returns the changes this made: none
+/// when nothing differs.
+pub fn write_record<R: Record>(doc: &mut AutoCommit, record: &R) -> Result<Vec<Change>, Error> {
     let before = doc.get_heads();
-    reconcile(doc, MeetingDoc::from(m))?;
-    commit(doc, "voter_meeting");
+    if doc.get(ROOT, "schema")?.is_none() {
+        doc.put(ROOT, "schema", SCHEMA_VERSION)?;
+    }
+    reconcile_prop(doc, ROOT, record.record_key().as_str(), record)?;
+    commit(doc, R::PREFIX);
     Ok(doc.get_changes(&before))
 }
 
-/// Reads a voter meeting back out of its document.
-pub fn read_meeting(doc: &AutoCommit) -> Result<VoterMeeting, Error> {
-    let d: MeetingDoc = hydrate(doc)?;
-    let date = chrono::NaiveDate::parse_from_str(&d.date, "%Y-%m-%d")
-        .map_err(|_| Error::Corrupt(format!("bad date {:?}", d.date)))?;
-    Ok(VoterMeeting {
-        station_id: d.station_id,
-        date,
-        deputy_ids: d.deputy_ids,
-        voters_received: u32::try_from(d.voters_received)
-            .map_err(|_| Error::Corrupt("voter count out of range".into()))?,
-        summary: d.summary,
-    })
+/// Reads record `id` of type `R`, if the document holds it.
+pub fn read_record<R: Record>(doc: &AutoCommit, id: &str) -> Result<Option<R>, Error> {
+    let key = format!("{}:{id}", R::PREFIX);
+    if doc.get(ROOT, key.as_str())?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(hydrate_prop(doc, ROOT, key.as_str())?))
 }
 
-/// One change to a voter meeting: who made it, when, and the record before and after.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MeetingRevision {
+/// The root keys of the records `doc` holds.
+pub fn record_keys(doc: &AutoCommit) -> Vec<String> {
+    doc.keys(ROOT).filter(|k| k.contains(':')).collect()
+}
+
+/// Every record `doc` holds, by root key; an error if any record does not read (a
+/// document this build cannot make sense of is refused whole, never half-read). Keys of
+/// record kinds from a newer app are skipped.
+pub fn read_records(doc: &AutoCommit) -> Result<Vec<(String, AnyRecord)>, Error> {
+    let mut out = Vec::new();
+    for key in record_keys(doc) {
+        if let Some(r) = AnyRecord::read(doc, &key)? {
+            out.push((key, r));
+        }
+    }
+    Ok(out)
+}
+
+/// The documents the reference data lives in, each with its records.
+pub fn directory_documents(dir: &Directory) -> Result<Vec<(DocId, AutoCommit)>, Error> {
+    let mut docs: std::collections::BTreeMap<DocId, AutoCommit> = Default::default();
+    fn put<R: Record>(
+        docs: &mut std::collections::BTreeMap<DocId, AutoCommit>,
+        id: DocId,
+        r: &R,
+    ) -> Result<(), Error> {
+        write_record(docs.entry(id).or_default(), r)?;
+        Ok(())
+    }
+    let subdistrict_of = |station: &str| {
+        dir.stations
+            .iter()
+            .find(|s| s.id == station)
+            .map(|s| s.subdistrict_id.clone())
+            .ok_or_else(|| Error::Corrupt(format!("unknown station {station}")))
+    };
+    for r in &dir.subdistricts {
+        put(&mut docs, DocId::District, r)?;
+    }
+    for r in &dir.departments {
+        put(&mut docs, DocId::District, r)?;
+    }
+    for r in &dir.campaigns {
+        put(&mut docs, DocId::District, r)?;
+    }
+    for r in &dir.stations {
+        put(&mut docs, DocId::Subdistrict(r.subdistrict_id.clone()), r)?;
+    }
+    for r in &dir.staff {
+        put(
+            &mut docs,
+            DocId::Subdistrict(subdistrict_of(&r.station_id)?),
+            r,
+        )?;
+    }
+    for r in &dir.deputies {
+        put(
+            &mut docs,
+            DocId::Subdistrict(subdistrict_of(&r.station_id)?),
+            r,
+        )?;
+    }
+    for r in &dir.drafts {
+        put(&mut docs, DocId::Consultation(r.id.clone()), r)?;
+    }
+    Ok(docs.into_iter().collect())
+}
+
+/// One change to a record: who made it, when, and the record before and after (as JSON
+/// objects, so any record kind's fields can be compared by name).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Revision {
     /// The Automerge actor (device) that made the change, hex.
     pub actor: String,
     /// Seconds since the Unix epoch, as the device's clock had it.
     pub time: i64,
     /// `None` for the change that created the record.
-    pub before: Option<VoterMeeting>,
-    pub after: VoterMeeting,
+    pub before: Option<serde_json::Value>,
+    pub after: serde_json::Value,
 }
 
-/// The record's history from Automerge's own: each change, seen in isolation (the state
-/// at its dependencies against the state just after it), oldest first.
-pub fn meeting_history(doc: &mut AutoCommit) -> Result<Vec<MeetingRevision>, Error> {
+/// The history of the record under root key `key`, from Automerge's own history: each
+/// change of the document, seen in isolation (the record at the change's dependencies
+/// against the record just after it), oldest first; changes that did not touch this
+/// record are skipped.
+pub fn record_history<R: Record>(doc: &mut AutoCommit, id: &str) -> Result<Vec<Revision>, Error> {
+    let read = |d: &AutoCommit| -> Result<Option<serde_json::Value>, Error> {
+        Ok(read_record::<R>(d, id)
+            .ok()
+            .flatten()
+            .map(|r| serde_json::to_value(&r).expect("records serialize")))
+    };
     let mut revisions = Vec::new();
     for change in doc.get_changes(&[]) {
         let before = match change.deps() {
             [] => None,
-            deps => read_meeting(&doc.fork_at(deps)?).ok(),
+            deps => read(&doc.fork_at(deps)?)?,
         };
-        let Ok(after) = read_meeting(&doc.fork_at(&[change.hash()])?) else {
-            continue; // a change that does not make a whole record on its own
+        let Some(after) = read(&doc.fork_at(&[change.hash()])?)? else {
+            continue; // not this record, or not a whole record on its own
         };
         if before.as_ref() == Some(&after) {
             continue;
         }
-        revisions.push(MeetingRevision {
+        revisions.push(Revision {
             actor: change.actor_id().to_hex_string(),
             time: change.timestamp(),
             before,
@@ -150,78 +444,227 @@ pub fn meeting_history(doc: &mut AutoCommit) -> Result<Vec<MeetingRevision>, Err
     Ok(revisions)
 }
 
-/// Writes the directory into `doc` and returns the changes this made.
-pub fn write_directory(doc: &mut AutoCommit, dir: &Directory) -> Result<Vec<Change>, Error> {
-    let before = doc.get_heads();
-    reconcile(
-        doc,
-        DirectoryDoc {
-            schema: SCHEMA_VERSION,
-            directory: dir.clone(),
-        },
-    )?;
-    commit(doc, "directory");
-    Ok(doc.get_changes(&before))
-}
+/// The walking skeleton's layout (schema 1): one voter meeting per document, fields at
+/// the root; the directory in one document. Read-only: kept so that documents saved by
+/// that version still load (see `tests/fixtures/documents/v1`).
+pub mod v1 {
+    use super::*;
+    use crate::model::{ActivityKind, DeputyLevel};
 
-pub fn read_directory(doc: &AutoCommit) -> Result<Directory, Error> {
-    let d: DirectoryDoc = hydrate(doc)?;
-    Ok(d.directory)
+    #[derive(Hydrate)]
+    struct MeetingDoc {
+        station_id: String,
+        date: String,
+        deputy_ids: Vec<String>,
+        voters_received: u64,
+        summary: String,
+    }
+
+    /// Reads a v1 voter-meeting document as an activity with id `id`.
+    pub fn read_meeting(doc: &AutoCommit, id: &str) -> Result<Activity, Error> {
+        let d: MeetingDoc = autosurgeon::hydrate(doc)?;
+        Ok(Activity {
+            id: id.to_owned(),
+            kind: ActivityKind::VoterMeeting,
+            station_id: d.station_id,
+            date: NaiveDate::parse_from_str(&d.date, "%Y-%m-%d")
+                .map_err(|_| Error::Corrupt(format!("bad date {:?}", d.date)))?,
+            deputy_ids: d.deputy_ids,
+            guests: String::new(),
+            voters_received: u32::try_from(d.voters_received)
+                .ok()
+                .filter(|n| *n <= crate::model::MAX_VOTERS_RECEIVED)
+                .ok_or_else(|| Error::Corrupt("voter count out of range".into()))?,
+            online: false,
+            location: String::new(),
+            summary: d.summary,
+            photos: vec![],
+            campaign_id: None,
+            draft_id: None,
+        })
+    }
+
+    #[derive(Hydrate)]
+    struct DirectoryDoc {
+        directory: V1Directory,
+    }
+    #[derive(Hydrate)]
+    struct V1Directory {
+        subdistricts: Vec<Subdistrict>,
+        stations: Vec<Station>,
+        deputies: Vec<V1Deputy>,
+    }
+    #[derive(Hydrate)]
+    struct V1Deputy {
+        id: String,
+        name: String,
+        levels: Vec<DeputyLevel>,
+        station_id: String,
+    }
+
+    /// Reads a v1 directory document.
+    pub fn read_directory(doc: &AutoCommit) -> Result<Directory, Error> {
+        let d: DirectoryDoc = autosurgeon::hydrate(doc)?;
+        Ok(Directory {
+            subdistricts: d.directory.subdistricts,
+            stations: d.directory.stations,
+            deputies: d
+                .directory
+                .deputies
+                .into_iter()
+                .map(|p| Deputy {
+                    id: p.id,
+                    name: p.name,
+                    levels: p.levels,
+                    station_id: p.station_id,
+                })
+                .collect(),
+            ..Directory::default()
+        })
+    }
 }
 
 /// True if the document has no content yet (all its changes are still to come).
 pub fn is_empty(doc: &AutoCommit) -> bool {
-    doc.length(automerge::ROOT) == 0
+    doc.length(ROOT) == 0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ActivityKind;
 
-    fn meeting() -> VoterMeeting {
-        VoterMeeting {
+    fn activity(id: &str) -> Activity {
+        Activity {
+            id: id.into(),
+            kind: ActivityKind::VoterMeeting,
             station_id: "st-zizhuyuan-home".into(),
-            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
             deputy_ids: vec!["dep-001".into()],
+            guests: String::new(),
             voters_received: 12,
+            online: false,
+            location: String::new(),
             summary: "小区门口停车难".into(),
+            photos: vec![],
+            campaign_id: None,
+            draft_id: None,
         }
     }
 
     #[test]
     fn concurrent_edits_of_different_fields_both_survive_a_merge() {
         let mut a = AutoCommit::new().with_actor(ActorId::random());
-        write_meeting(&mut a, &meeting()).unwrap();
+        write_record(&mut a, &activity("a1")).unwrap();
         let mut b = load(&a.save(), &ActorId::random()).unwrap();
 
-        let mut on_a = meeting();
+        let mut on_a = activity("a1");
         on_a.voters_received = 30;
-        write_meeting(&mut a, &on_a).unwrap();
-        let mut on_b = meeting();
+        write_record(&mut a, &on_a).unwrap();
+        let mut on_b = activity("a1");
         on_b.summary = "老年人就医难".into();
-        write_meeting(&mut b, &on_b).unwrap();
+        write_record(&mut b, &on_b).unwrap();
 
         a.merge(&mut b).unwrap();
         b.merge(&mut a).unwrap();
         for doc in [&a, &b] {
-            let m = read_meeting(doc).unwrap();
+            let m = read_record::<Activity>(doc, "a1").unwrap().unwrap();
             assert_eq!(m.voters_received, 30);
             assert_eq!(m.summary, "老年人就医难");
         }
     }
 
     #[test]
-    fn an_edit_that_changes_nothing_makes_no_change() {
-        let mut a = AutoCommit::new();
-        write_meeting(&mut a, &meeting()).unwrap();
-        assert!(write_meeting(&mut a, &meeting()).unwrap().is_empty());
+    fn two_devices_creating_the_same_month_offline_keep_both_records() {
+        // Neither device has seen the bucket document: both create it.
+        let mut a = AutoCommit::new().with_actor(ActorId::random());
+        let mut b = AutoCommit::new().with_actor(ActorId::random());
+        write_record(&mut a, &activity("from-a")).unwrap();
+        write_record(&mut b, &activity("from-b")).unwrap();
+        a.merge(&mut b).unwrap();
+        assert!(read_record::<Activity>(&a, "from-a").unwrap().is_some());
+        assert!(read_record::<Activity>(&a, "from-b").unwrap().is_some());
+        assert_eq!(record_keys(&a).len(), 2);
     }
 
     #[test]
-    fn directory_round_trips() {
-        let mut d = AutoCommit::new();
-        write_directory(&mut d, &crate::demo::directory()).unwrap();
-        let d = AutoCommit::load(&d.save()).unwrap();
-        assert_eq!(read_directory(&d).unwrap(), crate::demo::directory());
+    fn an_edit_that_changes_nothing_makes_no_change() {
+        let mut a = AutoCommit::new();
+        write_record(&mut a, &activity("a1")).unwrap();
+        assert!(write_record(&mut a, &activity("a1")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn doc_ids_round_trip_and_strange_ones_are_refused() {
+        let ids = [
+            DocId::District,
+            DocId::Subdistrict("sd-1".into()),
+            DocId::Consultation("draft-1".into()),
+            DocId::station("st-1", NaiveDate::from_ymd_opt(2026, 3, 9).unwrap()),
+            DocId::Referrals {
+                department: "dept-1".into(),
+                station: "st-1".into(),
+                year: 2026,
+            },
+            DocId::Answers {
+                department: "dept-1".into(),
+                station: "st-1".into(),
+                year: 2026,
+            },
+        ];
+        for id in ids {
+            assert_eq!(DocId::parse(&id.to_string()), Some(id.clone()), "{id}");
+        }
+        assert_eq!(
+            DocId::station("st-1", NaiveDate::from_ymd_opt(2026, 3, 9).unwrap()).to_string(),
+            "station/st-1/2026-03"
+        );
+        for bad in [
+            "",
+            "district/x",
+            "station/st-1/2026-13",
+            "station/st-1/2026-3",
+            "station/../2026-03",
+            "station/st 1/2026-03",
+            "referrals/d/s/26",
+            "answers/d/s",
+            "voter_meeting",
+        ] {
+            assert_eq!(DocId::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn directory_round_trips_through_its_documents() {
+        let dir = crate::demo::directory();
+        let docs = directory_documents(&dir).unwrap();
+        let mut back = Directory::default();
+        for (_, mut doc) in docs {
+            let doc = AutoCommit::load(&doc.save()).unwrap();
+            for key in record_keys(&doc) {
+                match AnyRecord::read(&doc, &key).unwrap().unwrap() {
+                    AnyRecord::Subdistrict(r) => back.subdistricts.push(r),
+                    AnyRecord::Station(r) => back.stations.push(r),
+                    AnyRecord::StationStaff(r) => back.staff.push(r),
+                    AnyRecord::Deputy(r) => back.deputies.push(r),
+                    AnyRecord::Department(r) => back.departments.push(r),
+                    AnyRecord::Campaign(r) => back.campaigns.push(r),
+                    AnyRecord::DraftRegulation(r) => back.drafts.push(r),
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+        fn sorted<T: Clone + Ord>(v: &[T]) -> Vec<T> {
+            let mut v = v.to_vec();
+            v.sort();
+            v
+        }
+        let ids = |v: &[Station]| sorted(&v.iter().map(|s| s.id.clone()).collect::<Vec<_>>());
+        assert_eq!(ids(&back.stations), ids(&dir.stations));
+        assert_eq!(back.deputies.len(), dir.deputies.len());
+        assert_eq!(back.drafts, dir.drafts);
+        assert_eq!(back.campaigns, dir.campaigns);
+        assert_eq!(back.departments.len(), dir.departments.len());
+        assert_eq!(back.staff.len(), dir.staff.len());
     }
 }

@@ -14,7 +14,7 @@
 //! let dir = std::path::Path::new("data");
 //! let key = shared::StoreKey::load_or_create(dir)?;
 //! let mut store = shared::Store::open(&dir.join("jiazhan.db"), &key)?;
-//! let meetings = store.list_meetings()?;
+//! let first_screen = store.list_activities(&shared::ActivityFilter::default())?;
 //! # Ok(()) }
 //! ```
 
@@ -34,11 +34,7 @@ pub mod sync;
 
 #[cfg(feature = "store")]
 pub use key::StoreKey;
-pub use model::{
-    AppError, Deputy, DeputyLevel, Directory, Field, FieldChange, FieldError, HistoryEntry,
-    MAX_SUMMARY_CHARS, MAX_VOTERS_RECEIVED, MeetingSummary, Problem, Station, StationKind,
-    Subdistrict, SubdistrictKind, SyncReport, SyncStatus, VoterMeeting, VoterMeetingInput,
-};
+pub use model::*;
 #[cfg(feature = "store")]
 pub use store::Store;
 #[cfg(feature = "store")]

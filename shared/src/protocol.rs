@@ -40,7 +40,7 @@ pub struct SyncResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireChange {
     pub doc_id: String,
-    /// The document kind (`voter_meeting`, `directory`).
+    /// The document's family (`station`, `referrals`, …): the first part of `doc_id`.
     pub kind: String,
     #[serde(serialize_with = "to_base64", deserialize_with = "from_base64")]
     pub bytes: Vec<u8>,
@@ -70,7 +70,7 @@ mod tests {
     fn change_bytes_travel_as_base64() {
         let c = WireChange {
             doc_id: "d".into(),
-            kind: "voter_meeting".into(),
+            kind: "station".into(),
             bytes: vec![0, 1, 254, 255],
         };
         let json = serde_json::to_string(&c).unwrap();

@@ -2,10 +2,12 @@
 //! projection tables the UI lists from, and the outbox of changes the server has not
 //! acknowledged.
 //!
-//! Every write is one SQLite transaction that updates the document, its projection row
+//! Every write is one SQLite transaction that updates the document, the projection rows
 //! and the outbox together, so a crash leaves either all of it or none. The outbox row of
 //! a change is deleted only when a server response acknowledges that change. The UI never
-//! loads a document to list or count: it reads the projection tables.
+//! loads a document to list or count: it reads the projection tables. Documents are
+//! buckets of records (see [`crate::doc`]); `record_index` says which bucket holds which
+//! record.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -16,12 +18,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use rusqlite_migration::{M, Migrations};
 
 use crate::Error;
-use crate::doc::{self, DIRECTORY_DOC_ID, DocKind};
+use crate::doc::{self, AnyRecord, DocId, Record};
 use crate::key::StoreKey;
-use crate::model::{
-    AppError, Deputy, Directory, Field, FieldChange, FieldError, HistoryEntry, MeetingSummary,
-    Problem, Station, SyncReport, SyncStatus, VoterMeeting, VoterMeetingInput,
-};
+use crate::model::*;
 use crate::protocol::{SyncRequest, SyncResponse, WireChange};
 
 /// Append-only: never edit a migration that has shipped; add a new one.
@@ -75,16 +74,86 @@ const MIGRATIONS: &[M<'static>] = &[
     ),
     // Documents are stored as a saved document plus appended changes.
     M::up("ALTER TABLE documents ADD COLUMN tail_changes INTEGER NOT NULL DEFAULT 0;"),
+    // Schema 2: documents are buckets of records (doc.rs). The v1 `meetings` table stays
+    // unused; `stations` and `deputies` keep their columns.
+    M::up(
+        "CREATE TABLE record_index (key TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
+         ALTER TABLE outbox ADD COLUMN record_key TEXT;
+         CREATE INDEX outbox_record ON outbox(record_key);
+         CREATE TABLE subdistricts (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL);
+         CREATE TABLE station_staff (
+             id TEXT PRIMARY KEY, station_id TEXT NOT NULL, name TEXT NOT NULL,
+             post TEXT NOT NULL);
+         CREATE TABLE departments (id TEXT PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE campaigns (
+             id TEXT PRIMARY KEY, name TEXT NOT NULL, activity_kind TEXT NOT NULL,
+             starts TEXT NOT NULL, ends TEXT NOT NULL, station_ids TEXT NOT NULL);
+         CREATE TABLE drafts (
+             id TEXT PRIMARY KEY, title TEXT NOT NULL, opens TEXT NOT NULL,
+             closes TEXT NOT NULL, articles TEXT NOT NULL);
+         CREATE TABLE activities (
+             id TEXT PRIMARY KEY, kind TEXT NOT NULL, station_id TEXT NOT NULL,
+             date TEXT NOT NULL, deputy_ids TEXT NOT NULL, guests TEXT NOT NULL,
+             voters_received INTEGER NOT NULL, online INTEGER NOT NULL,
+             location TEXT NOT NULL, summary TEXT NOT NULL, photos TEXT NOT NULL,
+             campaign_id TEXT, draft_id TEXT, attendances INTEGER NOT NULL);
+         -- Each ends in the rowid, so it serves ORDER BY date DESC, rowid DESC unsorted.
+         CREATE INDEX activities_date ON activities(date);
+         CREATE INDEX activities_station_date ON activities(station_id, date);
+         CREATE INDEX activities_kind_date ON activities(kind, date);
+         CREATE INDEX activities_campaign ON activities(campaign_id)
+             WHERE campaign_id IS NOT NULL;
+         CREATE TABLE opinions (
+             id TEXT PRIMARY KEY, station_id TEXT NOT NULL, date TEXT NOT NULL,
+             categories TEXT NOT NULL, content TEXT NOT NULL, voter_name TEXT NOT NULL,
+             voter_phone TEXT NOT NULL, consent INTEGER NOT NULL, received_by TEXT,
+             activity_id TEXT, draft_id TEXT, article_id TEXT, feedback_date TEXT,
+             feedback TEXT NOT NULL, satisfaction TEXT);
+         CREATE INDEX opinions_date ON opinions(date);
+         CREATE INDEX opinions_station_date ON opinions(station_id, date);
+         CREATE INDEX opinions_activity ON opinions(activity_id) WHERE activity_id IS NOT NULL;
+         CREATE INDEX opinions_article ON opinions(draft_id, article_id)
+             WHERE draft_id IS NOT NULL;
+         CREATE TABLE referrals (
+             id TEXT PRIMARY KEY, opinion_id TEXT NOT NULL, station_id TEXT NOT NULL,
+             department_id TEXT NOT NULL, referred_on TEXT NOT NULL, deadline TEXT NOT NULL,
+             categories TEXT NOT NULL, content TEXT NOT NULL, note TEXT NOT NULL);
+         CREATE INDEX referrals_opinion ON referrals(opinion_id);
+         CREATE INDEX referrals_department ON referrals(department_id, deadline);
+         CREATE TABLE answers (
+             id TEXT PRIMARY KEY, referral_id TEXT NOT NULL, opinion_id TEXT NOT NULL,
+             station_id TEXT NOT NULL, department_id TEXT NOT NULL, status TEXT NOT NULL,
+             date TEXT NOT NULL, text TEXT NOT NULL);
+         CREATE INDEX answers_referral ON answers(referral_id);
+         CREATE INDEX answers_opinion ON answers(opinion_id);
+         CREATE TABLE suggestions (
+             id TEXT PRIMARY KEY, station_id TEXT NOT NULL, date TEXT NOT NULL,
+             title TEXT NOT NULL, content TEXT NOT NULL, deputy_ids TEXT NOT NULL,
+             opinion_ids TEXT NOT NULL, department_id TEXT, supervised INTEGER NOT NULL);
+         CREATE INDEX suggestions_date ON suggestions(date);
+         CREATE TABLE leads (
+             id TEXT PRIMARY KEY, station_id TEXT NOT NULL, date TEXT NOT NULL,
+             title TEXT NOT NULL, content TEXT NOT NULL, opinion_ids TEXT NOT NULL);
+         CREATE INDEX leads_date ON leads(date);",
+    ),
 ];
 
-/// Where the new-meeting form's draft is kept (in the encrypted store, like records).
-const DRAFT_KEY: &str = "draft.voter_meeting";
+/// Where the new-activity form's draft is kept (in the encrypted store, like records).
+const DRAFT_KEY: &str = "draft.activity";
 
 /// A device's store. One writer: the app holds it behind a mutex.
 pub struct Store {
     conn: Connection,
     actor: ActorId,
+    /// Documents as last committed, so a write or a merge does not reload its document
+    /// from bytes. An entry is taken out while a transaction uses it and put back only
+    /// after the commit, so it never holds what a failed transaction wrote.
+    cache: HashMap<String, StoredDoc>,
 }
+
+/// How many documents the cache holds before it is emptied (a month's document is a few
+/// kilobytes to a few hundred).
+const CACHED_DOCS: usize = 256;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -126,7 +195,11 @@ impl Store {
                 actor
             }
         };
-        Ok(Store { conn, actor })
+        Ok(Store {
+            conn,
+            actor,
+            cache: HashMap::new(),
+        })
     }
 
     /// This device's id: its Automerge actor, in hex.
@@ -134,70 +207,249 @@ impl Store {
         self.actor.to_hex_string()
     }
 
+    /// Writes `record` in one transaction (document, projection, index, outbox; and
+    /// deletes the meta entry `clear`, e.g. the form's draft), then caches its document.
+    fn save<R: Record + Into<AnyRecord>>(
+        &mut self,
+        record: &R,
+        home: Option<DocId>,
+        clear: Option<&str>,
+    ) -> Result<(), Error> {
+        let tx = self.conn.transaction()?;
+        let written = write_record(&tx, &self.actor, &mut self.cache, record, home)?;
+        if let Some(key) = clear {
+            tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+        }
+        tx.commit()?;
+        if let Some((doc_id, stored)) = written {
+            cache_put(&mut self.cache, doc_id, stored);
+        }
+        Ok(())
+    }
+
+    // -- Reference data ------------------------------------------------------------------
+
     /// Stations known to this device, by name.
     pub fn stations(&self) -> Result<Vec<Station>, Error> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, name, kind, subdistrict_id FROM stations ORDER BY name")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Station {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                kind: from_json(&r.get::<_, String>(2)?)?,
-                subdistrict_id: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.query(
+            "SELECT id, name, kind, subdistrict_id FROM stations ORDER BY name",
+            [],
+            |r| {
+                Ok(Station {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    kind: enum_from(&r.get::<_, String>(2)?)?,
+                    subdistrict_id: r.get(3)?,
+                })
+            },
+        )
     }
 
-    /// The deputies grouped into `station_id`, by name.
+    /// The deputies grouped into `station_id`.
     pub fn deputies(&self, station_id: &str) -> Result<Vec<Deputy>, Error> {
-        let mut stmt = self.conn.prepare(
+        self.query(
             "SELECT id, name, levels, station_id FROM deputies WHERE station_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([station_id], |r| {
-            Ok(Deputy {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                levels: from_json(&r.get::<_, String>(2)?)?,
-                station_id: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            [station_id],
+            |r| {
+                Ok(Deputy {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    levels: from_json(&r.get::<_, String>(2)?)?,
+                    station_id: r.get(3)?,
+                })
+            },
+        )
     }
 
-    /// Validates `input` and records a new voter meeting; returns its id.
-    pub fn create_meeting(
+    /// Departments that answer referred opinions, by name.
+    pub fn departments(&self) -> Result<Vec<Department>, Error> {
+        self.query("SELECT id, name FROM departments ORDER BY name", [], |r| {
+            Ok(Department {
+                id: r.get(0)?,
+                name: r.get(1)?,
+            })
+        })
+    }
+
+    /// Campaigns, newest first.
+    pub fn campaigns(&self) -> Result<Vec<Campaign>, Error> {
+        self.query(
+            "SELECT id, name, activity_kind, starts, ends, station_ids FROM campaigns
+             ORDER BY starts DESC",
+            [],
+            |r| {
+                Ok(Campaign {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    activity_kind: enum_from(&r.get::<_, String>(2)?)?,
+                    starts: r.get(3)?,
+                    ends: r.get(4)?,
+                    station_ids: from_json(&r.get::<_, String>(5)?)?,
+                })
+            },
+        )
+    }
+
+    /// Draft regulations with their articles, newest first.
+    pub fn drafts(&self) -> Result<Vec<DraftRegulation>, Error> {
+        self.query(
+            "SELECT id, title, opens, closes, articles FROM drafts ORDER BY opens DESC",
+            [],
+            |r| {
+                Ok(DraftRegulation {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    opens: r.get(2)?,
+                    closes: r.get(3)?,
+                    articles: from_json(&r.get::<_, String>(4)?)?,
+                })
+            },
+        )
+    }
+
+    // -- Activities ----------------------------------------------------------------------
+
+    /// Validates `input` and records a new activity; returns its id. The activity form's
+    /// draft is cleared in the same transaction.
+    pub fn create_activity(
         &mut self,
-        input: &VoterMeetingInput,
+        input: &ActivityInput,
         today: NaiveDate,
     ) -> Result<String, Error> {
-        let meeting = self.validate(input, today)?;
-        let id = uuid::Uuid::new_v4().to_string();
-        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
-        let changes = doc::write_meeting(&mut doc, &meeting)?;
-        let tx = self.conn.transaction()?;
-        persist(
-            &tx,
-            &id,
-            DocKind::VoterMeeting.as_str(),
-            None,
-            &mut doc,
-            &changes,
-        )?;
-        add_to_outbox(&tx, &id, DocKind::VoterMeeting, &changes)?;
-        project_meeting(&tx, &id, &meeting)?;
-        // The draft became this record: both or neither.
-        tx.execute("DELETE FROM meta WHERE key = ?1", [DRAFT_KEY])?;
-        tx.commit()?;
-        Ok(id)
+        let mut a = input.validate(today).map_err(Error::Invalid)?;
+        self.check_activity(&a)?;
+        a.id = new_id();
+        let home = DocId::station(&a.station_id, a.date);
+        self.save(&a, Some(home), Some(DRAFT_KEY))?;
+        Ok(a.id)
     }
 
-    /// Keeps what the new-meeting form holds, so nothing typed is lost if the app closes
+    /// Validates `input` and writes it over activity `id`; only changed fields are
+    /// recorded. The station cannot change: it decides who may see the record.
+    pub fn update_activity(
+        &mut self,
+        id: &str,
+        input: &ActivityInput,
+        today: NaiveDate,
+    ) -> Result<(), Error> {
+        let mut a = input.validate(today).map_err(Error::Invalid)?;
+        let stored = self.activity_record(id)?;
+        if stored.station_id != a.station_id {
+            return Err(Error::Invalid(vec![FieldError::new(
+                Field::Station,
+                Problem::Locked,
+            )]));
+        }
+        self.check_activity(&a)?;
+        a.id = id.to_owned();
+        // What this build does not show (photos are added by their own command) is kept.
+        self.save(&a, None, None)?;
+        Ok(())
+    }
+
+    fn check_activity(&self, a: &Activity) -> Result<(), Error> {
+        let mut errors = Vec::new();
+        self.must_exist(&mut errors, Field::Station, "stations", Some(&a.station_id))?;
+        for id in &a.deputy_ids {
+            self.must_exist(&mut errors, Field::Deputies, "deputies", Some(id))?;
+        }
+        self.must_exist(
+            &mut errors,
+            Field::Campaign,
+            "campaigns",
+            a.campaign_id.as_deref(),
+        )?;
+        self.must_exist(&mut errors, Field::Draft, "drafts", a.draft_id.as_deref())?;
+        errors.dedup();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(errors))
+        }
+    }
+
+    /// One activity as the edit form shows it.
+    pub fn activity(&self, id: &str) -> Result<ActivityInput, Error> {
+        Ok(ActivityInput::from(&self.activity_record(id)?))
+    }
+
+    /// One activity from its projection row.
+    pub fn activity_record(&self, id: &str) -> Result<Activity, Error> {
+        self.conn
+            .query_row(
+                "SELECT id, kind, station_id, date, deputy_ids, guests, voters_received, online,
+                        location, summary, photos, campaign_id, draft_id
+                 FROM activities WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Activity {
+                        id: r.get(0)?,
+                        kind: enum_from(&r.get::<_, String>(1)?)?,
+                        station_id: r.get(2)?,
+                        date: r.get(3)?,
+                        deputy_ids: from_json(&r.get::<_, String>(4)?)?,
+                        guests: r.get(5)?,
+                        voters_received: r.get(6)?,
+                        online: r.get(7)?,
+                        location: r.get(8)?,
+                        summary: r.get(9)?,
+                        photos: from_json(&r.get::<_, String>(10)?)?,
+                        campaign_id: r.get(11)?,
+                        draft_id: r.get(12)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Activities matching `filter`, newest first, from the projection.
+    pub fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivitySummary>, Error> {
+        let names = self.names("deputies")?;
+        let limit = filter.limit.map_or(-1, i64::from);
+        self.query(
+            "SELECT a.id, a.kind, a.station_id, COALESCE(s.name, a.station_id), a.date,
+                    a.deputy_ids, a.voters_received, a.online, a.summary,
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.record_key = 'activity:' || a.id)
+             FROM activities a LEFT JOIN stations s ON s.id = a.station_id
+             WHERE (?1 IS NULL OR a.kind = ?1) AND (?2 IS NULL OR a.station_id = ?2)
+               AND (?3 IS NULL OR a.date >= ?3) AND (?4 IS NULL OR a.date <= ?4)
+             ORDER BY a.date DESC, a.rowid DESC LIMIT ?5",
+            params![
+                filter.kind.map(enum_str),
+                filter.station_id,
+                filter.from,
+                filter.to,
+                limit
+            ],
+            |r| {
+                let ids: Vec<String> = from_json(&r.get::<_, String>(5)?)?;
+                Ok(ActivitySummary {
+                    id: r.get(0)?,
+                    kind: enum_from(&r.get::<_, String>(1)?)?,
+                    station_id: r.get(2)?,
+                    station_name: r.get(3)?,
+                    date: r.get(4)?,
+                    deputy_names: ids
+                        .iter()
+                        .map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone()))
+                        .collect(),
+                    voters_received: r.get(6)?,
+                    online: r.get(7)?,
+                    summary: r.get(8)?,
+                    pending_sync: r.get(9)?,
+                })
+            },
+        )
+    }
+
+    /// Keeps what the new-activity form holds, so nothing typed is lost if the app closes
     /// before it is saved. A form with nothing typed in it clears the draft.
-    pub fn save_draft(&self, input: &VoterMeetingInput) -> Result<(), Error> {
+    pub fn save_draft(&self, input: &ActivityInput) -> Result<(), Error> {
         let typed = !input.voters_received.trim().is_empty()
             || !input.summary.trim().is_empty()
+            || !input.location.trim().is_empty()
+            || !input.guests.trim().is_empty()
             || !input.deputy_ids.is_empty();
         if typed {
             set_meta(&self.conn, DRAFT_KEY, &to_json(input))
@@ -208,47 +460,120 @@ impl Store {
         }
     }
 
-    /// The new-meeting form's draft, if one is kept.
-    pub fn draft(&self) -> Result<Option<VoterMeetingInput>, Error> {
+    /// The new-activity form's draft, if one is kept.
+    pub fn draft(&self) -> Result<Option<ActivityInput>, Error> {
         Ok(get_meta(&self.conn, DRAFT_KEY)?.and_then(|d| serde_json::from_str(&d).ok()))
     }
 
-    /// Validates `input` and writes it over meeting `id`; only changed fields are recorded.
-    pub fn update_meeting(
+    // -- Opinions and their handling -------------------------------------------------------
+
+    /// Validates `input` and records a new opinion; returns its id.
+    pub fn create_opinion(
+        &mut self,
+        input: &OpinionInput,
+        today: NaiveDate,
+    ) -> Result<String, Error> {
+        let mut o = input.validate(today).map_err(Error::Invalid)?;
+        self.check_opinion(&o)?;
+        o.id = new_id();
+        let home = DocId::station(&o.station_id, o.date);
+        self.save(&o, Some(home), None)?;
+        Ok(o.id)
+    }
+
+    /// Validates `input` and writes it over opinion `id`, keeping its feedback.
+    pub fn update_opinion(
         &mut self,
         id: &str,
-        input: &VoterMeetingInput,
+        input: &OpinionInput,
         today: NaiveDate,
     ) -> Result<(), Error> {
-        let meeting = self.validate(input, today)?;
-        let tx = self.conn.transaction()?;
-        let mut stored = load_document(&tx, id, &self.actor)?.ok_or(Error::NotFound)?;
-        let changes = doc::write_meeting(&mut stored.doc, &meeting)?;
-        if !changes.is_empty() {
-            let kind = DocKind::VoterMeeting.as_str();
-            let previous = Some((stored.bytes, stored.tail));
-            persist(&tx, id, kind, previous, &mut stored.doc, &changes)?;
-            add_to_outbox(&tx, id, DocKind::VoterMeeting, &changes)?;
-            project_meeting(&tx, id, &meeting)?;
+        let new = input.validate(today).map_err(Error::Invalid)?;
+        let stored = self.opinion_record(id)?;
+        if stored.station_id != new.station_id {
+            return Err(Error::Invalid(vec![FieldError::new(
+                Field::Station,
+                Problem::Locked,
+            )]));
         }
-        tx.commit()?;
+        self.check_opinion(&new)?;
+        let o = Opinion {
+            id: id.to_owned(),
+            feedback_date: stored.feedback_date,
+            feedback: stored.feedback,
+            satisfaction: stored.satisfaction,
+            ..new
+        };
+        self.save(&o, None, None)?;
         Ok(())
     }
 
-    /// One meeting as the edit form shows it.
-    pub fn meeting(&self, id: &str) -> Result<VoterMeetingInput, Error> {
+    fn check_opinion(&self, o: &Opinion) -> Result<(), Error> {
+        let mut errors = Vec::new();
+        self.must_exist(&mut errors, Field::Station, "stations", Some(&o.station_id))?;
+        self.must_exist(
+            &mut errors,
+            Field::ReceivedBy,
+            "deputies",
+            o.received_by.as_deref(),
+        )?;
+        self.must_exist(
+            &mut errors,
+            Field::Activity,
+            "activities",
+            o.activity_id.as_deref(),
+        )?;
+        self.must_exist(&mut errors, Field::Draft, "drafts", o.draft_id.as_deref())?;
+        if let (Some(draft), Some(article)) = (&o.draft_id, &o.article_id) {
+            let known = self
+                .drafts()?
+                .iter()
+                .any(|d| &d.id == draft && d.articles.iter().any(|a| &a.id == article));
+            if !known {
+                errors.push(FieldError::new(Field::Article, Problem::Unknown));
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(errors))
+        }
+    }
+
+    /// One opinion as the edit form shows it.
+    pub fn opinion(&self, id: &str) -> Result<OpinionInput, Error> {
+        Ok(OpinionInput::from(&self.opinion_record(id)?))
+    }
+
+    /// One opinion from its projection row (with the voter's details, if kept).
+    pub fn opinion_record(&self, id: &str) -> Result<Opinion, Error> {
         self.conn
             .query_row(
-                "SELECT station_id, date, deputy_ids, voters_received, summary
-                 FROM meetings WHERE id = ?1",
+                "SELECT id, station_id, date, categories, content, voter_name, voter_phone,
+                        consent, received_by, activity_id, draft_id, article_id,
+                        feedback_date, feedback, satisfaction
+                 FROM opinions WHERE id = ?1",
                 [id],
                 |r| {
-                    Ok(VoterMeetingInput {
-                        station_id: r.get(0)?,
-                        date: r.get(1)?,
-                        deputy_ids: from_json(&r.get::<_, String>(2)?)?,
-                        voters_received: r.get::<_, u32>(3)?.to_string(),
-                        summary: r.get(4)?,
+                    Ok(Opinion {
+                        id: r.get(0)?,
+                        station_id: r.get(1)?,
+                        date: r.get(2)?,
+                        categories: from_json(&r.get::<_, String>(3)?)?,
+                        content: r.get(4)?,
+                        voter_name: r.get(5)?,
+                        voter_phone: r.get(6)?,
+                        consent: r.get(7)?,
+                        received_by: r.get(8)?,
+                        activity_id: r.get(9)?,
+                        draft_id: r.get(10)?,
+                        article_id: r.get(11)?,
+                        feedback_date: r.get(12)?,
+                        feedback: r.get(13)?,
+                        satisfaction: r
+                            .get::<_, Option<String>>(14)?
+                            .map(|s| enum_from(&s))
+                            .transpose()?,
                     })
                 },
             )
@@ -256,55 +581,525 @@ impl Store {
             .ok_or(Error::NotFound)
     }
 
-    /// All meetings, newest first, from the projection.
-    pub fn list_meetings(&self) -> Result<Vec<MeetingSummary>, Error> {
-        self.meetings_page(None)
+    /// Opinions matching `filter`, newest first, each with its derived status. `today`
+    /// decides what is overdue.
+    pub fn list_opinions(
+        &self,
+        filter: &OpinionFilter,
+        today: NaiveDate,
+    ) -> Result<Vec<OpinionSummary>, Error> {
+        let limit = filter.limit.map_or(-1, i64::from);
+        self.query(
+            "WITH r AS (
+                 -- The latest referral of each opinion (SQLite takes the bare columns
+                 -- from the row holding the MAX).
+                 SELECT opinion_id, department_id, deadline, MAX(referred_on || id)
+                 FROM referrals GROUP BY opinion_id),
+             a AS (SELECT opinion_id, MAX(status = 'answered') AS answered
+                   FROM answers GROUP BY opinion_id),
+             v AS (
+                 SELECT o.rowid AS rid, o.*, r.department_id AS dept, r.deadline AS deadline,
+                        a.answered AS answered,
+                        CASE WHEN o.feedback_date IS NOT NULL THEN 'fed_back'
+                             WHEN a.answered = 1 THEN 'answered'
+                             WHEN a.opinion_id IS NOT NULL THEN 'in_progress'
+                             WHEN r.opinion_id IS NOT NULL THEN 'referred'
+                             ELSE 'recorded' END AS status
+                 FROM opinions o LEFT JOIN r ON r.opinion_id = o.id
+                      LEFT JOIN a ON a.opinion_id = o.id)
+             SELECT v.id, v.station_id, COALESCE(s.name, v.station_id), v.date, v.categories,
+                    v.content, v.status, d.name, v.deadline,
+                    v.status IN ('referred', 'in_progress') AND v.deadline < ?1,
+                    v.satisfaction,
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.record_key = 'opinion:' || v.id)
+             FROM v LEFT JOIN stations s ON s.id = v.station_id
+                    LEFT JOIN departments d ON d.id = v.dept
+             WHERE (?2 IS NULL OR v.station_id = ?2) AND (?3 IS NULL OR v.status = ?3)
+               AND (?4 IS NULL OR v.dept = ?4) AND (?5 IS NULL OR v.draft_id = ?5)
+               AND (NOT ?6 OR (v.status IN ('referred', 'in_progress') AND v.deadline < ?1))
+             ORDER BY v.date DESC, v.rid DESC LIMIT ?7",
+            params![
+                today,
+                filter.station_id,
+                filter.status.map(enum_str),
+                filter.department_id,
+                filter.draft_id,
+                filter.overdue_only,
+                limit
+            ],
+            |r| {
+                Ok(OpinionSummary {
+                    id: r.get(0)?,
+                    station_id: r.get(1)?,
+                    station_name: r.get(2)?,
+                    date: r.get(3)?,
+                    categories: from_json(&r.get::<_, String>(4)?)?,
+                    content: r.get(5)?,
+                    status: enum_from(&r.get::<_, String>(6)?)?,
+                    department: r.get(7)?,
+                    deadline: r.get(8)?,
+                    overdue: r.get(9)?,
+                    satisfaction: r
+                        .get::<_, Option<String>>(10)?
+                        .map(|s| enum_from(&s))
+                        .transpose()?,
+                    pending_sync: r.get(11)?,
+                })
+            },
+        )
     }
 
-    /// The newest `n` meetings: the first screen of the register.
-    pub fn recent_meetings(&self, n: usize) -> Result<Vec<MeetingSummary>, Error> {
-        self.meetings_page(Some(n))
-    }
-
-    fn meetings_page(&self, limit: Option<usize>) -> Result<Vec<MeetingSummary>, Error> {
-        // SQLite reads a negative LIMIT as "no limit".
-        let limit = limit.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
-        let names = self.names("deputies")?;
-        let mut stmt = self.conn.prepare(
-            "SELECT m.id, m.station_id, COALESCE(s.name, m.station_id), m.date, m.deputy_ids,
-                    m.voters_received, m.summary,
-                    EXISTS (SELECT 1 FROM outbox o WHERE o.doc_id = m.id)
-             FROM meetings m LEFT JOIN stations s ON s.id = m.station_id
-             ORDER BY m.date DESC, m.rowid DESC LIMIT ?1",
+    /// Refers an opinion to a department with a deadline (交办); returns the referral id.
+    /// The referral carries the content the department reads, never the voter's details.
+    pub fn refer_opinion(
+        &mut self,
+        input: &ReferralInput,
+        today: NaiveDate,
+    ) -> Result<String, Error> {
+        let (department_id, deadline, content, note) =
+            input.validate(today).map_err(Error::Invalid)?;
+        let mut errors = Vec::new();
+        let opinion = match self.opinion_record(input.opinion_id.trim()) {
+            Ok(o) => Some(o),
+            Err(Error::NotFound) => {
+                errors.push(FieldError::new(Field::Opinion, Problem::Unknown));
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        self.must_exist(
+            &mut errors,
+            Field::Department,
+            "departments",
+            Some(&department_id),
         )?;
-        let rows = stmt.query_map([limit], |r| {
-            let ids: Vec<String> = from_json(&r.get::<_, String>(4)?)?;
-            Ok(MeetingSummary {
-                id: r.get(0)?,
-                station_id: r.get(1)?,
-                station_name: r.get(2)?,
-                date: r.get(3)?,
-                deputy_names: ids
-                    .iter()
-                    .map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone()))
-                    .collect(),
-                voters_received: r.get(5)?,
-                summary: r.get(6)?,
-                pending_sync: r.get(7)?,
+        let Some(opinion) = opinion.filter(|_| errors.is_empty()) else {
+            return Err(Error::Invalid(errors));
+        };
+        let referral = Referral {
+            id: new_id(),
+            station_id: opinion.station_id.clone(),
+            opinion_id: opinion.id.clone(),
+            department_id: department_id.clone(),
+            referred_on: today,
+            deadline,
+            categories: opinion.categories.clone(),
+            content: if content.is_empty() {
+                opinion.content.clone()
+            } else {
+                content
+            },
+            note,
+        };
+        let home = DocId::Referrals {
+            department: department_id,
+            station: opinion.station_id,
+            year: chrono::Datelike::year(&today),
+        };
+        self.save(&referral, Some(home), None)?;
+        Ok(referral.id)
+    }
+
+    /// Records (or updates) the department's answer to a referral; one answer per
+    /// referral and device user, edited in place. Returns the answer id.
+    pub fn answer_referral(
+        &mut self,
+        input: &AnswerInput,
+        today: NaiveDate,
+    ) -> Result<String, Error> {
+        let (date, text) = input.validate(today).map_err(Error::Invalid)?;
+        let referral = match self.referral_record(input.referral_id.trim()) {
+            Err(Error::NotFound) => {
+                return Err(Error::Invalid(vec![FieldError::new(
+                    Field::Referral,
+                    Problem::Unknown,
+                )]));
+            }
+            other => other?,
+        };
+        let existing: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT id FROM answers WHERE referral_id = ?1 ORDER BY date DESC, rowid DESC LIMIT 1",
+                [&referral.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let answer = Answer {
+            id: existing.unwrap_or_else(new_id),
+            referral_id: referral.id.clone(),
+            opinion_id: referral.opinion_id.clone(),
+            station_id: referral.station_id.clone(),
+            department_id: referral.department_id.clone(),
+            status: input.status,
+            date,
+            text,
+        };
+        let home = DocId::Answers {
+            department: referral.department_id,
+            station: referral.station_id,
+            year: chrono::Datelike::year(&referral.referred_on),
+        };
+        self.save(&answer, Some(home), None)?;
+        Ok(answer.id)
+    }
+
+    fn referral_record(&self, id: &str) -> Result<Referral, Error> {
+        self.conn
+            .query_row(
+                "SELECT id, opinion_id, station_id, department_id, referred_on, deadline,
+                        categories, content, note FROM referrals WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(Referral {
+                        id: r.get(0)?,
+                        opinion_id: r.get(1)?,
+                        station_id: r.get(2)?,
+                        department_id: r.get(3)?,
+                        referred_on: r.get(4)?,
+                        deadline: r.get(5)?,
+                        categories: from_json(&r.get::<_, String>(6)?)?,
+                        content: r.get(7)?,
+                        note: r.get(8)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or(Error::NotFound)
+    }
+
+    /// Records the feedback given to the voter (反馈) and the voter's satisfaction.
+    pub fn record_feedback(
+        &mut self,
+        input: &FeedbackInput,
+        today: NaiveDate,
+    ) -> Result<(), Error> {
+        let (date, text) = input.validate(today).map_err(Error::Invalid)?;
+        let mut o = match self.opinion_record(input.opinion_id.trim()) {
+            Err(Error::NotFound) => {
+                return Err(Error::Invalid(vec![FieldError::new(
+                    Field::Opinion,
+                    Problem::Unknown,
+                )]));
+            }
+            other => other?,
+        };
+        o.feedback_date = Some(date);
+        o.feedback = text;
+        o.satisfaction = input.satisfaction;
+        self.save(&o, None, None)?;
+        Ok(())
+    }
+
+    /// The referrals to `department_id`, soonest deadline first, with the latest answer.
+    pub fn department_inbox(
+        &self,
+        department_id: &str,
+        today: NaiveDate,
+    ) -> Result<Vec<ReferralSummary>, Error> {
+        self.query(
+            "WITH a AS (SELECT referral_id, status, text, MAX(date || id)
+                        FROM answers GROUP BY referral_id)
+             SELECT r.id, r.opinion_id, COALESCE(s.name, r.station_id), r.department_id,
+                    r.referred_on, r.deadline, r.categories, r.content, r.note, a.status,
+                    a.text, COALESCE(a.status, '') != 'answered' AND r.deadline < ?2
+             FROM referrals r LEFT JOIN a ON a.referral_id = r.id
+                  LEFT JOIN stations s ON s.id = r.station_id
+             WHERE r.department_id = ?1
+             ORDER BY COALESCE(a.status, '') = 'answered', r.deadline, r.referred_on, r.id",
+            params![department_id, today],
+            |r| {
+                Ok(ReferralSummary {
+                    id: r.get(0)?,
+                    opinion_id: r.get(1)?,
+                    station_name: r.get(2)?,
+                    department_id: r.get(3)?,
+                    referred_on: r.get(4)?,
+                    deadline: r.get(5)?,
+                    categories: from_json(&r.get::<_, String>(6)?)?,
+                    content: r.get(7)?,
+                    note: r.get(8)?,
+                    answer_status: r
+                        .get::<_, Option<String>>(9)?
+                        .map(|s| enum_from(&s))
+                        .transpose()?,
+                    answer: r.get(10)?,
+                    overdue: r.get(11)?,
+                })
+            },
+        )
+    }
+
+    /// The opinion's timeline, oldest first: recorded, each referral, each answer, the
+    /// feedback.
+    pub fn opinion_timeline(&self, id: &str) -> Result<Vec<TimelineStep>, Error> {
+        let o = self.opinion_record(id)?;
+        let depts = self.names("departments")?;
+        let dept = |id: String| Some(depts.get(&id).cloned().unwrap_or(id));
+        let mut steps = vec![TimelineStep {
+            status: OpinionStatus::Recorded,
+            date: o.date,
+            department: None,
+            text: o.content.clone(),
+            deadline: None,
+            satisfaction: None,
+        }];
+        steps.extend(self.query(
+            "SELECT referred_on, department_id, content, deadline FROM referrals
+             WHERE opinion_id = ?1 ORDER BY referred_on, id",
+            [id],
+            |r| {
+                Ok(TimelineStep {
+                    status: OpinionStatus::Referred,
+                    date: r.get(0)?,
+                    department: dept(r.get(1)?),
+                    text: r.get(2)?,
+                    deadline: r.get(3)?,
+                    satisfaction: None,
+                })
+            },
+        )?);
+        steps.extend(self.query(
+            "SELECT date, department_id, text, status FROM answers
+             WHERE opinion_id = ?1 ORDER BY date, id",
+            [id],
+            |r| {
+                let status: AnswerStatus = enum_from(&r.get::<_, String>(3)?)?;
+                Ok(TimelineStep {
+                    status: match status {
+                        AnswerStatus::InProgress => OpinionStatus::InProgress,
+                        AnswerStatus::Answered => OpinionStatus::Answered,
+                    },
+                    date: r.get(0)?,
+                    department: dept(r.get(1)?),
+                    text: r.get(2)?,
+                    deadline: None,
+                    satisfaction: None,
+                })
+            },
+        )?);
+        if let Some(date) = o.feedback_date {
+            steps.push(TimelineStep {
+                status: OpinionStatus::FedBack,
+                date,
+                department: None,
+                text: o.feedback,
+                deadline: None,
+                satisfaction: o.satisfaction,
+            });
+        }
+        // Stable: same-day steps keep their order of the handling chain.
+        steps.sort_by_key(|s| (s.date, s.status));
+        Ok(steps)
+    }
+
+    // -- Suggestions, leads, consultations, campaigns ------------------------------------
+
+    /// Records a deputy suggestion formed from opinions; returns its id.
+    pub fn create_suggestion(
+        &mut self,
+        input: &SuggestionInput,
+        today: NaiveDate,
+    ) -> Result<String, Error> {
+        let mut s = input.validate(today).map_err(Error::Invalid)?;
+        let mut errors = Vec::new();
+        self.must_exist(&mut errors, Field::Station, "stations", Some(&s.station_id))?;
+        for id in &s.deputy_ids {
+            self.must_exist(&mut errors, Field::Deputies, "deputies", Some(id))?;
+        }
+        for id in &s.opinion_ids {
+            self.must_exist(&mut errors, Field::Opinions, "opinions", Some(id))?;
+        }
+        self.must_exist(
+            &mut errors,
+            Field::Department,
+            "departments",
+            s.department_id.as_deref(),
+        )?;
+        errors.dedup();
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        s.id = new_id();
+        let home = DocId::station(&s.station_id, s.date);
+        self.save(&s, Some(home), None)?;
+        Ok(s.id)
+    }
+
+    /// Records a livelihood-project lead formed from opinions; returns its id.
+    pub fn create_lead(&mut self, input: &LeadInput, today: NaiveDate) -> Result<String, Error> {
+        let mut l = input.validate(today).map_err(Error::Invalid)?;
+        let mut errors = Vec::new();
+        self.must_exist(&mut errors, Field::Station, "stations", Some(&l.station_id))?;
+        for id in &l.opinion_ids {
+            self.must_exist(&mut errors, Field::Opinions, "opinions", Some(id))?;
+        }
+        errors.dedup();
+        if !errors.is_empty() {
+            return Err(Error::Invalid(errors));
+        }
+        l.id = new_id();
+        let home = DocId::station(&l.station_id, l.date);
+        self.save(&l, Some(home), None)?;
+        Ok(l.id)
+    }
+
+    /// Deputy suggestions, newest first.
+    pub fn suggestions(&self) -> Result<Vec<DeputySuggestion>, Error> {
+        self.query(
+            "SELECT id, station_id, date, title, content, deputy_ids, opinion_ids,
+                    department_id, supervised FROM suggestions ORDER BY date DESC, rowid DESC",
+            [],
+            |r| {
+                Ok(DeputySuggestion {
+                    id: r.get(0)?,
+                    station_id: r.get(1)?,
+                    date: r.get(2)?,
+                    title: r.get(3)?,
+                    content: r.get(4)?,
+                    deputy_ids: from_json(&r.get::<_, String>(5)?)?,
+                    opinion_ids: from_json(&r.get::<_, String>(6)?)?,
+                    department_id: r.get(7)?,
+                    supervised: r.get(8)?,
+                })
+            },
+        )
+    }
+
+    /// Livelihood leads, newest first.
+    pub fn leads(&self) -> Result<Vec<LivelihoodLead>, Error> {
+        self.query(
+            "SELECT id, station_id, date, title, content, opinion_ids FROM leads
+             ORDER BY date DESC, rowid DESC",
+            [],
+            |r| {
+                Ok(LivelihoodLead {
+                    id: r.get(0)?,
+                    station_id: r.get(1)?,
+                    date: r.get(2)?,
+                    title: r.get(3)?,
+                    content: r.get(4)?,
+                    opinion_ids: from_json(&r.get::<_, String>(5)?)?,
+                })
+            },
+        )
+    }
+
+    /// How many opinions each article of draft `draft_id` has gathered, in article order.
+    pub fn article_counts(&self, draft_id: &str) -> Result<Vec<ArticleCount>, Error> {
+        let draft = self
+            .drafts()?
+            .into_iter()
+            .find(|d| d.id == draft_id)
+            .ok_or(Error::NotFound)?;
+        let counts: HashMap<String, u32> = self
+            .query(
+                "SELECT article_id, COUNT(*) FROM opinions
+                 WHERE draft_id = ?1 AND article_id IS NOT NULL GROUP BY article_id",
+                [draft_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .into_iter()
+            .collect();
+        let mut out: Vec<ArticleCount> = draft
+            .articles
+            .iter()
+            .map(|a| ArticleCount {
+                article_id: a.id.clone(),
+                number: a.number,
+                opinions: counts.get(&a.id).copied().unwrap_or(0),
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect();
+        out.sort_by_key(|a| a.number);
+        Ok(out)
     }
 
-    /// The meeting as its Automerge document holds it (for tests and tools that check the
-    /// projection against the document).
-    pub fn meeting_from_document(&self, id: &str) -> Result<VoterMeeting, Error> {
-        let stored = load_document(&self.conn, id, &self.actor)?.ok_or(Error::NotFound)?;
-        doc::read_meeting(&stored.doc)
+    /// Each target station's progress in campaign `id`: the activities tagged with the
+    /// campaign, or of its kind within its window at the station.
+    pub fn campaign_progress(&self, id: &str) -> Result<Vec<CampaignProgress>, Error> {
+        let c = self
+            .campaigns()?
+            .into_iter()
+            .find(|c| c.id == id)
+            .ok_or(Error::NotFound)?;
+        let stations = self.names("stations")?;
+        c.station_ids
+            .iter()
+            .map(|station| {
+                let (activities, voters, attendances, opinions) = self.conn.query_row(
+                    "WITH x AS (SELECT id, voters_received, attendances FROM activities
+                                WHERE station_id = ?1 AND (campaign_id = ?2
+                                   OR (campaign_id IS NULL AND kind = ?3
+                                       AND date BETWEEN ?4 AND ?5)))
+                     SELECT COUNT(*), COALESCE(SUM(voters_received), 0),
+                            COALESCE(SUM(attendances), 0),
+                            (SELECT COUNT(*) FROM opinions WHERE activity_id IN (SELECT id FROM x))
+                     FROM x",
+                    params![station, c.id, enum_str(c.activity_kind), c.starts, c.ends],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )?;
+                Ok(CampaignProgress {
+                    station_id: station.clone(),
+                    station_name: stations
+                        .get(station)
+                        .cloned()
+                        .unwrap_or_else(|| station.clone()),
+                    activities,
+                    voters_received: voters,
+                    attendances,
+                    opinions,
+                })
+            })
+            .collect()
     }
 
-    /// Checks the store is consistent: SQLite's own integrity check passes, every voter
-    /// meeting document has a projection row, and every row equals its document.
+    // -- History and consistency ---------------------------------------------------------
+
+    /// The history of a record (`kind` is its key prefix: `activity`, `opinion`…), newest
+    /// first: who changed which field, when, from what to what, from Automerge's history.
+    pub fn history(&self, kind: &str, id: &str) -> Result<Vec<HistoryEntry>, Error> {
+        let key = format!("{kind}:{id}");
+        let doc_id: String = self
+            .conn
+            .query_row(
+                "SELECT doc_id FROM record_index WHERE key = ?1",
+                [&key],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(Error::NotFound)?;
+        let mut stored = load_document(&self.conn, &doc_id, &self.actor)?.ok_or(Error::NotFound)?;
+        let doc = &mut stored.doc;
+        let revisions = match kind {
+            "activity" => doc::record_history::<Activity>(doc, id)?,
+            "opinion" => doc::record_history::<Opinion>(doc, id)?,
+            "referral" => doc::record_history::<Referral>(doc, id)?,
+            "answer" => doc::record_history::<Answer>(doc, id)?,
+            "suggestion" => doc::record_history::<DeputySuggestion>(doc, id)?,
+            "lead" => doc::record_history::<LivelihoodLead>(doc, id)?,
+            _ => return Err(Error::NotFound),
+        };
+        let mut names = self.names("stations")?;
+        names.extend(self.names("deputies")?);
+        names.extend(self.names("departments")?);
+        names.extend(self.names("campaigns")?);
+        let me = self.device_id();
+        let mut entries: Vec<HistoryEntry> = revisions
+            .into_iter()
+            .map(|rev| HistoryEntry {
+                time: rev.time,
+                by_this_device: rev.actor == me,
+                device: rev.actor,
+                created: rev.before.is_none(),
+                changes: field_changes(rev.before.as_ref(), &rev.after, &names),
+            })
+            .collect();
+        entries.reverse();
+        Ok(entries)
+    }
+
+    /// Checks the store is consistent: SQLite's own integrity check passes, and every
+    /// record in every document has its index entry and a projection row equal to it.
     pub fn verify(&self) -> Result<(), Error> {
         let check: String = self
             .conn
@@ -312,110 +1107,118 @@ impl Store {
         if check != "ok" {
             return Err(Error::Corrupt(format!("integrity check: {check}")));
         }
-        let ids: Vec<String> = self
-            .conn
-            .prepare("SELECT id FROM documents WHERE kind = ?1")?
-            .query_map([DocKind::VoterMeeting.as_str()], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for id in ids {
-            let from_doc = VoterMeetingInput::from(&self.meeting_from_document(&id)?);
-            if self.meeting(&id)? != from_doc {
-                return Err(Error::Corrupt(format!(
-                    "projection of {id} differs from its document"
-                )));
+        let ids: Vec<String> = self.query("SELECT id FROM documents", [], |r| r.get(0))?;
+        for doc_id in ids {
+            let Some(stored) = load_document(&self.conn, &doc_id, &self.actor)? else {
+                continue;
+            };
+            for key in doc::record_keys(&stored.doc) {
+                let Some(record) = AnyRecord::read(&stored.doc, &key)? else {
+                    continue;
+                };
+                let indexed: Option<String> = self
+                    .conn
+                    .query_row(
+                        "SELECT doc_id FROM record_index WHERE key = ?1",
+                        [&key],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let projected_equal = match &record {
+                    AnyRecord::Activity(a) => self.activity_record(&a.id).ok().as_ref() == Some(a),
+                    AnyRecord::Opinion(o) => self.opinion_record(&o.id).ok().as_ref() == Some(o),
+                    AnyRecord::Referral(r) => self.referral_record(&r.id).ok().as_ref() == Some(r),
+                    _ => true,
+                };
+                if indexed.as_deref() != Some(doc_id.as_str()) || !projected_equal {
+                    return Err(Error::Corrupt(format!(
+                        "projection of {key} differs from {doc_id}"
+                    )));
+                }
             }
         }
         Ok(())
     }
 
-    /// The history of meeting `id`, newest first: who changed which field, when, from
-    /// what to what. Read from the document's Automerge history.
-    pub fn meeting_history(&self, id: &str) -> Result<Vec<HistoryEntry>, Error> {
-        let mut stored = load_document(&self.conn, id, &self.actor)?.ok_or(Error::NotFound)?;
-        let station_names: HashMap<String, String> = self.names("stations")?;
-        let deputy_names: HashMap<String, String> = self.names("deputies")?;
-        let station = |id: &str| station_names.get(id).cloned().unwrap_or_else(|| id.into());
-        let deputies = |ids: &[String]| {
-            ids.iter()
-                .map(|id| deputy_names.get(id).cloned().unwrap_or_else(|| id.clone()))
-                .collect::<Vec<_>>()
-                .join("、")
-        };
-        let me = self.device_id();
-        let mut entries: Vec<HistoryEntry> = doc::meeting_history(&mut stored.doc)?
-            .into_iter()
-            .map(|rev| {
-                let after = &rev.after;
-                let values = |m: &VoterMeeting| {
-                    [
-                        (Field::Station, station(&m.station_id)),
-                        (Field::Date, m.date.to_string()),
-                        (Field::Deputies, deputies(&m.deputy_ids)),
-                        (Field::VotersReceived, m.voters_received.to_string()),
-                        (Field::Summary, m.summary.clone()),
-                    ]
-                };
-                let new = values(after);
-                let old = rev.before.as_ref().map(values);
-                let changes = new
-                    .into_iter()
-                    .enumerate()
-                    .filter_map(|(i, (field, new))| {
-                        let old = old.as_ref().map(|o| o[i].1.clone());
-                        (old.as_deref() != Some(new.as_str())).then_some(FieldChange {
-                            field,
-                            old,
-                            new,
-                        })
-                    })
-                    .collect();
-                HistoryEntry {
-                    time: rev.time,
-                    by_this_device: rev.actor == me,
-                    device: rev.actor,
-                    created: rev.before.is_none(),
-                    changes,
-                }
-            })
-            .collect();
-        entries.reverse();
-        Ok(entries)
+    /// A record as its document holds it (tools and tests compare it with the projection).
+    pub fn activity_from_document(&self, id: &str) -> Result<Activity, Error> {
+        let key = format!("activity:{id}");
+        let doc_id: String = self
+            .conn
+            .query_row(
+                "SELECT doc_id FROM record_index WHERE key = ?1",
+                [&key],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(Error::NotFound)?;
+        let stored = load_document(&self.conn, &doc_id, &self.actor)?.ok_or(Error::NotFound)?;
+        doc::read_record(&stored.doc, id)?.ok_or(Error::NotFound)
     }
 
     fn names(&self, table: &str) -> Result<HashMap<String, String>, Error> {
         let sql = format!("SELECT id, name FROM {table}");
-        let rows = self
-            .conn
-            .prepare(&sql)?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
+        Ok(self
+            .query(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .into_iter()
+            .collect())
+    }
+
+    fn query<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, Error> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, f)?.collect::<Result<_, _>>()?;
         Ok(rows)
     }
+
+    /// Adds `(field, Unknown)` to `errors` when `id` is given and not in `table`.
+    fn must_exist(
+        &self,
+        errors: &mut Vec<FieldError>,
+        field: Field,
+        table: &str,
+        id: Option<&str>,
+    ) -> Result<(), Error> {
+        let Some(id) = id else { return Ok(()) };
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)");
+        let exists: bool = self.conn.query_row(&sql, [id], |r| r.get(0))?;
+        if !exists {
+            errors.push(FieldError::new(field, Problem::Unknown));
+        }
+        Ok(())
+    }
+
+    // -- Sync ----------------------------------------------------------------------------
 
     /// Records with changes the server has not acknowledged.
     pub fn pending_records(&self) -> Result<u64, Error> {
         Ok(self
             .conn
-            .query_row("SELECT COUNT(DISTINCT doc_id) FROM outbox", [], |r| {
-                r.get::<_, i64>(0)
-            })?
+            .query_row(
+                "SELECT COUNT(DISTINCT COALESCE(record_key, doc_id)) FROM outbox",
+                [],
+                |r| r.get::<_, i64>(0),
+            )?
             .unsigned_abs())
     }
 
     /// The next request to send: the cursor and every unacknowledged change.
     pub fn sync_request(&self) -> Result<SyncRequest, Error> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT doc_id, kind, bytes FROM outbox ORDER BY rowid")?;
-        let changes = stmt
-            .query_map([], |r| {
+        let changes = self.query(
+            "SELECT doc_id, kind, bytes FROM outbox ORDER BY rowid",
+            [],
+            |r| {
                 Ok(WireChange {
                     doc_id: r.get(0)?,
                     kind: r.get(1)?,
                     bytes: r.get(2)?,
                 })
-            })?
-            .collect::<Result<_, _>>()?;
+            },
+        )?;
         Ok(SyncRequest {
             device_id: self.device_id(),
             cursor: self.cursor()?,
@@ -431,17 +1234,20 @@ impl Store {
 
     /// Applies a server response in one transaction: merges the received changes into
     /// their documents and projections, drops acknowledged changes from the outbox and
-    /// moves the cursor.
+    /// moves the cursor. Changes are grouped by document, so a document is loaded, merged
+    /// and stored once per response however many of its changes arrive.
     pub fn apply_sync_response(&mut self, resp: &SyncResponse) -> Result<SyncReport, Error> {
-        let mut by_doc: BTreeMap<&str, (&str, Vec<Change>)> = BTreeMap::new();
+        let mut by_doc: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
         for c in &resp.changes {
+            if DocId::parse(&c.doc_id).is_none() {
+                return Err(Error::Protocol(format!(
+                    "unknown document id {:?}",
+                    c.doc_id
+                )));
+            }
             let change = Change::from_bytes(c.bytes.clone())
                 .map_err(|e| Error::Protocol(format!("undecodable change: {e}")))?;
-            by_doc
-                .entry(c.doc_id.as_str())
-                .or_insert_with(|| (c.kind.as_str(), Vec::new()))
-                .1
-                .push(change);
+            by_doc.entry(c.doc_id.as_str()).or_default().push(change);
         }
         let tx = self.conn.transaction()?;
         let any_waiting: bool =
@@ -452,16 +1258,19 @@ impl Store {
             received_changes: resp.changes.len() as u64,
             ..SyncReport::default()
         };
-        for (doc_id, (kind, changes)) in by_doc {
-            let stored = load_document(&tx, doc_id, &self.actor)?;
-            let (mut doc, kind, previous) = match stored {
-                Some(s) => (s.doc, s.kind, Some((s.bytes, s.tail))),
-                None => (
-                    AutoCommit::new().with_actor(self.actor.clone()),
-                    kind.to_owned(),
-                    None,
-                ),
+        // Documents to cache once the transaction commits.
+        let mut touched: Vec<(String, StoredDoc)> = Vec::new();
+        for (doc_id, changes) in by_doc {
+            let family = DocId::parse(doc_id)
+                .map(|d| d.family().as_str())
+                .unwrap_or_default();
+            let mut stored = match self.cache.remove(doc_id) {
+                Some(s) => s,
+                None => load_document(&tx, doc_id, &self.actor)?
+                    .unwrap_or_else(|| StoredDoc::new(&self.actor)),
             };
+            let is_new = stored.bytes.is_empty();
+            let doc = &mut stored.doc;
             // Changes that arrived before their dependencies wait in `waiting_changes`
             // until those arrive; none is ever dropped.
             let mut fresh = if any_waiting {
@@ -473,11 +1282,13 @@ impl Store {
             let mut seen = HashSet::new();
             fresh.retain(|c| {
                 seen.insert(c.hash())
-                    && (previous.is_none() || doc.get_change_meta_by_hash(&c.hash()).is_none())
+                    && (is_new || doc.get_change_meta_by_hash(&c.hash()).is_none())
             });
             if fresh.is_empty() {
+                touched.push((doc_id.to_owned(), stored));
                 continue;
             }
+            let heads_before = doc.get_heads();
             doc.apply_changes(fresh.iter().cloned())?;
             // Nothing queued for missing dependencies (the usual case): all applied.
             let (applied, waiting): (Vec<Change>, Vec<Change>) =
@@ -490,33 +1301,30 @@ impl Store {
                 };
             for c in &waiting {
                 tx.prepare_cached(
-                    "INSERT OR IGNORE INTO waiting_changes (doc_id, hash, bytes)
-                     VALUES (?1, ?2, ?3)",
+                    "INSERT OR IGNORE INTO waiting_changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
                 )?
                 .execute(params![doc_id, c.hash().to_string(), c.raw_bytes()])?;
             }
             if applied.is_empty() {
-                continue;
+                continue; // not cached: the document holds changes queued for their deps
             }
-            let kind = kind.as_str();
-            persist(&tx, doc_id, kind, previous, &mut doc, &applied)?;
-            // A document whose earlier changes have not arrived yet stays unprojected
-            // until they do; an unknown kind (from a newer app) is kept but not shown.
-            if doc::is_empty(&doc) {
-                continue;
+            let complete = waiting.is_empty();
+            persist(&tx, doc_id, family, &mut stored, &applied)?;
+            for key in changed_keys(&mut stored.doc, &heads_before) {
+                match AnyRecord::read(&stored.doc, &key) {
+                    Ok(Some(record)) => {
+                        project(&tx, doc_id, &record)?;
+                        report.updated_records += 1;
+                    }
+                    // A record kind from a newer app is kept but not shown; a record
+                    // whose earlier changes have not arrived waits for them.
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(doc_id, error = %e, "record not projected"),
+                }
             }
-            match DocKind::parse(kind) {
-                Some(DocKind::VoterMeeting) => match doc::read_meeting(&doc) {
-                    Ok(m) => project_meeting(&tx, doc_id, &m)?,
-                    Err(e) => tracing::warn!(doc_id, error = %e, "meeting not projected"),
-                },
-                Some(DocKind::Directory) => match doc::read_directory(&doc) {
-                    Ok(d) => project_directory(&tx, &d)?,
-                    Err(e) => tracing::warn!(doc_id, error = %e, "directory not projected"),
-                },
-                None => {}
+            if complete {
+                touched.push((doc_id.to_owned(), stored));
             }
-            report.updated_records += 1;
         }
         for ack in &resp.acknowledged {
             report.sent_changes += tx.execute(
@@ -526,10 +1334,13 @@ impl Store {
         }
         set_meta(&tx, "cursor", &resp.cursor.to_string())?;
         tx.commit()?;
+        for (doc_id, stored) in touched {
+            cache_put(&mut self.cache, doc_id, stored);
+        }
         Ok(report)
     }
 
-    /// Receives `dir` the way a sync delivers the directory document. For tools, tests
+    /// Receives `dir` the way a sync delivers the reference documents. For tools, tests
     /// and benchmarks that run without a server; the app gets its directory by sync.
     pub fn receive_directory(&mut self, dir: &Directory) -> Result<(), Error> {
         let response = SyncResponse {
@@ -568,31 +1379,166 @@ impl Store {
                 .and_then(|e| serde_json::from_str(&e).ok()),
         })
     }
+}
 
-    fn validate(&self, input: &VoterMeetingInput, today: NaiveDate) -> Result<VoterMeeting, Error> {
-        let mut errors = Vec::new();
-        let meeting = input.validate(today).map_err(|e| errors = e).ok();
-        if let Some(m) = &meeting {
-            if !self.exists("stations", &m.station_id)? {
-                errors.push(FieldError::new(Field::Station, Problem::Unknown));
-            }
-            for id in &m.deputy_ids {
-                if !self.exists("deputies", id)? {
-                    errors.push(FieldError::new(Field::Deputies, Problem::Unknown));
-                    break;
-                }
-            }
-        }
-        match meeting {
-            Some(m) if errors.is_empty() => Ok(m),
-            _ => Err(Error::Invalid(errors)),
+/// A fresh record id.
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The root keys of records that changed between `before` and the document's heads.
+fn changed_keys(doc: &mut AutoCommit, before: &[automerge::ChangeHash]) -> Vec<String> {
+    if before.is_empty() {
+        return doc::record_keys(doc);
+    }
+    let after = doc.get_heads();
+    let mut keys: Vec<String> = Vec::new();
+    for patch in doc.diff(before, &after) {
+        let root_key = match patch.path.first() {
+            Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
+            Some(_) => None,
+            None => match &patch.action {
+                automerge::PatchAction::PutMap { key, .. } => Some(key.clone()),
+                _ => None,
+            },
+        };
+        if let Some(k) = root_key.filter(|k| k.contains(':') && !keys.contains(k)) {
+            keys.push(k);
         }
     }
+    keys
+}
 
-    fn exists(&self, table: &str, id: &str) -> Result<bool, Error> {
-        let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)");
-        Ok(self.conn.query_row(&sql, [id], |r| r.get(0))?)
+/// Which field of a form a record's JSON key is, for history entries.
+fn field_of(key: &str) -> Option<Field> {
+    Some(match key {
+        "kind" => Field::Kind,
+        "station_id" => Field::Station,
+        "date" | "referred_on" => Field::Date,
+        "deputy_ids" => Field::Deputies,
+        "guests" => Field::Guests,
+        "voters_received" => Field::VotersReceived,
+        "online" => Field::Online,
+        "location" => Field::Location,
+        "summary" => Field::Summary,
+        "photos" => Field::Photos,
+        "campaign_id" => Field::Campaign,
+        "draft_id" => Field::Draft,
+        "categories" => Field::Categories,
+        "content" => Field::Content,
+        "voter_name" => Field::VoterName,
+        "voter_phone" => Field::VoterPhone,
+        "consent" => Field::Consent,
+        "received_by" => Field::ReceivedBy,
+        "activity_id" => Field::Activity,
+        "article_id" => Field::Article,
+        "opinion_ids" => Field::Opinions,
+        "department_id" => Field::Department,
+        "deadline" => Field::Deadline,
+        "note" => Field::Note,
+        "status" => Field::Status,
+        "text" => Field::Answer,
+        "feedback" | "feedback_date" => Field::Feedback,
+        "satisfaction" => Field::Satisfaction,
+        "title" => Field::Title,
+        "supervised" => Field::Supervised,
+        _ => return None,
+    })
+}
+
+/// The fields that differ between two versions of a record, with ids shown as names.
+fn field_changes(
+    before: Option<&serde_json::Value>,
+    after: &serde_json::Value,
+    names: &HashMap<String, String>,
+) -> Vec<FieldChange> {
+    let show = |v: &serde_json::Value| -> String {
+        let one = |v: &serde_json::Value| match v {
+            serde_json::Value::String(s) => names.get(s).cloned().unwrap_or_else(|| s.clone()),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        };
+        match v {
+            serde_json::Value::Array(items) => items.iter().map(one).collect::<Vec<_>>().join("、"),
+            other => one(other),
+        }
+    };
+    let Some(fields) = after.as_object() else {
+        return vec![];
+    };
+    let mut changes: Vec<FieldChange> = Vec::new();
+    for (key, new) in fields {
+        let Some(field) = field_of(key) else { continue };
+        let old = before.and_then(|b| b.get(key));
+        if old == Some(new) {
+            continue;
+        }
+        let new = show(new);
+        let old = old.map(show);
+        if before.is_none() && (new.is_empty() || new == "false") {
+            continue; // an empty or unticked field at creation is not news
+        }
+        if changes.iter().any(|c| c.field == field) {
+            continue; // feedback date and text are one line
+        }
+        changes.push(FieldChange { field, old, new });
     }
+    changes
+}
+
+/// Writes `record` into its document in `tx`: the document the index says holds it, or
+/// `home` for a new record. Updates document, projection, index and outbox together.
+/// Returns the document to cache once the transaction commits (`None`: nothing changed).
+fn write_record<R: Record + Into<AnyRecord>>(
+    tx: &Transaction<'_>,
+    actor: &ActorId,
+    cache: &mut HashMap<String, StoredDoc>,
+    record: &R,
+    home: Option<DocId>,
+) -> Result<Option<(String, StoredDoc)>, Error> {
+    let key = record.record_key();
+    let indexed: Option<String> = tx
+        .prepare_cached("SELECT doc_id FROM record_index WHERE key = ?1")?
+        .query_row([&key], |r| r.get(0))
+        .optional()?;
+    let doc_id = match (indexed, home) {
+        (Some(d), _) => d,
+        (None, Some(home)) => home.to_string(),
+        (None, None) => return Err(Error::NotFound),
+    };
+    let mut stored = match cache.remove(&doc_id) {
+        Some(s) => s,
+        None => load_document(tx, &doc_id, actor)?.unwrap_or_else(|| StoredDoc::new(actor)),
+    };
+    let changes = doc::write_record(&mut stored.doc, record)?;
+    if changes.is_empty() {
+        cache_put(cache, doc_id, stored);
+        return Ok(None);
+    }
+    let family = R::FAMILY.as_str();
+    persist(tx, &doc_id, family, &mut stored, &changes)?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO outbox (doc_id, hash, kind, bytes, record_key)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for c in &changes {
+        insert.execute(params![
+            doc_id,
+            c.hash().to_string(),
+            family,
+            c.raw_bytes(),
+            key
+        ])?;
+    }
+    project(tx, &doc_id, &record.clone().into())?;
+    Ok(Some((doc_id, stored)))
+}
+
+fn cache_put(cache: &mut HashMap<String, StoredDoc>, doc_id: String, stored: StoredDoc) {
+    if cache.len() >= CACHED_DOCS {
+        cache.clear();
+    }
+    cache.insert(doc_id, stored);
 }
 
 fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
@@ -632,23 +1578,32 @@ fn take_waiting(tx: &Connection, doc_id: &str) -> Result<Vec<Change>, Error> {
 const COMPACT_AFTER: i64 = 32;
 
 /// A document as stored: its bytes are a saved document followed by `tail` appended
-/// changes (Automerge loads such a concatenation as one document).
+/// changes (Automerge loads such a concatenation as one document). `bytes` is empty for
+/// a document not stored yet.
 struct StoredDoc {
     doc: AutoCommit,
-    kind: String,
     bytes: Vec<u8>,
     tail: i64,
 }
 
+impl StoredDoc {
+    fn new(actor: &ActorId) -> StoredDoc {
+        StoredDoc {
+            doc: AutoCommit::new().with_actor(actor.clone()),
+            bytes: Vec::new(),
+            tail: 0,
+        }
+    }
+}
+
 fn load_document(conn: &Connection, id: &str, actor: &ActorId) -> Result<Option<StoredDoc>, Error> {
-    let row: Option<(String, Vec<u8>, i64)> = conn
-        .prepare_cached("SELECT kind, bytes, tail_changes FROM documents WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let row: Option<(Vec<u8>, i64)> = conn
+        .prepare_cached("SELECT bytes, tail_changes FROM documents WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    row.map(|(kind, bytes, tail)| {
+    row.map(|(bytes, tail)| {
         Ok(StoredDoc {
             doc: doc::load(&bytes, actor)?,
-            kind,
             bytes,
             tail,
         })
@@ -656,100 +1611,185 @@ fn load_document(conn: &Connection, id: &str, actor: &ActorId) -> Result<Option<
     .transpose()
 }
 
-/// Stores `changes` (just applied to `doc`) for document `id`: appended to the previous
-/// bytes while the tail is short, otherwise as one compact save of the whole document.
+/// Stores `changes` (just applied to `stored.doc`) for document `id`: appended to the
+/// stored bytes while the tail is short, otherwise as one compact save of the whole
+/// document.
 fn persist(
     tx: &Connection,
     id: &str,
-    kind: &str,
-    previous: Option<(Vec<u8>, i64)>,
-    doc: &mut AutoCommit,
+    family: &str,
+    stored: &mut StoredDoc,
     changes: &[Change],
 ) -> Result<(), Error> {
     let added = changes.len() as i64;
-    let (bytes, tail) = match previous {
-        Some((mut bytes, tail)) if tail + added <= COMPACT_AFTER => {
-            changes
-                .iter()
-                .for_each(|c| bytes.extend_from_slice(c.raw_bytes()));
-            (bytes, tail + added)
-        }
-        None if added <= COMPACT_AFTER => {
-            let mut bytes = Vec::new();
-            changes
-                .iter()
-                .for_each(|c| bytes.extend_from_slice(c.raw_bytes()));
-            (bytes, added)
-        }
-        _ => (doc.save(), 0),
-    };
+    if stored.tail + added <= COMPACT_AFTER {
+        changes
+            .iter()
+            .for_each(|c| stored.bytes.extend_from_slice(c.raw_bytes()));
+        stored.tail += added;
+    } else {
+        stored.bytes = stored.doc.save();
+        stored.tail = 0;
+    }
     tx.prepare_cached(
         "INSERT INTO documents (id, kind, bytes, tail_changes) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes,
              tail_changes = excluded.tail_changes",
     )?
-    .execute(params![id, kind, bytes, tail])?;
+    .execute(params![id, family, stored.bytes, stored.tail])?;
     Ok(())
 }
 
-fn add_to_outbox(
-    tx: &Transaction<'_>,
-    id: &str,
-    kind: DocKind,
-    changes: &[Change],
-) -> Result<(), Error> {
-    let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO outbox (doc_id, hash, kind, bytes) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for c in changes {
-        insert.execute(params![
-            id,
-            c.hash().to_string(),
-            kind.as_str(),
-            c.raw_bytes()
-        ])?;
-    }
-    Ok(())
-}
-
-fn project_meeting(tx: &Connection, id: &str, m: &VoterMeeting) -> Result<(), Error> {
+/// Updates the projection row of `record` (held by document `doc_id`) and its index entry.
+fn project(tx: &Connection, doc_id: &str, record: &AnyRecord) -> Result<(), Error> {
+    let (key, sql, values): (String, &str, Vec<rusqlite::types::Value>) =
+        {
+            use rusqlite::types::Value as V;
+            let s = |s: &str| V::Text(s.to_owned());
+            let o = |s: &Option<String>| s.as_deref().map_or(V::Null, s_of);
+            fn s_of(s: &str) -> rusqlite::types::Value {
+                rusqlite::types::Value::Text(s.to_owned())
+            }
+            let d = |d: &NaiveDate| V::Text(d.to_string());
+            let j = |v: &dyn erased::Json| V::Text(v.json());
+            let i = |n: i64| V::Integer(n);
+            let b = |x: bool| V::Integer(i64::from(x));
+            match record {
+            AnyRecord::Activity(a) => (
+                a.record_key(),
+                "INSERT OR REPLACE INTO activities (id, kind, station_id, date, deputy_ids,
+                     guests, voters_received, online, location, summary, photos, campaign_id,
+                     draft_id, attendances)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                vec![
+                    s(&a.id), s(&enum_str(a.kind)), s(&a.station_id), d(&a.date),
+                    j(&a.deputy_ids), s(&a.guests), i(a.voters_received.into()), b(a.online),
+                    s(&a.location), s(&a.summary), j(&a.photos), o(&a.campaign_id),
+                    o(&a.draft_id), i(a.deputy_ids.len() as i64),
+                ],
+            ),
+            AnyRecord::Opinion(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO opinions (id, station_id, date, categories, content,
+                     voter_name, voter_phone, consent, received_by, activity_id, draft_id,
+                     article_id, feedback_date, feedback, satisfaction)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                vec![
+                    s(&x.id), s(&x.station_id), d(&x.date), j(&x.categories), s(&x.content),
+                    s(&x.voter_name), s(&x.voter_phone), b(x.consent), o(&x.received_by),
+                    o(&x.activity_id), o(&x.draft_id), o(&x.article_id),
+                    x.feedback_date.as_ref().map_or(V::Null, d), s(&x.feedback),
+                    x.satisfaction.map_or(V::Null, |v| s(&enum_str(v))),
+                ],
+            ),
+            AnyRecord::Referral(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO referrals (id, opinion_id, station_id, department_id,
+                     referred_on, deadline, categories, content, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                vec![
+                    s(&x.id), s(&x.opinion_id), s(&x.station_id), s(&x.department_id),
+                    d(&x.referred_on), d(&x.deadline), j(&x.categories), s(&x.content),
+                    s(&x.note),
+                ],
+            ),
+            AnyRecord::Answer(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO answers (id, referral_id, opinion_id, station_id,
+                     department_id, status, date, text)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                vec![
+                    s(&x.id), s(&x.referral_id), s(&x.opinion_id), s(&x.station_id),
+                    s(&x.department_id), s(&enum_str(x.status)), d(&x.date), s(&x.text),
+                ],
+            ),
+            AnyRecord::DeputySuggestion(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO suggestions (id, station_id, date, title, content,
+                     deputy_ids, opinion_ids, department_id, supervised)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                vec![
+                    s(&x.id), s(&x.station_id), d(&x.date), s(&x.title), s(&x.content),
+                    j(&x.deputy_ids), j(&x.opinion_ids), o(&x.department_id), b(x.supervised),
+                ],
+            ),
+            AnyRecord::LivelihoodLead(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO leads (id, station_id, date, title, content, opinion_ids)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                vec![
+                    s(&x.id), s(&x.station_id), d(&x.date), s(&x.title), s(&x.content),
+                    j(&x.opinion_ids),
+                ],
+            ),
+            AnyRecord::Subdistrict(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO subdistricts (id, name, kind) VALUES (?1, ?2, ?3)",
+                vec![s(&x.id), s(&x.name), s(&enum_str(x.kind))],
+            ),
+            AnyRecord::Station(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO stations (id, name, kind, subdistrict_id)
+                 VALUES (?1, ?2, ?3, ?4)",
+                vec![s(&x.id), s(&x.name), s(&enum_str(x.kind)), s(&x.subdistrict_id)],
+            ),
+            AnyRecord::StationStaff(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO station_staff (id, station_id, name, post)
+                 VALUES (?1, ?2, ?3, ?4)",
+                vec![s(&x.id), s(&x.station_id), s(&x.name), s(&x.post)],
+            ),
+            AnyRecord::Deputy(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO deputies (id, name, levels, station_id)
+                 VALUES (?1, ?2, ?3, ?4)",
+                vec![s(&x.id), s(&x.name), j(&x.levels), s(&x.station_id)],
+            ),
+            AnyRecord::Department(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO departments (id, name) VALUES (?1, ?2)",
+                vec![s(&x.id), s(&x.name)],
+            ),
+            AnyRecord::Campaign(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO campaigns (id, name, activity_kind, starts, ends,
+                     station_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                vec![
+                    s(&x.id), s(&x.name), s(&enum_str(x.activity_kind)), d(&x.starts),
+                    d(&x.ends), j(&x.station_ids),
+                ],
+            ),
+            AnyRecord::DraftRegulation(x) => (
+                x.record_key(),
+                "INSERT OR REPLACE INTO drafts (id, title, opens, closes, articles)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                vec![s(&x.id), s(&x.title), d(&x.opens), d(&x.closes), j(&x.articles)],
+            ),
+        }
+        };
+    tx.prepare_cached(sql)?
+        .execute(rusqlite::params_from_iter(values))?;
     tx.prepare_cached(
-        "INSERT INTO meetings (id, station_id, date, deputy_ids, voters_received, summary)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (id) DO UPDATE SET station_id = excluded.station_id, date = excluded.date,
-             deputy_ids = excluded.deputy_ids, voters_received = excluded.voters_received,
-             summary = excluded.summary",
+        "INSERT INTO record_index (key, doc_id) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET doc_id = excluded.doc_id",
     )?
-    .execute(params![
-        id,
-        m.station_id,
-        m.date,
-        to_json(&m.deputy_ids),
-        m.voters_received,
-        m.summary
-    ])?;
+    .execute(params![key, doc_id])?;
     Ok(())
 }
 
-fn project_directory(tx: &Connection, d: &Directory) -> Result<(), Error> {
-    tx.execute("DELETE FROM stations", [])?;
-    tx.execute("DELETE FROM deputies", [])?;
-    for s in &d.stations {
-        tx.execute(
-            "INSERT INTO stations (id, name, kind, subdistrict_id) VALUES (?1, ?2, ?3, ?4)",
-            params![s.id, s.name, to_json(&s.kind), s.subdistrict_id],
-        )?;
+/// Lists and other nested values are kept in projection rows as JSON.
+mod erased {
+    pub trait Json {
+        fn json(&self) -> String;
     }
-    for p in &d.deputies {
-        tx.execute(
-            "INSERT INTO deputies (id, name, levels, station_id) VALUES (?1, ?2, ?3, ?4)",
-            params![p.id, p.name, to_json(&p.levels), p.station_id],
-        )?;
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            super::to_json(self)
+        }
     }
-    Ok(())
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> String {
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
     serde_json::to_string(v).expect("plain data serializes")
 }
 
@@ -757,14 +1797,33 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
     serde_json::from_str(s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
-fn directory_changes(dir: &Directory) -> Result<Vec<WireChange>, Error> {
-    let mut doc = AutoCommit::new();
-    Ok(doc::write_directory(&mut doc, dir)?
+/// A unit enum as its snake_case name (how projection rows keep kinds and states).
+fn enum_str<T: serde::Serialize>(v: T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => panic!("not a unit enum: {other:?}"),
+    }
+}
+
+fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// The reference data as the changes of its documents, the way the server sends them.
+pub fn directory_changes(dir: &Directory) -> Result<Vec<WireChange>, Error> {
+    Ok(doc::directory_documents(dir)?
         .into_iter()
-        .map(|c| WireChange {
-            doc_id: DIRECTORY_DOC_ID.into(),
-            kind: DocKind::Directory.as_str().into(),
-            bytes: c.raw_bytes().to_vec(),
+        .flat_map(|(id, mut d)| {
+            let family = id.family().as_str();
+            d.get_changes(&[])
+                .into_iter()
+                .map(|c| WireChange {
+                    doc_id: id.to_string(),
+                    kind: family.into(),
+                    bytes: c.raw_bytes().to_vec(),
+                })
+                .collect::<Vec<_>>()
         })
         .collect())
 }

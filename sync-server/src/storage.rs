@@ -7,10 +7,10 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use automerge::{AutoCommit, Change};
+use automerge::Change;
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
-use shared::doc::{self, DIRECTORY_DOC_ID, DocKind};
+use shared::doc::{self, DocId};
 use shared::model::Directory;
 use shared::protocol::{Ack, MAX_CHANGES_PER_RESPONSE, SyncRequest, SyncResponse, WireChange};
 
@@ -81,29 +81,30 @@ impl Storage {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Writes the directory document from `dir` if the server has none yet.
-    /// Returns whether it wrote anything.
+    /// Writes the reference documents (district, subdistricts, consultations) from `dir`
+    /// if the server has none yet. Returns whether it wrote anything.
     pub fn load_directory_if_missing(&self, dir: &Directory) -> Result<bool, StorageError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let exists: Option<String> = tx
             .query_row(
                 "SELECT id FROM docs WHERE id = ?1",
-                [DIRECTORY_DOC_ID],
+                [DocId::District.to_string()],
                 |r| r.get(0),
             )
             .optional()?;
         if exists.is_some() {
             return Ok(false);
         }
-        let mut d = AutoCommit::new();
-        let changes = doc::write_directory(&mut d, dir)?;
-        tx.execute(
-            "INSERT INTO docs (id, kind) VALUES (?1, ?2)",
-            params![DIRECTORY_DOC_ID, DocKind::Directory.as_str()],
-        )?;
-        for c in &changes {
-            insert_change(&tx, DIRECTORY_DOC_ID, c, SERVER_DEVICE)?;
+        for (id, mut d) in doc::directory_documents(dir)? {
+            let doc_id = id.to_string();
+            tx.execute(
+                "INSERT INTO docs (id, kind) VALUES (?1, ?2)",
+                params![doc_id, id.family().as_str()],
+            )?;
+            for c in &d.get_changes(&[]) {
+                insert_change(&tx, &doc_id, c, SERVER_DEVICE)?;
+            }
         }
         tx.commit()?;
         Ok(true)
@@ -216,22 +217,22 @@ fn validate(req: &SyncRequest) -> Result<Vec<Change>, StorageError> {
             if wire.doc_id.is_empty() || wire.doc_id.len() > MAX_DOC_ID_LEN {
                 return Err(StorageError::BadRequest("bad document id".into()));
             }
-            match DocKind::parse(&wire.kind) {
-                None => {
-                    return Err(StorageError::BadRequest(format!(
-                        "unknown document kind {:?}",
-                        wire.kind
-                    )));
-                }
-                Some(DocKind::Directory) => {
-                    return Err(StorageError::Forbidden(
-                        "the directory is written by the server only".into(),
-                    ));
-                }
-                Some(DocKind::VoterMeeting) => {}
+            let Some(id) = DocId::parse(&wire.doc_id) else {
+                return Err(StorageError::BadRequest(format!(
+                    "unknown document id {:?}",
+                    wire.doc_id
+                )));
+            };
+            if id.family().as_str() != wire.kind {
+                return Err(StorageError::BadRequest(format!(
+                    "document {} is not a {:?}",
+                    wire.doc_id, wire.kind
+                )));
             }
-            if wire.doc_id == DIRECTORY_DOC_ID {
-                return Err(StorageError::Forbidden("reserved document id".into()));
+            if !id.family().client_writable() {
+                return Err(StorageError::Forbidden(
+                    "reference data is written by the server only".into(),
+                ));
             }
             Change::from_bytes(wire.bytes.clone())
                 .map_err(|e| StorageError::BadRequest(format!("undecodable change: {e}")))
