@@ -160,7 +160,11 @@ impl App {
     }
 
     async fn click(&self, css: &str) -> Result<()> {
-        self.find(css).await?.click().await?;
+        self.find(css)
+            .await?
+            .click()
+            .await
+            .with_context(|| format!("clicking {css}"))?;
         Ok(())
     }
 
@@ -295,13 +299,20 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     b.until_text("修改活动记录").await?;
     b.until_value("#voters", "23").await?;
     b.fill("#voters", "25").await?;
+    // It was in fact the campaign's home visit (回家站听意见), not a station meeting.
+    b.click("#kind option[value='home_listening']").await?;
     b.click("#save").await?;
-    b.until_text("接待选民 25 人").await?;
+    let page = b.until_text("接待选民 25 人").await?;
+    assert!(page.contains("回家站听意见"), "{page}");
     b.screenshot("phone-b-2-edited").await?;
 
     // The record's history: created on the other device, corrected here.
     b.click("li.record button.link").await?;
     let page = b.until_text("接待选民人数：23 → 25").await?;
+    assert!(
+        page.contains("活动类型：进站见选民 → 回家站听意见"),
+        "{page}"
+    );
     assert!(page.contains("修改记录"), "{page}");
     assert!(page.contains("其他设备"), "{page}");
     assert!(page.contains("本机"), "{page}");

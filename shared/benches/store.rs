@@ -9,6 +9,9 @@
 //! - cold start: a fresh process opens a store of 100,000 records and reads the first
 //!   screen of the register (50 rows); its peak RSS is read from /proc.
 //!
+//! - compaction rule: loading a month's document stored as a save plus N appended changes,
+//!   against the cost of one compact save, to choose when to compact.
+//!
 //! Set `JIAZHAN_BENCH_RECORDS` to change the 100,000.
 
 use std::path::Path;
@@ -172,6 +175,69 @@ fn row(what: &str, n: usize, secs: f64, goal: &str) {
     );
 }
 
+/// Loads of a month document (8 records, then edits) stored as a save plus `tail`
+/// appended changes, against one compact save.
+fn compaction_table() {
+    const EDITS: usize = 160;
+    const REPS: u32 = 200;
+    let station = "st-bench-000";
+    let id = DocId::station(station, today());
+    let mut d = AutoCommit::new().with_actor(ActorId::random());
+    let mut history: Vec<Vec<u8>> = Vec::new();
+    let mut saves: Vec<Vec<u8>> = Vec::new();
+    for i in 0..8 {
+        saves.push(d.save());
+        for c in wire(&mut d, &id, &opinion(i, station, today())) {
+            history.push(c.bytes);
+        }
+    }
+    for e in 0..EDITS {
+        let mut o = opinion(e % 8, station, today());
+        o.content = format!("第{e}次修改：补充了选民的具体诉求");
+        saves.push(d.save());
+        for c in wire(&mut d, &id, &o) {
+            history.push(c.bytes);
+        }
+    }
+    let total = history.len();
+    println!();
+    println!(
+        "| {:<44} | {:>10} | {:>8} |",
+        "month document (8 records, 160 edits)", "load", "bytes"
+    );
+    println!("|{:-<46}|{:-<12}|{:-<10}|", "", "", "");
+    for tail in [0usize, 8, 32, 64, 128] {
+        // The save taken `tail` changes ago, then those changes appended.
+        let mut bytes = saves[total - tail].clone();
+        if tail == 0 {
+            bytes = d.save();
+        }
+        history[total - tail..]
+            .iter()
+            .for_each(|c| bytes.extend_from_slice(c));
+        let start = Instant::now();
+        for _ in 0..REPS {
+            std::hint::black_box(AutoCommit::load(&bytes).unwrap());
+        }
+        let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(REPS);
+        println!(
+            "| {:<44} | {:>7.0} µs | {:>8} |",
+            format!("saved + {tail} appended changes"),
+            us,
+            bytes.len()
+        );
+    }
+    let start = Instant::now();
+    for _ in 0..REPS {
+        std::hint::black_box(d.save());
+    }
+    let us = start.elapsed().as_secs_f64() * 1e6 / f64::from(REPS);
+    println!(
+        "| {:<44} | {:>7.0} µs | {:>8} |",
+        "one compact save()", us, ""
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--cold-start") {
@@ -270,4 +336,5 @@ fn main() {
         "| {:<44} | {:>7.1} MB | {:<12} |",
         "database file", size_mb, ""
     );
+    compaction_table();
 }
