@@ -24,7 +24,7 @@
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, Change, ROOT, ReadDoc};
-use autosurgeon::{Hydrate, Reconcile, hydrate_prop, reconcile_prop};
+use autosurgeon::{Hydrate, Reconcile, reconcile_prop};
 use chrono::{Datelike, NaiveDate};
 
 use crate::Error;
@@ -230,7 +230,7 @@ impl std::fmt::Display for DocId {
 }
 
 /// A record type stored in documents: its key prefix and id.
-pub trait Record: Reconcile + Hydrate + Clone + serde::Serialize {
+pub trait Record: Reconcile + Clone + serde::Serialize + serde::de::DeserializeOwned {
     const PREFIX: &'static str;
     /// The family of document that holds this kind of record.
     const FAMILY: DocFamily;
@@ -270,7 +270,7 @@ macro_rules! records {
                     return Ok(None);
                 };
                 Ok(match prefix {
-                    $($prefix => Some(AnyRecord::$ty(hydrate_prop(doc, ROOT, key)?)),)*
+                    $($prefix => Some(AnyRecord::$ty(read_at(doc, key)?)),)*
                     _ => None,
                 })
             }
@@ -327,7 +327,62 @@ pub fn read_record<R: Record>(doc: &AutoCommit, id: &str) -> Result<Option<R>, E
     if doc.get(ROOT, key.as_str())?.is_none() {
         return Ok(None);
     }
-    Ok(Some(hydrate_prop(doc, ROOT, key.as_str())?))
+    Ok(Some(read_at(doc, &key)?))
+}
+
+/// Reads the record map under root key `key` in one pass (`map_range`) into JSON and
+/// deserializes it: the serde names of fields and enum variants are the names in the
+/// document (`autosurgeon(rename)` keeps enum variants snake_case, like serde). A field
+/// of the wrong type, a missing field or a bad date is an error; a field this build does
+/// not know is ignored; a missing `Option` field reads as `None`.
+fn read_at<R: serde::de::DeserializeOwned>(doc: &AutoCommit, key: &str) -> Result<R, Error> {
+    let corrupt = |what: String| Error::Corrupt(format!("{key}: {what}"));
+    let Some((automerge::Value::Object(_), obj)) = doc.get(ROOT, key)? else {
+        return Err(corrupt("not a map".into()));
+    };
+    serde_json::from_value(object_json(doc, &obj)).map_err(|e| corrupt(e.to_string()))
+}
+
+/// An Automerge object (map or list, nested) as JSON.
+fn object_json(doc: &AutoCommit, obj: &automerge::ObjId) -> serde_json::Value {
+    use automerge::ValueRef;
+    let value = |v: ValueRef<'_>, id: &dyn Fn() -> automerge::ObjId| match v {
+        ValueRef::Object(_) => object_json(doc, &id()),
+        ValueRef::Scalar(s) => scalar_json(&s),
+    };
+    match doc.object_type(obj) {
+        Ok(automerge::ObjType::List) => serde_json::Value::Array(
+            doc.list_range(obj, ..)
+                .map(|item| {
+                    let id = item.id();
+                    value(item.value, &|| id.clone())
+                })
+                .collect(),
+        ),
+        Ok(automerge::ObjType::Text) => {
+            serde_json::Value::String(doc.text(obj).unwrap_or_default())
+        }
+        _ => serde_json::Value::Object(
+            doc.map_range(obj, ..)
+                .map(|item| {
+                    let id = item.id();
+                    (item.key.into_owned(), value(item.value, &|| id.clone()))
+                })
+                .collect(),
+        ),
+    }
+}
+
+fn scalar_json(s: &automerge::ScalarValueRef<'_>) -> serde_json::Value {
+    use automerge::ScalarValueRef as S;
+    match s {
+        S::Str(s) => serde_json::Value::String(s.to_string()),
+        S::Int(n) | S::Counter(n) | S::Timestamp(n) => serde_json::Value::from(*n),
+        S::Uint(n) => serde_json::Value::from(*n),
+        S::F64(n) => serde_json::Value::from(*n),
+        S::Boolean(b) => serde_json::Value::Bool(*b),
+        S::Bytes(_) | S::Unknown { .. } | S::Null => serde_json::Value::Null,
+    }
 }
 
 /// The root keys of the records `doc` holds.
@@ -490,35 +545,89 @@ pub mod v1 {
     }
     #[derive(Hydrate)]
     struct V1Directory {
-        subdistricts: Vec<Subdistrict>,
-        stations: Vec<Station>,
+        subdistricts: Vec<V1Subdistrict>,
+        stations: Vec<V1Station>,
         deputies: Vec<V1Deputy>,
+    }
+    // v1 wrote enum variants by their Rust names (`Street`, `LiaisonPoint`, `City`).
+    #[derive(Hydrate)]
+    struct V1Subdistrict {
+        id: String,
+        name: String,
+        kind: String,
+    }
+    #[derive(Hydrate)]
+    struct V1Station {
+        id: String,
+        name: String,
+        kind: String,
+        subdistrict_id: String,
     }
     #[derive(Hydrate)]
     struct V1Deputy {
         id: String,
         name: String,
-        levels: Vec<DeputyLevel>,
+        levels: Vec<String>,
         station_id: String,
+    }
+
+    fn variant<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, Error> {
+        // `LiaisonPoint` → `liaison_point`, the serde name.
+        let mut snake = String::new();
+        for (i, c) in name.chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                snake.push('_');
+            }
+            snake.push(c.to_ascii_lowercase());
+        }
+        serde_json::from_value(serde_json::Value::String(snake))
+            .map_err(|_| Error::Corrupt(format!("unknown v1 value {name:?}")))
     }
 
     /// Reads a v1 directory document.
     pub fn read_directory(doc: &AutoCommit) -> Result<Directory, Error> {
         let d: DirectoryDoc = autosurgeon::hydrate(doc)?;
+        let d = d.directory;
         Ok(Directory {
-            subdistricts: d.directory.subdistricts,
-            stations: d.directory.stations,
+            subdistricts: d
+                .subdistricts
+                .into_iter()
+                .map(|s| {
+                    Ok(Subdistrict {
+                        id: s.id,
+                        name: s.name,
+                        kind: variant(&s.kind)?,
+                    })
+                })
+                .collect::<Result<_, Error>>()?,
+            stations: d
+                .stations
+                .into_iter()
+                .map(|s| {
+                    Ok(Station {
+                        id: s.id,
+                        name: s.name,
+                        kind: variant(&s.kind)?,
+                        subdistrict_id: s.subdistrict_id,
+                    })
+                })
+                .collect::<Result<_, Error>>()?,
             deputies: d
-                .directory
                 .deputies
                 .into_iter()
-                .map(|p| Deputy {
-                    id: p.id,
-                    name: p.name,
-                    levels: p.levels,
-                    station_id: p.station_id,
+                .map(|p| {
+                    Ok(Deputy {
+                        id: p.id,
+                        name: p.name,
+                        levels: p
+                            .levels
+                            .iter()
+                            .map(|l| variant::<DeputyLevel>(l))
+                            .collect::<Result<_, Error>>()?,
+                        station_id: p.station_id,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, Error>>()?,
             ..Directory::default()
         })
     }

@@ -136,6 +136,14 @@ const MIGRATIONS: &[M<'static>] = &[
              title TEXT NOT NULL, content TEXT NOT NULL, opinion_ids TEXT NOT NULL);
          CREATE INDEX leads_date ON leads(date);",
     ),
+    // The index is looked up by key only: one b-tree instead of a table and its index.
+    M::up(
+        "CREATE TABLE record_index_new (key TEXT PRIMARY KEY, doc_id TEXT NOT NULL)
+             WITHOUT ROWID;
+         INSERT INTO record_index_new SELECT key, doc_id FROM record_index;
+         DROP TABLE record_index;
+         ALTER TABLE record_index_new RENAME TO record_index;",
+    ),
 ];
 
 /// Where the new-activity form's draft is kept (in the encrypted store, like records).
@@ -1235,9 +1243,11 @@ impl Store {
     /// Applies a server response in one transaction: merges the received changes into
     /// their documents and projections, drops acknowledged changes from the outbox and
     /// moves the cursor. Changes are grouped by document, so a document is loaded, merged
-    /// and stored once per response however many of its changes arrive.
+    /// and stored once per response however many of its changes arrive; the Automerge
+    /// work (decode, merge, read the touched records) runs on all cores, one document per
+    /// task, and the SQLite writes follow on this thread.
     pub fn apply_sync_response(&mut self, resp: &SyncResponse) -> Result<SyncReport, Error> {
-        let mut by_doc: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
+        let mut by_doc: BTreeMap<&str, Vec<&[u8]>> = BTreeMap::new();
         for c in &resp.changes {
             if DocId::parse(&c.doc_id).is_none() {
                 return Err(Error::Protocol(format!(
@@ -1245,87 +1255,65 @@ impl Store {
                     c.doc_id
                 )));
             }
-            let change = Change::from_bytes(c.bytes.clone())
-                .map_err(|e| Error::Protocol(format!("undecodable change: {e}")))?;
-            by_doc.entry(c.doc_id.as_str()).or_default().push(change);
+            by_doc.entry(c.doc_id.as_str()).or_default().push(&c.bytes);
         }
         let tx = self.conn.transaction()?;
         let any_waiting: bool =
             tx.query_row("SELECT EXISTS (SELECT 1 FROM waiting_changes)", [], |r| {
                 r.get(0)
             })?;
+        let mut work = Vec::with_capacity(by_doc.len());
+        for (doc_id, raw) in by_doc {
+            let stored = match self.cache.remove(doc_id) {
+                Some(s) => s,
+                None => load_document(&tx, doc_id, &self.actor)?
+                    .unwrap_or_else(|| StoredDoc::new(&self.actor)),
+            };
+            // Changes that arrived before their dependencies wait in `waiting_changes`
+            // until those arrive; none is ever dropped.
+            let waiting = if any_waiting {
+                take_waiting(&tx, doc_id)?
+            } else {
+                Vec::new()
+            };
+            work.push(Merge {
+                doc_id,
+                stored,
+                raw,
+                waiting,
+            });
+        }
         let mut report = SyncReport {
             received_changes: resp.changes.len() as u64,
             ..SyncReport::default()
         };
         // Documents to cache once the transaction commits.
         let mut touched: Vec<(String, StoredDoc)> = Vec::new();
-        for (doc_id, changes) in by_doc {
-            let family = DocId::parse(doc_id)
-                .map(|d| d.family().as_str())
-                .unwrap_or_default();
-            let mut stored = match self.cache.remove(doc_id) {
-                Some(s) => s,
-                None => load_document(&tx, doc_id, &self.actor)?
-                    .unwrap_or_else(|| StoredDoc::new(&self.actor)),
-            };
-            let is_new = stored.bytes.is_empty();
-            let doc = &mut stored.doc;
-            // Changes that arrived before their dependencies wait in `waiting_changes`
-            // until those arrive; none is ever dropped.
-            let mut fresh = if any_waiting {
-                take_waiting(&tx, doc_id)?
-            } else {
-                Vec::new()
-            };
-            fresh.extend(changes);
-            let mut seen = HashSet::new();
-            fresh.retain(|c| {
-                seen.insert(c.hash())
-                    && (is_new || doc.get_change_meta_by_hash(&c.hash()).is_none())
-            });
-            if fresh.is_empty() {
-                touched.push((doc_id.to_owned(), stored));
-                continue;
-            }
-            let heads_before = doc.get_heads();
-            doc.apply_changes(fresh.iter().cloned())?;
-            // Nothing queued for missing dependencies (the usual case): all applied.
-            let (applied, waiting): (Vec<Change>, Vec<Change>) =
-                if doc.get_missing_deps(&[]).is_empty() {
-                    (fresh, Vec::new())
-                } else {
-                    fresh
-                        .into_iter()
-                        .partition(|c| doc.get_change_meta_by_hash(&c.hash()).is_some())
-                };
-            for c in &waiting {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO waiting_changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![doc_id, c.hash().to_string(), c.raw_bytes()])?;
-            }
-            if applied.is_empty() {
-                continue; // not cached: the document holds changes queued for their deps
-            }
-            let complete = waiting.is_empty();
-            persist(&tx, doc_id, family, &mut stored, &applied)?;
-            for key in changed_keys(&mut stored.doc, &heads_before) {
-                match AnyRecord::read(&stored.doc, &key) {
-                    Ok(Some(record)) => {
-                        project(&tx, doc_id, &record)?;
-                        report.updated_records += 1;
+        // Merging runs on worker threads while this one writes what they finish.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let queue = std::sync::Mutex::new(work.into_iter());
+        std::thread::scope(|scope| -> Result<(), Error> {
+            let (done, finished) = std::sync::mpsc::channel();
+            for _ in 0..threads {
+                let done = done.clone();
+                let queue = &queue;
+                scope.spawn(move || {
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                        let Some(m) = next else { break };
+                        if done.send(merge(m)).is_err() {
+                            break; // the writer gave up: stop
+                        }
                     }
-                    // A record kind from a newer app is kept but not shown; a record
-                    // whose earlier changes have not arrived waits for them.
-                    Ok(None) => {}
-                    Err(e) => tracing::warn!(doc_id, error = %e, "record not projected"),
-                }
+                });
             }
-            if complete {
-                touched.push((doc_id.to_owned(), stored));
+            drop(done);
+            for m in finished {
+                let m = m?;
+                write_merged(&tx, m, &mut report, &mut touched)?;
             }
-        }
+            Ok(())
+        })?;
         for ack in &resp.acknowledged {
             report.sent_changes += tx.execute(
                 "DELETE FROM outbox WHERE doc_id = ?1 AND hash = ?2",
@@ -1379,6 +1367,122 @@ impl Store {
                 .and_then(|e| serde_json::from_str(&e).ok()),
         })
     }
+}
+
+/// One document's share of a sync response, before merging.
+struct Merge<'a> {
+    doc_id: &'a str,
+    stored: StoredDoc,
+    /// The received changes, as bytes.
+    raw: Vec<&'a [u8]>,
+    /// Changes received earlier that were waiting for their dependencies.
+    waiting: Vec<Change>,
+}
+
+/// A document after merging: what to store and what to project.
+struct Merged<'a> {
+    doc_id: &'a str,
+    stored: StoredDoc,
+    /// Changes now part of the document (to append to its stored bytes).
+    applied: Vec<Change>,
+    /// Changes still missing a dependency (to keep in `waiting_changes`).
+    waiting: Vec<Change>,
+    /// The records the applied changes touched, read back.
+    records: Vec<(String, Result<Option<AnyRecord>, Error>)>,
+}
+
+/// Stores one merged document: its waiting changes, its new bytes, the projection of the
+/// records it touched; and notes it for the cache.
+fn write_merged(
+    tx: &Transaction<'_>,
+    mut m: Merged<'_>,
+    report: &mut SyncReport,
+    touched: &mut Vec<(String, StoredDoc)>,
+) -> Result<(), Error> {
+    for c in &m.waiting {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO waiting_changes (doc_id, hash, bytes) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![m.doc_id, c.hash().to_string(), c.raw_bytes()])?;
+    }
+    if !m.applied.is_empty() {
+        let family = DocId::parse(m.doc_id)
+            .map(|d| d.family().as_str())
+            .unwrap_or_default();
+        persist(tx, m.doc_id, family, &mut m.stored, &m.applied)?;
+        for (key, record) in &m.records {
+            match record {
+                Ok(Some(record)) => {
+                    project(tx, m.doc_id, record)?;
+                    report.updated_records += 1;
+                }
+                // A record kind from a newer app is kept but not shown.
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(doc_id = m.doc_id, key, error = %e, "record not projected")
+                }
+            }
+        }
+    }
+    // A document holding changes queued for missing dependencies is not cached.
+    if m.waiting.is_empty() && !m.stored.bytes.is_empty() {
+        touched.push((m.doc_id.to_owned(), m.stored));
+    }
+    Ok(())
+}
+
+fn merge(m: Merge<'_>) -> Result<Merged<'_>, Error> {
+    let Merge {
+        doc_id,
+        mut stored,
+        raw,
+        waiting,
+    } = m;
+    let is_new = stored.bytes.is_empty();
+    let mut fresh = waiting;
+    for bytes in raw {
+        fresh.push(
+            Change::from_bytes(bytes.to_vec())
+                .map_err(|e| Error::Protocol(format!("undecodable change: {e}")))?,
+        );
+    }
+    let doc = &mut stored.doc;
+    let mut seen = HashSet::new();
+    fresh.retain(|c| {
+        seen.insert(c.hash()) && (is_new || doc.get_change_meta_by_hash(&c.hash()).is_none())
+    });
+    let done = |stored, applied, waiting, records| Merged {
+        doc_id,
+        stored,
+        applied,
+        waiting,
+        records,
+    };
+    if fresh.is_empty() {
+        return Ok(done(stored, vec![], vec![], vec![]));
+    }
+    let heads_before = doc.get_heads();
+    doc.apply_changes(fresh.iter().cloned())?;
+    // Nothing queued for missing dependencies (the usual case): all applied.
+    let (applied, waiting): (Vec<Change>, Vec<Change>) = if doc.get_missing_deps(&[]).is_empty() {
+        (fresh, Vec::new())
+    } else {
+        fresh
+            .into_iter()
+            .partition(|c| doc.get_change_meta_by_hash(&c.hash()).is_some())
+    };
+    let records = if applied.is_empty() {
+        vec![]
+    } else {
+        changed_keys(doc, &heads_before)
+            .into_iter()
+            .map(|key| {
+                let record = AnyRecord::read(doc, &key);
+                (key, record)
+            })
+            .collect()
+    };
+    Ok(done(stored, applied, waiting, records))
 }
 
 /// A fresh record id.

@@ -26,7 +26,9 @@ pub struct Subdistrict {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum SubdistrictKind {
+    #[cfg_attr(feature = "store", autosurgeon(rename = "street"))]
     Street,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "town"))]
     Town,
 }
 
@@ -50,7 +52,9 @@ pub struct Station {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum StationKind {
+    #[cfg_attr(feature = "store", autosurgeon(rename = "home"))]
     Home,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "liaison_point"))]
     LiaisonPoint,
 }
 
@@ -90,8 +94,11 @@ pub struct Deputy {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum DeputyLevel {
+    #[cfg_attr(feature = "store", autosurgeon(rename = "city"))]
     City,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "district"))]
     District,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "town"))]
     Town,
 }
 

@@ -44,22 +44,31 @@ pub const MAX_DEADLINE_DAYS: u64 = 366;
 pub enum ActivityKind {
     /// 进站见选民
     #[default]
+    #[cfg_attr(feature = "store", autosurgeon(rename = "voter_meeting"))]
     VoterMeeting,
     /// 回家站听意见
+    #[cfg_attr(feature = "store", autosurgeon(rename = "home_listening"))]
     HomeListening,
     /// 选民接待日
+    #[cfg_attr(feature = "store", autosurgeon(rename = "reception_day"))]
     ReceptionDay,
     /// 委办局进站
+    #[cfg_attr(feature = "store", autosurgeon(rename = "bureau_visit"))]
     BureauVisit,
     /// 检察官进站
+    #[cfg_attr(feature = "store", autosurgeon(rename = "prosecutor_visit"))]
     ProsecutorVisit,
     /// 征求立法意见
+    #[cfg_attr(feature = "store", autosurgeon(rename = "legislative_consultation"))]
     LegislativeConsultation,
     /// 学习培训
+    #[cfg_attr(feature = "store", autosurgeon(rename = "training"))]
     Training,
     /// 视察调研
+    #[cfg_attr(feature = "store", autosurgeon(rename = "inspection"))]
     Inspection,
     /// 年度述职
+    #[cfg_attr(feature = "store", autosurgeon(rename = "duty_report"))]
     DutyReport,
 }
 
@@ -113,18 +122,31 @@ pub struct Activity {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum OpinionCategory {
+    #[cfg_attr(feature = "store", autosurgeon(rename = "traffic"))]
     Traffic,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "healthcare"))]
     Healthcare,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "elderly_care"))]
     ElderlyCare,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "education"))]
     Education,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "culture"))]
     Culture,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "commerce"))]
     Commerce,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "environment"))]
     Environment,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "housing"))]
     Housing,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "agriculture"))]
     Agriculture,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "employment"))]
     Employment,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "safety"))]
     Safety,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "legislation"))]
     Legislation,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "other"))]
     Other,
 }
 
@@ -154,8 +176,11 @@ impl OpinionCategory {
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Satisfaction {
+    #[cfg_attr(feature = "store", autosurgeon(rename = "satisfied"))]
     Satisfied,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "basically_satisfied"))]
     BasicallySatisfied,
+    #[cfg_attr(feature = "store", autosurgeon(rename = "dissatisfied"))]
     Dissatisfied,
 }
 
@@ -220,8 +245,10 @@ pub struct Referral {
 #[serde(rename_all = "snake_case")]
 pub enum AnswerStatus {
     /// 办理中: the department is working on it.
+    #[cfg_attr(feature = "store", autosurgeon(rename = "in_progress"))]
     InProgress,
     /// 已答复: the department has answered.
+    #[cfg_attr(feature = "store", autosurgeon(rename = "answered"))]
     Answered,
 }
 
