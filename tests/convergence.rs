@@ -86,6 +86,7 @@ fn deliver(stores: &mut [Store], from: usize, to: usize) {
             cursor: 0,
             changes,
             more: false,
+            ..Default::default()
         })
         .unwrap();
 }

@@ -167,8 +167,7 @@ fn the_outbox_keeps_changes_until_acknowledged() {
                 hash: first.hash().to_string(),
             }],
             cursor: 2,
-            changes: vec![],
-            more: false,
+            ..Default::default()
         })
         .unwrap();
     let left = store.sync_request().unwrap();
@@ -194,7 +193,7 @@ fn a_corrupt_change_from_the_server_is_refused_and_changes_nothing() {
             kind: "station".into(),
             bytes: b"not automerge".to_vec(),
         }],
-        more: false,
+        ..Default::default()
     });
     assert!(result.is_err());
     assert_eq!(

@@ -275,31 +275,65 @@ async fn a_large_catch_up_arrives_in_batches() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path()).await;
     let a = Device::new(dir.path(), "a", &server);
+    let b = Device::new(dir.path(), "b", &server);
     a.sync().await;
+    b.sync().await;
+    // Over three and a half years of two stations: more month documents than one
+    // bootstrap page holds.
     let n = shared::protocol::MAX_CHANGES_PER_RESPONSE + 200;
+    let stations = [
+        ("st-xibeiwang-yongfeng", "dep-008"),
+        ("st-zizhuyuan-home", "dep-001"),
+        ("st-shangdi-park", "dep-004"),
+    ];
     for i in 0..n {
+        let (station, deputy) = stations[i % stations.len()];
         let mut m = input();
+        m.station_id = station.into();
+        m.deputy_ids = vec![deputy.into()];
+        m.date = (today() - chrono::Months::new((i % 70) as u32)).to_string();
         m.summary = format!("第{i}条意见");
         a.store().create_activity(&m, today()).unwrap();
     }
     a.sync().await;
-    let b = Device::new(dir.path(), "b", &server);
+
+    // B has synced before: it catches up change by change, in batches.
     let report = b.sync().await;
-    let directory = shared::store::directory_changes(&shared::demo::directory())
-        .unwrap()
-        .len();
-    assert_eq!(
-        report.received_changes as usize,
-        n + directory,
-        "activities + directory"
-    );
-    assert_eq!(
-        b.store()
+    assert_eq!(report.received_changes as usize, n);
+    assert_eq!(report.received_documents, 0);
+    let count = |d: &Device| {
+        d.store()
             .list_activities(&shared::ActivityFilter::default())
             .unwrap()
-            .len(),
-        n
+            .len()
+    };
+    assert_eq!(count(&b), n);
+
+    // C is new: it bootstraps from whole documents, page after page, then goes on with
+    // changes from where the documents left off.
+    let c = Device::new(dir.path(), "c", &server);
+    let report = c.sync().await;
+    assert_eq!(report.received_changes, 0);
+    assert!(
+        report.received_documents as usize > shared::protocol::MAX_DOCUMENTS_PER_RESPONSE,
+        "{report:?}"
     );
+    assert_eq!(count(&c), n);
+    assert!(!c.store().stations().unwrap().is_empty());
+    c.store().verify().unwrap();
+    let id = c
+        .store()
+        .list_activities(&shared::ActivityFilter::default())
+        .unwrap()[0]
+        .id
+        .clone();
+    let mut edit = a.store().activity(&id).unwrap();
+    edit.voters_received = "99".into();
+    a.store().update_activity(&id, &edit, today()).unwrap();
+    a.sync().await;
+    let report = c.sync().await;
+    assert_eq!((report.received_changes, report.received_documents), (1, 0));
+    assert_eq!(c.store().activity(&id).unwrap().voters_received, "99");
     server.shutdown().await.unwrap();
 }
 

@@ -15,6 +15,9 @@ pub const SYNC_PATH: &str = "/v0/sync";
 /// The most changes one response carries; a client asks again while `more` is set.
 pub const MAX_CHANGES_PER_RESPONSE: usize = 1000;
 
+/// The most documents one bootstrap response carries (a month's document is a few KB).
+pub const MAX_DOCUMENTS_PER_RESPONSE: usize = 200;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncRequest {
     /// A stable random id per device (its Automerge actor id, hex).
@@ -23,9 +26,12 @@ pub struct SyncRequest {
     pub cursor: u64,
     /// Local changes not yet acknowledged.
     pub changes: Vec<WireChange>,
+    /// Where a bootstrap (see [`SyncResponse::documents`]) stands; sent back as received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<Bootstrap>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncResponse {
     /// `(doc_id, change hash)` of every change in the request, now stored on the server.
     pub acknowledged: Vec<Ack>,
@@ -35,6 +41,33 @@ pub struct SyncResponse {
     pub changes: Vec<WireChange>,
     /// More changes are waiting after `cursor`: ask again.
     pub more: bool,
+    /// For a device starting from cursor 0: whole documents, each saved compactly (all
+    /// its changes so far), instead of their changes one by one. A fraction of the
+    /// bytes, and much cheaper to load than to replay.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<WireDocument>,
+    /// Set while a bootstrap has documents left: send it back with the next request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<Bootstrap>,
+}
+
+/// How far a bootstrap has come: documents are sent in id order, each with every change
+/// up to at least `upto`; the last sent was `after`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bootstrap {
+    /// The server sequence number the bootstrap covers; the cursor once it is done.
+    pub upto: u64,
+    /// The last document id sent.
+    pub after: String,
+}
+
+/// A whole document, as Automerge saves it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireDocument {
+    pub doc_id: String,
+    pub kind: String,
+    #[serde(serialize_with = "to_base64", deserialize_with = "from_base64")]
+    pub bytes: Vec<u8>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1231,6 +1231,8 @@ impl Store {
             device_id: self.device_id(),
             cursor: self.cursor()?,
             changes,
+            bootstrap: get_meta(&self.conn, "bootstrap")?
+                .and_then(|b| serde_json::from_str(&b).ok()),
         })
     }
 
@@ -1247,15 +1249,23 @@ impl Store {
     /// work (decode, merge, read the touched records) runs on all cores, one document per
     /// task, and the SQLite writes follow on this thread.
     pub fn apply_sync_response(&mut self, resp: &SyncResponse) -> Result<SyncReport, Error> {
-        let mut by_doc: BTreeMap<&str, Vec<&[u8]>> = BTreeMap::new();
-        for c in &resp.changes {
-            if DocId::parse(&c.doc_id).is_none() {
-                return Err(Error::Protocol(format!(
-                    "unknown document id {:?}",
-                    c.doc_id
-                )));
+        // Per document: whole documents received (bootstrap), then changes.
+        let mut by_doc: BTreeMap<&str, Received<'_>> = BTreeMap::new();
+        let wire = resp
+            .documents
+            .iter()
+            .map(|d| (&d.doc_id, &d.bytes, true))
+            .chain(resp.changes.iter().map(|c| (&c.doc_id, &c.bytes, false)));
+        for (doc_id, bytes, whole) in wire {
+            if DocId::parse(doc_id).is_none() {
+                return Err(Error::Protocol(format!("unknown document id {doc_id:?}")));
             }
-            by_doc.entry(c.doc_id.as_str()).or_default().push(&c.bytes);
+            let entry = by_doc.entry(doc_id.as_str()).or_default();
+            if whole {
+                entry.0.push(bytes);
+            } else {
+                entry.1.push(bytes);
+            }
         }
         let tx = self.conn.transaction()?;
         let any_waiting: bool =
@@ -1263,7 +1273,7 @@ impl Store {
                 r.get(0)
             })?;
         let mut work = Vec::with_capacity(by_doc.len());
-        for (doc_id, raw) in by_doc {
+        for (doc_id, (whole, raw)) in by_doc {
             let stored = match self.cache.remove(doc_id) {
                 Some(s) => s,
                 None => load_document(&tx, doc_id, &self.actor)?
@@ -1279,12 +1289,14 @@ impl Store {
             work.push(Merge {
                 doc_id,
                 stored,
+                whole,
                 raw,
                 waiting,
             });
         }
         let mut report = SyncReport {
             received_changes: resp.changes.len() as u64,
+            received_documents: resp.documents.len() as u64,
             ..SyncReport::default()
         };
         // Documents to cache once the transaction commits.
@@ -1321,6 +1333,12 @@ impl Store {
             )? as u64;
         }
         set_meta(&tx, "cursor", &resp.cursor.to_string())?;
+        match &resp.bootstrap {
+            Some(b) => set_meta(&tx, "bootstrap", &to_json(b))?,
+            None => {
+                tx.execute("DELETE FROM meta WHERE key = 'bootstrap'", [])?;
+            }
+        }
         tx.commit()?;
         for (doc_id, stored) in touched {
             cache_put(&mut self.cache, doc_id, stored);
@@ -1336,6 +1354,7 @@ impl Store {
             cursor: self.cursor()?,
             changes: directory_changes(dir)?,
             more: false,
+            ..Default::default()
         };
         self.apply_sync_response(&response)?;
         Ok(())
@@ -1369,10 +1388,15 @@ impl Store {
     }
 }
 
+/// What a response brought for one document: whole documents, then changes (bytes).
+type Received<'a> = (Vec<&'a [u8]>, Vec<&'a [u8]>);
+
 /// One document's share of a sync response, before merging.
 struct Merge<'a> {
     doc_id: &'a str,
     stored: StoredDoc,
+    /// Whole documents received (saved by the server), as bytes.
+    whole: Vec<&'a [u8]>,
     /// The received changes, as bytes.
     raw: Vec<&'a [u8]>,
     /// Changes received earlier that were waiting for their dependencies.
@@ -1389,6 +1413,8 @@ struct Merged<'a> {
     waiting: Vec<Change>,
     /// The records the applied changes touched, read back.
     records: Vec<(String, Result<Option<AnyRecord>, Error>)>,
+    /// `stored.bytes` is a whole document as received: store it as it is.
+    stored_whole: bool,
 }
 
 /// Stores one merged document: its waiting changes, its new bytes, the projection of the
@@ -1405,11 +1431,15 @@ fn write_merged(
         )?
         .execute(params![m.doc_id, c.hash().to_string(), c.raw_bytes()])?;
     }
-    if !m.applied.is_empty() {
+    if m.stored_whole || !m.applied.is_empty() {
         let family = DocId::parse(m.doc_id)
             .map(|d| d.family().as_str())
             .unwrap_or_default();
-        persist(tx, m.doc_id, family, &mut m.stored, &m.applied)?;
+        if m.stored_whole {
+            store_bytes(tx, m.doc_id, family, &m.stored)?;
+        } else {
+            persist(tx, m.doc_id, family, &mut m.stored, &m.applied)?;
+        }
         for (key, record) in &m.records {
             match record {
                 Ok(Some(record)) => {
@@ -1435,9 +1465,33 @@ fn merge(m: Merge<'_>) -> Result<Merged<'_>, Error> {
     let Merge {
         doc_id,
         mut stored,
+        whole,
         raw,
         waiting,
     } = m;
+    let mut heads_before = stored.doc.get_heads();
+    // Changes that whole documents brought (to append to the stored bytes).
+    let mut from_whole: Vec<Change> = Vec::new();
+    let mut loaded_whole = false;
+    for bytes in whole {
+        let mut received = AutoCommit::load(bytes)
+            .map_err(|e| Error::Protocol(format!("undecodable document: {e}")))?;
+        if stored.bytes.is_empty() && !loaded_whole {
+            // New here (the bootstrap case): the document as saved is what we store.
+            let actor = stored.doc.get_actor().clone();
+            stored = StoredDoc {
+                doc: received.with_actor(actor),
+                bytes: bytes.to_vec(),
+                tail: 0,
+            };
+            heads_before = vec![];
+        } else {
+            let before = stored.doc.get_heads();
+            stored.doc.merge(&mut received)?;
+            from_whole.extend(stored.doc.get_changes(&before));
+        }
+        loaded_whole = true;
+    }
     let is_new = stored.bytes.is_empty();
     let mut fresh = waiting;
     for bytes in raw {
@@ -1451,27 +1505,20 @@ fn merge(m: Merge<'_>) -> Result<Merged<'_>, Error> {
     fresh.retain(|c| {
         seen.insert(c.hash()) && (is_new || doc.get_change_meta_by_hash(&c.hash()).is_none())
     });
-    let done = |stored, applied, waiting, records| Merged {
-        doc_id,
-        stored,
-        applied,
-        waiting,
-        records,
-    };
-    if fresh.is_empty() {
-        return Ok(done(stored, vec![], vec![], vec![]));
+    if !fresh.is_empty() {
+        doc.apply_changes(fresh.iter().cloned())?;
     }
-    let heads_before = doc.get_heads();
-    doc.apply_changes(fresh.iter().cloned())?;
     // Nothing queued for missing dependencies (the usual case): all applied.
-    let (applied, waiting): (Vec<Change>, Vec<Change>) = if doc.get_missing_deps(&[]).is_empty() {
+    let (mut applied, waiting): (Vec<Change>, Vec<Change>) = if doc.get_missing_deps(&[]).is_empty()
+    {
         (fresh, Vec::new())
     } else {
         fresh
             .into_iter()
             .partition(|c| doc.get_change_meta_by_hash(&c.hash()).is_some())
     };
-    let records = if applied.is_empty() {
+    applied.splice(0..0, from_whole);
+    let records = if applied.is_empty() && !loaded_whole {
         vec![]
     } else {
         changed_keys(doc, &heads_before)
@@ -1482,7 +1529,16 @@ fn merge(m: Merge<'_>) -> Result<Merged<'_>, Error> {
             })
             .collect()
     };
-    Ok(done(stored, applied, waiting, records))
+    // Only what was received whole, nothing on top: store it as it came.
+    let stored_whole = loaded_whole && heads_before.is_empty() && applied.is_empty();
+    Ok(Merged {
+        doc_id,
+        stored,
+        applied,
+        waiting,
+        records,
+        stored_whole,
+    })
 }
 
 /// A fresh record id.
@@ -1735,6 +1791,10 @@ fn persist(
         stored.bytes = stored.doc.save();
         stored.tail = 0;
     }
+    store_bytes(tx, id, family, stored)
+}
+
+fn store_bytes(tx: &Connection, id: &str, family: &str, stored: &StoredDoc) -> Result<(), Error> {
     tx.prepare_cached(
         "INSERT INTO documents (id, kind, bytes, tail_changes) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes,

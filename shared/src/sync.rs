@@ -153,6 +153,7 @@ impl SyncClient {
             let report = lock(store).apply_sync_response(&response)?;
             total.sent_changes += report.sent_changes;
             total.received_changes += report.received_changes;
+            total.received_documents += report.received_documents;
             total.updated_records += report.updated_records;
             if !response.more {
                 return Ok(total);

@@ -7,12 +7,15 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use automerge::Change;
+use automerge::{AutoCommit, Change};
 use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use shared::doc::{self, DocId};
 use shared::model::Directory;
-use shared::protocol::{Ack, MAX_CHANGES_PER_RESPONSE, SyncRequest, SyncResponse, WireChange};
+use shared::protocol::{
+    Ack, Bootstrap, MAX_CHANGES_PER_RESPONSE, MAX_DOCUMENTS_PER_RESPONSE, SyncRequest,
+    SyncResponse, WireChange, WireDocument,
+};
 
 /// Append-only: never edit a migration that has shipped; add a new one.
 const MIGRATIONS: &[M<'static>] = &[M::up(
@@ -145,6 +148,20 @@ impl Storage {
             });
         }
 
+        if req.cursor == 0 {
+            let max: Option<i64> =
+                tx.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
+            let upto = req
+                .bootstrap
+                .as_ref()
+                .map_or(max.unwrap_or(0).max(0) as u64, |b| b.upto);
+            if upto > 0 {
+                let after = req.bootstrap.as_ref().map_or("", |b| b.after.as_str());
+                let response = bootstrap_page(&tx, upto, after, acknowledged)?;
+                tx.commit()?;
+                return Ok(response);
+            }
+        }
         let limit = MAX_CHANGES_PER_RESPONSE;
         let mut stmt = tx.prepare(
             "SELECT c.seq, c.doc_id, d.kind, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
@@ -182,6 +199,7 @@ impl Storage {
             cursor,
             changes: rows.into_iter().map(|(_, c)| c).collect(),
             more,
+            ..SyncResponse::default()
         })
     }
 
@@ -203,6 +221,66 @@ impl Storage {
             .query_row("SELECT COUNT(*) FROM changes", [], |r| r.get::<_, i64>(0))?
             .unsigned_abs())
     }
+}
+
+/// The next page of a bootstrap: whole documents (each saved from all its changes) in
+/// id order after `after`. The last page moves the cursor to `upto`: every change up to
+/// it is in some document sent.
+fn bootstrap_page(
+    tx: &Connection,
+    upto: u64,
+    after: &str,
+    acknowledged: Vec<Ack>,
+) -> Result<SyncResponse, StorageError> {
+    let mut ids: Vec<(String, String)> = tx
+        .prepare_cached("SELECT id, kind FROM docs WHERE id > ?1 ORDER BY id LIMIT ?2")?
+        .query_map(
+            params![after, (MAX_DOCUMENTS_PER_RESPONSE + 1) as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .collect::<Result<_, _>>()?;
+    let more_documents = ids.len() > MAX_DOCUMENTS_PER_RESPONSE;
+    ids.truncate(MAX_DOCUMENTS_PER_RESPONSE);
+    let mut documents = Vec::with_capacity(ids.len());
+    for (doc_id, kind) in &ids {
+        let changes: Vec<Change> = tx
+            .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?
+            .query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?
+            .map(|b| {
+                let b = b?;
+                Change::from_bytes(b).map_err(|e| {
+                    StorageError::from(shared::Error::Corrupt(format!("stored change: {e}")))
+                })
+            })
+            .collect::<Result<_, StorageError>>()?;
+        let mut doc = AutoCommit::new();
+        doc.apply_changes(changes)
+            .map_err(|e| StorageError::from(shared::Error::from(e)))?;
+        documents.push(WireDocument {
+            doc_id: doc_id.clone(),
+            kind: kind.clone(),
+            bytes: doc.save(),
+        });
+    }
+    if more_documents {
+        let after = ids.last().map(|(id, _)| id.clone()).unwrap_or_default();
+        return Ok(SyncResponse {
+            acknowledged,
+            cursor: 0,
+            documents,
+            more: true,
+            bootstrap: Some(Bootstrap { upto, after }),
+            ..SyncResponse::default()
+        });
+    }
+    let max: Option<i64> = tx.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
+    Ok(SyncResponse {
+        acknowledged,
+        cursor: upto,
+        documents,
+        more: max.is_some_and(|m| m as u64 > upto),
+        ..SyncResponse::default()
+    })
 }
 
 /// Refuses a request that is malformed or writes what no client may write.

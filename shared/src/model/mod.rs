@@ -233,6 +233,8 @@ pub struct SyncReport {
     pub sent_changes: u64,
     /// Changes received from the server.
     pub received_changes: u64,
+    /// Whole documents received (a new device's first sync).
+    pub received_documents: u64,
     /// Records that changed on this device because of the sync.
     pub updated_records: u64,
 }
