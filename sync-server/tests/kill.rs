@@ -1,0 +1,159 @@
+//! The server process is killed with SIGKILL in the middle of syncs, 100 times, and
+//! restarted on the same port and database: every change a client saw acknowledged is
+//! still there, the clients resume by themselves, and in the end both devices hold every
+//! record.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use shared::{ActivityFilter, ActivityInput, Store, StoreKey, SyncClient};
+
+const KILLS: usize = 100;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts the real server binary and waits until it answers `/healthz`.
+async fn start(db: &Path, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_jiazhan-sync-server"))
+        .args(["--db", db.to_str().unwrap(), "--demo"])
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while reqwest::get(&url).await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not come back");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server
+}
+
+fn input(i: usize) -> ActivityInput {
+    ActivityInput {
+        station_id: "st-shangdi-park".into(),
+        date: "2026-11-20".into(),
+        deputy_ids: vec!["dep-004".into()],
+        voters_received: (i % 100).to_string(),
+        summary: format!("第{i}次：园区企业职工反映通勤问题"),
+        ..ActivityInput::default()
+    }
+}
+
+/// A small deterministic generator, so a failing run can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_sync_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let device = |name: &str| {
+        let store = Store::open(
+            &dir.path().join(format!("{name}.db")),
+            &StoreKey::generate().unwrap(),
+        )
+        .unwrap();
+        (Mutex::new(store), SyncClient::new(&url, false).unwrap())
+    };
+    let (a, a_sync) = device("a");
+    let (b, b_sync) = device("b");
+    let mut server = start(&db, port).await;
+    let directory = sync_server::Storage::open(&db)
+        .unwrap()
+        .change_count()
+        .unwrap() as usize;
+    a_sync.sync(&a).await.unwrap();
+    b_sync.sync(&b).await.unwrap();
+
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut created = 0;
+    let mut interrupted = 0;
+    for _ in 0..KILLS {
+        for _ in 0..5 + rng.next() % 30 {
+            a.lock()
+                .unwrap()
+                .create_activity(&input(created), today)
+                .unwrap();
+            created += 1;
+        }
+        // Both devices sync while the server dies 0–6 ms into it.
+        let kill_after = Duration::from_micros(rng.next() % 6_000);
+        let (ra, rb, ()) = tokio::join!(a_sync.sync(&a), b_sync.sync(&b), async {
+            tokio::time::sleep(kill_after).await;
+            let _ = server.0.kill(); // SIGKILL
+            let _ = server.0.wait();
+        });
+        interrupted += usize::from(ra.is_err()) + usize::from(rb.is_err());
+        server = start(&db, port).await;
+        // Every change A no longer keeps (it saw it acknowledged) is in the database.
+        let unacknowledged = a.lock().unwrap().sync_request().unwrap().changes.len();
+        let stored = sync_server::Storage::open(&db)
+            .unwrap()
+            .change_count()
+            .unwrap() as usize;
+        assert!(
+            stored >= directory + created - unacknowledged,
+            "{stored} stored, {created} made, {unacknowledged} not acknowledged"
+        );
+    }
+    // Back to normal: the devices resume without help.
+    for _ in 0..2 {
+        a_sync.sync(&a).await.unwrap();
+        b_sync.sync(&b).await.unwrap();
+    }
+    let a = a.lock().unwrap();
+    let b = b.lock().unwrap();
+    assert_eq!(a.pending_records().unwrap(), 0, "A's outbox is drained");
+    let list = |s: &Store| {
+        let mut rows: Vec<(String, String)> = s
+            .list_activities(&ActivityFilter::default())
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id, r.summary))
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(list(&a).len(), created);
+    assert_eq!(list(&b), list(&a), "B holds every record A made");
+    b.verify().unwrap();
+    eprintln!("{KILLS} kills, {created} records, {interrupted} syncs cut off");
+    assert!(
+        interrupted >= KILLS / 4,
+        "only {interrupted} syncs were cut off: the test proves too little"
+    );
+    drop(server);
+}
