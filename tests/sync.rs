@@ -295,7 +295,11 @@ async fn a_large_catch_up_arrives_in_batches() {
         m.summary = format!("第{i}条意见");
         a.store().create_activity(&m, today()).unwrap();
     }
-    a.sync().await;
+    // More than one request's worth goes out, request after request.
+    assert!(a.store().outbox_len().unwrap() > shared::store::MAX_CHANGES_PER_REQUEST);
+    let report = a.sync().await;
+    assert_eq!(report.sent_changes as usize, n);
+    assert_eq!(a.store().outbox_len().unwrap(), 0);
 
     // B has synced before: it catches up change by change, in batches.
     let report = b.sync().await;

@@ -146,6 +146,12 @@ const MIGRATIONS: &[M<'static>] = &[
     ),
 ];
 
+/// The most changes one sync request carries.
+pub const MAX_CHANGES_PER_REQUEST: usize = 1000;
+/// About the most change bytes one sync request carries (base64 in JSON makes this
+/// ~5.4 MiB on the wire, well under the server's 16 MiB limit).
+pub const MAX_REQUEST_CHANGE_BYTES: usize = 4 * 1024 * 1024;
+
 /// Where the new-activity form's draft is kept (in the encrypted store, like records).
 const DRAFT_KEY: &str = "draft.activity";
 
@@ -1214,11 +1220,23 @@ impl Store {
             .unsigned_abs())
     }
 
-    /// The next request to send: the cursor and every unacknowledged change.
+    /// Changes waiting in the outbox.
+    pub fn outbox_len(&self) -> Result<usize, Error> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
+    /// The next request to send: the cursor and the oldest unacknowledged changes, at
+    /// most [`MAX_CHANGES_PER_REQUEST`] of them and about [`MAX_REQUEST_CHANGE_BYTES`]
+    /// of change bytes, so a device back from weeks of bulk entry still gets through
+    /// the server's body limit; the sync loop sends the rest next.
     pub fn sync_request(&self) -> Result<SyncRequest, Error> {
-        let changes = self.query(
-            "SELECT doc_id, kind, bytes FROM outbox ORDER BY rowid",
-            [],
+        let mut bytes = 0usize;
+        let mut changes = self.query(
+            "SELECT doc_id, kind, bytes FROM outbox ORDER BY rowid LIMIT ?1",
+            [MAX_CHANGES_PER_REQUEST as i64],
             |r| {
                 Ok(WireChange {
                     doc_id: r.get(0)?,
@@ -1227,6 +1245,16 @@ impl Store {
                 })
             },
         )?;
+        // Always at least one change, however large, so the outbox drains.
+        let fits = changes
+            .iter()
+            .take_while(|c| {
+                bytes += c.bytes.len();
+                bytes <= MAX_REQUEST_CHANGE_BYTES
+            })
+            .count()
+            .max(1);
+        changes.truncate(fits);
         Ok(SyncRequest {
             device_id: self.device_id(),
             cursor: self.cursor()?,

@@ -139,7 +139,12 @@ impl SyncClient {
         let url = self.endpoint()?;
         let mut total = SyncReport::default();
         for _ in 0..MAX_ROUND_TRIPS {
-            let request = lock(store).sync_request()?;
+            let (request, held_back) = {
+                let store = lock(store);
+                let request = store.sync_request()?;
+                let held_back = store.outbox_len()? > request.changes.len();
+                (request, held_back)
+            };
             let response = self.http.post(url.clone()).json(&request).send().await?;
             let status = response.status();
             if !status.is_success() {
@@ -155,7 +160,8 @@ impl SyncClient {
             total.received_changes += report.received_changes;
             total.received_documents += report.received_documents;
             total.updated_records += report.updated_records;
-            if !response.more {
+            // Done when the server has nothing more and the outbox went out whole.
+            if !response.more && !held_back {
                 return Ok(total);
             }
         }

@@ -1,0 +1,371 @@
+//! Sync benchmark: prints a table. Run with `cargo bench -p sync-server --bench sync`.
+//!
+//! Bytes are counted on the wire (HTTP headers and bodies, both ways) by a counting proxy
+//! between the real client (`SyncClient`) and the real server, both on loopback:
+//! - one new ~1 KB record, from a device that is otherwise up to date;
+//! - an idle sync of a device holding 5,000 documents;
+//! - a week offline: 300 records made elsewhere come in, 50 made here go out;
+//! - a new device bootstrapping 30,000 records;
+//! - server throughput: 500 simulated clients doing idle syncs for 5 seconds.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use shared::protocol::{SYNC_PATH, SyncRequest};
+use shared::{ActivityFilter, ActivityInput, Store, StoreKey, SyncClient};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+/// Bytes and requests through the proxy.
+#[derive(Default)]
+struct Counter {
+    up: AtomicU64,
+    down: AtomicU64,
+    requests: AtomicU64,
+}
+
+impl Counter {
+    fn take(&self) -> (u64, u64, u64) {
+        (
+            self.up.swap(0, Ordering::SeqCst),
+            self.down.swap(0, Ordering::SeqCst),
+            self.requests.swap(0, Ordering::SeqCst),
+        )
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 that counts what passes; returns its address.
+async fn counting_proxy(to: std::net::SocketAddr, counter: Arc<Counter>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let server = TcpStream::connect(to).await.unwrap();
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = {
+                    let counter = counter.clone();
+                    async move {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n) = cr.read(&mut buf).await {
+                            if n == 0 {
+                                break;
+                            }
+                            counter.up.fetch_add(n as u64, Ordering::SeqCst);
+                            let posts = buf[..n].windows(5).filter(|w| w == b"POST ").count();
+                            counter.requests.fetch_add(posts as u64, Ordering::SeqCst);
+                            if sw.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                };
+                let down = async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = sr.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        counter.down.fetch_add(n as u64, Ordering::SeqCst);
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+struct Device {
+    store: Mutex<Store>,
+    client: SyncClient,
+}
+
+impl Device {
+    fn new(dir: &Path, name: &str, url: &str) -> Device {
+        Device {
+            store: Mutex::new(
+                Store::open(
+                    &dir.join(format!("{name}.db")),
+                    &StoreKey::generate().unwrap(),
+                )
+                .unwrap(),
+            ),
+            client: SyncClient::new(url, false).unwrap(),
+        }
+    }
+
+    async fn sync(&self) -> shared::SyncReport {
+        self.client.sync(&self.store).await.unwrap()
+    }
+
+    fn create(&self, input: &ActivityInput) {
+        self.store
+            .lock()
+            .unwrap()
+            .create_activity(input, today())
+            .unwrap();
+    }
+}
+
+const STATIONS: [(&str, &str); 6] = [
+    ("st-zizhuyuan-home", "dep-001"),
+    ("st-shangdi-park", "dep-004"),
+    ("st-xueyuanlu-shiyou", "dep-006"),
+    ("st-xibeiwang-yongfeng", "dep-008"),
+    ("st-xibeiwang-xixiaoying", "dep-010"),
+    ("st-sujiatuo-xinmu", "dep-012"),
+];
+
+/// Record `i`: spread over stations and months (so over many documents), about
+/// `chars` characters of summary put together from varied phrases (text as people
+/// write it, not one sentence repeated, which would flatter gzip).
+fn input(i: usize, chars: usize) -> ActivityInput {
+    const PHRASES: [&str; 16] = [
+        "居民反映小区周边停车难",
+        "早晚高峰车辆乱停乱放",
+        "影响消防通道和老人出行",
+        "建议协调增设停车位",
+        "老旧小区加装电梯进展缓慢",
+        "社区卫生服务站看病排队时间长",
+        "希望增加老年餐桌的供应",
+        "村里机井年久失修，春灌用水紧张",
+        "学校周边上下学时段交通拥堵",
+        "节假日景区周边道路拥堵严重",
+        "缺少文化活动场所",
+        "早餐点和便民菜店不足",
+        "煤改气后取暖费用偏高",
+        "垃圾分类桶站设置不合理",
+        "园区通勤班车班次太少",
+        "夜间施工噪音扰民",
+    ];
+    let (station, deputy) = STATIONS[i % STATIONS.len()];
+    let mut x = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let mut summary = format!("第{i}次，{}位选民：", i % 37 + 3);
+    while summary.chars().count() < chars {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        summary.push_str(PHRASES[(x % PHRASES.len() as u64) as usize]);
+        summary.push_str(if x.is_multiple_of(3) { "。" } else { "，" });
+    }
+    let summary: String = summary.chars().take(chars).collect();
+    ActivityInput {
+        station_id: station.into(),
+        date: (today() - chrono::Months::new((i / STATIONS.len() % 160) as u32)).to_string(),
+        deputy_ids: vec![deputy.into()],
+        voters_received: (i % 50).to_string(),
+        location: "社区活动室".into(),
+        summary,
+        ..ActivityInput::default()
+    }
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap().len()
+}
+
+fn line(what: &str, value: String, goal: &str) {
+    println!("| {what:<52} | {value:>26} | {goal:<28} |");
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sync_server::start(sync_server::Config {
+        db_path: dir.path().join("server.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+    })
+    .await
+    .unwrap();
+    let counter = Arc::new(Counter::default());
+    let url = counting_proxy(server.addr, counter.clone()).await;
+    println!(
+        "| {:<52} | {:>26} | {:<28} |",
+        "measure", "measured", "goal"
+    );
+    println!("|{:-<54}|{:-<28}|{:-<30}|", "", "", "");
+
+    // One new ~1 KB record from an up-to-date device.
+    let a = Device::new(dir.path(), "a", &url);
+    a.sync().await;
+    counter.take();
+    let one = input(0, 330);
+    a.create(&one);
+    let record = a
+        .store
+        .lock()
+        .unwrap()
+        .list_activities(&ActivityFilter::default())
+        .unwrap()[0]
+        .id
+        .clone();
+    let json = serde_json::to_vec(&a.store.lock().unwrap().activity_record(&record).unwrap())
+        .unwrap()
+        .len();
+    a.sync().await;
+    let (up, down, requests) = counter.take();
+    line(
+        &format!("one new record ({json} B as JSON): bytes, round trips"),
+        format!(
+            "{} B ({:.2}x), {requests}",
+            up + down,
+            (up + down) as f64 / json as f64
+        ),
+        "<= 1.25x JSON + 300 B, 1",
+    );
+
+    // Idle sync with 5,000 documents held.
+    for i in 1..5_000 {
+        a.create(&input(i * 7, 60));
+    }
+    a.sync().await;
+    let docs_held = {
+        let b = Device::new(dir.path(), "b", &url);
+        b.sync().await;
+        b.store.lock().unwrap().sync_status("").unwrap();
+        b
+    };
+    counter.take();
+    docs_held.sync().await;
+    let (up, down, requests) = counter.take();
+    line(
+        "idle sync, 5,000+ documents held: bytes, round trips",
+        format!("{} B, {requests}", up + down),
+        "<= 2 KB",
+    );
+
+    // A week offline: 300 records come in, 50 go out.
+    let offline = Device::new(dir.path(), "offline", &url);
+    offline.sync().await;
+    let mut payload = Vec::new();
+    for i in 0..300 {
+        let r = input(100_000 + i, 200);
+        payload.extend(serde_json::to_vec(&r).unwrap());
+        a.create(&r);
+    }
+    a.sync().await;
+    for i in 0..50 {
+        let r = input(200_000 + i, 200);
+        payload.extend(serde_json::to_vec(&r).unwrap());
+        offline.create(&r);
+    }
+    counter.take();
+    offline.sync().await;
+    let (up, down, requests) = counter.take();
+    let gz = gzip_len(&payload);
+    line(
+        "a week offline (300 in, 50 out): bytes, round trips",
+        format!(
+            "{} B ({:.2}x gzip), {requests}",
+            up + down,
+            (up + down) as f64 / gz as f64
+        ),
+        "<= 1.15x gzip of JSON, <= 2",
+    );
+
+    // A new device bootstrapping 30,000 records.
+    let have = a
+        .store
+        .lock()
+        .unwrap()
+        .list_activities(&ActivityFilter::default())
+        .unwrap()
+        .len();
+    for i in have..30_000 {
+        a.create(&input(300_000 + i, 120));
+    }
+    a.sync().await;
+    let fresh = Device::new(dir.path(), "fresh", &url);
+    counter.take();
+    let start = Instant::now();
+    fresh.sync().await;
+    let secs = start.elapsed().as_secs_f64();
+    let (up, down, requests) = counter.take();
+    let got = fresh
+        .store
+        .lock()
+        .unwrap()
+        .list_activities(&ActivityFilter::default())
+        .unwrap()
+        .len();
+    line(
+        &format!("new device bootstrapping {got} records"),
+        format!("{:.0} records/s", got as f64 / secs),
+        ">= 10,000 records/s",
+    );
+    line(
+        "  its bytes, round trips",
+        format!("{:.1} MB, {requests}", (up + down) as f64 / 1e6),
+        "",
+    );
+
+    // Server throughput: 500 clients doing idle syncs.
+    let http = reqwest::Client::new();
+    let endpoint = format!("{}{SYNC_PATH}", server.url());
+    let cursor = fresh.store.lock().unwrap().sync_request().unwrap().cursor;
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..500)
+        .map(|_| {
+            let http = http.clone();
+            let endpoint = endpoint.clone();
+            let latencies = latencies.clone();
+            tokio::spawn(async move {
+                let request = SyncRequest {
+                    device_id: uuid::Uuid::new_v4().simple().to_string(),
+                    cursor,
+                    changes: vec![],
+                    bootstrap: None,
+                };
+                let mut mine = Vec::new();
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    let r = http.post(&endpoint).json(&request).send().await.unwrap();
+                    assert!(r.status().is_success());
+                    r.bytes().await.unwrap();
+                    mine.push(t.elapsed());
+                }
+                latencies.lock().unwrap().extend(mine);
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let mut l = latencies.lock().unwrap().clone();
+    l.sort();
+    let p99 = l[l.len() * 99 / 100];
+    line(
+        "server: 500 clients, idle syncs on loopback",
+        format!(
+            "{:.0} req/s, p99 {:.0} ms",
+            l.len() as f64 / secs,
+            p99.as_secs_f64() * 1e3
+        ),
+        ">= 2,000 req/s, p99 < 100 ms",
+    );
+    server.shutdown().await.unwrap();
+}
