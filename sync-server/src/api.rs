@@ -17,6 +17,14 @@ pub fn router(storage: Storage) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route(SYNC_PATH, post(sync))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Bodies travel gzipped both ways when the client says so (the limit above
+        // applies to the body as decompressed, so a small bomb is still refused).
+        .layer(tower_http::decompression::RequestDecompressionLayer::new())
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Default)
+                .compress_when(tower_http::compression::predicate::SizeAbove::new(1024)),
+        )
         .with_state(storage)
 }
 

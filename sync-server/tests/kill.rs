@@ -119,7 +119,7 @@ async fn a_server_killed_mid_sync_loses_nothing_acknowledged() {
         interrupted += usize::from(ra.is_err()) + usize::from(rb.is_err());
         server = start(&db, port).await;
         // Every change A no longer keeps (it saw it acknowledged) is in the database.
-        let unacknowledged = a.lock().unwrap().sync_request().unwrap().changes.len();
+        let unacknowledged = a.lock().unwrap().outbox_len().unwrap();
         let stored = sync_server::Storage::open(&db)
             .unwrap()
             .change_count()
