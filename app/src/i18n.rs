@@ -133,42 +133,7 @@ mod tests {
 
     #[test]
     fn every_field_and_kind_has_a_name() {
-        use Field::*;
-        let fields = [
-            Kind,
-            Station,
-            Date,
-            Deputies,
-            Guests,
-            VotersReceived,
-            Online,
-            Location,
-            Summary,
-            Photos,
-            Campaign,
-            Draft,
-            Categories,
-            Content,
-            VoterName,
-            VoterPhone,
-            Consent,
-            ReceivedBy,
-            Activity,
-            Article,
-            Opinion,
-            Opinions,
-            Department,
-            Deadline,
-            Note,
-            Referral,
-            Status,
-            Answer,
-            Feedback,
-            Satisfaction,
-            Title,
-            Supervised,
-        ];
-        for f in fields {
+        for f in Field::ALL {
             assert!(!field_label(f).starts_with("field."), "no label for {f:?}");
         }
         for k in ActivityKind::ALL {

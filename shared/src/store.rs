@@ -375,11 +375,7 @@ impl Store {
         )?;
         self.must_exist(&mut errors, Field::Draft, "drafts", a.draft_id.as_deref())?;
         errors.dedup();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(errors))
-        }
+        refuse(errors)
     }
 
     /// One activity as the edit form shows it.
@@ -547,11 +543,7 @@ impl Store {
                 errors.push(FieldError::new(Field::Article, Problem::Unknown));
             }
         }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid(errors))
-        }
+        refuse(errors)
     }
 
     /// One opinion as the edit form shows it.
@@ -931,9 +923,7 @@ impl Store {
             s.department_id.as_deref(),
         )?;
         errors.dedup();
-        if !errors.is_empty() {
-            return Err(Error::Invalid(errors));
-        }
+        refuse(errors)?;
         s.id = new_id();
         let home = DocId::station(&s.station_id, s.date);
         self.save(&s, Some(home), None)?;
@@ -949,9 +939,7 @@ impl Store {
             self.must_exist(&mut errors, Field::Opinions, "opinions", Some(id))?;
         }
         errors.dedup();
-        if !errors.is_empty() {
-            return Err(Error::Invalid(errors));
-        }
+        refuse(errors)?;
         l.id = new_id();
         let home = DocId::station(&l.station_id, l.date);
         self.save(&l, Some(home), None)?;
@@ -1567,6 +1555,15 @@ fn merge(m: Merge<'_>) -> Result<Merged<'_>, Error> {
         records,
         stored_whole,
     })
+}
+
+/// `Ok` when no field was refused; otherwise the refusal, with every reason.
+fn refuse(errors: Vec<FieldError>) -> Result<(), Error> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
+    }
 }
 
 /// A fresh record id.

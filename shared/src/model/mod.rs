@@ -187,6 +187,44 @@ pub enum Field {
     Supervised,
 }
 
+impl Field {
+    /// Every field, for checks that each has a label and its sentences.
+    pub const ALL: [Field; 32] = [
+        Field::Kind,
+        Field::Station,
+        Field::Date,
+        Field::Deputies,
+        Field::Guests,
+        Field::VotersReceived,
+        Field::Online,
+        Field::Location,
+        Field::Summary,
+        Field::Photos,
+        Field::Campaign,
+        Field::Draft,
+        Field::Categories,
+        Field::Content,
+        Field::VoterName,
+        Field::VoterPhone,
+        Field::Consent,
+        Field::ReceivedBy,
+        Field::Activity,
+        Field::Article,
+        Field::Opinion,
+        Field::Opinions,
+        Field::Department,
+        Field::Deadline,
+        Field::Note,
+        Field::Referral,
+        Field::Status,
+        Field::Answer,
+        Field::Feedback,
+        Field::Satisfaction,
+        Field::Title,
+        Field::Supervised,
+    ];
+}
+
 /// Why a field was refused. The UI turns `(field, problem)` into a Chinese sentence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
