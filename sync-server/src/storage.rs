@@ -241,27 +241,15 @@ fn bootstrap_page(
         .collect::<Result<_, _>>()?;
     let more_documents = ids.len() > MAX_DOCUMENTS_PER_RESPONSE;
     ids.truncate(MAX_DOCUMENTS_PER_RESPONSE);
-    let mut documents = Vec::with_capacity(ids.len());
+    let mut raw = Vec::with_capacity(ids.len());
     for (doc_id, kind) in &ids {
-        let changes: Vec<Change> = tx
+        let changes: Vec<Vec<u8>> = tx
             .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?
-            .query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?
-            .map(|b| {
-                let b = b?;
-                Change::from_bytes(b).map_err(|e| {
-                    StorageError::from(shared::Error::Corrupt(format!("stored change: {e}")))
-                })
-            })
-            .collect::<Result<_, StorageError>>()?;
-        let mut doc = AutoCommit::new();
-        doc.apply_changes(changes)
-            .map_err(|e| StorageError::from(shared::Error::from(e)))?;
-        documents.push(WireDocument {
-            doc_id: doc_id.clone(),
-            kind: kind.clone(),
-            bytes: doc.save(),
-        });
+            .query_map([doc_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        raw.push((doc_id.clone(), kind.clone(), changes));
     }
+    let documents = save_documents(raw)?;
     if more_documents {
         let after = ids.last().map(|(id, _)| id.clone()).unwrap_or_default();
         return Ok(SyncResponse {
@@ -280,6 +268,53 @@ fn bootstrap_page(
         documents,
         more: max.is_some_and(|m| m as u64 > upto),
         ..SyncResponse::default()
+    })
+}
+
+/// Builds and saves each document from its stored changes, on all cores.
+fn save_documents(
+    raw: Vec<(String, String, Vec<Vec<u8>>)>,
+) -> Result<Vec<WireDocument>, StorageError> {
+    let save = |(doc_id, kind, changes): (String, String, Vec<Vec<u8>>)| {
+        let changes = changes
+            .into_iter()
+            .map(Change::from_bytes)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| shared::Error::Corrupt(format!("stored change: {e}")))?;
+        let mut doc = AutoCommit::new();
+        doc.apply_changes(changes).map_err(shared::Error::from)?;
+        Ok(WireDocument {
+            doc_id,
+            kind,
+            bytes: doc.save(),
+        })
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = raw.len().div_ceil(threads).max(1);
+    let mut chunks: Vec<Vec<_>> = Vec::new();
+    let mut raw = raw.into_iter().peekable();
+    while raw.peek().is_some() {
+        chunks.push(raw.by_ref().take(chunk).collect());
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|c| {
+                scope.spawn(move || {
+                    c.into_iter()
+                        .map(save)
+                        .collect::<Result<Vec<_>, shared::Error>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            let part = h
+                .join()
+                .map_err(|_| shared::Error::Corrupt("a save thread panicked".into()))??;
+            out.extend(part);
+        }
+        Ok(out)
     })
 }
 
