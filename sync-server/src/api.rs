@@ -12,10 +12,10 @@ use crate::storage::{Storage, StorageError};
 /// The largest sync request body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-pub fn router(storage: Storage) -> Router {
+pub fn router<S: Storage>(storage: S) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route(SYNC_PATH, post(sync))
+        .route(SYNC_PATH, post(sync::<S>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Bodies travel gzipped both ways when the client says so (the limit above
         // applies to the body as decompressed, so a small bomb is still refused).
@@ -28,8 +28,8 @@ pub fn router(storage: Storage) -> Router {
         .with_state(storage)
 }
 
-async fn sync(
-    State(storage): State<Storage>,
+async fn sync<S: Storage>(
+    State(storage): State<S>,
     Json(req): Json<SyncRequest>,
 ) -> Result<Json<SyncResponse>, StorageError> {
     let changes = req.changes.len();

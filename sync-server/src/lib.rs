@@ -3,7 +3,8 @@
 //!
 //! It merges Automerge changes from many devices: each sync request pushes a device's
 //! unacknowledged changes and pulls everything newer than the device's cursor (see
-//! docs/PROTOCOL.md). Storage is [`storage::Storage`] (SQLite); HTTP handling is in
+//! docs/PROTOCOL.md). Storage sits behind the [`storage::Storage`] trait (one backend today:
+//! [`storage::SqliteStorage`]); HTTP handling is in
 //! [`api`], the one place storage errors become HTTP statuses.
 
 pub mod api;
@@ -16,7 +17,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use storage::{Storage, StorageError};
+pub use storage::{SqliteStorage, Storage, StorageError};
 
 /// What the server needs to start.
 #[derive(Clone, Debug)]
@@ -34,7 +35,7 @@ pub struct Config {
 pub struct RunningServer {
     /// The address actually bound.
     pub addr: SocketAddr,
-    pub storage: Storage,
+    pub storage: SqliteStorage,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -54,7 +55,7 @@ impl RunningServer {
 
 /// Opens storage, binds, and serves in a background task.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
-    let storage = Storage::open(&config.db_path)?;
+    let storage = SqliteStorage::open(&config.db_path)?;
     if config.demo && storage.load_directory_if_missing(&shared::demo::directory())? {
         tracing::info!("demo directory loaded");
     }

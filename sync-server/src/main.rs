@@ -40,7 +40,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = Args::parse();
     if let Some(task) = args.command {
-        let storage = sync_server::Storage::open(&args.db)?;
+        let storage = sync_server::SqliteStorage::open(&args.db)?;
         match task {
             Admin::Backup { to } => {
                 storage.backup_to(&to)?;

@@ -58,24 +58,41 @@ impl From<shared::Error> for StorageError {
     }
 }
 
+/// What the HTTP layer needs from storage. Handlers see only this trait and its one error
+/// type, so another backend (PostgreSQL, for a district running many servers) can be
+/// added without touching them.
+pub trait Storage: Clone + Send + Sync + 'static {
+    /// Handles one sync request atomically: validates and stores the pushed changes,
+    /// then reads what the caller has not seen. Nothing is stored if any change is
+    /// refused.
+    fn sync(&self, req: &SyncRequest) -> Result<SyncResponse, StorageError>;
+}
+
+/// The embedded backend: one SQLite file.
 #[derive(Clone)]
-pub struct Storage {
+pub struct SqliteStorage {
     conn: Arc<Mutex<Connection>>,
 }
 
-impl std::fmt::Debug for Storage {
+impl std::fmt::Debug for SqliteStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Storage")
+        f.write_str("SqliteStorage")
     }
 }
 
-impl Storage {
-    pub fn open(path: &Path) -> Result<Storage, StorageError> {
+impl Storage for SqliteStorage {
+    fn sync(&self, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
+        SqliteStorage::sync(self, req)
+    }
+}
+
+impl SqliteStorage {
+    pub fn open(path: &Path) -> Result<SqliteStorage, StorageError> {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
-        Ok(Storage {
+        Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
         })
     }
@@ -113,8 +130,7 @@ impl Storage {
         Ok(true)
     }
 
-    /// Handles one sync request atomically: validates and stores the pushed changes, then
-    /// reads what the caller has not seen. Nothing is stored if any change is refused.
+    /// See [`Storage::sync`].
     pub fn sync(&self, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
         let decoded = validate(req)?;
         let mut conn = self.conn();

@@ -90,7 +90,7 @@ async fn a_server_killed_mid_sync_loses_nothing_acknowledged() {
     let (a, a_sync) = device("a");
     let (b, b_sync) = device("b");
     let mut server = start(&db, port).await;
-    let directory = sync_server::Storage::open(&db)
+    let directory = sync_server::SqliteStorage::open(&db)
         .unwrap()
         .change_count()
         .unwrap() as usize;
@@ -120,7 +120,7 @@ async fn a_server_killed_mid_sync_loses_nothing_acknowledged() {
         server = start(&db, port).await;
         // Every change A no longer keeps (it saw it acknowledged) is in the database.
         let unacknowledged = a.lock().unwrap().outbox_len().unwrap();
-        let stored = sync_server::Storage::open(&db)
+        let stored = sync_server::SqliteStorage::open(&db)
             .unwrap()
             .change_count()
             .unwrap() as usize;
