@@ -402,3 +402,53 @@ async fn bad_input_shows_chinese_errors_and_saves_nothing() -> Result<()> {
     server.shutdown().await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_opinion_keeps_a_phone_number_only_with_consent() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = server(dir.path()).await;
+    let desktop = Desktop::start()?;
+    let app = desktop
+        .open_app(&dir.path().join("device"), &server.url())
+        .await?;
+    app.until_text("家站通").await?;
+    app.click("#tab-opinions").await?;
+    app.until_text("还没有意见建议").await?;
+    app.click("#opinion-new").await?;
+    app.find("#opinion-station option[value='st-zizhuyuan-home']")
+        .await?;
+    app.click("input[name='category'][value='traffic']").await?;
+    app.click("input[name='category'][value='elderly_care']")
+        .await?;
+    app.fill("#opinion-content", "小区门口没有公交站，老人去医院不方便")
+        .await?;
+    app.fill("#voter-phone", "13800138000").await?;
+    app.click("#opinion-save").await?;
+    app.until_text("须先征得选民同意").await?;
+    app.screenshot("phone-opinion-1-consent").await?;
+
+    app.click("#consent").await?;
+    app.click("#opinion-save").await?;
+    let page = app.until_text("小区门口没有公交站").await?;
+    assert!(page.contains("登记"), "{page}");
+    assert!(page.contains("交通出行、养老服务"), "{page}");
+    assert!(
+        !page.contains("13800138000"),
+        "the list shows no phone number: {page}"
+    );
+    app.screenshot("phone-opinion-2-list").await?;
+    app.close().await?;
+    drop(desktop);
+
+    // Stored with its consent, encrypted; the list reads it back from the projection.
+    let data_dir = dir.path().join("device");
+    let key = shared::StoreKey::load_or_create(&data_dir)?;
+    let store = shared::Store::open(&data_dir.join("jiazhan.db"), &key)?;
+    let rows = store.list_opinions(&shared::OpinionFilter::default(), shared::local_today())?;
+    assert_eq!(rows.len(), 1);
+    let opinion = store.opinion(&rows[0].id)?;
+    assert!(opinion.consent);
+    assert_eq!(opinion.voter_phone, "13800138000");
+    server.shutdown().await?;
+    Ok(())
+}

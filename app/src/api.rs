@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    ActivityFilter, ActivityInput, ActivitySummary, AppError, Deputy, HistoryEntry, Station,
-    SyncReport, SyncStatus,
+    ActivityFilter, ActivityInput, ActivitySummary, AppError, Deputy, HistoryEntry, OpinionFilter,
+    OpinionInput, OpinionSummary, Station, SyncReport, SyncStatus,
 };
 use wasm_bindgen::prelude::*;
 
@@ -100,6 +100,25 @@ pub async fn history(kind: &str, id: &str) -> Result<Vec<HistoryEntry>, AppError
 
 pub async fn save_activity(id: Option<&str>, input: &ActivityInput) -> Result<String, AppError> {
     call("save_activity", &SaveArgs { id, input }).await
+}
+
+#[derive(Serialize)]
+struct OpinionFilterArgs<'a> {
+    filter: &'a OpinionFilter,
+}
+
+pub async fn list_opinions(filter: &OpinionFilter) -> Result<Vec<OpinionSummary>, AppError> {
+    call("list_opinions", &OpinionFilterArgs { filter }).await
+}
+
+#[derive(Serialize)]
+struct SaveOpinionArgs<'a> {
+    id: Option<&'a str>,
+    input: &'a OpinionInput,
+}
+
+pub async fn save_opinion(id: Option<&str>, input: &OpinionInput) -> Result<String, AppError> {
+    call("save_opinion", &SaveOpinionArgs { id, input }).await
 }
 
 pub async fn sync_now() -> Result<SyncReport, AppError> {

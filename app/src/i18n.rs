@@ -53,7 +53,7 @@ pub fn app_error(e: &AppError) -> String {
     }
 }
 
-fn snake<T: serde::Serialize>(v: &T) -> String {
+pub fn snake<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -117,6 +117,13 @@ mod tests {
             (Photos, Unknown),
             (Campaign, Unknown),
             (Draft, Unknown),
+            (Categories, Required),
+            (Content, Required),
+            (Content, TooLong),
+            (VoterName, TooLong),
+            (VoterPhone, Unknown),
+            (Consent, Required),
+            (ReceivedBy, Unknown),
         ];
         for (field, problem) in reachable {
             let text = field_error(&FieldError::new(field, problem));
@@ -140,6 +147,19 @@ mod tests {
             assert!(!kind_label(k).starts_with("kind."), "no name for {k:?}");
         }
         assert_eq!(kind_label(ActivityKind::HomeListening), "回家站听意见");
+        for c in shared::OpinionCategory::ALL {
+            assert!(
+                !t(&format!("category.{}", snake(&c))).starts_with("category."),
+                "{c:?}"
+            );
+        }
+        use shared::OpinionStatus::*;
+        for s in [Recorded, Referred, InProgress, Answered, FedBack] {
+            assert!(
+                !t(&format!("status.{}", snake(&s))).starts_with("status."),
+                "{s:?}"
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod api;
 mod i18n;
+mod opinions;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -23,6 +24,7 @@ const SYNC_EVERY_SECS: u64 = 60;
 enum Tab {
     List,
     Form,
+    Opinions,
     Sync,
 }
 
@@ -154,12 +156,14 @@ fn App() -> impl IntoView {
             <nav class="tabs" aria-label=t("app.title")>
                 {tab_button(Tab::List, "tab.list", "tab-list")}
                 {tab_button(Tab::Form, "tab.new", "tab-new")}
+                {tab_button(Tab::Opinions, "tab.opinions", "tab-opinions")}
                 {tab_button(Tab::Sync, "tab.sync", "tab-sync")}
             </nav>
             <main class="content">
                 {move || match ctx.tab.get() {
                     Tab::List => view! { <ActivityList/> }.into_any(),
                     Tab::Form => view! { <ActivityForm/> }.into_any(),
+                    Tab::Opinions => view! { <opinions::OpinionsPage/> }.into_any(),
                     Tab::Sync => view! { <SyncPage/> }.into_any(),
                 }}
             </main>

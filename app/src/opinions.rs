@@ -1,0 +1,342 @@
+//! Opinions (意见建议): the list with each opinion's status, and the intake form. Name and
+//! phone of the voter are optional and kept only with the consent box ticked (the core
+//! refuses them otherwise, and the form says why next to the box).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::{
+    AppError, Deputy, Field, FieldError, OpinionCategory, OpinionFilter, OpinionInput,
+    OpinionStatus, OpinionSummary, Station,
+};
+
+use crate::i18n::{app_error, field_error, snake, t};
+use crate::{Ctx, api, today};
+
+/// The name of a category (交通出行…).
+fn category_label(c: OpinionCategory) -> String {
+    t(&format!("category.{}", snake(&c)))
+}
+
+/// The name of a status (登记…).
+fn status_label(s: OpinionStatus) -> String {
+    t(&format!("status.{}", snake(&s)))
+}
+
+#[component]
+pub fn OpinionsPage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let list = RwSignal::new(Vec::<OpinionSummary>::new());
+    let adding = RwSignal::new(false);
+    let reload = move || {
+        spawn_local(async move {
+            if let Ok(l) = api::list_opinions(&OpinionFilter::default()).await {
+                list.set(l);
+            }
+        })
+    };
+    reload();
+    let saved = move || {
+        adding.set(false);
+        reload();
+        ctx.sync_in_background();
+    };
+    view! {
+        <section aria-labelledby="opinions-title">
+            <div class="section-head">
+                <h2 id="opinions-title">{t("opinions.title")}</h2>
+                <Show when=move || !adding.get()>
+                    <button id="opinion-new" class="secondary" on:click=move |_| adding.set(true)>
+                        {t("opinions.new")}
+                    </button>
+                </Show>
+            </div>
+            <Show when=move || adding.get()>
+                <OpinionForm on_saved=saved on_cancel=move || adding.set(false)/>
+            </Show>
+            <Show
+                when=move || !list.get().is_empty()
+                fallback=|| view! { <p class="empty">{t("opinions.empty")}</p> }
+            >
+                <ul class="records" id="opinion-list">
+                    <For
+                        each=move || list.get()
+                        key=|o| (o.id.clone(), o.status, o.pending_sync, o.content.clone())
+                        children=move |o: OpinionSummary| {
+                            let status = snake(&o.status);
+                            let cats = o
+                                .categories
+                                .iter()
+                                .map(|c| category_label(*c))
+                                .collect::<Vec<_>>()
+                                .join("、");
+                            view! {
+                                <li class="record" data-id=o.id.clone()>
+                                    <div class="record-head">
+                                        <span class="date">{o.date.to_string()}</span>
+                                        <span class=format!("status status-{status}")>
+                                            {status_label(o.status)}
+                                        </span>
+                                        {o.overdue
+                                            .then(|| view! { <span class="status overdue">{t("opinions.overdue")}</span> })}
+                                        {o.pending_sync
+                                            .then(|| view! { <span class="badge">{t("list.pending")}</span> })}
+                                    </div>
+                                    <p class="station">{o.station_name.clone()} " · " {cats}</p>
+                                    <p class="summary">{o.content.clone()}</p>
+                                    {o.department
+                                        .clone()
+                                        .map(|d| view! { <p class="department">{d}</p> })}
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn OpinionForm(
+    on_saved: impl Fn() + Copy + Send + Sync + 'static,
+    on_cancel: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let station_id = RwSignal::new(
+        ctx.stations
+            .get_untracked()
+            .first()
+            .map(|s| s.id.clone())
+            .unwrap_or_default(),
+    );
+    let date = RwSignal::new(today());
+    let categories = RwSignal::new(Vec::<OpinionCategory>::new());
+    let content = RwSignal::new(String::new());
+    let received_by = RwSignal::new(String::new());
+    let voter_name = RwSignal::new(String::new());
+    let voter_phone = RwSignal::new(String::new());
+    let consent = RwSignal::new(false);
+    let roster = RwSignal::new(Vec::<Deputy>::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let message = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+
+    Effect::new(move |_| {
+        let sid = station_id.get();
+        spawn_local(async move {
+            let list = if sid.is_empty() {
+                vec![]
+            } else {
+                api::deputies(&sid).await.unwrap_or_default()
+            };
+            roster.set(list);
+        });
+    });
+    let error_for = move |field: Field| {
+        move || {
+            errors
+                .get()
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| view! { <p class="field-error" role="alert">{field_error(e)}</p> })
+        }
+    };
+    let invalid = move |field: Field| move || errors.get().iter().any(|e| e.field == field);
+    let required = || view! { <span class="req" title=t("form.required")>"*"</span> };
+
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        saving.set(true);
+        let input = OpinionInput {
+            station_id: station_id.get_untracked(),
+            date: date.get_untracked(),
+            categories: categories.get_untracked(),
+            content: content.get_untracked(),
+            voter_name: voter_name.get_untracked(),
+            voter_phone: voter_phone.get_untracked(),
+            consent: consent.get_untracked(),
+            received_by: received_by.get_untracked(),
+            ..OpinionInput::default()
+        };
+        spawn_local(async move {
+            match api::save_opinion(None, &input).await {
+                Ok(_) => {
+                    errors.set(vec![]);
+                    on_saved();
+                }
+                Err(AppError::Invalid { fields }) => {
+                    errors.set(fields);
+                    message.set(Some(t("form.invalid")));
+                    // Once drawn, bring the first refused field (and its reason) into view.
+                    set_timeout(
+                        || {
+                            if let Some(first) = web_sys::window()
+                                .and_then(|w| w.document())
+                                .and_then(|d| d.query_selector(".card .invalid").ok().flatten())
+                            {
+                                first.scroll_into_view();
+                            }
+                        },
+                        std::time::Duration::ZERO,
+                    );
+                }
+                Err(e) => message.set(Some(app_error(&e))),
+            }
+            saving.set(false);
+        });
+    };
+
+    view! {
+        <form class="form card" on:submit=save novalidate aria-labelledby="opinion-form-title">
+            <h3 id="opinion-form-title">{t("opinions.form_title")}</h3>
+            {move || {
+                message
+                    .get()
+                    .map(|m| view! { <p class="message error" role="status" id="opinion-message">{m}</p> })
+            }}
+            <div class="field" class:invalid=invalid(Field::Station)>
+                <label for="opinion-station">{t("field.station")} {required()}</label>
+                <select
+                    id="opinion-station"
+                    on:change=move |ev| {
+                        station_id.set(event_target_value(&ev));
+                        received_by.set(String::new());
+                    }
+                >
+                    <For
+                        each=move || ctx.stations.get()
+                        key=|s| s.id.clone()
+                        children=move |s: Station| {
+                            let id = s.id.clone();
+                            view! {
+                                <option value=s.id.clone() selected=move || station_id.get() == id>
+                                    {s.name.clone()}
+                                </option>
+                            }
+                        }
+                    />
+                </select>
+                {error_for(Field::Station)}
+            </div>
+            <div class="field" class:invalid=invalid(Field::Date)>
+                <label for="opinion-date">{t("field.date")} {required()}</label>
+                <input
+                    id="opinion-date"
+                    type="date"
+                    prop:value=move || date.get()
+                    on:input=move |ev| date.set(event_target_value(&ev))
+                />
+                {error_for(Field::Date)}
+            </div>
+            <fieldset class="field" class:invalid=invalid(Field::Categories)>
+                <legend>{t("field.categories")} {required()}</legend>
+                <div class="chips" id="categories">
+                    {OpinionCategory::ALL
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <label class="chip">
+                                    <input
+                                        type="checkbox"
+                                        name="category"
+                                        value=snake(&c)
+                                        prop:checked=move || categories.get().contains(&c)
+                                        on:change=move |ev| {
+                                            let on = event_target_checked(&ev);
+                                            categories.update(|cs| {
+                                                cs.retain(|x| *x != c);
+                                                if on {
+                                                    cs.push(c);
+                                                }
+                                            });
+                                        }
+                                    />
+                                    <span>{category_label(c)}</span>
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                {error_for(Field::Categories)}
+            </fieldset>
+            <div class="field" class:invalid=invalid(Field::Content)>
+                <label for="opinion-content">{t("field.content")} {required()}</label>
+                <textarea
+                    id="opinion-content"
+                    rows="4"
+                    prop:value=move || content.get()
+                    on:input=move |ev| content.set(event_target_value(&ev))
+                ></textarea>
+                {error_for(Field::Content)}
+            </div>
+            <div class="field" class:invalid=invalid(Field::ReceivedBy)>
+                <label for="opinion-received-by">{t("field.received_by")}</label>
+                <select
+                    id="opinion-received-by"
+                    on:change=move |ev| received_by.set(event_target_value(&ev))
+                >
+                    <option value="">{t("opinions.nobody")}</option>
+                    <For
+                        each=move || roster.get()
+                        key=|d| d.id.clone()
+                        children=move |d: Deputy| {
+                            let id = d.id.clone();
+                            view! {
+                                <option value=d.id.clone() selected=move || received_by.get() == id>
+                                    {d.name.clone()}
+                                </option>
+                            }
+                        }
+                    />
+                </select>
+                {error_for(Field::ReceivedBy)}
+            </div>
+            <p class="hint">{t("opinions.voter_hint")}</p>
+            <div class="field" class:invalid=invalid(Field::VoterName)>
+                <label for="voter-name">{t("field.voter_name")}</label>
+                <input
+                    id="voter-name"
+                    type="text"
+                    autocomplete="off"
+                    prop:value=move || voter_name.get()
+                    on:input=move |ev| voter_name.set(event_target_value(&ev))
+                />
+                {error_for(Field::VoterName)}
+            </div>
+            <div class="field" class:invalid=invalid(Field::VoterPhone)>
+                <label for="voter-phone">{t("field.voter_phone")}</label>
+                <input
+                    id="voter-phone"
+                    type="tel"
+                    autocomplete="off"
+                    prop:value=move || voter_phone.get()
+                    on:input=move |ev| voter_phone.set(event_target_value(&ev))
+                />
+                {error_for(Field::VoterPhone)}
+            </div>
+            <div class="field check" class:invalid=invalid(Field::Consent)>
+                <label>
+                    <input
+                        id="consent"
+                        type="checkbox"
+                        prop:checked=move || consent.get()
+                        on:change=move |ev| consent.set(event_target_checked(&ev))
+                    />
+                    {t("opinions.consent")}
+                </label>
+                {error_for(Field::Consent)}
+            </div>
+            <div class="actions">
+                <button type="submit" id="opinion-save" class="primary" disabled=move || saving.get()>
+                    {t("form.save")}
+                </button>
+                <button type="button" class="link" on:click=move |_| on_cancel()>
+                    {t("form.cancel")}
+                </button>
+            </div>
+        </form>
+    }
+}
