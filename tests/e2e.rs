@@ -181,6 +181,21 @@ impl App {
         Ok(())
     }
 
+    /// Chooses `value` in the `<select>` at `css` the way a user would (a `change` event
+    /// follows), without depending on where the option list pops up.
+    async fn choose(&self, css: &str, value: &str) -> Result<()> {
+        let el = self.find(css).await?;
+        self.c
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});
+                 arguments[0].value = arguments[1];
+                 arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![serde_json::to_value(&el)?, json!(value)],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// The visible text of the whole page.
     async fn page_text(&self) -> Result<String> {
         Ok(self.find("body").await?.text().await?)
@@ -437,6 +452,26 @@ async fn an_opinion_keeps_a_phone_number_only_with_consent() -> Result<()> {
         "the list shows no phone number: {page}"
     );
     app.screenshot("phone-opinion-2-list").await?;
+
+    // Its handling: refer it to a department with a deadline, then feed back to the voter.
+    app.click("#opinion-list li.record button.link").await?;
+    app.until_text("意见办理进程").await?;
+    app.click("#refer").await?;
+    app.until_text("请选择承办单位。").await?;
+    app.click("#department option[value='dept-traffic']")
+        .await?;
+    let deadline = (chrono::Local::now().date_naive() + chrono::Days::new(30)).to_string();
+    app.fill("#deadline", &deadline).await?;
+    app.click("#refer").await?;
+    let page = app.until_text("区交通委").await?;
+    assert!(page.contains("已交办"), "{page}");
+    app.fill("#feedback", "已电话告知选民：交办区交通委，一个月内答复")
+        .await?;
+    app.choose("#satisfaction", "basically_satisfied").await?;
+    app.click("#feedback-save").await?;
+    let page = app.until_text("已反馈").await?;
+    assert!(page.contains("基本满意"), "{page}");
+    app.screenshot("phone-opinion-3-timeline").await?;
     app.close().await?;
     drop(desktop);
 

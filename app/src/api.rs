@@ -4,8 +4,9 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    ActivityFilter, ActivityInput, ActivitySummary, AppError, Deputy, HistoryEntry, OpinionFilter,
-    OpinionInput, OpinionSummary, Station, SyncReport, SyncStatus,
+    ActivityFilter, ActivityInput, ActivitySummary, AppError, Department, Deputy, FeedbackInput,
+    HistoryEntry, OpinionFilter, OpinionInput, OpinionSummary, ReferralInput, Station, SyncReport,
+    SyncStatus, TimelineStep,
 };
 use wasm_bindgen::prelude::*;
 
@@ -132,4 +133,25 @@ pub async fn sync_background() -> Result<Option<SyncReport>, AppError> {
 
 pub async fn sync_status() -> Result<SyncStatus, AppError> {
     call("sync_status", &NoArgs {}).await
+}
+
+pub async fn departments() -> Result<Vec<Department>, AppError> {
+    call("departments", &NoArgs {}).await
+}
+
+pub async fn opinion_timeline(id: &str) -> Result<Vec<TimelineStep>, AppError> {
+    call("opinion_timeline", &IdArgs { id }).await
+}
+
+#[derive(Serialize)]
+struct InputArgs<'a, T> {
+    input: &'a T,
+}
+
+pub async fn refer_opinion(input: &ReferralInput) -> Result<String, AppError> {
+    call("refer_opinion", &InputArgs { input }).await
+}
+
+pub async fn record_feedback(input: &FeedbackInput) -> Result<(), AppError> {
+    call("record_feedback", &InputArgs { input }).await
 }

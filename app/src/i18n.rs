@@ -124,6 +124,15 @@ mod tests {
             (VoterPhone, Unknown),
             (Consent, Required),
             (ReceivedBy, Unknown),
+            (Department, Required),
+            (Department, Unknown),
+            (Deadline, Required),
+            (Deadline, Unknown),
+            (Deadline, TooEarly),
+            (Deadline, TooLarge),
+            (Feedback, Required),
+            (Feedback, TooLong),
+            (Opinion, Unknown),
         ];
         for (field, problem) in reachable {
             let text = field_error(&FieldError::new(field, problem));

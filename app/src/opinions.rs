@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{
-    AppError, Deputy, Field, FieldError, OpinionCategory, OpinionFilter, OpinionInput,
-    OpinionStatus, OpinionSummary, Station,
+    AppError, Department, Deputy, FeedbackInput, Field, FieldError, OpinionCategory, OpinionFilter,
+    OpinionInput, OpinionStatus, OpinionSummary, ReferralInput, Satisfaction, Station,
+    TimelineStep,
 };
 
 use crate::i18n::{app_error, field_error, snake, t};
@@ -15,6 +16,11 @@ use crate::{Ctx, api, today};
 /// The name of a category (交通出行…).
 fn category_label(c: OpinionCategory) -> String {
     t(&format!("category.{}", snake(&c)))
+}
+
+/// The name of a satisfaction (满意…).
+fn satisfaction_label(s: Satisfaction) -> String {
+    t(&format!("satisfaction.{}", snake(&s)))
 }
 
 /// The name of a status (登记…).
@@ -27,6 +33,8 @@ pub fn OpinionsPage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let list = RwSignal::new(Vec::<OpinionSummary>::new());
     let adding = RwSignal::new(false);
+    // The opinion whose detail (timeline, referral, feedback) is open.
+    let selected = RwSignal::new(None::<String>);
     let reload = move || {
         spawn_local(async move {
             if let Ok(l) = api::list_opinions(&OpinionFilter::default()).await {
@@ -53,6 +61,22 @@ pub fn OpinionsPage() -> impl IntoView {
             <Show when=move || adding.get()>
                 <OpinionForm on_saved=saved on_cancel=move || adding.set(false)/>
             </Show>
+            {move || {
+                selected
+                    .get()
+                    .map(|id| {
+                        view! {
+                            <OpinionDetail
+                                id=id
+                                on_changed=move || {
+                                    reload();
+                                    ctx.sync_in_background();
+                                }
+                                on_close=move || selected.set(None)
+                            />
+                        }
+                    })
+            }}
             <Show
                 when=move || !list.get().is_empty()
                 fallback=|| view! { <p class="empty">{t("opinions.empty")}</p> }
@@ -62,6 +86,7 @@ pub fn OpinionsPage() -> impl IntoView {
                         each=move || list.get()
                         key=|o| (o.id.clone(), o.status, o.pending_sync, o.content.clone())
                         children=move |o: OpinionSummary| {
+                            let id = o.id.clone();
                             let status = snake(&o.status);
                             let cats = o
                                 .categories
@@ -86,6 +111,17 @@ pub fn OpinionsPage() -> impl IntoView {
                                     {o.department
                                         .clone()
                                         .map(|d| view! { <p class="department">{d}</p> })}
+                                    <button
+                                        class="link"
+                                        on:click=move |_| {
+                                            selected.set(Some(id.clone()));
+                                            if let Some(w) = web_sys::window() {
+                                                w.scroll_to_with_x_and_y(0.0, 0.0);
+                                            }
+                                        }
+                                    >
+                                        {t("opinions.open")}
+                                    </button>
                                 </li>
                             }
                         }
@@ -338,5 +374,220 @@ fn OpinionForm(
                 </button>
             </div>
         </form>
+    }
+}
+
+/// One opinion's timeline, with what can be done next: refer it to a department, and
+/// record the feedback given to the voter.
+#[component]
+fn OpinionDetail(
+    id: String,
+    on_changed: impl Fn() + Copy + Send + Sync + 'static,
+    on_close: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = StoredValue::new(id);
+    let steps = RwSignal::new(Vec::<TimelineStep>::new());
+    let departments = RwSignal::new(Vec::<Department>::new());
+    let department = RwSignal::new(String::new());
+    let deadline = RwSignal::new(String::new());
+    let feedback = RwSignal::new(String::new());
+    let satisfaction = RwSignal::new(None::<Satisfaction>);
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let message = RwSignal::new(None::<String>);
+    let load = move || {
+        spawn_local(async move {
+            let id = id.get_value();
+            steps.set(api::opinion_timeline(&id).await.unwrap_or_default());
+        })
+    };
+    load();
+    spawn_local(async move {
+        departments.set(api::departments().await.unwrap_or_default());
+    });
+    let outcome = move |result: Result<(), AppError>| match result {
+        Ok(()) => {
+            errors.set(vec![]);
+            message.set(None);
+            department.set(String::new());
+            deadline.set(String::new());
+            feedback.set(String::new());
+            satisfaction.set(None);
+            load();
+            on_changed();
+            // The new step is what the user wants to see.
+            set_timeout(
+                || {
+                    if let Some(timeline) = web_sys::window()
+                        .and_then(|w| w.document())
+                        .and_then(|d| d.query_selector("#timeline").ok().flatten())
+                    {
+                        timeline.scroll_into_view();
+                    }
+                },
+                std::time::Duration::from_millis(50),
+            );
+        }
+        Err(AppError::Invalid { fields }) => {
+            errors.set(fields);
+            message.set(Some(t("form.invalid")));
+        }
+        Err(e) => message.set(Some(app_error(&e))),
+    };
+    let refer = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = ReferralInput {
+            opinion_id: id.get_value(),
+            department_id: department.get_untracked(),
+            deadline: deadline.get_untracked(),
+            ..ReferralInput::default()
+        };
+        spawn_local(async move { outcome(api::refer_opinion(&input).await.map(|_| ())) });
+    };
+    let feed_back = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = FeedbackInput {
+            opinion_id: id.get_value(),
+            date: today(),
+            text: feedback.get_untracked(),
+            satisfaction: satisfaction.get_untracked(),
+        };
+        spawn_local(async move { outcome(api::record_feedback(&input).await) });
+    };
+    let error_for = move |field: Field| {
+        move || {
+            errors
+                .get()
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| view! { <p class="field-error" role="alert">{field_error(e)}</p> })
+        }
+    };
+    let invalid = move |field: Field| move || errors.get().iter().any(|e| e.field == field);
+    let required = || view! { <span class="req" title=t("form.required")>"*"</span> };
+    view! {
+        <section class="card detail" aria-labelledby="detail-title">
+            <div class="section-head">
+                <h3 id="detail-title">{t("opinions.detail")}</h3>
+                <button class="link" id="detail-close" on:click=move |_| on_close()>
+                    {t("opinions.back")}
+                </button>
+            </div>
+            {move || {
+                message
+                    .get()
+                    .map(|m| view! { <p class="message error" role="status">{m}</p> })
+            }}
+            <ol class="timeline" id="timeline">
+                {move || {
+                    steps
+                        .get()
+                        .into_iter()
+                        .map(|s| {
+                            let status = snake(&s.status);
+                            view! {
+                                <li class=format!("step step-{status}")>
+                                    <p class="when">
+                                        <span class=format!("status status-{status}")>
+                                            {status_label(s.status)}
+                                        </span>
+                                        " " {s.date.to_string()} " "
+                                        {s.department.clone().unwrap_or_default()}
+                                    </p>
+                                    <p>{s.text.clone()}</p>
+                                    {s.deadline
+                                        .map(|d| {
+                                            view! {
+                                                <p class="hint">
+                                                    {t("opinions.deadline")} " " {d.to_string()}
+                                                </p>
+                                            }
+                                        })}
+                                    {s.satisfaction
+                                        .map(|x| view! { <p class="hint">{satisfaction_label(x)}</p> })}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ol>
+            <form class="form" on:submit=refer novalidate aria-labelledby="refer-title">
+                <h4 id="refer-title">{t("opinions.refer_title")}</h4>
+                <div class="field" class:invalid=invalid(Field::Department)>
+                    <label for="department">{t("field.department")} {required()}</label>
+                    <select
+                        id="department"
+                        prop:value=move || department.get()
+                        on:change=move |ev| department.set(event_target_value(&ev))
+                    >
+                        <option value="">{t("opinions.choose_department")}</option>
+                        <For
+                            each=move || departments.get()
+                            key=|d| d.id.clone()
+                            children=move |d: Department| {
+                                view! { <option value=d.id.clone()>{d.name.clone()}</option> }
+                            }
+                        />
+                    </select>
+                    {error_for(Field::Department)}
+                </div>
+                <div class="field" class:invalid=invalid(Field::Deadline)>
+                    <label for="deadline">{t("field.deadline")} {required()}</label>
+                    <input
+                        id="deadline"
+                        type="date"
+                        prop:value=move || deadline.get()
+                        on:input=move |ev| deadline.set(event_target_value(&ev))
+                    />
+                    {error_for(Field::Deadline)}
+                </div>
+                <button type="submit" id="refer" class="secondary">{t("opinions.refer")}</button>
+            </form>
+            <form class="form" on:submit=feed_back novalidate aria-labelledby="feedback-title">
+                <h4 id="feedback-title">{t("opinions.feedback_title")}</h4>
+                <div class="field" class:invalid=invalid(Field::Feedback)>
+                    <label for="feedback">{t("field.feedback")} {required()}</label>
+                    <textarea
+                        id="feedback"
+                        rows="3"
+                        prop:value=move || feedback.get()
+                        on:input=move |ev| feedback.set(event_target_value(&ev))
+                    ></textarea>
+                    {error_for(Field::Feedback)}
+                </div>
+                <div class="field">
+                    <label for="satisfaction">{t("field.satisfaction")}</label>
+                    <select
+                        id="satisfaction"
+                        prop:value=move || satisfaction.get().map(|x| snake(&x)).unwrap_or_default()
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            satisfaction
+                                .set(
+                                    [
+                                        Satisfaction::Satisfied,
+                                        Satisfaction::BasicallySatisfied,
+                                        Satisfaction::Dissatisfied,
+                                    ]
+                                        .into_iter()
+                                        .find(|s| snake(s) == v),
+                                );
+                        }
+                    >
+                        <option value="">{t("opinions.no_satisfaction")}</option>
+                        {[
+                            Satisfaction::Satisfied,
+                            Satisfaction::BasicallySatisfied,
+                            Satisfaction::Dissatisfied,
+                        ]
+                            .into_iter()
+                            .map(|x| view! { <option value=snake(&x)>{satisfaction_label(x)}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <button type="submit" id="feedback-save" class="secondary">
+                    {t("opinions.feedback_save")}
+                </button>
+            </form>
+        </section>
     }
 }
