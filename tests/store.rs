@@ -530,13 +530,23 @@ fn an_opinion_goes_from_recorded_to_fed_back_and_keeps_its_timeline() {
     let timeline = store.opinion_timeline(&id).unwrap();
     assert_eq!(timeline[1].department.as_deref(), Some("区交通委"));
     assert_eq!(timeline[3].satisfaction, Some(Satisfaction::Satisfied));
-    // Editing the opinion later keeps its feedback.
+    // Editing the opinion later keeps its feedback; the voter withdrew consent.
     let mut edited = opinion_input();
     edited.content = "小区门口没有公交站".into();
     store.update_opinion(&id, &edited, today()).unwrap();
     assert_eq!(status_of(&store, &id, today()).0, OpinionStatus::FedBack);
     let history = store.history("opinion", &id).unwrap();
     assert!(history[0].changes.iter().any(|c| c.field == Field::Content));
+    let phone = history[0]
+        .changes
+        .iter()
+        .find(|c| c.field == Field::VoterPhone)
+        .expect("the phone's removal is in the history");
+    assert!(phone.hidden);
+    assert!(
+        !format!("{history:?}").contains("13800138000"),
+        "a history never shows a phone number"
+    );
     assert!(
         history
             .iter()
@@ -671,5 +681,138 @@ fn activities_of_every_kind_filter_and_count_for_campaigns_and_consultations() {
     assert_eq!(store.suggestions().unwrap().len(), 1);
     assert!(store.suggestions().unwrap()[0].supervised);
     assert_eq!(store.leads().unwrap().len(), 1);
+    store.verify().unwrap();
+}
+
+#[test]
+fn a_second_referral_is_judged_on_its_own_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    let id = store.create_opinion(&opinion_input(), today()).unwrap();
+    let refer = |department: &str| ReferralInput {
+        opinion_id: id.clone(),
+        department_id: department.into(),
+        deadline: "2026-12-25".into(),
+        ..ReferralInput::default()
+    };
+    let first = store
+        .refer_opinion(&refer("dept-traffic"), today())
+        .unwrap();
+    store
+        .answer_referral(
+            &AnswerInput {
+                referral_id: first,
+                status: AnswerStatus::Answered,
+                date: "2026-11-25".into(),
+                text: "不属于本单位职责，建议转区卫生健康委".into(),
+            },
+            today(),
+        )
+        .unwrap();
+    assert_eq!(status_of(&store, &id, today()).0, OpinionStatus::Answered);
+    // Referred again: B's referral is pending, and overdue once its deadline passes.
+    let tomorrow = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+    store
+        .refer_opinion(&refer("dept-health"), tomorrow)
+        .unwrap();
+    let late = NaiveDate::from_ymd_opt(2026, 12, 26).unwrap();
+    assert_eq!(
+        status_of(&store, &id, late),
+        (OpinionStatus::Referred, true)
+    );
+    let row = &store
+        .list_opinions(&OpinionFilter::default(), late)
+        .unwrap()[0];
+    assert_eq!(row.department.as_deref(), Some("区卫生健康委"));
+}
+
+#[test]
+fn a_record_in_the_wrong_document_or_a_bad_change_neither_shows_nor_blocks_sync() {
+    use automerge::{ActorId, AutoCommit};
+    use shared::doc::{self, DocId};
+    use shared::protocol::WireChange;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    let station = DocId::station("st-zizhuyuan-home", today());
+    let wire = |id: &DocId, d: &mut AutoCommit, heads: &[automerge::ChangeHash]| {
+        d.get_changes(heads)
+            .into_iter()
+            .map(|c| WireChange {
+                doc_id: id.to_string(),
+                kind: id.family().as_str().into(),
+                bytes: c.raw_bytes().to_vec(),
+            })
+            .collect::<Vec<_>>()
+    };
+    // A deputy renamed through a station document (which devices may write).
+    let mut forged = AutoCommit::new();
+    let mut deputy = shared::demo::directory().deputies[0].clone();
+    deputy.name = "冒名".into();
+    doc::write_record(&mut forged, &deputy).unwrap();
+    // Two different first changes from one actor in one document (a device restored
+    // from an old backup): the second cannot apply.
+    let actor = ActorId::random();
+    let record = |summary: &str| {
+        let mut a = input().validate(today()).unwrap();
+        a.id = format!("dup-{summary}");
+        a.summary = summary.into();
+        a
+    };
+    let (r1, r2) = (record("一"), record("二"));
+    let other = DocId::station(
+        "st-zizhuyuan-home",
+        NaiveDate::from_ymd_opt(2026, 1, 5).unwrap(),
+    );
+    let mut one = AutoCommit::new().with_actor(actor.clone());
+    doc::write_record(&mut one, &r1).unwrap();
+    let mut two = AutoCommit::new().with_actor(actor);
+    doc::write_record(&mut two, &r2).unwrap();
+    // And an ordinary record in another document, in the same response.
+    let mut fine = AutoCommit::new();
+    let mut r3 = r1.clone();
+    r3.id = "fine".into();
+    doc::write_record(&mut fine, &r3).unwrap();
+    let fine_doc = DocId::station(
+        "st-zizhuyuan-home",
+        NaiveDate::from_ymd_opt(2026, 2, 5).unwrap(),
+    );
+    let mut changes = wire(&station, &mut forged, &[]);
+    changes.extend(wire(&other, &mut one, &[]));
+    changes.extend(wire(&other, &mut two, &[]));
+    changes.extend(wire(&fine_doc, &mut fine, &[]));
+    store
+        .apply_sync_response(&SyncResponse {
+            cursor: 7,
+            changes,
+            ..Default::default()
+        })
+        .unwrap();
+    let names: Vec<String> = store
+        .deputies("st-zizhuyuan-home")
+        .unwrap()
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert!(!names.contains(&"冒名".to_string()), "{names:?}");
+    let ids: Vec<String> = store
+        .list_activities(&ActivityFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert!(
+        ids.contains(&"fine".to_string()),
+        "the rest of the response applied"
+    );
+    assert!(ids.contains(&"dup-一".to_string()));
+    assert!(
+        !ids.contains(&"dup-二".to_string()),
+        "the change that cannot apply waits aside"
+    );
+    assert_eq!(
+        store.sync_request().unwrap().cursor,
+        7,
+        "the cursor moved on"
+    );
     store.verify().unwrap();
 }

@@ -485,3 +485,63 @@ async fn a_department_answers_on_its_own_device_and_the_station_sees_it() {
     }
     server.shutdown().await.unwrap();
 }
+
+/// Found in review: two different changes with one (actor, sequence number) on the server
+/// (a device restored from an old backup) made every bootstrap fail.
+#[tokio::test]
+async fn a_change_that_cannot_apply_does_not_stop_a_new_device() {
+    use automerge::{ActorId, AutoCommit};
+    use shared::doc::{self, DocId};
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let a = Device::new(dir.path(), "a", &server);
+    a.sync().await;
+    let good = a.store().create_activity(&input(), today()).unwrap();
+    a.sync().await;
+
+    let id = DocId::station("st-xibeiwang-yongfeng", today());
+    let actor = ActorId::random();
+    let mut changes = vec![];
+    for summary in ["第一版", "第二版"] {
+        let mut record = input().validate(today()).unwrap();
+        record.id = format!("restored-{summary}");
+        record.summary = summary.into();
+        let mut d = AutoCommit::new().with_actor(actor.clone());
+        for c in doc::write_record(&mut d, &record).unwrap() {
+            changes.push(WireChange {
+                doc_id: id.to_string(),
+                kind: "station".into(),
+                bytes: c.raw_bytes().to_vec(),
+            });
+        }
+    }
+    let status = reqwest::Client::new()
+        .post(format!("{}{SYNC_PATH}", server.url()))
+        .json(&SyncRequest {
+            device_id: "restored-phone".into(),
+            cursor: 0,
+            changes,
+            bootstrap: None,
+        })
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert!(status.is_success());
+
+    let c = Device::new(dir.path(), "c", &server);
+    c.sync().await;
+    let ids: Vec<String> = c
+        .store()
+        .list_activities(&shared::ActivityFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert!(ids.contains(&good), "{ids:?}");
+    assert!(ids.contains(&"restored-第一版".to_string()), "{ids:?}");
+    c.store().verify().unwrap();
+    // A device that had synced before goes on too.
+    a.sync().await;
+    server.shutdown().await.unwrap();
+}

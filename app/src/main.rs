@@ -623,6 +623,12 @@ fn History(entries: RwSignal<Vec<HistoryEntry>>) -> impl IntoView {
                                 h.changes
                                     .iter()
                                     .map(|c| {
+                                        if c.hidden {
+                                            return tf(
+                                                "history.hidden",
+                                                &[("field", &field_label(c.field))],
+                                            );
+                                        }
                                         let empty = t("history.empty");
                                         // Kinds are stored by name; show them in Chinese.
                                         let show = |v: &str| {

@@ -294,6 +294,84 @@ records! {
     DraftRegulation => "draft" in Consultation,
 }
 
+impl AnyRecord {
+    /// The record's own id.
+    fn id(&self) -> &str {
+        match self {
+            AnyRecord::Activity(r) => &r.id,
+            AnyRecord::Opinion(r) => &r.id,
+            AnyRecord::DeputySuggestion(r) => &r.id,
+            AnyRecord::LivelihoodLead(r) => &r.id,
+            AnyRecord::Referral(r) => &r.id,
+            AnyRecord::Answer(r) => &r.id,
+            AnyRecord::Subdistrict(r) => &r.id,
+            AnyRecord::Department(r) => &r.id,
+            AnyRecord::Campaign(r) => &r.id,
+            AnyRecord::Station(r) => &r.id,
+            AnyRecord::StationStaff(r) => &r.id,
+            AnyRecord::Deputy(r) => &r.id,
+            AnyRecord::DraftRegulation(r) => &r.id,
+        }
+    }
+
+    fn family(&self) -> DocFamily {
+        match self {
+            AnyRecord::Activity(_)
+            | AnyRecord::Opinion(_)
+            | AnyRecord::DeputySuggestion(_)
+            | AnyRecord::LivelihoodLead(_) => DocFamily::Station,
+            AnyRecord::Referral(_) => DocFamily::Referrals,
+            AnyRecord::Answer(_) => DocFamily::Answers,
+            AnyRecord::Subdistrict(_) | AnyRecord::Department(_) | AnyRecord::Campaign(_) => {
+                DocFamily::District
+            }
+            AnyRecord::Station(_) | AnyRecord::StationStaff(_) | AnyRecord::Deputy(_) => {
+                DocFamily::Subdistrict
+            }
+            AnyRecord::DraftRegulation(_) => DocFamily::Consultation,
+        }
+    }
+
+    /// Whether this record, read under root key `key`, may live in document `doc`: its
+    /// kind belongs to the document's family, its id is the key's, and it names the
+    /// document's station (and department). A record that fails this is never projected:
+    /// a device may write station documents, but never a deputy or another station's
+    /// record through one.
+    pub fn belongs_in(&self, doc: &DocId, key: &str) -> bool {
+        let id_matches = key.split_once(':').is_some_and(|(_, id)| id == self.id());
+        let place_matches = match (self, doc) {
+            (AnyRecord::Activity(r), DocId::Station { station, .. }) => &r.station_id == station,
+            (AnyRecord::Opinion(r), DocId::Station { station, .. }) => &r.station_id == station,
+            (AnyRecord::DeputySuggestion(r), DocId::Station { station, .. }) => {
+                &r.station_id == station
+            }
+            (AnyRecord::LivelihoodLead(r), DocId::Station { station, .. }) => {
+                &r.station_id == station
+            }
+            (
+                AnyRecord::Referral(r),
+                DocId::Referrals {
+                    department,
+                    station,
+                    ..
+                },
+            ) => &r.department_id == department && &r.station_id == station,
+            (
+                AnyRecord::Answer(r),
+                DocId::Answers {
+                    department,
+                    station,
+                    ..
+                },
+            ) => &r.department_id == department && &r.station_id == station,
+            (AnyRecord::Station(r), DocId::Subdistrict(sub)) => &r.subdistrict_id == sub,
+            (AnyRecord::DraftRegulation(r), DocId::Consultation(id)) => &r.id == id,
+            _ => self.family() == doc.family(),
+        };
+        id_matches && place_matches && self.family() == doc.family()
+    }
+}
+
 /// Opens an existing document's saved bytes as this device's actor.
 pub fn load(bytes: &[u8], actor: &ActorId) -> Result<AutoCommit, Error> {
     let mut doc = AutoCommit::load(bytes)?;
@@ -340,14 +418,24 @@ fn read_at<R: serde::de::DeserializeOwned>(doc: &AutoCommit, key: &str) -> Resul
     let Some((automerge::Value::Object(_), obj)) = doc.get(ROOT, key)? else {
         return Err(corrupt("not a map".into()));
     };
-    serde_json::from_value(object_json(doc, &obj)).map_err(|e| corrupt(e.to_string()))
+    // Not serde's message: it can quote the offending value (personal data in a log).
+    serde_json::from_value(object_json(doc, &obj, 0))
+        .map_err(|e| corrupt(format!("does not read as a record ({:?})", e.classify())))
 }
 
-/// An Automerge object (map or list, nested) as JSON.
-fn object_json(doc: &AutoCommit, obj: &automerge::ObjId) -> serde_json::Value {
+/// Records are flat: a field nests at most a list in a record. Anything deeper is not ours
+/// (an unknown field of a newer app, or a hostile change) and is left out, so a document
+/// nested thousands deep cannot overflow the stack while it is read.
+const MAX_DEPTH: usize = 4;
+
+/// An Automerge object (map or list, nested up to [`MAX_DEPTH`]) as JSON.
+fn object_json(doc: &AutoCommit, obj: &automerge::ObjId, depth: usize) -> serde_json::Value {
     use automerge::ValueRef;
+    if depth >= MAX_DEPTH {
+        return serde_json::Value::Null;
+    }
     let value = |v: ValueRef<'_>, id: &dyn Fn() -> automerge::ObjId| match v {
-        ValueRef::Object(_) => object_json(doc, &id()),
+        ValueRef::Object(_) => object_json(doc, &id(), depth + 1),
         ValueRef::Scalar(s) => scalar_json(&s),
     };
     match doc.object_type(obj) {
@@ -694,6 +782,44 @@ mod tests {
         assert!(read_record::<Activity>(&a, "from-a").unwrap().is_some());
         assert!(read_record::<Activity>(&a, "from-b").unwrap().is_some());
         assert_eq!(record_keys(&a).len(), 2);
+    }
+
+    #[test]
+    fn a_record_is_shown_only_in_the_document_it_belongs_to() {
+        let march = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        let here = DocId::station("st-zizhuyuan-home", march);
+        let a = AnyRecord::Activity(activity("a1"));
+        assert!(a.belongs_in(&here, "activity:a1"));
+        assert!(!a.belongs_in(&here, "activity:a2"), "id differs from key");
+        let elsewhere = DocId::station("st-shangdi-park", march);
+        assert!(!a.belongs_in(&elsewhere, "activity:a1"), "another station");
+        let deputy = AnyRecord::Deputy(crate::demo::directory().deputies[0].clone());
+        let key = format!("deputy:{}", crate::demo::directory().deputies[0].id);
+        assert!(
+            !deputy.belongs_in(&here, &key),
+            "reference data in a station document"
+        );
+        assert!(deputy.belongs_in(&DocId::Subdistrict("sd-zizhuyuan".into()), &key));
+    }
+
+    #[test]
+    fn a_document_nested_very_deep_reads_without_overflowing() {
+        let mut d = AutoCommit::new();
+        write_record(&mut d, &activity("a1")).unwrap();
+        let (_, mut obj) = d.get(ROOT, "activity:a1").unwrap().unwrap();
+        obj = d
+            .put_object(&obj, "extra", automerge::ObjType::Map)
+            .unwrap();
+        for _ in 0..20_000 {
+            obj = d.put_object(&obj, "x", automerge::ObjType::Map).unwrap();
+        }
+        let read = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || read_record::<Activity>(&d, "a1").map(|r| r.is_some()))
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert!(read.unwrap());
     }
 
     #[test]

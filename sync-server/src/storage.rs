@@ -265,16 +265,16 @@ fn bootstrap_page(
             .collect::<Result<_, _>>()?;
         raw.push((doc_id.clone(), kind.clone(), changes));
     }
-    let documents = save_documents(raw)?;
+    let (documents, changes) = save_documents(raw)?;
     if more_documents {
         let after = ids.last().map(|(id, _)| id.clone()).unwrap_or_default();
         return Ok(SyncResponse {
             acknowledged,
             cursor: 0,
             documents,
+            changes,
             more: true,
             bootstrap: Some(Bootstrap { upto, after }),
-            ..SyncResponse::default()
         });
     }
     let max: Option<i64> = tx.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
@@ -282,28 +282,50 @@ fn bootstrap_page(
         acknowledged,
         cursor: upto,
         documents,
+        changes,
         more: max.is_some_and(|m| m as u64 > upto),
         ..SyncResponse::default()
     })
 }
 
-/// Builds and saves each document from its stored changes, on all cores.
+/// Builds and saves each document from its stored changes, on all cores. A document
+/// whose changes do not make one (a device restored from an old backup can send two
+/// different changes with one sequence number) goes out as its changes instead, so one
+/// bad change never stops every bootstrap; the client sets aside what does not apply.
 fn save_documents(
     raw: Vec<(String, String, Vec<Vec<u8>>)>,
-) -> Result<Vec<WireDocument>, StorageError> {
+) -> Result<(Vec<WireDocument>, Vec<WireChange>), StorageError> {
     let save = |(doc_id, kind, changes): (String, String, Vec<Vec<u8>>)| {
-        let changes = changes
-            .into_iter()
-            .map(Change::from_bytes)
+        let built = changes
+            .iter()
+            .map(|b| Change::from_bytes(b.clone()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| shared::Error::Corrupt(format!("stored change: {e}")))?;
-        let mut doc = AutoCommit::new();
-        doc.apply_changes(changes).map_err(shared::Error::from)?;
-        Ok(WireDocument {
-            doc_id,
-            kind,
-            bytes: doc.save(),
-        })
+            .ok()
+            .and_then(|cs| {
+                let mut doc = AutoCommit::new();
+                doc.apply_changes(cs).ok().map(|()| doc.save())
+            });
+        match built {
+            Some(bytes) => Ok(WireDocument {
+                doc_id,
+                kind,
+                bytes,
+            }),
+            None => {
+                tracing::warn!(
+                    doc_id,
+                    "stored changes do not make a document; sent as changes"
+                );
+                Err(changes
+                    .into_iter()
+                    .map(|bytes| WireChange {
+                        doc_id: doc_id.clone(),
+                        kind: kind.clone(),
+                        bytes,
+                    })
+                    .collect::<Vec<_>>())
+            }
+        }
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = raw.len().div_ceil(threads).max(1);
@@ -315,22 +337,21 @@ fn save_documents(
     std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|c| {
-                scope.spawn(move || {
-                    c.into_iter()
-                        .map(save)
-                        .collect::<Result<Vec<_>, shared::Error>>()
-                })
-            })
+            .map(|c| scope.spawn(move || c.into_iter().map(save).collect::<Vec<_>>()))
             .collect();
-        let mut out = Vec::new();
+        let (mut documents, mut changes) = (Vec::new(), Vec::new());
         for h in handles {
             let part = h
                 .join()
-                .map_err(|_| shared::Error::Corrupt("a save thread panicked".into()))??;
-            out.extend(part);
+                .map_err(|_| shared::Error::Corrupt("a save thread panicked".into()))?;
+            for result in part {
+                match result {
+                    Ok(d) => documents.push(d),
+                    Err(cs) => changes.extend(cs),
+                }
+            }
         }
-        Ok(out)
+        Ok((documents, changes))
     })
 }
 

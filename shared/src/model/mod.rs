@@ -147,6 +147,9 @@ pub struct FieldChange {
     pub field: Field,
     pub old: Option<String>,
     pub new: String,
+    /// Personal data (voter name, phone): the values are not given, only that it changed.
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// The fields of the forms, for error messages next to the field.
