@@ -4,6 +4,7 @@
 //! (new or edit, with the record's history), and sync. All data comes through [`api`]; all text through [`i18n`].
 
 mod api;
+mod form;
 mod i18n;
 mod opinions;
 
@@ -14,7 +15,7 @@ use shared::{
     FieldError, HistoryEntry, MAX_SUMMARY_CHARS, Station, SyncStatus,
 };
 
-use i18n::{app_error, field_error, field_label, kind_label, t, tf};
+use i18n::{app_error, field_label, kind_label, t, tf};
 
 /// How often the app tries to sync by itself while open (the core backs off after
 /// failures, up to 10 minutes).
@@ -342,16 +343,8 @@ fn ActivityForm() -> impl IntoView {
         });
     });
 
-    let error_for = move |field: Field| {
-        move || {
-            errors
-                .get()
-                .iter()
-                .find(|e| e.field == field)
-                .map(|e| view! { <p class="field-error" role="alert">{field_error(e)}</p> })
-        }
-    };
-    let invalid = move |field: Field| move || errors.get().iter().any(|e| e.field == field);
+    let error_for = move |field: Field| crate::form::error_for(errors, field);
+    let invalid = move |field: Field| crate::form::invalid(errors, field);
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -401,7 +394,7 @@ fn ActivityForm() -> impl IntoView {
             t("form.title.new")
         }
     };
-    let required = || view! { <span class="req" title=t("form.required")>"*"</span> };
+    let required = crate::form::required;
 
     view! {
         <form class="form" on:submit=save novalidate aria-labelledby="form-title">

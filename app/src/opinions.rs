@@ -10,7 +10,7 @@ use shared::{
     TimelineStep,
 };
 
-use crate::i18n::{app_error, field_error, snake, t};
+use crate::i18n::{app_error, snake, t};
 use crate::{Ctx, api, today};
 
 /// The name of a category (交通出行…).
@@ -168,17 +168,9 @@ fn OpinionForm(
             roster.set(list);
         });
     });
-    let error_for = move |field: Field| {
-        move || {
-            errors
-                .get()
-                .iter()
-                .find(|e| e.field == field)
-                .map(|e| view! { <p class="field-error" role="alert">{field_error(e)}</p> })
-        }
-    };
-    let invalid = move |field: Field| move || errors.get().iter().any(|e| e.field == field);
-    let required = || view! { <span class="req" title=t("form.required")>"*"</span> };
+    let error_for = move |field: Field| crate::form::error_for(errors, field);
+    let invalid = move |field: Field| crate::form::invalid(errors, field);
+    let required = crate::form::required;
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -453,17 +445,9 @@ fn OpinionDetail(
         };
         spawn_local(async move { outcome(api::record_feedback(&input).await) });
     };
-    let error_for = move |field: Field| {
-        move || {
-            errors
-                .get()
-                .iter()
-                .find(|e| e.field == field)
-                .map(|e| view! { <p class="field-error" role="alert">{field_error(e)}</p> })
-        }
-    };
-    let invalid = move |field: Field| move || errors.get().iter().any(|e| e.field == field);
-    let required = || view! { <span class="req" title=t("form.required")>"*"</span> };
+    let error_for = move |field: Field| crate::form::error_for(errors, field);
+    let invalid = move |field: Field| crate::form::invalid(errors, field);
+    let required = crate::form::required;
     view! {
         <section class="card detail" aria-labelledby="detail-title">
             <div class="section-head">
