@@ -1316,7 +1316,11 @@ impl Store {
                 whole,
                 raw,
                 waiting,
+                keep: true,
             });
+        }
+        if work.len() > CACHED_DOCS / 4 {
+            work.iter_mut().for_each(|m| m.keep = false);
         }
         let mut report = SyncReport {
             received_changes: resp.changes.len() as u64,
@@ -1425,6 +1429,10 @@ struct Merge<'a> {
     raw: Vec<&'a [u8]>,
     /// Changes received earlier that were waiting for their dependencies.
     waiting: Vec<Change>,
+    /// Keep the merged document in the cache. A large catch-up touches each document
+    /// once: caching it would only evict what is useful, and dropping thousands of
+    /// documents would fall to the writer thread.
+    keep: bool,
 }
 
 /// A document after merging: what to store and what to project.
@@ -1437,8 +1445,11 @@ struct Merged<'a> {
     waiting: Vec<Change>,
     /// The records the applied changes touched, read back.
     records: Vec<(String, Result<Option<AnyRecord>, Error>)>,
-    /// `stored.bytes` is a whole document as received: store it as it is.
+    /// `stored.bytes` is ready to store as it is (a whole document as received, or
+    /// bytes finished on the worker thread).
     stored_whole: bool,
+    /// Put the document in the cache after the commit.
+    keep: bool,
 }
 
 /// Stores one merged document: its waiting changes, its new bytes, the projection of the
@@ -1479,7 +1490,7 @@ fn write_merged(
         }
     }
     // A document holding changes queued for missing dependencies is not cached.
-    if m.waiting.is_empty() && !m.stored.bytes.is_empty() {
+    if m.keep && m.waiting.is_empty() && !m.stored.bytes.is_empty() {
         touched.push((m.doc_id.to_owned(), m.stored));
     }
     Ok(())
@@ -1492,6 +1503,7 @@ fn merge(m: Merge<'_>) -> Result<Merged<'_>, Error> {
         whole,
         raw,
         waiting,
+        keep,
     } = m;
     let mut heads_before = stored.doc.get_heads();
     // Changes that whole documents brought (to append to the stored bytes).
@@ -1580,7 +1592,15 @@ fn merge(m: Merge<'_>) -> Result<Merged<'_>, Error> {
             .collect()
     };
     // Only what was received whole, nothing on top: store it as it came.
-    let stored_whole = loaded_whole && heads_before.is_empty() && applied.is_empty();
+    let mut stored_whole = loaded_whole && heads_before.is_empty() && applied.is_empty();
+    if !keep {
+        // Not to be cached: finish the bytes and drop the document here, on the worker.
+        if !stored_whole && !applied.is_empty() {
+            append_or_compact(&mut stored, &applied);
+            stored_whole = true;
+        }
+        stored.doc = AutoCommit::new();
+    }
     Ok(Merged {
         doc_id,
         stored,
@@ -1588,6 +1608,7 @@ fn merge(m: Merge<'_>) -> Result<Merged<'_>, Error> {
         waiting,
         records,
         stored_whole,
+        keep,
     })
 }
 
@@ -1851,6 +1872,13 @@ fn persist(
     stored: &mut StoredDoc,
     changes: &[Change],
 ) -> Result<(), Error> {
+    append_or_compact(stored, changes);
+    store_bytes(tx, id, family, stored)
+}
+
+/// Adds `changes` (just applied to `stored.doc`) to the stored bytes, or replaces them
+/// with one compact save once the tail would pass [`COMPACT_AFTER`].
+fn append_or_compact(stored: &mut StoredDoc, changes: &[Change]) {
     let added = changes.len() as i64;
     if stored.tail + added <= COMPACT_AFTER {
         changes
@@ -1861,7 +1889,6 @@ fn persist(
         stored.bytes = stored.doc.save();
         stored.tail = 0;
     }
-    store_bytes(tx, id, family, stored)
 }
 
 fn store_bytes(tx: &Connection, id: &str, family: &str, stored: &StoredDoc) -> Result<(), Error> {
