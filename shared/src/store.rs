@@ -6,8 +6,8 @@
 //! and the outbox together, so a crash leaves either all of it or none. The outbox row of
 //! a change is deleted only when a server response acknowledges that change. The UI never
 //! loads a document to list or count: it reads the projection tables. Documents are
-//! buckets of records (see [`crate::doc`]); `record_index` says which bucket holds which
-//! record.
+//! buckets of records (see [`crate::doc`]); each projection row says which bucket holds
+//! its record (`doc_id`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -143,6 +143,38 @@ const MIGRATIONS: &[M<'static>] = &[
          INSERT INTO record_index_new SELECT key, doc_id FROM record_index;
          DROP TABLE record_index;
          ALTER TABLE record_index_new RENAME TO record_index;",
+    ),
+    // Which document holds a record moves into the record's own projection row: one
+    // b-tree write per received record instead of two (~10% of apply + project).
+    M::up(
+        "
+         ALTER TABLE activities ADD COLUMN doc_id TEXT;
+         ALTER TABLE opinions ADD COLUMN doc_id TEXT;
+         ALTER TABLE suggestions ADD COLUMN doc_id TEXT;
+         ALTER TABLE leads ADD COLUMN doc_id TEXT;
+         ALTER TABLE referrals ADD COLUMN doc_id TEXT;
+         ALTER TABLE answers ADD COLUMN doc_id TEXT;
+         ALTER TABLE subdistricts ADD COLUMN doc_id TEXT;
+         ALTER TABLE departments ADD COLUMN doc_id TEXT;
+         ALTER TABLE campaigns ADD COLUMN doc_id TEXT;
+         ALTER TABLE stations ADD COLUMN doc_id TEXT;
+         ALTER TABLE station_staff ADD COLUMN doc_id TEXT;
+         ALTER TABLE deputies ADD COLUMN doc_id TEXT;
+         ALTER TABLE drafts ADD COLUMN doc_id TEXT;
+         UPDATE activities SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'activity:' || activities.id);
+         UPDATE opinions SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'opinion:' || opinions.id);
+         UPDATE suggestions SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'suggestion:' || suggestions.id);
+         UPDATE leads SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'lead:' || leads.id);
+         UPDATE referrals SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'referral:' || referrals.id);
+         UPDATE answers SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'answer:' || answers.id);
+         UPDATE subdistricts SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'subdistrict:' || subdistricts.id);
+         UPDATE departments SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'department:' || departments.id);
+         UPDATE campaigns SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'campaign:' || campaigns.id);
+         UPDATE stations SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'station:' || stations.id);
+         UPDATE station_staff SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'staff:' || station_staff.id);
+         UPDATE deputies SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'deputy:' || deputies.id);
+         UPDATE drafts SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'draft:' || drafts.id);
+         DROP TABLE record_index;",
     ),
 ];
 
@@ -1063,15 +1095,7 @@ impl Store {
     /// first: who changed which field, when, from what to what, from Automerge's history.
     pub fn history(&self, kind: &str, id: &str) -> Result<Vec<HistoryEntry>, Error> {
         let key = format!("{kind}:{id}");
-        let doc_id: String = self
-            .conn
-            .query_row(
-                "SELECT doc_id FROM record_index WHERE key = ?1",
-                [&key],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(Error::NotFound)?;
+        let doc_id: String = doc_of(&self.conn, &key)?.ok_or(Error::NotFound)?;
         let mut stored = load_document(&self.conn, &doc_id, &self.actor)?.ok_or(Error::NotFound)?;
         let doc = &mut stored.doc;
         let revisions = match kind {
@@ -1103,7 +1127,7 @@ impl Store {
     }
 
     /// Checks the store is consistent: SQLite's own integrity check passes, and every
-    /// record in every document has its index entry and a projection row equal to it.
+    /// record in every document has a projection row equal to it that names its document.
     pub fn verify(&self) -> Result<(), Error> {
         let check: String = self
             .conn
@@ -1124,14 +1148,7 @@ impl Store {
                 if DocId::parse(&doc_id).is_none_or(|id| !record.belongs_in(&id, &key)) {
                     continue;
                 }
-                let indexed: Option<String> = self
-                    .conn
-                    .query_row(
-                        "SELECT doc_id FROM record_index WHERE key = ?1",
-                        [&key],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
+                let indexed: Option<String> = doc_of(&self.conn, &key)?;
                 let projected_equal = match &record {
                     AnyRecord::Activity(a) => self.activity_record(&a.id).ok().as_ref() == Some(a),
                     AnyRecord::Opinion(o) => self.opinion_record(&o.id).ok().as_ref() == Some(o),
@@ -1151,15 +1168,7 @@ impl Store {
     /// A record as its document holds it (tools and tests compare it with the projection).
     pub fn activity_from_document(&self, id: &str) -> Result<Activity, Error> {
         let key = format!("activity:{id}");
-        let doc_id: String = self
-            .conn
-            .query_row(
-                "SELECT doc_id FROM record_index WHERE key = ?1",
-                [&key],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(Error::NotFound)?;
+        let doc_id: String = doc_of(&self.conn, &key)?.ok_or(Error::NotFound)?;
         let stored = load_document(&self.conn, &doc_id, &self.actor)?.ok_or(Error::NotFound)?;
         doc::read_record(&stored.doc, id)?.ok_or(Error::NotFound)
     }
@@ -1621,6 +1630,40 @@ fn refuse(errors: Vec<FieldError>) -> Result<(), Error> {
     }
 }
 
+/// The projection table of each record kind (key prefix).
+fn table_of(prefix: &str) -> Option<&'static str> {
+    Some(match prefix {
+        "activity" => "activities",
+        "opinion" => "opinions",
+        "suggestion" => "suggestions",
+        "lead" => "leads",
+        "referral" => "referrals",
+        "answer" => "answers",
+        "subdistrict" => "subdistricts",
+        "department" => "departments",
+        "campaign" => "campaigns",
+        "station" => "stations",
+        "staff" => "station_staff",
+        "deputy" => "deputies",
+        "draft" => "drafts",
+        _ => return None,
+    })
+}
+
+/// The document that holds the record under root key `key`, from its projection row.
+fn doc_of(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
+    let Some(table) = key.split_once(':').and_then(|(p, _)| table_of(p)) else {
+        return Ok(None);
+    };
+    let id = key.split_once(':').map_or("", |(_, id)| id);
+    let sql = format!("SELECT doc_id FROM {table} WHERE id = ?1");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
 /// A fresh record id.
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -1748,10 +1791,7 @@ fn write_record<R: Record + Into<AnyRecord>>(
     home: Option<DocId>,
 ) -> Result<Option<(String, StoredDoc)>, Error> {
     let key = record.record_key();
-    let indexed: Option<String> = tx
-        .prepare_cached("SELECT doc_id FROM record_index WHERE key = ?1")?
-        .query_row([&key], |r| r.get(0))
-        .optional()?;
+    let indexed: Option<String> = doc_of(tx, &key)?;
     let doc_id = match (indexed, home) {
         (Some(d), _) => d,
         (None, Some(home)) => home.to_string(),
@@ -1901,27 +1941,25 @@ fn store_bytes(tx: &Connection, id: &str, family: &str, stored: &StoredDoc) -> R
     Ok(())
 }
 
-/// Updates the projection row of `record` (held by document `doc_id`) and its index entry.
+/// Updates the projection row of `record` (held by document `doc_id`).
 fn project(tx: &Connection, doc_id: &str, record: &AnyRecord) -> Result<(), Error> {
-    let (key, sql, values): (String, &str, Vec<rusqlite::types::Value>) =
-        {
-            use rusqlite::types::Value as V;
-            let s = |s: &str| V::Text(s.to_owned());
-            let o = |s: &Option<String>| s.as_deref().map_or(V::Null, s_of);
-            fn s_of(s: &str) -> rusqlite::types::Value {
-                rusqlite::types::Value::Text(s.to_owned())
-            }
-            let d = |d: &NaiveDate| V::Text(d.to_string());
-            let j = |v: &dyn erased::Json| V::Text(v.json());
-            let i = |n: i64| V::Integer(n);
-            let b = |x: bool| V::Integer(i64::from(x));
-            match record {
+    let (sql, values): (&str, Vec<rusqlite::types::Value>) = {
+        use rusqlite::types::Value as V;
+        let s = |s: &str| V::Text(s.to_owned());
+        let o = |s: &Option<String>| s.as_deref().map_or(V::Null, s_of);
+        fn s_of(s: &str) -> rusqlite::types::Value {
+            rusqlite::types::Value::Text(s.to_owned())
+        }
+        let d = |d: &NaiveDate| V::Text(d.to_string());
+        let j = |v: &dyn erased::Json| V::Text(v.json());
+        let i = |n: i64| V::Integer(n);
+        let b = |x: bool| V::Integer(i64::from(x));
+        match record {
             AnyRecord::Activity(a) => (
-                a.record_key(),
-                "INSERT OR REPLACE INTO activities (id, kind, station_id, date, deputy_ids,
+                "INSERT OR REPLACE INTO activities (doc_id, id, kind, station_id, date, deputy_ids,
                      guests, voters_received, online, location, summary, photos, campaign_id,
                      draft_id, attendances)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                 vec![
                     s(&a.id), s(&enum_str(a.kind)), s(&a.station_id), d(&a.date),
                     j(&a.deputy_ids), s(&a.guests), i(a.voters_received.into()), b(a.online),
@@ -1930,11 +1968,10 @@ fn project(tx: &Connection, doc_id: &str, record: &AnyRecord) -> Result<(), Erro
                 ],
             ),
             AnyRecord::Opinion(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO opinions (id, station_id, date, categories, content,
+                "INSERT OR REPLACE INTO opinions (doc_id, id, station_id, date, categories, content,
                      voter_name, voter_phone, consent, received_by, activity_id, draft_id,
                      article_id, feedback_date, feedback, satisfaction)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                 vec![
                     s(&x.id), s(&x.station_id), d(&x.date), j(&x.categories), s(&x.content),
                     s(&x.voter_name), s(&x.voter_phone), b(x.consent), o(&x.received_by),
@@ -1944,10 +1981,9 @@ fn project(tx: &Connection, doc_id: &str, record: &AnyRecord) -> Result<(), Erro
                 ],
             ),
             AnyRecord::Referral(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO referrals (id, opinion_id, station_id, department_id,
+                "INSERT OR REPLACE INTO referrals (doc_id, id, opinion_id, station_id, department_id,
                      referred_on, deadline, categories, content, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 vec![
                     s(&x.id), s(&x.opinion_id), s(&x.station_id), s(&x.department_id),
                     d(&x.referred_on), d(&x.deadline), j(&x.categories), s(&x.content),
@@ -1955,86 +1991,72 @@ fn project(tx: &Connection, doc_id: &str, record: &AnyRecord) -> Result<(), Erro
                 ],
             ),
             AnyRecord::Answer(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO answers (id, referral_id, opinion_id, station_id,
+                "INSERT OR REPLACE INTO answers (doc_id, id, referral_id, opinion_id, station_id,
                      department_id, status, date, text)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 vec![
                     s(&x.id), s(&x.referral_id), s(&x.opinion_id), s(&x.station_id),
                     s(&x.department_id), s(&enum_str(x.status)), d(&x.date), s(&x.text),
                 ],
             ),
             AnyRecord::DeputySuggestion(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO suggestions (id, station_id, date, title, content,
+                "INSERT OR REPLACE INTO suggestions (doc_id, id, station_id, date, title, content,
                      deputy_ids, opinion_ids, department_id, supervised)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 vec![
                     s(&x.id), s(&x.station_id), d(&x.date), s(&x.title), s(&x.content),
                     j(&x.deputy_ids), j(&x.opinion_ids), o(&x.department_id), b(x.supervised),
                 ],
             ),
             AnyRecord::LivelihoodLead(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO leads (id, station_id, date, title, content, opinion_ids)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR REPLACE INTO leads (doc_id, id, station_id, date, title, content, opinion_ids)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 vec![
                     s(&x.id), s(&x.station_id), d(&x.date), s(&x.title), s(&x.content),
                     j(&x.opinion_ids),
                 ],
             ),
             AnyRecord::Subdistrict(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO subdistricts (id, name, kind) VALUES (?1, ?2, ?3)",
+                "INSERT OR REPLACE INTO subdistricts (doc_id, id, name, kind) VALUES (?1, ?2, ?3, ?4)",
                 vec![s(&x.id), s(&x.name), s(&enum_str(x.kind))],
             ),
             AnyRecord::Station(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO stations (id, name, kind, subdistrict_id)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO stations (doc_id, id, name, kind, subdistrict_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 vec![s(&x.id), s(&x.name), s(&enum_str(x.kind)), s(&x.subdistrict_id)],
             ),
             AnyRecord::StationStaff(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO station_staff (id, station_id, name, post)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO station_staff (doc_id, id, station_id, name, post)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 vec![s(&x.id), s(&x.station_id), s(&x.name), s(&x.post)],
             ),
             AnyRecord::Deputy(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO deputies (id, name, levels, station_id)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO deputies (doc_id, id, name, levels, station_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 vec![s(&x.id), s(&x.name), j(&x.levels), s(&x.station_id)],
             ),
             AnyRecord::Department(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO departments (id, name) VALUES (?1, ?2)",
+                "INSERT OR REPLACE INTO departments (doc_id, id, name) VALUES (?1, ?2, ?3)",
                 vec![s(&x.id), s(&x.name)],
             ),
             AnyRecord::Campaign(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO campaigns (id, name, activity_kind, starts, ends,
-                     station_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR REPLACE INTO campaigns (doc_id, id, name, activity_kind, starts, ends,
+                     station_ids) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 vec![
                     s(&x.id), s(&x.name), s(&enum_str(x.activity_kind)), d(&x.starts),
                     d(&x.ends), j(&x.station_ids),
                 ],
             ),
             AnyRecord::DraftRegulation(x) => (
-                x.record_key(),
-                "INSERT OR REPLACE INTO drafts (id, title, opens, closes, articles)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT OR REPLACE INTO drafts (doc_id, id, title, opens, closes, articles)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 vec![s(&x.id), s(&x.title), d(&x.opens), d(&x.closes), j(&x.articles)],
             ),
         }
-        };
+    };
+    let values = std::iter::once(rusqlite::types::Value::Text(doc_id.to_owned())).chain(values);
     tx.prepare_cached(sql)?
         .execute(rusqlite::params_from_iter(values))?;
-    tx.prepare_cached(
-        "INSERT INTO record_index (key, doc_id) VALUES (?1, ?2)
-         ON CONFLICT (key) DO UPDATE SET doc_id = excluded.doc_id",
-    )?
-    .execute(params![key, doc_id])?;
     Ok(())
 }
 
