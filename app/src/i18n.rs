@@ -37,7 +37,13 @@ pub fn field_label(field: Field) -> String {
 
 /// The name of an activity kind (进站见选民, 回家站听意见…).
 pub fn kind_label(kind: ActivityKind) -> String {
-    t(&format!("kind.{}", snake(&kind)))
+    enum_label("kind", &kind)
+}
+
+/// The name of an enum value: the text under `<prefix>.<snake_case value>`
+/// (`category.traffic` → 交通出行, `status.referred` → 已交办).
+pub fn enum_label<T: serde::Serialize>(prefix: &str, value: &T) -> String {
+    t(&format!("{prefix}.{}", snake(value)))
 }
 
 /// The sentence for an error as a whole.

@@ -244,6 +244,18 @@ fn ActivityForm() -> impl IntoView {
     // True once a new form holds its draft (or defaults), so keeping drafts can start.
     let draft_ready = RwSignal::new(false);
 
+    // Puts a stored record or a draft into the form's fields.
+    let fill = move |input: ActivityInput| {
+        kind.set(input.kind);
+        online.set(input.online);
+        location.set(input.location.clone());
+        station_id.set(input.station_id.clone());
+        date.set(input.date.clone());
+        deputy_ids.set(input.deputy_ids.clone());
+        voters.set(input.voters_received.clone());
+        summary.set(input.summary.clone());
+        rest.set(input);
+    };
     // Load the record being edited, or pre-fill a new one.
     Effect::new(move |_| {
         ctx.form_epoch.track();
@@ -254,17 +266,7 @@ fn ActivityForm() -> impl IntoView {
             Some(id) => spawn_local(async move {
                 history.set(api::history("activity", &id).await.unwrap_or_default());
                 match api::get_activity(&id).await {
-                    Ok(m) => {
-                        kind.set(m.kind);
-                        online.set(m.online);
-                        location.set(m.location.clone());
-                        rest.set(m.clone());
-                        station_id.set(m.station_id);
-                        date.set(m.date);
-                        deputy_ids.set(m.deputy_ids);
-                        voters.set(m.voters_received);
-                        summary.set(m.summary);
-                    }
+                    Ok(m) => fill(m),
                     Err(e) => message.set(Some((false, app_error(&e)))),
                 }
             }),
@@ -288,15 +290,7 @@ fn ActivityForm() -> impl IntoView {
                                 date: today(),
                                 ..ActivityInput::default()
                             });
-                    kind.set(draft.kind);
-                    online.set(draft.online);
-                    location.set(draft.location.clone());
-                    rest.set(draft.clone());
-                    station_id.set(draft.station_id);
-                    date.set(draft.date);
-                    deputy_ids.set(draft.deputy_ids);
-                    voters.set(draft.voters_received);
-                    summary.set(draft.summary);
+                    fill(draft);
                     draft_ready.set(true);
                 });
             }

@@ -10,22 +10,19 @@ use shared::{
     TimelineStep,
 };
 
-use crate::i18n::{app_error, snake, t};
+use crate::i18n::{app_error, enum_label, snake, t};
 use crate::{Ctx, api, today};
 
-/// The name of a category (交通出行…).
 fn category_label(c: OpinionCategory) -> String {
-    t(&format!("category.{}", snake(&c)))
+    enum_label("category", &c)
 }
 
-/// The name of a satisfaction (满意…).
-fn satisfaction_label(s: Satisfaction) -> String {
-    t(&format!("satisfaction.{}", snake(&s)))
-}
-
-/// The name of a status (登记…).
 fn status_label(s: OpinionStatus) -> String {
-    t(&format!("status.{}", snake(&s)))
+    enum_label("status", &s)
+}
+
+fn satisfaction_label(s: Satisfaction) -> String {
+    enum_label("satisfaction", &s)
 }
 
 #[component]
@@ -547,22 +544,14 @@ fn OpinionDetail(
                             let v = event_target_value(&ev);
                             satisfaction
                                 .set(
-                                    [
-                                        Satisfaction::Satisfied,
-                                        Satisfaction::BasicallySatisfied,
-                                        Satisfaction::Dissatisfied,
-                                    ]
+                                    Satisfaction::ALL
                                         .into_iter()
                                         .find(|s| snake(s) == v),
                                 );
                         }
                     >
                         <option value="">{t("opinions.no_satisfaction")}</option>
-                        {[
-                            Satisfaction::Satisfied,
-                            Satisfaction::BasicallySatisfied,
-                            Satisfaction::Dissatisfied,
-                        ]
+                        {Satisfaction::ALL
                             .into_iter()
                             .map(|x| view! { <option value=snake(&x)>{satisfaction_label(x)}</option> })
                             .collect_view()}

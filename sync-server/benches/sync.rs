@@ -116,6 +116,15 @@ impl Device {
         self.client.sync(&self.store).await.unwrap()
     }
 
+    fn count(&self) -> usize {
+        self.store
+            .lock()
+            .unwrap()
+            .list_activities(&ActivityFilter::default())
+            .unwrap()
+            .len()
+    }
+
     fn create(&self, input: &ActivityInput) {
         self.store
             .lock()
@@ -285,13 +294,7 @@ async fn main() {
     );
 
     // A new device bootstrapping 30,000 records.
-    let have = a
-        .store
-        .lock()
-        .unwrap()
-        .list_activities(&ActivityFilter::default())
-        .unwrap()
-        .len();
+    let have = a.count();
     for i in have..30_000 {
         a.create(&input(300_000 + i, 120));
     }
@@ -302,13 +305,7 @@ async fn main() {
     fresh.sync().await;
     let secs = start.elapsed().as_secs_f64();
     let (up, down, requests) = counter.take();
-    let got = fresh
-        .store
-        .lock()
-        .unwrap()
-        .list_activities(&ActivityFilter::default())
-        .unwrap()
-        .len();
+    let got = fresh.count();
     line(
         &format!("new device bootstrapping {got} records"),
         format!("{:.0} records/s", got as f64 / secs),

@@ -150,6 +150,14 @@ pub enum OpinionCategory {
     Other,
 }
 
+impl Satisfaction {
+    pub const ALL: [Satisfaction; 3] = [
+        Satisfaction::Satisfied,
+        Satisfaction::BasicallySatisfied,
+        Satisfaction::Dissatisfied,
+    ];
+}
+
 impl OpinionCategory {
     pub const ALL: [OpinionCategory; 13] = [
         OpinionCategory::Traffic,
