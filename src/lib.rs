@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use shared::{
-    ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount, Campaign,
-    CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation, FeedbackInput,
-    HistoryEntry, LeadInput, LivelihoodLead, OpinionFilter, OpinionInput, OpinionSummary,
-    ReferralInput, ReferralSummary, Station, Store, StoreKey, SuggestionInput, SyncClient,
-    SyncReport, SyncStatus, TimelineStep,
+    Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
+    Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation,
+    FeedbackInput, HistoryEntry, LeadInput, LivelihoodLead, OpinionFilter, OpinionInput,
+    OpinionSummary, ReferralInput, ReferralSummary, Station, Store, StoreKey, SuggestionInput,
+    SyncClient, SyncReport, SyncStatus, TimelineStep,
 };
 use tauri::{Manager, State};
 
@@ -20,6 +20,8 @@ pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8765";
 struct AppState {
     store: Mutex<Store>,
     sync: SyncClient,
+    /// The server address the sign-in form offers first.
+    default_server_url: String,
 }
 
 impl AppState {
@@ -252,7 +254,42 @@ async fn sync_background(state: State<'_, AppState>) -> Result<Option<SyncReport
 
 #[tauri::command]
 fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, AppError> {
-    Ok(state.store().sync_status(state.sync.server_url())?)
+    Ok(state.store().sync_status()?)
+}
+
+/// The server address to offer on the sign-in form: the signed-in one, else the
+/// configured default.
+#[tauri::command]
+fn default_server(state: State<'_, AppState>) -> Result<String, AppError> {
+    Ok(state
+        .store()
+        .session()?
+        .map_or_else(|| state.default_server_url.clone(), |s| s.server_url))
+}
+
+#[tauri::command]
+async fn sign_in(
+    state: State<'_, AppState>,
+    server_url: String,
+    username: String,
+    password: String,
+) -> Result<Account, AppError> {
+    let device_name = format!("家站通 {}", std::env::consts::OS);
+    Ok(state
+        .sync
+        .sign_in(
+            &state.store,
+            &server_url,
+            &username,
+            &password,
+            &device_name,
+        )
+        .await?)
+}
+
+#[tauri::command]
+async fn sign_out(state: State<'_, AppState>) -> Result<(), AppError> {
+    Ok(state.sync.sign_out(&state.store).await?)
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
@@ -272,7 +309,8 @@ pub fn run() {
                 .unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned());
             app.manage(AppState {
                 store: Mutex::new(store),
-                sync: SyncClient::new(&server_url, options.allow_plain_http)?,
+                sync: SyncClient::new(options.allow_plain_http)?,
+                default_server_url: server_url,
             });
             Ok(())
         })
@@ -304,7 +342,10 @@ pub fn run() {
             campaign_progress,
             sync_now,
             sync_background,
-            sync_status
+            sync_status,
+            default_server,
+            sign_in,
+            sign_out
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Jiazhan app");

@@ -255,9 +255,8 @@ impl App {
 
 async fn server(dir: &Path) -> RunningServer {
     sync_server::start(Config {
-        db_path: dir.join("server.db"),
-        bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
+        ..Config::new(dir.join("server.db"), "127.0.0.1:0".parse().unwrap())
     })
     .await
     .unwrap()

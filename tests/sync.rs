@@ -4,25 +4,72 @@
 use std::sync::Mutex;
 
 use chrono::NaiveDate;
+use shared::model::Role;
 use shared::protocol::{SYNC_PATH, SyncRequest, WireChange};
 use shared::{
     ActivityInput, AnswerInput, AnswerStatus, FeedbackInput, OpinionCategory, OpinionFilter,
     OpinionInput, OpinionStatus, ReferralInput, Satisfaction, Store, StoreKey, SyncClient,
 };
-use sync_server::{Config, RunningServer};
+use sync_server::{Config, NewAccount, RunningServer};
 
 struct Device {
     store: Mutex<Store>,
     client: SyncClient,
 }
 
+const PASSWORD: &str = "correct horse battery";
+
+/// Creates an account on `server` (its password is [`PASSWORD`]).
+fn account(server: &RunningServer, username: &str, role: Role, scope: Option<&str>) {
+    server
+        .storage
+        .create_account(
+            &NewAccount {
+                username: username.into(),
+                display_name: username.into(),
+                role,
+                scope_id: scope.map(str::to_owned),
+                deputy_id: None,
+            },
+            PASSWORD,
+        )
+        .unwrap();
+}
+
 impl Device {
-    fn new(dir: &std::path::Path, name: &str, server: &RunningServer) -> Device {
-        Device::at(dir, name, &server.url())
+    /// A device signed in to a new station staff account of 永丰 (西北旺镇).
+    async fn new(dir: &std::path::Path, name: &str, server: &RunningServer) -> Device {
+        Device::signed_in(
+            dir,
+            name,
+            server,
+            Role::StationStaff,
+            Some("st-xibeiwang-yongfeng"),
+        )
+        .await
     }
 
-    /// A device syncing with whatever `url` names (no server needs to be there).
-    fn at(dir: &std::path::Path, name: &str, url: &str) -> Device {
+    /// A device signed in to a new account `name` with `role` and `scope`.
+    async fn signed_in(
+        dir: &std::path::Path,
+        name: &str,
+        server: &RunningServer,
+        role: Role,
+        scope: Option<&str>,
+    ) -> Device {
+        let username = format!("user-{name}");
+        account(server, &username, role, scope);
+        let device = Device::unsigned(dir, name);
+        device
+            .client
+            .sign_in(&device.store, &server.url(), &username, PASSWORD, name)
+            .await
+            .unwrap();
+        device
+    }
+
+    /// A device that has not signed in anywhere.
+    fn unsigned(dir: &std::path::Path, name: &str) -> Device {
         Device {
             store: Mutex::new(
                 Store::open(
@@ -31,7 +78,7 @@ impl Device {
                 )
                 .unwrap(),
             ),
-            client: SyncClient::new(url, false).unwrap(),
+            client: SyncClient::new(false).unwrap(),
         }
     }
 
@@ -41,6 +88,11 @@ impl Device {
 
     fn store(&self) -> std::sync::MutexGuard<'_, Store> {
         self.store.lock().unwrap()
+    }
+
+    /// The session token, for requests made by hand.
+    fn token(&self) -> String {
+        self.store().session().unwrap().unwrap().token
     }
 }
 
@@ -61,9 +113,8 @@ fn input() -> ActivityInput {
 
 async fn server(dir: &std::path::Path) -> RunningServer {
     sync_server::start(Config {
-        db_path: dir.join("server.db"),
-        bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
+        ..Config::new(dir.join("server.db"), "127.0.0.1:0".parse().unwrap())
     })
     .await
     .unwrap()
@@ -73,8 +124,8 @@ async fn server(dir: &std::path::Path) -> RunningServer {
 async fn a_meeting_recorded_on_one_device_reaches_another() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path()).await;
-    let a = Device::new(dir.path(), "a", &server);
-    let b = Device::new(dir.path(), "b", &server);
+    let a = Device::new(dir.path(), "a", &server).await;
+    let b = Device::new(dir.path(), "b", &server).await;
 
     // A fresh device gets the station directory on its first sync.
     a.sync().await;
@@ -102,8 +153,8 @@ async fn a_meeting_recorded_on_one_device_reaches_another() {
 async fn offline_edits_of_different_fields_on_two_devices_both_survive() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path()).await;
-    let a = Device::new(dir.path(), "a", &server);
-    let b = Device::new(dir.path(), "b", &server);
+    let a = Device::new(dir.path(), "a", &server).await;
+    let b = Device::new(dir.path(), "b", &server).await;
     a.sync().await;
     let id = a.store().create_activity(&input(), today()).unwrap();
     a.sync().await;
@@ -148,7 +199,7 @@ async fn offline_edits_of_different_fields_on_two_devices_both_survive() {
 async fn a_retried_request_stores_nothing_twice() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path()).await;
-    let a = Device::new(dir.path(), "a", &server);
+    let a = Device::new(dir.path(), "a", &server).await;
     a.sync().await;
     a.store().create_activity(&input(), today()).unwrap();
     let request = a.store().sync_request().unwrap();
@@ -159,6 +210,7 @@ async fn a_retried_request_stores_nothing_twice() {
     for _ in 0..20 {
         let status = http
             .post(format!("{}{SYNC_PATH}", server.url()))
+            .bearer_auth(a.token())
             .json(&request)
             .send()
             .await
@@ -170,7 +222,7 @@ async fn a_retried_request_stores_nothing_twice() {
     // The device, not having seen any acknowledgement, sends it once more: still one copy.
     a.sync().await;
     assert_eq!(server.storage.change_count().unwrap(), before + 1);
-    let b = Device::new(dir.path(), "b", &server);
+    let b = Device::new(dir.path(), "b", &server).await;
     b.sync().await;
     assert_eq!(
         b.store()
@@ -186,7 +238,7 @@ async fn a_retried_request_stores_nothing_twice() {
 async fn an_unreachable_server_keeps_everything_pending_and_says_offline() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path()).await;
-    let a = Device::new(dir.path(), "a", &server);
+    let a = Device::new(dir.path(), "a", &server).await;
     a.sync().await;
     a.store().create_activity(&input(), today()).unwrap();
     let url = server.url();
@@ -195,7 +247,8 @@ async fn an_unreachable_server_keeps_everything_pending_and_says_offline() {
     let err = a.client.sync(&a.store).await.unwrap_err();
     let err = shared::AppError::from(err);
     assert!(matches!(err, shared::AppError::Offline { .. }), "{err:?}");
-    let status = a.store().sync_status(&url).unwrap();
+    let status = a.store().sync_status().unwrap();
+    assert_eq!(status.server_url, url);
     assert_eq!(status.pending_records, 1);
     assert_eq!(status.last_error, Some(err));
 }
@@ -207,7 +260,7 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
     let url = format!("{}{SYNC_PATH}", server.url());
     let http = reqwest::Client::new();
     let before = server.storage.change_count().unwrap();
-    let a = Device::new(dir.path(), "a", &server);
+    let a = Device::new(dir.path(), "a", &server).await;
     a.sync().await;
     a.store().create_activity(&input(), today()).unwrap();
     let good = a.store().sync_request().unwrap();
@@ -225,12 +278,21 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
     unknown_doc[0].doc_id = "voter_meeting/x".into();
     let mut garbage = good.changes.clone();
     garbage.push(WireChange {
-        doc_id: "station/st-zizhuyuan-home/2026-11".into(),
+        doc_id: "station/st-xibeiwang-yongfeng/2026-10".into(),
         kind: "station".into(),
         bytes: vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3],
     });
+    let mut other_station = good.changes.clone();
+    other_station[0].doc_id = "station/st-zizhuyuan-home/2026-11".into();
+    let mut other_answers = good.changes.clone();
+    other_answers[0].doc_id = "answers/dept-traffic/st-xibeiwang-yongfeng/2026".into();
+    other_answers[0].kind = "answers".into();
     let cases = [
         (with_changes(reference_data), 403),
+        // Another station's month: as if it did not exist.
+        (with_changes(other_station), 404),
+        // A department's answers about this station: read, never written, here.
+        (with_changes(other_answers), 403),
         (with_changes(wrong_kind), 400),
         (with_changes(unknown_doc), 400),
         (with_changes(garbage), 400),
@@ -245,6 +307,7 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
     for (request, status) in cases {
         let got = http
             .post(&url)
+            .bearer_auth(a.token())
             .json(&request)
             .send()
             .await
@@ -252,13 +315,23 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
             .status();
         assert_eq!(got.as_u16(), status, "{request:?}");
     }
+    // No token, a made-up one, a token sent as something else: 401.
+    for auth in [None, Some("Bearer made-up-token"), Some(a.token().as_str())] {
+        let mut post = http.post(&url).json(&good);
+        if let Some(auth) = auth {
+            post = post.header("authorization", auth);
+        }
+        assert_eq!(post.send().await.unwrap().status().as_u16(), 401);
+    }
     let not_json = http
         .post(&url)
+        .bearer_auth(a.token())
         .body("{")
         .header("content-type", "application/json");
     assert!(not_json.send().await.unwrap().status().is_client_error());
     let too_big = http
         .post(&url)
+        .bearer_auth(a.token())
         .header("content-type", "application/json")
         .body(vec![b' '; sync_server::api::MAX_BODY_BYTES + 1]);
     assert_eq!(too_big.send().await.unwrap().status().as_u16(), 413);
@@ -274,24 +347,33 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
 async fn a_large_catch_up_arrives_in_batches() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path()).await;
-    let a = Device::new(dir.path(), "a", &server);
-    let b = Device::new(dir.path(), "b", &server);
+    // The town's coordinator records at two of its stations; the district reads.
+    let coordinator = |name| {
+        Device::signed_in(
+            dir.path(),
+            name,
+            &server,
+            Role::SubdistrictCoordinator,
+            Some("sd-xibeiwang"),
+        )
+    };
+    let a = coordinator("a").await;
+    let b = Device::signed_in(dir.path(), "b", &server, Role::DistrictAdmin, None).await;
     a.sync().await;
     b.sync().await;
-    // Over three and a half years of two stations: more month documents than one
-    // bootstrap page holds.
+    // Over nine years of two stations: more month documents than one bootstrap page
+    // holds.
     let n = shared::protocol::MAX_CHANGES_PER_RESPONSE + 200;
     let stations = [
         ("st-xibeiwang-yongfeng", "dep-008"),
-        ("st-zizhuyuan-home", "dep-001"),
-        ("st-shangdi-park", "dep-004"),
+        ("st-xibeiwang-xixiaoying", "dep-010"),
     ];
     for i in 0..n {
         let (station, deputy) = stations[i % stations.len()];
         let mut m = input();
         m.station_id = station.into();
         m.deputy_ids = vec![deputy.into()];
-        m.date = (today() - chrono::Months::new((i % 70) as u32)).to_string();
+        m.date = (today() - chrono::Months::new((i % 111) as u32)).to_string();
         m.summary = format!("第{i}条意见");
         a.store().create_activity(&m, today()).unwrap();
     }
@@ -315,7 +397,7 @@ async fn a_large_catch_up_arrives_in_batches() {
 
     // C is new: it bootstraps from whole documents, page after page, then goes on with
     // changes from where the documents left off.
-    let c = Device::new(dir.path(), "c", &server);
+    let c = coordinator("c").await;
     let report = c.sync().await;
     assert_eq!(report.received_changes, 0);
     assert!(
@@ -344,18 +426,35 @@ async fn a_large_catch_up_arrives_in_batches() {
 #[tokio::test]
 async fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
     let dir = tempfile::tempdir().unwrap();
+    let d = Device::unsigned(dir.path(), "d");
     // The address is refused by the client itself: no connection is attempted.
-    let d = Device::at(dir.path(), "d", "http://jiazhan.example.cn:8765");
+    let err = d
+        .client
+        .sign_in(
+            &d.store,
+            "http://jiazhan.example.cn:8765",
+            "d",
+            PASSWORD,
+            "d",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            shared::AppError::from(err),
+            shared::AppError::InsecureServer { .. }
+        ),
+        "refused"
+    );
+    assert!(d.store().session().unwrap().is_none());
+    // Work goes on without a server; sync says to sign in, and nothing is lost.
     d.store()
         .receive_directory(&shared::demo::directory())
         .unwrap();
     d.store().create_activity(&input(), today()).unwrap();
     let err = shared::AppError::from(d.client.sync(&d.store).await.unwrap_err());
-    assert!(
-        matches!(err, shared::AppError::InsecureServer { .. }),
-        "{err:?}"
-    );
-    let status = d.store().sync_status(d.client.server_url()).unwrap();
+    assert_eq!(err, shared::AppError::NotSignedIn);
+    let status = d.store().sync_status().unwrap();
     assert_eq!(status.last_error, Some(err));
     assert_eq!(status.pending_records, 1, "the record waits, nothing lost");
     // Right after a failure, a background sync waits instead of hammering.
@@ -366,7 +465,7 @@ async fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
 async fn a_backup_taken_while_serving_restores_every_record() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path()).await;
-    let a = Device::new(dir.path(), "a", &server);
+    let a = Device::new(dir.path(), "a", &server).await;
     a.sync().await;
     let id = a.store().create_activity(&input(), today()).unwrap();
     a.sync().await;
@@ -379,14 +478,10 @@ async fn a_backup_taken_while_serving_restores_every_record() {
     server.shutdown().await.unwrap();
 
     // A server started on the backup serves the record to a new device.
-    let restored = sync_server::start(Config {
-        db_path: backup,
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: false,
-    })
-    .await
-    .unwrap();
-    let b = Device::new(dir.path(), "b", &restored);
+    let restored = sync_server::start(Config::new(backup, "127.0.0.1:0".parse().unwrap()))
+        .await
+        .unwrap();
+    let b = Device::new(dir.path(), "b", &restored).await;
     b.sync().await;
     assert_eq!(
         b.store()
@@ -403,8 +498,15 @@ async fn a_backup_taken_while_serving_restores_every_record() {
 async fn a_department_answers_on_its_own_device_and_the_station_sees_it() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path()).await;
-    let station = Device::new(dir.path(), "station", &server);
-    let department = Device::new(dir.path(), "department", &server);
+    let station = Device::new(dir.path(), "station", &server).await;
+    let department = Device::signed_in(
+        dir.path(),
+        "department",
+        &server,
+        Role::Department,
+        Some("dept-agriculture"),
+    )
+    .await;
     station.sync().await;
     let opinion = station
         .store()
@@ -467,8 +569,8 @@ async fn a_department_answers_on_its_own_device_and_the_station_sees_it() {
     department.sync().await;
     station.sync().await;
     department.sync().await;
-    for device in [&station, &department] {
-        let store = device.store();
+    {
+        let store = station.store();
         let row = &store
             .list_opinions(&OpinionFilter::default(), today())
             .unwrap()[0];
@@ -483,6 +585,20 @@ async fn a_department_answers_on_its_own_device_and_the_station_sees_it() {
         assert_eq!(answered.text, "已安排维修");
         store.verify().unwrap();
     }
+    {
+        // The department holds the referral and its answer, never the station's records
+        // (where voters' names and phones are).
+        let store = department.store();
+        let inbox = store.department_inbox("dept-agriculture", today()).unwrap();
+        assert_eq!(inbox[0].answer.as_deref(), Some("已安排维修"));
+        assert!(
+            store
+                .list_opinions(&OpinionFilter::default(), today())
+                .unwrap()
+                .is_empty()
+        );
+        store.verify().unwrap();
+    }
     server.shutdown().await.unwrap();
 }
 
@@ -494,7 +610,7 @@ async fn a_change_that_cannot_apply_does_not_stop_a_new_device() {
     use shared::doc::{self, DocId};
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path()).await;
-    let a = Device::new(dir.path(), "a", &server);
+    let a = Device::new(dir.path(), "a", &server).await;
     a.sync().await;
     let good = a.store().create_activity(&input(), today()).unwrap();
     a.sync().await;
@@ -515,8 +631,29 @@ async fn a_change_that_cannot_apply_does_not_stop_a_new_device() {
             });
         }
     }
-    let status = reqwest::Client::new()
+    // The phone signs in with the actor of its old backup as its device id.
+    let http = reqwest::Client::new();
+    let signed_in: shared::protocol::SignInResponse = http
+        .post(format!(
+            "{}{}",
+            server.url(),
+            shared::protocol::SIGN_IN_PATH
+        ))
+        .json(&shared::protocol::SignInRequest {
+            username: "user-a".into(),
+            password: PASSWORD.into(),
+            device_id: "restored-phone".into(),
+            device_name: "restored".into(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let status = http
         .post(format!("{}{SYNC_PATH}", server.url()))
+        .bearer_auth(&signed_in.token)
         .json(&SyncRequest {
             device_id: "restored-phone".into(),
             cursor: 0,
@@ -529,7 +666,7 @@ async fn a_change_that_cannot_apply_does_not_stop_a_new_device() {
         .status();
     assert!(status.is_success());
 
-    let c = Device::new(dir.path(), "c", &server);
+    let c = Device::new(dir.path(), "c", &server).await;
     c.sync().await;
     let ids: Vec<String> = c
         .store()

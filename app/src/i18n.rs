@@ -56,6 +56,11 @@ pub fn app_error(e: &AppError) -> String {
         AppError::Storage { detail } => tf("error.storage", &[("detail", detail)]),
         AppError::InsecureServer { url } => tf("error.insecure_server", &[("url", url)]),
         AppError::BadServerUrl { url } => tf("error.bad_server_url", &[("url", url)]),
+        AppError::NotSignedIn => t("error.not_signed_in"),
+        AppError::SignInRefused => t("error.sign_in_refused"),
+        AppError::SessionExpired => t("error.session_expired"),
+        AppError::TooManyAttempts => t("error.too_many_attempts"),
+        AppError::UnsentChanges => t("error.unsent_changes"),
     }
 }
 

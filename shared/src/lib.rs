@@ -22,6 +22,8 @@ pub mod demo;
 pub mod model;
 
 #[cfg(feature = "store")]
+pub mod access;
+#[cfg(feature = "store")]
 pub mod doc;
 #[cfg(feature = "store")]
 pub mod key;
@@ -75,6 +77,16 @@ pub enum Error {
     Server { status: u16, detail: String },
     #[error("protocol: {0}")]
     Protocol(String),
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("wrong user name or password")]
+    SignInRefused,
+    #[error("the session has ended")]
+    SessionExpired,
+    #[error("too many sign-in attempts")]
+    TooManyAttempts,
+    #[error("changes of the account signed in before are not sent yet")]
+    UnsentChanges,
 }
 
 macro_rules! boxed_from {
@@ -122,6 +134,11 @@ impl From<&Error> for AppError {
                 status: 0,
                 detail: detail.clone(),
             },
+            Error::NotSignedIn => AppError::NotSignedIn,
+            Error::SignInRefused => AppError::SignInRefused,
+            Error::SessionExpired => AppError::SessionExpired,
+            Error::TooManyAttempts => AppError::TooManyAttempts,
+            Error::UnsentChanges => AppError::UnsentChanges,
             other => AppError::Storage {
                 detail: other.to_string(),
             },

@@ -12,6 +12,48 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The path the server answers sync requests on.
 pub const SYNC_PATH: &str = "/v0/sync";
 
+/// Where a device signs in (POST [`SignInRequest`] → [`SignInResponse`]).
+pub const SIGN_IN_PATH: &str = "/v0/sign-in";
+
+/// Where a device signs out (POST, with its token): the token stops working at once.
+pub const SIGN_OUT_PATH: &str = "/v0/sign-out";
+
+/// Signs a device in. Every other request carries the returned token as
+/// `Authorization: Bearer TOKEN`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInRequest {
+    pub username: String,
+    pub password: String,
+    /// The device's id, as it sends in [`SyncRequest::device_id`].
+    pub device_id: String,
+    /// A name the administrator recognises the device by ("王芳的手机").
+    pub device_name: String,
+}
+
+impl std::fmt::Debug for SignInRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInRequest")
+            .field("username", &self.username)
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInResponse {
+    /// An opaque token for this device only; revocable on the server.
+    pub token: String,
+    pub account: crate::model::Account,
+}
+
+impl std::fmt::Debug for SignInResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInResponse")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The most changes one response carries; a client asks again while `more` is set.
 pub const MAX_CHANGES_PER_RESPONSE: usize = 1000;
 

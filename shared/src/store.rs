@@ -16,6 +16,7 @@ use automerge::{ActorId, AutoCommit, Change};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use rusqlite_migration::{M, Migrations};
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 use crate::doc::{self, AnyRecord, DocId, Record};
@@ -1224,6 +1225,14 @@ impl Store {
     }
 
     /// Changes waiting in the outbox.
+    /// How many documents this device holds.
+    pub fn document_count(&self) -> Result<usize, Error> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM documents", [], |r| r.get(0))?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+
     pub fn outbox_len(&self) -> Result<usize, Error> {
         let n: i64 = self
             .conn
@@ -1414,14 +1423,105 @@ impl Store {
         )
     }
 
-    pub fn sync_status(&self, server_url: &str) -> Result<SyncStatus, Error> {
+    pub fn sync_status(&self) -> Result<SyncStatus, Error> {
+        let session = self.session()?;
         Ok(SyncStatus {
-            server_url: server_url.to_owned(),
+            server_url: session
+                .as_ref()
+                .map(|s| s.server_url.clone())
+                .unwrap_or_default(),
+            account: session.map(|s| s.account),
             last_success: get_meta(&self.conn, "last_sync")?,
             pending_records: self.pending_records()?,
             last_error: get_meta(&self.conn, "last_sync_error")?
                 .and_then(|e| serde_json::from_str(&e).ok()),
         })
+    }
+}
+
+/// The signed-in account of this device: kept in the encrypted store (the token is as
+/// good as a password until it expires or is revoked).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub server_url: String,
+    pub token: String,
+    pub account: crate::model::Account,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("server_url", &self.server_url)
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+const SESSION_KEY: &str = "session";
+/// Whose data this store holds (`user@server`), kept after sign-out.
+const OWNER_KEY: &str = "owner";
+
+/// Tables of data received or written under one account; emptied when another account
+/// signs in on this device.
+const DATA_TABLES: &[&str] = &[
+    "documents",
+    "outbox",
+    "waiting_changes",
+    "meetings",
+    "subdistricts",
+    "stations",
+    "station_staff",
+    "deputies",
+    "departments",
+    "campaigns",
+    "drafts",
+    "activities",
+    "opinions",
+    "referrals",
+    "answers",
+    "suggestions",
+    "leads",
+];
+
+impl Store {
+    /// The signed-in session, if any.
+    pub fn session(&self) -> Result<Option<Session>, Error> {
+        Ok(get_meta(&self.conn, SESSION_KEY)?.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    /// Keeps `session` as this device's. When it is another account (or server) than the
+    /// one whose data the store holds, that data is removed first, so one person never
+    /// sees another's records, but only if none of it is waiting to be sent: then
+    /// [`Error::UnsentChanges`] and nothing changes.
+    pub fn set_session(&mut self, session: &Session) -> Result<(), Error> {
+        let owner = format!("{}@{}", session.account.username, session.server_url);
+        let tx = self.conn.transaction()?;
+        let previous = get_meta(&tx, OWNER_KEY)?;
+        if previous.as_deref().is_some_and(|p| p != owner) {
+            let unsent: i64 = tx.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+            if unsent > 0 {
+                return Err(Error::UnsentChanges);
+            }
+            for table in DATA_TABLES {
+                tx.execute(&format!("DELETE FROM {table}"), [])?;
+            }
+            tx.execute(
+                "DELETE FROM meta WHERE key IN ('cursor', 'bootstrap', 'last_sync', 'last_sync_error', ?1)",
+                [DRAFT_KEY],
+            )?;
+        }
+        set_meta(&tx, OWNER_KEY, &owner)?;
+        set_meta(&tx, SESSION_KEY, &to_json(session))?;
+        tx.commit()?;
+        self.cache.clear();
+        Ok(())
+    }
+
+    /// Forgets the session (signing out); the data stays for the same account's return.
+    pub fn clear_session(&self) -> Result<(), Error> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key = ?1", [SESSION_KEY])?;
+        Ok(())
     }
 }
 

@@ -15,9 +15,11 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 
 use crate::Error;
-use crate::model::{AppError, SyncReport};
-use crate::protocol::{SYNC_PATH, SyncResponse};
-use crate::store::Store;
+use crate::model::{Account, AppError, SyncReport};
+use crate::protocol::{
+    SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncResponse,
+};
+use crate::store::{Session, Store};
 
 /// Gzips a request body: change bytes are base64 in JSON, which gzip brings back close
 /// to their binary size, and text repeated across records compresses. Bytes cost more
@@ -57,37 +59,31 @@ struct Backoff {
 #[derive(Clone, Debug)]
 pub struct SyncClient {
     http: reqwest::Client,
-    server_url: String,
     allow_plain_http: bool,
     backoff: Arc<Mutex<Backoff>>,
 }
 
 impl SyncClient {
-    /// A client for the server at `server_url` (e.g. `https://jiazhan.example.cn`). Plain
-    /// `http://` is accepted only for a loopback address unless `allow_plain_http`; an
-    /// address that is refused makes every sync fail with [`Error::InsecureServer`] or
-    /// [`Error::BadServerUrl`] (and the sync status says so), never the app.
-    pub fn new(server_url: &str, allow_plain_http: bool) -> Result<SyncClient, Error> {
+    /// A client for whichever server the store's session names. Plain `http://` is
+    /// accepted only for a loopback address unless `allow_plain_http`; an address that is
+    /// refused makes sign-in fail with [`Error::InsecureServer`] or [`Error::BadServerUrl`]
+    /// before anything is sent.
+    pub fn new(allow_plain_http: bool) -> Result<SyncClient, Error> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .build()?;
         Ok(SyncClient {
             http,
-            server_url: server_url.trim().trim_end_matches('/').to_owned(),
             allow_plain_http,
             backoff: Arc::default(),
         })
     }
 
-    pub fn server_url(&self) -> &str {
-        &self.server_url
-    }
-
-    /// The sync endpoint, if the server address is acceptable.
-    fn endpoint(&self) -> Result<Url, Error> {
-        let bad = || Error::BadServerUrl(self.server_url.clone());
-        let url = Url::parse(&self.server_url).map_err(|_| bad())?;
+    /// `path` on the server at `server_url`, if that address is acceptable.
+    fn endpoint(&self, server_url: &str, path: &str) -> Result<Url, Error> {
+        let bad = || Error::BadServerUrl(server_url.to_owned());
+        let url = Url::parse(server_url).map_err(|_| bad())?;
         let loopback = match url.host() {
             Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -97,11 +93,62 @@ impl SyncClient {
         match url.scheme() {
             "https" => {}
             "http" if loopback || self.allow_plain_http => {}
-            "http" => return Err(Error::InsecureServer(self.server_url.clone())),
+            "http" => return Err(Error::InsecureServer(server_url.to_owned())),
             _ => return Err(bad()),
         }
         // Appended, not joined: a server behind a proxy at /some/path keeps its path.
-        Url::parse(&format!("{}{SYNC_PATH}", self.server_url)).map_err(|_| bad())
+        Url::parse(&format!("{server_url}{path}")).map_err(|_| bad())
+    }
+
+    /// Signs this device in to the server at `server_url` and keeps the session in the
+    /// store. Another account's data on the device is removed first (see
+    /// [`Store::set_session`]).
+    pub async fn sign_in(
+        &self,
+        store: &Mutex<Store>,
+        server_url: &str,
+        username: &str,
+        password: &str,
+        device_name: &str,
+    ) -> Result<Account, Error> {
+        let server_url = normalise(server_url);
+        let url = self.endpoint(&server_url, SIGN_IN_PATH)?;
+        let request = SignInRequest {
+            username: username.trim().to_owned(),
+            password: password.to_owned(),
+            device_id: lock(store).device_id(),
+            device_name: device_name.to_owned(),
+        };
+        let response = self.http.post(url).json(&request).send().await?;
+        let response: SignInResponse = match response.status().as_u16() {
+            200 => response.json().await?,
+            401 => return Err(Error::SignInRefused),
+            429 => return Err(Error::TooManyAttempts),
+            status => {
+                return Err(Error::Server {
+                    status,
+                    detail: response.text().await.unwrap_or_default(),
+                });
+            }
+        };
+        lock(store).set_session(&Session {
+            server_url,
+            token: response.token,
+            account: response.account.clone(),
+        })?;
+        Ok(response.account)
+    }
+
+    /// Ends this device's session: the server revokes the token (if it can be reached)
+    /// and the store forgets it. Records stay on the device.
+    pub async fn sign_out(&self, store: &Mutex<Store>) -> Result<(), Error> {
+        let session = lock(store).session()?;
+        if let Some(session) = session {
+            let url = self.endpoint(&session.server_url, SIGN_OUT_PATH)?;
+            // Best effort: offline, the token simply expires on the server.
+            let _ = self.http.post(url).bearer_auth(&session.token).send().await;
+        }
+        lock(store).clear_session()
     }
 
     /// Syncs `store` with the server now and records the outcome in the store's sync
@@ -147,7 +194,8 @@ impl SyncClient {
     }
 
     async fn sync_inner(&self, store: &Mutex<Store>) -> Result<SyncReport, Error> {
-        let url = self.endpoint()?;
+        let session = lock(store).session()?.ok_or(Error::NotSignedIn)?;
+        let url = self.endpoint(&session.server_url, SYNC_PATH)?;
         let mut total = SyncReport::default();
         for _ in 0..MAX_ROUND_TRIPS {
             let (request, held_back) = {
@@ -160,6 +208,7 @@ impl SyncClient {
             let post = self
                 .http
                 .post(url.clone())
+                .bearer_auth(&session.token)
                 .header(reqwest::header::CONTENT_TYPE, "application/json");
             // Small bodies (an idle sync) are smaller as they are.
             let post = if json.len() > 1024 {
@@ -170,6 +219,9 @@ impl SyncClient {
             };
             let response = post.send().await?;
             let status = response.status();
+            if status == reqwest::StatusCode::UNAUTHORIZED {
+                return Err(Error::SessionExpired);
+            }
             if !status.is_success() {
                 let detail = response.text().await.unwrap_or_default();
                 return Err(Error::Server {
@@ -190,6 +242,11 @@ impl SyncClient {
         }
         Err(Error::Protocol("server kept answering `more`".into()))
     }
+}
+
+/// A server address as typed: trimmed, without a trailing slash.
+fn normalise(server_url: &str) -> String {
+    server_url.trim().trim_end_matches('/').to_owned()
 }
 
 /// A poisoned lock means a panic mid-write; SQLite rolled that transaction back, so the
@@ -221,7 +278,10 @@ mod tests {
 
     #[test]
     fn plain_http_only_to_this_machine_unless_allowed() {
-        let check = |url: &str, allow: bool| match SyncClient::new(url, allow).unwrap().endpoint() {
+        let check = |url: &str, allow: bool| match SyncClient::new(allow)
+            .unwrap()
+            .endpoint(&normalise(url), SYNC_PATH)
+        {
             Ok(u) => Ok(u.to_string()),
             Err(Error::InsecureServer(_)) => Err("insecure"),
             Err(Error::BadServerUrl(_)) => Err("bad"),

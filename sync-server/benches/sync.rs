@@ -3,7 +3,7 @@
 //! Bytes are counted on the wire (HTTP headers and bodies, both ways) by a counting proxy
 //! between the real client (`SyncClient`) and the real server, both on loopback:
 //! - one new ~1 KB record, from a device that is otherwise up to date;
-//! - an idle sync of a device holding 5,000 documents;
+//! - an idle sync of a device holding 5,000 documents (a town with 24 stations, 20 years);
 //! - a week offline: 300 records made elsewhere come in, 50 made here go out;
 //! - a new device bootstrapping 30,000 records;
 //! - server throughput: 500 simulated clients doing idle syncs for 5 seconds.
@@ -16,8 +16,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
+use shared::model::Role;
 use shared::protocol::{SYNC_PATH, SyncRequest};
 use shared::{ActivityFilter, ActivityInput, Store, StoreKey, SyncClient};
+use sync_server::NewAccount;
+use sync_server::Storage as _;
+use sync_server::storage::NewSession;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -98,9 +102,26 @@ struct Device {
     client: SyncClient,
 }
 
+const PASSWORD: &str = "correct horse battery";
+
 impl Device {
-    fn new(dir: &Path, name: &str, url: &str) -> Device {
-        Device {
+    /// A device signed in to a new coordinator account of the town.
+    async fn new(dir: &Path, name: &str, url: &str, server: &sync_server::RunningServer) -> Device {
+        let username = format!("bench-{name}");
+        server
+            .storage
+            .create_account(
+                &NewAccount {
+                    username: username.clone(),
+                    display_name: name.into(),
+                    role: Role::SubdistrictCoordinator,
+                    scope_id: Some(TOWN.into()),
+                    deputy_id: None,
+                },
+                PASSWORD,
+            )
+            .unwrap();
+        let device = Device {
             store: Mutex::new(
                 Store::open(
                     &dir.join(format!("{name}.db")),
@@ -108,8 +129,14 @@ impl Device {
                 )
                 .unwrap(),
             ),
-            client: SyncClient::new(url, false).unwrap(),
-        }
+            client: SyncClient::new(false).unwrap(),
+        };
+        device
+            .client
+            .sign_in(&device.store, url, &username, PASSWORD, name)
+            .await
+            .unwrap();
+        device
     }
 
     async fn sync(&self) -> shared::SyncReport {
@@ -134,14 +161,39 @@ impl Device {
     }
 }
 
-const STATIONS: [(&str, &str); 6] = [
-    ("st-zizhuyuan-home", "dep-001"),
-    ("st-shangdi-park", "dep-004"),
-    ("st-xueyuanlu-shiyou", "dep-006"),
-    ("st-xibeiwang-yongfeng", "dep-008"),
-    ("st-xibeiwang-xixiaoying", "dep-010"),
-    ("st-sujiatuo-xinmu", "dep-012"),
-];
+/// The town the benchmark's devices coordinate: its two demo stations and 22 more.
+const TOWN: &str = "sd-xibeiwang";
+const STATIONS: usize = 24;
+
+/// Station `i` of the town and a deputy of it.
+fn station(i: usize) -> (String, String) {
+    match i % STATIONS {
+        0 => ("st-xibeiwang-yongfeng".into(), "dep-008".into()),
+        1 => ("st-xibeiwang-xixiaoying".into(), "dep-010".into()),
+        n => (format!("st-bench-{n:02}"), format!("dep-bench-{n:02}")),
+    }
+}
+
+/// The demo directory with the town's extra stations, each with a deputy.
+fn directory() -> shared::Directory {
+    let mut dir = shared::demo::directory();
+    for i in 2..STATIONS {
+        let (id, deputy) = station(i);
+        dir.stations.push(shared::Station {
+            id: id.clone(),
+            name: format!("西北旺镇第{i}代表联络站"),
+            kind: shared::StationKind::LiaisonPoint,
+            subdistrict_id: TOWN.into(),
+        });
+        dir.deputies.push(shared::Deputy {
+            id: deputy,
+            name: format!("代表{i}"),
+            levels: vec![shared::DeputyLevel::Town],
+            station_id: id,
+        });
+    }
+    dir
+}
 
 /// Record `i`: spread over stations and months (so over many documents), about
 /// `chars` characters of summary put together from varied phrases (text as people
@@ -165,7 +217,7 @@ fn input(i: usize, chars: usize) -> ActivityInput {
         "园区通勤班车班次太少",
         "夜间施工噪音扰民",
     ];
-    let (station, deputy) = STATIONS[i % STATIONS.len()];
+    let (station, deputy) = station(i);
     let mut x = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let mut summary = format!("第{i}次，{}位选民：", i % 37 + 3);
     while summary.chars().count() < chars {
@@ -177,9 +229,10 @@ fn input(i: usize, chars: usize) -> ActivityInput {
     }
     let summary: String = summary.chars().take(chars).collect();
     ActivityInput {
-        station_id: station.into(),
-        date: (today() - chrono::Months::new((i / STATIONS.len() % 160) as u32)).to_string(),
-        deputy_ids: vec![deputy.into()],
+        station_id: station,
+        // Each (station, month) is one document: 24 stations over 20 years.
+        date: (today() - chrono::Months::new((i / STATIONS % 240) as u32)).to_string(),
+        deputy_ids: vec![deputy],
         voters_received: (i % 50).to_string(),
         location: "社区活动室".into(),
         summary,
@@ -200,13 +253,16 @@ fn line(what: &str, value: String, goal: &str) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let server = sync_server::start(sync_server::Config {
-        db_path: dir.path().join("server.db"),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-    })
+    let server = sync_server::start(sync_server::Config::new(
+        dir.path().join("server.db"),
+        "127.0.0.1:0".parse().unwrap(),
+    ))
     .await
     .unwrap();
+    server
+        .storage
+        .load_directory_if_missing(&directory())
+        .unwrap();
     let counter = Arc::new(Counter::default());
     let url = counting_proxy(server.addr, counter.clone()).await;
     println!(
@@ -216,7 +272,7 @@ async fn main() {
     println!("|{:-<54}|{:-<28}|{:-<30}|", "", "", "");
 
     // One new ~1 KB record from an up-to-date device.
-    let a = Device::new(dir.path(), "a", &url);
+    let a = Device::new(dir.path(), "a", &url, &server).await;
     a.sync().await;
     counter.take();
     let one = input(0, 330);
@@ -249,23 +305,20 @@ async fn main() {
         a.create(&input(i * 7, 60));
     }
     a.sync().await;
-    let docs_held = {
-        let b = Device::new(dir.path(), "b", &url);
-        b.sync().await;
-        b.store.lock().unwrap().sync_status("").unwrap();
-        b
-    };
+    let docs_held = Device::new(dir.path(), "b", &url, &server).await;
+    docs_held.sync().await;
+    let documents = docs_held.store.lock().unwrap().document_count().unwrap();
     counter.take();
     docs_held.sync().await;
     let (up, down, requests) = counter.take();
     line(
-        "idle sync, 5,000+ documents held: bytes, round trips",
+        &format!("idle sync, {documents} documents held: bytes, round trips"),
         format!("{} B, {requests}", up + down),
         "<= 2 KB",
     );
 
     // A week offline: 300 records come in, 50 go out.
-    let offline = Device::new(dir.path(), "offline", &url);
+    let offline = Device::new(dir.path(), "offline", &url, &server).await;
     offline.sync().await;
     let mut payload = Vec::new();
     for i in 0..300 {
@@ -299,7 +352,7 @@ async fn main() {
         a.create(&input(300_000 + i, 120));
     }
     a.sync().await;
-    let fresh = Device::new(dir.path(), "fresh", &url);
+    let fresh = Device::new(dir.path(), "fresh", &url, &server).await;
     counter.take();
     let start = Instant::now();
     fresh.sync().await;
@@ -321,6 +374,12 @@ async fn main() {
     let http = reqwest::Client::new();
     let endpoint = format!("{}{SYNC_PATH}", server.url());
     let cursor = fresh.store.lock().unwrap().sync_request().unwrap().cursor;
+    let account_id = server
+        .storage
+        .credentials("bench-fresh")
+        .unwrap()
+        .unwrap()
+        .account_id;
     let latencies = Arc::new(Mutex::new(Vec::new()));
     let deadline = Instant::now() + Duration::from_secs(5);
     let start = Instant::now();
@@ -329,9 +388,25 @@ async fn main() {
             let http = http.clone();
             let endpoint = endpoint.clone();
             let latencies = latencies.clone();
+            // Each client is a device with its own session (opened as a sign-in does,
+            // without 500 Argon2 hashes).
+            let device_id = uuid::Uuid::new_v4().simple().to_string();
+            let (token, token_hash) = sync_server::auth::new_token().unwrap();
+            let now = chrono::Utc::now().timestamp();
+            server
+                .storage
+                .open_session(&NewSession {
+                    account_id,
+                    token_hash,
+                    device_id: device_id.clone(),
+                    device_name: "bench".into(),
+                    now,
+                    expires_at: now + 3600,
+                })
+                .unwrap();
             tokio::spawn(async move {
                 let request = SyncRequest {
-                    device_id: uuid::Uuid::new_v4().simple().to_string(),
+                    device_id,
                     cursor,
                     changes: vec![],
                     bootstrap: None,
@@ -339,7 +414,13 @@ async fn main() {
                 let mut mine = Vec::new();
                 while Instant::now() < deadline {
                     let t = Instant::now();
-                    let r = http.post(&endpoint).json(&request).send().await.unwrap();
+                    let r = http
+                        .post(&endpoint)
+                        .bearer_auth(&token)
+                        .json(&request)
+                        .send()
+                        .await
+                        .unwrap();
                     assert!(r.status().is_success());
                     r.bytes().await.unwrap();
                     mine.push(t.elapsed());

@@ -1,20 +1,76 @@
-//! HTTP: the routes, and the single place where storage errors become statuses.
+//! HTTP: the routes, authentication, sign-in limits, and the single place where storage
+//! errors become statuses.
 
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::StatusCode;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use shared::protocol::{SYNC_PATH, SyncRequest, SyncResponse};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use shared::protocol::{
+    SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest,
+    SyncResponse,
+};
 
-use crate::storage::{Storage, StorageError};
+use crate::auth;
+use crate::storage::{Caller, NewSession, Storage, StorageError};
 
-/// The largest sync request body accepted.
+/// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-pub fn router<S: Storage>(storage: S) -> Router {
+/// How many sign-in attempts are allowed per minute, per account name and per network
+/// address; a burst of as many is allowed at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignInLimits {
+    pub per_account_per_minute: NonZeroU32,
+    pub per_address_per_minute: NonZeroU32,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        SignInLimits {
+            per_account_per_minute: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
+            per_address_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+        }
+    }
+}
+
+struct Limiters {
+    account: DefaultKeyedRateLimiter<String>,
+    address: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+struct App<S> {
+    storage: S,
+    limiters: Arc<Limiters>,
+    session_ttl: Duration,
+}
+
+/// The routes, over any storage backend.
+pub fn router<S: Storage>(storage: S, session_ttl: Duration, limits: SignInLimits) -> Router {
+    let app = App {
+        storage,
+        limiters: Arc::new(Limiters {
+            account: DefaultKeyedRateLimiter::keyed(Quota::per_minute(
+                limits.per_account_per_minute,
+            )),
+            address: DefaultKeyedRateLimiter::keyed(Quota::per_minute(
+                limits.per_address_per_minute,
+            )),
+        }),
+        session_ttl,
+    };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(SIGN_IN_PATH, post(sign_in::<S>))
+        .route(SIGN_OUT_PATH, post(sign_out::<S>))
         .route(SYNC_PATH, post(sync::<S>))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Bodies travel gzipped both ways when the client says so (the limit above
@@ -25,35 +81,148 @@ pub fn router<S: Storage>(storage: S) -> Router {
                 .quality(tower_http::CompressionLevel::Default)
                 .compress_when(tower_http::compression::predicate::SizeAbove::new(1024)),
         )
-        .with_state(storage)
+        .with_state(app)
+}
+
+/// Refusals that are not storage's: too many sign-in attempts.
+enum ApiError {
+    Storage(StorageError),
+    TooManyAttempts,
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        ApiError::Storage(e)
+    }
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn ttl_seconds(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Runs blocking storage work (SQLite, Argon2) off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StorageError::from(shared::Error::Protocol(e.to_string())))?
+}
+
+async fn sign_in<S: Storage>(
+    State(app): State<App<S>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(req): Json<SignInRequest>,
+) -> Result<Json<SignInResponse>, ApiError> {
+    let username = req.username.trim().to_lowercase();
+    if app.limiters.address.check_key(&peer.ip()).is_err()
+        || app.limiters.account.check_key(&username).is_err()
+    {
+        tracing::warn!(%peer, "sign-in attempts over the limit");
+        return Err(ApiError::TooManyAttempts);
+    }
+    if req.device_id.is_empty() || req.device_id.len() > 64 || req.device_name.len() > 100 {
+        return Err(StorageError::BadRequest("bad device id or name".into()).into());
+    }
+    let storage = app.storage.clone();
+    let ttl = ttl_seconds(app.session_ttl);
+    let response = blocking(move || {
+        let credentials = storage.credentials(&username)?;
+        let hash = credentials.as_ref().map(|c| c.password_hash.as_str());
+        if !auth::verify_password(&req.password, hash) {
+            return Err(StorageError::Unauthorized);
+        }
+        let Some(credentials) = credentials else {
+            return Err(StorageError::Unauthorized);
+        };
+        let (token, token_hash) = auth::new_token()?;
+        let now = now();
+        let account = storage.open_session(&NewSession {
+            account_id: credentials.account_id,
+            token_hash,
+            device_id: req.device_id,
+            device_name: req.device_name,
+            now,
+            expires_at: now.saturating_add(ttl),
+        })?;
+        Ok(SignInResponse { token, account })
+    })
+    .await?;
+    tracing::info!(role = response.account.role.as_str(), "device signed in");
+    Ok(Json(response))
+}
+
+/// The token of an `Authorization: Bearer` header, hashed as stored.
+fn bearer(headers: &HeaderMap) -> Result<Vec<u8>, StorageError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| auth::token_hash(t.trim()))
+        .ok_or(StorageError::Unauthorized)
+}
+
+async fn sign_out<S: Storage>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let token_hash = bearer(&headers)?;
+    let storage = app.storage.clone();
+    blocking(move || storage.close_session(&token_hash)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn sync<S: Storage>(
-    State(storage): State<S>,
+    State(app): State<App<S>>,
+    headers: HeaderMap,
     Json(req): Json<SyncRequest>,
-) -> Result<Json<SyncResponse>, StorageError> {
-    let changes = req.changes.len();
-    let response = tokio::task::spawn_blocking(move || storage.sync(&req))
-        .await
-        .map_err(|e| StorageError::from(shared::Error::Protocol(e.to_string())))??;
-    tracing::debug!(
-        pushed = changes,
-        pulled = response.changes.len(),
-        "sync request"
-    );
+) -> Result<Json<SyncResponse>, ApiError> {
+    let token_hash = bearer(&headers)?;
+    let pushed = req.changes.len();
+    let storage = app.storage.clone();
+    let ttl = ttl_seconds(app.session_ttl);
+    let response = blocking(move || {
+        let caller: Caller = storage
+            .caller(&token_hash, now(), ttl)?
+            .ok_or(StorageError::Unauthorized)?;
+        storage.sync(&caller, &req)
+    })
+    .await?;
+    tracing::debug!(pushed, pulled = response.changes.len(), "sync request");
     Ok(Json(response))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::TooManyAttempts => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, "60")],
+                "too many sign-in attempts; try again in a minute",
+            )
+                .into_response(),
+            ApiError::Storage(e) => e.into_response(),
+        }
+    }
 }
 
 impl IntoResponse for StorageError {
     fn into_response(self) -> Response {
         let status = match &self {
             StorageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            StorageError::Unauthorized => StatusCode::UNAUTHORIZED,
             StorageError::Forbidden(_) => StatusCode::FORBIDDEN,
+            StorageError::NotFound(_) => StatusCode::NOT_FOUND,
+            StorageError::Conflict(_) => StatusCode::CONFLICT,
             StorageError::Sqlite(_)
             | StorageError::Migration(_)
             | StorageError::Core(_)
             | StorageError::BackupTargetExists(_) => {
-                tracing::error!(error = %self, "sync failed");
+                tracing::error!(error = %self, "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         };

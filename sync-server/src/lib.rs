@@ -8,16 +8,18 @@
 //! [`api`], the one place storage errors become HTTP statuses.
 
 pub mod api;
+pub mod auth;
+pub mod config;
 pub mod storage;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use storage::{SqliteStorage, Storage, StorageError};
+pub use api::SignInLimits;
+pub use storage::{Caller, NewAccount, SqliteStorage, Storage, StorageError};
 
 /// What the server needs to start.
 #[derive(Clone, Debug)]
@@ -28,6 +30,36 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Load the demo directory (Haidian streets, towns, stations) if the server has none.
     pub demo: bool,
+    /// Serve HTTPS with this certificate chain and key (PEM files); plain HTTP without
+    /// (behind a reverse proxy that terminates TLS, or on loopback).
+    pub tls: Option<Tls>,
+    /// How long a device's session lasts without being used.
+    pub session_ttl: Duration,
+    pub sign_in_limits: SignInLimits,
+}
+
+/// A certificate chain and its private key, PEM files.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+/// Sessions last 90 days without a sync; each sync (at most hourly) extends them.
+pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
+
+impl Config {
+    /// Defaults for a server on `bind` with its database at `db_path`.
+    pub fn new(db_path: PathBuf, bind: SocketAddr) -> Config {
+        Config {
+            db_path,
+            bind,
+            demo: false,
+            tls: None,
+            session_ttl: DEFAULT_SESSION_TTL,
+            sign_in_limits: SignInLimits::default(),
+        }
+    }
 }
 
 /// A running server. Dropping it does not stop it: call [`RunningServer::shutdown`].
@@ -36,19 +68,22 @@ pub struct RunningServer {
     /// The address actually bound.
     pub addr: SocketAddr,
     pub storage: SqliteStorage,
-    stop: oneshot::Sender<()>,
+    tls: bool,
+    handle: axum_server::Handle,
     task: JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningServer {
-    /// `http://ADDR`, for clients.
+    /// `http://ADDR` (or `https://`), for clients.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
-    /// Stops accepting connections, finishes requests in flight, and waits.
+    /// Stops accepting connections, finishes requests in flight (for up to 30 s), and
+    /// waits.
     pub async fn shutdown(self) -> std::io::Result<()> {
-        let _ = self.stop.send(());
+        self.handle.graceful_shutdown(Some(Duration::from_secs(30)));
         self.task.await.map_err(std::io::Error::other)?
     }
 }
@@ -59,22 +94,33 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     if config.demo && storage.load_directory_if_missing(&shared::demo::directory())? {
         tracing::info!("demo directory loaded");
     }
-    let listener = TcpListener::bind(config.bind).await?;
+    let listener = std::net::TcpListener::bind(config.bind)?;
+    listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let app = api::router(storage.clone());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    tracing::info!(%addr, "sync server listening");
+    let app = api::router(storage.clone(), config.session_ttl, config.sign_in_limits)
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let task = match &config.tls {
+        Some(tls) => {
+            // One crypto provider (ring, which reqwest's rustls also uses) for the process.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                .await
+                .map_err(|e| anyhow::anyhow!("TLS certificate or key: {e}"))?;
+            let server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await })
+        }
+        None => {
+            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            tokio::spawn(async move { server.serve(app).await })
+        }
+    };
+    tracing::info!(%addr, tls = config.tls.is_some(), "sync server listening");
     Ok(RunningServer {
         addr,
         storage,
-        stop,
+        tls: config.tls.is_some(),
+        handle,
         task,
     })
 }

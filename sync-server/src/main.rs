@@ -1,23 +1,38 @@
 //! `jiazhan-sync-server`: runs the sync server until Ctrl-C or SIGTERM, or, with a
 //! subcommand, does one administrative task on its database and exits.
 
+use std::io::BufRead as _;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args as ClapArgs, Parser, Subcommand};
+use shared::model::Role;
+use sync_server::config::FileConfig;
+use sync_server::{NewAccount, SignInLimits, SqliteStorage, Tls};
 
 #[derive(Parser, Debug)]
 #[command(version, about = "家站通 sync server")]
 struct Args {
-    /// SQLite database file (created if missing).
-    #[arg(long, env = "JIAZHAN_SERVER_DB", default_value = "jiazhan-server.db")]
-    db: PathBuf,
-    /// Address to listen on. Port 0 picks a free port.
-    #[arg(long, env = "JIAZHAN_SERVER_BIND", default_value = "127.0.0.1:8765")]
-    bind: SocketAddr,
+    /// Configuration file (TOML); see jiazhan-server.example.toml.
+    #[arg(long, env = "JIAZHAN_SERVER_CONFIG")]
+    config: Option<PathBuf>,
+    /// SQLite database file (created if missing) [default: jiazhan-server.db].
+    #[arg(long, env = "JIAZHAN_SERVER_DB")]
+    db: Option<PathBuf>,
+    /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8765].
+    #[arg(long, env = "JIAZHAN_SERVER_BIND")]
+    bind: Option<SocketAddr>,
     /// Load demo reference data (streets, towns, stations, deputies) if none is loaded.
     #[arg(long)]
     demo: bool,
+    /// TLS certificate chain (PEM); serve HTTPS. Needs --tls-key.
+    #[arg(long, env = "JIAZHAN_SERVER_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, env = "JIAZHAN_SERVER_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Admin>,
 }
@@ -29,41 +44,226 @@ enum Admin {
     Backup { to: PathBuf },
     /// Load the demo reference data if the database has none.
     LoadDemo,
+    /// Accounts: create, disable, reset a password, list.
+    #[command(subcommand)]
+    Account(AccountCmd),
+    /// Devices signed in: list, sign one out.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum AccountCmd {
+    /// Create an account. Without --password-stdin a password is generated and printed once.
+    Create(CreateAccount),
+    /// Disable an account: its devices are signed out and it cannot sign in.
+    Disable { username: String },
+    /// Set a new password (every device signs in again).
+    ResetPassword {
+        username: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts.
+    List,
+}
+
+#[derive(ClapArgs, Debug)]
+struct CreateAccount {
+    username: String,
+    /// deputy, station_staff, subdistrict_coordinator, district_admin or department.
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// The station, street/town or department id the role works in (none for
+    /// district_admin).
+    #[arg(long)]
+    scope: Option<String>,
+    /// The name shown in the app.
+    #[arg(long)]
+    name: String,
+    /// For a deputy: their id in the directory.
+    #[arg(long)]
+    deputy: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum DeviceCmd {
+    /// List devices (of one account, or of all).
+    List {
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Sign a device out of every account (a lost phone).
+    Revoke { device_id: String },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| {
+        let all: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("one of {}", all.join(", "))
+    })
+}
+
+/// The password from standard input, or a generated one (printed once).
+fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
+    } else {
+        Ok((sync_server::auth::random_password()?, true))
+    }
+}
+
+fn date(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+fn admin(storage: &SqliteStorage, task: Admin, db: &std::path::Path) -> anyhow::Result<()> {
+    match task {
+        Admin::Backup { to } => {
+            storage.backup_to(&to)?;
+            println!("backed up {} to {}", db.display(), to.display());
+        }
+        Admin::LoadDemo => {
+            let loaded = storage.load_directory_if_missing(&shared::demo::directory())?;
+            println!(
+                "{}",
+                if loaded {
+                    "demo data loaded"
+                } else {
+                    "already loaded"
+                }
+            );
+        }
+        Admin::Account(AccountCmd::Create(a)) => {
+            let (password, generated) = password(a.password_stdin)?;
+            storage.create_account(
+                &NewAccount {
+                    username: a.username.clone(),
+                    display_name: a.name,
+                    role: a.role,
+                    scope_id: a.scope,
+                    deputy_id: a.deputy,
+                },
+                &password,
+            )?;
+            println!("created {}", a.username);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        Admin::Account(AccountCmd::Disable { username }) => {
+            storage.disable_account(&username)?;
+            println!("disabled {username}; its devices are signed out");
+        }
+        Admin::Account(AccountCmd::ResetPassword {
+            username,
+            password_stdin,
+        }) => {
+            let (password, generated) = password(password_stdin)?;
+            storage.reset_password(&username, &password)?;
+            println!("password of {username} reset; its devices are signed out");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        Admin::Account(AccountCmd::List) => {
+            for (a, disabled) in storage.accounts()? {
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    a.username,
+                    a.role.as_str(),
+                    a.scope_id.as_deref().unwrap_or("-"),
+                    a.display_name,
+                    if disabled { "\t(disabled)" } else { "" }
+                );
+            }
+        }
+        Admin::Device(DeviceCmd::List { user }) => {
+            for d in storage.devices(user.as_deref())? {
+                let state = if d.revoked {
+                    "signed out"
+                } else if d.expires_at <= chrono::Utc::now().timestamp() {
+                    "expired"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\tsince {}\tlast seen {}\t{state}",
+                    d.username,
+                    d.device_id,
+                    d.device_name,
+                    date(d.created_at),
+                    date(d.last_seen)
+                );
+            }
+        }
+        Admin::Device(DeviceCmd::Revoke { device_id }) => {
+            let n = storage.revoke_device(&device_id)?;
+            println!("{n} session(s) of {device_id} ended");
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs go to stderr: stdout is for what an admin command prints.
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
     let args = Args::parse();
+    let file = match &args.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::default(),
+    };
+    let db = args
+        .db
+        .or(file.db)
+        .unwrap_or_else(|| PathBuf::from("jiazhan-server.db"));
     if let Some(task) = args.command {
-        let storage = sync_server::SqliteStorage::open(&args.db)?;
-        match task {
-            Admin::Backup { to } => {
-                storage.backup_to(&to)?;
-                println!("backed up {} to {}", args.db.display(), to.display());
-            }
-            Admin::LoadDemo => {
-                let loaded = storage.load_directory_if_missing(&shared::demo::directory())?;
-                println!(
-                    "{}",
-                    if loaded {
-                        "demo data loaded"
-                    } else {
-                        "already loaded"
-                    }
-                );
-            }
-        }
-        return Ok(());
+        let storage = SqliteStorage::open(&db)?;
+        return admin(&storage, task, &db);
     }
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some(Tls { cert, key }),
+        _ => file.tls,
+    };
+    let defaults = SignInLimits::default();
+    let per_minute = |n: Option<NonZeroU32>, default| n.unwrap_or(default);
     let server = sync_server::start(sync_server::Config {
-        db_path: args.db,
-        bind: args.bind,
-        demo: args.demo,
+        db_path: db,
+        bind: args
+            .bind
+            .or(file.bind)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8765))),
+        demo: args.demo || file.demo.unwrap_or(false),
+        tls,
+        session_ttl: file
+            .session_days
+            .map_or(sync_server::DEFAULT_SESSION_TTL, |d| {
+                Duration::from_secs(d.saturating_mul(24 * 3600))
+            }),
+        sign_in_limits: SignInLimits {
+            per_account_per_minute: per_minute(
+                file.sign_in_per_account_per_minute,
+                defaults.per_account_per_minute,
+            ),
+            per_address_per_minute: per_minute(
+                file.sign_in_per_address_per_minute,
+                defaults.per_address_per_minute,
+            ),
+        },
     })
     .await?;
     println!("listening on {}", server.url());

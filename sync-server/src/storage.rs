@@ -8,27 +8,66 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use automerge::{AutoCommit, Change};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, named_params, params};
 use rusqlite_migration::{M, Migrations};
+use shared::access::access;
 use shared::doc::{self, DocId};
-use shared::model::Directory;
+use shared::model::{Access, Account, Directory, Role, ScopeKind};
 use shared::protocol::{
     Ack, Bootstrap, MAX_CHANGES_PER_RESPONSE, MAX_DOCUMENTS_PER_RESPONSE, SyncRequest,
     SyncResponse, WireChange, WireDocument,
 };
 
 /// Append-only: never edit a migration that has shipped; add a new one.
-const MIGRATIONS: &[M<'static>] = &[M::up(
-    "CREATE TABLE docs (id TEXT PRIMARY KEY, kind TEXT NOT NULL);
-     CREATE TABLE changes (
-         seq INTEGER PRIMARY KEY AUTOINCREMENT,
-         doc_id TEXT NOT NULL REFERENCES docs(id),
-         hash TEXT NOT NULL,
-         device_id TEXT NOT NULL,
-         bytes BLOB NOT NULL,
-         UNIQUE (doc_id, hash)
-     );",
-)];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE docs (id TEXT PRIMARY KEY, kind TEXT NOT NULL);
+         CREATE TABLE changes (
+             seq INTEGER PRIMARY KEY AUTOINCREMENT,
+             doc_id TEXT NOT NULL REFERENCES docs(id),
+             hash TEXT NOT NULL,
+             device_id TEXT NOT NULL,
+             bytes BLOB NOT NULL,
+             UNIQUE (doc_id, hash)
+         );",
+    ),
+    // Accounts, device sessions, and what scopes are checked against: each document's
+    // station and department (from its id), and each station's street or town.
+    M::up(
+        "ALTER TABLE docs ADD COLUMN station TEXT;
+         ALTER TABLE docs ADD COLUMN department TEXT;
+         CREATE INDEX docs_station ON docs(station);
+         CREATE INDEX docs_department ON docs(department);
+         CREATE TABLE stations (id TEXT PRIMARY KEY, subdistrict_id TEXT NOT NULL);
+         CREATE TABLE departments (id TEXT PRIMARY KEY);
+         CREATE TABLE accounts (
+             id INTEGER PRIMARY KEY,
+             username TEXT NOT NULL UNIQUE,
+             display_name TEXT NOT NULL,
+             role TEXT NOT NULL,
+             scope_id TEXT,
+             deputy_id TEXT,
+             password_hash TEXT NOT NULL,
+             disabled INTEGER NOT NULL DEFAULT 0,
+             created_at INTEGER NOT NULL
+         );
+         CREATE TABLE sessions (
+             token_hash BLOB PRIMARY KEY,
+             account_id INTEGER NOT NULL REFERENCES accounts(id),
+             device_id TEXT NOT NULL,
+             device_name TEXT NOT NULL,
+             created_at INTEGER NOT NULL,
+             last_seen INTEGER NOT NULL,
+             expires_at INTEGER NOT NULL,
+             revoked INTEGER NOT NULL DEFAULT 0
+         );
+         CREATE INDEX sessions_account ON sessions(account_id);",
+    ),
+];
+
+/// A session's expiry moves forward when it is used, at most this often (seconds), so an
+/// idle sync does not write.
+const SESSION_TOUCH_INTERVAL: i64 = 3600;
 
 /// The device id the server's own changes (demo data) are stored under.
 const SERVER_DEVICE: &str = "server";
@@ -40,8 +79,17 @@ const MAX_DOC_ID_LEN: usize = 128;
 pub enum StorageError {
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// No valid session: missing, unknown, expired or revoked token, or a disabled account.
+    #[error("not signed in")]
+    Unauthorized,
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Not there, or outside the caller's scope: the two are the same answer.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// An account name that is taken.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("{0} exists; a backup never overwrites a file")]
     BackupTargetExists(String),
     #[error("database: {0}")]
@@ -62,10 +110,74 @@ impl From<shared::Error> for StorageError {
 /// type, so another backend (PostgreSQL, for a district running many servers) can be
 /// added without touching them.
 pub trait Storage: Clone + Send + Sync + 'static {
-    /// Handles one sync request atomically: validates and stores the pushed changes,
-    /// then reads what the caller has not seen. Nothing is stored if any change is
-    /// refused.
-    fn sync(&self, req: &SyncRequest) -> Result<SyncResponse, StorageError>;
+    /// Handles one sync request atomically for `caller`: checks every document id against
+    /// the caller's scope, validates and stores the pushed changes, then reads what the
+    /// caller may see and has not seen. Nothing is stored if any change is refused.
+    fn sync(&self, caller: &Caller, req: &SyncRequest) -> Result<SyncResponse, StorageError>;
+
+    /// The password hash of the enabled account `username`, to check a sign-in against
+    /// (outside any lock: Argon2 is slow on purpose).
+    fn credentials(&self, username: &str) -> Result<Option<Credentials>, StorageError>;
+
+    /// Starts a session for a device whose password was checked; the device's earlier
+    /// sessions end.
+    fn open_session(&self, session: &NewSession) -> Result<Account, StorageError>;
+
+    /// Who holds the token hashed as `token_hash` at `now` (unix seconds); `None` when
+    /// the token is unknown, expired or revoked, or the account is disabled. A session in
+    /// use is extended to `now + ttl`.
+    fn caller(&self, token_hash: &[u8], now: i64, ttl: i64)
+    -> Result<Option<Caller>, StorageError>;
+
+    /// Ends the session of `token_hash` (signing out).
+    fn close_session(&self, token_hash: &[u8]) -> Result<(), StorageError>;
+}
+
+/// The account and device behind a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub account: Account,
+    pub device_id: String,
+}
+
+/// What a sign-in is checked against.
+#[derive(Clone)]
+pub struct Credentials {
+    pub account_id: i64,
+    pub password_hash: String,
+}
+
+/// A session to open after a successful sign-in.
+#[derive(Clone, Debug)]
+pub struct NewSession {
+    pub account_id: i64,
+    pub token_hash: Vec<u8>,
+    pub device_id: String,
+    pub device_name: String,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// An account to create (the admin CLI, tests).
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub scope_id: Option<String>,
+    pub deputy_id: Option<String>,
+}
+
+/// A device signed in to an account, for the administrator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceSession {
+    pub username: String,
+    pub device_id: String,
+    pub device_name: String,
+    pub created_at: i64,
+    pub last_seen: i64,
+    pub expires_at: i64,
+    pub revoked: bool,
 }
 
 /// The embedded backend: one SQLite file.
@@ -81,8 +193,132 @@ impl std::fmt::Debug for SqliteStorage {
 }
 
 impl Storage for SqliteStorage {
-    fn sync(&self, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
-        SqliteStorage::sync(self, req)
+    fn sync(&self, caller: &Caller, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
+        SqliteStorage::sync(self, caller, req)
+    }
+
+    fn credentials(&self, username: &str) -> Result<Option<Credentials>, StorageError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, password_hash FROM accounts WHERE username = ?1 AND disabled = 0",
+                [username],
+                |r| {
+                    Ok(Credentials {
+                        account_id: r.get(0)?,
+                        password_hash: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn open_session(&self, s: &NewSession) -> Result<Account, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE sessions SET revoked = 1 WHERE account_id = ?1 AND device_id = ?2",
+            params![s.account_id, s.device_id],
+        )?;
+        tx.execute(
+            "INSERT INTO sessions (token_hash, account_id, device_id, device_name, created_at,
+                                   last_seen, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+            params![
+                s.token_hash,
+                s.account_id,
+                s.device_id,
+                s.device_name,
+                s.now,
+                s.expires_at
+            ],
+        )?;
+        let account = tx.query_row(
+            &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"),
+            [s.account_id],
+            account_row,
+        )?;
+        tx.commit()?;
+        Ok(account)
+    }
+
+    fn caller(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+        ttl: i64,
+    ) -> Result<Option<Caller>, StorageError> {
+        let conn = self.conn();
+        let found = conn
+            .query_row(
+                &format!(
+                    "SELECT {ACCOUNT_COLUMNS}, s.device_id, s.last_seen FROM sessions s
+                     JOIN accounts ON accounts.id = s.account_id
+                     WHERE s.token_hash = ?1 AND s.revoked = 0 AND s.expires_at > ?2
+                       AND accounts.disabled = 0"
+                ),
+                params![token_hash, now],
+                |r| Ok((account_row(r)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?)),
+            )
+            .optional()?;
+        let Some((account, device_id, last_seen)) = found else {
+            return Ok(None);
+        };
+        if now - last_seen >= SESSION_TOUCH_INTERVAL {
+            conn.execute(
+                "UPDATE sessions SET last_seen = ?2, expires_at = ?3 WHERE token_hash = ?1",
+                params![token_hash, now, now.saturating_add(ttl)],
+            )?;
+        }
+        Ok(Some(Caller { account, device_id }))
+    }
+
+    fn close_session(&self, token_hash: &[u8]) -> Result<(), StorageError> {
+        self.conn().execute(
+            "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
+            [token_hash],
+        )?;
+        Ok(())
+    }
+}
+
+/// The columns [`account_row`] reads, in its order.
+const ACCOUNT_COLUMNS: &str = "accounts.username, accounts.display_name, accounts.role, \
+                               accounts.scope_id, accounts.deputy_id";
+
+fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
+    let role: String = r.get(2)?;
+    Ok(Account {
+        username: r.get(0)?,
+        display_name: r.get(1)?,
+        role: Role::parse(&role).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                2,
+                rusqlite::types::Type::Text,
+                format!("unknown role {role:?}").into(),
+            )
+        })?,
+        scope_id: r.get(3)?,
+        deputy_id: r.get(4)?,
+    })
+}
+
+/// The SQL condition on `docs d` for the documents `role` reads, given the account's
+/// scope bound as `:scope`. It must agree with [`shared::access::access`]; the
+/// authorization-matrix test checks that it does, for every role and kind of document.
+fn readable(role: Role) -> &'static str {
+    match role {
+        Role::DistrictAdmin => "(1 OR :scope IS NULL)",
+        Role::Deputy | Role::StationStaff => {
+            "(d.kind IN ('district', 'subdistrict', 'consultation') OR d.station = :scope)"
+        }
+        Role::SubdistrictCoordinator => {
+            "(d.kind IN ('district', 'subdistrict', 'consultation')
+              OR d.station IN (SELECT id FROM stations WHERE subdistrict_id = :scope))"
+        }
+        Role::Department => {
+            "(d.kind IN ('district', 'subdistrict', 'consultation') OR d.department = :scope)"
+        }
     }
 }
 
@@ -92,6 +328,7 @@ impl SqliteStorage {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        backfill_doc_scopes(&conn)?;
         Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -116,12 +353,21 @@ impl SqliteStorage {
         if exists.is_some() {
             return Ok(false);
         }
+        for station in &dir.stations {
+            tx.execute(
+                "INSERT OR REPLACE INTO stations (id, subdistrict_id) VALUES (?1, ?2)",
+                params![station.id, station.subdistrict_id],
+            )?;
+        }
+        for department in &dir.departments {
+            tx.execute(
+                "INSERT OR IGNORE INTO departments (id) VALUES (?1)",
+                [&department.id],
+            )?;
+        }
         for (id, mut d) in doc::directory_documents(dir)? {
             let doc_id = id.to_string();
-            tx.execute(
-                "INSERT INTO docs (id, kind) VALUES (?1, ?2)",
-                params![doc_id, id.family().as_str()],
-            )?;
+            insert_doc(&tx, &id)?;
             for c in &d.get_changes(&[]) {
                 insert_change(&tx, &doc_id, c, SERVER_DEVICE)?;
             }
@@ -131,32 +377,40 @@ impl SqliteStorage {
     }
 
     /// See [`Storage::sync`].
-    pub fn sync(&self, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
+    pub fn sync(&self, caller: &Caller, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
+        if req.device_id != caller.device_id {
+            return Err(StorageError::BadRequest(
+                "the device id is not the one this session was opened for".into(),
+            ));
+        }
         let decoded = validate(req)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut acknowledged = Vec::with_capacity(decoded.len());
-        for (wire, change) in req.changes.iter().zip(&decoded) {
-            let known: Option<String> = tx
-                .query_row("SELECT kind FROM docs WHERE id = ?1", [&wire.doc_id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            match known {
-                Some(kind) if kind != wire.kind => {
-                    return Err(StorageError::BadRequest(format!(
-                        "document {} is a {kind}, not a {}",
-                        wire.doc_id, wire.kind
+        for (wire, (id, change)) in req.changes.iter().zip(&decoded) {
+            let subdistrict_of = |station: &str| {
+                tx.prepare_cached("SELECT subdistrict_id FROM stations WHERE id = ?1")
+                    .and_then(|mut q| q.query_row([station], |r| r.get(0)).optional())
+                    .ok()
+                    .flatten()
+            };
+            match access(&caller.account, id, subdistrict_of) {
+                // The same answer whether or not the document exists.
+                Access::None => {
+                    return Err(StorageError::NotFound(format!(
+                        "no document {}",
+                        wire.doc_id
                     )));
                 }
-                Some(_) => {}
-                None => {
-                    tx.execute(
-                        "INSERT INTO docs (id, kind) VALUES (?1, ?2)",
-                        params![wire.doc_id, wire.kind],
-                    )?;
+                Access::Read => {
+                    return Err(StorageError::Forbidden(format!(
+                        "this account only reads {}",
+                        wire.doc_id
+                    )));
                 }
+                Access::Write => {}
             }
+            insert_doc(&tx, id)?;
             insert_change(&tx, &wire.doc_id, change, &req.device_id)?;
             acknowledged.push(Ack {
                 doc_id: wire.doc_id.clone(),
@@ -173,19 +427,26 @@ impl SqliteStorage {
                 .map_or(max.unwrap_or(0).max(0) as u64, |b| b.upto);
             if upto > 0 {
                 let after = req.bootstrap.as_ref().map_or("", |b| b.after.as_str());
-                let response = bootstrap_page(&tx, upto, after, acknowledged)?;
+                let response = bootstrap_page(&tx, &caller.account, upto, after, acknowledged)?;
                 tx.commit()?;
                 return Ok(response);
             }
         }
         let limit = MAX_CHANGES_PER_RESPONSE;
-        let mut stmt = tx.prepare(
+        let mut stmt = tx.prepare_cached(&format!(
             "SELECT c.seq, c.doc_id, d.kind, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
-             WHERE c.seq > ?1 AND c.device_id != ?2 ORDER BY c.seq LIMIT ?3",
-        )?;
+             WHERE c.seq > :cursor AND c.device_id != :device AND {}
+             ORDER BY c.seq LIMIT :limit",
+            readable(caller.account.role)
+        ))?;
         let mut rows: Vec<(i64, WireChange)> = stmt
             .query_map(
-                params![cursor_param(req.cursor), req.device_id, (limit + 1) as i64],
+                named_params! {
+                    ":cursor": cursor_param(req.cursor),
+                    ":device": req.device_id,
+                    ":limit": (limit + 1) as i64,
+                    ":scope": caller.account.scope_id,
+                },
                 |r| {
                     Ok((
                         r.get(0)?,
@@ -239,19 +500,194 @@ impl SqliteStorage {
     }
 }
 
+/// Account administration (the admin CLI and tests): not part of [`Storage`], which is
+/// what the HTTP handlers need.
+impl SqliteStorage {
+    /// Creates an account with `password` (Argon2id-hashed here). The scope must name a
+    /// station, street/town or department the server knows, as the role requires.
+    pub fn create_account(&self, new: &NewAccount, password: &str) -> Result<(), StorageError> {
+        let username = new.username.trim();
+        if !(3..=32).contains(&username.len())
+            || !username
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        {
+            return Err(StorageError::BadRequest(
+                "a user name is 3–32 of a–z, 0–9, '.', '_' and '-'".into(),
+            ));
+        }
+        let display_name = new.display_name.trim();
+        if display_name.is_empty() || display_name.chars().count() > 40 {
+            return Err(StorageError::BadRequest(
+                "a display name has 1–40 characters".into(),
+            ));
+        }
+        let hash = crate::auth::hash_password(password)?;
+        let conn = self.conn();
+        let scope = new.scope_id.as_deref();
+        let exists = |sql: &str, id: &str| -> Result<bool, StorageError> {
+            Ok(conn.query_row(sql, [id], |_| Ok(())).optional()?.is_some())
+        };
+        let known = match (new.role.scope_kind(), scope) {
+            (ScopeKind::District, None) => true,
+            (ScopeKind::Station, Some(id)) => exists("SELECT 1 FROM stations WHERE id = ?1", id)?,
+            (ScopeKind::Subdistrict, Some(id)) => exists(
+                "SELECT 1 FROM stations WHERE subdistrict_id = ?1 LIMIT 1",
+                id,
+            )?,
+            (ScopeKind::Department, Some(id)) => {
+                exists("SELECT 1 FROM departments WHERE id = ?1", id)?
+            }
+            _ => false,
+        };
+        if !known {
+            return Err(StorageError::BadRequest(format!(
+                "a {} account needs {}",
+                new.role.as_str(),
+                match new.role.scope_kind() {
+                    ScopeKind::District => "no scope",
+                    ScopeKind::Station => "the id of a known station",
+                    ScopeKind::Subdistrict => "the id of a known street or town",
+                    ScopeKind::Department => "the id of a known department",
+                }
+            )));
+        }
+        if new.deputy_id.is_some() && new.role != Role::Deputy {
+            return Err(StorageError::BadRequest(
+                "only a deputy's account names a deputy".into(),
+            ));
+        }
+        let inserted = conn.execute(
+            "INSERT OR IGNORE INTO accounts
+                 (username, display_name, role, scope_id, deputy_id, password_hash, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                username,
+                display_name,
+                new.role.as_str(),
+                scope,
+                new.deputy_id,
+                hash,
+                chrono::Utc::now().timestamp()
+            ],
+        )?;
+        if inserted == 0 {
+            return Err(StorageError::Conflict(format!("{username} exists")));
+        }
+        Ok(())
+    }
+
+    /// Disables an account: its devices are signed out at once and it cannot sign in.
+    pub fn disable_account(&self, username: &str) -> Result<(), StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let id = account_id(&tx, username)?;
+        tx.execute("UPDATE accounts SET disabled = 1 WHERE id = ?1", [id])?;
+        tx.execute(
+            "UPDATE sessions SET revoked = 1 WHERE account_id = ?1",
+            [id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Sets a new password; every device of the account must sign in again.
+    pub fn reset_password(&self, username: &str, password: &str) -> Result<(), StorageError> {
+        let hash = crate::auth::hash_password(password)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let id = account_id(&tx, username)?;
+        tx.execute(
+            "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
+            params![id, hash],
+        )?;
+        tx.execute(
+            "UPDATE sessions SET revoked = 1 WHERE account_id = ?1",
+            [id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every account, with whether it is disabled.
+    pub fn accounts(&self) -> Result<Vec<(Account, bool)>, StorageError> {
+        let conn = self.conn();
+        let mut q = conn.prepare(&format!(
+            "SELECT {ACCOUNT_COLUMNS}, disabled FROM accounts ORDER BY username"
+        ))?;
+        let rows = q
+            .query_map([], |r| Ok((account_row(r)?, r.get::<_, bool>(5)?)))?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// The devices signed in (or once signed in) to `username`, or to any account.
+    pub fn devices(&self, username: Option<&str>) -> Result<Vec<DeviceSession>, StorageError> {
+        let conn = self.conn();
+        let mut q = conn.prepare(
+            "SELECT a.username, s.device_id, s.device_name, s.created_at, s.last_seen,
+                    s.expires_at, s.revoked
+             FROM sessions s JOIN accounts a ON a.id = s.account_id
+             WHERE ?1 IS NULL OR a.username = ?1
+             ORDER BY a.username, s.created_at",
+        )?;
+        let rows = q
+            .query_map([username], |r| {
+                Ok(DeviceSession {
+                    username: r.get(0)?,
+                    device_id: r.get(1)?,
+                    device_name: r.get(2)?,
+                    created_at: r.get(3)?,
+                    last_seen: r.get(4)?,
+                    expires_at: r.get(5)?,
+                    revoked: r.get(6)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Signs a device out of every account (a lost phone). Returns how many sessions ended.
+    pub fn revoke_device(&self, device_id: &str) -> Result<usize, StorageError> {
+        Ok(self.conn().execute(
+            "UPDATE sessions SET revoked = 1 WHERE device_id = ?1 AND revoked = 0",
+            [device_id],
+        )?)
+    }
+}
+
+fn account_id(conn: &Connection, username: &str) -> Result<i64, StorageError> {
+    conn.query_row(
+        "SELECT id FROM accounts WHERE username = ?1",
+        [username],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| StorageError::NotFound(format!("no account {username}")))
+}
+
 /// The next page of a bootstrap: whole documents (each saved from all its changes) in
 /// id order after `after`. The last page moves the cursor to `upto`: every change up to
 /// it is in some document sent.
 fn bootstrap_page(
     tx: &Connection,
+    account: &Account,
     upto: u64,
     after: &str,
     acknowledged: Vec<Ack>,
 ) -> Result<SyncResponse, StorageError> {
     let mut ids: Vec<(String, String)> = tx
-        .prepare_cached("SELECT id, kind FROM docs WHERE id > ?1 ORDER BY id LIMIT ?2")?
+        .prepare_cached(&format!(
+            "SELECT d.id, d.kind FROM docs d WHERE d.id > :after AND {} ORDER BY d.id
+             LIMIT :limit",
+            readable(account.role)
+        ))?
         .query_map(
-            params![after, (MAX_DOCUMENTS_PER_RESPONSE + 1) as i64],
+            named_params! {
+                ":after": after,
+                ":limit": (MAX_DOCUMENTS_PER_RESPONSE + 1) as i64,
+                ":scope": account.scope_id,
+            },
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?
         .collect::<Result<_, _>>()?;
@@ -355,8 +791,9 @@ fn save_documents(
     })
 }
 
-/// Refuses a request that is malformed or writes what no client may write.
-fn validate(req: &SyncRequest) -> Result<Vec<Change>, StorageError> {
+/// Refuses a request that is malformed: each change must name a well-formed document id
+/// of its family and decode as an Automerge change. (Scope is checked afterwards.)
+fn validate(req: &SyncRequest) -> Result<Vec<(DocId, Change)>, StorageError> {
     let device = &req.device_id;
     if device.is_empty() || device.len() > 64 || device == SERVER_DEVICE {
         return Err(StorageError::BadRequest("bad device id".into()));
@@ -379,15 +816,65 @@ fn validate(req: &SyncRequest) -> Result<Vec<Change>, StorageError> {
                     wire.doc_id, wire.kind
                 )));
             }
-            if !id.family().client_writable() {
-                return Err(StorageError::Forbidden(
-                    "reference data is written by the server only".into(),
-                ));
-            }
-            Change::from_bytes(wire.bytes.clone())
-                .map_err(|e| StorageError::BadRequest(format!("undecodable change: {e}")))
+            let change = Change::from_bytes(wire.bytes.clone())
+                .map_err(|e| StorageError::BadRequest(format!("undecodable change: {e}")))?;
+            Ok((id, change))
         })
         .collect()
+}
+
+/// Records a document (if new) with the station and department its id names, which the
+/// read filter checks.
+fn insert_doc(tx: &Connection, id: &DocId) -> Result<(), StorageError> {
+    let (station, department) = doc_scope_columns(id);
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO docs (id, kind, station, department) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        id.to_string(),
+        id.family().as_str(),
+        station,
+        department
+    ])?;
+    Ok(())
+}
+
+fn doc_scope_columns(id: &DocId) -> (Option<&str>, Option<&str>) {
+    match id {
+        DocId::Station { station, .. } => (Some(station), None),
+        DocId::Referrals {
+            station,
+            department,
+            ..
+        }
+        | DocId::Answers {
+            station,
+            department,
+            ..
+        } => (Some(station), Some(department)),
+        DocId::District | DocId::Subdistrict(_) | DocId::Consultation(_) => (None, None),
+    }
+}
+
+/// Databases from before accounts: fills in each document's station and department.
+fn backfill_doc_scopes(conn: &Connection) -> Result<(), StorageError> {
+    let ids: Vec<String> = conn
+        .prepare(
+            "SELECT id FROM docs WHERE station IS NULL
+               AND kind IN ('station', 'referrals', 'answers')",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for id in ids {
+        if let Some(doc) = DocId::parse(&id) {
+            let (station, department) = doc_scope_columns(&doc);
+            conn.execute(
+                "UPDATE docs SET station = ?2, department = ?3 WHERE id = ?1",
+                params![id, station, department],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 fn insert_change(

@@ -61,6 +61,29 @@ fn input(i: usize) -> ActivityInput {
     }
 }
 
+/// Runs an admin subcommand of the real binary on `db`, with `stdin` as its input.
+fn admin(db: &Path, args: &[&str], stdin: &str) -> String {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jiazhan-sync-server"))
+        .args(["--db", db.to_str().unwrap()])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{args:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const PASSWORD: &str = "correct horse battery";
+
 /// A small deterministic generator, so a failing run can be replayed.
 struct Rng(u64);
 
@@ -85,11 +108,39 @@ async fn a_server_killed_mid_sync_loses_nothing_acknowledged() {
             &StoreKey::generate().unwrap(),
         )
         .unwrap();
-        (Mutex::new(store), SyncClient::new(&url, false).unwrap())
+        (Mutex::new(store), SyncClient::new(false).unwrap())
     };
+    // Accounts come from the admin commands of the same binary.
+    assert_eq!(admin(&db, &["load-demo"], ""), "demo data loaded\n");
+    for name in ["phone-a", "phone-b"] {
+        admin(
+            &db,
+            &[
+                "account",
+                "create",
+                name,
+                "--role",
+                "station_staff",
+                "--scope",
+                "st-shangdi-park",
+                "--name",
+                "联络员",
+                "--password-stdin",
+            ],
+            &format!("{PASSWORD}\n"),
+        );
+    }
     let (a, a_sync) = device("a");
     let (b, b_sync) = device("b");
     let mut server = start(&db, port).await;
+    for (name, store, client) in [("phone-a", &a, &a_sync), ("phone-b", &b, &b_sync)] {
+        client
+            .sign_in(store, &url, name, PASSWORD, name)
+            .await
+            .unwrap();
+    }
+    let listed = admin(&db, &["device", "list"], "");
+    assert_eq!(listed.lines().count(), 2, "{listed}");
     let directory = sync_server::SqliteStorage::open(&db)
         .unwrap()
         .change_count()

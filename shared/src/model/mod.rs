@@ -12,9 +12,11 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+mod account;
 mod directory;
 mod records;
 
+pub use account::*;
 pub use directory::*;
 pub use records::*;
 
@@ -259,7 +261,11 @@ impl FieldError {
 /// What the app shows about synchronisation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {
+    /// The server signed in to; empty before the first sign-in.
     pub server_url: String,
+    /// The account signed in on this device, if any.
+    #[serde(default)]
+    pub account: Option<Account>,
     /// RFC 3339 time of the last successful sync, if any.
     pub last_success: Option<String>,
     /// Records with changes the server has not acknowledged.
@@ -301,6 +307,23 @@ pub enum AppError {
     /// The server answered with an error.
     #[error("server error {status}: {detail}")]
     Server { status: u16, detail: String },
+    /// Sync needs a signed-in account on this device.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// The server did not accept the user name and password.
+    #[error("wrong user name or password")]
+    SignInRefused,
+    /// The device's session ended (expired, signed out elsewhere, account disabled):
+    /// sign in again; nothing waiting to be sent is lost.
+    #[error("session expired")]
+    SessionExpired,
+    /// Too many sign-in attempts: wait before trying again.
+    #[error("too many attempts")]
+    TooManyAttempts,
+    /// Another account's changes on this device have not reached the server yet: that
+    /// account must sync before someone else signs in here.
+    #[error("unsent changes of another account")]
+    UnsentChanges,
     /// Local storage failed; the detail is for logs and bug reports.
     #[error("storage error: {detail}")]
     Storage { detail: String },

@@ -1,0 +1,67 @@
+//! The configuration file (TOML). Every setting can also be given as a flag or an
+//! environment variable; a flag wins over the environment, which wins over the file.
+//! `jiazhan-server.example.toml` beside this crate shows every key.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::Tls;
+
+/// The file's settings; each is optional.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// SQLite database file.
+    pub db: Option<PathBuf>,
+    /// Address to listen on.
+    pub bind: Option<SocketAddr>,
+    /// Load the demo reference data if none is loaded.
+    pub demo: Option<bool>,
+    /// Serve HTTPS with this certificate chain and key.
+    pub tls: Option<Tls>,
+    /// Days a device stays signed in without syncing.
+    pub session_days: Option<u64>,
+    /// Sign-in attempts allowed per minute for one account name.
+    pub sign_in_per_account_per_minute: Option<NonZeroU32>,
+    /// Sign-in attempts allowed per minute from one network address.
+    pub sign_in_per_address_per_minute: Option<NonZeroU32>,
+}
+
+impl FileConfig {
+    /// Reads and parses `path`; an unknown key is an error (a typo would otherwise be a
+    /// setting silently not applied).
+    pub fn load(path: &Path) -> anyhow::Result<FileConfig> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_sets_every_key_and_typos_are_refused() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("jiazhan-server.example.toml");
+        let c = FileConfig::load(&example).unwrap();
+        assert_eq!(c.bind, Some("0.0.0.0:8765".parse().unwrap()));
+        assert_eq!(c.db, Some(PathBuf::from("/var/lib/jiazhan/server.db")));
+        assert_eq!(c.demo, Some(false));
+        assert_eq!(c.session_days, Some(90));
+        assert_eq!(
+            c.tls,
+            Some(Tls {
+                cert: "/etc/jiazhan/fullchain.pem".into(),
+                key: "/etc/jiazhan/privkey.pem".into(),
+            })
+        );
+        assert_eq!(c.sign_in_per_account_per_minute, NonZeroU32::new(5));
+        assert_eq!(c.sign_in_per_address_per_minute, NonZeroU32::new(30));
+        assert!(toml::from_str::<FileConfig>("bnid = \"0.0.0.0:1\"").is_err());
+        assert!(toml::from_str::<FileConfig>("session_days = -1").is_err());
+    }
+}
