@@ -247,19 +247,48 @@ impl App {
         Ok(())
     }
 
+    /// Signs in on the first screen (the server address comes pre-filled).
+    async fn sign_in(&self, username: &str) -> Result<()> {
+        self.find("#server-address").await?;
+        self.fill("#username", username).await?;
+        self.fill("#password", PASSWORD).await?;
+        self.click("#sign-in").await?;
+        self.find("#tab-list").await?;
+        Ok(())
+    }
+
     async fn close(self) -> Result<()> {
         self.c.close().await?;
         Ok(())
     }
 }
 
+const PASSWORD: &str = "zhan-2026-password";
+
+/// A server with the demo directory and two station workers of 紫竹院 (zhan-a, zhan-b).
 async fn server(dir: &Path) -> RunningServer {
-    sync_server::start(Config {
+    let server = sync_server::start(Config {
         demo: true,
         ..Config::new(dir.join("server.db"), "127.0.0.1:0".parse().unwrap())
     })
     .await
-    .unwrap()
+    .unwrap();
+    for (username, name) in [("zhan-a", "郑晓燕"), ("zhan-b", "何磊")] {
+        server
+            .storage
+            .create_account(
+                &sync_server::NewAccount {
+                    username: username.into(),
+                    display_name: name.into(),
+                    role: shared::model::Role::StationStaff,
+                    scope_id: Some("st-zizhuyuan-home".into()),
+                    deputy_id: None,
+                },
+                PASSWORD,
+            )
+            .unwrap();
+    }
+    server
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -272,6 +301,14 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     let a = desktop
         .open_app(&dir.path().join("device-a"), &server.url())
         .await?;
+    // A new device starts at sign-in; a wrong password is refused in Chinese.
+    a.until_text("账号由区人大常委会办公室开通").await?;
+    a.fill("#username", "zhan-a").await?;
+    a.fill("#password", "wrong-password").await?;
+    a.click("#sign-in").await?;
+    a.until_text("用户名或密码不正确").await?;
+    a.screenshot("phone-a-0-sign-in").await?;
+    a.sign_in("zhan-a").await?;
     a.until_text("家站通").await?;
     a.screenshot("phone-a-1-empty-list").await?;
     a.open_form().await?;
@@ -296,6 +333,10 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     a.until_text("同步完成").await?;
     assert_eq!(a.find("#pending-records").await?.text().await?, "0");
     assert_ne!(a.find("#last-sync").await?.text().await?, "从未同步");
+    assert_eq!(
+        a.find("#account").await?.text().await?,
+        "郑晓燕（站点工作人员）"
+    );
     a.screenshot("phone-a-4-sync").await?;
     a.close().await?;
 
@@ -303,6 +344,7 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     let b = desktop
         .open_app(&dir.path().join("device-b"), &server.url())
         .await?;
+    b.sign_in("zhan-b").await?;
     let page = b.until_text("选民反映小区门口停车难").await?;
     assert!(page.contains("接待选民 23 人"), "{page}");
     assert!(!page.contains("待同步"), "{page}");
@@ -343,6 +385,10 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     b.c.set_window_size(1280, 800).await?;
     b.until_text("接待选民 25 人").await?;
     b.screenshot("desktop-b-list").await?;
+    // Signing out leads back to the sign-in screen.
+    b.click("#tab-sync").await?;
+    b.click("#sign-out").await?;
+    b.until_text("账号由区人大常委会办公室开通").await?;
     b.close().await?;
     drop(desktop);
     server.shutdown().await?;
@@ -356,6 +402,7 @@ async fn bad_input_shows_chinese_errors_and_saves_nothing() -> Result<()> {
     let desktop = Desktop::start()?;
     let data_dir = dir.path().join("device");
     let app = desktop.open_app(&data_dir, &server.url()).await?;
+    app.sign_in("zhan-a").await?;
     app.open_form().await?;
     app.click("#station option[value='st-zizhuyuan-home']")
         .await?;
@@ -425,7 +472,7 @@ async fn an_opinion_keeps_a_phone_number_only_with_consent() -> Result<()> {
     let app = desktop
         .open_app(&dir.path().join("device"), &server.url())
         .await?;
-    app.until_text("家站通").await?;
+    app.sign_in("zhan-a").await?;
     app.click("#tab-opinions").await?;
     app.until_text("还没有意见建议").await?;
     app.click("#opinion-new").await?;

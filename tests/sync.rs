@@ -205,9 +205,9 @@ async fn a_retried_request_stores_nothing_twice() {
     let request = a.store().sync_request().unwrap();
     let before = server.storage.change_count().unwrap();
 
-    // The same request arrives many times (say the responses were lost).
+    // The same request arrives 100 times (say the responses were lost).
     let http = reqwest::Client::new();
-    for _ in 0..20 {
+    for _ in 0..100 {
         let status = http
             .post(format!("{}{SYNC_PATH}", server.url()))
             .bearer_auth(a.token())
@@ -680,5 +680,83 @@ async fn a_change_that_cannot_apply_does_not_stop_a_new_device() {
     c.store().verify().unwrap();
     // A device that had synced before goes on too.
     a.sync().await;
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_session_that_ends_keeps_the_outbox_until_the_user_signs_in_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let a = Device::new(dir.path(), "a", &server).await;
+    a.sync().await;
+    // The administrator signs the phone out (lost, then found); meanwhile it records.
+    let device_id = a.store().device_id();
+    assert_eq!(server.storage.revoke_device(&device_id).unwrap(), 1);
+    let id = a.store().create_activity(&input(), today()).unwrap();
+    let err = shared::AppError::from(a.client.sync(&a.store).await.unwrap_err());
+    assert_eq!(err, shared::AppError::SessionExpired);
+    let status = a.store().sync_status().unwrap();
+    assert_eq!(status.last_error, Some(err));
+    assert_eq!(status.pending_records, 1, "nothing dropped");
+    assert!(status.account.is_some(), "the app stays usable");
+    // Signing in again sends what waited.
+    a.client
+        .sign_in(&a.store, &server.url(), "user-a", PASSWORD, "a")
+        .await
+        .unwrap();
+    assert_eq!(a.sync().await.sent_changes, 1);
+    let b = Device::new(dir.path(), "b", &server).await;
+    b.sync().await;
+    assert!(b.store().activity(&id).is_ok());
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn another_account_on_a_device_never_sees_the_first_ones_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let phone = Device::new(dir.path(), "phone", &server).await;
+    phone.sync().await;
+    phone.store().create_activity(&input(), today()).unwrap();
+    account(
+        &server,
+        "user-zizhuyuan",
+        Role::StationStaff,
+        Some("st-zizhuyuan-home"),
+    );
+    let url = server.url();
+    let switch = || {
+        phone
+            .client
+            .sign_in(&phone.store, &url, "user-zizhuyuan", PASSWORD, "phone")
+    };
+    // Not while the first account's record is unsent: it would be lost.
+    let err = shared::AppError::from(switch().await.unwrap_err());
+    assert_eq!(err, shared::AppError::UnsentChanges);
+    assert_eq!(
+        phone.store().session().unwrap().unwrap().account.username,
+        "user-phone"
+    );
+    phone.sync().await;
+    // Once it is on the server, the next account starts from its own data only.
+    switch().await.unwrap();
+    assert!(
+        phone
+            .store()
+            .list_activities(&shared::ActivityFilter::default())
+            .unwrap()
+            .is_empty()
+    );
+    phone.sync().await;
+    assert!(
+        phone
+            .store()
+            .list_activities(&shared::ActivityFilter::default())
+            .unwrap()
+            .is_empty(),
+        "another station's records stay out"
+    );
+    assert_eq!(phone.store().stations().unwrap().len(), 6);
+    phone.store().verify().unwrap();
     server.shutdown().await.unwrap();
 }

@@ -4,9 +4,9 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    ActivityFilter, ActivityInput, ActivitySummary, AppError, Department, Deputy, FeedbackInput,
-    HistoryEntry, OpinionFilter, OpinionInput, OpinionSummary, ReferralInput, Station, SyncReport,
-    SyncStatus, TimelineStep,
+    Account, ActivityFilter, ActivityInput, ActivitySummary, AppError, Department, Deputy,
+    FeedbackInput, HistoryEntry, OpinionFilter, OpinionInput, OpinionSummary, ReferralInput,
+    Station, SyncReport, SyncStatus, TimelineStep,
 };
 use wasm_bindgen::prelude::*;
 
@@ -154,4 +154,36 @@ pub async fn refer_opinion(input: &ReferralInput) -> Result<String, AppError> {
 
 pub async fn record_feedback(input: &FeedbackInput) -> Result<(), AppError> {
     call("record_feedback", &InputArgs { input }).await
+}
+
+pub async fn default_server() -> Result<String, AppError> {
+    call("default_server", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignInArgs<'a> {
+    server_url: &'a str,
+    username: &'a str,
+    password: &'a str,
+}
+
+pub async fn sign_in(
+    server_url: &str,
+    username: &str,
+    password: &str,
+) -> Result<Account, AppError> {
+    call(
+        "sign_in",
+        &SignInArgs {
+            server_url,
+            username,
+            password,
+        },
+    )
+    .await
+}
+
+pub async fn sign_out() -> Result<(), AppError> {
+    call("sign_out", &NoArgs {}).await
 }

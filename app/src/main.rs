@@ -15,7 +15,7 @@ use shared::{
     FieldError, HistoryEntry, MAX_SUMMARY_CHARS, Station, SyncStatus,
 };
 
-use i18n::{app_error, field_label, kind_label, t, tf};
+use i18n::{app_error, enum_label, field_label, kind_label, t, tf};
 
 /// How often the app tries to sync by itself while open (the core backs off after
 /// failures, up to 10 minutes).
@@ -141,7 +141,18 @@ fn App() -> impl IntoView {
         }
     };
 
+    // Before the first sign-in there is nothing to work with (the directory comes from the
+    // server): the sign-in screen. After it, the app works offline, signed in or not.
+    let signed_in = move || ctx.status.get().map(|s| s.account.is_some());
     view! {
+        <Show when=move || signed_in() == Some(false)>
+            <main class="content sign-in-page">
+                <h1 class="brand">{t("app.title")}</h1>
+                <SignInForm/>
+                <p class="hint">{t("signin.hint")}</p>
+            </main>
+        </Show>
+        <Show when=move || signed_in() == Some(true)>
         <div class="shell">
             <header class="top">
                 <h1>{t("app.title")}</h1>
@@ -169,6 +180,90 @@ fn App() -> impl IntoView {
                 }}
             </main>
         </div>
+        </Show>
+    }
+}
+
+/// Server address, user name and password. Used on first start and, after a session
+/// ends, on the sync page.
+#[component]
+fn SignInForm() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let server = RwSignal::new(String::new());
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let running = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    spawn_local(async move {
+        if let Ok(url) = api::default_server().await {
+            server.set(url);
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if running.get_untracked() {
+            return;
+        }
+        if username.get_untracked().trim().is_empty() || password.get_untracked().is_empty() {
+            error.set(Some(t("signin.missing")));
+            return;
+        }
+        running.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let r = api::sign_in(
+                &server.get_untracked(),
+                &username.get_untracked(),
+                &password.get_untracked(),
+            )
+            .await;
+            running.set(false);
+            match r {
+                Ok(_) => {
+                    password.set(String::new());
+                    ctx.refresh();
+                    ctx.sync_in_background();
+                }
+                Err(e) => error.set(Some(app_error(&e))),
+            }
+        });
+    };
+    view! {
+        <form class="sign-in" on:submit=submit aria-labelledby="sign-in-title" novalidate>
+            <h2 id="sign-in-title">{t("signin.title")}</h2>
+            <label for="server-address">{t("signin.server")}</label>
+            <input
+                id="server-address"
+                type="url"
+                autocomplete="url"
+                prop:value=move || server.get()
+                on:input=move |ev| server.set(event_target_value(&ev))
+            />
+            <label for="username">{t("signin.username")}</label>
+            <input
+                id="username"
+                autocomplete="username"
+                autocapitalize="none"
+                prop:value=move || username.get()
+                on:input=move |ev| username.set(event_target_value(&ev))
+            />
+            <label for="password">{t("signin.password")}</label>
+            <input
+                id="password"
+                type="password"
+                autocomplete="current-password"
+                prop:value=move || password.get()
+                on:input=move |ev| password.set(event_target_value(&ev))
+            />
+            {move || {
+                error
+                    .get()
+                    .map(|e| view! { <p class="message error" role="alert" id="sign-in-error">{e}</p> })
+            }}
+            <button id="sign-in" type="submit" class="primary" disabled=move || running.get()>
+                {move || if running.get() { t("signin.running") } else { t("signin.submit") }}
+            </button>
+        </form>
     }
 }
 
@@ -682,10 +777,31 @@ fn SyncPage() -> impl IntoView {
             ctx.refresh();
         });
     };
+    let sign_out = move |_| {
+        spawn_local(async move {
+            let _ = api::sign_out().await;
+            ctx.refresh();
+        });
+    };
+    let session_ended = move || {
+        ctx.status
+            .get()
+            .is_some_and(|s| s.last_error == Some(AppError::SessionExpired))
+    };
     view! {
         <section class="sync" aria-labelledby="sync-title">
             <h2 id="sync-title">{t("sync.title")}</h2>
             <dl>
+                <dt>{t("sync.account")}</dt>
+                <dd id="account">
+                    {move || {
+                        ctx.status
+                            .get()
+                            .and_then(|s| s.account)
+                            .map(|a| format!("{}（{}）", a.display_name, enum_label("role", &a.role)))
+                            .unwrap_or_else(|| t("sync.signed_out"))
+                    }}
+                </dd>
                 <dt>{t("sync.server")}</dt>
                 <dd id="server-url">{move || ctx.status.get().map(|s| s.server_url)}</dd>
                 <dt>{t("sync.last")}</dt>
@@ -728,6 +844,10 @@ fn SyncPage() -> impl IntoView {
             <button id="sync-now" class="primary" on:click=sync disabled=move || running.get()>
                 {move || if running.get() { t("sync.running") } else { t("sync.now") }}
             </button>
+            <Show when=session_ended>
+                <SignInForm/>
+            </Show>
+            <button id="sign-out" class="link" on:click=sign_out>{t("sync.sign_out")}</button>
         </section>
     }
 }
