@@ -1,4 +1,4 @@
-//! The sync wire format (version 0, the walking skeleton's): JSON over one HTTP POST.
+//! The sync wire format (version 1: accounts and scopes): JSON over HTTP POST.
 //!
 //! A client sends its cursor and every change the server has not acknowledged; the server
 //! stores them, acknowledges each by hash, and returns the changes in the caller's scope
@@ -10,13 +10,13 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The path the server answers sync requests on.
-pub const SYNC_PATH: &str = "/v0/sync";
+pub const SYNC_PATH: &str = "/v1/sync";
 
 /// Where a device signs in (POST [`SignInRequest`] → [`SignInResponse`]).
-pub const SIGN_IN_PATH: &str = "/v0/sign-in";
+pub const SIGN_IN_PATH: &str = "/v1/sign-in";
 
 /// Where a device signs out (POST, with its token): the token stops working at once.
-pub const SIGN_OUT_PATH: &str = "/v0/sign-out";
+pub const SIGN_OUT_PATH: &str = "/v1/sign-out";
 
 /// Signs a device in. Every other request carries the returned token as
 /// `Authorization: Bearer TOKEN`.

@@ -289,29 +289,29 @@ mod tests {
         };
         assert_eq!(
             check("https://jz.example.cn/", false),
-            Ok("https://jz.example.cn/v0/sync".into())
+            Ok("https://jz.example.cn/v1/sync".into())
         );
         assert_eq!(
             check("http://127.0.0.1:8765", false),
-            Ok("http://127.0.0.1:8765/v0/sync".into())
+            Ok("http://127.0.0.1:8765/v1/sync".into())
         );
         assert_eq!(
             check("http://localhost:8765", false),
-            Ok("http://localhost:8765/v0/sync".into())
+            Ok("http://localhost:8765/v1/sync".into())
         );
         assert_eq!(
             check("http://[::1]:8765", false),
-            Ok("http://[::1]:8765/v0/sync".into())
+            Ok("http://[::1]:8765/v1/sync".into())
         );
         assert_eq!(
             check("https://jz.example.cn/jiazhan/", false),
-            Ok("https://jz.example.cn/jiazhan/v0/sync".into())
+            Ok("https://jz.example.cn/jiazhan/v1/sync".into())
         );
         assert_eq!(check("http://192.168.1.20:8765", false), Err("insecure"));
         assert_eq!(check("http://jz.example.cn", false), Err("insecure"));
         assert_eq!(
             check("http://jz.example.cn", true),
-            Ok("http://jz.example.cn/v0/sync".into())
+            Ok("http://jz.example.cn/v1/sync".into())
         );
         assert_eq!(check("ftp://jz.example.cn", true), Err("bad"));
         assert_eq!(check("jz.example.cn", false), Err("bad"));
