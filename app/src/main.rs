@@ -228,33 +228,30 @@ fn SignInForm() -> impl IntoView {
             }
         });
     };
+    // A labelled input bound to `value`.
+    let field = |id: &'static str,
+                 label: &'static str,
+                 kind: &'static str,
+                 autocomplete: &'static str,
+                 value: RwSignal<String>| {
+        view! {
+            <label for=id>{t(label)}</label>
+            <input
+                id=id
+                type=kind
+                autocomplete=autocomplete
+                autocapitalize="none"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        }
+    };
     view! {
         <form class="sign-in" on:submit=submit aria-labelledby="sign-in-title" novalidate>
             <h2 id="sign-in-title">{t("signin.title")}</h2>
-            <label for="server-address">{t("signin.server")}</label>
-            <input
-                id="server-address"
-                type="url"
-                autocomplete="url"
-                prop:value=move || server.get()
-                on:input=move |ev| server.set(event_target_value(&ev))
-            />
-            <label for="username">{t("signin.username")}</label>
-            <input
-                id="username"
-                autocomplete="username"
-                autocapitalize="none"
-                prop:value=move || username.get()
-                on:input=move |ev| username.set(event_target_value(&ev))
-            />
-            <label for="password">{t("signin.password")}</label>
-            <input
-                id="password"
-                type="password"
-                autocomplete="current-password"
-                prop:value=move || password.get()
-                on:input=move |ev| password.set(event_target_value(&ev))
-            />
+            {field("server-address", "signin.server", "url", "url", server)}
+            {field("username", "signin.username", "text", "username", username)}
+            {field("password", "signin.password", "password", "current-password", password)}
             {move || {
                 error
                     .get()

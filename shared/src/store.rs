@@ -1224,8 +1224,7 @@ impl Store {
             .unsigned_abs())
     }
 
-    /// Changes waiting in the outbox.
-    /// How many documents this device holds.
+    /// How many documents this device holds (for benchmarks and tools).
     pub fn document_count(&self) -> Result<usize, Error> {
         let n: i64 = self
             .conn
@@ -1233,6 +1232,7 @@ impl Store {
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
+    /// Changes waiting in the outbox.
     pub fn outbox_len(&self) -> Result<usize, Error> {
         let n: i64 = self
             .conn
@@ -1497,11 +1497,16 @@ impl Store {
         let owner = format!("{}@{}", session.account.username, session.server_url);
         let tx = self.conn.transaction()?;
         let previous = get_meta(&tx, OWNER_KEY)?;
-        if previous.as_deref().is_some_and(|p| p != owner) {
-            let unsent: i64 = tx.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
-            if unsent > 0 {
-                return Err(Error::UnsentChanges);
-            }
+        let unsent: i64 = tx.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+        // Another account's data goes; so does data from before accounts (no owner),
+        // unless it holds unsent records of this device's user, which are theirs to send.
+        let wipe = match previous.as_deref() {
+            Some(p) if p == owner => false,
+            Some(_) if unsent > 0 => return Err(Error::UnsentChanges),
+            Some(_) => true,
+            None => unsent == 0,
+        };
+        if wipe {
             for table in DATA_TABLES {
                 tx.execute(&format!("DELETE FROM {table}"), [])?;
             }

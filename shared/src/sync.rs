@@ -230,7 +230,14 @@ impl SyncClient {
                 });
             }
             let response: SyncResponse = response.json().await?;
-            let report = lock(store).apply_sync_response(&response)?;
+            let report = {
+                let mut store = lock(store);
+                // Signed in as someone else meanwhile: this response is not for them.
+                if store.session()?.map(|s| s.token) != Some(session.token.clone()) {
+                    return Err(Error::SessionExpired);
+                }
+                store.apply_sync_response(&response)?
+            };
             total.sent_changes += report.sent_changes;
             total.received_changes += report.received_changes;
             total.received_documents += report.received_documents;

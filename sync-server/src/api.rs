@@ -119,6 +119,12 @@ async fn sign_in<S: Storage>(
     Json(req): Json<SignInRequest>,
 ) -> Result<Json<SignInResponse>, ApiError> {
     let username = req.username.trim().to_lowercase();
+    // Old keys go, so made-up names cannot grow the limiters without bound.
+    app.limiters.account.retain_recent();
+    app.limiters.address.retain_recent();
+    if username.len() > 64 {
+        return Err(StorageError::Unauthorized.into());
+    }
     if app.limiters.address.check_key(&peer.ip()).is_err()
         || app.limiters.account.check_key(&username).is_err()
     {

@@ -249,17 +249,17 @@ impl Storage for SqliteStorage {
         ttl: i64,
     ) -> Result<Option<Caller>, StorageError> {
         let conn = self.conn();
+        // Every request asks this: prepared once per connection.
         let found = conn
-            .query_row(
-                &format!(
-                    "SELECT {ACCOUNT_COLUMNS}, s.device_id, s.last_seen FROM sessions s
-                     JOIN accounts ON accounts.id = s.account_id
-                     WHERE s.token_hash = ?1 AND s.revoked = 0 AND s.expires_at > ?2
-                       AND accounts.disabled = 0"
-                ),
-                params![token_hash, now],
-                |r| Ok((account_row(r)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?)),
-            )
+            .prepare_cached(&format!(
+                "SELECT {ACCOUNT_COLUMNS}, s.device_id, s.last_seen FROM sessions s
+                 JOIN accounts ON accounts.id = s.account_id
+                 WHERE s.token_hash = ?1 AND s.revoked = 0 AND s.expires_at > ?2
+                   AND accounts.disabled = 0"
+            ))?
+            .query_row(params![token_hash, now], |r| {
+                Ok((account_row(r)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?))
+            })
             .optional()?;
         let Some((account, device_id, last_seen)) = found else {
             return Ok(None);
@@ -350,9 +350,6 @@ impl SqliteStorage {
                 |r| r.get(0),
             )
             .optional()?;
-        if exists.is_some() {
-            return Ok(false);
-        }
         for station in &dir.stations {
             tx.execute(
                 "INSERT OR REPLACE INTO stations (id, subdistrict_id) VALUES (?1, ?2)",
@@ -364,6 +361,11 @@ impl SqliteStorage {
                 "INSERT OR IGNORE INTO departments (id) VALUES (?1)",
                 [&department.id],
             )?;
+        }
+        if exists.is_some() {
+            // Scope tables of a database from before accounts get filled all the same.
+            tx.commit()?;
+            return Ok(false);
         }
         for (id, mut d) in doc::directory_documents(dir)? {
             let doc_id = id.to_string();
@@ -579,28 +581,33 @@ impl SqliteStorage {
 
     /// Disables an account: its devices are signed out at once and it cannot sign in.
     pub fn disable_account(&self, username: &str) -> Result<(), StorageError> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let id = account_id(&tx, username)?;
-        tx.execute("UPDATE accounts SET disabled = 1 WHERE id = ?1", [id])?;
-        tx.execute(
-            "UPDATE sessions SET revoked = 1 WHERE account_id = ?1",
-            [id],
-        )?;
-        tx.commit()?;
-        Ok(())
+        self.update_account_and_sign_out(username, "disabled = 1", None)
     }
 
     /// Sets a new password; every device of the account must sign in again.
     pub fn reset_password(&self, username: &str, password: &str) -> Result<(), StorageError> {
         let hash = crate::auth::hash_password(password)?;
+        self.update_account_and_sign_out(username, "password_hash = ?2", Some(&hash))
+    }
+
+    /// Sets `set` (SQL, with the value as `?2`) on `username`'s account and ends all of
+    /// its sessions, in one transaction.
+    fn update_account_and_sign_out(
+        &self,
+        username: &str,
+        set: &str,
+        value: Option<&str>,
+    ) -> Result<(), StorageError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let id = account_id(&tx, username)?;
-        tx.execute(
-            "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
-            params![id, hash],
-        )?;
+        match value {
+            Some(v) => tx.execute(
+                &format!("UPDATE accounts SET {set} WHERE id = ?1"),
+                params![id, v],
+            )?,
+            None => tx.execute(&format!("UPDATE accounts SET {set} WHERE id = ?1"), [id])?,
+        };
         tx.execute(
             "UPDATE sessions SET revoked = 1 WHERE account_id = ?1",
             [id],
