@@ -72,13 +72,19 @@ pub fn token_hash(token: &str) -> Vec<u8> {
 /// reset when the administrator does not type one.
 pub fn random_password() -> Result<String, StorageError> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut bytes = [0u8; 14];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| StorageError::BadRequest(format!("no randomness: {e}")))?;
-    Ok(bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect())
+    // Bytes at or above the largest multiple of the alphabet's size are drawn again, so
+    // every character is equally likely.
+    let limit = 256 - 256 % ALPHABET.len();
+    let mut password = String::new();
+    while password.len() < 14 {
+        let mut b = [0u8; 1];
+        getrandom::fill(&mut b)
+            .map_err(|e| StorageError::BadRequest(format!("no randomness: {e}")))?;
+        if usize::from(b[0]) < limit {
+            password.push(ALPHABET[usize::from(b[0]) % ALPHABET.len()] as char);
+        }
+    }
+    Ok(password)
 }
 
 #[cfg(test)]
@@ -98,5 +104,8 @@ mod tests {
         assert_eq!(token.len(), 43);
         assert_eq!(token_hash(&token), stored);
         assert_ne!(new_token().unwrap().0, token);
+        let generated = random_password().unwrap();
+        assert_eq!(generated.chars().count(), 14);
+        assert!(hash_password(&generated).is_ok());
     }
 }

@@ -350,6 +350,13 @@ impl SqliteStorage {
                 |r| r.get(0),
             )
             .optional()?;
+        let scopes_known: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM stations)", [], |r| r.get(0))?;
+        if exists.is_some() && scopes_known {
+            return Ok(false);
+        }
+        // The scope tables follow the directory loaded; a database from before accounts
+        // (directory loaded, tables empty) gets them filled from the same data.
         for station in &dir.stations {
             tx.execute(
                 "INSERT OR REPLACE INTO stations (id, subdistrict_id) VALUES (?1, ?2)",
@@ -363,7 +370,6 @@ impl SqliteStorage {
             )?;
         }
         if exists.is_some() {
-            // Scope tables of a database from before accounts get filled all the same.
             tx.commit()?;
             return Ok(false);
         }
