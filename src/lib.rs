@@ -63,7 +63,7 @@ impl Options {
 
 #[tauri::command]
 fn stations(state: State<'_, AppState>) -> Result<Vec<Station>, AppError> {
-    Ok(state.store().stations()?)
+    Ok(state.store().writable_stations()?)
 }
 
 #[tauri::command]

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use chrono::NaiveDate;
 use shared::model::Role;
-use shared::protocol::{SYNC_PATH, SyncRequest, WireChange};
+use shared::protocol::{ErrorBody, SYNC_PATH, SyncRequest, WireChange};
 use shared::{
     ActivityInput, AnswerInput, AnswerStatus, FeedbackInput, OpinionCategory, OpinionFilter,
     OpinionInput, OpinionStatus, ReferralInput, Satisfaction, Store, StoreKey, SyncClient,
@@ -94,6 +94,13 @@ impl Device {
     fn token(&self) -> String {
         self.store().session().unwrap().unwrap().token
     }
+}
+
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn today() -> NaiveDate {
@@ -311,10 +318,59 @@ async fn hostile_requests_get_a_4xx_and_change_nothing() {
             .json(&request)
             .send()
             .await
-            .unwrap()
-            .status();
-        assert_eq!(got.as_u16(), status, "{request:?}");
+            .unwrap();
+        assert_eq!(got.status().as_u16(), status, "{request:?}");
+        // Every error is JSON a client can act on; a refused document is named.
+        let body: ErrorBody = got.json().await.unwrap();
+        if status == 403 || status == 404 {
+            assert_eq!(body.doc_id.as_ref(), Some(&request.changes[0].doc_id));
+            assert_eq!(
+                body.error,
+                if status == 403 {
+                    "read_only"
+                } else {
+                    "not_found"
+                }
+            );
+        } else {
+            assert_eq!((body.error.as_str(), body.doc_id), ("bad_request", None));
+        }
     }
+
+    assert_eq!(server.storage.change_count().unwrap(), before);
+
+    // A change that reuses an (actor, sequence number) the document already has with
+    // other content (a phone restored from an old copy): refused, the first one kept.
+    let month = "station/st-xibeiwang-yongfeng/2026-09";
+    let change = |text: &str| {
+        let mut doc = automerge::AutoCommit::new()
+            .with_actor(automerge::ActorId::from(hex_bytes(&good.device_id)));
+        automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "note", text).unwrap();
+        WireChange {
+            doc_id: month.into(),
+            kind: "station".into(),
+            bytes: doc.get_last_local_change().unwrap().raw_bytes().to_vec(),
+        }
+    };
+    let push = |c: WireChange| {
+        http.post(&url)
+            .bearer_auth(a.token())
+            .json(&with_changes(vec![c]))
+            .send()
+    };
+    assert_eq!(push(change("first")).await.unwrap().status().as_u16(), 200);
+    let stored = server.storage.change_count().unwrap();
+    let reused = push(change("second")).await.unwrap();
+    assert_eq!(reused.status().as_u16(), 409);
+    let body: ErrorBody = reused.json().await.unwrap();
+    assert_eq!(
+        (body.error.as_str(), body.doc_id.as_deref()),
+        ("sequence_reused", Some(month))
+    );
+    assert_eq!(server.storage.change_count().unwrap(), stored);
+    // The same change again is a retry, not a reuse.
+    assert_eq!(push(change("first")).await.unwrap().status().as_u16(), 200);
+    let before = stored;
     // No token, a made-up one, a token sent as something else: 401.
     for auth in [None, Some("Bearer made-up-token"), Some(a.token().as_str())] {
         let mut post = http.post(&url).json(&good);
@@ -603,9 +659,10 @@ async fn a_department_answers_on_its_own_device_and_the_station_sees_it() {
 }
 
 /// Found in review: two different changes with one (actor, sequence number) on the server
-/// (a device restored from an old backup) made every bootstrap fail.
+/// (a device restored from an old backup) made every bootstrap fail. The server now
+/// refuses the second, and new devices get the first.
 #[tokio::test]
-async fn a_change_that_cannot_apply_does_not_stop_a_new_device() {
+async fn a_reused_sequence_number_is_refused_and_does_not_stop_a_new_device() {
     use automerge::{ActorId, AutoCommit};
     use shared::doc::{self, DocId};
     let dir = tempfile::tempdir().unwrap();
@@ -651,20 +708,34 @@ async fn a_change_that_cannot_apply_does_not_stop_a_new_device() {
         .json()
         .await
         .unwrap();
-    let status = http
-        .post(format!("{}{SYNC_PATH}", server.url()))
-        .bearer_auth(&signed_in.token)
-        .json(&SyncRequest {
-            device_id: "restored-phone".into(),
-            cursor: 0,
-            changes,
-            bootstrap: None,
-        })
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert!(status.is_success());
+    let push = |changes: Vec<WireChange>| {
+        http.post(format!("{}{SYNC_PATH}", server.url()))
+            .bearer_auth(&signed_in.token)
+            .json(&SyncRequest {
+                device_id: "restored-phone".into(),
+                cursor: 0,
+                changes,
+                bootstrap: None,
+            })
+            .send()
+    };
+    let stored = server.storage.change_count().unwrap();
+    // Both at once: the second reuses the first's sequence numbers; nothing is stored.
+    let both = push(changes.clone()).await.unwrap();
+    assert_eq!(both.status().as_u16(), 409);
+    assert_eq!(server.storage.change_count().unwrap(), stored);
+    // The first alone goes in; the second, later, is refused.
+    let half = changes.len() / 2;
+    assert!(
+        push(changes[..half].to_vec())
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let later = push(changes[half..].to_vec()).await.unwrap();
+    assert_eq!(later.status().as_u16(), 409);
+    assert_eq!(server.storage.change_count().unwrap(), stored + half as u64);
 
     let c = Device::new(dir.path(), "c", &server).await;
     c.sync().await;
@@ -738,8 +809,11 @@ async fn another_account_on_a_device_never_sees_the_first_ones_records() {
         "user-phone"
     );
     phone.sync().await;
-    // Once it is on the server, the next account starts from its own data only.
+    // Once it is on the server, the next account starts from its own data only, under a
+    // new device id: its changes can never reuse the first account's sequence numbers.
+    let first_id = phone.store().device_id();
     switch().await.unwrap();
+    assert_ne!(phone.store().device_id(), first_id);
     assert!(
         phone
             .store()
@@ -757,6 +831,83 @@ async fn another_account_on_a_device_never_sees_the_first_ones_records() {
         "another station's records stay out"
     );
     assert_eq!(phone.store().stations().unwrap().len(), 6);
+    // The new account writes and is heard.
+    let mut zizhuyuan = input();
+    zizhuyuan.station_id = "st-zizhuyuan-home".into();
+    zizhuyuan.deputy_ids = vec!["dep-001".into()];
+    phone.store().create_activity(&zizhuyuan, today()).unwrap();
+    assert_eq!(phone.sync().await.sent_changes, 1);
     phone.store().verify().unwrap();
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_change_the_server_refuses_is_set_aside_and_the_rest_gets_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let phone = Device::new(dir.path(), "phone", &server).await;
+    phone.sync().await;
+    // Signed in, the forms offer only the account's station, and the store refuses any
+    // other: nothing is stored.
+    let stations = phone.store().writable_stations().unwrap();
+    assert_eq!(
+        stations.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["st-xibeiwang-yongfeng"]
+    );
+    let mut elsewhere = input();
+    elsewhere.station_id = "st-zizhuyuan-home".into();
+    elsewhere.deputy_ids = vec!["dep-001".into()];
+    let err = phone
+        .store()
+        .create_activity(&elsewhere, today())
+        .unwrap_err();
+    assert_eq!(shared::AppError::from(err), shared::AppError::NotPermitted);
+    assert_eq!(phone.store().pending_records().unwrap(), 0);
+
+    // Signed out (as an older version allowed), the phone records for another station
+    // as well as its own; the server refuses the first.
+    phone.store().clear_session().unwrap();
+    phone.store().create_activity(&elsewhere, today()).unwrap();
+    let own = phone.store().create_activity(&input(), today()).unwrap();
+    phone
+        .client
+        .sign_in(&phone.store, &server.url(), "user-phone", PASSWORD, "phone")
+        .await
+        .unwrap();
+    let report = phone.sync().await;
+    assert_eq!((report.sent_changes, report.refused_changes), (1, 1));
+    let status = phone.store().sync_status().unwrap();
+    assert_eq!((status.pending_records, status.refused_records), (0, 1));
+    assert_eq!(status.last_error, None, "the sync itself succeeded");
+    // It stays on the phone, is not sent again, and blocks nothing.
+    assert_eq!(phone.sync().await, shared::SyncReport::default());
+    assert_eq!(
+        phone
+            .store()
+            .list_activities(&shared::ActivityFilter::default())
+            .unwrap()
+            .len(),
+        2
+    );
+    let other = Device::new(dir.path(), "other", &server).await;
+    other.sync().await;
+    assert!(other.store().activity(&own).is_ok());
+    // Signing in again (rights may have changed) offers it once more.
+    phone
+        .client
+        .sign_in(&phone.store, &server.url(), "user-phone", PASSWORD, "phone")
+        .await
+        .unwrap();
+    assert_eq!(phone.store().sync_status().unwrap().refused_records, 0);
+    assert_eq!(phone.sync().await.refused_changes, 1);
+    // A district administrator reads everything and records nothing.
+    let admin = Device::signed_in(dir.path(), "admin", &server, Role::DistrictAdmin, None).await;
+    admin.sync().await;
+    assert!(admin.store().writable_stations().unwrap().is_empty());
+    let err = admin
+        .store()
+        .create_activity(&input(), today())
+        .unwrap_err();
+    assert_eq!(shared::AppError::from(err), shared::AppError::NotPermitted);
     server.shutdown().await.unwrap();
 }

@@ -61,6 +61,7 @@ pub fn app_error(e: &AppError) -> String {
         AppError::SessionExpired => t("error.session_expired"),
         AppError::TooManyAttempts => t("error.too_many_attempts"),
         AppError::UnsentChanges => t("error.unsent_changes"),
+        AppError::NotPermitted => t("error.not_permitted"),
     }
 }
 

@@ -759,12 +759,17 @@ fn SyncPage() -> impl IntoView {
             let r = api::sync_now().await;
             result.set(Some(match r {
                 Ok(r) => (
-                    true,
+                    r.refused_changes == 0,
                     tf(
-                        "sync.done",
+                        if r.refused_changes == 0 {
+                            "sync.done"
+                        } else {
+                            "sync.done_refused"
+                        },
                         &[
                             ("sent", &r.sent_changes.to_string()),
                             ("received", &r.received_changes.to_string()),
+                            ("refused", &r.refused_changes.to_string()),
                         ],
                     ),
                 ),
@@ -815,7 +820,25 @@ fn SyncPage() -> impl IntoView {
                 <dd id="pending-records">
                     {move || ctx.status.get().map(|s| s.pending_records).unwrap_or(0)}
                 </dd>
+                {move || {
+                    ctx.status
+                        .get()
+                        .map(|s| s.refused_records)
+                        .filter(|n| *n > 0)
+                        .map(|n| {
+                            view! {
+                                <dt>{t("sync.refused")}</dt>
+                                <dd id="refused-records" class="error">{n}</dd>
+                            }
+                        })
+                }}
             </dl>
+            {move || {
+                ctx.status
+                    .get()
+                    .is_some_and(|s| s.refused_records > 0)
+                    .then(|| view! { <p class="message error" id="refused-hint">{t("sync.refused_hint")}</p> })
+            }}
             {move || {
                 ctx.status
                     .get()

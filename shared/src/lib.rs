@@ -87,6 +87,8 @@ pub enum Error {
     TooManyAttempts,
     #[error("changes of the account signed in before are not sent yet")]
     UnsentChanges,
+    #[error("this account may not write that record")]
+    NotPermitted,
 }
 
 macro_rules! boxed_from {
@@ -139,6 +141,7 @@ impl From<&Error> for AppError {
             Error::SessionExpired => AppError::SessionExpired,
             Error::TooManyAttempts => AppError::TooManyAttempts,
             Error::UnsentChanges => AppError::UnsentChanges,
+            Error::NotPermitted => AppError::NotPermitted,
             other => AppError::Storage {
                 detail: other.to_string(),
             },

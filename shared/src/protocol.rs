@@ -128,6 +128,37 @@ pub struct Ack {
     pub hash: String,
 }
 
+/// The body of every error response: a stable code for programs, a message for people,
+/// and for a refused pushed change the document it was for (the client sets that
+/// document's changes aside and sends the rest).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// One of the `error::*` codes.
+    pub error: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_id: Option<String>,
+}
+
+/// The codes of [`ErrorBody::error`].
+pub mod error {
+    /// Malformed: bad JSON, undecodable change, unknown document id, wrong device id.
+    pub const BAD_REQUEST: &str = "bad_request";
+    /// No valid session: sign in again.
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// The account only reads `doc_id`.
+    pub const READ_ONLY: &str = "read_only";
+    /// `doc_id` does not exist for this account (outside its scope, or nowhere).
+    pub const NOT_FOUND: &str = "not_found";
+    /// A change reuses an (actor, sequence number) the server holds with other content.
+    pub const SEQUENCE_REUSED: &str = "sequence_reused";
+    /// Something else already exists (an account name).
+    pub const CONFLICT: &str = "conflict";
+    pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const SERVER_ERROR: &str = "server_error";
+}
+
 fn to_base64<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&STANDARD.encode(bytes))
 }

@@ -177,6 +177,10 @@ const MIGRATIONS: &[M<'static>] = &[
          UPDATE drafts SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'draft:' || drafts.id);
          DROP TABLE record_index;",
     ),
+    // Changes the server refused for their document (outside the account's scope,
+    // read-only, a reused sequence number): kept, but not sent again until the next
+    // sign-in. The reason is the server's error code.
+    M::up("ALTER TABLE outbox ADD COLUMN refused TEXT;"),
 ];
 
 /// The most changes one sync request carries.
@@ -290,6 +294,31 @@ impl Store {
                 })
             },
         )
+    }
+
+    /// The stations the signed-in account records for (its station, or its street's or
+    /// town's): what the forms offer. Every station without a session.
+    pub fn writable_stations(&self) -> Result<Vec<Station>, Error> {
+        let Some(session) = self.session()? else {
+            return self.stations();
+        };
+        let stations = self.stations()?;
+        let subdistricts: HashMap<String, String> = stations
+            .iter()
+            .map(|s| (s.id.clone(), s.subdistrict_id.clone()))
+            .collect();
+        Ok(stations
+            .into_iter()
+            .filter(|s| {
+                let month = DocId::Station {
+                    station: s.id.clone(),
+                    year: 2000,
+                    month: 1,
+                };
+                crate::access::access(&session.account, &month, |id| subdistricts.get(id).cloned())
+                    == Access::Write
+            })
+            .collect())
     }
 
     /// The deputies grouped into `station_id`.
@@ -1212,16 +1241,40 @@ impl Store {
 
     // -- Sync ----------------------------------------------------------------------------
 
-    /// Records with changes the server has not acknowledged.
+    /// Records with changes waiting to be sent (not counting refused ones).
     pub fn pending_records(&self) -> Result<u64, Error> {
+        self.count_records("refused IS NULL")
+    }
+
+    /// Records with changes the server refused (see [`Store::set_aside`]): still on the
+    /// device, not sent again until the next sign-in.
+    pub fn refused_records(&self) -> Result<u64, Error> {
+        self.count_records("refused IS NOT NULL")
+    }
+
+    fn count_records(&self, condition: &str) -> Result<u64, Error> {
         Ok(self
             .conn
             .query_row(
-                "SELECT COUNT(DISTINCT COALESCE(record_key, doc_id)) FROM outbox",
+                &format!(
+                    "SELECT COUNT(DISTINCT COALESCE(record_key, doc_id)) FROM outbox
+                     WHERE {condition}"
+                ),
                 [],
                 |r| r.get::<_, i64>(0),
             )?
             .unsigned_abs())
+    }
+
+    /// Sets aside every change of `doc_id` the server refused with the error code
+    /// `reason`: they stay in the outbox (nothing entered is lost) but are not sent again,
+    /// so the rest of the outbox gets through. Signing in again sends them once more.
+    /// Returns how many changes were set aside.
+    pub fn set_aside(&self, doc_id: &str, reason: &str) -> Result<usize, Error> {
+        Ok(self.conn.execute(
+            "UPDATE outbox SET refused = ?2 WHERE doc_id = ?1 AND refused IS NULL",
+            params![doc_id, reason],
+        )?)
     }
 
     /// How many documents this device holds (for benchmarks and tools).
@@ -1232,11 +1285,13 @@ impl Store {
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
-    /// Changes waiting in the outbox.
+    /// Changes waiting in the outbox to be sent (not counting refused ones).
     pub fn outbox_len(&self) -> Result<usize, Error> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+        let n: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM outbox WHERE refused IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
         Ok(usize::try_from(n).unwrap_or(0))
     }
 
@@ -1247,7 +1302,7 @@ impl Store {
     pub fn sync_request(&self) -> Result<SyncRequest, Error> {
         let mut bytes = 0usize;
         let mut changes = self.query(
-            "SELECT doc_id, kind, bytes FROM outbox ORDER BY rowid LIMIT ?1",
+            "SELECT doc_id, kind, bytes FROM outbox WHERE refused IS NULL ORDER BY rowid LIMIT ?1",
             [MAX_CHANGES_PER_REQUEST as i64],
             |r| {
                 Ok(WireChange {
@@ -1433,6 +1488,7 @@ impl Store {
             account: session.map(|s| s.account),
             last_success: get_meta(&self.conn, "last_sync")?,
             pending_records: self.pending_records()?,
+            refused_records: self.refused_records()?,
             last_error: get_meta(&self.conn, "last_sync_error")?
                 .and_then(|e| serde_json::from_str(&e).ok()),
         })
@@ -1489,23 +1545,31 @@ impl Store {
         Ok(get_meta(&self.conn, SESSION_KEY)?.and_then(|s| serde_json::from_str(&s).ok()))
     }
 
-    /// Keeps `session` as this device's. When it is another account (or server) than the
-    /// one whose data the store holds, that data is removed first, so one person never
-    /// sees another's records, but only if none of it is waiting to be sent: then
-    /// [`Error::UnsentChanges`] and nothing changes.
-    pub fn set_session(&mut self, session: &Session) -> Result<(), Error> {
-        let owner = format!("{}@{}", session.account.username, session.server_url);
+    /// The device id to sign in to `server_url` as `username` with: this store's own,
+    /// or, when signing in would remove the data of the account that used the device
+    /// before (see [`Store::set_session`]), a new one, so the new account's changes can
+    /// never reuse an Automerge (actor, sequence number) the server holds from the old.
+    /// [`Error::UnsentChanges`] when the old account's changes are not all sent.
+    pub fn device_id_for_sign_in(&self, server_url: &str, username: &str) -> Result<String, Error> {
+        Ok(if must_wipe(&self.conn, &owner_of(username, server_url))? {
+            ActorId::random().to_hex_string()
+        } else {
+            self.device_id()
+        })
+    }
+
+    /// Keeps `session` (opened for `device_id`, from [`Store::device_id_for_sign_in`])
+    /// as this device's. When it is another account (or server) than the one whose data
+    /// the store holds, that data is removed first, so one person never sees another's
+    /// records, but only if none of it is waiting to be sent: then
+    /// [`Error::UnsentChanges`] and nothing changes. The store then writes as
+    /// `device_id`. Changes the server refused before are offered again.
+    pub fn set_session(&mut self, session: &Session, device_id: &str) -> Result<(), Error> {
+        let owner = owner_of(&session.account.username, &session.server_url);
         let tx = self.conn.transaction()?;
-        let previous = get_meta(&tx, OWNER_KEY)?;
-        let unsent: i64 = tx.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
-        // Another account's data goes; so does data from before accounts (no owner),
-        // unless it holds unsent records of this device's user, which are theirs to send.
-        let wipe = match previous.as_deref() {
-            Some(p) if p == owner => false,
-            Some(_) if unsent > 0 => return Err(Error::UnsentChanges),
-            Some(_) => true,
-            None => unsent == 0,
-        };
+        let wipe = must_wipe(&tx, &owner)?;
+        let actor = ActorId::try_from(device_id)
+            .map_err(|_| Error::Protocol(format!("bad device id {device_id:?}")))?;
         if wipe {
             for table in DATA_TABLES {
                 tx.execute(&format!("DELETE FROM {table}"), [])?;
@@ -1514,10 +1578,17 @@ impl Store {
                 "DELETE FROM meta WHERE key IN ('cursor', 'bootstrap', 'last_sync', 'last_sync_error', ?1)",
                 [DRAFT_KEY],
             )?;
+            set_meta(&tx, "actor", &actor.to_hex_string())?;
+        } else if actor != self.actor {
+            return Err(Error::Protocol(
+                "the device id changes only with the account".into(),
+            ));
         }
+        tx.execute("UPDATE outbox SET refused = NULL", [])?;
         set_meta(&tx, OWNER_KEY, &owner)?;
         set_meta(&tx, SESSION_KEY, &to_json(session))?;
         tx.commit()?;
+        self.actor = actor;
         self.cache.clear();
         Ok(())
     }
@@ -1527,6 +1598,25 @@ impl Store {
         self.conn
             .execute("DELETE FROM meta WHERE key = ?1", [SESSION_KEY])?;
         Ok(())
+    }
+}
+
+fn owner_of(username: &str, server_url: &str) -> String {
+    format!("{username}@{server_url}")
+}
+
+/// Whether signing in as `owner` removes the data the store holds:
+/// [`Error::UnsentChanges`] when it would but some of it is not sent yet.
+fn must_wipe(conn: &Connection, owner: &str) -> Result<bool, Error> {
+    let previous = get_meta(conn, OWNER_KEY)?;
+    let unsent: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+    // Another account's data goes; so does data from before accounts (no owner), unless
+    // it holds unsent records of this device's user, which are theirs to send.
+    match previous.as_deref() {
+        Some(p) if p == owner => Ok(false),
+        Some(_) if unsent > 0 => Err(Error::UnsentChanges),
+        Some(_) => Ok(true),
+        None => Ok(unsent == 0),
     }
 }
 
@@ -1902,6 +1992,7 @@ fn write_record<R: Record + Into<AnyRecord>>(
         (None, Some(home)) => home.to_string(),
         (None, None) => return Err(Error::NotFound),
     };
+    check_write_access(tx, &doc_id)?;
     let mut stored = match cache.remove(&doc_id) {
         Some(s) => s,
         None => load_document(tx, &doc_id, actor)?.unwrap_or_else(|| StoredDoc::new(actor)),
@@ -1928,6 +2019,30 @@ fn write_record<R: Record + Into<AnyRecord>>(
     }
     project(tx, &doc_id, &record.clone().into())?;
     Ok(Some((doc_id, stored)))
+}
+
+/// [`Error::NotPermitted`] unless the signed-in account may write `doc_id` (the rule the
+/// server applies: a change it would refuse is never made). Without a session (tools,
+/// tests of the store alone) every write is allowed; the server still decides.
+fn check_write_access(conn: &Connection, doc_id: &str) -> Result<(), Error> {
+    let Some(session) =
+        get_meta(conn, SESSION_KEY)?.and_then(|s| serde_json::from_str::<Session>(&s).ok())
+    else {
+        return Ok(());
+    };
+    let doc = DocId::parse(doc_id).ok_or_else(|| Error::Corrupt(format!("doc id {doc_id}")))?;
+    let subdistrict_of = |station: &str| {
+        conn.query_row(
+            "SELECT subdistrict_id FROM stations WHERE id = ?1",
+            [station],
+            |r| r.get(0),
+        )
+        .ok()
+    };
+    match crate::access::access(&session.account, &doc, subdistrict_of) {
+        Access::Write => Ok(()),
+        Access::Read | Access::None => Err(Error::NotPermitted),
+    }
 }
 
 fn cache_put(cache: &mut HashMap<String, StoredDoc>, doc_id: String, stored: StoredDoc) {

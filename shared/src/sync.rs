@@ -17,7 +17,8 @@ use reqwest::Url;
 use crate::Error;
 use crate::model::{Account, AppError, SyncReport};
 use crate::protocol::{
-    SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncResponse,
+    ErrorBody, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest,
+    SyncResponse,
 };
 use crate::store::{Session, Store};
 
@@ -113,10 +114,13 @@ impl SyncClient {
     ) -> Result<Account, Error> {
         let server_url = normalise(server_url);
         let url = self.endpoint(&server_url, SIGN_IN_PATH)?;
+        let username = username.trim();
+        // Checked before anything is sent: whose data would go, and under which id.
+        let device_id = lock(store).device_id_for_sign_in(&server_url, username)?;
         let request = SignInRequest {
-            username: username.trim().to_owned(),
+            username: username.to_owned(),
             password: password.to_owned(),
-            device_id: lock(store).device_id(),
+            device_id: device_id.clone(),
             device_name: device_name.to_owned(),
         };
         let response = self.http.post(url).json(&request).send().await?;
@@ -131,11 +135,14 @@ impl SyncClient {
                 });
             }
         };
-        lock(store).set_session(&Session {
-            server_url,
-            token: response.token,
-            account: response.account.clone(),
-        })?;
+        lock(store).set_session(
+            &Session {
+                server_url,
+                token: response.token,
+                account: response.account.clone(),
+            },
+            &device_id,
+        )?;
         Ok(response.account)
     }
 
@@ -224,6 +231,15 @@ impl SyncClient {
             }
             if !status.is_success() {
                 let detail = response.text().await.unwrap_or_default();
+                // A change refused for its document (no right to write it, or a reused
+                // sequence number): set that document's changes aside, send the rest.
+                if let Some((doc_id, reason)) = refused_document(status, &detail, &request) {
+                    let set_aside = lock(store).set_aside(&doc_id, &reason)?;
+                    total.refused_changes += set_aside as u64;
+                    if set_aside > 0 {
+                        continue;
+                    }
+                }
                 return Err(Error::Server {
                     status: status.as_u16(),
                     detail,
@@ -249,6 +265,25 @@ impl SyncClient {
         }
         Err(Error::Protocol("server kept answering `more`".into()))
     }
+}
+
+/// The document and error code of an error response that refuses one pushed document
+/// of `request` (403 read-only, 404 not found, 409 sequence reused).
+fn refused_document(
+    status: reqwest::StatusCode,
+    body: &str,
+    request: &SyncRequest,
+) -> Option<(String, String)> {
+    if ![403, 404, 409].contains(&status.as_u16()) {
+        return None;
+    }
+    let body: ErrorBody = serde_json::from_str(body).ok()?;
+    let doc_id = body.doc_id?;
+    request
+        .changes
+        .iter()
+        .any(|c| c.doc_id == doc_id)
+        .then_some((doc_id, body.error))
 }
 
 /// A server address as typed: trimmed, without a trailing slash.

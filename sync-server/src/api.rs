@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,12 +14,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use shared::protocol::{
-    SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest,
-    SyncResponse,
+    ErrorBody, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest,
+    SyncResponse, error,
 };
 
 use crate::auth;
-use crate::storage::{Caller, NewSession, Storage, StorageError};
+use crate::storage::{Caller, NewSession, Refusal, Storage, StorageError};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -84,10 +85,21 @@ pub fn router<S: Storage>(storage: S, session_ttl: Duration, limits: SignInLimit
         .with_state(app)
 }
 
-/// Refusals that are not storage's: too many sign-in attempts.
+/// Refusals that are not storage's: too many sign-in attempts, an unreadable body.
 enum ApiError {
     Storage(StorageError),
     TooManyAttempts,
+    TooLarge,
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::Storage(StorageError::BadRequest(rejection.body_text()))
+        }
+    }
 }
 
 impl From<StorageError> for ApiError {
@@ -116,8 +128,9 @@ async fn blocking<T: Send + 'static>(
 async fn sign_in<S: Storage>(
     State(app): State<App<S>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Json(req): Json<SignInRequest>,
+    req: Result<Json<SignInRequest>, JsonRejection>,
 ) -> Result<Json<SignInResponse>, ApiError> {
+    let Json(req) = req?;
     let username = req.username.trim().to_lowercase();
     // Old keys go, so made-up names cannot grow the limiters without bound.
     app.limiters.account.retain_recent();
@@ -185,8 +198,9 @@ async fn sign_out<S: Storage>(
 async fn sync<S: Storage>(
     State(app): State<App<S>>,
     headers: HeaderMap,
-    Json(req): Json<SyncRequest>,
+    req: Result<Json<SyncRequest>, JsonRejection>,
 ) -> Result<Json<SyncResponse>, ApiError> {
+    let Json(req) = req?;
     let token_hash = bearer(&headers)?;
     let pushed = req.changes.len();
     let storage = app.storage.clone();
@@ -205,12 +219,24 @@ async fn sync<S: Storage>(
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            ApiError::TooManyAttempts => (
-                StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, "60")],
-                "too many sign-in attempts; try again in a minute",
-            )
-                .into_response(),
+            ApiError::TooManyAttempts => {
+                let mut response = error_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    error::TOO_MANY_ATTEMPTS,
+                    "too many sign-in attempts; try again in a minute".into(),
+                    None,
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("60"));
+                response
+            }
+            ApiError::TooLarge => error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                error::PAYLOAD_TOO_LARGE,
+                format!("the body is over {MAX_BODY_BYTES} bytes"),
+                None,
+            ),
             ApiError::Storage(e) => e.into_response(),
         }
     }
@@ -218,20 +244,44 @@ impl IntoResponse for ApiError {
 
 impl IntoResponse for StorageError {
     fn into_response(self) -> Response {
-        let status = match &self {
-            StorageError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            StorageError::Unauthorized => StatusCode::UNAUTHORIZED,
-            StorageError::Forbidden(_) => StatusCode::FORBIDDEN,
-            StorageError::NotFound(_) => StatusCode::NOT_FOUND,
-            StorageError::Conflict(_) => StatusCode::CONFLICT,
+        let (status, code) = match &self {
+            StorageError::BadRequest(_) => (StatusCode::BAD_REQUEST, error::BAD_REQUEST),
+            StorageError::Unauthorized => (StatusCode::UNAUTHORIZED, error::UNAUTHORIZED),
+            StorageError::Forbidden(_) => (StatusCode::FORBIDDEN, error::READ_ONLY),
+            StorageError::NotFound(_) => (StatusCode::NOT_FOUND, error::NOT_FOUND),
+            StorageError::Conflict(_) => (StatusCode::CONFLICT, error::CONFLICT),
+            StorageError::Refused { reason, .. } => match reason {
+                Refusal::NotFound => (StatusCode::NOT_FOUND, error::NOT_FOUND),
+                Refusal::ReadOnly => (StatusCode::FORBIDDEN, error::READ_ONLY),
+                Refusal::SequenceReused => (StatusCode::CONFLICT, error::SEQUENCE_REUSED),
+            },
             StorageError::Sqlite(_)
             | StorageError::Migration(_)
             | StorageError::Core(_)
             | StorageError::BackupTargetExists(_) => {
                 tracing::error!(error = %self, "request failed");
-                StatusCode::INTERNAL_SERVER_ERROR
+                (StatusCode::INTERNAL_SERVER_ERROR, error::SERVER_ERROR)
             }
         };
-        (status, self.to_string()).into_response()
+        let doc_id = match &self {
+            StorageError::Refused { doc_id, .. } => Some(doc_id.clone()),
+            _ => None,
+        };
+        error_response(status, code, self.to_string(), doc_id)
     }
+}
+
+/// An error as every client reads it: [`ErrorBody`] JSON.
+fn error_response(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    doc_id: Option<String>,
+) -> Response {
+    let body = ErrorBody {
+        error: code.to_owned(),
+        message,
+        doc_id,
+    };
+    (status, Json(body)).into_response()
 }

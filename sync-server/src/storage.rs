@@ -63,6 +63,12 @@ const MIGRATIONS: &[M<'static>] = &[
          );
          CREATE INDEX sessions_account ON sessions(account_id);",
     ),
+    // Each change's actor and sequence number, so one that reuses them is refused.
+    M::up(
+        "ALTER TABLE changes ADD COLUMN actor BLOB;
+         ALTER TABLE changes ADD COLUMN actor_seq INTEGER;
+         CREATE INDEX changes_actor_seq ON changes(doc_id, actor, actor_seq);",
+    ),
 ];
 
 /// A session's expiry moves forward when it is used, at most this often (seconds), so an
@@ -90,6 +96,9 @@ pub enum StorageError {
     /// An account name that is taken.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A pushed change refused for its document; nothing of the request is stored.
+    #[error("{reason}: {doc_id}")]
+    Refused { doc_id: String, reason: Refusal },
     #[error("{0} exists; a backup never overwrites a file")]
     BackupTargetExists(String),
     #[error("database: {0}")]
@@ -98,6 +107,31 @@ pub enum StorageError {
     Migration(#[from] rusqlite_migration::Error),
     #[error("core: {0}")]
     Core(Box<shared::Error>),
+}
+
+/// Why a pushed change was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Outside the caller's scope, or not there at all: the same answer for both.
+    NotFound,
+    /// The caller only reads the document.
+    ReadOnly,
+    /// The change reuses an (actor, sequence number) the document already has with
+    /// different content: a device restored from a copy, or two devices sharing an actor.
+    /// Automerge cannot hold both, so the server keeps the first.
+    SequenceReused,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Refusal::NotFound => "no such document",
+            Refusal::ReadOnly => "this account only reads the document",
+            Refusal::SequenceReused => {
+                "the change reuses an actor and sequence number the document already has"
+            }
+        })
+    }
 }
 
 impl From<shared::Error> for StorageError {
@@ -329,6 +363,7 @@ impl SqliteStorage {
         conn.pragma_update(None, "synchronous", "FULL")?;
         Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
         backfill_doc_scopes(&conn)?;
+        backfill_change_actors(&mut conn)?;
         Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -402,24 +437,20 @@ impl SqliteStorage {
                     .ok()
                     .flatten()
             };
+            let refused = |reason| StorageError::Refused {
+                doc_id: wire.doc_id.clone(),
+                reason,
+            };
             match access(&caller.account, id, subdistrict_of) {
                 // The same answer whether or not the document exists.
-                Access::None => {
-                    return Err(StorageError::NotFound(format!(
-                        "no document {}",
-                        wire.doc_id
-                    )));
-                }
-                Access::Read => {
-                    return Err(StorageError::Forbidden(format!(
-                        "this account only reads {}",
-                        wire.doc_id
-                    )));
-                }
+                Access::None => return Err(refused(Refusal::NotFound)),
+                Access::Read => return Err(refused(Refusal::ReadOnly)),
                 Access::Write => {}
             }
             insert_doc(&tx, id)?;
-            insert_change(&tx, &wire.doc_id, change, &req.device_id)?;
+            if !insert_change(&tx, &wire.doc_id, change, &req.device_id)? {
+                return Err(refused(Refusal::SequenceReused));
+            }
             acknowledged.push(Ack {
                 doc_id: wire.doc_id.clone(),
                 hash: change.hash().to_string(),
@@ -890,25 +921,108 @@ fn backfill_doc_scopes(conn: &Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Stores `change` unless the document has it already. `false` when the document holds
+/// another change with the same actor and sequence number (nothing stored).
 fn insert_change(
     tx: &Connection,
     doc_id: &str,
     change: &Change,
     device_id: &str,
-) -> Result<(), StorageError> {
-    tx.execute(
-        "INSERT OR IGNORE INTO changes (doc_id, hash, device_id, bytes) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            doc_id,
-            change.hash().to_string(),
-            device_id,
-            change.raw_bytes()
-        ],
-    )?;
+) -> Result<bool, StorageError> {
+    let hash = change.hash().to_string();
+    let actor = change.actor_id().to_bytes();
+    let seq = i64::try_from(change.seq()).unwrap_or(i64::MAX);
+    let held: Option<String> = tx
+        .prepare_cached(
+            "SELECT hash FROM changes WHERE doc_id = ?1 AND actor = ?2 AND actor_seq = ?3",
+        )?
+        .query_row(params![doc_id, actor, seq], |r| r.get(0))
+        .optional()?;
+    match held {
+        Some(h) if h == hash => return Ok(true),
+        Some(_) => return Ok(false),
+        None => {}
+    }
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO changes (doc_id, hash, device_id, bytes, actor, actor_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        doc_id,
+        hash,
+        device_id,
+        change.raw_bytes(),
+        actor,
+        seq
+    ])?;
+    Ok(true)
+}
+
+/// Fills `changes.actor`/`actor_seq` of rows stored before they existed (once).
+fn backfill_change_actors(conn: &mut Connection) -> Result<(), StorageError> {
+    let tx = conn.transaction()?;
+    let rows: Vec<(i64, Vec<u8>)> = tx
+        .prepare("SELECT seq, bytes FROM changes WHERE actor IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (row, bytes) in rows {
+        // Every stored change was decoded before it was stored.
+        let Ok(change) = Change::from_bytes(bytes) else {
+            continue;
+        };
+        tx.execute(
+            "UPDATE changes SET actor = ?2, actor_seq = ?3 WHERE seq = ?1",
+            params![
+                row,
+                change.actor_id().to_bytes(),
+                i64::try_from(change.seq()).unwrap_or(i64::MAX)
+            ],
+        )?;
+    }
+    tx.commit()?;
     Ok(())
 }
 
 /// Cursors are SQLite row ids, which fit in an i64; a larger cursor is past every row.
 fn cursor_param(cursor: u64) -> i64 {
     i64::try_from(cursor).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable as _;
+
+    /// Changes stored before the server kept actors get them at the next start, so a
+    /// reuse of their sequence numbers is refused too.
+    #[test]
+    fn changes_from_before_actors_were_kept_are_checked_for_reuse() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.db");
+        let change = |text: &str| {
+            let mut doc = AutoCommit::new().with_actor(automerge::ActorId::from(vec![7u8; 16]));
+            doc.put(automerge::ROOT, "note", text).unwrap();
+            doc.get_last_local_change().unwrap().clone()
+        };
+        let id = DocId::parse("station/st-a/2026-11").unwrap();
+        {
+            let storage = SqliteStorage::open(&path).unwrap();
+            let conn = storage.conn();
+            insert_doc(&conn, &id).unwrap();
+            // As an older server stored it: no actor, no sequence number.
+            conn.execute(
+                "INSERT INTO changes (doc_id, hash, device_id, bytes) VALUES (?1, ?2, 'd', ?3)",
+                params![
+                    id.to_string(),
+                    change("first").hash().to_string(),
+                    change("first").raw_bytes()
+                ],
+            )
+            .unwrap();
+        }
+        let storage = SqliteStorage::open(&path).unwrap();
+        let conn = storage.conn();
+        assert!(insert_change(&conn, &id.to_string(), &change("first"), "d").unwrap());
+        assert!(!insert_change(&conn, &id.to_string(), &change("second"), "d").unwrap());
+    }
 }

@@ -268,8 +268,12 @@ pub struct SyncStatus {
     pub account: Option<Account>,
     /// RFC 3339 time of the last successful sync, if any.
     pub last_success: Option<String>,
-    /// Records with changes the server has not acknowledged.
+    /// Records with changes waiting to be sent.
     pub pending_records: u64,
+    /// Records with changes the server refused (no right to write them); kept on the
+    /// device, offered again after the next sign-in.
+    #[serde(default)]
+    pub refused_records: u64,
     pub last_error: Option<AppError>,
 }
 
@@ -284,6 +288,9 @@ pub struct SyncReport {
     pub received_documents: u64,
     /// Records that changed on this device because of the sync.
     pub updated_records: u64,
+    /// Local changes the server refused (see `Store::set_aside`).
+    #[serde(default)]
+    pub refused_changes: u64,
 }
 
 /// The one error type a Tauri command returns; the UI shows it in Chinese.
@@ -324,6 +331,10 @@ pub enum AppError {
     /// account must sync before someone else signs in here.
     #[error("unsent changes of another account")]
     UnsentChanges,
+    /// The signed-in account may not write this record (another station's, or a role
+    /// that only reads); nothing was stored.
+    #[error("not permitted")]
+    NotPermitted,
     /// Local storage failed; the detail is for logs and bug reports.
     #[error("storage error: {detail}")]
     Storage { detail: String },
