@@ -911,3 +911,186 @@ async fn a_change_the_server_refuses_is_set_aside_and_the_rest_gets_through() {
     assert_eq!(shared::AppError::from(err), shared::AppError::NotPermitted);
     server.shutdown().await.unwrap();
 }
+
+/// A JPEG-looking file of `len` bytes whose content depends on `seed`.
+fn photo_bytes(len: usize, seed: u8) -> Vec<u8> {
+    let mut bytes = vec![0xff, 0xd8, 0xff, 0xe0];
+    let mut x = u32::from(seed) + 1;
+    while bytes.len() < len {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        bytes.push((x >> 16) as u8);
+    }
+    bytes
+}
+
+#[tokio::test]
+async fn a_photo_goes_up_in_chunks_and_comes_down_on_another_device() {
+    use shared::protocol::{BLOB_CHUNK_BYTES, BLOBS_PATH, MAX_PHOTO_BYTES, UploadState};
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let a = Device::new(dir.path(), "a", &server).await;
+    a.sync().await;
+    let id = a.store().create_activity(&input(), today()).unwrap();
+
+    // Refused when attached, before anything is stored: too large, or not a photo.
+    let invalid = |bytes: &[u8]| match a.store().add_photo(&id, bytes).unwrap_err() {
+        shared::Error::Invalid(fields) => fields[0].problem,
+        e => panic!("{e}"),
+    };
+    assert_eq!(
+        invalid(&photo_bytes(MAX_PHOTO_BYTES as usize + 1, 1)),
+        shared::Problem::TooLarge
+    );
+    assert_eq!(invalid(b"%PDF-1.7 not a photo"), shared::Problem::Unknown);
+    assert!(a.store().activity_record(&id).unwrap().photos.is_empty());
+    assert_eq!(a.store().sync_status().unwrap().pending_photos, 0);
+
+    // Two and a half chunks.
+    let photo = photo_bytes(2 * BLOB_CHUNK_BYTES as usize + 1000, 7);
+    let hash = a.store().add_photo(&id, &photo).unwrap();
+    assert_eq!(a.store().add_photo(&id, &photo).unwrap(), hash, "once only");
+    assert_eq!(
+        a.store().activity_record(&id).unwrap().photos,
+        std::slice::from_ref(&hash)
+    );
+    assert_eq!(a.store().sync_status().unwrap().pending_photos, 1);
+
+    // The connection was cut after the first chunk of an earlier attempt.
+    let doc_id = a.store().pending_uploads().unwrap()[0].doc_id.clone();
+    let upload = format!("{}{BLOBS_PATH}/{hash}/upload", server.url());
+    let http = reqwest::Client::new();
+    let put = |offset: usize, len: usize, size: usize| {
+        http.put(&upload)
+            .bearer_auth(a.token())
+            .query(&[
+                ("doc_id", doc_id.clone()),
+                ("size", size.to_string()),
+                ("offset", offset.to_string()),
+            ])
+            .body(photo[offset..offset + len].to_vec())
+            .send()
+    };
+    let first = put(0, BLOB_CHUNK_BYTES as usize, photo.len())
+        .await
+        .unwrap();
+    let state: UploadState = first.json().await.unwrap();
+    assert_eq!(state.received, BLOB_CHUNK_BYTES);
+    // A chunk past what arrived is refused; a file over the limit too.
+    let gap = put(2 * BLOB_CHUNK_BYTES as usize, 1000, photo.len());
+    assert_eq!(gap.await.unwrap().status().as_u16(), 409);
+    let huge = put(0, 10, MAX_PHOTO_BYTES as usize + 1);
+    assert_eq!(huge.await.unwrap().status().as_u16(), 400);
+
+    let report = a.sync().await;
+    assert_eq!(report.sent_photos, 1);
+    assert_eq!(a.store().sync_status().unwrap().pending_photos, 0);
+    assert_eq!(a.sync().await.sent_photos, 0, "sent once");
+
+    // Another device of the station sees the record, and fetches the photo on demand.
+    let b = Device::new(dir.path(), "b", &server).await;
+    b.sync().await;
+    assert_eq!(
+        b.store().activity_record(&id).unwrap().photos,
+        std::slice::from_ref(&hash)
+    );
+    assert_eq!(b.store().photo(&hash).unwrap(), None);
+    // An interrupted download: the first chunk had arrived.
+    let (doc, have) = b.store().photo_download(&id, &hash).unwrap();
+    assert_eq!((doc.as_str(), have), (doc_id.as_str(), 0));
+    let done = b
+        .store()
+        .save_photo_part(
+            &hash,
+            &doc,
+            0,
+            &photo[..BLOB_CHUNK_BYTES as usize],
+            photo.len() as u64,
+        )
+        .unwrap();
+    assert!(!done);
+    assert_eq!(
+        b.store().photo_download(&id, &hash).unwrap().1,
+        BLOB_CHUNK_BYTES
+    );
+    let fetched = b.client.fetch_photo(&b.store, &id, &hash).await.unwrap();
+    assert!(fetched == photo, "the same bytes");
+    assert!(b.store().photo(&hash).unwrap().is_some(), "kept");
+
+    // Another station's account: as if the photo did not exist; a read-only account
+    // cannot upload.
+    let other = Device::signed_in(
+        dir.path(),
+        "other",
+        &server,
+        Role::StationStaff,
+        Some("st-zizhuyuan-home"),
+    )
+    .await;
+    let download = format!("{}{BLOBS_PATH}/{hash}", server.url());
+    let get = |token: String, doc: &str| {
+        http.get(&download)
+            .bearer_auth(token)
+            .query(&[("doc_id", doc)])
+            .send()
+    };
+    assert_eq!(
+        get(other.token(), &doc_id).await.unwrap().status().as_u16(),
+        404
+    );
+    let own_doc = "station/st-zizhuyuan-home/2026-11";
+    assert_eq!(
+        get(other.token(), own_doc).await.unwrap().status().as_u16(),
+        404
+    );
+    assert_eq!(
+        get(a.token(), &doc_id)
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap(),
+        photo
+    );
+    let admin = Device::signed_in(dir.path(), "admin", &server, Role::DistrictAdmin, None).await;
+    let read_only = http
+        .put(&upload)
+        .bearer_auth(admin.token())
+        .query(&[("doc_id", doc_id.as_str()), ("size", "10"), ("offset", "0")])
+        .body(vec![0u8; 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read_only.status().as_u16(), 403);
+    assert_eq!(
+        get(admin.token(), &doc_id).await.unwrap().status().as_u16(),
+        200
+    );
+
+    // A file that does not match its name is dropped whole.
+    let fake = shared::protocol::content_hash(b"something else");
+    let wrong = http
+        .put(format!("{}{BLOBS_PATH}/{fake}/upload", server.url()))
+        .bearer_auth(a.token())
+        .query(&[("doc_id", doc_id.as_str()), ("size", "10"), ("offset", "0")])
+        .body(photo[..10].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status().as_u16(), 400);
+    assert_eq!(
+        get(a.token(), &doc_id).await.unwrap().status().as_u16(),
+        200
+    );
+    let state: UploadState = http
+        .get(format!("{}{BLOBS_PATH}/{fake}/upload", server.url()))
+        .bearer_auth(a.token())
+        .query(&[("doc_id", doc_id.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(state, UploadState::default());
+    server.shutdown().await.unwrap();
+}

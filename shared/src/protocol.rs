@@ -18,6 +18,57 @@ pub const SIGN_IN_PATH: &str = "/v1/sign-in";
 /// Where a device signs out (POST, with its token): the token stops working at once.
 pub const SIGN_OUT_PATH: &str = "/v1/sign-out";
 
+/// Where photos and other attachments live: `{BLOBS_PATH}/<hash>` (GET, with an optional
+/// `Range`) and `{BLOBS_PATH}/<hash>/upload` (GET the state, PUT a chunk). Every request
+/// names the document that refers to the file (`?doc_id=`): its scope decides who may
+/// upload (writers) and download (readers).
+pub const BLOBS_PATH: &str = "/v1/blobs";
+
+/// The largest photo accepted, checked when it is attached on the device (and again by
+/// the server).
+pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Uploads and downloads go in chunks of at most this many bytes, so a cut connection
+/// costs at most one chunk.
+pub const BLOB_CHUNK_BYTES: u64 = 256 * 1024;
+
+/// How far the upload of one file for one document has come.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadState {
+    /// Bytes the server holds, from the start of the file: the next chunk starts here.
+    pub received: u64,
+    /// The whole file arrived and matched its hash.
+    pub complete: bool,
+}
+
+/// The query of a chunk upload: `?doc_id=…&size=…&offset=…`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkQuery {
+    pub doc_id: String,
+    /// The whole file's size.
+    pub size: u64,
+    /// Where the chunk (the request body) starts in the file.
+    pub offset: u64,
+}
+
+/// The query of the other blob requests: `?doc_id=…`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobQuery {
+    pub doc_id: String,
+}
+
+pub use crate::model::is_content_hash;
+
+/// A file's content hash: lowercase hex SHA-256.
+#[cfg(feature = "store")]
+pub fn content_hash(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Signs a device in. Every other request carries the returned token as
 /// `Authorization: Bearer TOKEN`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,7 +22,7 @@ use crate::Error;
 use crate::doc::{self, AnyRecord, DocId, Record};
 use crate::key::StoreKey;
 use crate::model::*;
-use crate::protocol::{SyncRequest, SyncResponse, WireChange};
+use crate::protocol::{MAX_PHOTO_BYTES, SyncRequest, SyncResponse, WireChange, content_hash};
 
 /// Append-only: never edit a migration that has shipped; add a new one.
 const MIGRATIONS: &[M<'static>] = &[
@@ -181,6 +181,25 @@ const MIGRATIONS: &[M<'static>] = &[
     // read-only, a reused sequence number): kept, but not sent again until the next
     // sign-in. The reason is the server's error code.
     M::up("ALTER TABLE outbox ADD COLUMN refused TEXT;"),
+    // Photos, by content hash, per document that refers to them (the server checks
+    // uploads and downloads against that document's scope). `data` is NULL until a photo
+    // taken elsewhere is downloaded; `photo_parts` holds a download in progress.
+    M::up(
+        "CREATE TABLE photos (
+             hash TEXT NOT NULL,
+             doc_id TEXT NOT NULL,
+             size INTEGER NOT NULL,
+             data BLOB,
+             uploaded INTEGER NOT NULL DEFAULT 0,
+             PRIMARY KEY (hash, doc_id)
+         );
+         CREATE TABLE photo_parts (
+             hash TEXT NOT NULL,
+             offset INTEGER NOT NULL,
+             data BLOB NOT NULL,
+             PRIMARY KEY (hash, offset)
+         ) WITHOUT ROWID;",
+    ),
 ];
 
 /// The most changes one sync request carries.
@@ -319,6 +338,170 @@ impl Store {
                     == Access::Write
             })
             .collect())
+    }
+
+    // -- Photos ---------------------------------------------------------------------------
+
+    /// Attaches a photo (JPEG, PNG, WebP or HEIC, at most [`MAX_PHOTO_BYTES`]) to activity
+    /// `activity_id`, refused before anything is stored otherwise. The file is kept in
+    /// the encrypted store by its content hash (returned), the activity refers to it,
+    /// and the next sync uploads it. Attaching the same photo again changes nothing.
+    pub fn add_photo(&mut self, activity_id: &str, bytes: &[u8]) -> Result<String, Error> {
+        let problem = if bytes.is_empty() {
+            Some(Problem::Required)
+        } else if bytes.len() as u64 > MAX_PHOTO_BYTES {
+            Some(Problem::TooLarge)
+        } else if !is_image(bytes) {
+            Some(Problem::Unknown)
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            return Err(Error::Invalid(vec![FieldError::new(
+                Field::Photos,
+                problem,
+            )]));
+        }
+        let hash = content_hash(bytes);
+        let mut activity = self.activity_record(activity_id)?;
+        if activity.photos.contains(&hash) {
+            return Ok(hash);
+        }
+        activity.photos.push(hash.clone());
+        let tx = self.conn.transaction()?;
+        let written = write_record(&tx, &self.actor, &mut self.cache, &activity, None)?;
+        let doc_id: String = tx.query_row(
+            "SELECT doc_id FROM activities WHERE id = ?1",
+            [activity_id],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT OR REPLACE INTO photos (hash, doc_id, size, data, uploaded)
+             VALUES (?1, ?2, ?3, ?4, 0)",
+            params![hash, doc_id, bytes.len() as i64, bytes],
+        )?;
+        tx.commit()?;
+        if let Some((doc_id, stored)) = written {
+            cache_put(&mut self.cache, doc_id, stored);
+        }
+        Ok(hash)
+    }
+
+    /// A photo's bytes, if this device has them (taken here, or downloaded).
+    pub fn photo(&self, hash: &str) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT data FROM photos WHERE hash = ?1 AND data IS NOT NULL LIMIT 1",
+                [hash],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Photos taken on this device that the server does not have yet, oldest first.
+    pub fn pending_uploads(&self) -> Result<Vec<PendingUpload>, Error> {
+        self.query(
+            "SELECT hash, doc_id, size FROM photos WHERE uploaded = 0 AND data IS NOT NULL
+             ORDER BY rowid",
+            [],
+            |r| {
+                Ok(PendingUpload {
+                    hash: r.get(0)?,
+                    doc_id: r.get(1)?,
+                    size: r.get::<_, i64>(2)?.unsigned_abs(),
+                })
+            },
+        )
+    }
+
+    /// `len` bytes of photo `hash` from `offset`, to upload.
+    pub fn photo_chunk(&self, hash: &str, offset: u64, len: u64) -> Result<Vec<u8>, Error> {
+        Ok(self.conn.query_row(
+            "SELECT substr(data, ?2, ?3) FROM photos WHERE hash = ?1 AND data IS NOT NULL LIMIT 1",
+            params![hash, offset as i64 + 1, len as i64],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The server has photo `hash` for `doc_id`: it need not be sent again.
+    pub fn mark_uploaded(&self, hash: &str, doc_id: &str) -> Result<(), Error> {
+        self.conn.execute(
+            "UPDATE photos SET uploaded = 1 WHERE hash = ?1 AND doc_id = ?2",
+            params![hash, doc_id],
+        )?;
+        Ok(())
+    }
+
+    /// The document through which this device may download photo `hash` of activity
+    /// `activity_id` (the activity must refer to it), and how many of its bytes have
+    /// arrived in an interrupted download.
+    pub fn photo_download(&self, activity_id: &str, hash: &str) -> Result<(String, u64), Error> {
+        let activity = self.activity_record(activity_id)?;
+        if !activity.photos.iter().any(|p| p == hash) {
+            return Err(Error::NotFound);
+        }
+        let doc_id: String = self.conn.query_row(
+            "SELECT doc_id FROM activities WHERE id = ?1",
+            [activity_id],
+            |r| r.get(0),
+        )?;
+        let have: i64 = self.conn.query_row(
+            "SELECT COALESCE(SUM(length(data)), 0) FROM photo_parts WHERE hash = ?1",
+            [hash],
+            |r| r.get(0),
+        )?;
+        Ok((doc_id, have.unsigned_abs()))
+    }
+
+    /// Keeps one downloaded chunk of photo `hash` (starting at `offset`); once `size`
+    /// bytes are there and they match the hash, the photo is complete. A download that
+    /// does not match is discarded, to be fetched again.
+    pub fn save_photo_part(
+        &self,
+        hash: &str,
+        doc_id: &str,
+        offset: u64,
+        data: &[u8],
+        size: u64,
+    ) -> Result<bool, Error> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO photo_parts (hash, offset, data) VALUES (?1, ?2, ?3)",
+            params![hash, offset as i64, data],
+        )?;
+        let have: i64 = tx.query_row(
+            "SELECT COALESCE(SUM(length(data)), 0) FROM photo_parts WHERE hash = ?1",
+            [hash],
+            |r| r.get(0),
+        )?;
+        if have.unsigned_abs() < size {
+            tx.commit()?;
+            return Ok(false);
+        }
+        let mut file = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+        {
+            let mut q =
+                tx.prepare("SELECT data FROM photo_parts WHERE hash = ?1 ORDER BY offset")?;
+            let mut rows = q.query([hash])?;
+            while let Some(row) = rows.next()? {
+                file.extend_from_slice(row.get_ref(0)?.as_blob().unwrap_or_default());
+            }
+        }
+        tx.execute("DELETE FROM photo_parts WHERE hash = ?1", [hash])?;
+        if content_hash(&file) != hash {
+            tx.commit()?;
+            return Err(Error::Protocol(format!(
+                "photo {hash} does not match its hash"
+            )));
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO photos (hash, doc_id, size, data, uploaded)
+             VALUES (?1, ?2, ?3, ?4, 1)",
+            params![hash, doc_id, file.len() as i64, file],
+        )?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// The deputies grouped into `station_id`.
@@ -1489,6 +1672,7 @@ impl Store {
             last_success: get_meta(&self.conn, "last_sync")?,
             pending_records: self.pending_records()?,
             refused_records: self.refused_records()?,
+            pending_photos: self.pending_uploads()?.len() as u64,
             last_error: get_meta(&self.conn, "last_sync_error")?
                 .and_then(|e| serde_json::from_str(&e).ok()),
         })
@@ -1537,6 +1721,8 @@ const DATA_TABLES: &[&str] = &[
     "answers",
     "suggestions",
     "leads",
+    "photos",
+    "photo_parts",
 ];
 
 impl Store {
@@ -1609,7 +1795,12 @@ fn owner_of(username: &str, server_url: &str) -> String {
 /// [`Error::UnsentChanges`] when it would but some of it is not sent yet.
 fn must_wipe(conn: &Connection, owner: &str) -> Result<bool, Error> {
     let previous = get_meta(conn, OWNER_KEY)?;
-    let unsent: i64 = conn.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+    let unsent: i64 = conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM outbox)
+              + (SELECT COUNT(*) FROM photos WHERE uploaded = 0 AND data IS NOT NULL)",
+        [],
+        |r| r.get(0),
+    )?;
     // Another account's data goes; so does data from before accounts (no owner), unless
     // it holds unsent records of this device's user, which are theirs to send.
     match previous.as_deref() {
@@ -1618,6 +1809,26 @@ fn must_wipe(conn: &Connection, owner: &str) -> Result<bool, Error> {
         Some(_) => Ok(true),
         None => Ok(unsent == 0),
     }
+}
+
+/// A photo waiting to be uploaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingUpload {
+    pub hash: String,
+    pub doc_id: String,
+    pub size: u64,
+}
+
+/// Whether `bytes` start like a photo: JPEG, PNG, WebP or HEIC/HEIF.
+fn is_image(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xff, 0xd8, 0xff])
+        || bytes.starts_with(b"\x89PNG\r\n\x1a\n")
+        || (bytes.starts_with(b"RIFF") && bytes.get(8..12) == Some(b"WEBP"))
+        || (bytes.get(4..8) == Some(b"ftyp")
+            && matches!(
+                bytes.get(8..12),
+                Some(b"heic" | b"heix" | b"mif1" | b"msf1" | b"hevc")
+            ))
 }
 
 /// What a response brought for one document: whole documents, then changes (bytes).

@@ -17,8 +17,9 @@ use reqwest::Url;
 use crate::Error;
 use crate::model::{Account, AppError, SyncReport};
 use crate::protocol::{
-    ErrorBody, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest,
-    SyncResponse,
+    BLOB_CHUNK_BYTES, BLOBS_PATH, BlobQuery, ChunkQuery, ErrorBody, MAX_PHOTO_BYTES, SIGN_IN_PATH,
+    SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest, SyncResponse,
+    UploadState,
 };
 use crate::store::{Session, Store};
 
@@ -161,7 +162,14 @@ impl SyncClient {
     /// Syncs `store` with the server now and records the outcome in the store's sync
     /// status. For a sync the user asked for.
     pub async fn sync(&self, store: &Mutex<Store>) -> Result<SyncReport, Error> {
-        let result = self.sync_inner(store).await;
+        let result = match self.sync_inner(store).await {
+            // Records first (small, and what others wait for), then photos.
+            Ok(mut report) => self.upload_photos(store).await.map(|sent| {
+                report.sent_photos = sent;
+                report
+            }),
+            Err(e) => Err(e),
+        };
         {
             let mut backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
             match &result {
@@ -198,6 +206,128 @@ impl SyncClient {
         } else {
             None
         }
+    }
+
+    /// Uploads the photos the server does not have, chunk by chunk, each from where the
+    /// server says its upload stands (so a cut connection costs one chunk). A photo of a
+    /// document the server refuses stays on the device, like its record. Returns how
+    /// many photos were completed.
+    async fn upload_photos(&self, store: &Mutex<Store>) -> Result<u64, Error> {
+        let session = lock(store).session()?.ok_or(Error::NotSignedIn)?;
+        let pending = lock(store).pending_uploads()?;
+        let mut sent = 0;
+        for photo in pending {
+            let url = self.endpoint(
+                &session.server_url,
+                &format!("{BLOBS_PATH}/{}/upload", photo.hash),
+            )?;
+            let state: UploadState = match self
+                .http
+                .get(url.clone())
+                .bearer_auth(&session.token)
+                .query(&BlobQuery {
+                    doc_id: photo.doc_id.clone(),
+                })
+                .send()
+                .await?
+                .error_for_session()
+                .await
+            {
+                Ok(r) => r.json().await?,
+                Err(Error::Server { status, .. }) if [403, 404].contains(&status) => continue,
+                Err(e) => return Err(e),
+            };
+            let mut received = state.received;
+            let mut complete = state.complete;
+            while !complete {
+                let len = BLOB_CHUNK_BYTES.min(photo.size.saturating_sub(received));
+                let chunk = lock(store).photo_chunk(&photo.hash, received, len)?;
+                if chunk.is_empty() {
+                    return Err(Error::Protocol(format!(
+                        "photo {} is shorter than its size",
+                        photo.hash
+                    )));
+                }
+                let state: UploadState = self
+                    .http
+                    .put(url.clone())
+                    .bearer_auth(&session.token)
+                    .query(&ChunkQuery {
+                        doc_id: photo.doc_id.clone(),
+                        size: photo.size,
+                        offset: received,
+                    })
+                    .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                    .body(chunk)
+                    .send()
+                    .await?
+                    .error_for_session()
+                    .await?
+                    .json()
+                    .await?;
+                if state.received <= received && !state.complete {
+                    return Err(Error::Protocol("the upload did not advance".into()));
+                }
+                received = state.received;
+                complete = state.complete;
+            }
+            lock(store).mark_uploaded(&photo.hash, &photo.doc_id)?;
+            sent += 1;
+        }
+        Ok(sent)
+    }
+
+    /// Photo `hash` of activity `activity_id`: from the device if it has it, else
+    /// downloaded in chunks (resuming an interrupted download) and kept.
+    pub async fn fetch_photo(
+        &self,
+        store: &Mutex<Store>,
+        activity_id: &str,
+        hash: &str,
+    ) -> Result<Vec<u8>, Error> {
+        if let Some(bytes) = lock(store).photo(hash)? {
+            return Ok(bytes);
+        }
+        let session = lock(store).session()?.ok_or(Error::NotSignedIn)?;
+        let (doc_id, mut have) = lock(store).photo_download(activity_id, hash)?;
+        let url = self.endpoint(&session.server_url, &format!("{BLOBS_PATH}/{hash}"))?;
+        loop {
+            let response = self
+                .http
+                .get(url.clone())
+                .bearer_auth(&session.token)
+                .query(&BlobQuery {
+                    doc_id: doc_id.clone(),
+                })
+                .header(
+                    reqwest::header::RANGE,
+                    format!("bytes={have}-{}", have + BLOB_CHUNK_BYTES - 1),
+                )
+                .send()
+                .await?
+                .error_for_session()
+                .await?;
+            // `Content-Range: bytes START-END/SIZE`.
+            let size = response
+                .headers()
+                .get(reqwest::header::CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit_once('/'))
+                .and_then(|(_, size)| size.parse::<u64>().ok())
+                .ok_or_else(|| Error::Protocol("a photo chunk without its range".into()))?;
+            let chunk = response.bytes().await?;
+            if chunk.is_empty() || size > MAX_PHOTO_BYTES {
+                return Err(Error::Protocol(format!("bad chunk of photo {hash}")));
+            }
+            let done = lock(store).save_photo_part(hash, &doc_id, have, &chunk, size)?;
+            have += chunk.len() as u64;
+            if done {
+                break;
+            }
+        }
+        lock(store)
+            .photo(hash)?
+            .ok_or_else(|| Error::Protocol(format!("photo {hash} was not kept")))
     }
 
     async fn sync_inner(&self, store: &Mutex<Store>) -> Result<SyncReport, Error> {
@@ -284,6 +414,27 @@ fn refused_document(
         .iter()
         .any(|c| c.doc_id == doc_id)
         .then_some((doc_id, body.error))
+}
+
+/// Turns an error answer into [`Error::SessionExpired`] (401) or [`Error::Server`].
+trait ErrorForSession: Sized {
+    async fn error_for_session(self) -> Result<reqwest::Response, Error>;
+}
+
+impl ErrorForSession for reqwest::Response {
+    async fn error_for_session(self) -> Result<reqwest::Response, Error> {
+        let status = self.status();
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(Error::SessionExpired);
+        }
+        if !status.is_success() {
+            return Err(Error::Server {
+                status: status.as_u16(),
+                detail: self.text().await.unwrap_or_default(),
+            });
+        }
+        Ok(self)
+    }
 }
 
 /// A server address as typed: trimmed, without a trailing slash.

@@ -6,7 +6,11 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::extract::Query;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,9 +18,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use shared::protocol::{
-    ErrorBody, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest,
-    SyncResponse, error,
+    BLOBS_PATH, BlobQuery, ChunkQuery, ErrorBody, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH,
+    SignInRequest, SignInResponse, SyncRequest, SyncResponse, UploadState, error,
 };
+use tokio::sync::Semaphore;
+use tower_http::compression::predicate::{NotForContentType, Predicate as _, SizeAbove};
 
 use crate::auth;
 use crate::storage::{Caller, NewSession, Refusal, Storage, StorageError};
@@ -52,6 +58,11 @@ struct App<S> {
     storage: S,
     limiters: Arc<Limiters>,
     session_ttl: Duration,
+    /// Sync and sign-out work waiting for a blocking thread, first come first served.
+    storage_slots: Arc<Semaphore>,
+    /// The same for sign-ins (Argon2 is slow on purpose): a burst of them never holds up
+    /// syncs.
+    sign_in_slots: Arc<Semaphore>,
 }
 
 /// The routes, over any storage backend.
@@ -67,12 +78,19 @@ pub fn router<S: Storage>(storage: S, session_ttl: Duration, limits: SignInLimit
             )),
         }),
         session_ttl,
+        storage_slots: Arc::new(Semaphore::new(blocking_slots())),
+        sign_in_slots: Arc::new(Semaphore::new(blocking_slots())),
     };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(SIGN_IN_PATH, post(sign_in::<S>))
         .route(SIGN_OUT_PATH, post(sign_out::<S>))
         .route(SYNC_PATH, post(sync::<S>))
+        .route(&format!("{BLOBS_PATH}/{{hash}}"), get(download::<S>))
+        .route(
+            &format!("{BLOBS_PATH}/{{hash}}/upload"),
+            get(upload_state::<S>).put(upload_chunk::<S>),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Bodies travel gzipped both ways when the client says so (the limit above
         // applies to the body as decompressed, so a small bomb is still refused).
@@ -80,7 +98,9 @@ pub fn router<S: Storage>(storage: S, session_ttl: Duration, limits: SignInLimit
         .layer(
             tower_http::compression::CompressionLayer::new()
                 .quality(tower_http::CompressionLevel::Default)
-                .compress_when(tower_http::compression::predicate::SizeAbove::new(1024)),
+                .compress_when(
+                    SizeAbove::new(1024).and(NotForContentType::const_new(BLOB_CONTENT_TYPE)),
+                ),
         )
         .with_state(app)
 }
@@ -90,6 +110,12 @@ enum ApiError {
     Storage(StorageError),
     TooManyAttempts,
     TooLarge,
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::Storage(StorageError::BadRequest(rejection.body_text()))
+    }
 }
 
 impl From<JsonRejection> for ApiError {
@@ -116,13 +142,25 @@ fn ttl_seconds(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)
 }
 
-/// Runs blocking storage work (SQLite, Argon2) off the async threads.
+/// How many requests do blocking work at once: one per core. Storage is one SQLite
+/// connection behind a lock, so more threads would only queue on the lock, and a lock
+/// does not serve in arrival order: with hundreds of clients, some waited hundreds of
+/// milliseconds while later ones went first. The semaphore does serve in order.
+fn blocking_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Runs blocking storage work (SQLite, Argon2) off the async threads, once one of
+/// `slots` is free.
 async fn blocking<T: Send + 'static>(
+    slots: &Semaphore,
     f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
 ) -> Result<T, StorageError> {
+    let internal = |e: String| StorageError::from(shared::Error::Protocol(e));
+    let _slot = slots.acquire().await.map_err(|e| internal(e.to_string()))?;
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| StorageError::from(shared::Error::Protocol(e.to_string())))?
+        .map_err(|e| internal(e.to_string()))?
 }
 
 async fn sign_in<S: Storage>(
@@ -149,7 +187,7 @@ async fn sign_in<S: Storage>(
     }
     let storage = app.storage.clone();
     let ttl = ttl_seconds(app.session_ttl);
-    let response = blocking(move || {
+    let response = blocking(&app.sign_in_slots, move || {
         let credentials = storage.credentials(&username)?;
         let hash = credentials.as_ref().map(|c| c.password_hash.as_str());
         if !auth::verify_password(&req.password, hash) {
@@ -191,8 +229,118 @@ async fn sign_out<S: Storage>(
 ) -> Result<StatusCode, ApiError> {
     let token_hash = bearer(&headers)?;
     let storage = app.storage.clone();
-    blocking(move || storage.close_session(&token_hash)).await?;
+    blocking(&app.storage_slots, move || {
+        storage.close_session(&token_hash)
+    })
+    .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Files travel as they are: photos are compressed already.
+const BLOB_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// The caller behind `token_hash`, whose session is extended: for use inside
+/// [`blocking`].
+fn authenticate<S: Storage>(
+    storage: &S,
+    token_hash: &[u8],
+    ttl: i64,
+) -> Result<Caller, StorageError> {
+    storage
+        .caller(token_hash, now(), ttl)?
+        .ok_or(StorageError::Unauthorized)
+}
+
+async fn upload_state<S: Storage>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(hash): Path<String>,
+    query: Result<Query<BlobQuery>, QueryRejection>,
+) -> Result<Json<UploadState>, ApiError> {
+    let Query(query) = query?;
+    let token_hash = bearer(&headers)?;
+    let storage = app.storage.clone();
+    let ttl = ttl_seconds(app.session_ttl);
+    let state = blocking(&app.storage_slots, move || {
+        let caller = authenticate(&storage, &token_hash, ttl)?;
+        storage.upload_state(&caller, &hash, &query.doc_id)
+    })
+    .await?;
+    Ok(Json(state))
+}
+
+async fn upload_chunk<S: Storage>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(hash): Path<String>,
+    query: Result<Query<ChunkQuery>, QueryRejection>,
+    body: Bytes,
+) -> Result<Json<UploadState>, ApiError> {
+    let Query(query) = query?;
+    let token_hash = bearer(&headers)?;
+    let storage = app.storage.clone();
+    let ttl = ttl_seconds(app.session_ttl);
+    let state = blocking(&app.storage_slots, move || {
+        let caller = authenticate(&storage, &token_hash, ttl)?;
+        storage.upload_chunk(&caller, &hash, &query, &body)
+    })
+    .await?;
+    Ok(Json(state))
+}
+
+/// `Range: bytes=START-END` or `bytes=START-` (one range only).
+fn byte_range(headers: &HeaderMap) -> Result<Option<(u64, u64)>, StorageError> {
+    let Some(value) = headers.get(header::RANGE) else {
+        return Ok(None);
+    };
+    let bad = || StorageError::BadRequest("a range is bytes=START-END or bytes=START-".into());
+    let spec = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("bytes="))
+        .ok_or_else(bad)?;
+    let (start, end) = spec.split_once('-').ok_or_else(bad)?;
+    let start: u64 = start.trim().parse().map_err(|_| bad())?;
+    let end: u64 = match end.trim() {
+        "" => u64::MAX,
+        e => e.parse().map_err(|_| bad())?,
+    };
+    Ok(Some((start, end)))
+}
+
+async fn download<S: Storage>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    Path(hash): Path<String>,
+    query: Result<Query<BlobQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query?;
+    let token_hash = bearer(&headers)?;
+    let range = byte_range(&headers)?;
+    let storage = app.storage.clone();
+    let ttl = ttl_seconds(app.session_ttl);
+    let (size, bytes) = blocking(&app.storage_slots, move || {
+        let caller = authenticate(&storage, &token_hash, ttl)?;
+        storage.download(&caller, &hash, &query.doc_id, range)
+    })
+    .await?;
+    let len = bytes.len() as u64;
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, BLOB_CONTENT_TYPE.to_owned()),
+            (header::ACCEPT_RANGES, "bytes".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response();
+    if let Some((start, _)) = range {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        let end = start + len.saturating_sub(1);
+        if let Ok(v) = header::HeaderValue::from_str(&format!("bytes {start}-{end}/{size}")) {
+            response.headers_mut().insert(header::CONTENT_RANGE, v);
+        }
+    }
+    Ok(response)
 }
 
 async fn sync<S: Storage>(
@@ -205,10 +353,8 @@ async fn sync<S: Storage>(
     let pushed = req.changes.len();
     let storage = app.storage.clone();
     let ttl = ttl_seconds(app.session_ttl);
-    let response = blocking(move || {
-        let caller: Caller = storage
-            .caller(&token_hash, now(), ttl)?
-            .ok_or(StorageError::Unauthorized)?;
+    let response = blocking(&app.storage_slots, move || {
+        let caller = authenticate(&storage, &token_hash, ttl)?;
         storage.sync(&caller, &req)
     })
     .await?;

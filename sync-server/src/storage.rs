@@ -14,8 +14,9 @@ use shared::access::access;
 use shared::doc::{self, DocId};
 use shared::model::{Access, Account, Directory, Role, ScopeKind};
 use shared::protocol::{
-    Ack, Bootstrap, MAX_CHANGES_PER_RESPONSE, MAX_DOCUMENTS_PER_RESPONSE, SyncRequest,
-    SyncResponse, WireChange, WireDocument,
+    Ack, BLOB_CHUNK_BYTES, Bootstrap, ChunkQuery, MAX_CHANGES_PER_RESPONSE,
+    MAX_DOCUMENTS_PER_RESPONSE, MAX_PHOTO_BYTES, SyncRequest, SyncResponse, UploadState,
+    WireChange, WireDocument,
 };
 
 /// Append-only: never edit a migration that has shipped; add a new one.
@@ -68,6 +69,23 @@ const MIGRATIONS: &[M<'static>] = &[
         "ALTER TABLE changes ADD COLUMN actor BLOB;
          ALTER TABLE changes ADD COLUMN actor_seq INTEGER;
          CREATE INDEX changes_actor_seq ON changes(doc_id, actor, actor_seq);",
+    ),
+    // Attachments: each file once by content hash, linked to the documents that refer to
+    // it (whose scope decides who reads it); uploads in progress kept by chunk.
+    M::up(
+        "CREATE TABLE blobs (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
+         CREATE TABLE blob_docs (
+             hash TEXT NOT NULL REFERENCES blobs(hash),
+             doc_id TEXT NOT NULL,
+             PRIMARY KEY (hash, doc_id)
+         ) WITHOUT ROWID;
+         CREATE TABLE upload_chunks (
+             hash TEXT NOT NULL,
+             doc_id TEXT NOT NULL,
+             offset INTEGER NOT NULL,
+             data BLOB NOT NULL,
+             PRIMARY KEY (hash, doc_id, offset)
+         ) WITHOUT ROWID;",
     ),
 ];
 
@@ -165,6 +183,36 @@ pub trait Storage: Clone + Send + Sync + 'static {
 
     /// Ends the session of `token_hash` (signing out).
     fn close_session(&self, token_hash: &[u8]) -> Result<(), StorageError>;
+
+    /// How much of file `hash` the caller has uploaded for `doc_id`, which it must write.
+    fn upload_state(
+        &self,
+        caller: &Caller,
+        hash: &str,
+        doc_id: &str,
+    ) -> Result<UploadState, StorageError>;
+
+    /// Stores one chunk of file `hash` (`size` bytes in all) for `doc_id`, starting at
+    /// `offset`. A chunk the server already holds changes nothing (a retry); one past
+    /// what it holds is refused. The last chunk completes the file, once it matches its
+    /// hash.
+    fn upload_chunk(
+        &self,
+        caller: &Caller,
+        hash: &str,
+        chunk: &ChunkQuery,
+        data: &[u8],
+    ) -> Result<UploadState, StorageError>;
+
+    /// Bytes `range` (start, inclusive end) of file `hash`, or all of it, if the caller
+    /// reads `doc_id` and `doc_id` refers to the file; with the file's size.
+    fn download(
+        &self,
+        caller: &Caller,
+        hash: &str,
+        doc_id: &str,
+        range: Option<(u64, u64)>,
+    ) -> Result<(u64, Vec<u8>), StorageError>;
 }
 
 /// The account and device behind a request.
@@ -314,6 +362,200 @@ impl Storage for SqliteStorage {
         )?;
         Ok(())
     }
+
+    fn upload_state(
+        &self,
+        caller: &Caller,
+        hash: &str,
+        doc_id: &str,
+    ) -> Result<UploadState, StorageError> {
+        let conn = self.conn();
+        check_blob_access(&conn, caller, hash, doc_id, Access::Write)?;
+        upload_state(&conn, hash, doc_id)
+    }
+
+    fn upload_chunk(
+        &self,
+        caller: &Caller,
+        hash: &str,
+        chunk: &ChunkQuery,
+        data: &[u8],
+    ) -> Result<UploadState, StorageError> {
+        if chunk.size == 0 || chunk.size > MAX_PHOTO_BYTES {
+            return Err(StorageError::BadRequest(format!(
+                "a file has 1 to {MAX_PHOTO_BYTES} bytes"
+            )));
+        }
+        if data.is_empty() || data.len() as u64 > BLOB_CHUNK_BYTES {
+            return Err(StorageError::BadRequest(format!(
+                "a chunk has 1 to {BLOB_CHUNK_BYTES} bytes"
+            )));
+        }
+        let end = chunk.offset.saturating_add(data.len() as u64);
+        if end > chunk.size {
+            return Err(StorageError::BadRequest(
+                "the chunk ends past the file".into(),
+            ));
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        check_blob_access(&tx, caller, hash, &chunk.doc_id, Access::Write)?;
+        let state = upload_state(&tx, hash, &chunk.doc_id)?;
+        if state.complete || end <= state.received {
+            return Ok(state); // A retry of what arrived.
+        }
+        if chunk.offset != state.received {
+            return Err(StorageError::Conflict(format!(
+                "the upload continues at byte {}",
+                state.received
+            )));
+        }
+        tx.execute(
+            "INSERT INTO upload_chunks (hash, doc_id, offset, data) VALUES (?1, ?2, ?3, ?4)",
+            params![hash, chunk.doc_id, to_i64(chunk.offset), data],
+        )?;
+        if end < chunk.size {
+            tx.commit()?;
+            return Ok(UploadState {
+                received: end,
+                complete: false,
+            });
+        }
+        // The last chunk: the file must be what its name says.
+        let mut file = Vec::with_capacity(usize::try_from(chunk.size).unwrap_or(0));
+        {
+            let mut q = tx.prepare(
+                "SELECT data FROM upload_chunks WHERE hash = ?1 AND doc_id = ?2 ORDER BY offset",
+            )?;
+            let mut rows = q.query(params![hash, chunk.doc_id])?;
+            while let Some(row) = rows.next()? {
+                file.extend_from_slice(row.get_ref(0)?.as_blob().unwrap_or_default());
+            }
+        }
+        tx.execute(
+            "DELETE FROM upload_chunks WHERE hash = ?1 AND doc_id = ?2",
+            params![hash, chunk.doc_id],
+        )?;
+        if shared::protocol::content_hash(&file) != hash {
+            // The chunks go: the device starts again from its own copy.
+            tx.commit()?;
+            return Err(StorageError::BadRequest(
+                "the file does not match its hash; upload it again".into(),
+            ));
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?1, ?2, ?3)",
+            params![hash, to_i64(chunk.size), file],
+        )?;
+        tx.execute(
+            "INSERT OR IGNORE INTO blob_docs (hash, doc_id) VALUES (?1, ?2)",
+            params![hash, chunk.doc_id],
+        )?;
+        tx.commit()?;
+        Ok(UploadState {
+            received: chunk.size,
+            complete: true,
+        })
+    }
+
+    fn download(
+        &self,
+        caller: &Caller,
+        hash: &str,
+        doc_id: &str,
+        range: Option<(u64, u64)>,
+    ) -> Result<(u64, Vec<u8>), StorageError> {
+        let conn = self.conn();
+        check_blob_access(&conn, caller, hash, doc_id, Access::Read)?;
+        let not_found = || StorageError::NotFound(format!("no file {hash}"));
+        let size: i64 = conn
+            .query_row(
+                "SELECT b.size FROM blobs b JOIN blob_docs l ON l.hash = b.hash
+                 WHERE b.hash = ?1 AND l.doc_id = ?2",
+                params![hash, doc_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(not_found)?;
+        let size = size.unsigned_abs();
+        let (start, end) = range.unwrap_or((0, size.saturating_sub(1)));
+        let end = end.min(size.saturating_sub(1));
+        if start > end {
+            return Err(StorageError::BadRequest(
+                "the range is outside the file".into(),
+            ));
+        }
+        // SQLite's substr counts from 1, in bytes for a blob.
+        let bytes: Vec<u8> = conn.query_row(
+            "SELECT substr(data, ?2, ?3) FROM blobs WHERE hash = ?1",
+            params![hash, to_i64(start + 1), to_i64(end - start + 1)],
+            |r| r.get(0),
+        )?;
+        Ok((size, bytes))
+    }
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The caller must have `needed` on `doc_id`, and `hash` must be a content hash. A
+/// document the caller may not read is, as everywhere, not found.
+fn check_blob_access(
+    conn: &Connection,
+    caller: &Caller,
+    hash: &str,
+    doc_id: &str,
+    needed: Access,
+) -> Result<(), StorageError> {
+    if !shared::protocol::is_content_hash(hash) {
+        return Err(StorageError::BadRequest(format!(
+            "not a content hash: {hash:?}"
+        )));
+    }
+    let id = DocId::parse(doc_id)
+        .ok_or_else(|| StorageError::BadRequest(format!("unknown document id {doc_id:?}")))?;
+    let subdistrict_of = |station: &str| {
+        conn.prepare_cached("SELECT subdistrict_id FROM stations WHERE id = ?1")
+            .and_then(|mut q| q.query_row([station], |r| r.get(0)).optional())
+            .ok()
+            .flatten()
+    };
+    let refused = |reason| StorageError::Refused {
+        doc_id: doc_id.to_owned(),
+        reason,
+    };
+    match (access(&caller.account, &id, subdistrict_of), needed) {
+        (Access::None, _) => Err(refused(Refusal::NotFound)),
+        (Access::Read, Access::Write) => Err(refused(Refusal::ReadOnly)),
+        _ => Ok(()),
+    }
+}
+
+fn upload_state(conn: &Connection, hash: &str, doc_id: &str) -> Result<UploadState, StorageError> {
+    let linked: Option<i64> = conn
+        .query_row(
+            "SELECT b.size FROM blobs b JOIN blob_docs l ON l.hash = b.hash
+             WHERE b.hash = ?1 AND l.doc_id = ?2",
+            params![hash, doc_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(size) = linked {
+        return Ok(UploadState {
+            received: size.unsigned_abs(),
+            complete: true,
+        });
+    }
+    let received: i64 = conn.query_row(
+        "SELECT COALESCE(SUM(length(data)), 0) FROM upload_chunks WHERE hash = ?1 AND doc_id = ?2",
+        params![hash, doc_id],
+        |r| r.get(0),
+    )?;
+    Ok(UploadState {
+        received: received.unsigned_abs(),
+        complete: false,
+    })
 }
 
 /// The columns [`account_row`] reads, in its order.

@@ -274,6 +274,9 @@ pub struct SyncStatus {
     /// device, offered again after the next sign-in.
     #[serde(default)]
     pub refused_records: u64,
+    /// Photos taken on this device and not uploaded yet.
+    #[serde(default)]
+    pub pending_photos: u64,
     pub last_error: Option<AppError>,
 }
 
@@ -291,6 +294,9 @@ pub struct SyncReport {
     /// Local changes the server refused (see `Store::set_aside`).
     #[serde(default)]
     pub refused_changes: u64,
+    /// Photos uploaded.
+    #[serde(default)]
+    pub sent_photos: u64,
 }
 
 /// The one error type a Tauri command returns; the UI shows it in Chinese.

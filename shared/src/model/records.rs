@@ -593,8 +593,8 @@ impl ActivityInput {
     }
 }
 
-/// A photo reference: the lowercase hex SHA-256 of the file.
-fn is_content_hash(s: &str) -> bool {
+/// Whether `s` is a file's content hash (a photo reference): lowercase hex SHA-256.
+pub fn is_content_hash(s: &str) -> bool {
     s.len() == 64
         && s.bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
