@@ -1094,3 +1094,123 @@ async fn a_photo_goes_up_in_chunks_and_comes_down_on_another_device() {
     assert_eq!(state, UploadState::default());
     server.shutdown().await.unwrap();
 }
+
+/// The server is restored from last night's backup: it lost a record a phone had sent
+/// (and, acknowledged, dropped from its outbox), and hands out sequence numbers the phone's
+/// cursor has passed. Comparing heads finds both documents, and Automerge's sync protocol
+/// repairs them in both directions.
+#[tokio::test]
+async fn documents_that_disagree_with_a_restored_server_are_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let addr = server.addr;
+    let a = Device::new(dir.path(), "a", &server).await;
+    account(
+        &server,
+        "user-b",
+        Role::StationStaff,
+        Some("st-xibeiwang-yongfeng"),
+    );
+    a.sync().await;
+    let backup = dir.path().join("backup.db");
+    server.storage.backup_to(&backup).unwrap();
+    let lost = a.store().create_activity(&input(), today()).unwrap();
+    assert_eq!(a.sync().await.sent_changes, 1);
+    // Nothing disagrees yet: checking finds nothing to repair.
+    let report = a.client.verify_documents(&a.store, 1000).await.unwrap();
+    assert!(report.checked > 0);
+    assert_eq!(report.repaired, 0);
+    server.shutdown().await.unwrap();
+
+    // The restore.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("server.db{suffix}")));
+    }
+    std::fs::copy(&backup, dir.path().join("server.db")).unwrap();
+    let server = sync_server::start(Config::new(dir.path().join("server.db"), addr))
+        .await
+        .unwrap();
+    // Another phone records after the restore; its change gets a sequence number the
+    // first phone's cursor has already passed.
+    let b = Device::unsigned(dir.path(), "b");
+    b.client
+        .sign_in(&b.store, &server.url(), "user-b", PASSWORD, "b")
+        .await
+        .unwrap();
+    b.sync().await;
+    let mut later = input();
+    later.summary = "恢复之后登记".into();
+    let after_restore = b.store().create_activity(&later, today()).unwrap();
+    b.sync().await;
+
+    // The ordinary sync sees nothing wrong in either direction.
+    a.sync().await;
+    assert!(a.store().activity(&after_restore).is_err());
+    // An hour later, a sync also checks documents, and repairs the one that disagrees.
+    let (position, _) = a.store().verify_position().unwrap();
+    let an_hour_ago = chrono::Utc::now().timestamp() - shared::sync::VERIFY_INTERVAL_SECS;
+    a.store()
+        .set_verify_position(&position, an_hour_ago)
+        .unwrap();
+    a.sync().await;
+    assert!(
+        a.store().activity(&after_restore).is_ok(),
+        "pulled by repair"
+    );
+    b.sync().await;
+    assert!(b.store().activity(&lost).is_ok(), "pushed back by repair");
+    let fresh = Device::new(dir.path(), "fresh", &server).await;
+    fresh.sync().await;
+    assert!(fresh.store().activity(&lost).is_ok());
+    assert!(fresh.store().activity(&after_restore).is_ok());
+    // Settled: a second check repairs nothing.
+    let report = a.client.verify_documents(&a.store, 1000).await.unwrap();
+    assert_eq!(report.repaired, 0, "{report:?}");
+    a.store().verify().unwrap();
+
+    // Hostile repair requests: a 4xx, nothing stored.
+    let stored = server.storage.change_count().unwrap();
+    let http = reqwest::Client::new();
+    let repair = |doc_id: &str, message: Vec<u8>| {
+        http.post(format!("{}{}", server.url(), shared::protocol::REPAIR_PATH))
+            .bearer_auth(a.token())
+            .json(&shared::protocol::RepairRequest {
+                doc_id: doc_id.into(),
+                message,
+            })
+            .send()
+    };
+    let own = "station/st-xibeiwang-yongfeng/2026-11";
+    let other = "station/st-zizhuyuan-home/2026-11";
+    let hello = {
+        use automerge::sync::SyncDoc as _;
+        let mut doc = automerge::AutoCommit::new();
+        doc.sync()
+            .generate_sync_message(&mut automerge::sync::State::new())
+            .unwrap()
+            .encode()
+    };
+    assert_eq!(
+        repair(own, vec![1, 2, 3]).await.unwrap().status().as_u16(),
+        400
+    );
+    assert_eq!(
+        repair(other, hello.clone())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        repair("nonsense", hello.clone())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        400
+    );
+    assert_eq!(repair(own, hello).await.unwrap().status().as_u16(), 200);
+    assert_eq!(server.storage.change_count().unwrap(), stored);
+    server.shutdown().await.unwrap();
+}

@@ -59,6 +59,70 @@ pub struct BlobQuery {
 
 pub use crate::model::is_content_hash;
 
+/// Where a device asks for the server's heads of some of its documents (POST
+/// [`HeadsRequest`] → [`HeadsResponse`]), to find documents that disagree.
+pub const HEADS_PATH: &str = "/v1/heads";
+
+/// Where a device repairs one document with Automerge's sync protocol (POST
+/// [`RepairRequest`] → [`RepairResponse`], repeated until neither side has more to say).
+pub const REPAIR_PATH: &str = "/v1/repair";
+
+/// The most documents one heads request asks about.
+pub const MAX_DOCUMENTS_PER_HEADS: usize = 100;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadsRequest {
+    pub doc_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeadsResponse {
+    /// One entry per requested document, in order. A document the server does not have,
+    /// or the caller may not read, has no heads.
+    pub heads: Vec<DocHeads>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocHeads {
+    pub doc_id: String,
+    /// The document's heads (change hashes, lowercase hex), sorted.
+    pub heads: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairRequest {
+    pub doc_id: String,
+    /// An Automerge sync message (`sync::Message::encode`).
+    #[serde(serialize_with = "to_base64", deserialize_with = "from_base64")]
+    pub message: Vec<u8>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairResponse {
+    /// The server's sync message in reply, if it has one.
+    #[serde(default, with = "opt_base64")]
+    pub message: Option<Vec<u8>>,
+}
+
+mod opt_base64 {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(b) => s.serialize_some(&STANDARD.encode(b)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|s| STANDARD.decode(s).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
 /// A file's content hash: lowercase hex SHA-256.
 #[cfg(feature = "store")]
 pub fn content_hash(bytes: &[u8]) -> String {

@@ -17,9 +17,10 @@ use reqwest::Url;
 use crate::Error;
 use crate::model::{Account, AppError, SyncReport};
 use crate::protocol::{
-    BLOB_CHUNK_BYTES, BLOBS_PATH, BlobQuery, ChunkQuery, ErrorBody, MAX_PHOTO_BYTES, SIGN_IN_PATH,
-    SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest, SyncResponse,
-    UploadState,
+    BLOB_CHUNK_BYTES, BLOBS_PATH, BlobQuery, ChunkQuery, ErrorBody, HEADS_PATH, HeadsRequest,
+    HeadsResponse, MAX_DOCUMENTS_PER_HEADS, MAX_PHOTO_BYTES, REPAIR_PATH, RepairRequest,
+    RepairResponse, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse,
+    SyncRequest, SyncResponse, UploadState,
 };
 use crate::store::{Session, Store};
 
@@ -32,6 +33,22 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>, Error> {
     gz.write_all(bytes)
         .and_then(|()| gz.finish())
         .map_err(|e| Error::Protocol(e.to_string()))
+}
+
+/// How often (seconds) a sync also checks some documents against the server.
+pub const VERIFY_INTERVAL_SECS: i64 = 3600;
+/// How many documents one such check covers.
+const VERIFY_BATCH: usize = 32;
+/// Sync-protocol exchanges per repaired document before giving up.
+const MAX_REPAIR_ROUNDS: usize = 16;
+
+/// What a check of documents against the server found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Documents compared.
+    pub checked: usize,
+    /// Documents whose heads disagreed and were repaired.
+    pub repaired: usize,
 }
 
 /// At most this many round trips per sync, so a misbehaving server cannot loop us forever.
@@ -170,6 +187,9 @@ impl SyncClient {
             }),
             Err(e) => Err(e),
         };
+        if let Ok(report) = &result {
+            self.verify_if_due(store, report).await;
+        }
         {
             let mut backoff = self.backoff.lock().unwrap_or_else(|p| p.into_inner());
             match &result {
@@ -275,6 +295,134 @@ impl SyncClient {
             sent += 1;
         }
         Ok(sent)
+    }
+
+    /// Now and then (see [`VERIFY_INTERVAL_SECS`]), after a sync that went through,
+    /// compares the next few documents with the server and repairs those that
+    /// disagree. Best effort: the sync itself already succeeded.
+    async fn verify_if_due(&self, store: &Mutex<Store>, report: &SyncReport) {
+        let now = chrono::Utc::now().timestamp();
+        let position = lock(store).verify_position();
+        let due = match position {
+            // The first sync brought everything: the first check is an hour later.
+            Ok((after, 0)) => {
+                let _ = lock(store).set_verify_position(&after, now);
+                false
+            }
+            Ok((_, at)) => now - at >= VERIFY_INTERVAL_SECS,
+            Err(_) => false,
+        };
+        if !due || report.refused_changes > 0 {
+            return;
+        }
+        match self.verify_documents(store, VERIFY_BATCH).await {
+            Ok(v) if v.repaired > 0 => {
+                tracing::info!(
+                    checked = v.checked,
+                    repaired = v.repaired,
+                    "documents repaired"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "document check failed"),
+        }
+    }
+
+    /// Compares up to `max` documents (continuing where the last check stopped, and
+    /// starting over after the last) with the server's copies, by their heads, and
+    /// repairs each that disagrees with Automerge's sync protocol: what either side
+    /// lacks is exchanged, whatever the cursor says. Documents with changes waiting in
+    /// the outbox are left to the ordinary sync.
+    pub async fn verify_documents(
+        &self,
+        store: &Mutex<Store>,
+        max: usize,
+    ) -> Result<VerifyReport, Error> {
+        let session = lock(store).session()?.ok_or(Error::NotSignedIn)?;
+        let heads_url = self.endpoint(&session.server_url, HEADS_PATH)?;
+        let repair_url = self.endpoint(&session.server_url, REPAIR_PATH)?;
+        let mut report = VerifyReport::default();
+        let (mut after, _) = lock(store).verify_position()?;
+        while report.checked < max {
+            let batch = MAX_DOCUMENTS_PER_HEADS.min(max - report.checked);
+            let local = lock(store).documents_to_verify(&after, batch)?;
+            let Some((last, _)) = local.last() else {
+                after.clear(); // Next time from the start.
+                break;
+            };
+            after = last.clone();
+            let request = HeadsRequest {
+                doc_ids: local.iter().map(|(id, _)| id.clone()).collect(),
+            };
+            let remote: HeadsResponse = self
+                .http
+                .post(heads_url.clone())
+                .bearer_auth(&session.token)
+                .json(&request)
+                .send()
+                .await?
+                .error_for_session()
+                .await?
+                .json()
+                .await?;
+            for ((doc_id, ours), theirs) in local.iter().zip(&remote.heads) {
+                report.checked += 1;
+                if theirs.doc_id != *doc_id || theirs.heads == *ours {
+                    continue;
+                }
+                match self
+                    .repair(store, &repair_url, &session.token, doc_id)
+                    .await
+                {
+                    Ok(()) => report.repaired += 1,
+                    // No longer this account's to write or read: left as it is.
+                    Err(Error::Server { status, .. }) if [403, 404, 409].contains(&status) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        lock(store).set_verify_position(&after, chrono::Utc::now().timestamp())?;
+        Ok(report)
+    }
+
+    /// Runs Automerge's sync protocol on `doc_id` with the server until this device
+    /// has nothing more to say (each side then has what the other had).
+    async fn repair(
+        &self,
+        store: &Mutex<Store>,
+        url: &Url,
+        token: &str,
+        doc_id: &str,
+    ) -> Result<(), Error> {
+        let mut state = automerge::sync::State::new();
+        for _ in 0..MAX_REPAIR_ROUNDS {
+            let Some(message) = lock(store).repair_message(doc_id, &mut state)? else {
+                return Ok(());
+            };
+            let reply: RepairResponse = self
+                .http
+                .post(url.clone())
+                .bearer_auth(token)
+                .json(&RepairRequest {
+                    doc_id: doc_id.to_owned(),
+                    message,
+                })
+                .send()
+                .await?
+                .error_for_session()
+                .await?
+                .json()
+                .await?;
+            match reply.message {
+                Some(m) => {
+                    lock(store).receive_repair_message(doc_id, &mut state, &m)?;
+                }
+                None => return Ok(()),
+            }
+        }
+        Err(Error::Protocol(format!(
+            "repairing {doc_id} did not settle"
+        )))
     }
 
     /// Photo `hash` of activity `activity_id`: from the device if it has it, else

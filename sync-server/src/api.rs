@@ -18,7 +18,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use shared::protocol::{
-    BLOBS_PATH, BlobQuery, ChunkQuery, ErrorBody, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH,
+    BLOBS_PATH, BlobQuery, ChunkQuery, ErrorBody, HEADS_PATH, HeadsRequest, HeadsResponse,
+    REPAIR_PATH, RepairRequest, RepairResponse, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH,
     SignInRequest, SignInResponse, SyncRequest, SyncResponse, UploadState, error,
 };
 use tokio::sync::Semaphore;
@@ -86,6 +87,8 @@ pub fn router<S: Storage>(storage: S, session_ttl: Duration, limits: SignInLimit
         .route(SIGN_IN_PATH, post(sign_in::<S>))
         .route(SIGN_OUT_PATH, post(sign_out::<S>))
         .route(SYNC_PATH, post(sync::<S>))
+        .route(HEADS_PATH, post(heads::<S>))
+        .route(REPAIR_PATH, post(repair::<S>))
         .route(&format!("{BLOBS_PATH}/{{hash}}"), get(download::<S>))
         .route(
             &format!("{BLOBS_PATH}/{{hash}}/upload"),
@@ -341,6 +344,40 @@ async fn download<S: Storage>(
         }
     }
     Ok(response)
+}
+
+async fn heads<S: Storage>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    req: Result<Json<HeadsRequest>, JsonRejection>,
+) -> Result<Json<HeadsResponse>, ApiError> {
+    let Json(req) = req?;
+    let token_hash = bearer(&headers)?;
+    let storage = app.storage.clone();
+    let ttl = ttl_seconds(app.session_ttl);
+    let response = blocking(&app.storage_slots, move || {
+        let caller = authenticate(&storage, &token_hash, ttl)?;
+        storage.heads(&caller, &req.doc_ids)
+    })
+    .await?;
+    Ok(Json(response))
+}
+
+async fn repair<S: Storage>(
+    State(app): State<App<S>>,
+    headers: HeaderMap,
+    req: Result<Json<RepairRequest>, JsonRejection>,
+) -> Result<Json<RepairResponse>, ApiError> {
+    let Json(req) = req?;
+    let token_hash = bearer(&headers)?;
+    let storage = app.storage.clone();
+    let ttl = ttl_seconds(app.session_ttl);
+    let response = blocking(&app.storage_slots, move || {
+        let caller = authenticate(&storage, &token_hash, ttl)?;
+        storage.repair(&caller, &req)
+    })
+    .await?;
+    Ok(Json(response))
 }
 
 async fn sync<S: Storage>(

@@ -14,9 +14,10 @@ use shared::access::access;
 use shared::doc::{self, DocId};
 use shared::model::{Access, Account, Directory, Role, ScopeKind};
 use shared::protocol::{
-    Ack, BLOB_CHUNK_BYTES, Bootstrap, ChunkQuery, MAX_CHANGES_PER_RESPONSE,
-    MAX_DOCUMENTS_PER_RESPONSE, MAX_PHOTO_BYTES, SyncRequest, SyncResponse, UploadState,
-    WireChange, WireDocument,
+    Ack, BLOB_CHUNK_BYTES, Bootstrap, ChunkQuery, DocHeads, HeadsResponse,
+    MAX_CHANGES_PER_RESPONSE, MAX_DOCUMENTS_PER_HEADS, MAX_DOCUMENTS_PER_RESPONSE, MAX_PHOTO_BYTES,
+    RepairRequest, RepairResponse, SyncRequest, SyncResponse, UploadState, WireChange,
+    WireDocument,
 };
 
 /// Append-only: never edit a migration that has shipped; add a new one.
@@ -204,6 +205,16 @@ pub trait Storage: Clone + Send + Sync + 'static {
         data: &[u8],
     ) -> Result<UploadState, StorageError>;
 
+    /// The server's heads of each of `doc_ids` the caller reads (none for the others,
+    /// as for a document that does not exist).
+    fn heads(&self, caller: &Caller, doc_ids: &[String]) -> Result<HeadsResponse, StorageError>;
+
+    /// One step of Automerge's sync protocol on one document the caller reads: applies
+    /// the changes the message carries (the caller must write the document) and answers
+    /// with the server's message. The server keeps no sync state between steps: every
+    /// message carries the sender's heads and a summary of what it has, which is enough.
+    fn repair(&self, caller: &Caller, req: &RepairRequest) -> Result<RepairResponse, StorageError>;
+
     /// Bytes `range` (start, inclusive end) of file `hash`, or all of it, if the caller
     /// reads `doc_id` and `doc_id` refers to the file; with the file's size.
     fn download(
@@ -363,6 +374,78 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    fn heads(&self, caller: &Caller, doc_ids: &[String]) -> Result<HeadsResponse, StorageError> {
+        if doc_ids.len() > MAX_DOCUMENTS_PER_HEADS {
+            return Err(StorageError::BadRequest(format!(
+                "at most {MAX_DOCUMENTS_PER_HEADS} documents per request"
+            )));
+        }
+        let conn = self.conn();
+        let mut heads = Vec::with_capacity(doc_ids.len());
+        for doc_id in doc_ids {
+            let readable = match check_doc_access(&conn, caller, doc_id, Access::Read) {
+                Ok(()) => true,
+                Err(StorageError::Refused { .. }) => false,
+                Err(e) => return Err(e),
+            };
+            let mut hashes: Vec<String> = if readable {
+                server_document(&conn, doc_id)?
+                    .get_heads()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect()
+            } else {
+                vec![]
+            };
+            hashes.sort();
+            heads.push(DocHeads {
+                doc_id: doc_id.clone(),
+                heads: hashes,
+            });
+        }
+        Ok(HeadsResponse { heads })
+    }
+
+    fn repair(&self, caller: &Caller, req: &RepairRequest) -> Result<RepairResponse, StorageError> {
+        use automerge::sync::{Message, State, SyncDoc as _};
+        let message = Message::decode(&req.message)
+            .map_err(|e| StorageError::BadRequest(format!("undecodable sync message: {e}")))?;
+        let brings_changes = !message.changes.is_empty();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let needed = if brings_changes {
+            Access::Write
+        } else {
+            Access::Read
+        };
+        check_doc_access(&tx, caller, &req.doc_id, needed)?;
+        let id = DocId::parse(&req.doc_id)
+            .ok_or_else(|| StorageError::BadRequest("unknown document id".into()))?;
+        let mut doc = server_document(&tx, &req.doc_id)?;
+        let before = doc.get_heads();
+        let mut state = State::new();
+        doc.sync()
+            .receive_sync_message(&mut state, message)
+            .map_err(|e| StorageError::BadRequest(format!("sync message: {e}")))?;
+        let new = doc.get_changes(&before);
+        if !new.is_empty() {
+            insert_doc(&tx, &id)?;
+            for change in &new {
+                if !insert_change(&tx, &req.doc_id, change, &caller.device_id)? {
+                    return Err(StorageError::Refused {
+                        doc_id: req.doc_id.clone(),
+                        reason: Refusal::SequenceReused,
+                    });
+                }
+            }
+        }
+        let reply = doc.sync().generate_sync_message(&mut state);
+        tx.commit()?;
+        Ok(RepairResponse {
+            message: reply.map(Message::encode),
+        })
+    }
+
     fn upload_state(
         &self,
         caller: &Caller,
@@ -495,6 +578,24 @@ impl Storage for SqliteStorage {
     }
 }
 
+/// Document `doc_id` as the server holds it, built from its stored changes (empty if
+/// there are none).
+fn server_document(conn: &Connection, doc_id: &str) -> Result<AutoCommit, StorageError> {
+    let changes: Vec<Change> = conn
+        .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?
+        .query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?
+        .map(|bytes| {
+            Change::from_bytes(bytes?).map_err(|e| {
+                StorageError::from(shared::Error::Corrupt(format!("stored change: {e}")))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let mut doc = AutoCommit::new();
+    doc.apply_changes(changes)
+        .map_err(|e| StorageError::from(shared::Error::from(e)))?;
+    Ok(doc)
+}
+
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -513,6 +614,17 @@ fn check_blob_access(
             "not a content hash: {hash:?}"
         )));
     }
+    check_doc_access(conn, caller, doc_id, needed)
+}
+
+/// The caller must have `needed` on `doc_id`. A document the caller may not read is, as
+/// everywhere, not found.
+fn check_doc_access(
+    conn: &Connection,
+    caller: &Caller,
+    doc_id: &str,
+    needed: Access,
+) -> Result<(), StorageError> {
     let id = DocId::parse(doc_id)
         .ok_or_else(|| StorageError::BadRequest(format!("unknown document id {doc_id:?}")))?;
     let subdistrict_of = |station: &str| {
