@@ -493,13 +493,53 @@ pub fn read_records(doc: &AutoCommit) -> Result<Vec<(String, AnyRecord)>, Error>
 
 /// The documents the reference data lives in, each with its records.
 pub fn directory_documents(dir: &Directory) -> Result<Vec<(DocId, AutoCommit)>, Error> {
-    let mut docs: std::collections::BTreeMap<DocId, AutoCommit> = Default::default();
+    let mut docs = std::collections::BTreeMap::new();
+    write_directory(dir, &mut docs, AutoCommit::new)?;
+    Ok(docs.into_iter().collect())
+}
+
+/// Writes every record of `dir` into the document it belongs in, among `docs` (a
+/// document not there yet is made with `new`): for a new directory, or over the
+/// documents of an earlier one (then only what differs makes changes). Every station,
+/// staff member and deputy must name a station (and it a street or town) of `dir`.
+pub fn write_directory(
+    dir: &Directory,
+    docs: &mut std::collections::BTreeMap<DocId, AutoCommit>,
+    new: impl Fn() -> AutoCommit,
+) -> Result<(), Error> {
+    let ids = dir
+        .subdistricts
+        .iter()
+        .map(|r| &r.id)
+        .chain(dir.stations.iter().map(|r| &r.id))
+        .chain(dir.departments.iter().map(|r| &r.id))
+        .chain(dir.drafts.iter().map(|r| &r.id));
+    for id in ids {
+        if !is_valid_id(id) {
+            return Err(Error::Corrupt(format!(
+                "{id:?} is not an id (1–64 of A–Z, a–z, 0–9, '-', '_')"
+            )));
+        }
+    }
+    let known: std::collections::HashSet<&str> =
+        dir.subdistricts.iter().map(|s| s.id.as_str()).collect();
+    if let Some(s) = dir
+        .stations
+        .iter()
+        .find(|s| !known.contains(s.subdistrict_id.as_str()))
+    {
+        return Err(Error::Corrupt(format!(
+            "station {} is in unknown street or town {}",
+            s.id, s.subdistrict_id
+        )));
+    }
     fn put<R: Record>(
         docs: &mut std::collections::BTreeMap<DocId, AutoCommit>,
+        new: &dyn Fn() -> AutoCommit,
         id: DocId,
         r: &R,
     ) -> Result<(), Error> {
-        write_record(docs.entry(id).or_default(), r)?;
+        write_record(docs.entry(id).or_insert_with(new), r)?;
         Ok(())
     }
     let subdistrict_of = |station: &str| {
@@ -510,35 +550,37 @@ pub fn directory_documents(dir: &Directory) -> Result<Vec<(DocId, AutoCommit)>, 
             .ok_or_else(|| Error::Corrupt(format!("unknown station {station}")))
     };
     for r in &dir.subdistricts {
-        put(&mut docs, DocId::District, r)?;
+        put(docs, &new, DocId::District, r)?;
     }
     for r in &dir.departments {
-        put(&mut docs, DocId::District, r)?;
+        put(docs, &new, DocId::District, r)?;
     }
     for r in &dir.campaigns {
-        put(&mut docs, DocId::District, r)?;
+        put(docs, &new, DocId::District, r)?;
     }
     for r in &dir.stations {
-        put(&mut docs, DocId::Subdistrict(r.subdistrict_id.clone()), r)?;
+        put(docs, &new, DocId::Subdistrict(r.subdistrict_id.clone()), r)?;
     }
     for r in &dir.staff {
         put(
-            &mut docs,
+            docs,
+            &new,
             DocId::Subdistrict(subdistrict_of(&r.station_id)?),
             r,
         )?;
     }
     for r in &dir.deputies {
         put(
-            &mut docs,
+            docs,
+            &new,
             DocId::Subdistrict(subdistrict_of(&r.station_id)?),
             r,
         )?;
     }
     for r in &dir.drafts {
-        put(&mut docs, DocId::Consultation(r.id.clone()), r)?;
+        put(docs, &new, DocId::Consultation(r.id.clone()), r)?;
     }
-    Ok(docs.into_iter().collect())
+    Ok(())
 }
 
 /// One change to a record: who made it, when, and the record before and after (as JSON

@@ -33,10 +33,14 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// How many sign-in attempts are allowed per minute, per account name and per network
 /// address; a burst of as many is allowed at once.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignInLimits {
     pub per_account_per_minute: NonZeroU32,
     pub per_address_per_minute: NonZeroU32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: behind one, every request
+    /// comes from the proxy's address, and the client's is in that header. From any
+    /// other peer the header is ignored (anyone can write it).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for SignInLimits {
@@ -44,6 +48,7 @@ impl Default for SignInLimits {
         SignInLimits {
             per_account_per_minute: NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN),
             per_address_per_minute: NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN),
+            trusted_proxies: vec![],
         }
     }
 }
@@ -51,6 +56,28 @@ impl Default for SignInLimits {
 struct Limiters {
     account: DefaultKeyedRateLimiter<String>,
     address: DefaultKeyedRateLimiter<IpAddr>,
+    trusted_proxies: Vec<IpAddr>,
+}
+
+/// The client's address: the peer's, or, when the peer is a trusted proxy, the last
+/// address in `X-Forwarded-For` that is not a trusted proxy (proxies append the address
+/// they received from; what is left of it the client could have written).
+fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .unwrap_or(peer)
 }
 
 /// What every handler shares.
@@ -77,6 +104,7 @@ pub fn router<S: Storage>(storage: S, session_ttl: Duration, limits: SignInLimit
             address: DefaultKeyedRateLimiter::keyed(Quota::per_minute(
                 limits.per_address_per_minute,
             )),
+            trusted_proxies: limits.trusted_proxies,
         }),
         session_ttl,
         storage_slots: Arc::new(Semaphore::new(blocking_slots())),
@@ -169,9 +197,11 @@ async fn blocking<T: Send + 'static>(
 async fn sign_in<S: Storage>(
     State(app): State<App<S>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     req: Result<Json<SignInRequest>, JsonRejection>,
 ) -> Result<Json<SignInResponse>, ApiError> {
     let Json(req) = req?;
+    let client = client_ip(peer.ip(), &headers, &app.limiters.trusted_proxies);
     let username = req.username.trim().to_lowercase();
     // Old keys go, so made-up names cannot grow the limiters without bound.
     app.limiters.account.retain_recent();
@@ -179,10 +209,10 @@ async fn sign_in<S: Storage>(
     if username.len() > 64 {
         return Err(StorageError::Unauthorized.into());
     }
-    if app.limiters.address.check_key(&peer.ip()).is_err()
+    if app.limiters.address.check_key(&client).is_err()
         || app.limiters.account.check_key(&username).is_err()
     {
-        tracing::warn!(%peer, "sign-in attempts over the limit");
+        tracing::warn!(%client, "sign-in attempts over the limit");
         return Err(ApiError::TooManyAttempts);
     }
     if req.device_id.is_empty() || req.device_id.len() > 64 || req.device_name.len() > 100 {

@@ -2,7 +2,7 @@
 //! environment variable; a flag wins over the environment, which wins over the file.
 //! `jiazhan-server.example.toml` beside this crate shows every key.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub sign_in_per_account_per_minute: Option<NonZeroU32>,
     /// Sign-in attempts allowed per minute from one network address.
     pub sign_in_per_address_per_minute: Option<NonZeroU32>,
+    /// Reverse proxies whose `X-Forwarded-For` header names the client's address.
+    pub trusted_proxies: Option<Vec<IpAddr>>,
 }
 
 impl FileConfig {
@@ -61,6 +63,7 @@ mod tests {
         );
         assert_eq!(c.sign_in_per_account_per_minute, NonZeroU32::new(5));
         assert_eq!(c.sign_in_per_address_per_minute, NonZeroU32::new(30));
+        assert_eq!(c.trusted_proxies, Some(vec!["127.0.0.1".parse().unwrap()]));
         assert!(toml::from_str::<FileConfig>("bnid = \"0.0.0.0:1\"").is_err());
         assert!(toml::from_str::<FileConfig>("session_days = -1").is_err());
     }

@@ -97,8 +97,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let listener = std::net::TcpListener::bind(config.bind)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let app = api::router(storage.clone(), config.session_ttl, config.sign_in_limits)
-        .into_make_service_with_connect_info::<SocketAddr>();
+    let app = api::router(
+        storage.clone(),
+        config.session_ttl,
+        config.sign_in_limits.clone(),
+    )
+    .into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let task = match &config.tls {
         Some(tls) => {

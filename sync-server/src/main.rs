@@ -44,12 +44,24 @@ enum Admin {
     Backup { to: PathBuf },
     /// Load the demo reference data if the database has none.
     LoadDemo,
+    /// Reference data: streets and towns, stations, staff, deputies, departments.
+    #[command(subcommand)]
+    Directory(DirectoryCmd),
     /// Accounts: create, disable, reset a password, list.
     #[command(subcommand)]
     Account(AccountCmd),
     /// Devices signed in: list, sign one out.
     #[command(subcommand)]
     Device(DeviceCmd),
+}
+
+#[derive(Subcommand, Debug)]
+enum DirectoryCmd {
+    /// Load a directory (JSON, as `directory example` prints): adds new records and
+    /// updates changed ones; devices receive them with their next sync.
+    Load { file: PathBuf },
+    /// Print the demo directory as JSON: the format `directory load` reads.
+    Example,
 }
 
 #[derive(Subcommand, Debug)]
@@ -140,6 +152,23 @@ fn admin(storage: &SqliteStorage, task: Admin, db: &std::path::Path) -> anyhow::
                 } else {
                     "already loaded"
                 }
+            );
+        }
+        Admin::Directory(DirectoryCmd::Load { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let dir: shared::Directory = serde_json::from_str(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let written = storage.load_directory(&dir)?;
+            println!(
+                "directory loaded: {} stations, {written} changes",
+                dir.stations.len()
+            );
+        }
+        Admin::Directory(DirectoryCmd::Example) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&shared::demo::directory())?
             );
         }
         Admin::Account(AccountCmd::Create(a)) => {
@@ -263,6 +292,7 @@ async fn main() -> anyhow::Result<()> {
                 file.sign_in_per_address_per_minute,
                 defaults.per_address_per_minute,
             ),
+            trusted_proxies: file.trusted_proxies.unwrap_or_default(),
         },
     })
     .await?;

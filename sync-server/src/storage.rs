@@ -773,6 +773,66 @@ impl SqliteStorage {
         Ok(true)
     }
 
+    /// Loads `dir` as the directory (streets and towns, stations, staff, deputies,
+    /// departments, campaigns, drafts): new records are added and changed ones updated
+    /// in the reference documents, as changes every device receives with its next sync,
+    /// and the tables scopes are checked against follow. Records missing from `dir` stay
+    /// (a station that closed keeps its history). Returns how many changes were written
+    /// (none when nothing differs).
+    pub fn load_directory(&self, dir: &Directory) -> Result<usize, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let ids: Vec<String> = tx
+            .prepare(
+                "SELECT id FROM docs WHERE kind IN ('district', 'subdistrict', 'consultation')",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        // One new actor per load: its changes can never reuse another's numbers.
+        let actor = automerge::ActorId::random();
+        let mut docs = std::collections::BTreeMap::new();
+        let mut before = std::collections::HashMap::new();
+        for id in ids {
+            let Some(doc_id) = DocId::parse(&id) else {
+                continue;
+            };
+            let mut doc = server_document(&tx, &id)?;
+            doc.set_actor(actor.clone());
+            before.insert(doc_id.clone(), doc.get_heads());
+            docs.insert(doc_id, doc);
+        }
+        doc::write_directory(dir, &mut docs, || {
+            AutoCommit::new().with_actor(actor.clone())
+        })?;
+        let mut written = 0;
+        for (id, mut doc) in docs {
+            let heads = before.get(&id).cloned().unwrap_or_default();
+            let changes = doc.get_changes(&heads);
+            if changes.is_empty() {
+                continue;
+            }
+            insert_doc(&tx, &id)?;
+            for c in &changes {
+                insert_change(&tx, &id.to_string(), c, SERVER_DEVICE)?;
+                written += 1;
+            }
+        }
+        for station in &dir.stations {
+            tx.execute(
+                "INSERT OR REPLACE INTO stations (id, subdistrict_id) VALUES (?1, ?2)",
+                params![station.id, station.subdistrict_id],
+            )?;
+        }
+        for department in &dir.departments {
+            tx.execute(
+                "INSERT OR IGNORE INTO departments (id) VALUES (?1)",
+                [&department.id],
+            )?;
+        }
+        tx.commit()?;
+        Ok(written)
+    }
+
     /// See [`Storage::sync`].
     pub fn sync(&self, caller: &Caller, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
         if req.device_id != caller.device_id {

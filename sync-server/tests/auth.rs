@@ -290,6 +290,7 @@ async fn sign_in_refuses_wrong_passwords_alike_and_limits_attempts() {
         c.sign_in_limits = SignInLimits {
             per_account_per_minute: NonZeroU32::new(3).unwrap(),
             per_address_per_minute: NonZeroU32::new(100).unwrap(),
+            ..SignInLimits::default()
         };
     })
     .await;
@@ -335,6 +336,7 @@ async fn a_session_ends_when_it_expires_is_signed_out_revoked_or_its_account_cha
     let generous = SignInLimits {
         per_account_per_minute: NonZeroU32::new(100).unwrap(),
         per_address_per_minute: NonZeroU32::new(100).unwrap(),
+        ..SignInLimits::default()
     };
     let server = server(dir.path(), |c| c.session_ttl = Duration::from_secs(1)).await;
     create(
@@ -479,4 +481,60 @@ async fn accounts_are_refused_when_their_scope_does_not_fit_the_role() {
     );
     assert_eq!(server.storage.accounts().unwrap().len(), 1);
     server.shutdown().await.unwrap();
+}
+
+/// Behind a trusted reverse proxy the per-address limit counts each client's address
+/// from `X-Forwarded-For`; from anyone else that header is ignored.
+#[tokio::test]
+async fn the_address_limit_believes_forwarded_addresses_only_from_trusted_proxies() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = |trusted: Vec<std::net::IpAddr>| SignInLimits {
+        per_account_per_minute: NonZeroU32::new(100).unwrap(),
+        per_address_per_minute: NonZeroU32::new(2).unwrap(),
+        trusted_proxies: trusted,
+    };
+    let attempt = |url: String, forwarded: &'static str| async move {
+        reqwest::Client::new()
+            .post(format!("{url}{SIGN_IN_PATH}"))
+            .header("x-forwarded-for", forwarded)
+            .json(&SignInRequest {
+                username: "nobody".into(),
+                password: "wrong password".into(),
+                device_id: "d".into(),
+                device_name: "d".into(),
+            })
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    // The test client is the proxy (127.0.0.1); a client may prepend anything.
+    let proxied = server(dir.path(), |c| {
+        c.sign_in_limits = limits(vec!["127.0.0.1".parse().unwrap()]);
+    })
+    .await;
+    let url = proxied.url();
+    assert_eq!(attempt(url.clone(), "10.0.0.1").await, 401);
+    assert_eq!(attempt(url.clone(), "192.0.2.9, 10.0.0.1").await, 401);
+    assert_eq!(
+        attempt(url.clone(), "10.0.0.1").await,
+        429,
+        "the same client"
+    );
+    assert_eq!(
+        attempt(url.clone(), "10.0.0.2").await,
+        401,
+        "another client"
+    );
+    proxied.shutdown().await.unwrap();
+
+    // Without a trusted proxy, a made-up header does not escape the limit.
+    let dir = tempfile::tempdir().unwrap();
+    let direct = server(dir.path(), |c| c.sign_in_limits = limits(vec![])).await;
+    let url = direct.url();
+    assert_eq!(attempt(url.clone(), "10.0.0.1").await, 401);
+    assert_eq!(attempt(url.clone(), "10.0.0.2").await, 401);
+    assert_eq!(attempt(url.clone(), "10.0.0.3").await, 429);
+    direct.shutdown().await.unwrap();
 }
