@@ -160,9 +160,15 @@ impl App {
     }
 
     async fn click(&self, css: &str) -> Result<()> {
-        self.find(css)
-            .await?
-            .click()
+        let el = self.find(css).await?;
+        // In the middle of the screen, clear of the fixed tab bar.
+        self.c
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&el)?],
+            )
+            .await?;
+        el.click()
             .await
             .with_context(|| format!("clicking {css}"))?;
         Ok(())
@@ -530,6 +536,105 @@ async fn an_opinion_keeps_a_phone_number_only_with_consent() -> Result<()> {
     let opinion = store.opinion(&rows[0].id)?;
     assert!(opinion.consent);
     assert_eq!(opinion.voter_phone, "13800138000");
+    server.shutdown().await?;
+    Ok(())
+}
+
+/// A department's phone: the opinion a station referred arrives in its inbox (without
+/// the voter's phone), its answer is refused until it says something, and the station
+/// sees the opinion answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_department_answers_an_opinion_referred_to_it() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = server(dir.path()).await;
+    server.storage.create_account(
+        &sync_server::NewAccount {
+            username: "jiaotong".into(),
+            display_name: "区交通委".into(),
+            role: shared::model::Role::Department,
+            scope_id: Some("dept-traffic".into()),
+            deputy_id: None,
+        },
+        PASSWORD,
+    )?;
+    // The station records and refers an opinion on a phone without the UI (the same core).
+    let station = std::sync::Mutex::new(shared::Store::open(
+        &dir.path().join("station.db"),
+        &shared::StoreKey::generate()?,
+    )?);
+    let client = shared::SyncClient::new(false)?;
+    client
+        .sign_in(&station, &server.url(), "zhan-a", PASSWORD, "station")
+        .await?;
+    client.sync(&station).await?;
+    let today = shared::local_today();
+    let opinion = station.lock().unwrap().create_opinion(
+        &shared::OpinionInput {
+            station_id: "st-zizhuyuan-home".into(),
+            date: today.to_string(),
+            categories: vec![shared::OpinionCategory::Traffic],
+            content: "公交站台没有遮雨棚，老人等车淋雨".into(),
+            voter_phone: "13800138000".into(),
+            consent: true,
+            ..shared::OpinionInput::default()
+        },
+        today,
+    )?;
+    station.lock().unwrap().refer_opinion(
+        &shared::ReferralInput {
+            opinion_id: opinion.clone(),
+            department_id: "dept-traffic".into(),
+            deadline: (today + chrono::Days::new(30)).to_string(),
+            note: "请一个月内答复".into(),
+            ..shared::ReferralInput::default()
+        },
+        today,
+    )?;
+    client.sync(&station).await?;
+
+    let desktop = Desktop::start()?;
+    let app = desktop
+        .open_app(&dir.path().join("department"), &server.url())
+        .await?;
+    app.find("#server-address").await?;
+    app.fill("#username", "jiaotong").await?;
+    app.fill("#password", PASSWORD).await?;
+    app.click("#sign-in").await?;
+    // A department has its inbox and sync, nothing to record.
+    app.find("#tab-inbox").await?;
+    let page = app.until_text("公交站台没有遮雨棚").await?;
+    assert!(page.contains("紫竹院街道人大代表之家"), "{page}");
+    assert!(page.contains("请一个月内答复"), "{page}");
+    assert!(page.contains("已交办"), "{page}");
+    assert!(!page.contains("13800138000"), "no voter details: {page}");
+    assert!(!page.contains("登记活动"), "{page}");
+    app.screenshot("phone-department-1-inbox").await?;
+
+    app.click("#inbox li.record button.answer-open").await?;
+    app.click("#answer-save").await?;
+    app.until_text("已答复时请填写答复内容。").await?;
+    app.fill("#answer-text", "已安排在该站台加装遮雨棚，12月底前完工")
+        .await?;
+    app.click("#answer-save").await?;
+    let page = app.until_text("答复内容：已安排在该站台加装遮雨棚").await?;
+    assert!(page.contains("已答复"), "{page}");
+    app.screenshot("phone-department-2-answered").await?;
+    app.click("#tab-sync").await?;
+    app.click("#sync-now").await?;
+    app.until_text("同步完成").await?;
+    assert_eq!(app.find("#pending-records").await?.text().await?, "0");
+    app.close().await?;
+    drop(desktop);
+
+    // The station's phone sees the answer.
+    client.sync(&station).await?;
+    let status = station
+        .lock()
+        .unwrap()
+        .opinion_timeline(&opinion)?
+        .last()
+        .map(|s| s.status);
+    assert_eq!(status, Some(shared::OpinionStatus::Answered));
     server.shutdown().await?;
     Ok(())
 }

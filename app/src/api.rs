@@ -4,9 +4,9 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Account, ActivityFilter, ActivityInput, ActivitySummary, AppError, Department, Deputy,
-    FeedbackInput, HistoryEntry, OpinionFilter, OpinionInput, OpinionSummary, ReferralInput,
-    Station, SyncReport, SyncStatus, TimelineStep,
+    Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, Department,
+    Deputy, FeedbackInput, HistoryEntry, OpinionFilter, OpinionInput, OpinionSummary,
+    ReferralInput, ReferralSummary, Station, SyncReport, SyncStatus, TimelineStep,
 };
 use wasm_bindgen::prelude::*;
 
@@ -146,6 +146,20 @@ pub async fn opinion_timeline(id: &str) -> Result<Vec<TimelineStep>, AppError> {
 #[derive(Serialize)]
 struct InputArgs<'a, T> {
     input: &'a T,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DepartmentArgs<'a> {
+    department_id: &'a str,
+}
+
+pub async fn department_inbox(department_id: &str) -> Result<Vec<ReferralSummary>, AppError> {
+    call("department_inbox", &DepartmentArgs { department_id }).await
+}
+
+pub async fn answer_referral(input: &AnswerInput) -> Result<String, AppError> {
+    call("answer_referral", &InputArgs { input }).await
 }
 
 pub async fn refer_opinion(input: &ReferralInput) -> Result<String, AppError> {

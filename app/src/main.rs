@@ -4,6 +4,7 @@
 //! (new or edit, with the record's history), and sync. All data comes through [`api`]; all text through [`i18n`].
 
 mod api;
+mod department;
 mod form;
 mod i18n;
 mod opinions;
@@ -12,7 +13,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{
     ActivityFilter, ActivityInput, ActivityKind, ActivitySummary, AppError, Deputy, Field,
-    FieldError, HistoryEntry, MAX_SUMMARY_CHARS, Station, SyncStatus,
+    FieldError, HistoryEntry, MAX_SUMMARY_CHARS, Role, Station, SyncStatus,
 };
 
 use i18n::{app_error, enum_label, field_label, kind_label, t, tf};
@@ -26,7 +27,23 @@ enum Tab {
     List,
     Form,
     Opinions,
+    Inbox,
     Sync,
+}
+
+/// The tabs an account works with: stations record; a department answers what was
+/// referred to it; the district administrator reads.
+fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
+    let list = (Tab::List, "tab.list", "tab-list");
+    let form = (Tab::Form, "tab.new", "tab-new");
+    let opinions = (Tab::Opinions, "tab.opinions", "tab-opinions");
+    let inbox = (Tab::Inbox, "tab.inbox", "tab-inbox");
+    let sync = (Tab::Sync, "tab.sync", "tab-sync");
+    match role {
+        Some(Role::Department) => vec![inbox, sync],
+        Some(Role::DistrictAdmin) => vec![list, opinions, sync],
+        _ => vec![list, form, opinions, sync],
+    }
 }
 
 /// State shared by the screens.
@@ -144,6 +161,14 @@ fn App() -> impl IntoView {
     // Before the first sign-in there is nothing to work with (the directory comes from the
     // server): the sign-in screen. After it, the app works offline, signed in or not.
     let signed_in = move || ctx.status.get().map(|s| s.account.is_some());
+    let role = Memo::new(move |_| ctx.status.get().and_then(|s| s.account).map(|a| a.role));
+    // A tab the account does not have (after signing in as someone else): its first one.
+    Effect::new(move |_| {
+        let tabs = tabs_for(role.get());
+        if !tabs.iter().any(|(tab, ..)| *tab == ctx.tab.get()) {
+            ctx.tab.set(tabs[0].0);
+        }
+    });
     view! {
         <Show when=move || signed_in() == Some(false)>
             <main class="content sign-in-page">
@@ -166,16 +191,19 @@ fn App() -> impl IntoView {
                 </span>
             </header>
             <nav class="tabs" aria-label=t("app.title")>
-                {tab_button(Tab::List, "tab.list", "tab-list")}
-                {tab_button(Tab::Form, "tab.new", "tab-new")}
-                {tab_button(Tab::Opinions, "tab.opinions", "tab-opinions")}
-                {tab_button(Tab::Sync, "tab.sync", "tab-sync")}
+                {move || {
+                    tabs_for(role.get())
+                        .into_iter()
+                        .map(|(tab, key, id)| tab_button(tab, key, id))
+                        .collect_view()
+                }}
             </nav>
             <main class="content">
                 {move || match ctx.tab.get() {
                     Tab::List => view! { <ActivityList/> }.into_any(),
                     Tab::Form => view! { <ActivityForm/> }.into_any(),
                     Tab::Opinions => view! { <opinions::OpinionsPage/> }.into_any(),
+                    Tab::Inbox => view! { <department::InboxPage/> }.into_any(),
                     Tab::Sync => view! { <SyncPage/> }.into_any(),
                 }}
             </main>

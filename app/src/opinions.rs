@@ -49,7 +49,8 @@ pub fn OpinionsPage() -> impl IntoView {
         <section aria-labelledby="opinions-title">
             <div class="section-head">
                 <h2 id="opinions-title">{t("opinions.title")}</h2>
-                <Show when=move || !adding.get()>
+                // Only an account that records for a station takes opinions in.
+                <Show when=move || !adding.get() && !ctx.stations.get().is_empty()>
                     <button id="opinion-new" class="secondary" on:click=move |_| adding.set(true)>
                         {t("opinions.new")}
                     </button>

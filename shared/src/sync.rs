@@ -17,10 +17,10 @@ use reqwest::Url;
 use crate::Error;
 use crate::model::{Account, AppError, SyncReport};
 use crate::protocol::{
-    BLOB_CHUNK_BYTES, BLOBS_PATH, BlobQuery, ChunkQuery, ErrorBody, HEADS_PATH, HeadsRequest,
+    BLOB_CHUNK_BYTES, BLOBS_PATH, BlobQuery, CBOR, ChunkQuery, ErrorBody, HEADS_PATH, HeadsRequest,
     HeadsResponse, MAX_DOCUMENTS_PER_HEADS, MAX_PHOTO_BYTES, REPAIR_PATH, RepairRequest,
     RepairResponse, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse,
-    SyncRequest, SyncResponse, UploadState,
+    SyncRequest, SyncResponse, UploadState, from_cbor, to_cbor,
 };
 use crate::store::{Session, Store};
 
@@ -489,18 +489,20 @@ impl SyncClient {
                 let held_back = store.outbox_len()? > request.changes.len();
                 (request, held_back)
             };
-            let json = serde_json::to_vec(&request).map_err(|e| Error::Protocol(e.to_string()))?;
+            // CBOR: change bytes go as they are, not as base64 text.
+            let body = to_cbor(&request);
             let post = self
                 .http
                 .post(url.clone())
                 .bearer_auth(&session.token)
-                .header(reqwest::header::CONTENT_TYPE, "application/json");
+                .header(reqwest::header::CONTENT_TYPE, CBOR)
+                .header(reqwest::header::ACCEPT, CBOR);
             // Small bodies (an idle sync) are smaller as they are.
-            let post = if json.len() > 1024 {
+            let post = if body.len() > 1024 {
                 post.header(reqwest::header::CONTENT_ENCODING, "gzip")
-                    .body(gzip(&json)?)
+                    .body(gzip(&body)?)
             } else {
-                post.body(json)
+                post.body(body)
             };
             let response = post.send().await?;
             let status = response.status();
@@ -523,7 +525,16 @@ impl SyncClient {
                     detail,
                 });
             }
-            let response: SyncResponse = response.json().await?;
+            let cbor = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(CBOR.as_bytes()));
+            let body = response.bytes().await?;
+            let response: SyncResponse = if cbor {
+                from_cbor(&body).map_err(Error::Protocol)?
+            } else {
+                serde_json::from_slice(&body).map_err(|e| Error::Protocol(e.to_string()))?
+            };
             let report = {
                 let mut store = lock(store);
                 // Signed in as someone else meanwhile: this response is not for them.

@@ -9,8 +9,8 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::Path;
 use axum::extract::Query;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -18,9 +18,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use shared::protocol::{
-    BLOBS_PATH, BlobQuery, ChunkQuery, ErrorBody, HEADS_PATH, HeadsRequest, HeadsResponse,
+    BLOBS_PATH, BlobQuery, CBOR, ChunkQuery, ErrorBody, HEADS_PATH, HeadsRequest, HeadsResponse,
     REPAIR_PATH, RepairRequest, RepairResponse, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH,
-    SignInRequest, SignInResponse, SyncRequest, SyncResponse, UploadState, error,
+    SignInRequest, SignInResponse, SyncRequest, UploadState, error, from_cbor, to_cbor,
 };
 use tokio::sync::Semaphore;
 use tower_http::compression::predicate::{NotForContentType, Predicate as _, SizeAbove};
@@ -410,12 +410,54 @@ async fn repair<S: Storage>(
     Ok(Json(response))
 }
 
+/// The body formats of `/v1/sync`: JSON, or CBOR (the same structure, with change bytes
+/// as byte strings instead of base64: about a third fewer bytes gzipped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Json,
+    Cbor,
+}
+
+impl Format {
+    /// The request's format, from its `Content-Type`.
+    fn of(headers: &HeaderMap) -> Format {
+        let cbor = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with(CBOR));
+        if cbor { Format::Cbor } else { Format::Json }
+    }
+
+    fn parse<T: serde::de::DeserializeOwned>(self, body: &[u8]) -> Result<T, StorageError> {
+        match self {
+            Format::Json => serde_json::from_slice(body).map_err(|e| e.to_string()),
+            Format::Cbor => from_cbor(body),
+        }
+        .map_err(|e| StorageError::BadRequest(format!("unreadable body: {e}")))
+    }
+
+    fn respond<T: serde::Serialize>(self, value: &T) -> Response {
+        match self {
+            Format::Json => Json(value).into_response(),
+            Format::Cbor => ([(header::CONTENT_TYPE, CBOR)], to_cbor(value)).into_response(),
+        }
+    }
+}
+
 async fn sync<S: Storage>(
     State(app): State<App<S>>,
     headers: HeaderMap,
-    req: Result<Json<SyncRequest>, JsonRejection>,
-) -> Result<Json<SyncResponse>, ApiError> {
-    let Json(req) = req?;
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body.map_err(|r| {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::Storage(StorageError::BadRequest(r.body_text()))
+        }
+    })?;
+    let format = Format::of(&headers);
+    let req: SyncRequest = format.parse(&body)?;
     let token_hash = bearer(&headers)?;
     let pushed = req.changes.len();
     let storage = app.storage.clone();
@@ -426,7 +468,7 @@ async fn sync<S: Storage>(
     })
     .await?;
     tracing::debug!(pushed, pulled = response.changes.len(), "sync request");
-    Ok(Json(response))
+    Ok(format.respond(&response))
 }
 
 impl IntoResponse for ApiError {

@@ -1,0 +1,234 @@
+//! A department's screen (承办单位): the opinions referred to it, newest deadline first
+//! pressure first, and the answer form. A department sees what was referred (never the
+//! voter's name or phone) and writes only its answers.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::{AnswerInput, AnswerStatus, AppError, Field, FieldError, ReferralSummary};
+
+use crate::i18n::{app_error, enum_label, snake, t};
+use crate::{Ctx, api, today};
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let list = RwSignal::new(Vec::<ReferralSummary>::new());
+    let loaded = RwSignal::new(false);
+    // The referral whose answer form is open.
+    let answering = RwSignal::new(None::<String>);
+    let department = move || {
+        ctx.status
+            .get()
+            .and_then(|s| s.account)
+            .and_then(|a| a.scope_id)
+    };
+    let reload = move || {
+        let Some(department) = department() else {
+            return;
+        };
+        spawn_local(async move {
+            if let Ok(l) = api::department_inbox(&department).await {
+                list.set(l);
+            }
+            loaded.set(true);
+        })
+    };
+    // Again whenever a sync brings something (the status changes after each).
+    Effect::new(move |_| {
+        ctx.status.track();
+        reload();
+    });
+    view! {
+        <section aria-labelledby="inbox-title">
+            <div class="section-head">
+                <h2 id="inbox-title">{t("inbox.title")}</h2>
+            </div>
+            <Show
+                when=move || !list.get().is_empty()
+                fallback=move || {
+                    loaded.get().then(|| view! { <p class="empty">{t("inbox.empty")}</p> })
+                }
+            >
+                <ul class="records" id="inbox">
+                    <For
+                        each=move || list.get()
+                        key=|r| (r.id.clone(), r.answer_status, r.answer.clone(), r.overdue)
+                        children=move |r: ReferralSummary| {
+                            let id = r.id.clone();
+                            let open = id.clone();
+                            let referral_id = id.clone();
+                            let answer_key = if r.answer_status.is_some() {
+                                "inbox.update"
+                            } else {
+                                "inbox.answer"
+                            };
+                            let status_key = r
+                                .answer_status
+                                .map_or_else(|| "referred".to_owned(), |s| snake(&s));
+                            let cats = r
+                                .categories
+                                .iter()
+                                .map(|c| enum_label("category", c))
+                                .collect::<Vec<_>>()
+                                .join("、");
+                            view! {
+                                <li class="record" data-id=r.id.clone()>
+                                    <div class="record-head">
+                                        <span class="date">{r.referred_on.to_string()}</span>
+                                        <span class=format!("status status-{status_key}")>
+                                            {t(&format!("status.{status_key}"))}
+                                        </span>
+                                        {r.overdue
+                                            .then(|| view! { <span class="status overdue">{t("opinions.overdue")}</span> })}
+                                    </div>
+                                    <p class="station">{r.station_name.clone()} " · " {cats}</p>
+                                    <p class="summary">{r.content.clone()}</p>
+                                    {(!r.note.is_empty())
+                                        .then(|| view! { <p class="note">{t("inbox.note")} "：" {r.note.clone()}</p> })}
+                                    <p class="deadline">
+                                        {t("opinions.deadline")} "：" {r.deadline.to_string()}
+                                    </p>
+                                    {r.answer
+                                        .clone()
+                                        .filter(|a| !a.is_empty())
+                                        .map(|a| view! { <p class="answer">{t("field.answer")} "：" {a}</p> })}
+                                    <Show
+                                        when=move || answering.get().as_deref() == Some(id.as_str())
+                                        fallback=move || {
+                                            let open = open.clone();
+                                            view! {
+                                                <button
+                                                    class="secondary answer-open"
+                                                    on:click=move |_| answering.set(Some(open.clone()))
+                                                >
+                                                    {t(answer_key)}
+                                                </button>
+                                            }
+                                        }
+                                    >
+                                        <AnswerForm
+                                            referral_id=referral_id.clone()
+                                            on_saved=move || {
+                                                answering.set(None);
+                                                reload();
+                                                ctx.sync_in_background();
+                                            }
+                                            on_cancel=move || answering.set(None)
+                                        />
+                                    </Show>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn AnswerForm(
+    referral_id: String,
+    on_saved: impl Fn() + Copy + Send + Sync + 'static,
+    on_cancel: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let status = RwSignal::new(AnswerStatus::Answered);
+    let date = RwSignal::new(today());
+    let text = RwSignal::new(String::new());
+    let errors = RwSignal::new(Vec::<FieldError>::new());
+    let message = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    let error_for = move |field: Field| crate::form::error_for(errors, field);
+    let invalid = move |field: Field| crate::form::invalid(errors, field);
+    let required = crate::form::required;
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if saving.get_untracked() {
+            return;
+        }
+        saving.set(true);
+        let input = AnswerInput {
+            referral_id: referral_id.clone(),
+            status: status.get_untracked(),
+            date: date.get_untracked(),
+            text: text.get_untracked(),
+        };
+        spawn_local(async move {
+            match api::answer_referral(&input).await {
+                Ok(_) => {
+                    errors.set(vec![]);
+                    on_saved();
+                }
+                Err(AppError::Invalid { fields }) => {
+                    errors.set(fields);
+                    message.set(Some(t("form.invalid")));
+                }
+                Err(e) => message.set(Some(app_error(&e))),
+            }
+            saving.set(false);
+        });
+    };
+    view! {
+        <form class="form card" id="answer-form" on:submit=save novalidate>
+            <h3>{t("inbox.answer_title")}</h3>
+            {move || {
+                message
+                    .get()
+                    .map(|m| view! { <p class="message error" role="status" id="answer-message">{m}</p> })
+            }}
+            <fieldset class="field">
+                <legend>{t("field.status")} {required()}</legend>
+                <div class="chips">
+                    {[AnswerStatus::InProgress, AnswerStatus::Answered]
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <label class="chip">
+                                    <input
+                                        type="radio"
+                                        name="answer-status"
+                                        value=snake(&s)
+                                        prop:checked=move || status.get() == s
+                                        on:change=move |_| status.set(s)
+                                    />
+                                    <span>{enum_label("status", &s)}</span>
+                                </label>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            </fieldset>
+            <div class="field" class:invalid=invalid(Field::Date)>
+                <label for="answer-date">{t("field.date")} {required()}</label>
+                <input
+                    id="answer-date"
+                    type="date"
+                    prop:value=move || date.get()
+                    on:input=move |ev| date.set(event_target_value(&ev))
+                />
+                {error_for(Field::Date)}
+            </div>
+            <div class="field" class:invalid=invalid(Field::Answer)>
+                <label for="answer-text">
+                    {t("field.answer")}
+                    {move || (status.get() == AnswerStatus::Answered).then(required)}
+                </label>
+                <textarea
+                    id="answer-text"
+                    rows="4"
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))
+                ></textarea>
+                {error_for(Field::Answer)}
+            </div>
+            <div class="actions">
+                <button id="answer-save" class="primary" type="submit" disabled=move || saving.get()>
+                    {t("inbox.answer_save")}
+                </button>
+                <button type="button" class="link" on:click=move |_| on_cancel()>
+                    {t("form.cancel")}
+                </button>
+            </div>
+        </form>
+    }
+}
