@@ -8,7 +8,7 @@ use std::sync::{Mutex, MutexGuard};
 use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
     Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation,
-    FeedbackInput, HistoryEntry, LeadInput, LivelihoodLead, OpinionFilter, OpinionInput,
+    FeedbackInput, HistoryEntry, Home, LeadInput, LivelihoodLead, OpinionFilter, OpinionInput,
     OpinionSummary, ReferralInput, ReferralSummary, Station, Store, StoreKey, SuggestionInput,
     SyncClient, SyncReport, SyncStatus, TimelineStep,
 };
@@ -59,6 +59,11 @@ impl Options {
         }
         o
     }
+}
+
+#[tauri::command]
+fn home(state: State<'_, AppState>) -> Result<Home, AppError> {
+    Ok(state.store().home(shared::local_today())?)
 }
 
 #[tauri::command]
@@ -315,6 +320,7 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
+            home,
             stations,
             deputies,
             departments,

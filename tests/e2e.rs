@@ -333,6 +333,18 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     assert!(page.contains("紫竹院街道人大代表之家"), "{page}");
     a.screenshot("phone-a-3-list").await?;
 
+    // Home: both deputies present have made this month's station visit.
+    a.click("#tab-home").await?;
+    a.find("#rhythm tr[data-deputy='dep-001'] td.done").await?;
+    a.find("#rhythm tr[data-deputy='dep-002'] td.done").await?;
+    let month = a
+        .find("#rhythm tr[data-deputy='dep-003'] td:nth-of-type(1)")
+        .await?;
+    assert_eq!(month.attr("class").await?.as_deref(), Some("missing"));
+    let page = a.until_text("最近登记").await?;
+    assert!(page.contains("选民反映小区门口停车难"), "{page}");
+    a.screenshot("phone-a-3b-home").await?;
+
     // Saving syncs in the background; the sync page also syncs on demand.
     a.click("#tab-sync").await?;
     a.click("#sync-now").await?;
@@ -351,6 +363,7 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
         .open_app(&dir.path().join("device-b"), &server.url())
         .await?;
     b.sign_in("zhan-b").await?;
+    b.click("#tab-list").await?;
     let page = b.until_text("选民反映小区门口停车难").await?;
     assert!(page.contains("接待选民 23 人"), "{page}");
     assert!(!page.contains("待同步"), "{page}");

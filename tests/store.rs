@@ -816,3 +816,67 @@ fn a_record_in_the_wrong_document_or_a_bad_change_neither_shows_nor_blocks_sync(
     );
     store.verify().unwrap();
 }
+
+#[test]
+fn the_home_screen_shows_each_deputys_rhythm_and_what_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    let activity = |kind, date: &str, deputies: &[&str]| ActivityInput {
+        kind,
+        date: date.into(),
+        deputy_ids: deputies.iter().map(|d| d.to_string()).collect(),
+        ..input()
+    };
+    for a in [
+        // This month at the station: 月进站 for both.
+        activity(
+            ActivityKind::VoterMeeting,
+            "2026-11-24",
+            &["dep-001", "dep-002"],
+        ),
+        // Back to the home this quarter (October is in Q4): 季回家 for dep-001.
+        activity(ActivityKind::HomeListening, "2026-10-05", &["dep-001"]),
+        // A duty report in March: 年述职 for dep-002.
+        activity(ActivityKind::DutyReport, "2026-03-01", &["dep-002"]),
+        // Last month's meeting and this month's training do not make this month's visit.
+        activity(ActivityKind::VoterMeeting, "2026-10-30", &["dep-003"]),
+        activity(ActivityKind::Training, "2026-11-20", &["dep-003"]),
+    ] {
+        store.create_activity(&a, today()).unwrap();
+    }
+    store
+        .create_opinion(
+            &OpinionInput {
+                station_id: "st-zizhuyuan-home".into(),
+                date: "2026-11-24".into(),
+                categories: vec![OpinionCategory::Traffic],
+                content: "路口缺少红绿灯".into(),
+                ..OpinionInput::default()
+            },
+            today(),
+        )
+        .unwrap();
+    let home = store.home(today()).unwrap();
+    let row = |id: &str| {
+        let r = home.rhythm.iter().find(|r| r.deputy_id == id).unwrap();
+        (r.month, r.quarter, r.year)
+    };
+    assert_eq!(row("dep-001"), (true, true, false));
+    assert_eq!(row("dep-002"), (true, false, true));
+    assert_eq!(row("dep-003"), (false, false, false));
+    let names: std::collections::HashSet<&str> =
+        home.rhythm.iter().map(|r| r.name.as_str()).collect();
+    assert!(names.contains("王建华"));
+    assert_eq!((home.to_refer, home.to_feed_back, home.overdue), (1, 0, 0));
+    assert_eq!(home.pending_records, 6);
+    assert_eq!(home.recent.len(), 5);
+    assert_eq!(home.recent[0].date.to_string(), "2026-11-24");
+    // A new year starts everyone over.
+    let january = NaiveDate::from_ymd_opt(2027, 1, 2).unwrap();
+    let home = store.home(january).unwrap();
+    assert!(
+        home.rhythm
+            .iter()
+            .all(|r| !r.month && !r.quarter && !r.year)
+    );
+}

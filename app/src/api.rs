@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, Department,
-    Deputy, FeedbackInput, HistoryEntry, OpinionFilter, OpinionInput, OpinionSummary,
+    Deputy, FeedbackInput, HistoryEntry, Home, OpinionFilter, OpinionInput, OpinionSummary,
     ReferralInput, ReferralSummary, Station, SyncReport, SyncStatus, TimelineStep,
 };
 use wasm_bindgen::prelude::*;
@@ -52,6 +52,10 @@ struct IdArgs<'a> {
 struct SaveArgs<'a> {
     id: Option<&'a str>,
     input: &'a ActivityInput,
+}
+
+pub async fn home() -> Result<Home, AppError> {
+    call("home", &NoArgs {}).await
 }
 
 pub async fn stations() -> Result<Vec<Station>, AppError> {

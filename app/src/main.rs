@@ -6,6 +6,7 @@
 mod api;
 mod department;
 mod form;
+mod home;
 mod i18n;
 mod opinions;
 
@@ -24,6 +25,7 @@ const SYNC_EVERY_SECS: u64 = 60;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
+    Home,
     List,
     Form,
     Opinions,
@@ -34,6 +36,7 @@ enum Tab {
 /// The tabs an account works with: stations record; a department answers what was
 /// referred to it; the district administrator reads.
 fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
+    let home = (Tab::Home, "tab.home", "tab-home");
     let list = (Tab::List, "tab.list", "tab-list");
     let form = (Tab::Form, "tab.new", "tab-new");
     let opinions = (Tab::Opinions, "tab.opinions", "tab-opinions");
@@ -42,7 +45,7 @@ fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
     match role {
         Some(Role::Department) => vec![inbox, sync],
         Some(Role::DistrictAdmin) => vec![list, opinions, sync],
-        _ => vec![list, form, opinions, sync],
+        _ => vec![home, list, form, opinions, sync],
     }
 }
 
@@ -116,7 +119,7 @@ fn today() -> String {
 #[component]
 fn App() -> impl IntoView {
     let ctx = Ctx {
-        tab: RwSignal::new(Tab::List),
+        tab: RwSignal::new(Tab::Home),
         activities: RwSignal::new(vec![]),
         stations: RwSignal::new(vec![]),
         status: RwSignal::new(None),
@@ -200,6 +203,7 @@ fn App() -> impl IntoView {
             </nav>
             <main class="content">
                 {move || match ctx.tab.get() {
+                    Tab::Home => view! { <home::HomePage/> }.into_any(),
                     Tab::List => view! { <ActivityList/> }.into_any(),
                     Tab::Form => view! { <ActivityForm/> }.into_any(),
                     Tab::Opinions => view! { <opinions::OpinionsPage/> }.into_any(),

@@ -36,6 +36,39 @@ pub struct ActivitySummary {
     pub pending_sync: bool,
 }
 
+/// The home screen: what the signed-in account should do now.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Home {
+    /// "月进站、季回家、年述职" for each deputy of the account's stations (the deputy's own
+    /// first, for a deputy's account).
+    pub rhythm: Vec<DeputyRhythm>,
+    /// Opinions recorded and not yet referred to a department.
+    pub to_refer: u64,
+    /// Opinions a department answered, waiting for feedback to the voter.
+    pub to_feed_back: u64,
+    /// Referred opinions past their deadline without an answer.
+    pub overdue: u64,
+    /// Records waiting to be sent.
+    pub pending_records: u64,
+    /// The latest activities, newest first.
+    pub recent: Vec<ActivitySummary>,
+}
+
+/// Whether a deputy has kept the rhythm in the current month, quarter and year.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeputyRhythm {
+    pub deputy_id: String,
+    pub name: String,
+    pub station_name: String,
+    /// Took part in an activity at a station this month (月进站): a voter meeting,
+    /// reception day, bureau or prosecutor visit, or legislative consultation.
+    pub month: bool,
+    /// Came back to the home to listen this quarter (季回家).
+    pub quarter: bool,
+    /// Gave a duty report this year (年述职).
+    pub year: bool,
+}
+
 /// Which activities to list. Empty fields do not filter.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]

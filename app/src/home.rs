@@ -1,0 +1,131 @@
+//! The home screen: what the account should do now. The deputies' rhythm
+//! ("月进站、季回家、年述职") for this month, quarter and year; opinions waiting on the
+//! station (to refer, to feed back, overdue); what has not been sent; the latest records.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::{ActivitySummary, DeputyRhythm, Home};
+
+use crate::i18n::{kind_label, t, tf};
+use crate::{Ctx, Tab, api};
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let home = RwSignal::new(None::<Home>);
+    // Again whenever the data may have changed (every sync and save refreshes the status).
+    Effect::new(move |_| {
+        ctx.status.track();
+        ctx.activities.track();
+        spawn_local(async move {
+            if let Ok(h) = api::home().await {
+                home.set(Some(h));
+            }
+        });
+    });
+    let tile =
+        move |id: &'static str, key: &'static str, n: fn(&Home) -> u64, to: Tab, alert: bool| {
+            view! {
+                <button
+                    id=id
+                    class="tile"
+                    class:alert=move || alert && home.get().as_ref().is_some_and(|h| n(h) > 0)
+                    on:click=move |_| ctx.tab.set(to)
+                >
+                    <span class="count">{move || home.get().as_ref().map_or(0, n)}</span>
+                    <span class="what">{t(key)}</span>
+                </button>
+            }
+        };
+    let mark = |done: bool, key: &'static str| {
+        view! {
+            <td class=if done { "done" } else { "missing" } title=t(key) aria-label=t(key)>
+                {if done { "✓" } else { "—" }}
+            </td>
+        }
+    };
+    view! {
+        <section aria-labelledby="home-title" id="home">
+            <h2 id="home-title">{t("home.title")}</h2>
+            <div class="tiles">
+                {tile("home-to-refer", "home.to_refer", |h| h.to_refer, Tab::Opinions, false)}
+                {tile("home-to-feed-back", "home.to_feed_back", |h| h.to_feed_back, Tab::Opinions, false)}
+                {tile("home-overdue", "home.overdue", |h| h.overdue, Tab::Opinions, true)}
+                {tile("home-pending", "home.pending", |h| h.pending_records, Tab::Sync, false)}
+            </div>
+            <h3>{t("home.rhythm")}</h3>
+            <Show
+                when=move || home.get().is_some_and(|h| !h.rhythm.is_empty())
+                fallback=|| view! { <p class="empty">{t("home.no_deputies")}</p> }
+            >
+                <table class="rhythm" id="rhythm">
+                    <thead>
+                        <tr>
+                            <th scope="col">{t("home.deputy")}</th>
+                            <th scope="col">{t("home.month")}</th>
+                            <th scope="col">{t("home.quarter")}</th>
+                            <th scope="col">{t("home.year")}</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For
+                            each=move || home.get().map(|h| h.rhythm).unwrap_or_default()
+                            key=|r| (r.deputy_id.clone(), r.month, r.quarter, r.year)
+                            children=move |r: DeputyRhythm| {
+                                view! {
+                                    <tr data-deputy=r.deputy_id.clone()>
+                                        <th scope="row">
+                                            {r.name.clone()}
+                                            <span class="station">{r.station_name.clone()}</span>
+                                        </th>
+                                        {mark(r.month, if r.month { "home.month_done" } else { "home.month_missing" })}
+                                        {mark(r.quarter, if r.quarter { "home.quarter_done" } else { "home.quarter_missing" })}
+                                        {mark(r.year, if r.year { "home.year_done" } else { "home.year_missing" })}
+                                    </tr>
+                                }
+                            }
+                        />
+                    </tbody>
+                </table>
+            </Show>
+            <div class="section-head">
+                <h3>{t("home.recent")}</h3>
+                <button id="home-new" class="secondary" on:click=move |_| {
+                    ctx.editing.set(None);
+                    ctx.form_epoch.update(|e| *e += 1);
+                    ctx.tab.set(Tab::Form);
+                }>
+                    {t("tab.new")}
+                </button>
+            </div>
+            <Show
+                when=move || home.get().is_some_and(|h| !h.recent.is_empty())
+                fallback=|| view! { <p class="empty">{t("list.empty")}</p> }
+            >
+                <ul class="recent" id="recent">
+                    <For
+                        each=move || home.get().map(|h| h.recent).unwrap_or_default()
+                        key=|m| (m.id.clone(), m.summary.clone(), m.pending_sync)
+                        children=move |m: ActivitySummary| {
+                            view! {
+                                <li>
+                                    <span class="date">{m.date.to_string()}</span>
+                                    " "
+                                    <span class="kind">{kind_label(m.kind)}</span>
+                                    " · "
+                                    <span class="station">{m.station_name.clone()}</span>
+                                    {m.pending_sync
+                                        .then(|| view! { <span class="badge">{t("list.pending")}</span> })}
+                                    <p class="summary">{m.summary.clone()}</p>
+                                    <p class="voters">
+                                        {tf("list.voters", &[("n", &m.voters_received.to_string())])}
+                                    </p>
+                                </li>
+                            }
+                        }
+                    />
+                </ul>
+            </Show>
+        </section>
+    }
+}
