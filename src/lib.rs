@@ -61,6 +61,46 @@ impl Options {
     }
 }
 
+/// Keeps a photo just chosen; the request body is the file's bytes (raw, not JSON).
+#[tauri::command]
+fn stage_photo(
+    state: State<'_, AppState>,
+    request: tauri::ipc::Request<'_>,
+) -> Result<String, AppError> {
+    match request.body() {
+        tauri::ipc::InvokeBody::Raw(bytes) => Ok(state.store().stage_photo(bytes)?),
+        // Where the webview cannot send a raw body (Android, or a blocked IPC protocol),
+        // Tauri sends the bytes as a JSON array.
+        tauri::ipc::InvokeBody::Json(value) => {
+            let bytes: Vec<u8> =
+                serde_json::from_value(value.clone()).map_err(|_| AppError::Invalid {
+                    fields: vec![shared::FieldError::new(
+                        shared::Field::Photos,
+                        shared::Problem::Unknown,
+                    )],
+                })?;
+            Ok(state.store().stage_photo(&bytes)?)
+        }
+    }
+}
+
+/// A photo's bytes (raw): from this device, or downloaded through activity
+/// `activity_id`'s document.
+#[tauri::command]
+async fn photo(
+    state: State<'_, AppState>,
+    activity_id: Option<String>,
+    hash: String,
+) -> Result<tauri::ipc::Response, AppError> {
+    let local = state.store().photo(&hash)?;
+    let bytes = match (local, activity_id) {
+        (Some(bytes), _) => bytes,
+        (None, Some(id)) => state.sync.fetch_photo(&state.store, &id, &hash).await?,
+        (None, None) => return Err(AppError::NotFound),
+    };
+    Ok(tauri::ipc::Response::new(bytes))
+}
+
 #[tauri::command]
 fn home(state: State<'_, AppState>) -> Result<Home, AppError> {
     Ok(state.store().home(shared::local_today())?)
@@ -321,6 +361,8 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             home,
+            stage_photo,
+            photo,
             stations,
             deputies,
             departments,

@@ -202,6 +202,22 @@ impl App {
         Ok(())
     }
 
+    /// Chooses a file of `bytes` in the file input at `css`, as the phone's picker would.
+    async fn choose_file(&self, css: &str, name: &str, bytes: &[u8]) -> Result<()> {
+        let el = self.find(css).await?;
+        self.c
+            .execute(
+                "const bytes = new Uint8Array(arguments[2]);
+                 const files = new DataTransfer();
+                 files.items.add(new File([bytes], arguments[1]));
+                 arguments[0].files = files.files;
+                 arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
+                vec![serde_json::to_value(&el)?, json!(name), json!(bytes)],
+            )
+            .await?;
+        Ok(())
+    }
+
     /// The visible text of the whole page.
     async fn page_text(&self) -> Result<String> {
         Ok(self.find("body").await?.text().await?)
@@ -648,6 +664,92 @@ async fn a_department_answers_an_opinion_referred_to_it() -> Result<()> {
         .last()
         .map(|s| s.status);
     assert_eq!(status, Some(shared::OpinionStatus::Answered));
+    server.shutdown().await?;
+    Ok(())
+}
+
+/// A 2×2 PNG: red, green, blue and white.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0xfd, 0xd4, 0x9a,
+    0x73, 0x00, 0x00, 0x00, 0x12, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xc0,
+    0x00, 0xc2, 0x0c, 0xff, 0x81, 0x00, 0x00, 0x1f, 0xee, 0x05, 0xfb, 0x0b, 0xd9, 0x68, 0x8b, 0x00,
+    0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// A photo chosen with the meeting is refused when too large, kept when fine, uploaded
+/// with the next sync, and shown on another phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_chosen_on_one_phone_is_seen_on_another() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = server(dir.path()).await;
+    let desktop = Desktop::start()?;
+    let a = desktop
+        .open_app(&dir.path().join("device-a"), &server.url())
+        .await?;
+    a.sign_in("zhan-a").await?;
+    a.open_form().await?;
+    a.click("input[name='deputy'][value='dep-001']").await?;
+    a.fill("#voters", "8").await?;
+    a.fill("#summary", "现场查看小区积水点").await?;
+    // Too large, and not a photo: refused when chosen, in Chinese, nothing kept.
+    let mut huge = vec![0u8; 10 * 1024 * 1024 + 1];
+    huge[..3].copy_from_slice(&[0xff, 0xd8, 0xff]);
+    a.choose_file("#photo-input", "huge.jpg", &huge).await?;
+    a.until_text("照片不能超过10MB").await?;
+    // A large photo just under the limit goes through (and can be taken off again).
+    let mut large = vec![0u8; 9 * 1024 * 1024];
+    large[..3].copy_from_slice(&[0xff, 0xd8, 0xff]);
+    a.choose_file("#photo-input", "large.jpg", &large).await?;
+    a.find("#photos li").await?;
+    a.click("#photos li button.remove-photo").await?;
+    a.choose_file("#photo-input", "notes.pdf", b"%PDF-1.7")
+        .await?;
+    a.until_text("照片无法识别").await?;
+    assert!(a.c.find_all(Locator::Css("#photos img")).await?.is_empty());
+    a.choose_file("#photo-input", "water.png", PNG).await?;
+    a.find("#photos img.photo").await?;
+    a.screenshot("phone-photo-1-chosen").await?;
+    a.click("#save").await?;
+    a.until_text("现场查看小区积水点").await?;
+    a.click("#tab-sync").await?;
+    a.click("#sync-now").await?;
+    a.until_text("同步完成").await?;
+    a.close().await?;
+
+    let b = desktop
+        .open_app(&dir.path().join("device-b"), &server.url())
+        .await?;
+    b.sign_in("zhan-b").await?;
+    b.click("#tab-list").await?;
+    b.until_text("现场查看小区积水点").await?;
+    b.click("li.record button.link").await?;
+    // Downloaded from the server and drawn: a real image, 2 pixels wide.
+    let img = b.find("#photos img.photo").await?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let width =
+            b.c.execute(
+                "return arguments[0].naturalWidth;",
+                vec![serde_json::to_value(&img)?],
+            )
+            .await?;
+        if width == json!(2) {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the photo never drew: naturalWidth {width}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    b.c.execute(
+        "document.getElementById('photos').scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await?;
+    b.screenshot("phone-photo-2-on-another-phone").await?;
+    b.close().await?;
+    drop(desktop);
     server.shutdown().await?;
     Ok(())
 }

@@ -16,6 +16,48 @@ extern "C" {
     async fn invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `invoke` with a raw body (a `Uint8Array`), answered raw (an `ArrayBuffer`).
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
+    async fn invoke_raw(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+}
+
+fn app_error_of(e: JsValue) -> AppError {
+    serde_wasm_bindgen::from_value::<AppError>(e.clone()).unwrap_or_else(|_| AppError::Storage {
+        detail: e.as_string().unwrap_or_else(|| format!("{e:?}")),
+    })
+}
+
+/// Keeps the chosen photo `bytes`; returns its hash for the record's `photos`.
+pub async fn stage_photo(bytes: &[u8]) -> Result<String, AppError> {
+    let body = js_sys::Uint8Array::from(bytes);
+    let v = invoke_raw("stage_photo", body.into())
+        .await
+        .map_err(app_error_of)?;
+    serde_wasm_bindgen::from_value(v).map_err(|e| AppError::Storage {
+        detail: e.to_string(),
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PhotoArgs<'a> {
+    activity_id: Option<&'a str>,
+    hash: &'a str,
+}
+
+/// A photo's bytes (downloaded first if this device does not have them).
+pub async fn photo(activity_id: Option<&str>, hash: &str) -> Result<Vec<u8>, AppError> {
+    let args = serde_wasm_bindgen::to_value(&PhotoArgs { activity_id, hash }).map_err(|e| {
+        AppError::Storage {
+            detail: e.to_string(),
+        }
+    })?;
+    let v = invoke_raw("photo", args).await.map_err(app_error_of)?;
+    Ok(js_sys::Uint8Array::new(&v).to_vec())
+}
+
 async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, AppError> {
     let args = serde_wasm_bindgen::to_value(args).map_err(|e| AppError::Storage {
         detail: e.to_string(),

@@ -9,6 +9,7 @@ mod form;
 mod home;
 mod i18n;
 mod opinions;
+mod photos;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -352,9 +353,10 @@ fn ActivityForm() -> impl IntoView {
     let kind = RwSignal::new(ActivityKind::VoterMeeting);
     let online = RwSignal::new(false);
     let location = RwSignal::new(String::new());
-    // Fields this form does not edit (photos, guests, campaign, draft) ride along, so
-    // saving an edit never clears them.
+    // Fields this form does not edit (guests, campaign, draft) ride along, so saving an
+    // edit never clears them.
     let rest = RwSignal::new(ActivityInput::default());
+    let photos = RwSignal::new(Vec::<String>::new());
     let station_id = RwSignal::new(String::new());
     let date = RwSignal::new(today());
     let deputy_ids = RwSignal::new(Vec::<String>::new());
@@ -378,6 +380,7 @@ fn ActivityForm() -> impl IntoView {
         deputy_ids.set(input.deputy_ids.clone());
         voters.set(input.voters_received.clone());
         summary.set(input.summary.clone());
+        photos.set(input.photos.clone());
         rest.set(input);
     };
     // Load the record being edited, or pre-fill a new one.
@@ -431,6 +434,7 @@ fn ActivityForm() -> impl IntoView {
             online: online.get(),
             location: location.get(),
             summary: summary.get(),
+            photos: photos.get(),
             ..rest.get()
         };
         if draft_ready.get() && ctx.editing.get_untracked().is_none() {
@@ -479,6 +483,7 @@ fn ActivityForm() -> impl IntoView {
             online: online.get_untracked(),
             location: location.get_untracked(),
             summary: summary.get_untracked(),
+            photos: photos.get_untracked(),
             ..rest.get_untracked()
         };
         let editing = ctx.editing.get_untracked();
@@ -691,6 +696,11 @@ fn ActivityForm() -> impl IntoView {
                 </p>
                 {error_for(Field::Summary)}
             </div>
+            <photos::PhotoField
+                photos=photos
+                activity_id=Signal::derive(move || ctx.editing.get())
+                errors=errors
+            />
             <div class="actions">
                 <button type="submit" id="save" class="primary" disabled=move || saving.get()>
                     {move || if ctx.editing.get().is_some() { t("form.save_edit") } else { t("form.save") }}

@@ -24,9 +24,7 @@ pub const SIGN_OUT_PATH: &str = "/v1/sign-out";
 /// upload (writers) and download (readers).
 pub const BLOBS_PATH: &str = "/v1/blobs";
 
-/// The largest photo accepted, checked when it is attached on the device (and again by
-/// the server).
-pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
+pub use crate::model::MAX_PHOTO_BYTES;
 
 /// Uploads and downloads go in chunks of at most this many bytes, so a cut connection
 /// costs at most one chunk.

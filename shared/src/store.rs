@@ -404,11 +404,11 @@ impl Store {
 
     // -- Photos ---------------------------------------------------------------------------
 
-    /// Attaches a photo (JPEG, PNG, WebP or HEIC, at most [`MAX_PHOTO_BYTES`]) to activity
-    /// `activity_id`, refused before anything is stored otherwise. The file is kept in
-    /// the encrypted store by its content hash (returned), the activity refers to it,
-    /// and the next sync uploads it. Attaching the same photo again changes nothing.
-    pub fn add_photo(&mut self, activity_id: &str, bytes: &[u8]) -> Result<String, Error> {
+    /// Keeps a photo just chosen (JPEG, PNG, WebP or HEIC, at most [`MAX_PHOTO_BYTES`]),
+    /// refused before anything is stored otherwise, and returns its content hash for a
+    /// form to put in the record's `photos` (a form's draft keeps it too). Saving the
+    /// record links the photo to the record's document, and the next sync uploads it.
+    pub fn stage_photo(&self, bytes: &[u8]) -> Result<String, Error> {
         let problem = if bytes.is_empty() {
             Some(Problem::Required)
         } else if bytes.len() as u64 > MAX_PHOTO_BYTES {
@@ -425,26 +425,23 @@ impl Store {
             )]));
         }
         let hash = content_hash(bytes);
+        self.conn.execute(
+            "INSERT OR IGNORE INTO photos (hash, doc_id, size, data, uploaded)
+             VALUES (?1, '', ?2, ?3, 0)",
+            params![hash, bytes.len() as i64, bytes],
+        )?;
+        Ok(hash)
+    }
+
+    /// Attaches a photo to the saved activity `activity_id` (checked as
+    /// [`Store::stage_photo`] checks it) and returns its hash. Attaching the same photo
+    /// again changes nothing.
+    pub fn add_photo(&mut self, activity_id: &str, bytes: &[u8]) -> Result<String, Error> {
         let mut activity = self.activity_record(activity_id)?;
-        if activity.photos.contains(&hash) {
-            return Ok(hash);
-        }
-        activity.photos.push(hash.clone());
-        let tx = self.conn.transaction()?;
-        let written = write_record(&tx, &self.actor, &mut self.cache, &activity, None)?;
-        let doc_id: String = tx.query_row(
-            "SELECT doc_id FROM activities WHERE id = ?1",
-            [activity_id],
-            |r| r.get(0),
-        )?;
-        tx.execute(
-            "INSERT OR REPLACE INTO photos (hash, doc_id, size, data, uploaded)
-             VALUES (?1, ?2, ?3, ?4, 0)",
-            params![hash, doc_id, bytes.len() as i64, bytes],
-        )?;
-        tx.commit()?;
-        if let Some((doc_id, stored)) = written {
-            cache_put(&mut self.cache, doc_id, stored);
+        let hash = self.stage_photo(bytes)?;
+        if !activity.photos.contains(&hash) {
+            activity.photos.push(hash.clone());
+            self.save(&activity, None, None)?;
         }
         Ok(hash)
     }
@@ -464,7 +461,8 @@ impl Store {
     /// Photos taken on this device that the server does not have yet, oldest first.
     pub fn pending_uploads(&self) -> Result<Vec<PendingUpload>, Error> {
         self.query(
-            "SELECT hash, doc_id, size FROM photos WHERE uploaded = 0 AND data IS NOT NULL
+            "SELECT hash, doc_id, size FROM photos
+             WHERE uploaded = 0 AND data IS NOT NULL AND doc_id != ''
              ORDER BY rowid",
             [],
             |r| {
@@ -1969,7 +1967,8 @@ fn must_wipe(conn: &Connection, owner: &str) -> Result<bool, Error> {
     let previous = get_meta(conn, OWNER_KEY)?;
     let unsent: i64 = conn.query_row(
         "SELECT (SELECT COUNT(*) FROM outbox)
-              + (SELECT COUNT(*) FROM photos WHERE uploaded = 0 AND data IS NOT NULL)",
+              + (SELECT COUNT(*) FROM photos
+                 WHERE uploaded = 0 AND data IS NOT NULL AND doc_id != '')",
         [],
         |r| r.get(0),
     )?;
@@ -2400,8 +2399,26 @@ fn write_record<R: Record + Into<AnyRecord>>(
             key
         ])?;
     }
-    project(tx, &doc_id, &record.clone().into())?;
+    let record: AnyRecord = record.clone().into();
+    project(tx, &doc_id, &record)?;
+    if let AnyRecord::Activity(a) = &record {
+        link_photos(tx, &doc_id, &a.photos)?;
+    }
     Ok(Some((doc_id, stored)))
+}
+
+/// Links the photos a record in `doc_id` refers to (kept here when they were chosen) to
+/// that document, so they are uploaded for it.
+fn link_photos(tx: &Connection, doc_id: &str, hashes: &[String]) -> Result<(), Error> {
+    for hash in hashes {
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO photos (hash, doc_id, size, data, uploaded)
+             SELECT hash, ?2, size, data, 0 FROM photos
+             WHERE hash = ?1 AND data IS NOT NULL LIMIT 1",
+        )?
+        .execute(params![hash, doc_id])?;
+    }
+    Ok(())
 }
 
 /// [`Error::NotPermitted`] unless the signed-in account may write `doc_id` (the rule the

@@ -593,6 +593,10 @@ impl ActivityInput {
     }
 }
 
+/// The largest photo accepted, checked when it is chosen or attached (and again by the
+/// server).
+pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
+
 /// Whether `s` is a file's content hash (a photo reference): lowercase hex SHA-256.
 pub fn is_content_hash(s: &str) -> bool {
     s.len() == 64
