@@ -414,7 +414,17 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     )
     .await?;
     b.screenshot("phone-b-3-history").await?;
-    b.click("#tab-list").await?;
+    // Screens are routes: the phone's back button returns to the register.
+    b.c.back().await?;
+    b.find("#meeting-list").await?;
+    assert_eq!(
+        b.find("#tab-list")
+            .await?
+            .attr("aria-current")
+            .await?
+            .as_deref(),
+        Some("page")
+    );
 
     // The same screens at desktop size: side navigation instead of the bottom tab bar.
     b.c.set_window_size(1280, 800).await?;

@@ -7,11 +7,15 @@ use leptos::task::spawn_local;
 use shared::{ActivitySummary, DeputyRhythm, Home};
 
 use crate::i18n::{kind_label, t, tf};
-use crate::{Ctx, Tab, api};
+use leptos_router::hooks::use_navigate;
+
+use crate::{Ctx, Tab, api, go};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    let navigate = use_navigate();
+    let to_form = navigate.clone();
     let home = RwSignal::new(None::<Home>);
     // Again whenever the data may have changed (every sync and save refreshes the status).
     Effect::new(move |_| {
@@ -25,12 +29,13 @@ pub fn HomePage() -> impl IntoView {
     });
     let tile =
         move |id: &'static str, key: &'static str, n: fn(&Home) -> u64, to: Tab, alert: bool| {
+            let navigate = navigate.clone();
             view! {
                 <button
                     id=id
                     class="tile"
                     class:alert=move || alert && home.get().as_ref().is_some_and(|h| n(h) > 0)
-                    on:click=move |_| ctx.tab.set(to)
+                    on:click=move |_| go(&navigate, to.path())
                 >
                     <span class="count">{move || home.get().as_ref().map_or(0, n)}</span>
                     <span class="what">{t(key)}</span>
@@ -90,11 +95,7 @@ pub fn HomePage() -> impl IntoView {
             </Show>
             <div class="section-head">
                 <h3>{t("home.recent")}</h3>
-                <button id="home-new" class="secondary" on:click=move |_| {
-                    ctx.editing.set(None);
-                    ctx.form_epoch.update(|e| *e += 1);
-                    ctx.tab.set(Tab::Form);
-                }>
+                <button id="home-new" class="secondary" on:click=move |_| go(&to_form, Tab::Form.path())>
                     {t("tab.new")}
                 </button>
             </div>

@@ -13,6 +13,9 @@ mod photos;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
+use leptos_router::path;
 use shared::{
     ActivityFilter, ActivityInput, ActivityKind, ActivitySummary, AppError, Deputy, Field,
     FieldError, HistoryEntry, MAX_SUMMARY_CHARS, Role, Station, SyncStatus,
@@ -34,6 +37,38 @@ enum Tab {
     Sync,
 }
 
+impl Tab {
+    /// Where the tab lives (leptos_router paths; the phone's back button walks them).
+    fn path(self) -> &'static str {
+        match self {
+            Tab::Home => "/",
+            Tab::List => "/activities",
+            Tab::Form => "/activities/new",
+            Tab::Opinions => "/opinions",
+            Tab::Inbox => "/inbox",
+            Tab::Sync => "/sync",
+        }
+    }
+
+    /// The tab a path belongs to (an activity being edited is the form's).
+    fn of_path(path: &str) -> Tab {
+        match path.trim_end_matches('/') {
+            "/activities" => Tab::List,
+            p if p.starts_with("/activities/") => Tab::Form,
+            "/opinions" => Tab::Opinions,
+            "/inbox" => Tab::Inbox,
+            "/sync" => Tab::Sync,
+            _ => Tab::Home,
+        }
+    }
+}
+
+/// Navigates to `path` (from a handler; `navigate` comes from `use_navigate` in the
+/// component).
+fn go(navigate: &(impl Fn(&str, leptos_router::NavigateOptions) + Clone), path: &str) {
+    navigate(path, leptos_router::NavigateOptions::default());
+}
+
 /// The tabs an account works with: stations record; a department answers what was
 /// referred to it; the district administrator reads.
 fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
@@ -53,14 +88,9 @@ fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
 /// State shared by the screens.
 #[derive(Clone, Copy)]
 struct Ctx {
-    tab: RwSignal<Tab>,
     activities: RwSignal<Vec<ActivitySummary>>,
     stations: RwSignal<Vec<Station>>,
     status: RwSignal<Option<SyncStatus>>,
-    /// The activity being edited in the form; `None` for a new one.
-    editing: RwSignal<Option<String>>,
-    /// Bumped to make the form reload (after choosing a record to edit, or saving).
-    form_epoch: RwSignal<u32>,
 }
 
 impl Ctx {
@@ -120,12 +150,9 @@ fn today() -> String {
 #[component]
 fn App() -> impl IntoView {
     let ctx = Ctx {
-        tab: RwSignal::new(Tab::Home),
         activities: RwSignal::new(vec![]),
         stations: RwSignal::new(vec![]),
         status: RwSignal::new(None),
-        editing: RwSignal::new(None),
-        form_epoch: RwSignal::new(0),
     };
     provide_context(ctx);
     ctx.refresh();
@@ -142,46 +169,55 @@ fn App() -> impl IntoView {
         std::time::Duration::from_secs(SYNC_EVERY_SECS),
     );
 
-    let tab_button = move |tab: Tab, key: &'static str, id: &'static str| {
-        view! {
-            <button
-                id=id
-                class="tab"
-                class:active=move || ctx.tab.get() == tab
-                aria-current=move || (ctx.tab.get() == tab).then_some("page")
-                on:click=move |_| {
-                    if tab == Tab::Form && ctx.tab.get() != Tab::Form {
-                        ctx.editing.set(None);
-                        ctx.form_epoch.update(|e| *e += 1);
-                    }
-                    ctx.tab.set(tab);
-                }
-            >
-                {t(key)}
-            </button>
-        }
-    };
-
     // Before the first sign-in there is nothing to work with (the directory comes from the
     // server): the sign-in screen. After it, the app works offline, signed in or not.
     let signed_in = move || ctx.status.get().map(|s| s.account.is_some());
+    view! {
+        <Router>
+            <Show when=move || signed_in() == Some(false)>
+                <main class="content sign-in-page">
+                    <h1 class="brand">{t("app.title")}</h1>
+                    <SignInForm/>
+                    <p class="hint">{t("signin.hint")}</p>
+                </main>
+            </Show>
+            <Show when=move || signed_in() == Some(true)>
+                <Shell/>
+            </Show>
+        </Router>
+    }
+}
+
+/// The signed-in app: header, the tabs of the account's role, and the screen of the
+/// current path.
+#[component]
+fn Shell() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let location = use_location();
+    let navigate = use_navigate();
+    let current = Memo::new(move |_| Tab::of_path(&location.pathname.get()));
     let role = Memo::new(move |_| ctx.status.get().and_then(|s| s.account).map(|a| a.role));
-    // A tab the account does not have (after signing in as someone else): its first one.
+    // A screen the account does not have (after signing in as someone else): its first.
     Effect::new(move |_| {
         let tabs = tabs_for(role.get());
-        if !tabs.iter().any(|(tab, ..)| *tab == ctx.tab.get()) {
-            ctx.tab.set(tabs[0].0);
+        if !tabs.iter().any(|(tab, ..)| *tab == current.get()) {
+            go(&navigate, tabs[0].0.path());
         }
     });
+    let tab_link = move |tab: Tab, key: &'static str, id: &'static str| {
+        view! {
+            <a
+                href=tab.path()
+                id=id
+                class="tab"
+                class:active=move || current.get() == tab
+                aria-current=move || (current.get() == tab).then_some("page")
+            >
+                {t(key)}
+            </a>
+        }
+    };
     view! {
-        <Show when=move || signed_in() == Some(false)>
-            <main class="content sign-in-page">
-                <h1 class="brand">{t("app.title")}</h1>
-                <SignInForm/>
-                <p class="hint">{t("signin.hint")}</p>
-            </main>
-        </Show>
-        <Show when=move || signed_in() == Some(true)>
         <div class="shell">
             <header class="top">
                 <h1>{t("app.title")}</h1>
@@ -198,22 +234,22 @@ fn App() -> impl IntoView {
                 {move || {
                     tabs_for(role.get())
                         .into_iter()
-                        .map(|(tab, key, id)| tab_button(tab, key, id))
+                        .map(|(tab, key, id)| tab_link(tab, key, id))
                         .collect_view()
                 }}
             </nav>
             <main class="content">
-                {move || match ctx.tab.get() {
-                    Tab::Home => view! { <home::HomePage/> }.into_any(),
-                    Tab::List => view! { <ActivityList/> }.into_any(),
-                    Tab::Form => view! { <ActivityForm/> }.into_any(),
-                    Tab::Opinions => view! { <opinions::OpinionsPage/> }.into_any(),
-                    Tab::Inbox => view! { <department::InboxPage/> }.into_any(),
-                    Tab::Sync => view! { <SyncPage/> }.into_any(),
-                }}
+                <Routes fallback=|| view! { <home::HomePage/> }>
+                    <Route path=path!("/") view=home::HomePage/>
+                    <Route path=path!("/activities") view=ActivityList/>
+                    <Route path=path!("/activities/new") view=ActivityForm/>
+                    <Route path=path!("/activities/:id") view=ActivityForm/>
+                    <Route path=path!("/opinions") view=opinions::OpinionsPage/>
+                    <Route path=path!("/inbox") view=department::InboxPage/>
+                    <Route path=path!("/sync") view=SyncPage/>
+                </Routes>
             </main>
         </div>
-        </Show>
     }
 }
 
@@ -300,11 +336,8 @@ fn SignInForm() -> impl IntoView {
 #[component]
 fn ActivityList() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let edit = move |id: String| {
-        ctx.editing.set(Some(id));
-        ctx.form_epoch.update(|e| *e += 1);
-        ctx.tab.set(Tab::Form);
-    };
+    let navigate = StoredValue::new_local(use_navigate());
+    let edit = move |id: String| navigate.with_value(|n| go(n, &format!("/activities/{id}")));
     view! {
         <section aria-labelledby="list-title">
             <h2 id="list-title">{t("list.title")}</h2>
@@ -350,6 +383,10 @@ fn ActivityList() -> impl IntoView {
 #[component]
 fn ActivityForm() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    let navigate = use_navigate();
+    // The activity being edited (`/activities/:id`); `None` for a new one.
+    let params = use_params_map();
+    let editing = Memo::new(move |_| params.with(|p| p.get("id")));
     let kind = RwSignal::new(ActivityKind::VoterMeeting);
     let online = RwSignal::new(false);
     let location = RwSignal::new(String::new());
@@ -385,8 +422,7 @@ fn ActivityForm() -> impl IntoView {
     };
     // Load the record being edited, or pre-fill a new one.
     Effect::new(move |_| {
-        ctx.form_epoch.track();
-        let editing = ctx.editing.get_untracked();
+        let editing = editing.get();
         errors.set(vec![]);
         message.set(None);
         match editing {
@@ -437,7 +473,7 @@ fn ActivityForm() -> impl IntoView {
             photos: photos.get(),
             ..rest.get()
         };
-        if draft_ready.get() && ctx.editing.get_untracked().is_none() {
+        if draft_ready.get() && editing.get_untracked().is_none() {
             spawn_local(async move {
                 let _ = api::save_draft(&input).await;
             });
@@ -486,14 +522,14 @@ fn ActivityForm() -> impl IntoView {
             photos: photos.get_untracked(),
             ..rest.get_untracked()
         };
-        let editing = ctx.editing.get_untracked();
+        let editing = editing.get_untracked();
+        let navigate = navigate.clone();
         spawn_local(async move {
             match api::save_activity(editing.as_deref(), &input).await {
                 Ok(_) => {
                     errors.set(vec![]);
                     ctx.refresh();
-                    ctx.editing.set(None);
-                    ctx.tab.set(Tab::List);
+                    go(&navigate, Tab::List.path());
                     ctx.sync_in_background();
                 }
                 Err(AppError::Invalid { fields }) => {
@@ -511,7 +547,7 @@ fn ActivityForm() -> impl IntoView {
     };
 
     let title = move || {
-        if ctx.editing.get().is_some() {
+        if editing.get().is_some() {
             t("form.title.edit")
         } else {
             t("form.title.new")
@@ -698,12 +734,12 @@ fn ActivityForm() -> impl IntoView {
             </div>
             <photos::PhotoField
                 photos=photos
-                activity_id=Signal::derive(move || ctx.editing.get())
+                activity_id=Signal::derive(move || editing.get())
                 errors=errors
             />
             <div class="actions">
                 <button type="submit" id="save" class="primary" disabled=move || saving.get()>
-                    {move || if ctx.editing.get().is_some() { t("form.save_edit") } else { t("form.save") }}
+                    {move || if editing.get().is_some() { t("form.save_edit") } else { t("form.save") }}
                 </button>
             </div>
             <Show when=move || !history.get().is_empty()>
