@@ -101,6 +101,13 @@ async fn photo(
     Ok(tauri::ipc::Response::new(bytes))
 }
 
+/// Every station this device knows (for filters and statistics; the forms offer only
+/// the writable ones, from `stations`).
+#[tauri::command]
+fn all_stations(state: State<'_, AppState>) -> Result<Vec<Station>, AppError> {
+    Ok(state.store().stations()?)
+}
+
 #[tauri::command]
 fn home(state: State<'_, AppState>) -> Result<Home, AppError> {
     Ok(state.store().home(shared::local_today())?)
@@ -361,6 +368,7 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             home,
+            all_stations,
             stage_photo,
             photo,
             stations,

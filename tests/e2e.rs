@@ -426,6 +426,26 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
         Some("page")
     );
 
+    // The register filters by kind (and station, dates), with totals.
+    b.choose("#filter-kind", "voter_meeting").await?;
+    b.until_text("没有符合筛选条件的记录。").await?;
+    b.choose("#filter-kind", "home_listening").await?;
+    b.choose("#filter-station", "st-zizhuyuan-home").await?;
+    let page = b.until_text("共 1 条，接待选民 25 人次").await?;
+    assert!(page.contains("选民反映小区门口停车难"), "{page}");
+    b.screenshot("phone-b-4-filtered").await?;
+    b.click("#filter-clear").await?;
+    b.until_value("#filter-kind", "").await?;
+
+    // Campaign progress, reached from home: the 2022 home-listening campaign.
+    b.click("#tab-home").await?;
+    b.click("#home-campaigns").await?;
+    let page = b.until_text("0/6 个站点已开展").await?;
+    assert!(page.contains("回家站听意见"), "{page}");
+    assert!(page.contains("苏家坨"), "{page}");
+    b.screenshot("phone-b-5-campaigns").await?;
+    b.click("#tab-list").await?;
+
     // The same screens at desktop size: side navigation instead of the bottom tab bar.
     b.c.set_window_size(1280, 800).await?;
     b.until_text("接待选民 25 人").await?;

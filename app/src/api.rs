@@ -4,9 +4,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, Department,
-    Deputy, FeedbackInput, HistoryEntry, Home, OpinionFilter, OpinionInput, OpinionSummary,
-    ReferralInput, ReferralSummary, Station, SyncReport, SyncStatus, TimelineStep,
+    Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, Campaign,
+    CampaignProgress, Department, Deputy, FeedbackInput, HistoryEntry, Home, OpinionFilter,
+    OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, SyncReport, SyncStatus,
+    TimelineStep,
 };
 use wasm_bindgen::prelude::*;
 
@@ -94,6 +95,23 @@ struct IdArgs<'a> {
 struct SaveArgs<'a> {
     id: Option<&'a str>,
     input: &'a ActivityInput,
+}
+
+pub async fn all_stations() -> Result<Vec<Station>, AppError> {
+    call("all_stations", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+struct IdArg<'a> {
+    id: &'a str,
+}
+
+pub async fn campaigns() -> Result<Vec<Campaign>, AppError> {
+    call("campaigns", &NoArgs {}).await
+}
+
+pub async fn campaign_progress(id: &str) -> Result<Vec<CampaignProgress>, AppError> {
+    call("campaign_progress", &IdArg { id }).await
 }
 
 pub async fn home() -> Result<Home, AppError> {

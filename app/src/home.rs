@@ -58,6 +58,7 @@ pub fn HomePage() -> impl IntoView {
                 {tile("home-overdue", "home.overdue", |h| h.overdue, Tab::Opinions, true)}
                 {tile("home-pending", "home.pending", |h| h.pending_records, Tab::Sync, false)}
             </div>
+            <a href="/campaigns" id="home-campaigns" class="link">{t("home.campaigns")} " →"</a>
             <h3>{t("home.rhythm")}</h3>
             <Show
                 when=move || home.get().is_some_and(|h| !h.rhythm.is_empty())

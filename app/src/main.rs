@@ -4,6 +4,7 @@
 //! (new or edit, with the record's history), and sync. All data comes through [`api`]; all text through [`i18n`].
 
 mod api;
+mod campaigns;
 mod department;
 mod form;
 mod home;
@@ -34,6 +35,7 @@ enum Tab {
     Form,
     Opinions,
     Inbox,
+    Campaigns,
     Sync,
 }
 
@@ -46,6 +48,7 @@ impl Tab {
             Tab::Form => "/activities/new",
             Tab::Opinions => "/opinions",
             Tab::Inbox => "/inbox",
+            Tab::Campaigns => "/campaigns",
             Tab::Sync => "/sync",
         }
     }
@@ -57,6 +60,7 @@ impl Tab {
             p if p.starts_with("/activities/") => Tab::Form,
             "/opinions" => Tab::Opinions,
             "/inbox" => Tab::Inbox,
+            "/campaigns" => Tab::Campaigns,
             "/sync" => Tab::Sync,
             _ => Tab::Home,
         }
@@ -77,10 +81,11 @@ fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
     let form = (Tab::Form, "tab.new", "tab-new");
     let opinions = (Tab::Opinions, "tab.opinions", "tab-opinions");
     let inbox = (Tab::Inbox, "tab.inbox", "tab-inbox");
+    let campaigns = (Tab::Campaigns, "tab.campaigns", "tab-campaigns");
     let sync = (Tab::Sync, "tab.sync", "tab-sync");
     match role {
         Some(Role::Department) => vec![inbox, sync],
-        Some(Role::DistrictAdmin) => vec![list, opinions, sync],
+        Some(Role::DistrictAdmin) => vec![list, opinions, campaigns, sync],
         _ => vec![home, list, form, opinions, sync],
     }
 }
@@ -200,7 +205,9 @@ fn Shell() -> impl IntoView {
     // A screen the account does not have (after signing in as someone else): its first.
     Effect::new(move |_| {
         let tabs = tabs_for(role.get());
-        if !tabs.iter().any(|(tab, ..)| *tab == current.get()) {
+        // Stations reach campaigns from their home screen.
+        let reachable = current.get() == Tab::Campaigns && role.get() != Some(Role::Department);
+        if !reachable && !tabs.iter().any(|(tab, ..)| *tab == current.get()) {
             go(&navigate, tabs[0].0.path());
         }
     });
@@ -246,6 +253,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/activities/:id") view=ActivityForm/>
                     <Route path=path!("/opinions") view=opinions::OpinionsPage/>
                     <Route path=path!("/inbox") view=department::InboxPage/>
+                    <Route path=path!("/campaigns") view=campaigns::CampaignsPage/>
                     <Route path=path!("/sync") view=SyncPage/>
                 </Routes>
             </main>
@@ -338,16 +346,127 @@ fn ActivityList() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let navigate = StoredValue::new_local(use_navigate());
     let edit = move |id: String| navigate.with_value(|n| go(n, &format!("/activities/{id}")));
+    // Filters: kind, station, a date range. Empty means all.
+    let kind = RwSignal::new(String::new());
+    let station = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let stations = RwSignal::new(Vec::<Station>::new());
+    spawn_local(async move {
+        if let Ok(s) = api::all_stations().await {
+            stations.set(s);
+        }
+    });
+    let list = RwSignal::new(Vec::<ActivitySummary>::new());
+    let filtered = move || {
+        !(kind.get().is_empty()
+            && station.get().is_empty()
+            && from.get().is_empty()
+            && to.get().is_empty())
+    };
+    // Again whenever a filter changes, or the records do (a save, a sync).
+    Effect::new(move |_| {
+        ctx.activities.track();
+        let filter = ActivityFilter {
+            kind: serde_json::from_value(serde_json::Value::String(kind.get())).ok(),
+            station_id: Some(station.get()).filter(|s| !s.is_empty()),
+            from: from.get().parse().ok(),
+            to: to.get().parse().ok(),
+            limit: None,
+        };
+        spawn_local(async move {
+            if let Ok(l) = api::list_activities(&filter).await {
+                list.set(l);
+            }
+        });
+    });
+    let clear = move |_| {
+        kind.set(String::new());
+        station.set(String::new());
+        from.set(String::new());
+        to.set(String::new());
+    };
     view! {
         <section aria-labelledby="list-title">
             <h2 id="list-title">{t("list.title")}</h2>
+            <div class="filters" id="filters">
+                <label>
+                    <span>{t("filter.kind")}</span>
+                    <select id="filter-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
+                        <option value="" selected=move || kind.get().is_empty()>{t("filter.all")}</option>
+                        {ActivityKind::ALL
+                            .into_iter()
+                            .map(|k| {
+                                let value = i18n::snake(&k);
+                                let v = value.clone();
+                                view! {
+                                    <option value=value selected=move || kind.get() == v>
+                                        {kind_label(k)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span>{t("filter.station")}</span>
+                    <select id="filter-station" on:change=move |ev| station.set(event_target_value(&ev))>
+                        <option value="" selected=move || station.get().is_empty()>{t("filter.all")}</option>
+                        <For
+                            each=move || stations.get()
+                            key=|s| s.id.clone()
+                            children=move |s: Station| {
+                                let id = s.id.clone();
+                                view! {
+                                    <option value=s.id.clone() selected=move || station.get() == id>
+                                        {s.name.clone()}
+                                    </option>
+                                }
+                            }
+                        />
+                    </select>
+                </label>
+                <label>
+                    <span>{t("filter.from")}</span>
+                    <input
+                        id="filter-from"
+                        type="date"
+                        prop:value=move || from.get()
+                        on:input=move |ev| from.set(event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    <span>{t("filter.to")}</span>
+                    <input
+                        id="filter-to"
+                        type="date"
+                        prop:value=move || to.get()
+                        on:input=move |ev| to.set(event_target_value(&ev))
+                    />
+                </label>
+                <Show when=filtered>
+                    <button type="button" id="filter-clear" class="link" on:click=clear>
+                        {t("filter.clear")}
+                    </button>
+                </Show>
+            </div>
+            <p class="totals" id="list-totals">
+                {move || {
+                    let l = list.get();
+                    let voters: u32 = l.iter().map(|m| m.voters_received).sum();
+                    tf("list.totals", &[("n", &l.len().to_string()), ("voters", &voters.to_string())])
+                }}
+            </p>
             <Show
-                when=move || !ctx.activities.get().is_empty()
-                fallback=|| view! { <p class="empty">{t("list.empty")}</p> }
+                when=move || !list.get().is_empty()
+                fallback=move || {
+                    let key = if filtered() { "list.none_match" } else { "list.empty" };
+                    view! { <p class="empty">{t(key)}</p> }
+                }
             >
                 <ul class="records" id="meeting-list">
                     <For
-                        each=move || ctx.activities.get()
+                        each=move || list.get()
                         key=|m| (m.id.clone(), m.voters_received, m.summary.clone(), m.pending_sync)
                         children=move |m: ActivitySummary| {
                             let id = m.id.clone();
