@@ -8,9 +8,9 @@ use std::sync::{Mutex, MutexGuard};
 use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
     Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation,
-    FeedbackInput, HistoryEntry, Home, LeadInput, LivelihoodLead, OpinionFilter, OpinionInput,
-    OpinionSummary, ReferralInput, ReferralSummary, Station, Store, StoreKey, SuggestionInput,
-    SyncClient, SyncReport, SyncStatus, TimelineStep,
+    FeedbackInput, HistoryEntry, Home, Language, LeadInput, LivelihoodLead, OpinionFilter,
+    OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, Store, StoreKey,
+    SuggestionInput, SyncClient, SyncReport, SyncStatus, TimelineStep,
 };
 use tauri::{Manager, State};
 
@@ -106,6 +106,16 @@ async fn photo(
 #[tauri::command]
 fn all_stations(state: State<'_, AppState>) -> Result<Vec<Station>, AppError> {
     Ok(state.store().stations()?)
+}
+
+#[tauri::command]
+fn language(state: State<'_, AppState>) -> Result<Language, AppError> {
+    Ok(state.store().language()?)
+}
+
+#[tauri::command]
+fn set_language(state: State<'_, AppState>, language: Language) -> Result<(), AppError> {
+    Ok(state.store().set_language(language)?)
 }
 
 #[tauri::command]
@@ -368,6 +378,8 @@ pub fn run() {
         })
         .invoke_handler(tauri::generate_handler![
             home,
+            language,
+            set_language,
             all_stations,
             stage_photo,
             photo,

@@ -783,3 +783,43 @@ async fn a_photo_chosen_on_one_phone_is_seen_on_another() -> Result<()> {
     server.shutdown().await?;
     Ok(())
 }
+
+/// Settings: English instead of Chinese, at once and after the app is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_speaks_english_when_asked_and_remembers() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = server(dir.path()).await;
+    let desktop = Desktop::start()?;
+    let data_dir = dir.path().join("device");
+    let app = desktop.open_app(&data_dir, &server.url()).await?;
+    app.sign_in("zhan-a").await?;
+    app.click("#open-settings").await?;
+    let page = app.until_text("语言").await?;
+    assert!(page.contains("郑晓燕（站点工作人员）"), "{page}");
+    app.click("#language input[value='en']").await?;
+    let page = app.until_text("Register").await?;
+    assert!(
+        page.contains("Monthly station visit") || page.contains("Home"),
+        "{page}"
+    );
+    assert!(!page.contains("登记簿"), "{page}");
+    app.screenshot("phone-settings-1-english-home").await?;
+    app.close().await?;
+
+    // Closed and opened again: still English; a refusal too.
+    let app = desktop.open_app(&data_dir, &server.url()).await?;
+    app.until_text("Register").await?;
+    app.open_form().await?;
+    app.click("#save").await?;
+    let page = app.until_text("Please").await?;
+    assert!(!page.contains("请"), "no Chinese left: {page}");
+    app.screenshot("phone-settings-2-english-errors").await?;
+    // And back to Chinese.
+    app.click("#open-settings").await?;
+    app.click("#language input[value='zh-CN']").await?;
+    app.until_text("登记簿").await?;
+    app.close().await?;
+    drop(desktop);
+    server.shutdown().await?;
+    Ok(())
+}

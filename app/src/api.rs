@@ -5,9 +5,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, Campaign,
-    CampaignProgress, Department, Deputy, FeedbackInput, HistoryEntry, Home, OpinionFilter,
-    OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, SyncReport, SyncStatus,
-    TimelineStep,
+    CampaignProgress, Department, Deputy, FeedbackInput, HistoryEntry, Home, Language,
+    OpinionFilter, OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station,
+    SyncReport, SyncStatus, TimelineStep,
 };
 use wasm_bindgen::prelude::*;
 
@@ -95,6 +95,19 @@ struct IdArgs<'a> {
 struct SaveArgs<'a> {
     id: Option<&'a str>,
     input: &'a ActivityInput,
+}
+
+pub async fn language() -> Result<Language, AppError> {
+    call("language", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+struct LanguageArgs {
+    language: Language,
+}
+
+pub async fn set_language(language: Language) -> Result<(), AppError> {
+    call("set_language", &LanguageArgs { language }).await
 }
 
 pub async fn all_stations() -> Result<Vec<Station>, AppError> {

@@ -1,18 +1,49 @@
-//! User-facing text. Every string the UI shows comes from a locale file (zh-CN first);
-//! components call [`t`] or [`tf`] with a key. A test checks every key used exists.
+//! User-facing text. Every string the UI shows comes from a locale file (zh-CN first,
+//! en second); components call [`t`] or [`tf`] with a key. Tests check that every key
+//! used exists, and that both files have the same keys and placeholders.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use shared::{ActivityKind, AppError, Field, FieldError};
+use shared::{ActivityKind, AppError, Field, FieldError, Language};
 
 static ZH_CN: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
     serde_json::from_str(include_str!("../locales/zh-CN.json")).expect("zh-CN.json is valid")
 });
 
-/// The text for `key`; the key itself if it is missing (the tidy test prevents that).
+static EN: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../locales/en.json")).expect("en.json is valid")
+});
+
+/// Whether the app shows English (set once at start, from the device's setting).
+static ENGLISH: AtomicBool = AtomicBool::new(false);
+
+/// Chooses the language of every text from now on (the app starts over to apply it).
+pub fn set_language(language: Language) {
+    ENGLISH.store(language == Language::En, Ordering::Relaxed);
+}
+
+pub fn language() -> Language {
+    if ENGLISH.load(Ordering::Relaxed) {
+        Language::En
+    } else {
+        Language::ZhCn
+    }
+}
+
+/// The text for `key` in the chosen language (Chinese where a text is missing); the key
+/// itself if it is missing everywhere (the tidy test prevents that).
 pub fn t(key: &str) -> String {
-    ZH_CN.get(key).cloned().unwrap_or_else(|| key.to_owned())
+    let chosen = if ENGLISH.load(Ordering::Relaxed) {
+        EN.get(key)
+    } else {
+        None
+    };
+    chosen
+        .or_else(|| ZH_CN.get(key))
+        .cloned()
+        .unwrap_or_else(|| key.to_owned())
 }
 
 /// The text for `key` with `{name}` placeholders filled in.
@@ -180,6 +211,30 @@ mod tests {
                 !t(&format!("status.{}", snake(&s))).starts_with("status."),
                 "{s:?}"
             );
+        }
+    }
+
+    /// Both locale files have the same keys, and each English text the same
+    /// placeholders as its Chinese one.
+    #[test]
+    fn the_english_locale_matches_the_chinese_one() {
+        let placeholders = |s: &str| {
+            let mut p: Vec<String> = s
+                .split('{')
+                .skip(1)
+                .filter_map(|rest| rest.split_once('}').map(|(name, _)| name.to_owned()))
+                .collect();
+            p.sort();
+            p
+        };
+        let mut zh: Vec<&String> = ZH_CN.keys().collect();
+        let mut en: Vec<&String> = EN.keys().collect();
+        zh.sort();
+        en.sort();
+        assert_eq!(zh, en, "the same keys in zh-CN.json and en.json");
+        for (key, text) in ZH_CN.iter() {
+            assert_eq!(placeholders(text), placeholders(&EN[key]), "{key}");
+            assert!(!EN[key].trim().is_empty(), "{key}");
         }
     }
 

@@ -11,6 +11,7 @@ mod home;
 mod i18n;
 mod opinions;
 mod photos;
+mod settings;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -36,6 +37,7 @@ enum Tab {
     Opinions,
     Inbox,
     Campaigns,
+    Settings,
     Sync,
 }
 
@@ -49,6 +51,7 @@ impl Tab {
             Tab::Opinions => "/opinions",
             Tab::Inbox => "/inbox",
             Tab::Campaigns => "/campaigns",
+            Tab::Settings => "/settings",
             Tab::Sync => "/sync",
         }
     }
@@ -61,6 +64,7 @@ impl Tab {
             "/opinions" => Tab::Opinions,
             "/inbox" => Tab::Inbox,
             "/campaigns" => Tab::Campaigns,
+            "/settings" => Tab::Settings,
             "/sync" => Tab::Sync,
             _ => Tab::Home,
         }
@@ -126,7 +130,14 @@ impl Ctx {
 
 fn main() {
     console_error_panic_hook::set_once();
-    mount_to_body(App);
+    // The device's language first, so every text is drawn in it. (Leptos's own executor
+    // starts with the mount.)
+    wasm_bindgen_futures::spawn_local(async {
+        if let Ok(language) = api::language().await {
+            i18n::set_language(language);
+        }
+        mount_to_body(App);
+    });
 }
 
 /// `YYYY-MM-DD HH:MM` in the device's time zone, from seconds since the epoch.
@@ -205,8 +216,9 @@ fn Shell() -> impl IntoView {
     // A screen the account does not have (after signing in as someone else): its first.
     Effect::new(move |_| {
         let tabs = tabs_for(role.get());
-        // Stations reach campaigns from their home screen.
-        let reachable = current.get() == Tab::Campaigns && role.get() != Some(Role::Department);
+        // Settings from the header, for everyone; stations reach campaigns from home.
+        let reachable = current.get() == Tab::Settings
+            || (current.get() == Tab::Campaigns && role.get() != Some(Role::Department));
         if !reachable && !tabs.iter().any(|(tab, ..)| *tab == current.get()) {
             go(&navigate, tabs[0].0.path());
         }
@@ -228,6 +240,15 @@ fn Shell() -> impl IntoView {
         <div class="shell">
             <header class="top">
                 <h1>{t("app.title")}</h1>
+                <a
+                    href="/settings"
+                    id="open-settings"
+                    class="settings-link"
+                    aria-label=t("settings.title")
+                    title=t("settings.title")
+                >
+                    "⚙"
+                </a>
                 <span class="pending" id="pending-count">
                     {move || {
                         ctx.status
@@ -254,6 +275,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/opinions") view=opinions::OpinionsPage/>
                     <Route path=path!("/inbox") view=department::InboxPage/>
                     <Route path=path!("/campaigns") view=campaigns::CampaignsPage/>
+                    <Route path=path!("/settings") view=settings::SettingsPage/>
                     <Route path=path!("/sync") view=SyncPage/>
                 </Routes>
             </main>

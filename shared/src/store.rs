@@ -340,6 +340,20 @@ impl Store {
             .collect())
     }
 
+    // -- Settings -------------------------------------------------------------------------
+
+    /// The language this device shows (a device setting: it stays when another account
+    /// signs in).
+    pub fn language(&self) -> Result<Language, Error> {
+        Ok(get_meta(&self.conn, LANGUAGE_KEY)?
+            .and_then(|l| serde_json::from_str(&l).ok())
+            .unwrap_or_default())
+    }
+
+    pub fn set_language(&self, language: Language) -> Result<(), Error> {
+        set_meta(&self.conn, LANGUAGE_KEY, &to_json(&language))
+    }
+
     // -- Home -----------------------------------------------------------------------------
 
     /// What the signed-in account should do now (see [`Home`]), as of `today`.
@@ -1867,6 +1881,8 @@ impl std::fmt::Debug for Session {
 }
 
 const SESSION_KEY: &str = "session";
+/// The language setting (JSON of [`Language`]).
+const LANGUAGE_KEY: &str = "language";
 /// Whose data this store holds (`user@server`), kept after sign-out.
 const OWNER_KEY: &str = "owner";
 

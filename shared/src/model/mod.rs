@@ -36,6 +36,20 @@ pub struct ActivitySummary {
     pub pending_sync: bool,
 }
 
+/// The language of the app's text: Simplified Chinese first, English second.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    ZhCn,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Language {
+    pub const ALL: [Language; 2] = [Language::ZhCn, Language::En];
+}
+
 /// The home screen: what the signed-in account should do now.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Home {
