@@ -823,3 +823,45 @@ async fn the_app_speaks_english_when_asked_and_remembers() -> Result<()> {
     server.shutdown().await?;
     Ok(())
 }
+
+/// A stack of paper consultation forms, entered one after another on one article.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paper_consultation_forms_are_entered_one_after_another() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = server(dir.path()).await;
+    let desktop = Desktop::start()?;
+    let app = desktop
+        .open_app(&dir.path().join("device"), &server.url())
+        .await?;
+    app.sign_in("zhan-a").await?;
+    app.click("#home-consultation").await?;
+    app.until_text("北京市接诉即办条例(草案)").await?;
+    app.click("#articles li[data-article='art-1'] button")
+        .await?;
+    app.until_text("第1条").await?;
+    // An empty form is refused next to the field.
+    app.click("#bulk-save").await?;
+    app.until_text("请填写意见内容。").await?;
+    for (i, text) in ["建议明确诉求办理时限", "建议增加对诉求人的回访"]
+        .iter()
+        .enumerate()
+    {
+        app.fill("#bulk-content", text).await?;
+        app.click("#bulk-save").await?;
+        app.until_text(&format!("本次已录入 {} 份", i + 1)).await?;
+        // Only the text clears; the article stays chosen for the next form.
+        app.until_value("#bulk-content", "").await?;
+        app.until_text(&format!("{} 条意见", i + 1)).await?;
+    }
+    let article = app.find("#articles li[data-article='art-1']").await?;
+    assert!(article.text().await?.contains("2 条意见"));
+    app.screenshot("phone-consultation").await?;
+    app.click("#tab-opinions").await?;
+    let page = app.until_text("建议增加对诉求人的回访").await?;
+    assert!(page.contains("建议明确诉求办理时限"), "{page}");
+    assert!(page.contains("立法"), "{page}");
+    app.close().await?;
+    drop(desktop);
+    server.shutdown().await?;
+    Ok(())
+}

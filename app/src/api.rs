@@ -4,10 +4,10 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, Campaign,
-    CampaignProgress, Department, Deputy, FeedbackInput, HistoryEntry, Home, Language,
-    OpinionFilter, OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station,
-    SyncReport, SyncStatus, TimelineStep,
+    Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
+    Campaign, CampaignProgress, Department, Deputy, DraftRegulation, FeedbackInput, HistoryEntry,
+    Home, Language, OpinionFilter, OpinionInput, OpinionSummary, ReferralInput, ReferralSummary,
+    Station, SyncReport, SyncStatus, TimelineStep,
 };
 use wasm_bindgen::prelude::*;
 
@@ -117,6 +117,20 @@ pub async fn all_stations() -> Result<Vec<Station>, AppError> {
 #[derive(Serialize)]
 struct IdArg<'a> {
     id: &'a str,
+}
+
+pub async fn drafts() -> Result<Vec<DraftRegulation>, AppError> {
+    call("drafts", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegulationArgs<'a> {
+    draft_id: &'a str,
+}
+
+pub async fn article_counts(draft_id: &str) -> Result<Vec<ArticleCount>, AppError> {
+    call("article_counts", &RegulationArgs { draft_id }).await
 }
 
 pub async fn campaigns() -> Result<Vec<Campaign>, AppError> {

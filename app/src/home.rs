@@ -58,7 +58,12 @@ pub fn HomePage() -> impl IntoView {
                 {tile("home-overdue", "home.overdue", |h| h.overdue, Tab::Opinions, true)}
                 {tile("home-pending", "home.pending", |h| h.pending_records, Tab::Sync, false)}
             </div>
-            <a href="/campaigns" id="home-campaigns" class="link">{t("home.campaigns")} " →"</a>
+            <p class="home-links">
+                <a href="/campaigns" id="home-campaigns" class="link">{t("home.campaigns")} " →"</a>
+                <a href="/consultation" id="home-consultation" class="link">
+                    {t("home.consultation")} " →"
+                </a>
+            </p>
             <h3>{t("home.rhythm")}</h3>
             <Show
                 when=move || home.get().is_some_and(|h| !h.rhythm.is_empty())

@@ -5,6 +5,7 @@
 
 mod api;
 mod campaigns;
+mod consultation;
 mod department;
 mod form;
 mod home;
@@ -37,6 +38,7 @@ enum Tab {
     Opinions,
     Inbox,
     Campaigns,
+    Consultation,
     Settings,
     Sync,
 }
@@ -51,6 +53,7 @@ impl Tab {
             Tab::Opinions => "/opinions",
             Tab::Inbox => "/inbox",
             Tab::Campaigns => "/campaigns",
+            Tab::Consultation => "/consultation",
             Tab::Settings => "/settings",
             Tab::Sync => "/sync",
         }
@@ -64,6 +67,7 @@ impl Tab {
             "/opinions" => Tab::Opinions,
             "/inbox" => Tab::Inbox,
             "/campaigns" => Tab::Campaigns,
+            "/consultation" => Tab::Consultation,
             "/settings" => Tab::Settings,
             "/sync" => Tab::Sync,
             _ => Tab::Home,
@@ -86,10 +90,11 @@ fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
     let opinions = (Tab::Opinions, "tab.opinions", "tab-opinions");
     let inbox = (Tab::Inbox, "tab.inbox", "tab-inbox");
     let campaigns = (Tab::Campaigns, "tab.campaigns", "tab-campaigns");
+    let consultation = (Tab::Consultation, "tab.consultation", "tab-consultation");
     let sync = (Tab::Sync, "tab.sync", "tab-sync");
     match role {
         Some(Role::Department) => vec![inbox, sync],
-        Some(Role::DistrictAdmin) => vec![list, opinions, campaigns, sync],
+        Some(Role::DistrictAdmin) => vec![list, opinions, campaigns, consultation, sync],
         _ => vec![home, list, form, opinions, sync],
     }
 }
@@ -218,7 +223,8 @@ fn Shell() -> impl IntoView {
         let tabs = tabs_for(role.get());
         // Settings from the header, for everyone; stations reach campaigns from home.
         let reachable = current.get() == Tab::Settings
-            || (current.get() == Tab::Campaigns && role.get() != Some(Role::Department));
+            || (matches!(current.get(), Tab::Campaigns | Tab::Consultation)
+                && role.get() != Some(Role::Department));
         if !reachable && !tabs.iter().any(|(tab, ..)| *tab == current.get()) {
             go(&navigate, tabs[0].0.path());
         }
@@ -275,6 +281,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/opinions") view=opinions::OpinionsPage/>
                     <Route path=path!("/inbox") view=department::InboxPage/>
                     <Route path=path!("/campaigns") view=campaigns::CampaignsPage/>
+                    <Route path=path!("/consultation") view=consultation::ConsultationPage/>
                     <Route path=path!("/settings") view=settings::SettingsPage/>
                     <Route path=path!("/sync") view=SyncPage/>
                 </Routes>
