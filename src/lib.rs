@@ -10,7 +10,7 @@ use shared::{
     Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation,
     FeedbackInput, HistoryEntry, Home, Language, LeadInput, LivelihoodLead, OpinionFilter,
     OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, Store, StoreKey,
-    SuggestionInput, SyncClient, SyncReport, SyncStatus, TimelineStep,
+    SuggestionInput, SyncClient, SyncProgress, SyncReport, SyncStatus, TimelineStep,
 };
 use tauri::{Manager, State};
 
@@ -314,6 +314,12 @@ async fn sync_background(state: State<'_, AppState>) -> Result<Option<SyncReport
     Ok(state.sync.sync_if_due(&state.store).await.transpose()?)
 }
 
+/// How far the sync under way has come (polled by the sync page while it runs).
+#[tauri::command]
+fn sync_progress(state: State<'_, AppState>) -> SyncProgress {
+    state.sync.progress()
+}
+
 #[tauri::command]
 fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, AppError> {
     Ok(state.store().sync_status()?)
@@ -411,6 +417,7 @@ pub fn run() {
             sync_now,
             sync_background,
             sync_status,
+            sync_progress,
             default_server,
             sign_in,
             sign_out

@@ -227,7 +227,16 @@ impl App {
     async fn until_text(&self, text: &str) -> Result<String> {
         let deadline = Instant::now() + WAIT;
         loop {
-            let page = self.page_text().await?;
+            // The page may be drawn anew (a language change starts it over): a node can
+            // go stale between finding it and reading it. Ask again.
+            let page = match self.page_text().await {
+                Ok(page) => page,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             if page.contains(text) {
                 return Ok(page);
             }
@@ -714,13 +723,40 @@ async fn a_photo_chosen_on_one_phone_is_seen_on_another() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let server = server(dir.path()).await;
     let desktop = Desktop::start()?;
+    // A deputy's own phone: the form starts with "me" ticked.
+    server.storage.create_account(
+        &sync_server::NewAccount {
+            username: "wang-jianhua".into(),
+            display_name: "王建华".into(),
+            role: shared::model::Role::Deputy,
+            scope_id: Some("st-zizhuyuan-home".into()),
+            deputy_id: Some("dep-001".into()),
+        },
+        PASSWORD,
+    )?;
     let a = desktop
         .open_app(&dir.path().join("device-a"), &server.url())
         .await?;
-    a.sign_in("zhan-a").await?;
+    a.sign_in("wang-jianhua").await?;
     a.open_form().await?;
-    a.click("input[name='deputy'][value='dep-001']").await?;
-    a.fill("#voters", "8").await?;
+    let me = a.find("input[name='deputy'][value='dep-001']").await?;
+    let deadline = Instant::now() + WAIT;
+    while !me.is_selected().await? {
+        if Instant::now() > deadline {
+            bail!("the deputy's own box was never ticked");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Voters counted at the door with the quick buttons: 5 + 1 + 1 + 1.
+    for button in [
+        "#voters-plus-5",
+        "#voters-plus-1",
+        "#voters-plus-1",
+        "#voters-plus-1",
+    ] {
+        a.click(button).await?;
+    }
+    a.until_value("#voters", "8").await?;
     a.fill("#summary", "现场查看小区积水点").await?;
     // Too large, and not a photo: refused when chosen, in Chinese, nothing kept.
     let mut huge = vec![0u8; 10 * 1024 * 1024 + 1];

@@ -452,9 +452,42 @@ async fn a_large_catch_up_arrives_in_batches() {
     assert_eq!(count(&b), n);
 
     // C is new: it bootstraps from whole documents, page after page, then goes on with
-    // changes from where the documents left off.
+    // changes from where the documents left off. Progress shows page by page.
     let c = coordinator("c").await;
+    let watcher = c.client.clone();
+    let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let watching = {
+        let seen = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let p = watcher.progress();
+                if p.running {
+                    seen.lock().unwrap().push(p.received_documents);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        })
+    };
     let report = c.sync().await;
+    watching.abort();
+    let mut steps = seen.lock().unwrap().clone();
+    steps.dedup();
+    // Part of the way, while still running: a page had arrived, not all of them.
+    assert!(
+        steps
+            .iter()
+            .any(|n| *n > 0 && *n < report.received_documents),
+        "progress while running: {steps:?} of {}",
+        report.received_documents
+    );
+    assert!(steps.windows(2).all(|w| w[0] <= w[1]), "{steps:?}");
+    let done = c.client.progress();
+    assert!(!done.running);
+    assert_eq!(done.received_documents, report.received_documents);
+    assert!(
+        done.round_trips >= 2 && done.received_bytes > 10_000,
+        "{done:?}"
+    );
     assert_eq!(report.received_changes, 0);
     assert!(
         report.received_documents as usize > shared::protocol::MAX_DOCUMENTS_PER_RESPONSE,

@@ -7,7 +7,7 @@ use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
     Campaign, CampaignProgress, Department, Deputy, DraftRegulation, FeedbackInput, HistoryEntry,
     Home, Language, OpinionFilter, OpinionInput, OpinionSummary, ReferralInput, ReferralSummary,
-    Station, SyncReport, SyncStatus, TimelineStep,
+    Station, SyncProgress, SyncReport, SyncStatus, TimelineStep,
 };
 use wasm_bindgen::prelude::*;
 
@@ -220,6 +220,10 @@ pub async fn sync_now() -> Result<SyncReport, AppError> {
 /// A sync the app starts by itself; `None` while it backs off after a failure.
 pub async fn sync_background() -> Result<Option<SyncReport>, AppError> {
     call("sync_background", &NoArgs {}).await
+}
+
+pub async fn sync_progress() -> Result<SyncProgress, AppError> {
+    call("sync_progress", &NoArgs {}).await
 }
 
 pub async fn sync_status() -> Result<SyncStatus, AppError> {

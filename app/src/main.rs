@@ -21,7 +21,7 @@ use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 use leptos_router::path;
 use shared::{
     ActivityFilter, ActivityInput, ActivityKind, ActivitySummary, AppError, Deputy, Field,
-    FieldError, HistoryEntry, MAX_SUMMARY_CHARS, Role, Station, SyncStatus,
+    FieldError, HistoryEntry, MAX_SUMMARY_CHARS, Role, Station, SyncProgress, SyncStatus,
 };
 
 use i18n::{app_error, enum_label, field_label, kind_label, t, tf};
@@ -599,6 +599,14 @@ fn ActivityForm() -> impl IntoView {
                                     .map(|s| s.id.clone())
                                     .unwrap_or_default(),
                                 date: today(),
+                                // A deputy records their own meeting: "me" is ticked.
+                                deputy_ids: ctx
+                                    .status
+                                    .get_untracked()
+                                    .and_then(|s| s.account)
+                                    .and_then(|a| a.deputy_id)
+                                    .into_iter()
+                                    .collect(),
                                 ..ActivityInput::default()
                             });
                     fill(draft);
@@ -834,6 +842,29 @@ fn ActivityForm() -> impl IntoView {
                     prop:value=move || voters.get()
                     on:input=move |ev| voters.set(event_target_value(&ev))
                 />
+                // Counting heads at the door: one tap per few voters.
+                <div class="quick-count" role="group" aria-label=t("form.voters")>
+                    {[1u32, 5, 10]
+                        .into_iter()
+                        .map(|n| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="chip-button"
+                                    id=format!("voters-plus-{n}")
+                                    on:click=move |_| {
+                                        voters.update(|v| {
+                                            let now: u32 = v.trim().parse().unwrap_or(0);
+                                            *v = now.saturating_add(n).to_string();
+                                        })
+                                    }
+                                >
+                                    {format!("+{n}")}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
                 {error_for(Field::VotersReceived)}
             </div>
             <div class="field check">
@@ -975,14 +1006,34 @@ fn SyncPage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let running = RwSignal::new(false);
     let result = RwSignal::new(None::<(bool, String)>);
+    let progress = RwSignal::new(None::<SyncProgress>);
     let sync = move |_| {
         if running.get_untracked() {
             return;
         }
         running.set(true);
         result.set(None);
+        progress.set(None);
+        // While it runs, what has arrived so far (a large catch-up takes a while).
+        let poll = set_interval_with_handle(
+            move || {
+                spawn_local(async move {
+                    if let Ok(p) = api::sync_progress().await
+                        && p.running
+                    {
+                        progress.set(Some(p));
+                    }
+                })
+            },
+            std::time::Duration::from_millis(300),
+        )
+        .ok();
         spawn_local(async move {
             let r = api::sync_now().await;
+            if let Some(poll) = poll {
+                poll.clear();
+            }
+            progress.set(None);
             result.set(Some(match r {
                 Ok(r) => (
                     r.refused_changes == 0,
@@ -1083,6 +1134,25 @@ fn SyncPage() -> impl IntoView {
                         view! {
                             <p class="message" class:ok=ok class:error=!ok role="status" id="sync-message">
                                 {text}
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                progress
+                    .get()
+                    .map(|p| {
+                        view! {
+                            <p class="message" role="status" id="sync-progress">
+                                {tf(
+                                    "sync.progress",
+                                    &[
+                                        ("trips", &p.round_trips.to_string()),
+                                        ("changes", &p.received_changes.to_string()),
+                                        ("documents", &p.received_documents.to_string()),
+                                        ("kb", &(p.received_bytes / 1024).to_string()),
+                                    ],
+                                )}
                             </p>
                         }
                     })

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use reqwest::Url;
 
 use crate::Error;
-use crate::model::{Account, AppError, SyncReport};
+use crate::model::{Account, AppError, SyncProgress, SyncReport};
 use crate::protocol::{
     BLOB_CHUNK_BYTES, BLOBS_PATH, BlobQuery, CBOR, ChunkQuery, ErrorBody, HEADS_PATH, HeadsRequest,
     HeadsResponse, MAX_DOCUMENTS_PER_HEADS, MAX_PHOTO_BYTES, REPAIR_PATH, RepairRequest,
@@ -80,6 +80,7 @@ pub struct SyncClient {
     http: reqwest::Client,
     allow_plain_http: bool,
     backoff: Arc<Mutex<Backoff>>,
+    progress: Arc<Mutex<SyncProgress>>,
 }
 
 impl SyncClient {
@@ -96,6 +97,7 @@ impl SyncClient {
             http,
             allow_plain_http,
             backoff: Arc::default(),
+            progress: Arc::default(),
         })
     }
 
@@ -478,7 +480,31 @@ impl SyncClient {
             .ok_or_else(|| Error::Protocol(format!("photo {hash} was not kept")))
     }
 
+    /// How far the sync under way (or the last one) has come.
+    pub fn progress(&self) -> SyncProgress {
+        self.progress
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn update_progress(&self, f: impl FnOnce(&mut SyncProgress)) {
+        f(&mut self.progress.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+
     async fn sync_inner(&self, store: &Mutex<Store>) -> Result<SyncReport, Error> {
+        self.update_progress(|p| {
+            *p = SyncProgress {
+                running: true,
+                ..SyncProgress::default()
+            }
+        });
+        let result = self.sync_round_trips(store).await;
+        self.update_progress(|p| p.running = false);
+        result
+    }
+
+    async fn sync_round_trips(&self, store: &Mutex<Store>) -> Result<SyncReport, Error> {
         let session = lock(store).session()?.ok_or(Error::NotSignedIn)?;
         let url = self.endpoint(&session.server_url, SYNC_PATH)?;
         let mut total = SyncReport::default();
@@ -530,6 +556,7 @@ impl SyncClient {
                 .get(reqwest::header::CONTENT_TYPE)
                 .is_some_and(|v| v.as_bytes().starts_with(CBOR.as_bytes()));
             let body = response.bytes().await?;
+            let body_len = body.len() as u64;
             let response: SyncResponse = if cbor {
                 from_cbor(&body).map_err(Error::Protocol)?
             } else {
@@ -547,6 +574,13 @@ impl SyncClient {
             total.received_changes += report.received_changes;
             total.received_documents += report.received_documents;
             total.updated_records += report.updated_records;
+            self.update_progress(|p| {
+                p.round_trips += 1;
+                p.sent_changes = total.sent_changes;
+                p.received_changes = total.received_changes;
+                p.received_documents = total.received_documents;
+                p.received_bytes += body_len;
+            });
             // Done when the server has nothing more and the outbox went out whole.
             if !response.more && !held_back {
                 return Ok(total);

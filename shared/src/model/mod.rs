@@ -327,6 +327,20 @@ pub struct SyncStatus {
     pub last_error: Option<AppError>,
 }
 
+/// How far the sync under way has come, round trip by round trip (what the app shows
+/// during a large catch-up; the server sends it in bounded batches).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    /// A sync is under way (the counts are the last one's once it ends).
+    pub running: bool,
+    pub round_trips: u32,
+    pub sent_changes: u64,
+    pub received_changes: u64,
+    pub received_documents: u64,
+    /// Bytes of the responses so far.
+    pub received_bytes: u64,
+}
+
 /// The result of one sync.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncReport {
