@@ -166,6 +166,22 @@ fn save_draft(state: State<'_, AppState>, input: ActivityInput) -> Result<(), Ap
     Ok(state.store().save_draft(&input)?)
 }
 
+/// What is typed into another form (`opinion`, `consultation`, `answer:<id>`), as JSON;
+/// an empty draft forgets it.
+#[tauri::command]
+fn save_form_draft(
+    state: State<'_, AppState>,
+    form: String,
+    draft: String,
+) -> Result<(), AppError> {
+    Ok(state.store().save_form_draft(&form, &draft)?)
+}
+
+#[tauri::command]
+fn form_draft(state: State<'_, AppState>, form: String) -> Result<Option<String>, AppError> {
+    Ok(state.store().form_draft(&form)?)
+}
+
 #[tauri::command]
 fn load_draft(state: State<'_, AppState>) -> Result<Option<ActivityInput>, AppError> {
     Ok(state.store().draft()?)
@@ -418,6 +434,8 @@ pub fn run() {
             sync_background,
             sync_status,
             sync_progress,
+            save_form_draft,
+            form_draft,
             default_server,
             sign_in,
             sign_out

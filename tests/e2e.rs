@@ -896,6 +896,22 @@ async fn paper_consultation_forms_are_entered_one_after_another() -> Result<()> 
     let page = app.until_text("建议增加对诉求人的回访").await?;
     assert!(page.contains("建议明确诉求办理时限"), "{page}");
     assert!(page.contains("立法"), "{page}");
+    // A third form half typed when the app is closed comes back, article and all.
+    app.click("#tab-home").await?;
+    app.click("#home-consultation").await?;
+    app.click("#articles li[data-article='art-2'] button")
+        .await?;
+    app.until_text("第2条").await?;
+    app.fill("#bulk-content", "建议对").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.close().await?;
+    let app = desktop
+        .open_app(&dir.path().join("device"), &server.url())
+        .await?;
+    app.click("#home-consultation").await?;
+    app.until_value("#bulk-content", "建议对").await?;
+    let chosen = app.find("#articles li.chosen").await?;
+    assert_eq!(chosen.attr("data-article").await?.as_deref(), Some("art-2"));
     app.close().await?;
     drop(desktop);
     server.shutdown().await?;

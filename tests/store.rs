@@ -880,3 +880,30 @@ fn the_home_screen_shows_each_deputys_rhythm_and_what_waits() {
             .all(|r| !r.month && !r.quarter && !r.year)
     );
 }
+
+#[test]
+fn a_form_draft_is_kept_until_it_is_forgotten_and_only_for_known_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    {
+        let store = store_with_directory(&path);
+        store
+            .save_form_draft("opinion", r#"{"content":"路灯不亮"}"#)
+            .unwrap();
+        store
+            .save_form_draft("answer:ref-1", r#"{"text":"已派人维修"}"#)
+            .unwrap();
+        assert!(store.save_form_draft("../etc", "{}").is_err());
+        assert!(store.save_form_draft("answer:a/b", "{}").is_err());
+    }
+    // Closed and opened again: still there.
+    let store = Store::open(&path, &key()).unwrap();
+    assert_eq!(
+        store.form_draft("opinion").unwrap().as_deref(),
+        Some(r#"{"content":"路灯不亮"}"#)
+    );
+    assert!(store.form_draft("answer:ref-1").unwrap().is_some());
+    assert_eq!(store.form_draft("consultation").unwrap(), None);
+    store.save_form_draft("opinion", "").unwrap();
+    assert_eq!(store.form_draft("opinion").unwrap(), None);
+}

@@ -222,6 +222,31 @@ pub async fn sync_background() -> Result<Option<SyncReport>, AppError> {
     call("sync_background", &NoArgs {}).await
 }
 
+#[derive(Serialize)]
+struct FormDraftArgs<'a> {
+    form: &'a str,
+    draft: String,
+}
+
+#[derive(Serialize)]
+struct FormArgs<'a> {
+    form: &'a str,
+}
+
+/// Keeps what is typed into `form` (nothing typed: forgets it).
+pub async fn save_form_draft<T: Serialize>(form: &str, draft: Option<&T>) -> Result<(), AppError> {
+    let draft = draft
+        .and_then(|d| serde_json::to_string(d).ok())
+        .unwrap_or_default();
+    call("save_form_draft", &FormDraftArgs { form, draft }).await
+}
+
+/// The draft kept for `form`, if any.
+pub async fn form_draft<T: DeserializeOwned>(form: &str) -> Option<T> {
+    let json: Option<String> = call("form_draft", &FormArgs { form }).await.ok()?;
+    json.and_then(|j| serde_json::from_str(&j).ok())
+}
+
 pub async fn sync_progress() -> Result<SyncProgress, AppError> {
     call("sync_progress", &NoArgs {}).await
 }

@@ -12,6 +12,9 @@ use shared::{
 use crate::i18n::{app_error, t, tf};
 use crate::{Ctx, api, today};
 
+/// The bulk entry form's draft.
+const DRAFT: &str = "consultation";
+
 #[component]
 pub fn ConsultationPage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -162,6 +165,37 @@ fn BulkEntry(
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let message = RwSignal::new(None::<(bool, String)>);
     let saving = RwSignal::new(false);
+    // The form being typed survives closing the app (station, date, article, text).
+    let draft_ready = RwSignal::new(false);
+    spawn_local(async move {
+        if let Some(d) = api::form_draft::<OpinionInput>(DRAFT).await {
+            if !d.station_id.is_empty() {
+                station_id.set(d.station_id);
+            }
+            if !d.date.is_empty() {
+                date.set(d.date);
+            }
+            article_id.set(d.article_id);
+            content.set(d.content);
+        }
+        draft_ready.set(true);
+    });
+    Effect::new(move |_| {
+        let input = OpinionInput {
+            station_id: station_id.get(),
+            date: date.get(),
+            content: content.get(),
+            article_id: article_id.get(),
+            ..OpinionInput::default()
+        };
+        if !draft_ready.get() {
+            return;
+        }
+        let typed = !input.content.trim().is_empty();
+        spawn_local(async move {
+            let _ = api::save_form_draft(DRAFT, typed.then_some(&input)).await;
+        });
+    });
     let error_for = move |field: Field| crate::form::error_for(errors, field);
     let invalid = move |field: Field| crate::form::invalid(errors, field);
     let required = crate::form::required;

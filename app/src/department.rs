@@ -138,6 +138,50 @@ fn AnswerForm(
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let message = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
+    // An answer half written survives closing the app.
+    let draft = format!("answer:{referral_id}");
+    let draft_ready = RwSignal::new(false);
+    {
+        let draft = draft.clone();
+        spawn_local(async move {
+            if let Some(d) = api::form_draft::<AnswerInput>(&draft).await {
+                status.set(d.status);
+                if !d.date.is_empty() {
+                    date.set(d.date);
+                }
+                text.set(d.text);
+            }
+            draft_ready.set(true);
+        });
+    }
+    let keep = StoredValue::new(draft);
+    let draft_input = {
+        let referral_id = referral_id.clone();
+        move || AnswerInput {
+            referral_id: referral_id.clone(),
+            status: status.get(),
+            date: date.get(),
+            text: text.get(),
+        }
+    };
+    Effect::new(move |_| {
+        let input = draft_input();
+        if !draft_ready.get() {
+            return;
+        }
+        let typed = !input.text.trim().is_empty();
+        let form = keep.get_value();
+        spawn_local(async move {
+            let _ = api::save_form_draft(&form, typed.then_some(&input)).await;
+        });
+    });
+    let forget_draft = move || {
+        draft_ready.set(false);
+        let form = keep.get_value();
+        spawn_local(async move {
+            let _ = api::save_form_draft::<AnswerInput>(&form, None).await;
+        });
+    };
     let error_for = move |field: Field| crate::form::error_for(errors, field);
     let invalid = move |field: Field| crate::form::invalid(errors, field);
     let required = crate::form::required;
@@ -157,6 +201,7 @@ fn AnswerForm(
             match api::answer_referral(&input).await {
                 Ok(_) => {
                     errors.set(vec![]);
+                    forget_draft();
                     on_saved();
                 }
                 Err(AppError::Invalid { fields }) => {
@@ -225,7 +270,14 @@ fn AnswerForm(
                 <button id="answer-save" class="primary" type="submit" disabled=move || saving.get()>
                     {t("inbox.answer_save")}
                 </button>
-                <button type="button" class="link" on:click=move |_| on_cancel()>
+                <button
+                    type="button"
+                    class="link"
+                    on:click=move |_| {
+                        forget_draft();
+                        on_cancel();
+                    }
+                >
                     {t("form.cancel")}
                 </button>
             </div>

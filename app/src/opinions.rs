@@ -13,6 +13,9 @@ use shared::{
 use crate::i18n::{app_error, enum_label, snake, t};
 use crate::{Ctx, api, today};
 
+/// The intake form's draft.
+const DRAFT: &str = "opinion";
+
 fn category_label(c: OpinionCategory) -> String {
     enum_label("category", &c)
 }
@@ -154,6 +157,54 @@ fn OpinionForm(
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let message = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
+    // What was typed before the app closed comes back; every change is kept again.
+    let draft_ready = RwSignal::new(false);
+    spawn_local(async move {
+        if let Some(d) = api::form_draft::<OpinionInput>(DRAFT).await {
+            if !d.station_id.is_empty() {
+                station_id.set(d.station_id);
+            }
+            if !d.date.is_empty() {
+                date.set(d.date);
+            }
+            categories.set(d.categories);
+            content.set(d.content);
+            received_by.set(d.received_by);
+            voter_name.set(d.voter_name);
+            voter_phone.set(d.voter_phone);
+            consent.set(d.consent);
+        }
+        draft_ready.set(true);
+    });
+    Effect::new(move |_| {
+        let input = OpinionInput {
+            station_id: station_id.get(),
+            date: date.get(),
+            categories: categories.get(),
+            content: content.get(),
+            voter_name: voter_name.get(),
+            voter_phone: voter_phone.get(),
+            consent: consent.get(),
+            received_by: received_by.get(),
+            ..OpinionInput::default()
+        };
+        if !draft_ready.get() {
+            return;
+        }
+        let typed = !input.content.trim().is_empty()
+            || !input.categories.is_empty()
+            || !input.voter_name.trim().is_empty()
+            || !input.voter_phone.trim().is_empty();
+        spawn_local(async move {
+            let _ = api::save_form_draft(DRAFT, typed.then_some(&input)).await;
+        });
+    });
+    let forget_draft = move || {
+        draft_ready.set(false);
+        spawn_local(async move {
+            let _ = api::save_form_draft::<OpinionInput>(DRAFT, None).await;
+        });
+    };
 
     Effect::new(move |_| {
         let sid = station_id.get();
@@ -191,6 +242,7 @@ fn OpinionForm(
             match api::save_opinion(None, &input).await {
                 Ok(_) => {
                     errors.set(vec![]);
+                    forget_draft();
                     on_saved();
                 }
                 Err(AppError::Invalid { fields }) => {
@@ -359,7 +411,14 @@ fn OpinionForm(
                 <button type="submit" id="opinion-save" class="primary" disabled=move || saving.get()>
                     {t("form.save")}
                 </button>
-                <button type="button" class="link" on:click=move |_| on_cancel()>
+                <button
+                    type="button"
+                    class="link"
+                    on:click=move |_| {
+                        forget_draft();
+                        on_cancel();
+                    }
+                >
                     {t("form.cancel")}
                 </button>
             </div>

@@ -794,6 +794,25 @@ impl Store {
         Ok(get_meta(&self.conn, DRAFT_KEY)?.and_then(|d| serde_json::from_str(&d).ok()))
     }
 
+    /// Keeps what is typed into form `form` (`opinion`, `consultation`, or
+    /// `answer:<referral id>`) as JSON, so closing the app mid-form loses nothing; an
+    /// empty `draft` forgets it (after a save). Encrypted like everything in the store.
+    pub fn save_form_draft(&self, form: &str, draft: &str) -> Result<(), Error> {
+        let key = form_draft_key(form)?;
+        if draft.trim().is_empty() {
+            self.conn
+                .execute("DELETE FROM meta WHERE key = ?1", [key])?;
+            Ok(())
+        } else {
+            set_meta(&self.conn, &key, draft)
+        }
+    }
+
+    /// The draft kept for form `form`, if any.
+    pub fn form_draft(&self, form: &str) -> Result<Option<String>, Error> {
+        get_meta(&self.conn, &form_draft_key(form)?)
+    }
+
     // -- Opinions and their handling -------------------------------------------------------
 
     /// Validates `input` and records a new opinion; returns its id.
@@ -1947,8 +1966,9 @@ impl Store {
             }
             tx.execute(
                 "DELETE FROM meta WHERE key IN ('cursor', 'bootstrap', 'last_sync', 'last_sync_error',
-                                                'verify_after', 'verify_at', ?1)",
-                [DRAFT_KEY],
+                                                'verify_after', 'verify_at')
+                                     OR key LIKE 'draft.%'",
+                [],
             )?;
             set_meta(&tx, "actor", &actor.to_hex_string())?;
         } else if actor != self.actor {
@@ -1970,6 +1990,20 @@ impl Store {
         self.conn
             .execute("DELETE FROM meta WHERE key = ?1", [SESSION_KEY])?;
         Ok(())
+    }
+}
+
+/// The meta key of form `form`'s draft; only the app's forms have one.
+fn form_draft_key(form: &str) -> Result<String, Error> {
+    let known = match form.split_once(':') {
+        None => matches!(form, "opinion" | "consultation"),
+        Some(("answer", id)) => doc::is_valid_id(id),
+        Some(_) => false,
+    };
+    if known {
+        Ok(format!("draft.{form}"))
+    } else {
+        Err(Error::Protocol(format!("no form {form:?}")))
     }
 }
 
