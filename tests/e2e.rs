@@ -459,6 +459,23 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     b.c.set_window_size(1280, 800).await?;
     b.until_text("接待选民 25 人").await?;
     b.screenshot("desktop-b-list").await?;
+    // Home, the form and the opinions at desktop size: side navigation, wider content.
+    b.click("#tab-home").await?;
+    b.find("#rhythm").await?;
+    b.screenshot("desktop-b-home").await?;
+    b.click("#tab-new").await?;
+    b.find("#summary").await?;
+    let nav =
+        b.c.execute(
+            "const r = document.querySelector('nav.tabs').getBoundingClientRect();
+             return r.height > r.width;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(nav, json!(true), "a side navigation");
+    b.screenshot("desktop-b-form").await?;
+    b.click("#tab-opinions").await?;
+    b.until_text("还没有意见建议").await?;
     // Signing out leads back to the sign-in screen.
     b.click("#tab-sync").await?;
     b.click("#sign-out").await?;
