@@ -336,6 +336,12 @@ fn sync_progress(state: State<'_, AppState>) -> SyncProgress {
     state.sync.progress()
 }
 
+/// Gives up what the server refused (asked in the UI first).
+#[tauri::command]
+fn discard_refused(state: State<'_, AppState>) -> Result<usize, AppError> {
+    Ok(state.store().discard_refused()?)
+}
+
 #[tauri::command]
 fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, AppError> {
     Ok(state.store().sync_status()?)
@@ -434,6 +440,7 @@ pub fn run() {
             sync_background,
             sync_status,
             sync_progress,
+            discard_refused,
             save_form_draft,
             form_draft,
             default_server,

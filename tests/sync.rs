@@ -803,9 +803,9 @@ async fn a_session_that_ends_keeps_the_outbox_until_the_user_signs_in_again() {
     assert_eq!(status.last_error, Some(err));
     assert_eq!(status.pending_records, 1, "nothing dropped");
     assert!(status.account.is_some(), "the app stays usable");
-    // Signing in again sends what waited.
+    // Signing in again sends what waited (the name typed as the user remembers it).
     a.client
-        .sign_in(&a.store, &server.url(), "user-a", PASSWORD, "a")
+        .sign_in(&a.store, &server.url(), " User-A ", PASSWORD, "a")
         .await
         .unwrap();
     assert_eq!(a.sync().await.sent_changes, 1);
@@ -933,6 +933,42 @@ async fn a_change_the_server_refuses_is_set_aside_and_the_rest_gets_through() {
         .unwrap();
     assert_eq!(phone.store().sync_status().unwrap().refused_records, 0);
     assert_eq!(phone.sync().await.refused_changes, 1);
+    // A later change to the refused document waits with it: it depends on the refused
+    // one, and would be stuck on every other device.
+    phone.store().clear_session().unwrap();
+    let mut again = elsewhere.clone();
+    again.summary = "同一站点的第二条".into();
+    phone.store().create_activity(&again, today()).unwrap();
+    phone
+        .client
+        .sign_in(&phone.store, &server.url(), "user-phone", PASSWORD, "phone")
+        .await
+        .unwrap();
+    // (Signing in offered the first again: both are set aside together.)
+    let report = phone.sync().await;
+    assert_eq!((report.sent_changes, report.refused_changes), (0, 2));
+    let status = phone.store().sync_status().unwrap();
+    assert_eq!((status.pending_records, status.refused_records), (0, 2));
+    // They keep another account off the device, until the user gives them up.
+    account(
+        &server,
+        "user-next",
+        Role::StationStaff,
+        Some("st-xibeiwang-yongfeng"),
+    );
+    let err = phone
+        .client
+        .sign_in(&phone.store, &server.url(), "user-next", PASSWORD, "phone")
+        .await
+        .unwrap_err();
+    assert_eq!(shared::AppError::from(err), shared::AppError::UnsentChanges);
+    assert_eq!(phone.store().discard_refused().unwrap(), 2);
+    assert_eq!(phone.store().sync_status().unwrap().refused_records, 0);
+    phone
+        .client
+        .sign_in(&phone.store, &server.url(), "user-next", PASSWORD, "phone")
+        .await
+        .unwrap();
     // A district administrator reads everything and records nothing.
     let admin = Device::signed_in(dir.path(), "admin", &server, Role::DistrictAdmin, None).await;
     admin.sync().await;
@@ -1013,6 +1049,15 @@ async fn a_photo_goes_up_in_chunks_and_comes_down_on_another_device() {
     assert_eq!(gap.await.unwrap().status().as_u16(), 409);
     let huge = put(0, 10, MAX_PHOTO_BYTES as usize + 1);
     assert_eq!(huge.await.unwrap().status().as_u16(), 400);
+
+    // A photo taken off the record before it went out is never sent.
+    let second = photo_bytes(1000, 9);
+    let second_hash = a.store().add_photo(&id, &second).unwrap();
+    assert_eq!(a.store().pending_uploads().unwrap().len(), 2);
+    let mut edit = a.store().activity(&id).unwrap();
+    edit.photos.retain(|h| *h != second_hash);
+    a.store().update_activity(&id, &edit, today()).unwrap();
+    assert_eq!(a.store().pending_uploads().unwrap().len(), 1);
 
     let report = a.sync().await;
     assert_eq!(report.sent_photos, 1);

@@ -247,6 +247,10 @@ pub async fn form_draft<T: DeserializeOwned>(form: &str) -> Option<T> {
     json.and_then(|j| serde_json::from_str(&j).ok())
 }
 
+pub async fn discard_refused() -> Result<usize, AppError> {
+    call("discard_refused", &NoArgs {}).await
+}
+
 pub async fn sync_progress() -> Result<SyncProgress, AppError> {
     call("sync_progress", &NoArgs {}).await
 }

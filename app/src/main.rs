@@ -1114,7 +1114,28 @@ fn SyncPage() -> impl IntoView {
                 ctx.status
                     .get()
                     .is_some_and(|s| s.refused_records > 0)
-                    .then(|| view! { <p class="message error" id="refused-hint">{t("sync.refused_hint")}</p> })
+                    .then(|| {
+                        view! {
+                            <p class="message error" id="refused-hint">{t("sync.refused_hint")}</p>
+                            <button
+                                id="discard-refused"
+                                class="link"
+                                on:click=move |_| {
+                                    let sure = web_sys::window()
+                                        .and_then(|w| w.confirm_with_message(&t("sync.discard_confirm")).ok())
+                                        .unwrap_or(false);
+                                    if sure {
+                                        spawn_local(async move {
+                                            let _ = api::discard_refused().await;
+                                            ctx.refresh();
+                                        });
+                                    }
+                                }
+                            >
+                                {t("sync.discard")}
+                            </button>
+                        }
+                    })
             }}
             {move || {
                 ctx.status

@@ -1519,13 +1519,13 @@ impl Store {
 
     /// Records with changes waiting to be sent (not counting refused ones).
     pub fn pending_records(&self) -> Result<u64, Error> {
-        self.count_records("refused IS NULL")
+        self.count_records(SENDABLE)
     }
 
     /// Records with changes the server refused (see [`Store::set_aside`]): still on the
     /// device, not sent again until the next sign-in.
     pub fn refused_records(&self) -> Result<u64, Error> {
-        self.count_records("refused IS NOT NULL")
+        self.count_records(&format!("NOT ({SENDABLE})"))
     }
 
     fn count_records(&self, condition: &str) -> Result<u64, Error> {
@@ -1553,6 +1553,27 @@ impl Store {
         )?)
     }
 
+    /// Sets aside photo `hash` of `doc_id`, which the server refused: kept, not sent.
+    pub fn set_aside_photo(&self, hash: &str, doc_id: &str) -> Result<(), Error> {
+        self.conn.execute(
+            "UPDATE photos SET uploaded = -1 WHERE hash = ?1 AND doc_id = ?2 AND uploaded = 0",
+            params![hash, doc_id],
+        )?;
+        Ok(())
+    }
+
+    /// Gives up the changes and photos the server refused, at the user's explicit
+    /// request (after asking them): they can never be sent by this account, and they keep
+    /// another account from signing in on this device. The records stay on the device.
+    /// Returns how many changes were dropped.
+    pub fn discard_refused(&self) -> Result<usize, Error> {
+        let tx = self.conn.unchecked_transaction()?;
+        let dropped = tx.execute(&format!("DELETE FROM outbox WHERE NOT ({SENDABLE})"), [])?;
+        tx.execute("DELETE FROM photos WHERE uploaded = -1", [])?;
+        tx.commit()?;
+        Ok(dropped)
+    }
+
     /// How many documents this device holds (for benchmarks and tools).
     pub fn document_count(&self) -> Result<usize, Error> {
         let n: i64 = self
@@ -1564,7 +1585,7 @@ impl Store {
     /// Changes waiting in the outbox to be sent (not counting refused ones).
     pub fn outbox_len(&self) -> Result<usize, Error> {
         let n: i64 = self.conn.query_row(
-            "SELECT COUNT(*) FROM outbox WHERE refused IS NULL",
+            &format!("SELECT COUNT(*) FROM outbox WHERE {SENDABLE}"),
             [],
             |r| r.get(0),
         )?;
@@ -1578,7 +1599,9 @@ impl Store {
     pub fn sync_request(&self) -> Result<SyncRequest, Error> {
         let mut bytes = 0usize;
         let mut changes = self.query(
-            "SELECT doc_id, kind, bytes FROM outbox WHERE refused IS NULL ORDER BY rowid LIMIT ?1",
+            &format!(
+                "SELECT doc_id, kind, bytes FROM outbox WHERE {SENDABLE} ORDER BY rowid LIMIT ?1"
+            ),
             [MAX_CHANGES_PER_REQUEST as i64],
             |r| {
                 Ok(WireChange {
@@ -1899,6 +1922,10 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// Outbox rows that may go out: none of a document the server refused a change of
+/// (later changes depend on the refused one, and would be stuck on every other device).
+const SENDABLE: &str = "doc_id NOT IN (SELECT doc_id FROM outbox WHERE refused IS NOT NULL)";
+
 const SESSION_KEY: &str = "session";
 /// The language setting (JSON of [`Language`]).
 const LANGUAGE_KEY: &str = "language";
@@ -2018,7 +2045,7 @@ fn must_wipe(conn: &Connection, owner: &str) -> Result<bool, Error> {
     let unsent: i64 = conn.query_row(
         "SELECT (SELECT COUNT(*) FROM outbox)
               + (SELECT COUNT(*) FROM photos
-                 WHERE uploaded = 0 AND data IS NOT NULL AND doc_id != '')",
+                 WHERE uploaded IN (0, -1) AND data IS NOT NULL AND doc_id != '')",
         [],
         |r| r.get(0),
     )?;
@@ -2467,6 +2494,23 @@ fn link_photos(tx: &Connection, doc_id: &str, hashes: &[String]) -> Result<(), E
              WHERE hash = ?1 AND data IS NOT NULL LIMIT 1",
         )?
         .execute(params![hash, doc_id])?;
+    }
+    // A photo taken off every record of the document before it went out is not sent.
+    let referenced: HashSet<String> = tx
+        .prepare_cached("SELECT photos FROM activities WHERE doc_id = ?1")?
+        .query_map([doc_id], |r| r.get::<_, String>(0))?
+        .filter_map(Result::ok)
+        .flat_map(|j| serde_json::from_str::<Vec<String>>(&j).unwrap_or_default())
+        .collect();
+    let unsent: Vec<String> = tx
+        .prepare_cached("SELECT hash FROM photos WHERE doc_id = ?1 AND uploaded = 0")?
+        .query_map([doc_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for hash in unsent.iter().filter(|h| !referenced.contains(*h)) {
+        tx.execute(
+            "DELETE FROM photos WHERE doc_id = ?1 AND hash = ?2 AND uploaded = 0",
+            params![doc_id, hash],
+        )?;
     }
     Ok(())
 }

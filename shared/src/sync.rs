@@ -134,11 +134,12 @@ impl SyncClient {
     ) -> Result<Account, Error> {
         let server_url = normalise(server_url);
         let url = self.endpoint(&server_url, SIGN_IN_PATH)?;
-        let username = username.trim();
+        // As the server keeps names: "Wang-Fang" signs in as wang-fang.
+        let username = username.trim().to_lowercase();
         // Checked before anything is sent: whose data would go, and under which id.
-        let device_id = lock(store).device_id_for_sign_in(&server_url, username)?;
+        let device_id = lock(store).device_id_for_sign_in(&server_url, &username)?;
         let request = SignInRequest {
-            username: username.to_owned(),
+            username: username.clone(),
             password: password.to_owned(),
             device_id: device_id.clone(),
             device_name: device_name.to_owned(),
@@ -256,7 +257,11 @@ impl SyncClient {
                 .await
             {
                 Ok(r) => r.json().await?,
-                Err(Error::Server { status, .. }) if [403, 404].contains(&status) => continue,
+                Err(Error::Server { status, .. }) if [403, 404].contains(&status) => {
+                    same_session(store, &session.token)?
+                        .set_aside_photo(&photo.hash, &photo.doc_id)?;
+                    continue;
+                }
                 Err(e) => return Err(e),
             };
             let mut received = state.received;
@@ -293,7 +298,7 @@ impl SyncClient {
                 received = state.received;
                 complete = state.complete;
             }
-            lock(store).mark_uploaded(&photo.hash, &photo.doc_id)?;
+            same_session(store, &session.token)?.mark_uploaded(&photo.hash, &photo.doc_id)?;
             sent += 1;
         }
         Ok(sent)
@@ -367,9 +372,18 @@ impl SyncClient {
                 .await?
                 .json()
                 .await?;
-            for ((doc_id, ours), theirs) in local.iter().zip(&remote.heads) {
+            let theirs: std::collections::HashMap<&str, &Vec<String>> = remote
+                .heads
+                .iter()
+                .map(|h| (h.doc_id.as_str(), &h.heads))
+                .collect();
+            for (doc_id, ours) in &local {
                 report.checked += 1;
-                if theirs.doc_id != *doc_id || theirs.heads == *ours {
+                // Left out by the server (a document it cannot build), or the same.
+                let Some(theirs) = theirs.get(doc_id.as_str()) else {
+                    continue;
+                };
+                if *theirs == ours {
                     continue;
                 }
                 match self
@@ -377,13 +391,19 @@ impl SyncClient {
                     .await
                 {
                     Ok(()) => report.repaired += 1,
-                    // No longer this account's to write or read: left as it is.
-                    Err(Error::Server { status, .. }) if [403, 404, 409].contains(&status) => {}
-                    Err(e) => return Err(e),
+                    // Offline, or signed out: stop, and try again later.
+                    Err(e @ (Error::Http(_) | Error::SessionExpired)) => return Err(e),
+                    // This document only (no longer this account's, or one that does
+                    // not settle): the next ones are still checked.
+                    Err(e) => tracing::warn!(doc_id, error = %e, "document not repaired"),
                 }
             }
+            // Each batch done is done, even if a later one fails.
+            lock(store).set_verify_position(&after, chrono::Utc::now().timestamp())?;
         }
-        lock(store).set_verify_position(&after, chrono::Utc::now().timestamp())?;
+        if after.is_empty() {
+            lock(store).set_verify_position("", chrono::Utc::now().timestamp())?;
+        }
         Ok(report)
     }
 
@@ -398,7 +418,8 @@ impl SyncClient {
     ) -> Result<(), Error> {
         let mut state = automerge::sync::State::new();
         for _ in 0..MAX_REPAIR_ROUNDS {
-            let Some(message) = lock(store).repair_message(doc_id, &mut state)? else {
+            let Some(message) = same_session(store, token)?.repair_message(doc_id, &mut state)?
+            else {
                 return Ok(());
             };
             let reply: RepairResponse = self
@@ -417,7 +438,7 @@ impl SyncClient {
                 .await?;
             match reply.message {
                 Some(m) => {
-                    lock(store).receive_repair_message(doc_id, &mut state, &m)?;
+                    same_session(store, token)?.receive_repair_message(doc_id, &mut state, &m)?;
                 }
                 None => return Ok(()),
             }
@@ -469,7 +490,8 @@ impl SyncClient {
             if chunk.is_empty() || size > MAX_PHOTO_BYTES {
                 return Err(Error::Protocol(format!("bad chunk of photo {hash}")));
             }
-            let done = lock(store).save_photo_part(hash, &doc_id, have, &chunk, size)?;
+            let done = same_session(store, &session.token)?
+                .save_photo_part(hash, &doc_id, have, &chunk, size)?;
             have += chunk.len() as u64;
             if done {
                 break;
@@ -633,6 +655,20 @@ impl ErrorForSession for reqwest::Response {
 /// A server address as typed: trimmed, without a trailing slash.
 fn normalise(server_url: &str) -> String {
     server_url.trim().trim_end_matches('/').to_owned()
+}
+
+/// The store, if it is still signed in with `token`: an answer that arrives after
+/// another account signed in is not that account's to keep.
+fn same_session<'a>(
+    store: &'a Mutex<Store>,
+    token: &str,
+) -> Result<std::sync::MutexGuard<'a, Store>, Error> {
+    let guard = lock(store);
+    if guard.session()?.is_some_and(|s| s.token == token) {
+        Ok(guard)
+    } else {
+        Err(Error::SessionExpired)
+    }
 }
 
 /// A poisoned lock means a panic mid-write; SQLite rolled that transaction back, so the

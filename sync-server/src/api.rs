@@ -63,21 +63,33 @@ struct Limiters {
 /// address in `X-Forwarded-For` that is not a trusted proxy (proxies append the address
 /// they received from; what is left of it the client could have written).
 fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    // A server on [::] sees IPv4 peers as ::ffff:a.b.c.d.
+    let peer = peer.to_canonical();
     if !trusted.contains(&peer) {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = headers
+    let forwarded: Vec<&str> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse().ok())
+        .map(str::trim)
         .collect();
-    forwarded
-        .into_iter()
-        .rev()
-        .find(|a| !trusted.contains(a))
-        .unwrap_or(peer)
+    // From the right: the proxies' own entries, then the client's. An entry that is not
+    // an address stops the walk (what is left of it the client could have written).
+    for entry in forwarded.into_iter().rev() {
+        let parsed = entry
+            .parse::<IpAddr>()
+            .ok()
+            .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
+            .map(|ip| ip.to_canonical());
+        match parsed {
+            Some(ip) if trusted.contains(&ip) => continue,
+            Some(ip) => return ip,
+            None => break,
+        }
+    }
+    peer
 }
 
 /// What every handler shares.
@@ -184,14 +196,23 @@ fn blocking_slots() -> usize {
 /// Runs blocking storage work (SQLite, Argon2) off the async threads, once one of
 /// `slots` is free.
 async fn blocking<T: Send + 'static>(
-    slots: &Semaphore,
+    slots: &Arc<Semaphore>,
     f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
 ) -> Result<T, StorageError> {
     let internal = |e: String| StorageError::from(shared::Error::Protocol(e));
-    let _slot = slots.acquire().await.map_err(|e| internal(e.to_string()))?;
-    tokio::task::spawn_blocking(f)
+    let slot = slots
+        .clone()
+        .acquire_owned()
         .await
-        .map_err(|e| internal(e.to_string()))?
+        .map_err(|e| internal(e.to_string()))?;
+    // The slot goes with the work: a client that gives up does not free it early.
+    tokio::task::spawn_blocking(move || {
+        let result = f();
+        drop(slot);
+        result
+    })
+    .await
+    .map_err(|e| internal(e.to_string()))?
 }
 
 async fn sign_in<S: Storage>(

@@ -527,6 +527,10 @@ async fn the_address_limit_believes_forwarded_addresses_only_from_trusted_proxie
         401,
         "another client"
     );
+    // The same client behind a proxy that writes ports; a made-up entry left of it
+    // changes nothing.
+    assert_eq!(attempt(url.clone(), "10.0.0.2:4444").await, 401);
+    assert_eq!(attempt(url.clone(), "not-an-address, 10.0.0.2").await, 429);
     proxied.shutdown().await.unwrap();
 
     // Without a trusted proxy, a made-up header does not escape the limit.
