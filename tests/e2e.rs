@@ -45,7 +45,12 @@ struct Desktop {
     driver: Process,
     port: u16,
     _xvfb: Process,
+    /// One desktop at a time: on two cores, parallel WebKits starve each other, and
+    /// the free ports each picks could collide.
+    _one_at_a_time: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_DESKTOP: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -74,6 +79,8 @@ fn tool(name: &str) -> Result<PathBuf> {
 
 impl Desktop {
     fn start() -> Result<Desktop> {
+        // A test that failed still let go of the desktop: the lock is only an order.
+        let one_at_a_time = ONE_DESKTOP.lock().unwrap_or_else(|p| p.into_inner());
         let mut xvfb = Command::new(tool("Xvfb")?)
             .args([
                 "-displayfd",
@@ -117,6 +124,7 @@ impl Desktop {
             driver,
             port,
             _xvfb: xvfb,
+            _one_at_a_time: one_at_a_time,
         })
     }
 
@@ -135,10 +143,20 @@ impl Desktop {
             ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
         builder.capabilities(caps);
         let url = format!("http://127.0.0.1:{}", self.port);
-        let connect = builder.connect(&url);
-        let client = tokio::time::timeout(WAIT, connect)
-            .await
-            .context("opening a WebDriver session timed out")??;
+        // The driver may still be starting its WebKitWebDriver: a few tries.
+        let mut attempt = 0;
+        let client = loop {
+            attempt += 1;
+            let connect = builder.connect(&url);
+            match tokio::time::timeout(WAIT, connect).await {
+                Ok(Ok(client)) => break client,
+                Ok(Err(_)) if attempt < 3 => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Ok(Err(e)) => return Err(e.into()),
+                Err(_) => bail!("opening a WebDriver session timed out"),
+            }
+        };
         client.set_window_size(PHONE.0, PHONE.1).await?;
         Ok(App { c: client })
     }
