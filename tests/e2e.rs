@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
+use shared::model::Role;
 use sync_server::{Config, RunningServer};
 
 const PHONE: (u32, u32) = (390, 844);
@@ -323,21 +324,40 @@ async fn server(dir: &Path) -> RunningServer {
     .await
     .unwrap();
     for (username, name) in [("zhan-a", "郑晓燕"), ("zhan-b", "何磊")] {
-        server
-            .storage
-            .create_account(
-                &sync_server::NewAccount {
-                    username: username.into(),
-                    display_name: name.into(),
-                    role: shared::model::Role::StationStaff,
-                    scope_id: Some("st-zizhuyuan-home".into()),
-                    deputy_id: None,
-                },
-                PASSWORD,
-            )
-            .unwrap();
+        account(
+            &server,
+            username,
+            name,
+            Role::StationStaff,
+            "st-zizhuyuan-home",
+            None,
+        );
     }
     server
+}
+
+/// An account on `server` with [`PASSWORD`].
+fn account(
+    server: &RunningServer,
+    username: &str,
+    name: &str,
+    role: Role,
+    scope: &str,
+    deputy: Option<&str>,
+) {
+    server
+        .storage
+        .create_account(
+            &sync_server::NewAccount {
+                username: username.into(),
+                display_name: name.into(),
+                role,
+                scope_id: Some(scope.into()),
+                deputy_id: deputy.map(str::to_owned),
+            },
+            PASSWORD,
+        )
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -650,16 +670,14 @@ async fn an_opinion_keeps_a_phone_number_only_with_consent() -> Result<()> {
 async fn a_department_answers_an_opinion_referred_to_it() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let server = server(dir.path()).await;
-    server.storage.create_account(
-        &sync_server::NewAccount {
-            username: "jiaotong".into(),
-            display_name: "区交通委".into(),
-            role: shared::model::Role::Department,
-            scope_id: Some("dept-traffic".into()),
-            deputy_id: None,
-        },
-        PASSWORD,
-    )?;
+    account(
+        &server,
+        "jiaotong",
+        "区交通委",
+        Role::Department,
+        "dept-traffic",
+        None,
+    );
     // The station records and refers an opinion on a phone without the UI (the same core).
     let station = std::sync::Mutex::new(shared::Store::open(
         &dir.path().join("station.db"),
@@ -759,16 +777,14 @@ async fn a_photo_chosen_on_one_phone_is_seen_on_another() -> Result<()> {
     let server = server(dir.path()).await;
     let desktop = Desktop::start()?;
     // A deputy's own phone: the form starts with "me" ticked.
-    server.storage.create_account(
-        &sync_server::NewAccount {
-            username: "wang-jianhua".into(),
-            display_name: "王建华".into(),
-            role: shared::model::Role::Deputy,
-            scope_id: Some("st-zizhuyuan-home".into()),
-            deputy_id: Some("dep-001".into()),
-        },
-        PASSWORD,
-    )?;
+    account(
+        &server,
+        "wang-jianhua",
+        "王建华",
+        Role::Deputy,
+        "st-zizhuyuan-home",
+        Some("dep-001"),
+    );
     let a = desktop
         .open_app(&dir.path().join("device-a"), &server.url())
         .await?;

@@ -90,6 +90,14 @@ impl Device {
         self.store.lock().unwrap()
     }
 
+    /// Signs in (again) as `username` on `server`.
+    async fn sign_in_as(&self, server: &RunningServer, username: &str) {
+        self.client
+            .sign_in(&self.store, &server.url(), username, PASSWORD, "phone")
+            .await
+            .unwrap();
+    }
+
     /// The session token, for requests made by hand.
     fn token(&self) -> String {
         self.store().session().unwrap().unwrap().token
@@ -902,11 +910,7 @@ async fn a_change_the_server_refuses_is_set_aside_and_the_rest_gets_through() {
     phone.store().clear_session().unwrap();
     phone.store().create_activity(&elsewhere, today()).unwrap();
     let own = phone.store().create_activity(&input(), today()).unwrap();
-    phone
-        .client
-        .sign_in(&phone.store, &server.url(), "user-phone", PASSWORD, "phone")
-        .await
-        .unwrap();
+    phone.sign_in_as(&server, "user-phone").await;
     let report = phone.sync().await;
     assert_eq!((report.sent_changes, report.refused_changes), (1, 1));
     let status = phone.store().sync_status().unwrap();
@@ -926,11 +930,7 @@ async fn a_change_the_server_refuses_is_set_aside_and_the_rest_gets_through() {
     other.sync().await;
     assert!(other.store().activity(&own).is_ok());
     // Signing in again (rights may have changed) offers it once more.
-    phone
-        .client
-        .sign_in(&phone.store, &server.url(), "user-phone", PASSWORD, "phone")
-        .await
-        .unwrap();
+    phone.sign_in_as(&server, "user-phone").await;
     assert_eq!(phone.store().sync_status().unwrap().refused_records, 0);
     assert_eq!(phone.sync().await.refused_changes, 1);
     // A later change to the refused document waits with it: it depends on the refused
@@ -939,11 +939,7 @@ async fn a_change_the_server_refuses_is_set_aside_and_the_rest_gets_through() {
     let mut again = elsewhere.clone();
     again.summary = "同一站点的第二条".into();
     phone.store().create_activity(&again, today()).unwrap();
-    phone
-        .client
-        .sign_in(&phone.store, &server.url(), "user-phone", PASSWORD, "phone")
-        .await
-        .unwrap();
+    phone.sign_in_as(&server, "user-phone").await;
     // (Signing in offered the first again: both are set aside together.)
     let report = phone.sync().await;
     assert_eq!((report.sent_changes, report.refused_changes), (0, 2));
@@ -964,11 +960,7 @@ async fn a_change_the_server_refuses_is_set_aside_and_the_rest_gets_through() {
     assert_eq!(shared::AppError::from(err), shared::AppError::UnsentChanges);
     assert_eq!(phone.store().discard_refused().unwrap(), 2);
     assert_eq!(phone.store().sync_status().unwrap().refused_records, 0);
-    phone
-        .client
-        .sign_in(&phone.store, &server.url(), "user-next", PASSWORD, "phone")
-        .await
-        .unwrap();
+    phone.sign_in_as(&server, "user-next").await;
     // A district administrator reads everything and records nothing.
     let admin = Device::signed_in(dir.path(), "admin", &server, Role::DistrictAdmin, None).await;
     admin.sync().await;

@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{
     AppError, ArticleCount, DraftRegulation, Field, FieldError, OpinionCategory, OpinionInput,
-    Station,
 };
 
 use crate::i18n::{app_error, t, tf};
@@ -166,9 +165,17 @@ fn BulkEntry(
     let message = RwSignal::new(None::<(bool, String)>);
     let saving = RwSignal::new(false);
     // The form being typed survives closing the app (station, date, article, text).
-    let draft_ready = RwSignal::new(false);
-    spawn_local(async move {
-        if let Some(d) = api::form_draft::<OpinionInput>(DRAFT).await {
+    crate::form::keep_draft(
+        DRAFT.to_owned(),
+        move || OpinionInput {
+            station_id: station_id.get(),
+            date: date.get(),
+            content: content.get(),
+            article_id: article_id.get(),
+            ..OpinionInput::default()
+        },
+        |i| !i.content.trim().is_empty(),
+        move |d: OpinionInput| {
             if !d.station_id.is_empty() {
                 station_id.set(d.station_id);
             }
@@ -177,25 +184,8 @@ fn BulkEntry(
             }
             article_id.set(d.article_id);
             content.set(d.content);
-        }
-        draft_ready.set(true);
-    });
-    Effect::new(move |_| {
-        let input = OpinionInput {
-            station_id: station_id.get(),
-            date: date.get(),
-            content: content.get(),
-            article_id: article_id.get(),
-            ..OpinionInput::default()
-        };
-        if !draft_ready.get() {
-            return;
-        }
-        let typed = !input.content.trim().is_empty();
-        spawn_local(async move {
-            let _ = api::save_form_draft(DRAFT, typed.then_some(&input)).await;
-        });
-    });
+        },
+    );
     let error_for = move |field: Field| crate::form::error_for(errors, field);
     let invalid = move |field: Field| crate::form::invalid(errors, field);
     let required = crate::form::required;
@@ -277,34 +267,13 @@ fn BulkEntry(
                         }
                     })
             }}
-            <div class="field" class:invalid=invalid(Field::Station)>
-                <label for="bulk-station">{t("field.station")} {required()}</label>
-                <select id="bulk-station" on:change=move |ev| station_id.set(event_target_value(&ev))>
-                    <For
-                        each=move || ctx.stations.get()
-                        key=|s| s.id.clone()
-                        children=move |s: Station| {
-                            let id = s.id.clone();
-                            view! {
-                                <option value=s.id.clone() selected=move || station_id.get() == id>
-                                    {s.name.clone()}
-                                </option>
-                            }
-                        }
-                    />
-                </select>
-                {error_for(Field::Station)}
-            </div>
-            <div class="field" class:invalid=invalid(Field::Date)>
-                <label for="bulk-date">{t("field.date")} {required()}</label>
-                <input
-                    id="bulk-date"
-                    type="date"
-                    prop:value=move || date.get()
-                    on:input=move |ev| date.set(event_target_value(&ev))
-                />
-                {error_for(Field::Date)}
-            </div>
+            <crate::form::StationSelect
+                id="bulk-station"
+                value=station_id
+                stations=ctx.stations
+                errors=errors
+            />
+            <crate::form::DateField id="bulk-date" value=date errors=errors/>
             <div class="field" class:invalid=invalid(Field::Article)>
                 <span class="label">{t("field.article")}</span>
                 <p id="bulk-article" class="chosen-article">

@@ -139,49 +139,27 @@ fn AnswerForm(
     let message = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
     // An answer half written survives closing the app.
-    let draft = format!("answer:{referral_id}");
-    let draft_ready = RwSignal::new(false);
-    {
-        let draft = draft.clone();
-        spawn_local(async move {
-            if let Some(d) = api::form_draft::<AnswerInput>(&draft).await {
+    let draft = {
+        let referral_id = referral_id.clone();
+        crate::form::keep_draft(
+            format!("answer:{referral_id}"),
+            move || AnswerInput {
+                referral_id: referral_id.clone(),
+                status: status.get(),
+                date: date.get(),
+                text: text.get(),
+            },
+            |i| !i.text.trim().is_empty(),
+            move |d: AnswerInput| {
                 status.set(d.status);
                 if !d.date.is_empty() {
                     date.set(d.date);
                 }
                 text.set(d.text);
-            }
-            draft_ready.set(true);
-        });
-    }
-    let keep = StoredValue::new(draft);
-    let draft_input = {
-        let referral_id = referral_id.clone();
-        move || AnswerInput {
-            referral_id: referral_id.clone(),
-            status: status.get(),
-            date: date.get(),
-            text: text.get(),
-        }
+            },
+        )
     };
-    Effect::new(move |_| {
-        let input = draft_input();
-        if !draft_ready.get() {
-            return;
-        }
-        let typed = !input.text.trim().is_empty();
-        let form = keep.get_value();
-        spawn_local(async move {
-            let _ = api::save_form_draft(&form, typed.then_some(&input)).await;
-        });
-    });
-    let forget_draft = move || {
-        draft_ready.set(false);
-        let form = keep.get_value();
-        spawn_local(async move {
-            let _ = api::save_form_draft::<AnswerInput>(&form, None).await;
-        });
-    };
+    let forget_draft = move || draft.forget();
     let error_for = move |field: Field| crate::form::error_for(errors, field);
     let invalid = move |field: Field| crate::form::invalid(errors, field);
     let required = crate::form::required;
@@ -243,16 +221,7 @@ fn AnswerForm(
                         .collect_view()}
                 </div>
             </fieldset>
-            <div class="field" class:invalid=invalid(Field::Date)>
-                <label for="answer-date">{t("field.date")} {required()}</label>
-                <input
-                    id="answer-date"
-                    type="date"
-                    prop:value=move || date.get()
-                    on:input=move |ev| date.set(event_target_value(&ev))
-                />
-                {error_for(Field::Date)}
-            </div>
+            <crate::form::DateField id="answer-date" value=date errors=errors/>
             <div class="field" class:invalid=invalid(Field::Answer)>
                 <label for="answer-text">
                     {t("field.answer")}

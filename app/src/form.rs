@@ -2,7 +2,10 @@
 //! mark. The core's `FieldError`s drive all three.
 
 use leptos::prelude::*;
-use shared::{Field, FieldError};
+use leptos::task::spawn_local;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::{Field, FieldError, Station};
 
 use crate::i18n::{field_error, t};
 
@@ -25,4 +28,117 @@ pub fn invalid(errors: RwSignal<Vec<FieldError>>, field: Field) -> impl Fn() -> 
 /// The mark after a required field's label.
 pub fn required() -> impl IntoView {
     view! { <span class="req" title=t("form.required")>"*"</span> }
+}
+
+/// A required date field (`field.date`) bound to `value`, with its refusal beside it.
+#[component]
+pub fn DateField(
+    id: &'static str,
+    value: RwSignal<String>,
+    errors: RwSignal<Vec<FieldError>>,
+) -> impl IntoView {
+    view! {
+        <div class="field" class:invalid=invalid(errors, Field::Date)>
+            <label for=id>{t("field.date")} {required()}</label>
+            <input
+                id=id
+                type="date"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            {error_for(errors, Field::Date)}
+        </div>
+    }
+}
+
+/// A required station choice among `stations`, bound to `value`; `on_change` hears the
+/// user's choice (to reset what depends on the station).
+#[component]
+pub fn StationSelect(
+    id: &'static str,
+    value: RwSignal<String>,
+    stations: RwSignal<Vec<Station>>,
+    errors: RwSignal<Vec<FieldError>>,
+    #[prop(optional)] on_change: Option<Callback<String>>,
+) -> impl IntoView {
+    view! {
+        <div class="field" class:invalid=invalid(errors, Field::Station)>
+            <label for=id>{t("field.station")} {required()}</label>
+            <select
+                id=id
+                on:change=move |ev| {
+                    let chosen = event_target_value(&ev);
+                    value.set(chosen.clone());
+                    if let Some(f) = on_change {
+                        f.run(chosen);
+                    }
+                }
+            >
+                <For
+                    each=move || stations.get()
+                    key=|s| s.id.clone()
+                    children=move |s: Station| {
+                        let sid = s.id.clone();
+                        view! {
+                            <option value=s.id.clone() selected=move || value.get() == sid>
+                                {s.name.clone()}
+                            </option>
+                        }
+                    }
+                />
+            </select>
+            {error_for(errors, Field::Station)}
+        </div>
+    }
+}
+
+/// A form's draft in the device store: what is typed survives closing the app.
+#[derive(Clone, Copy)]
+pub struct Draft {
+    ready: RwSignal<bool>,
+    form: StoredValue<String>,
+}
+
+impl Draft {
+    /// Forgets the draft (the form was saved or cancelled).
+    pub fn forget(self) {
+        self.ready.set(false);
+        let form = self.form.get_value();
+        spawn_local(async move {
+            let _ = crate::api::save_form_draft::<()>(&form, None).await;
+        });
+    }
+}
+
+/// Keeps form `form`'s draft: hands a kept draft to `restore` once, then keeps what
+/// `current` gives each time it changes (or forgets it while `typed` says nothing is).
+pub fn keep_draft<T>(
+    form: String,
+    current: impl Fn() -> T + Send + Sync + 'static,
+    typed: fn(&T) -> bool,
+    restore: impl FnOnce(T) + 'static,
+) -> Draft
+where
+    T: Serialize + DeserializeOwned + 'static,
+{
+    let ready = RwSignal::new(false);
+    let form = StoredValue::new(form);
+    spawn_local(async move {
+        if let Some(d) = crate::api::form_draft::<T>(&form.get_value()).await {
+            restore(d);
+        }
+        ready.set(true);
+    });
+    Effect::new(move |_| {
+        let input = current();
+        if !ready.get() {
+            return;
+        }
+        let typed = typed(&input);
+        let form = form.get_value();
+        spawn_local(async move {
+            let _ = crate::api::save_form_draft(&form, typed.then_some(&input)).await;
+        });
+    });
+    Draft { ready, form }
 }

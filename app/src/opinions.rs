@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{
     AppError, Department, Deputy, FeedbackInput, Field, FieldError, OpinionCategory, OpinionFilter,
-    OpinionInput, OpinionStatus, OpinionSummary, ReferralInput, Satisfaction, Station,
-    TimelineStep,
+    OpinionInput, OpinionStatus, OpinionSummary, ReferralInput, Satisfaction, TimelineStep,
 };
 
 use crate::i18n::{app_error, enum_label, snake, t};
@@ -158,9 +157,26 @@ fn OpinionForm(
     let message = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
     // What was typed before the app closed comes back; every change is kept again.
-    let draft_ready = RwSignal::new(false);
-    spawn_local(async move {
-        if let Some(d) = api::form_draft::<OpinionInput>(DRAFT).await {
+    let draft = crate::form::keep_draft(
+        DRAFT.to_owned(),
+        move || OpinionInput {
+            station_id: station_id.get(),
+            date: date.get(),
+            categories: categories.get(),
+            content: content.get(),
+            voter_name: voter_name.get(),
+            voter_phone: voter_phone.get(),
+            consent: consent.get(),
+            received_by: received_by.get(),
+            ..OpinionInput::default()
+        },
+        |i| {
+            !i.content.trim().is_empty()
+                || !i.categories.is_empty()
+                || !i.voter_name.trim().is_empty()
+                || !i.voter_phone.trim().is_empty()
+        },
+        move |d: OpinionInput| {
             if !d.station_id.is_empty() {
                 station_id.set(d.station_id);
             }
@@ -173,38 +189,9 @@ fn OpinionForm(
             voter_name.set(d.voter_name);
             voter_phone.set(d.voter_phone);
             consent.set(d.consent);
-        }
-        draft_ready.set(true);
-    });
-    Effect::new(move |_| {
-        let input = OpinionInput {
-            station_id: station_id.get(),
-            date: date.get(),
-            categories: categories.get(),
-            content: content.get(),
-            voter_name: voter_name.get(),
-            voter_phone: voter_phone.get(),
-            consent: consent.get(),
-            received_by: received_by.get(),
-            ..OpinionInput::default()
-        };
-        if !draft_ready.get() {
-            return;
-        }
-        let typed = !input.content.trim().is_empty()
-            || !input.categories.is_empty()
-            || !input.voter_name.trim().is_empty()
-            || !input.voter_phone.trim().is_empty();
-        spawn_local(async move {
-            let _ = api::save_form_draft(DRAFT, typed.then_some(&input)).await;
-        });
-    });
-    let forget_draft = move || {
-        draft_ready.set(false);
-        spawn_local(async move {
-            let _ = api::save_form_draft::<OpinionInput>(DRAFT, None).await;
-        });
-    };
+        },
+    );
+    let forget_draft = move || draft.forget();
 
     Effect::new(move |_| {
         let sid = station_id.get();
@@ -275,40 +262,14 @@ fn OpinionForm(
                     .get()
                     .map(|m| view! { <p class="message error" role="status" id="opinion-message">{m}</p> })
             }}
-            <div class="field" class:invalid=invalid(Field::Station)>
-                <label for="opinion-station">{t("field.station")} {required()}</label>
-                <select
-                    id="opinion-station"
-                    on:change=move |ev| {
-                        station_id.set(event_target_value(&ev));
-                        received_by.set(String::new());
-                    }
-                >
-                    <For
-                        each=move || ctx.stations.get()
-                        key=|s| s.id.clone()
-                        children=move |s: Station| {
-                            let id = s.id.clone();
-                            view! {
-                                <option value=s.id.clone() selected=move || station_id.get() == id>
-                                    {s.name.clone()}
-                                </option>
-                            }
-                        }
-                    />
-                </select>
-                {error_for(Field::Station)}
-            </div>
-            <div class="field" class:invalid=invalid(Field::Date)>
-                <label for="opinion-date">{t("field.date")} {required()}</label>
-                <input
-                    id="opinion-date"
-                    type="date"
-                    prop:value=move || date.get()
-                    on:input=move |ev| date.set(event_target_value(&ev))
-                />
-                {error_for(Field::Date)}
-            </div>
+            <crate::form::StationSelect
+                id="opinion-station"
+                value=station_id
+                stations=ctx.stations
+                errors=errors
+                on_change=Callback::new(move |_| received_by.set(String::new()))
+            />
+            <crate::form::DateField id="opinion-date" value=date errors=errors/>
             <fieldset class="field" class:invalid=invalid(Field::Categories)>
                 <legend>{t("field.categories")} {required()}</legend>
                 <div class="chips" id="categories">

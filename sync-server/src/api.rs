@@ -290,6 +290,22 @@ async fn sign_out<S: Storage>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Runs `work` on a blocking thread for the caller whose token the request carries.
+async fn as_caller<S: Storage, T: Send + 'static>(
+    app: &App<S>,
+    headers: &HeaderMap,
+    work: impl FnOnce(&S, &Caller) -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    let token_hash = bearer(headers)?;
+    let storage = app.storage.clone();
+    let ttl = ttl_seconds(app.session_ttl);
+    blocking(&app.storage_slots, move || {
+        let caller = authenticate(&storage, &token_hash, ttl)?;
+        work(&storage, &caller)
+    })
+    .await
+}
+
 /// Files travel as they are: photos are compressed already.
 const BLOB_CONTENT_TYPE: &str = "application/octet-stream";
 
@@ -312,12 +328,8 @@ async fn upload_state<S: Storage>(
     query: Result<Query<BlobQuery>, QueryRejection>,
 ) -> Result<Json<UploadState>, ApiError> {
     let Query(query) = query?;
-    let token_hash = bearer(&headers)?;
-    let storage = app.storage.clone();
-    let ttl = ttl_seconds(app.session_ttl);
-    let state = blocking(&app.storage_slots, move || {
-        let caller = authenticate(&storage, &token_hash, ttl)?;
-        storage.upload_state(&caller, &hash, &query.doc_id)
+    let state = as_caller(&app, &headers, move |storage, caller| {
+        storage.upload_state(caller, &hash, &query.doc_id)
     })
     .await?;
     Ok(Json(state))
@@ -331,12 +343,8 @@ async fn upload_chunk<S: Storage>(
     body: Bytes,
 ) -> Result<Json<UploadState>, ApiError> {
     let Query(query) = query?;
-    let token_hash = bearer(&headers)?;
-    let storage = app.storage.clone();
-    let ttl = ttl_seconds(app.session_ttl);
-    let state = blocking(&app.storage_slots, move || {
-        let caller = authenticate(&storage, &token_hash, ttl)?;
-        storage.upload_chunk(&caller, &hash, &query, &body)
+    let state = as_caller(&app, &headers, move |storage, caller| {
+        storage.upload_chunk(caller, &hash, &query, &body)
     })
     .await?;
     Ok(Json(state))
@@ -369,13 +377,9 @@ async fn download<S: Storage>(
     query: Result<Query<BlobQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query?;
-    let token_hash = bearer(&headers)?;
     let range = byte_range(&headers)?;
-    let storage = app.storage.clone();
-    let ttl = ttl_seconds(app.session_ttl);
-    let (size, bytes) = blocking(&app.storage_slots, move || {
-        let caller = authenticate(&storage, &token_hash, ttl)?;
-        storage.download(&caller, &hash, &query.doc_id, range)
+    let (size, bytes) = as_caller(&app, &headers, move |storage, caller| {
+        storage.download(caller, &hash, &query.doc_id, range)
     })
     .await?;
     let len = bytes.len() as u64;
@@ -403,12 +407,8 @@ async fn heads<S: Storage>(
     req: Result<Json<HeadsRequest>, JsonRejection>,
 ) -> Result<Json<HeadsResponse>, ApiError> {
     let Json(req) = req?;
-    let token_hash = bearer(&headers)?;
-    let storage = app.storage.clone();
-    let ttl = ttl_seconds(app.session_ttl);
-    let response = blocking(&app.storage_slots, move || {
-        let caller = authenticate(&storage, &token_hash, ttl)?;
-        storage.heads(&caller, &req.doc_ids)
+    let response = as_caller(&app, &headers, move |storage, caller| {
+        storage.heads(caller, &req.doc_ids)
     })
     .await?;
     Ok(Json(response))
@@ -420,12 +420,8 @@ async fn repair<S: Storage>(
     req: Result<Json<RepairRequest>, JsonRejection>,
 ) -> Result<Json<RepairResponse>, ApiError> {
     let Json(req) = req?;
-    let token_hash = bearer(&headers)?;
-    let storage = app.storage.clone();
-    let ttl = ttl_seconds(app.session_ttl);
-    let response = blocking(&app.storage_slots, move || {
-        let caller = authenticate(&storage, &token_hash, ttl)?;
-        storage.repair(&caller, &req)
+    let response = as_caller(&app, &headers, move |storage, caller| {
+        storage.repair(caller, &req)
     })
     .await?;
     Ok(Json(response))
@@ -479,13 +475,9 @@ async fn sync<S: Storage>(
     })?;
     let format = Format::of(&headers);
     let req: SyncRequest = format.parse(&body)?;
-    let token_hash = bearer(&headers)?;
     let pushed = req.changes.len();
-    let storage = app.storage.clone();
-    let ttl = ttl_seconds(app.session_ttl);
-    let response = blocking(&app.storage_slots, move || {
-        let caller = authenticate(&storage, &token_hash, ttl)?;
-        storage.sync(&caller, &req)
+    let response = as_caller(&app, &headers, move |storage, caller| {
+        storage.sync(caller, &req)
     })
     .await?;
     tracing::debug!(pushed, pulled = response.changes.len(), "sync request");

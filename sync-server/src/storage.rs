@@ -751,18 +751,7 @@ impl SqliteStorage {
         }
         // The scope tables follow the directory loaded; a database from before accounts
         // (directory loaded, tables empty) gets them filled from the same data.
-        for station in &dir.stations {
-            tx.execute(
-                "INSERT OR REPLACE INTO stations (id, subdistrict_id) VALUES (?1, ?2)",
-                params![station.id, station.subdistrict_id],
-            )?;
-        }
-        for department in &dir.departments {
-            tx.execute(
-                "INSERT OR IGNORE INTO departments (id) VALUES (?1)",
-                [&department.id],
-            )?;
-        }
+        write_scope_tables(&tx, dir)?;
         if exists.is_some() {
             tx.commit()?;
             return Ok(false);
@@ -822,18 +811,7 @@ impl SqliteStorage {
                 written += 1;
             }
         }
-        for station in &dir.stations {
-            tx.execute(
-                "INSERT OR REPLACE INTO stations (id, subdistrict_id) VALUES (?1, ?2)",
-                params![station.id, station.subdistrict_id],
-            )?;
-        }
-        for department in &dir.departments {
-            tx.execute(
-                "INSERT OR IGNORE INTO departments (id) VALUES (?1)",
-                [&department.id],
-            )?;
-        }
+        write_scope_tables(&tx, dir)?;
         tx.commit()?;
         Ok(written)
     }
@@ -1375,6 +1353,24 @@ fn insert_change(
         seq
     ])?;
     Ok(true)
+}
+
+/// The tables scopes are checked against, from `dir`: each station's street or town,
+/// and the departments.
+fn write_scope_tables(tx: &Connection, dir: &Directory) -> Result<(), StorageError> {
+    for station in &dir.stations {
+        tx.execute(
+            "INSERT OR REPLACE INTO stations (id, subdistrict_id) VALUES (?1, ?2)",
+            params![station.id, station.subdistrict_id],
+        )?;
+    }
+    for department in &dir.departments {
+        tx.execute(
+            "INSERT OR IGNORE INTO departments (id) VALUES (?1)",
+            [&department.id],
+        )?;
+    }
+    Ok(())
 }
 
 /// Fills `changes.actor`/`actor_seq` of rows stored before they existed (once).
