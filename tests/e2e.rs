@@ -336,6 +336,13 @@ async fn server(dir: &Path) -> RunningServer {
     server
 }
 
+/// The phone of station worker zhan-a (data in `dir/device`), signed in.
+async fn station_phone(desktop: &Desktop, dir: &Path, server: &RunningServer) -> Result<App> {
+    let app = desktop.open_app(&dir.join("device"), &server.url()).await?;
+    app.sign_in("zhan-a").await?;
+    Ok(app)
+}
+
 /// An account on `server` with [`PASSWORD`].
 fn account(
     server: &RunningServer,
@@ -530,8 +537,7 @@ async fn bad_input_shows_chinese_errors_and_saves_nothing() -> Result<()> {
     let server = server(dir.path()).await;
     let desktop = Desktop::start()?;
     let data_dir = dir.path().join("device");
-    let app = desktop.open_app(&data_dir, &server.url()).await?;
-    app.sign_in("zhan-a").await?;
+    let app = station_phone(&desktop, dir.path(), &server).await?;
     app.open_form().await?;
     app.click("#station option[value='st-zizhuyuan-home']")
         .await?;
@@ -598,10 +604,7 @@ async fn an_opinion_keeps_a_phone_number_only_with_consent() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let server = server(dir.path()).await;
     let desktop = Desktop::start()?;
-    let app = desktop
-        .open_app(&dir.path().join("device"), &server.url())
-        .await?;
-    app.sign_in("zhan-a").await?;
+    let app = station_phone(&desktop, dir.path(), &server).await?;
     app.click("#tab-opinions").await?;
     app.until_text("还没有意见建议").await?;
     app.click("#opinion-new").await?;
@@ -878,8 +881,7 @@ async fn the_app_speaks_english_when_asked_and_remembers() -> Result<()> {
     let server = server(dir.path()).await;
     let desktop = Desktop::start()?;
     let data_dir = dir.path().join("device");
-    let app = desktop.open_app(&data_dir, &server.url()).await?;
-    app.sign_in("zhan-a").await?;
+    let app = station_phone(&desktop, dir.path(), &server).await?;
     app.click("#open-settings").await?;
     let page = app.until_text("语言").await?;
     assert!(page.contains("郑晓燕（站点工作人员）"), "{page}");
@@ -917,10 +919,7 @@ async fn paper_consultation_forms_are_entered_one_after_another() -> Result<()> 
     let dir = tempfile::tempdir()?;
     let server = server(dir.path()).await;
     let desktop = Desktop::start()?;
-    let app = desktop
-        .open_app(&dir.path().join("device"), &server.url())
-        .await?;
-    app.sign_in("zhan-a").await?;
+    let app = station_phone(&desktop, dir.path(), &server).await?;
     app.click("#home-consultation").await?;
     app.until_text("北京市接诉即办条例(草案)").await?;
     app.click("#articles li[data-article='art-1'] button")

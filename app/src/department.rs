@@ -235,21 +235,13 @@ fn AnswerForm(
                 ></textarea>
                 {error_for(Field::Answer)}
             </div>
-            <div class="actions">
-                <button id="answer-save" class="primary" type="submit" disabled=move || saving.get()>
-                    {t("inbox.answer_save")}
-                </button>
-                <button
-                    type="button"
-                    class="link"
-                    on:click=move |_| {
-                        forget_draft();
-                        on_cancel();
-                    }
-                >
-                    {t("form.cancel")}
-                </button>
-            </div>
+            <crate::form::SaveOrCancel
+                save_id="answer-save"
+                label=t("inbox.answer_save")
+                saving=saving
+                draft=draft
+                on_cancel=on_cancel
+            />
         </form>
     }
 }

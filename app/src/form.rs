@@ -142,3 +142,31 @@ where
     });
     Draft { ready, form }
 }
+
+/// A form's save and cancel buttons; cancelling forgets the form's draft.
+#[component]
+pub fn SaveOrCancel(
+    save_id: &'static str,
+    label: String,
+    saving: RwSignal<bool>,
+    draft: Draft,
+    on_cancel: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <div class="actions">
+            <button type="submit" id=save_id class="primary" disabled=move || saving.get()>
+                {label}
+            </button>
+            <button
+                type="button"
+                class="link"
+                on:click=move |_| {
+                    draft.forget();
+                    on_cancel();
+                }
+            >
+                {t("form.cancel")}
+            </button>
+        </div>
+    }
+}

@@ -368,21 +368,13 @@ fn OpinionForm(
                 </label>
                 {error_for(Field::Consent)}
             </div>
-            <div class="actions">
-                <button type="submit" id="opinion-save" class="primary" disabled=move || saving.get()>
-                    {t("form.save")}
-                </button>
-                <button
-                    type="button"
-                    class="link"
-                    on:click=move |_| {
-                        forget_draft();
-                        on_cancel();
-                    }
-                >
-                    {t("form.cancel")}
-                </button>
-            </div>
+            <crate::form::SaveOrCancel
+                save_id="opinion-save"
+                label=t("form.save")
+                saving=saving
+                draft=draft
+                on_cancel=on_cancel
+            />
         </form>
     }
 }
