@@ -85,6 +85,7 @@ const MIGRATIONS: &[M<'static>] = &[
              doc_id TEXT NOT NULL,
              offset INTEGER NOT NULL,
              data BLOB NOT NULL,
+             received_at INTEGER NOT NULL,
              PRIMARY KEY (hash, doc_id, offset)
          ) WITHOUT ROWID;",
     ),
@@ -93,6 +94,9 @@ const MIGRATIONS: &[M<'static>] = &[
 /// A session's expiry moves forward when it is used, at most this often (seconds), so an
 /// idle sync does not write.
 const SESSION_TOUCH_INTERVAL: i64 = 3600;
+
+/// How long an unfinished upload's chunks are kept (seconds): a week.
+const UPLOAD_KEPT_SECS: i64 = 7 * 24 * 3600;
 
 /// The device id the server's own changes (demo data) are stored under.
 const SERVER_DEVICE: &str = "server";
@@ -488,6 +492,12 @@ impl Storage for SqliteStorage {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         check_blob_access(&tx, caller, hash, &chunk.doc_id, Access::Write)?;
+        // Uploads abandoned for a week go, so made-up files cannot fill the disk.
+        let now = chrono::Utc::now().timestamp();
+        tx.execute(
+            "DELETE FROM upload_chunks WHERE received_at < ?1",
+            [now - UPLOAD_KEPT_SECS],
+        )?;
         let state = upload_state(&tx, hash, &chunk.doc_id)?;
         if state.complete || end <= state.received {
             return Ok(state); // A retry of what arrived.
@@ -499,8 +509,9 @@ impl Storage for SqliteStorage {
             )));
         }
         tx.execute(
-            "INSERT INTO upload_chunks (hash, doc_id, offset, data) VALUES (?1, ?2, ?3, ?4)",
-            params![hash, chunk.doc_id, to_i64(chunk.offset), data],
+            "INSERT INTO upload_chunks (hash, doc_id, offset, data, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash, chunk.doc_id, to_i64(chunk.offset), data, now],
         )?;
         if end < chunk.size {
             tx.commit()?;
@@ -1449,5 +1460,52 @@ mod tests {
         let conn = storage.conn();
         assert!(insert_change(&conn, &id.to_string(), &change("first"), "d").unwrap());
         assert!(!insert_change(&conn, &id.to_string(), &change("second"), "d").unwrap());
+    }
+
+    /// An upload left unfinished for over a week is dropped by the next upload.
+    #[test]
+    fn abandoned_uploads_are_dropped_after_a_week() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
+        let caller = Caller {
+            account: Account {
+                username: "u".into(),
+                display_name: "u".into(),
+                role: Role::StationStaff,
+                scope_id: Some("st-a".into()),
+                deputy_id: None,
+            },
+            device_id: "d".into(),
+        };
+        let doc_id = "station/st-a/2026-11".to_owned();
+        let chunk = |size: u64| ChunkQuery {
+            doc_id: doc_id.clone(),
+            size,
+            offset: 0,
+        };
+        let old = "a".repeat(64);
+        let fresh = "b".repeat(64);
+        storage
+            .upload_chunk(&caller, &old, &chunk(100), &[1; 10])
+            .unwrap();
+        let held = |hash: &str| {
+            storage
+                .upload_state(&caller, hash, &doc_id)
+                .unwrap()
+                .received
+        };
+        assert_eq!(held(&old), 10);
+        storage
+            .conn()
+            .execute(
+                "UPDATE upload_chunks SET received_at = received_at - ?1",
+                [UPLOAD_KEPT_SECS + 1],
+            )
+            .unwrap();
+        storage
+            .upload_chunk(&caller, &fresh, &chunk(100), &[2; 10])
+            .unwrap();
+        assert_eq!(held(&old), 0, "the abandoned upload is gone");
+        assert_eq!(held(&fresh), 10);
     }
 }
