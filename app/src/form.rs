@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use shared::{Field, FieldError, Station};
+use shared::{Deputy, Field, FieldError, Station};
 
 use crate::i18n::{field_error, t};
 
@@ -169,4 +169,21 @@ pub fn SaveOrCancel(
             </button>
         </div>
     }
+}
+
+/// The deputies of the station chosen in `station_id`, following the choice.
+pub fn roster_of(station_id: RwSignal<String>) -> RwSignal<Vec<Deputy>> {
+    let roster = RwSignal::new(Vec::<Deputy>::new());
+    Effect::new(move |_| {
+        let sid = station_id.get();
+        spawn_local(async move {
+            let list = if sid.is_empty() {
+                vec![]
+            } else {
+                crate::api::deputies(&sid).await.unwrap_or_default()
+            };
+            roster.set(list);
+        });
+    });
+    roster
 }

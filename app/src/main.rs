@@ -543,11 +543,12 @@ fn ActivityForm() -> impl IntoView {
     let rest = RwSignal::new(ActivityInput::default());
     let photos = RwSignal::new(Vec::<String>::new());
     let station_id = RwSignal::new(String::new());
+    // The roster follows the chosen station.
+    let roster = form::roster_of(station_id);
     let date = RwSignal::new(today());
     let deputy_ids = RwSignal::new(Vec::<String>::new());
     let voters = RwSignal::new(String::new());
     let summary = RwSignal::new(String::new());
-    let roster = RwSignal::new(Vec::<Deputy>::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let message = RwSignal::new(None::<(bool, String)>);
     let saving = RwSignal::new(false);
@@ -643,18 +644,6 @@ fn ActivityForm() -> impl IntoView {
         {
             station_id.set(s.id.clone());
         }
-    });
-    // The roster follows the chosen station.
-    Effect::new(move |_| {
-        let sid = station_id.get();
-        spawn_local(async move {
-            let list = if sid.is_empty() {
-                vec![]
-            } else {
-                api::deputies(&sid).await.unwrap_or_default()
-            };
-            roster.set(list);
-        });
     });
 
     let error_for = move |field: Field| crate::form::error_for(errors, field);

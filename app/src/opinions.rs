@@ -145,6 +145,7 @@ fn OpinionForm(
             .map(|s| s.id.clone())
             .unwrap_or_default(),
     );
+    let roster = crate::form::roster_of(station_id);
     let date = RwSignal::new(today());
     let categories = RwSignal::new(Vec::<OpinionCategory>::new());
     let content = RwSignal::new(String::new());
@@ -152,7 +153,6 @@ fn OpinionForm(
     let voter_name = RwSignal::new(String::new());
     let voter_phone = RwSignal::new(String::new());
     let consent = RwSignal::new(false);
-    let roster = RwSignal::new(Vec::<Deputy>::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let message = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
@@ -193,17 +193,6 @@ fn OpinionForm(
     );
     let forget_draft = move || draft.forget();
 
-    Effect::new(move |_| {
-        let sid = station_id.get();
-        spawn_local(async move {
-            let list = if sid.is_empty() {
-                vec![]
-            } else {
-                api::deputies(&sid).await.unwrap_or_default()
-            };
-            roster.set(list);
-        });
-    });
     let error_for = move |field: Field| crate::form::error_for(errors, field);
     let invalid = move |field: Field| crate::form::invalid(errors, field);
     let required = crate::form::required;
