@@ -4,11 +4,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{
-    AppError, ArticleCount, DraftRegulation, Field, FieldError, OpinionCategory, OpinionInput,
-};
+use shared::{ArticleCount, DraftRegulation, Field, FieldError, OpinionCategory, OpinionInput};
 
-use crate::i18n::{app_error, t, tf};
+use crate::i18n::{t, tf};
 use crate::{Ctx, api, today};
 
 /// The bulk entry form's draft.
@@ -191,13 +189,9 @@ fn BulkEntry(
     let required = crate::form::required;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if saving.get_untracked() {
-            return;
-        }
         let Some(draft) = draft.get_untracked() else {
             return;
         };
-        saving.set(true);
         let input = OpinionInput {
             station_id: station_id.get_untracked(),
             date: date.get_untracked(),
@@ -207,40 +201,33 @@ fn BulkEntry(
             article_id: article_id.get_untracked(),
             ..OpinionInput::default()
         };
-        spawn_local(async move {
-            match api::save_opinion(None, &input).await {
-                Ok(_) => {
-                    errors.set(vec![]);
-                    content.set(String::new());
-                    entered.update(|n| *n += 1);
-                    message.set(Some((
-                        true,
-                        tf(
-                            "consultation.saved",
-                            &[("n", &entered.get_untracked().to_string())],
-                        ),
-                    )));
-                    on_saved();
-                    ctx.sync_in_background();
-                    // Straight on to the next form.
-                    if let Some(el) = web_sys::window()
-                        .and_then(|w| w.document())
-                        .and_then(|d| d.get_element_by_id("bulk-content"))
-                        .and_then(|e| {
-                            wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok()
-                        })
-                    {
-                        let _ = el.focus();
-                    }
+        crate::form::submit(
+            saving,
+            errors,
+            move |m| message.set(Some((false, m))),
+            async move { api::save_opinion(None, &input).await },
+            move |_| {
+                content.set(String::new());
+                entered.update(|n| *n += 1);
+                message.set(Some((
+                    true,
+                    tf(
+                        "consultation.saved",
+                        &[("n", &entered.get_untracked().to_string())],
+                    ),
+                )));
+                on_saved();
+                ctx.sync_in_background();
+                // Straight on to the next form.
+                if let Some(el) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id("bulk-content"))
+                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok())
+                {
+                    let _ = el.focus();
                 }
-                Err(AppError::Invalid { fields }) => {
-                    errors.set(fields);
-                    message.set(Some((false, t("form.invalid"))));
-                }
-                Err(e) => message.set(Some((false, app_error(&e)))),
-            }
-            saving.set(false);
-        });
+            },
+        );
     };
     let article_label = move || {
         let chosen = article_id.get();

@@ -4,9 +4,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{AnswerInput, AnswerStatus, AppError, Field, FieldError, ReferralSummary};
+use shared::{AnswerInput, AnswerStatus, Field, FieldError, ReferralSummary};
 
-use crate::i18n::{app_error, enum_label, snake, t};
+use crate::i18n::{enum_label, snake, t};
 use crate::{Ctx, api, today};
 
 #[component]
@@ -165,31 +165,22 @@ fn AnswerForm(
     let required = crate::form::required;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if saving.get_untracked() {
-            return;
-        }
-        saving.set(true);
         let input = AnswerInput {
             referral_id: referral_id.clone(),
             status: status.get_untracked(),
             date: date.get_untracked(),
             text: text.get_untracked(),
         };
-        spawn_local(async move {
-            match api::answer_referral(&input).await {
-                Ok(_) => {
-                    errors.set(vec![]);
-                    forget_draft();
-                    on_saved();
-                }
-                Err(AppError::Invalid { fields }) => {
-                    errors.set(fields);
-                    message.set(Some(t("form.invalid")));
-                }
-                Err(e) => message.set(Some(app_error(&e))),
-            }
-            saving.set(false);
-        });
+        crate::form::submit(
+            saving,
+            errors,
+            move |m| message.set(Some(m)),
+            async move { api::answer_referral(&input).await },
+            move |_| {
+                forget_draft();
+                on_saved();
+            },
+        );
     };
     view! {
         <form class="form card" id="answer-form" on:submit=save novalidate>

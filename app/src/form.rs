@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use shared::{Deputy, Field, FieldError, Station};
+use shared::{AppError, Deputy, Field, FieldError, Station};
 
-use crate::i18n::{field_error, t};
+use crate::i18n::{app_error, field_error, t};
 
 /// The sentence next to `field` when the core refused it.
 pub fn error_for(errors: RwSignal<Vec<FieldError>>, field: Field) -> impl Fn() -> Option<AnyView> {
@@ -186,4 +186,34 @@ pub fn roster_of(station_id: RwSignal<String>) -> RwSignal<Vec<Deputy>> {
         });
     });
     roster
+}
+
+/// Runs a form's save, one at a time (`saving` while it runs). Saved: `saved` gets the
+/// result. Refused: each field's reason goes to `errors`, and the sentence for the form
+/// as a whole to `report` (which also hears any other error).
+pub fn submit<T: 'static>(
+    saving: RwSignal<bool>,
+    errors: RwSignal<Vec<FieldError>>,
+    report: impl Fn(String) + 'static,
+    save: impl std::future::Future<Output = Result<T, AppError>> + 'static,
+    saved: impl FnOnce(T) + 'static,
+) {
+    if saving.get_untracked() {
+        return;
+    }
+    saving.set(true);
+    spawn_local(async move {
+        match save.await {
+            Ok(value) => {
+                errors.set(vec![]);
+                saved(value);
+            }
+            Err(AppError::Invalid { fields }) => {
+                errors.set(fields);
+                report(t("form.invalid"));
+            }
+            Err(e) => report(app_error(&e)),
+        }
+        saving.set(false);
+    });
 }

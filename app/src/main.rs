@@ -651,10 +651,6 @@ fn ActivityForm() -> impl IntoView {
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if saving.get_untracked() {
-            return;
-        }
-        saving.set(true);
         let input = ActivityInput {
             kind: kind.get_untracked(),
             station_id: station_id.get_untracked(),
@@ -669,26 +665,23 @@ fn ActivityForm() -> impl IntoView {
         };
         let editing = editing.get_untracked();
         let navigate = navigate.clone();
-        spawn_local(async move {
-            match api::save_activity(editing.as_deref(), &input).await {
-                Ok(_) => {
-                    errors.set(vec![]);
-                    ctx.refresh();
-                    go(&navigate, Tab::List.path());
-                    ctx.sync_in_background();
+        form::submit(
+            saving,
+            errors,
+            move |m| {
+                message.set(Some((false, m)));
+                // The summary of what to fix sits at the top of the form.
+                if let Some(w) = web_sys::window() {
+                    w.scroll_to_with_x_and_y(0.0, 0.0);
                 }
-                Err(AppError::Invalid { fields }) => {
-                    errors.set(fields);
-                    message.set(Some((false, t("form.invalid"))));
-                    // The summary of what to fix sits at the top of the form.
-                    if let Some(w) = web_sys::window() {
-                        w.scroll_to_with_x_and_y(0.0, 0.0);
-                    }
-                }
-                Err(e) => message.set(Some((false, app_error(&e)))),
-            }
-            saving.set(false);
-        });
+            },
+            async move { api::save_activity(editing.as_deref(), &input).await },
+            move |_| {
+                ctx.refresh();
+                go(&navigate, Tab::List.path());
+                ctx.sync_in_background();
+            },
+        );
     };
 
     let title = move || {

@@ -199,10 +199,6 @@ fn OpinionForm(
 
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if saving.get_untracked() {
-            return;
-        }
-        saving.set(true);
         let input = OpinionInput {
             station_id: station_id.get_untracked(),
             date: date.get_untracked(),
@@ -214,33 +210,30 @@ fn OpinionForm(
             received_by: received_by.get_untracked(),
             ..OpinionInput::default()
         };
-        spawn_local(async move {
-            match api::save_opinion(None, &input).await {
-                Ok(_) => {
-                    errors.set(vec![]);
-                    forget_draft();
-                    on_saved();
-                }
-                Err(AppError::Invalid { fields }) => {
-                    errors.set(fields);
-                    message.set(Some(t("form.invalid")));
-                    // Once drawn, bring the first refused field (and its reason) into view.
-                    set_timeout(
-                        || {
-                            if let Some(first) = web_sys::window()
-                                .and_then(|w| w.document())
-                                .and_then(|d| d.query_selector(".card .invalid").ok().flatten())
-                            {
-                                first.scroll_into_view();
-                            }
-                        },
-                        std::time::Duration::ZERO,
-                    );
-                }
-                Err(e) => message.set(Some(app_error(&e))),
-            }
-            saving.set(false);
-        });
+        crate::form::submit(
+            saving,
+            errors,
+            move |m| {
+                message.set(Some(m));
+                // Once drawn, bring the first refused field (and its reason) into view.
+                set_timeout(
+                    || {
+                        if let Some(first) = web_sys::window()
+                            .and_then(|w| w.document())
+                            .and_then(|d| d.query_selector(".card .invalid").ok().flatten())
+                        {
+                            first.scroll_into_view();
+                        }
+                    },
+                    std::time::Duration::ZERO,
+                );
+            },
+            async move { api::save_opinion(None, &input).await },
+            move |_| {
+                forget_draft();
+                on_saved();
+            },
+        );
     };
 
     view! {
