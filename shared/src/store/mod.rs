@@ -1,0 +1,226 @@
+//! The device's local store: one SQLite file holding the Automerge documents, the
+//! projection tables the UI lists from, and the outbox of changes the server has not
+//! acknowledged.
+//!
+//! Every write is one SQLite transaction that updates the document, the projection rows
+//! and the outbox together, so a crash leaves either all of it or none. The outbox row of
+//! a change is deleted only when a server response acknowledges that change. The UI never
+//! loads a document to list or count: it reads the projection tables. Documents are
+//! buckets of records (see [`crate::doc`]); each projection row says which bucket holds
+//! its record (`doc_id`).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use automerge::{ActorId, AutoCommit, Change};
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite_migration::{M, Migrations};
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+use crate::doc::{self, AnyRecord, DocId, Record};
+use crate::key::StoreKey;
+use crate::model::*;
+use crate::protocol::{MAX_PHOTO_BYTES, SyncRequest, SyncResponse, WireChange, content_hash};
+
+mod account;
+mod activities;
+mod campaigns;
+mod documents;
+mod drafts;
+mod history;
+mod home;
+mod merge;
+mod opinions;
+mod outbox;
+mod photos;
+mod project;
+mod reference;
+mod repair;
+mod schema;
+mod suggestions;
+mod verify;
+mod write;
+
+pub use account::Session;
+pub use merge::directory_changes;
+pub use photos::PendingUpload;
+// What the job modules share: each of them `use super::*`.
+use self::{account::*, documents::*, drafts::*, photos::*, project::*, schema::*, write::*};
+
+/// The most changes one sync request carries.
+pub const MAX_CHANGES_PER_REQUEST: usize = 1000;
+
+/// About the most change bytes one sync request carries (base64 in JSON makes this
+/// ~5.4 MiB on the wire, well under the server's 16 MiB limit).
+pub const MAX_REQUEST_CHANGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// A device's store. One writer: the app holds it behind a mutex.
+pub struct Store {
+    conn: Connection,
+    actor: ActorId,
+    /// Documents as last committed, so a write or a merge does not reload its document
+    /// from bytes. An entry is taken out while a transaction uses it and put back only
+    /// after the commit, so it never holds what a failed transaction wrote.
+    cache: HashMap<String, StoredDoc>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("actor", &self.actor).finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the encrypted store at `path` with `key` and brings its
+    /// schema up to date. A wrong key is [`Error::WrongKey`], and changes nothing.
+    pub fn open(path: &Path, key: &StoreKey) -> Result<Store, Error> {
+        let mut conn = {
+            // SQLCipher sets up its crypto provider on first use, and two threads doing
+            // that at once can fail ("An error occurred with PRAGMA key"): key one
+            // connection at a time. Opening is rare; this costs nothing that matters.
+            static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+            let _one_at_a_time = KEYING.lock().unwrap_or_else(|p| p.into_inner());
+            let conn = Connection::open(path)?;
+            // A raw 256-bit key, set before anything reads the file.
+            conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))?;
+            if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
+                return match e.sqlite_error_code() {
+                    Some(rusqlite::ErrorCode::NotADatabase) => Err(Error::WrongKey),
+                    _ => Err(e.into()),
+                };
+            }
+            conn
+        };
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        let actor = match get_meta(&conn, "actor")? {
+            Some(hex) => ActorId::try_from(hex.as_str())
+                .map_err(|_| Error::Corrupt("bad actor id".into()))?,
+            None => {
+                let actor = ActorId::random();
+                set_meta(&conn, "actor", &actor.to_hex_string())?;
+                actor
+            }
+        };
+        Ok(Store {
+            conn,
+            actor,
+            cache: HashMap::new(),
+        })
+    }
+
+    /// This device's id: its Automerge actor, in hex.
+    pub fn device_id(&self) -> String {
+        self.actor.to_hex_string()
+    }
+
+    /// Writes `record` in one transaction (document, projection, index, outbox; and
+    /// deletes the meta entry `clear`, e.g. the form's draft), then caches its document.
+    fn save<R: Record + Into<AnyRecord>>(
+        &mut self,
+        record: &R,
+        home: Option<DocId>,
+        clear: Option<&str>,
+    ) -> Result<(), Error> {
+        let tx = self.conn.transaction()?;
+        let written = write_record(&tx, &self.actor, &mut self.cache, record, home)?;
+        if let Some(key) = clear {
+            tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+        }
+        tx.commit()?;
+        if let Some((doc_id, stored)) = written {
+            cache_put(&mut self.cache, doc_id, stored);
+        }
+        Ok(())
+    }
+
+    fn names(&self, table: &str) -> Result<HashMap<String, String>, Error> {
+        let sql = format!("SELECT id, name FROM {table}");
+        Ok(self
+            .query(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .into_iter()
+            .collect())
+    }
+
+    fn query<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, Error> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, f)?.collect::<Result<_, _>>()?;
+        Ok(rows)
+    }
+
+    /// Adds `(field, Unknown)` to `errors` when `id` is given and not in `table`.
+    fn must_exist(
+        &self,
+        errors: &mut Vec<FieldError>,
+        field: Field,
+        table: &str,
+        id: Option<&str>,
+    ) -> Result<(), Error> {
+        let Some(id) = id else { return Ok(()) };
+        let sql = format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE id = ?1)");
+        let exists: bool = self.conn.query_row(&sql, [id], |r| r.get(0))?;
+        if !exists {
+            errors.push(FieldError::new(field, Problem::Unknown));
+        }
+        Ok(())
+    }
+}
+
+/// `Ok` when no field was refused; otherwise the refusal, with every reason.
+fn refuse(errors: Vec<FieldError>) -> Result<(), Error> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Invalid(errors))
+    }
+}
+
+/// A fresh record id.
+fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+fn set_meta(conn: &Connection, key: &str, value: &str) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize + ?Sized>(v: &T) -> String {
+    serde_json::to_string(v).expect("plain data serializes")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// A unit enum as its snake_case name (how projection rows keep kinds and states).
+fn enum_str<T: serde::Serialize>(v: T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => panic!("not a unit enum: {other:?}"),
+    }
+}
+
+fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
