@@ -228,20 +228,23 @@ fn get_opinion(state: State<'_, AppState>, id: String) -> Result<OpinionInput, A
     Ok(state.store().opinion(&id)?)
 }
 
-/// Creates an opinion (`id` absent) or updates one; returns its id.
+/// Creates an opinion (`id` absent) or updates one; returns its id. `form` names the form
+/// it was typed in, whose draft the same transaction forgets.
 #[tauri::command]
 fn save_opinion(
     state: State<'_, AppState>,
     id: Option<String>,
     input: OpinionInput,
+    form: Option<String>,
 ) -> Result<String, AppError> {
     let today = shared::local_today();
     let mut store = state.store();
-    match id {
-        Some(id) => store.update_opinion(&id, &input, today).map(|()| id),
-        None => store.create_opinion(&input, today),
-    }
-    .map_err(AppError::from)
+    store
+        .saving_form(form.as_deref(), |store| match id {
+            Some(id) => store.update_opinion(&id, &input, today).map(|()| id),
+            None => store.create_opinion(&input, today),
+        })
+        .map_err(AppError::from)
 }
 
 #[tauri::command]
@@ -250,22 +253,36 @@ fn opinion_timeline(state: State<'_, AppState>, id: String) -> Result<Vec<Timeli
 }
 
 #[tauri::command]
-fn refer_opinion(state: State<'_, AppState>, input: ReferralInput) -> Result<String, AppError> {
-    Ok(state.store().refer_opinion(&input, shared::local_today())?)
+fn refer_opinion(
+    state: State<'_, AppState>,
+    input: ReferralInput,
+    form: Option<String>,
+) -> Result<String, AppError> {
+    Ok(state.store().saving_form(form.as_deref(), |store| {
+        store.refer_opinion(&input, shared::local_today())
+    })?)
 }
 
 #[tauri::command]
-fn answer_referral(state: State<'_, AppState>, input: AnswerInput) -> Result<String, AppError> {
-    Ok(state
-        .store()
-        .answer_referral(&input, shared::local_today())?)
+fn answer_referral(
+    state: State<'_, AppState>,
+    input: AnswerInput,
+    form: Option<String>,
+) -> Result<String, AppError> {
+    Ok(state.store().saving_form(form.as_deref(), |store| {
+        store.answer_referral(&input, shared::local_today())
+    })?)
 }
 
 #[tauri::command]
-fn record_feedback(state: State<'_, AppState>, input: FeedbackInput) -> Result<(), AppError> {
-    Ok(state
-        .store()
-        .record_feedback(&input, shared::local_today())?)
+fn record_feedback(
+    state: State<'_, AppState>,
+    input: FeedbackInput,
+    form: Option<String>,
+) -> Result<(), AppError> {
+    Ok(state.store().saving_form(form.as_deref(), |store| {
+        store.record_feedback(&input, shared::local_today())
+    })?)
 }
 
 #[tauri::command]

@@ -1,7 +1,9 @@
 //! Crash safety: a child process saving and editing records is killed with SIGKILL at a
 //! random moment, 200 times. After each kill the store opens, is consistent (SQLite
 //! integrity, every projection row equal to its document, an outbox entry for every
-//! unsynced record), and holds every save that had returned OK.
+//! unsynced record), and holds every save that had returned OK. The child also types
+//! opinions into the opinion form (a kept draft) and saves them from it: a saved opinion
+//! never comes back as a draft.
 //!
 //! The child is this same test binary, re-run with `JIAZHAN_CRASH_CHILD` set; so the file
 //! has its own `main` (`harness = false` in Cargo.toml) instead of libtest.
@@ -14,7 +16,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use shared::{ActivityInput, Store, StoreKey};
+use shared::{ActivityInput, OpinionFilter, OpinionInput, Store, StoreKey};
 
 const ROUNDS: u64 = 200;
 const CHILD_ENV: &str = "JIAZHAN_CRASH_CHILD";
@@ -39,6 +41,16 @@ fn input(n: u64) -> ActivityInput {
         voters_received: (n % 10_000).to_string(),
         summary: format!("企业职工反映通勤班车不足 #{n:012}"),
         ..ActivityInput::default()
+    }
+}
+
+/// Opinion number `n`, as typed into the opinion form.
+fn opinion(n: u64) -> OpinionInput {
+    OpinionInput {
+        station_id: "st-sujiatuo-xinmu".into(),
+        date: format!("2026-{:02}-21", n % 11 + 1),
+        content: format!("村口路灯不亮 #{n:012}"),
+        ..OpinionInput::default()
     }
 }
 
@@ -85,7 +97,17 @@ fn child(path: &Path) {
     writeln!(out, "ready").unwrap();
     out.flush().unwrap();
     for n in base.. {
-        if ids.is_empty() || rng.next().is_multiple_of(3) {
+        if rng.next().is_multiple_of(4) {
+            // Typed into the opinion form (kept as a draft), then saved from it.
+            let typed = opinion(n);
+            store
+                .save_form_draft("opinion", &serde_json::to_string(&typed).unwrap())
+                .unwrap();
+            let id = store
+                .saving_form(Some("opinion"), |s| s.create_opinion(&typed, today()))
+                .unwrap();
+            writeln!(out, "{id} {n}").unwrap();
+        } else if ids.is_empty() || rng.next().is_multiple_of(3) {
             let id = store.create_activity(&input(n), today()).unwrap();
             ids.push(id.clone());
             writeln!(out, "{id} {n}").unwrap();
@@ -127,7 +149,7 @@ fn killed_mid_save_loses_nothing_acknowledged() {
                 }
             }
         });
-        // Wait until the child has opened the store, then let it run 0–40 ms.
+        // Wait until the child has opened the store, then let it run 0–80 ms.
         loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(60))
@@ -136,7 +158,7 @@ fn killed_mid_save_loses_nothing_acknowledged() {
                 break;
             }
         }
-        let run_for = Duration::from_micros(rng.next() % 40_000);
+        let run_for = Duration::from_micros(rng.next() % 80_000);
         let start = Instant::now();
         while start.elapsed() < run_for {
             std::thread::yield_now();
@@ -156,12 +178,27 @@ fn killed_mid_save_loses_nothing_acknowledged() {
         store
             .verify()
             .unwrap_or_else(|e| panic!("round {round}: inconsistent store: {e}"));
-        let stored: HashMap<String, u64> = store
+        let mut stored: HashMap<String, u64> = store
             .list_activities(&shared::ActivityFilter::default())
             .unwrap()
             .into_iter()
             .map(|m| (m.id, save_number(&m.summary)))
             .collect();
+        let opinions: HashMap<String, u64> = store
+            .list_opinions(&OpinionFilter::default(), today())
+            .unwrap()
+            .into_iter()
+            .map(|o| (o.id, save_number(&o.content)))
+            .collect();
+        if let Some(draft) = store.form_draft("opinion").unwrap() {
+            let typed: OpinionInput = serde_json::from_str(&draft).unwrap();
+            let n = save_number(&typed.content);
+            assert!(
+                !opinions.values().any(|&saved| saved == n),
+                "round {round}: saved opinion {n} came back as a draft"
+            );
+        }
+        stored.extend(opinions);
         for (id, n) in &acked {
             let got = stored
                 .get(id)

@@ -297,11 +297,18 @@ fn the_history_names_each_change_with_old_and_new_values() {
     store.update_activity(&id, &m, today()).unwrap(); // no change, no entry
 
     let history = store.history("activity", &id).unwrap();
-    let fields = |i: usize| -> Vec<(Field, Option<&str>, &str)> {
+    // Lists are shown joined, as the Chinese UI joins them.
+    let fields = |i: usize| -> Vec<(Field, Option<String>, String)> {
         history[i]
             .changes
             .iter()
-            .map(|c| (c.field, c.old.as_deref(), c.new.as_str()))
+            .map(|c| {
+                (
+                    c.field,
+                    c.old.as_ref().map(|o| o.join("、")),
+                    c.new.join("、"),
+                )
+            })
             .collect()
     };
     assert_eq!(history.len(), 3, "{history:#?}");
@@ -310,22 +317,29 @@ fn the_history_names_each_change_with_old_and_new_values() {
         [
             (
                 Field::Deputies,
-                Some("王建华、李秀英"),
-                "王建华、李秀英、张伟"
+                Some("王建华、李秀英".to_owned()),
+                "王建华、李秀英、张伟".to_owned()
             ),
             (
                 Field::Summary,
-                Some("反映小区门口停车难、老年人就医难"),
-                "改为：老年人就医难"
+                Some("反映小区门口停车难、老年人就医难".to_owned()),
+                "改为：老年人就医难".to_owned()
             ),
         ]
     );
-    assert_eq!(fields(1), [(Field::VotersReceived, Some("23"), "40")]);
+    assert_eq!(
+        fields(1),
+        [(
+            Field::VotersReceived,
+            Some("23".to_owned()),
+            "40".to_owned()
+        )]
+    );
     assert!(history[2].created);
     // Created: kind, station, date, deputies, voters, summary (empty fields are not news).
     assert_eq!(history[2].changes.len(), 6, "{:#?}", history[2]);
-    assert!(fields(2).contains(&(Field::Station, None, "紫竹院街道人大代表之家")));
-    assert!(fields(2).contains(&(Field::Kind, None, "voter_meeting")));
+    assert!(fields(2).contains(&(Field::Station, None, "紫竹院街道人大代表之家".to_owned())));
+    assert!(fields(2).contains(&(Field::Kind, None, "voter_meeting".to_owned())));
     assert!(
         history
             .iter()
@@ -906,4 +920,230 @@ fn a_form_draft_is_kept_until_it_is_forgotten_and_only_for_known_forms() {
     assert_eq!(store.form_draft("consultation").unwrap(), None);
     store.save_form_draft("opinion", "").unwrap();
     assert_eq!(store.form_draft("opinion").unwrap(), None);
+}
+
+/// A store holding at least one record of every kind in the registry (the directory
+/// arrived as synced changes; the rest written here), with nothing left to send.
+fn store_with_every_kind(path: &std::path::Path) -> Store {
+    let mut store = store_with_directory(path);
+    store.create_activity(&input(), today()).unwrap();
+    let opinion = store.create_opinion(&opinion_input(), today()).unwrap();
+    let referral = store
+        .refer_opinion(
+            &ReferralInput {
+                opinion_id: opinion.clone(),
+                department_id: "dept-traffic".into(),
+                deadline: "2026-12-25".into(),
+                ..ReferralInput::default()
+            },
+            today(),
+        )
+        .unwrap();
+    store
+        .answer_referral(
+            &AnswerInput {
+                referral_id: referral,
+                status: AnswerStatus::Answered,
+                date: "2026-11-25".into(),
+                text: "已协调物业增设车位".into(),
+            },
+            today(),
+        )
+        .unwrap();
+    store
+        .create_suggestion(
+            &SuggestionInput {
+                station_id: "st-zizhuyuan-home".into(),
+                date: "2026-11-24".into(),
+                title: "关于增设社区停车位的建议".into(),
+                content: "多位选民反映停车难".into(),
+                deputy_ids: vec!["dep-001".into()],
+                ..SuggestionInput::default()
+            },
+            today(),
+        )
+        .unwrap();
+    store
+        .create_lead(
+            &LeadInput {
+                station_id: "st-zizhuyuan-home".into(),
+                date: "2026-11-24".into(),
+                title: "老旧小区加装电梯".into(),
+                content: "三号楼居民希望加装电梯".into(),
+                opinion_ids: vec![opinion.clone()],
+            },
+            today(),
+        )
+        .unwrap();
+    // The server acknowledges everything, so another account may sign in.
+    let request = store.sync_request().unwrap();
+    let acknowledged = request
+        .changes
+        .iter()
+        .map(|c| Ack {
+            doc_id: c.doc_id.clone(),
+            hash: automerge::Change::from_bytes(c.bytes.clone())
+                .unwrap()
+                .hash()
+                .to_string(),
+        })
+        .collect();
+    store
+        .apply_sync_response(&SyncResponse {
+            acknowledged,
+            cursor: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    for kind in shared::registry::KINDS {
+        assert!(
+            count_rows(path, kind.table) > 0,
+            "add a record of kind {} to this fixture: every kind must be covered",
+            kind.name
+        );
+    }
+    store
+}
+
+fn session(username: &str) -> shared::store::Session {
+    shared::store::Session {
+        server_url: "http://127.0.0.1:8765".into(),
+        token: "t".into(),
+        account: shared::model::Account {
+            username: username.into(),
+            display_name: username.into(),
+            role: shared::model::Role::StationStaff,
+            scope_id: Some("st-zizhuyuan-home".into()),
+            deputy_id: None,
+        },
+    }
+}
+
+#[test]
+fn no_kind_of_record_survives_another_account_signing_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    let mut store = Store::open(&path, &key()).unwrap();
+    let first = session("wang-fang");
+    let device = store
+        .device_id_for_sign_in(&first.server_url, "wang-fang")
+        .unwrap();
+    store.set_session(&first, &device).unwrap();
+    store.clear_session().unwrap(); // signed out; the data stays theirs
+    drop(store);
+    let mut store = store_with_every_kind(&path);
+    store
+        .save_form_draft("opinion", "{\"content\":\"半句\"}")
+        .unwrap();
+
+    let second = session("li-qiang");
+    let device = store
+        .device_id_for_sign_in(&second.server_url, "li-qiang")
+        .unwrap();
+    store.set_session(&second, &device).unwrap();
+    for kind in shared::registry::KINDS {
+        assert_eq!(
+            count_rows(&path, kind.table),
+            0,
+            "{} rows survived another account signing in",
+            kind.name
+        );
+    }
+    assert_eq!(store.document_count().unwrap(), 0);
+    assert_eq!(store.form_draft("opinion").unwrap(), None);
+    store.verify().unwrap();
+}
+
+#[test]
+fn verify_finds_a_wrong_or_orphan_row_of_every_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("device.db");
+    drop(store_with_every_kind(&path));
+    let store = Store::open(&path, &key()).unwrap();
+    store.verify().unwrap();
+    drop(store);
+    for kind in shared::registry::KINDS {
+        // A column of one row no longer equals its record.
+        let conn = raw(&path);
+        let column = kind.columns.last().unwrap();
+        conn.execute(
+            &format!(
+                "UPDATE {} SET {column} = 'tampered' WHERE rowid = (SELECT MIN(rowid) FROM {})",
+                kind.table, kind.table
+            ),
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path, &key()).unwrap();
+        assert!(
+            store.verify().is_err(),
+            "verify missed a changed {} row",
+            kind.name
+        );
+        drop(store);
+        // A row for a record no document holds.
+        let conn = raw(&path);
+        conn.execute(
+            &format!(
+                "UPDATE {} SET id = 'no-such-record' WHERE rowid = (SELECT MIN(rowid) FROM {})",
+                kind.table, kind.table
+            ),
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path, &key()).unwrap();
+        assert!(
+            store.verify().is_err(),
+            "verify missed an orphan {} row",
+            kind.name
+        );
+        drop(store);
+        // Put the store back together for the next kind.
+        std::fs::remove_file(&path).unwrap();
+        let _ = std::fs::remove_file(path.with_extension("db-wal"));
+        let _ = std::fs::remove_file(path.with_extension("db-shm"));
+        drop(store_with_every_kind(&path));
+    }
+}
+
+/// The store's file opened with its key, below the store (to damage it on purpose).
+fn raw(path: &std::path::Path) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let hex = "17".repeat(32); // key()
+    conn.execute_batch(&format!("PRAGMA key = \"x'{hex}'\";"))
+        .unwrap();
+    conn
+}
+
+fn count_rows(path: &std::path::Path, table: &str) -> i64 {
+    raw(path)
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn a_history_says_a_voters_name_or_phone_changed_never_what_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    let mut typed = opinion_input();
+    typed.voter_name = "张大爷".into();
+    typed.voter_phone = "13800138000".into();
+    typed.consent = true;
+    let id = store.create_opinion(&typed, today()).unwrap();
+    typed.voter_phone = "13900139000".into();
+    store.update_opinion(&id, &typed, today()).unwrap();
+
+    let history = store.history("opinion", &id).unwrap();
+    let shown = format!("{history:?}");
+    for personal in ["张大爷", "13800138000", "13900139000"] {
+        assert!(!shown.contains(personal), "{personal} in {shown}");
+    }
+    let phone = history[0]
+        .changes
+        .iter()
+        .find(|c| c.field == Field::VoterPhone)
+        .expect("the phone's change is listed");
+    assert!(phone.hidden && phone.new.is_empty());
 }

@@ -947,16 +947,25 @@ fn History(entries: RwSignal<Vec<HistoryEntry>>) -> impl IntoView {
                                                 &[("field", &field_label(c.field))],
                                             );
                                         }
-                                        let empty = t("history.empty");
-                                        // Kinds are stored by name; show them in Chinese.
-                                        let show = |v: &str| {
-                                            if c.field == Field::Kind {
-                                                t(&format!("kind.{v}"))
-                                            } else {
-                                                v.to_owned()
+                                        // Kinds are stored by name; show them in the UI's language.
+                                        let show = |values: &[String]| {
+                                            if values.iter().all(String::is_empty) {
+                                                return t("history.empty");
                                             }
+                                            let label = |v: &String| {
+                                                if c.field == Field::Kind {
+                                                    t(&format!("kind.{v}"))
+                                                } else {
+                                                    v.clone()
+                                                }
+                                            };
+                                            values
+                                                .iter()
+                                                .map(label)
+                                                .collect::<Vec<_>>()
+                                                .join(&t("history.separator"))
                                         };
-                                        let old = c.old.as_deref().map_or(empty, show);
+                                        let old = c.old.as_deref().map_or_else(|| t("history.empty"), show);
                                         let new = show(&c.new);
                                         tf(
                                             "history.change",

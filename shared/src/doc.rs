@@ -28,30 +28,12 @@ use autosurgeon::{Hydrate, Reconcile, reconcile_prop};
 use chrono::{Datelike, NaiveDate};
 
 use crate::Error;
-use crate::model::{
-    Activity, Answer, Campaign, Department, Deputy, DeputySuggestion, Directory, DraftRegulation,
-    LivelihoodLead, Opinion, Referral, Station, StationStaff, Subdistrict,
-};
+use crate::model::{Activity, Deputy, Directory, Station, Subdistrict};
+pub use crate::registry::AnyRecord;
 
 /// The schema version this build writes. v1 (the walking skeleton) kept one voter meeting
 /// per document; see [`v1`].
 pub const SCHEMA_VERSION: u64 = 2;
-
-/// The permission scope of a document: who may read and write it is decided from this
-/// alone (by the server, per document, in every request).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Scope {
-    District,
-    Subdistrict(String),
-    Station(String),
-    /// A department's documents about one station's opinions: the department writes its
-    /// answers; the station's side writes referrals and reads both.
-    Department {
-        department: String,
-        station: String,
-    },
-    Consultation(String),
-}
 
 /// The families of document this build knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,15 +56,6 @@ impl DocFamily {
             DocFamily::Referrals => "referrals",
             DocFamily::Answers => "answers",
         }
-    }
-
-    /// Families a device writes. Reference data (district, subdistrict, consultation) is
-    /// written by the server's administrators until accounts and roles arrive.
-    pub fn client_writable(self) -> bool {
-        matches!(
-            self,
-            DocFamily::Station | DocFamily::Referrals | DocFamily::Answers
-        )
     }
 }
 
@@ -138,28 +111,6 @@ impl DocId {
             DocId::Station { .. } => DocFamily::Station,
             DocId::Referrals { .. } => DocFamily::Referrals,
             DocId::Answers { .. } => DocFamily::Answers,
-        }
-    }
-
-    pub fn scope(&self) -> Scope {
-        match self {
-            DocId::District => Scope::District,
-            DocId::Subdistrict(id) => Scope::Subdistrict(id.clone()),
-            DocId::Consultation(id) => Scope::Consultation(id.clone()),
-            DocId::Station { station, .. } => Scope::Station(station.clone()),
-            DocId::Referrals {
-                department,
-                station,
-                ..
-            }
-            | DocId::Answers {
-                department,
-                station,
-                ..
-            } => Scope::Department {
-                department: department.clone(),
-                station: station.clone(),
-            },
         }
     }
 
@@ -229,7 +180,8 @@ impl std::fmt::Display for DocId {
     }
 }
 
-/// A record type stored in documents: its key prefix and id.
+/// A record type stored in documents: its key prefix and id. Implemented for every kind
+/// by its entry in [`crate::registry`].
 pub trait Record: Reconcile + Clone + serde::Serialize + serde::de::DeserializeOwned {
     const PREFIX: &'static str;
     /// The family of document that holds this kind of record.
@@ -240,98 +192,7 @@ pub trait Record: Reconcile + Clone + serde::Serialize + serde::de::DeserializeO
     }
 }
 
-macro_rules! records {
-    ($($ty:ident => $prefix:literal in $family:ident),* $(,)?) => {
-        $(impl Record for $ty {
-            const PREFIX: &'static str = $prefix;
-            const FAMILY: DocFamily = DocFamily::$family;
-            fn id(&self) -> &str {
-                &self.id
-            }
-        }
-
-        impl From<$ty> for AnyRecord {
-            fn from(r: $ty) -> AnyRecord {
-                AnyRecord::$ty(r)
-            }
-        })*
-
-        /// Any record, as read from a document root key.
-        #[derive(Clone, Debug, PartialEq, serde::Serialize)]
-        pub enum AnyRecord {
-            $($ty($ty),)*
-        }
-
-        impl AnyRecord {
-            /// Reads the record under root key `key`; `None` for a key this build does
-            /// not know (a record kind from a newer app, kept but not shown).
-            pub fn read(doc: &AutoCommit, key: &str) -> Result<Option<AnyRecord>, Error> {
-                let Some((prefix, _)) = key.split_once(':') else {
-                    return Ok(None);
-                };
-                Ok(match prefix {
-                    $($prefix => Some(AnyRecord::$ty(read_at(doc, key)?)),)*
-                    _ => None,
-                })
-            }
-        }
-    };
-}
-
-records! {
-    Activity => "activity" in Station,
-    Opinion => "opinion" in Station,
-    DeputySuggestion => "suggestion" in Station,
-    LivelihoodLead => "lead" in Station,
-    Referral => "referral" in Referrals,
-    Answer => "answer" in Answers,
-    Subdistrict => "subdistrict" in District,
-    Department => "department" in District,
-    Campaign => "campaign" in District,
-    Station => "station" in Subdistrict,
-    StationStaff => "staff" in Subdistrict,
-    Deputy => "deputy" in Subdistrict,
-    DraftRegulation => "draft" in Consultation,
-}
-
 impl AnyRecord {
-    /// The record's own id.
-    fn id(&self) -> &str {
-        match self {
-            AnyRecord::Activity(r) => &r.id,
-            AnyRecord::Opinion(r) => &r.id,
-            AnyRecord::DeputySuggestion(r) => &r.id,
-            AnyRecord::LivelihoodLead(r) => &r.id,
-            AnyRecord::Referral(r) => &r.id,
-            AnyRecord::Answer(r) => &r.id,
-            AnyRecord::Subdistrict(r) => &r.id,
-            AnyRecord::Department(r) => &r.id,
-            AnyRecord::Campaign(r) => &r.id,
-            AnyRecord::Station(r) => &r.id,
-            AnyRecord::StationStaff(r) => &r.id,
-            AnyRecord::Deputy(r) => &r.id,
-            AnyRecord::DraftRegulation(r) => &r.id,
-        }
-    }
-
-    fn family(&self) -> DocFamily {
-        match self {
-            AnyRecord::Activity(_)
-            | AnyRecord::Opinion(_)
-            | AnyRecord::DeputySuggestion(_)
-            | AnyRecord::LivelihoodLead(_) => DocFamily::Station,
-            AnyRecord::Referral(_) => DocFamily::Referrals,
-            AnyRecord::Answer(_) => DocFamily::Answers,
-            AnyRecord::Subdistrict(_) | AnyRecord::Department(_) | AnyRecord::Campaign(_) => {
-                DocFamily::District
-            }
-            AnyRecord::Station(_) | AnyRecord::StationStaff(_) | AnyRecord::Deputy(_) => {
-                DocFamily::Subdistrict
-            }
-            AnyRecord::DraftRegulation(_) => DocFamily::Consultation,
-        }
-    }
-
     /// Whether this record, read under root key `key`, may live in document `doc`: its
     /// kind belongs to the document's family, its id is the key's, and it names the
     /// document's station (and department). A record that fails this is never projected:
@@ -413,7 +274,10 @@ pub fn read_record<R: Record>(doc: &AutoCommit, id: &str) -> Result<Option<R>, E
 /// document (`autosurgeon(rename)` keeps enum variants snake_case, like serde). A field
 /// of the wrong type, a missing field or a bad date is an error; a field this build does
 /// not know is ignored; a missing `Option` field reads as `None`.
-fn read_at<R: serde::de::DeserializeOwned>(doc: &AutoCommit, key: &str) -> Result<R, Error> {
+pub(crate) fn read_at<R: serde::de::DeserializeOwned>(
+    doc: &AutoCommit,
+    key: &str,
+) -> Result<R, Error> {
     let corrupt = |what: String| Error::Corrupt(format!("{key}: {what}"));
     let Some((automerge::Value::Object(_), obj)) = doc.get(ROOT, key)? else {
         return Err(corrupt("not a map".into()));
@@ -761,11 +625,6 @@ pub mod v1 {
             ..Directory::default()
         })
     }
-}
-
-/// True if the document has no content yet (all its changes are still to come).
-pub fn is_empty(doc: &AutoCommit) -> bool {
-    doc.length(ROOT) == 0
 }
 
 #[cfg(test)]

@@ -30,6 +30,8 @@ pub mod key;
 #[cfg(feature = "store")]
 pub mod protocol;
 #[cfg(feature = "store")]
+pub mod registry;
+#[cfg(feature = "store")]
 pub mod store;
 #[cfg(feature = "store")]
 pub mod sync;

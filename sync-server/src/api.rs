@@ -515,7 +515,6 @@ impl IntoResponse for StorageError {
         let (status, code) = match &self {
             StorageError::BadRequest(_) => (StatusCode::BAD_REQUEST, error::BAD_REQUEST),
             StorageError::Unauthorized => (StatusCode::UNAUTHORIZED, error::UNAUTHORIZED),
-            StorageError::Forbidden(_) => (StatusCode::FORBIDDEN, error::READ_ONLY),
             StorageError::NotFound(_) => (StatusCode::NOT_FOUND, error::NOT_FOUND),
             StorageError::Conflict(_) => (StatusCode::CONFLICT, error::CONFLICT),
             StorageError::Refused { reason, .. } => match reason {

@@ -21,9 +21,8 @@ use shared::protocol::{
 };
 
 /// Append-only: never edit a migration that has shipped; add a new one.
-const MIGRATIONS: &[M<'static>] = &[
-    M::up(
-        "CREATE TABLE docs (id TEXT PRIMARY KEY, kind TEXT NOT NULL);
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE docs (id TEXT PRIMARY KEY, kind TEXT NOT NULL);
          CREATE TABLE changes (
              seq INTEGER PRIMARY KEY AUTOINCREMENT,
              doc_id TEXT NOT NULL REFERENCES docs(id),
@@ -32,11 +31,9 @@ const MIGRATIONS: &[M<'static>] = &[
              bytes BLOB NOT NULL,
              UNIQUE (doc_id, hash)
          );",
-    ),
     // Accounts, device sessions, and what scopes are checked against: each document's
     // station and department (from its id), and each station's street or town.
-    M::up(
-        "ALTER TABLE docs ADD COLUMN station TEXT;
+    "ALTER TABLE docs ADD COLUMN station TEXT;
          ALTER TABLE docs ADD COLUMN department TEXT;
          CREATE INDEX docs_station ON docs(station);
          CREATE INDEX docs_department ON docs(department);
@@ -64,17 +61,13 @@ const MIGRATIONS: &[M<'static>] = &[
              revoked INTEGER NOT NULL DEFAULT 0
          );
          CREATE INDEX sessions_account ON sessions(account_id);",
-    ),
     // Each change's actor and sequence number, so one that reuses them is refused.
-    M::up(
-        "ALTER TABLE changes ADD COLUMN actor BLOB;
+    "ALTER TABLE changes ADD COLUMN actor BLOB;
          ALTER TABLE changes ADD COLUMN actor_seq INTEGER;
          CREATE INDEX changes_actor_seq ON changes(doc_id, actor, actor_seq);",
-    ),
     // Attachments: each file once by content hash, linked to the documents that refer to
     // it (whose scope decides who reads it); uploads in progress kept by chunk.
-    M::up(
-        "CREATE TABLE blobs (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
+    "CREATE TABLE blobs (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
          CREATE TABLE blob_docs (
              hash TEXT NOT NULL REFERENCES blobs(hash),
              doc_id TEXT NOT NULL,
@@ -88,7 +81,6 @@ const MIGRATIONS: &[M<'static>] = &[
              received_at INTEGER NOT NULL,
              PRIMARY KEY (hash, doc_id, offset)
          ) WITHOUT ROWID;",
-    ),
 ];
 
 /// A session's expiry moves forward when it is used, at most this often (seconds), so an
@@ -111,8 +103,6 @@ pub enum StorageError {
     /// No valid session: missing, unknown, expired or revoked token, or a disabled account.
     #[error("not signed in")]
     Unauthorized,
-    #[error("forbidden: {0}")]
-    Forbidden(String),
     /// Not there, or outside the caller's scope: the two are the same answer.
     #[error("not found: {0}")]
     NotFound(String),
@@ -731,7 +721,7 @@ impl SqliteStorage {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect()).to_latest(&mut conn)?;
         backfill_doc_scopes(&conn)?;
         backfill_change_actors(&mut conn)?;
         Ok(SqliteStorage {
@@ -1507,5 +1497,30 @@ mod tests {
             .unwrap();
         assert_eq!(held(&old), 0, "the abandoned upload is gone");
         assert_eq!(held(&fresh), 10);
+    }
+
+    /// SHA-256 of the text of every migration that has shipped, in order. Add the hash
+    /// of a new migration when it ships; never change one.
+    const SHIPPED: &[&str] = &[
+        "faa487768a28dd9e230a4fc60e8c9821d3c7f653d1a61774015505bf58621610",
+        "8918247ffc4ab37ffcab55b8bdef19f8bb1de15064a3c800cdf5a619836e474e",
+        "1812f2915f006fab446b5f059272188a733139438515afa04ae22d242a3e823a",
+        "02fc93975f5e2bc6a2792af01d35bf109375cf0602a791c5cbf66ebd9cbd6b89",
+    ];
+
+    #[test]
+    fn a_shipped_migration_never_changes() {
+        assert!(
+            MIGRATIONS.len() >= SHIPPED.len(),
+            "a shipped migration was removed"
+        );
+        for (i, (sql, shipped)) in MIGRATIONS.iter().zip(SHIPPED).enumerate() {
+            assert_eq!(
+                &shared::protocol::content_hash(sql.as_bytes()),
+                shipped,
+                "migration {} was edited after it shipped: add a new one instead",
+                i + 1
+            );
+        }
     }
 }

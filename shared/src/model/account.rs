@@ -64,11 +64,6 @@ impl Role {
             Role::Department => ScopeKind::Department,
         }
     }
-
-    /// Whether the role writes records at all (a read-only role's changes are refused).
-    pub fn writes(self) -> bool {
-        self != Role::DistrictAdmin
-    }
 }
 
 /// An account as the server and the app know it: never a password or a token.

@@ -190,12 +190,14 @@ pub struct HistoryEntry {
     pub changes: Vec<FieldChange>,
 }
 
-/// One field's change, with values as the user reads them (names, not ids).
+/// One field's change, with values as the user reads them (names, not ids). A value is a
+/// list: one item for a single value, none for an empty one; the UI joins the items the
+/// way its language lists things.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
     pub field: Field,
-    pub old: Option<String>,
-    pub new: String,
+    pub old: Option<Vec<String>>,
+    pub new: Vec<String>,
     /// Personal data (voter name, phone): the values are not given, only that it changed.
     #[serde(default)]
     pub hidden: bool,

@@ -25,29 +25,25 @@ pub(super) const SESSION_KEY: &str = "session";
 /// Whose data this store holds (`user@server`), kept after sign-out.
 pub(super) const OWNER_KEY: &str = "owner";
 
-/// Tables of data received or written under one account; emptied when another account
-/// signs in on this device.
-pub(super) const DATA_TABLES: &[&str] = &[
+/// Tables other than the record kinds' projections that hold data received or written
+/// under one account; emptied, with every kind's table, when another account signs in.
+const ACCOUNT_TABLES: &[&str] = &[
     "documents",
     "outbox",
     "waiting_changes",
     "meetings",
-    "subdistricts",
-    "stations",
-    "station_staff",
-    "deputies",
-    "departments",
-    "campaigns",
-    "drafts",
-    "activities",
-    "opinions",
-    "referrals",
-    "answers",
-    "suggestions",
-    "leads",
     "photos",
     "photo_parts",
 ];
+
+/// Every table emptied when another account signs in: [`ACCOUNT_TABLES`] and the
+/// projection table of every kind in the registry.
+pub(super) fn data_tables() -> impl Iterator<Item = &'static str> {
+    ACCOUNT_TABLES
+        .iter()
+        .copied()
+        .chain(crate::registry::KINDS.iter().map(|k| k.table))
+}
 
 pub(super) fn owner_of(username: &str, server_url: &str) -> String {
     format!("{username}@{server_url}")
@@ -106,7 +102,7 @@ impl Store {
         let actor = ActorId::try_from(device_id)
             .map_err(|_| Error::Protocol(format!("bad device id {device_id:?}")))?;
         if wipe {
-            for table in DATA_TABLES {
+            for table in data_tables() {
                 tx.execute(&format!("DELETE FROM {table}"), [])?;
             }
             tx.execute(

@@ -12,7 +12,7 @@ pub(super) const LANGUAGE_KEY: &str = "language";
 pub(super) fn form_draft_key(form: &str) -> Result<String, Error> {
     let known = match form.split_once(':') {
         None => matches!(form, "opinion" | "consultation"),
-        Some(("answer", id)) => doc::is_valid_id(id),
+        Some(("answer" | "referral" | "feedback", id)) => doc::is_valid_id(id),
         Some(_) => false,
     };
     if known {
@@ -57,8 +57,8 @@ impl Store {
         Ok(get_meta(&self.conn, DRAFT_KEY)?.and_then(|d| serde_json::from_str(&d).ok()))
     }
 
-    /// Keeps what is typed into form `form` (`opinion`, `consultation`, or
-    /// `answer:<referral id>`) as JSON, so closing the app mid-form loses nothing; an
+    /// Keeps what is typed into form `form` (`opinion`, `consultation`,
+    /// `answer:<referral id>`, `referral:<opinion id>` or `feedback:<opinion id>`) as JSON, so closing the app mid-form loses nothing; an
     /// empty `draft` forgets it (after a save). Encrypted like everything in the store.
     pub fn save_form_draft(&self, form: &str, draft: &str) -> Result<(), Error> {
         let key = form_draft_key(form)?;
@@ -74,5 +74,19 @@ impl Store {
     /// The draft kept for form `form`, if any.
     pub fn form_draft(&self, form: &str) -> Result<Option<String>, Error> {
         get_meta(&self.conn, &form_draft_key(form)?)
+    }
+
+    /// Runs `write` (a save from form `form`) so that the transaction that saves its record
+    /// also forgets the form's draft: a crash after the save never brings the record back
+    /// as a draft, and a refused save keeps the draft. `None` writes as `write` alone.
+    pub fn saving_form<T>(
+        &mut self,
+        form: Option<&str>,
+        write: impl FnOnce(&mut Store) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.forget = form.map(form_draft_key).transpose()?;
+        let result = write(self);
+        self.forget = None;
+        result
     }
 }

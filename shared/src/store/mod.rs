@@ -64,6 +64,9 @@ pub struct Store {
     /// from bytes. An entry is taken out while a transaction uses it and put back only
     /// after the commit, so it never holds what a failed transaction wrote.
     cache: HashMap<String, StoredDoc>,
+    /// The meta key of a form's draft that the next record write forgets in its own
+    /// transaction (set by [`Store::saving_form`]).
+    forget: Option<String>,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,7 +99,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        Migrations::from_slice(MIGRATIONS).to_latest(&mut conn)?;
+        Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect()).to_latest(&mut conn)?;
         let actor = match get_meta(&conn, "actor")? {
             Some(hex) => ActorId::try_from(hex.as_str())
                 .map_err(|_| Error::Corrupt("bad actor id".into()))?,
@@ -110,6 +113,7 @@ impl Store {
             conn,
             actor,
             cache: HashMap::new(),
+            forget: None,
         })
     }
 
@@ -119,7 +123,8 @@ impl Store {
     }
 
     /// Writes `record` in one transaction (document, projection, index, outbox; and
-    /// deletes the meta entry `clear`, e.g. the form's draft), then caches its document.
+    /// deletes the meta entry `clear`, e.g. the form's draft, and the draft
+    /// [`Store::saving_form`] names), then caches its document.
     fn save<R: Record + Into<AnyRecord>>(
         &mut self,
         record: &R,
@@ -128,10 +133,11 @@ impl Store {
     ) -> Result<(), Error> {
         let tx = self.conn.transaction()?;
         let written = write_record(&tx, &self.actor, &mut self.cache, record, home)?;
-        if let Some(key) = clear {
+        for key in clear.into_iter().chain(self.forget.as_deref()) {
             tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
         }
         tx.commit()?;
+        self.forget = None;
         if let Some((doc_id, stored)) = written {
             cache_put(&mut self.cache, doc_id, stored);
         }
@@ -214,10 +220,7 @@ fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
 
 /// A unit enum as its snake_case name (how projection rows keep kinds and states).
 fn enum_str<T: serde::Serialize>(v: T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        other => panic!("not a unit enum: {other:?}"),
-    }
+    crate::registry::enum_name(v)
 }
 
 fn enum_from<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {

@@ -1,11 +1,8 @@
 //! The device schema: append-only migrations.
 
-use super::*;
-
 /// Append-only: never edit a migration that has shipped; add a new one.
-pub(super) const MIGRATIONS: &[M<'static>] = &[
-    M::up(
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+pub(super) const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
      CREATE TABLE documents (
          id TEXT PRIMARY KEY,
          kind TEXT NOT NULL,
@@ -41,22 +38,18 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[
      );
      -- Ends in the rowid, so it serves ORDER BY date DESC, rowid DESC without sorting.
      CREATE INDEX meetings_date ON meetings(date);",
-    ),
     // Changes received before the changes they depend on; applied when those arrive.
-    M::up(
-        "CREATE TABLE waiting_changes (
+    "CREATE TABLE waiting_changes (
              doc_id TEXT NOT NULL,
              hash TEXT NOT NULL,
              bytes BLOB NOT NULL,
              PRIMARY KEY (doc_id, hash)
          );",
-    ),
     // Documents are stored as a saved document plus appended changes.
-    M::up("ALTER TABLE documents ADD COLUMN tail_changes INTEGER NOT NULL DEFAULT 0;"),
+    "ALTER TABLE documents ADD COLUMN tail_changes INTEGER NOT NULL DEFAULT 0;",
     // Schema 2: documents are buckets of records (doc.rs). The v1 `meetings` table stays
     // unused; `stations` and `deputies` keep their columns.
-    M::up(
-        "CREATE TABLE record_index (key TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
+    "CREATE TABLE record_index (key TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
          ALTER TABLE outbox ADD COLUMN record_key TEXT;
          CREATE INDEX outbox_record ON outbox(record_key);
          CREATE TABLE subdistricts (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL);
@@ -114,19 +107,15 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[
              id TEXT PRIMARY KEY, station_id TEXT NOT NULL, date TEXT NOT NULL,
              title TEXT NOT NULL, content TEXT NOT NULL, opinion_ids TEXT NOT NULL);
          CREATE INDEX leads_date ON leads(date);",
-    ),
     // The index is looked up by key only: one b-tree instead of a table and its index.
-    M::up(
-        "CREATE TABLE record_index_new (key TEXT PRIMARY KEY, doc_id TEXT NOT NULL)
+    "CREATE TABLE record_index_new (key TEXT PRIMARY KEY, doc_id TEXT NOT NULL)
              WITHOUT ROWID;
          INSERT INTO record_index_new SELECT key, doc_id FROM record_index;
          DROP TABLE record_index;
          ALTER TABLE record_index_new RENAME TO record_index;",
-    ),
     // Which document holds a record moves into the record's own projection row: one
     // b-tree write per received record instead of two (~10% of apply + project).
-    M::up(
-        "
+    "
          ALTER TABLE activities ADD COLUMN doc_id TEXT;
          ALTER TABLE opinions ADD COLUMN doc_id TEXT;
          ALTER TABLE suggestions ADD COLUMN doc_id TEXT;
@@ -154,16 +143,14 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[
          UPDATE deputies SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'deputy:' || deputies.id);
          UPDATE drafts SET doc_id = (SELECT doc_id FROM record_index WHERE key = 'draft:' || drafts.id);
          DROP TABLE record_index;",
-    ),
     // Changes the server refused for their document (outside the account's scope,
     // read-only, a reused sequence number): kept, but not sent again until the next
     // sign-in. The reason is the server's error code.
-    M::up("ALTER TABLE outbox ADD COLUMN refused TEXT;"),
+    "ALTER TABLE outbox ADD COLUMN refused TEXT;",
     // Photos, by content hash, per document that refers to them (the server checks
     // uploads and downloads against that document's scope). `data` is NULL until a photo
     // taken elsewhere is downloaded; `photo_parts` holds a download in progress.
-    M::up(
-        "CREATE TABLE photos (
+    "CREATE TABLE photos (
              hash TEXT NOT NULL,
              doc_id TEXT NOT NULL,
              size INTEGER NOT NULL,
@@ -177,5 +164,69 @@ pub(super) const MIGRATIONS: &[M<'static>] = &[
              data BLOB NOT NULL,
              PRIMARY KEY (hash, offset)
          ) WITHOUT ROWID;",
-    ),
 ];
+
+/// SHA-256 of the text of every migration that has shipped, in order. Add the hash of a
+/// new migration when it ships; never change one.
+#[cfg(test)]
+const SHIPPED: &[&str] = &[
+    "005cd4ca52e25dc8ff9ec9a07a80c2d358ebc0b53f132462994bfaa60e61f2b3",
+    "98707be2705ca68a13c5d21f5ba81590b1fc1ab3f8a8d4879d05b7486ee55b46",
+    "3f4d16ba27e49b39ff6b7908764639c664ac2ae5502d190d3ac78a9e4c3d71dc",
+    "aa0d497a68e924e7148c5238acbb8bf6287f5e0900ab3caffb57d0ed5786ae6d",
+    "e847b73e00b5fa04e321b9482fd1d0bf537a41c0d1165259a7210aba18bb06f1",
+    "8d3b4b8952c9903d4dd60d855391e43be5c132bec9bb8b2ac6b3c46e52ead9d8",
+    "e712fe053e903c3602140ec1d7b1e7f83f78947ce66ad4dd504dedb59624572b",
+    "822ac9b4c6ed9752e781c5c6b7f5d62757dc07efba1921be31ba5d82a286f3f4",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rusqlite_migration::M;
+
+    #[test]
+    fn a_shipped_migration_never_changes() {
+        assert!(
+            MIGRATIONS.len() >= SHIPPED.len(),
+            "a shipped migration was removed"
+        );
+        for (i, (sql, shipped)) in MIGRATIONS.iter().zip(SHIPPED).enumerate() {
+            assert_eq!(
+                &crate::protocol::content_hash(sql.as_bytes()),
+                shipped,
+                "migration {} was edited after it shipped: add a new one instead",
+                i + 1
+            );
+        }
+    }
+
+    #[test]
+    fn every_kind_has_its_projection_table() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let mut conn = conn;
+        rusqlite_migration::Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
+            .to_latest(&mut conn)
+            .unwrap();
+        for kind in crate::registry::KINDS {
+            let columns: Vec<String> = conn
+                .prepare(&format!(
+                    "SELECT name FROM pragma_table_info('{}')",
+                    kind.table
+                ))
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            for column in std::iter::once(&"doc_id").chain(kind.columns) {
+                assert!(
+                    columns.iter().any(|c| c == column),
+                    "{}: table {} has no column {column}: add a migration",
+                    kind.name,
+                    kind.table
+                );
+            }
+        }
+    }
+}

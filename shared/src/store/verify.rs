@@ -3,8 +3,10 @@
 use super::*;
 
 impl Store {
-    /// Checks the store is consistent: SQLite's own integrity check passes, and every
-    /// record in every document has a projection row equal to it that names its document.
+    /// Checks the store is consistent: SQLite's own integrity check passes; every record
+    /// of every kind in every document has a projection row, in its kind's table, that
+    /// names that document and equals the record column by column; and no projection row
+    /// of any kind stands for a record its document does not hold.
     pub fn verify(&self) -> Result<(), Error> {
         let check: String = self
             .conn
@@ -12,6 +14,7 @@ impl Store {
         if check != "ok" {
             return Err(Error::Corrupt(format!("integrity check: {check}")));
         }
+        let mut held: HashSet<String> = HashSet::new();
         let ids: Vec<String> = self.query("SELECT id FROM documents", [], |r| r.get(0))?;
         for doc_id in ids {
             let Some(stored) = load_document(&self.conn, &doc_id, &self.actor)? else {
@@ -25,21 +28,54 @@ impl Store {
                 if DocId::parse(&doc_id).is_none_or(|id| !record.belongs_in(&id, &key)) {
                     continue;
                 }
-                let indexed: Option<String> = doc_of(&self.conn, &key)?;
-                let projected_equal = match &record {
-                    AnyRecord::Activity(a) => self.activity_record(&a.id).ok().as_ref() == Some(a),
-                    AnyRecord::Opinion(o) => self.opinion_record(&o.id).ok().as_ref() == Some(o),
-                    AnyRecord::Referral(r) => self.referral_record(&r.id).ok().as_ref() == Some(r),
-                    _ => true,
-                };
-                if indexed.as_deref() != Some(doc_id.as_str()) || !projected_equal {
+                let kind = record.kind();
+                let mut expected = vec![rusqlite::types::Value::Text(doc_id.clone())];
+                expected.extend(record.row());
+                let projected = self.projection_row(kind, record.id())?;
+                if projected.as_ref() != Some(&expected) {
                     return Err(Error::Corrupt(format!(
                         "projection of {key} differs from {doc_id}"
                     )));
                 }
+                held.insert(key);
+            }
+        }
+        for kind in crate::registry::KINDS {
+            let ids: Vec<String> =
+                self.query(&format!("SELECT id FROM {}", kind.table), [], |r| r.get(0))?;
+            if let Some(id) = ids
+                .iter()
+                .find(|id| !held.contains(&format!("{}:{id}", kind.prefix)))
+            {
+                return Err(Error::Corrupt(format!(
+                    "{} row {id} has no record in a document",
+                    kind.table
+                )));
             }
         }
         Ok(())
+    }
+
+    /// The projection row of record `id` of `kind`: `doc_id`, then its columns.
+    fn projection_row(
+        &self,
+        kind: &crate::registry::KindInfo,
+        id: &str,
+    ) -> Result<Option<Vec<rusqlite::types::Value>>, Error> {
+        let n = kind.columns.len() + 1;
+        let sql = format!(
+            "SELECT doc_id, {} FROM {} WHERE id = ?1",
+            kind.columns.join(", "),
+            kind.table
+        );
+        Ok(self
+            .conn
+            .query_row(&sql, [id], |r| {
+                (0..n)
+                    .map(|i| r.get::<_, rusqlite::types::Value>(i))
+                    .collect()
+            })
+            .optional()?)
     }
 
     /// A record as its document holds it (tools and tests compare it with the projection).
