@@ -13,20 +13,29 @@ pub(super) fn project(tx: &Connection, doc_id: &str, record: &AnyRecord) -> Resu
     let kind = record.kind();
     let values =
         std::iter::once(rusqlite::types::Value::Text(doc_id.to_owned())).chain(record.row());
-    tx.prepare_cached(&insert_sql(kind))?
+    tx.prepare_cached(insert_sql(kind))?
         .execute(rusqlite::params_from_iter(values))?;
     Ok(())
 }
 
-/// `INSERT OR REPLACE INTO <table> (doc_id, <columns>) VALUES (?1, …)`.
-fn insert_sql(kind: &crate::registry::KindInfo) -> String {
-    let params: Vec<String> = (1..=kind.columns.len() + 1)
-        .map(|i| format!("?{i}"))
-        .collect();
-    format!(
-        "INSERT OR REPLACE INTO {} (doc_id, {}) VALUES ({})",
-        kind.table,
-        kind.columns.join(", "),
-        params.join(", ")
-    )
+/// `INSERT OR REPLACE INTO <table> (doc_id, <columns>) VALUES (?1, …)`, made once per kind.
+fn insert_sql(kind: &crate::registry::KindInfo) -> &'static str {
+    static SQL: std::sync::OnceLock<HashMap<&'static str, String>> = std::sync::OnceLock::new();
+    let all = SQL.get_or_init(|| {
+        crate::registry::KINDS
+            .iter()
+            .map(|k| {
+                let params: Vec<String> =
+                    (1..=k.columns.len() + 1).map(|i| format!("?{i}")).collect();
+                let sql = format!(
+                    "INSERT OR REPLACE INTO {} (doc_id, {}) VALUES ({})",
+                    k.table,
+                    k.columns.join(", "),
+                    params.join(", ")
+                );
+                (k.prefix, sql)
+            })
+            .collect()
+    });
+    &all[kind.prefix]
 }
