@@ -1058,53 +1058,36 @@ fn no_kind_of_record_survives_another_account_signing_in() {
 fn verify_finds_a_wrong_or_orphan_row_of_every_kind() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("device.db");
-    drop(store_with_every_kind(&path));
-    let store = Store::open(&path, &key()).unwrap();
-    store.verify().unwrap();
-    drop(store);
+    // A fresh store of every kind, damaged by `sql`: does verify notice?
+    let noticed = |sql: String| {
+        for file in ["device.db", "device.db-wal", "device.db-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(file));
+        }
+        drop(store_with_every_kind(&path));
+        raw(&path).execute_batch(&sql).unwrap();
+        Store::open(&path, &key()).unwrap().verify().is_err()
+    };
+    assert!(!noticed(String::new()), "an undamaged store verifies");
     for kind in shared::registry::KINDS {
-        // A column of one row no longer equals its record.
-        let conn = raw(&path);
-        let column = kind.columns.last().unwrap();
-        conn.execute(
-            &format!(
-                "UPDATE {} SET {column} = 'tampered' WHERE rowid = (SELECT MIN(rowid) FROM {})",
-                kind.table, kind.table
-            ),
-            [],
-        )
-        .unwrap();
-        drop(conn);
-        let store = Store::open(&path, &key()).unwrap();
+        let (table, column) = (kind.table, kind.columns.last().unwrap());
+        let first = format!("rowid = (SELECT MIN(rowid) FROM {table})");
         assert!(
-            store.verify().is_err(),
+            noticed(format!(
+                "UPDATE {table} SET {column} = 'tampered' WHERE {first}"
+            )),
             "verify missed a changed {} row",
             kind.name
         );
-        drop(store);
-        // A row for a record no document holds.
-        let conn = raw(&path);
-        conn.execute(
-            &format!(
-                "UPDATE {} SET id = 'no-such-record' WHERE rowid = (SELECT MIN(rowid) FROM {})",
-                kind.table, kind.table
-            ),
-            [],
-        )
-        .unwrap();
-        drop(conn);
-        let store = Store::open(&path, &key()).unwrap();
+        // A second row, for a record no document holds.
         assert!(
-            store.verify().is_err(),
+            noticed(format!(
+                "CREATE TEMP TABLE copy AS SELECT * FROM {table} WHERE {first};
+                 UPDATE copy SET id = 'no-such-record';
+                 INSERT INTO {table} SELECT * FROM copy;"
+            )),
             "verify missed an orphan {} row",
             kind.name
         );
-        drop(store);
-        // Put the store back together for the next kind.
-        std::fs::remove_file(&path).unwrap();
-        let _ = std::fs::remove_file(path.with_extension("db-wal"));
-        let _ = std::fs::remove_file(path.with_extension("db-shm"));
-        drop(store_with_every_kind(&path));
     }
 }
 

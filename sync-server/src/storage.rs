@@ -1510,17 +1510,6 @@ mod tests {
 
     #[test]
     fn a_shipped_migration_never_changes() {
-        assert!(
-            MIGRATIONS.len() >= SHIPPED.len(),
-            "a shipped migration was removed"
-        );
-        for (i, (sql, shipped)) in MIGRATIONS.iter().zip(SHIPPED).enumerate() {
-            assert_eq!(
-                &shared::protocol::content_hash(sql.as_bytes()),
-                shipped,
-                "migration {} was edited after it shipped: add a new one instead",
-                i + 1
-            );
-        }
+        shared::store::migrations_as_shipped(MIGRATIONS, SHIPPED).unwrap();
     }
 }

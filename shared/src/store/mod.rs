@@ -46,6 +46,7 @@ mod write;
 pub use account::Session;
 pub use merge::directory_changes;
 pub use photos::PendingUpload;
+pub use schema::migrations_as_shipped;
 // What the job modules share: each of them `use super::*`.
 use self::{account::*, documents::*, drafts::*, photos::*, project::*, schema::*, write::*};
 

@@ -166,6 +166,24 @@ pub(super) const MIGRATIONS: &[&str] = &[
          ) WITHOUT ROWID;",
 ];
 
+/// Whether every migration that has shipped (`shipped`: the SHA-256 of each one's text,
+/// in order) is still in `migrations` with the same text; for the device's and the
+/// server's tests.
+pub fn migrations_as_shipped(migrations: &[&str], shipped: &[&str]) -> Result<(), String> {
+    if migrations.len() < shipped.len() {
+        return Err("a shipped migration was removed".into());
+    }
+    for (i, (sql, hash)) in migrations.iter().zip(shipped).enumerate() {
+        if crate::protocol::content_hash(sql.as_bytes()) != *hash {
+            return Err(format!(
+                "migration {} was edited after it shipped: add a new one instead",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// SHA-256 of the text of every migration that has shipped, in order. Add the hash of a
 /// new migration when it ships; never change one.
 #[cfg(test)]
@@ -187,18 +205,7 @@ mod tests {
 
     #[test]
     fn a_shipped_migration_never_changes() {
-        assert!(
-            MIGRATIONS.len() >= SHIPPED.len(),
-            "a shipped migration was removed"
-        );
-        for (i, (sql, shipped)) in MIGRATIONS.iter().zip(SHIPPED).enumerate() {
-            assert_eq!(
-                &crate::protocol::content_hash(sql.as_bytes()),
-                shipped,
-                "migration {} was edited after it shipped: add a new one instead",
-                i + 1
-            );
-        }
+        migrations_as_shipped(MIGRATIONS, SHIPPED).unwrap();
     }
 
     #[test]
