@@ -6,7 +6,6 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use shared::{
     ActivityInput, ActivityKind, Deputy, Field, FieldError, HistoryEntry, MAX_SUMMARY_CHARS,
-    Station,
 };
 
 use crate::history::History;
@@ -16,10 +15,11 @@ use crate::{Ctx, Tab, api, form, go, photos, today};
 #[component]
 pub fn ActivityForm() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
-    let navigate = use_navigate();
+    let navigate = StoredValue::new_local(use_navigate());
     // The activity being edited (`/activities/:id`); `None` for a new one.
     let params = use_params_map();
     let editing = Memo::new(move |_| params.with(|p| p.get("id")));
+    let new_record = editing.get_untracked().is_none();
     let kind = RwSignal::new(ActivityKind::VoterMeeting);
     let online = RwSignal::new(false);
     let location = RwSignal::new(String::new());
@@ -27,20 +27,48 @@ pub fn ActivityForm() -> impl IntoView {
     // edit never clears them.
     let rest = RwSignal::new(ActivityInput::default());
     let photos = RwSignal::new(Vec::<String>::new());
-    let station_id = RwSignal::new(String::new());
+    // A new record: the first station, today, and the signed-in deputy ("me") ticked.
+    let station_id = RwSignal::new(
+        ctx.stations
+            .get_untracked()
+            .first()
+            .map(|s| s.id.clone())
+            .unwrap_or_default(),
+    );
     // The roster follows the chosen station.
     let roster = form::roster_of(station_id);
     let date = RwSignal::new(today());
-    let deputy_ids = RwSignal::new(Vec::<String>::new());
+    let deputy_ids = RwSignal::new(if new_record {
+        ctx.status
+            .get_untracked()
+            .and_then(|s| s.account)
+            .and_then(|a| a.deputy_id)
+            .into_iter()
+            .collect()
+    } else {
+        vec![]
+    });
     let voters = RwSignal::new(String::new());
     let summary = RwSignal::new(String::new());
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let message = RwSignal::new(None::<(bool, String)>);
     let saving = RwSignal::new(false);
     let history = RwSignal::new(Vec::<HistoryEntry>::new());
-    // True once a new form holds its draft (or defaults), so keeping drafts can start.
-    let draft_ready = RwSignal::new(false);
 
+    // What the form holds, as the core takes it (tracked: read it with `untrack` outside
+    // effects).
+    let input = move || ActivityInput {
+        kind: kind.get(),
+        station_id: station_id.get(),
+        date: date.get(),
+        deputy_ids: deputy_ids.get(),
+        voters_received: voters.get(),
+        online: online.get(),
+        location: location.get(),
+        summary: summary.get(),
+        photos: photos.get(),
+        ..rest.get()
+    };
     // Puts a stored record or a draft into the form's fields.
     let fill = move |input: ActivityInput| {
         kind.set(input.kind);
@@ -54,72 +82,38 @@ pub fn ActivityForm() -> impl IntoView {
         photos.set(input.photos.clone());
         rest.set(input);
     };
-    // Load the record being edited, or pre-fill a new one.
+    // A new record's draft: what was typed before the app closed comes back, and every
+    // change is kept again. (An edit keeps none: the record itself is kept.)
+    let draft = form::keep_draft_in(
+        if new_record {
+            form::DraftSlot::Activity
+        } else {
+            form::DraftSlot::Off
+        },
+        input,
+        |i| {
+            !i.voters_received.trim().is_empty()
+                || !i.summary.trim().is_empty()
+                || !i.location.trim().is_empty()
+                || !i.guests.trim().is_empty()
+                || !i.deputy_ids.is_empty()
+        },
+        fill,
+    );
+    // The record being edited, with its history.
     Effect::new(move |_| {
-        let editing = editing.get();
+        let Some(id) = editing.get() else {
+            return;
+        };
         errors.set(vec![]);
         message.set(None);
-        match editing {
-            Some(id) => spawn_local(async move {
-                history.set(api::history("activity", &id).await.unwrap_or_default());
-                match api::get_activity(&id).await {
-                    Ok(m) => fill(m),
-                    Err(e) => message.set(Some((false, app_error(&e)))),
-                }
-            }),
-            None => {
-                history.set(vec![]);
-                draft_ready.set(false);
-                spawn_local(async move {
-                    // What was typed before the app closed comes back; else defaults.
-                    let draft =
-                        api::load_draft()
-                            .await
-                            .ok()
-                            .flatten()
-                            .unwrap_or_else(|| ActivityInput {
-                                station_id: ctx
-                                    .stations
-                                    .get_untracked()
-                                    .first()
-                                    .map(|s| s.id.clone())
-                                    .unwrap_or_default(),
-                                date: today(),
-                                // A deputy records their own meeting: "me" is ticked.
-                                deputy_ids: ctx
-                                    .status
-                                    .get_untracked()
-                                    .and_then(|s| s.account)
-                                    .and_then(|a| a.deputy_id)
-                                    .into_iter()
-                                    .collect(),
-                                ..ActivityInput::default()
-                            });
-                    fill(draft);
-                    draft_ready.set(true);
-                });
+        spawn_local(async move {
+            history.set(api::history("activity", &id).await.unwrap_or_default());
+            match api::get_activity(&id).await {
+                Ok(m) => fill(m),
+                Err(e) => message.set(Some((false, app_error(&e)))),
             }
-        }
-    });
-    // Every change to a new form is kept as its draft, so closing the app loses nothing.
-    Effect::new(move |_| {
-        let input = ActivityInput {
-            kind: kind.get(),
-            station_id: station_id.get(),
-            date: date.get(),
-            deputy_ids: deputy_ids.get(),
-            voters_received: voters.get(),
-            online: online.get(),
-            location: location.get(),
-            summary: summary.get(),
-            photos: photos.get(),
-            ..rest.get()
-        };
-        if draft_ready.get() && editing.get_untracked().is_none() {
-            spawn_local(async move {
-                let _ = api::save_draft(&input).await;
-            });
-        }
+        });
     });
     // A new device learns its stations on first sync: pick one when they arrive.
     Effect::new(move |_| {
@@ -134,22 +128,11 @@ pub fn ActivityForm() -> impl IntoView {
     let error_for = move |field: Field| crate::form::error_for(errors, field);
     let invalid = move |field: Field| crate::form::invalid(errors, field);
 
+    let to_list = move || navigate.with_value(|n| go(n, Tab::List.path()));
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let input = ActivityInput {
-            kind: kind.get_untracked(),
-            station_id: station_id.get_untracked(),
-            date: date.get_untracked(),
-            deputy_ids: deputy_ids.get_untracked(),
-            voters_received: voters.get_untracked(),
-            online: online.get_untracked(),
-            location: location.get_untracked(),
-            summary: summary.get_untracked(),
-            photos: photos.get_untracked(),
-            ..rest.get_untracked()
-        };
+        let input = untrack(input);
         let editing = editing.get_untracked();
-        let navigate = navigate.clone();
         form::submit(
             saving,
             errors,
@@ -160,10 +143,11 @@ pub fn ActivityForm() -> impl IntoView {
                     w.scroll_to_with_x_and_y(0.0, 0.0);
                 }
             },
+            // Saving a new record forgets its draft in the same transaction.
             async move { api::save_activity(editing.as_deref(), &input).await },
             move |_| {
                 ctx.refresh();
-                go(&navigate, Tab::List.path());
+                to_list();
                 ctx.sync_in_background();
             },
         );
@@ -175,6 +159,11 @@ pub fn ActivityForm() -> impl IntoView {
         } else {
             t("form.title.new")
         }
+    };
+    let save_label = if new_record {
+        t("form.save")
+    } else {
+        t("form.save_edit")
     };
     let required = crate::form::required;
 
@@ -215,50 +204,14 @@ pub fn ActivityForm() -> impl IntoView {
                         .collect_view()}
                 </select>
             </div>
-            <div class="field" class:invalid=invalid(Field::Station)>
-                <label for="station">{t("form.station")} {required()}</label>
-                <Show
-                    when=move || !ctx.stations.get().is_empty()
-                    fallback=|| view! { <p class="hint">{t("form.station.none")}</p> }
-                >
-                    <select
-                        id="station"
-                        prop:value=move || station_id.get()
-                        on:change=move |ev| {
-                            station_id.set(event_target_value(&ev));
-                            deputy_ids.set(vec![]);
-                        }
-                    >
-                        <option value="">{t("form.station.choose")}</option>
-                        <For
-                            each=move || ctx.stations.get()
-                            key=|s| s.id.clone()
-                            children=move |s: Station| {
-                                let id = s.id.clone();
-                                view! {
-                                    <option
-                                        value=s.id.clone()
-                                        selected=move || station_id.get() == id
-                                    >
-                                        {s.name.clone()}
-                                    </option>
-                                }
-                            }
-                        />
-                    </select>
-                </Show>
-                {error_for(Field::Station)}
-            </div>
-            <div class="field" class:invalid=invalid(Field::Date)>
-                <label for="date">{t("form.date")} {required()}</label>
-                <input
-                    id="date"
-                    type="date"
-                    prop:value=move || date.get()
-                    on:input=move |ev| date.set(event_target_value(&ev))
-                />
-                {error_for(Field::Date)}
-            </div>
+            <form::StationSelect
+                id="station"
+                value=station_id
+                stations=ctx.stations
+                errors=errors
+                on_change=Callback::new(move |_| deputy_ids.set(vec![]))
+            />
+            <form::DateField id="date" value=date errors=errors/>
             <fieldset class="field" class:invalid=invalid(Field::Deputies)>
                 <legend>{t("form.deputies")} {required()}</legend>
                 <Show
@@ -383,11 +336,13 @@ pub fn ActivityForm() -> impl IntoView {
                 activity_id=Signal::derive(move || editing.get())
                 errors=errors
             />
-            <div class="actions">
-                <button type="submit" id="save" class="primary" disabled=move || saving.get()>
-                    {move || if editing.get().is_some() { t("form.save_edit") } else { t("form.save") }}
-                </button>
-            </div>
+            <form::SaveOrCancel
+                save_id="save"
+                label=save_label
+                saving=saving
+                draft=draft
+                on_cancel=to_list
+            />
             <Show when=move || !history.get().is_empty()>
                 <History entries=history/>
             </Show>
