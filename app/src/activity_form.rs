@@ -100,7 +100,7 @@ pub fn ActivityForm() -> impl IntoView {
         },
         fill,
     );
-    // The record being edited, with its history.
+    // The record being edited.
     Effect::new(move |_| {
         let Some(id) = editing.get() else {
             return;
@@ -108,11 +108,21 @@ pub fn ActivityForm() -> impl IntoView {
         errors.set(vec![]);
         message.set(None);
         spawn_local(async move {
-            history.set(api::history("activity", &id).await.unwrap_or_default());
             match api::get_activity(&id).await {
                 Ok(m) => fill(m),
                 Err(e) => message.set(Some((false, app_error(&e)))),
             }
+        });
+    });
+    // Its history, again whenever the data may have changed (a sync brings another
+    // device's edits; the fields keep what is being typed).
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        let Some(id) = editing.get() else {
+            return;
+        };
+        spawn_local(async move {
+            history.set(api::history("activity", &id).await.unwrap_or_default());
         });
     });
     // A new device learns its stations on first sync: pick one when they arrive.
@@ -146,9 +156,8 @@ pub fn ActivityForm() -> impl IntoView {
             // Saving a new record forgets its draft in the same transaction.
             async move { api::save_activity(editing.as_deref(), &input).await },
             move |_| {
-                ctx.refresh();
+                ctx.saved();
                 to_list();
-                ctx.sync_in_background();
             },
         );
     };

@@ -34,7 +34,7 @@ pub fn ActivityList() -> impl IntoView {
     };
     // Again whenever a filter changes, or the records do (a save, a sync).
     Effect::new(move |_| {
-        ctx.activities.track();
+        ctx.data_version.track();
         let filter = ActivityFilter {
             kind: serde_json::from_value(serde_json::Value::String(kind.get())).ok(),
             station_id: Some(station.get()).filter(|s| !s.is_empty()),

@@ -18,13 +18,19 @@ pub fn ConsultationPage() -> impl IntoView {
     let drafts = RwSignal::new(Vec::<DraftRegulation>::new());
     let draft_id = RwSignal::new(String::new());
     let counts = RwSignal::new(Vec::<ArticleCount>::new());
-    spawn_local(async move {
-        if let Ok(d) = api::drafts().await {
-            if let Some(first) = d.first() {
-                draft_id.set(first.id.clone());
+    // Again whenever the data may have changed (a save, a sync).
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        spawn_local(async move {
+            if let Ok(d) = api::drafts().await {
+                if draft_id.get_untracked().is_empty()
+                    && let Some(first) = d.first()
+                {
+                    draft_id.set(first.id.clone());
+                }
+                drafts.set(d);
             }
-            drafts.set(d);
-        }
+        });
     });
     let reload_counts = move || {
         let id = draft_id.get_untracked();
@@ -39,6 +45,7 @@ pub fn ConsultationPage() -> impl IntoView {
     };
     Effect::new(move |_| {
         draft_id.track();
+        ctx.data_version.track();
         reload_counts();
     });
     let draft = move || drafts.get().into_iter().find(|d| d.id == draft_id.get());
@@ -133,7 +140,7 @@ pub fn ConsultationPage() -> impl IntoView {
                     <BulkEntry
                         draft=Signal::derive(draft)
                         article_id=article_id
-                        on_saved=reload_counts
+                        on_saved=move || ctx.saved()
                     />
                 </Show>
             </Show>
@@ -217,7 +224,6 @@ fn BulkEntry(
                     ),
                 )));
                 on_saved();
-                ctx.sync_in_background();
                 // Straight on to the next form.
                 if let Some(el) = web_sys::window()
                     .and_then(|w| w.document())

@@ -33,9 +33,9 @@ pub fn InboxPage() -> impl IntoView {
             loaded.set(true);
         })
     };
-    // Again whenever a sync brings something (the status changes after each).
+    // Again whenever the data may have changed (a save, a sync).
     Effect::new(move |_| {
-        ctx.status.track();
+        ctx.data_version.track();
         reload();
     });
     view! {
@@ -110,8 +110,7 @@ pub fn InboxPage() -> impl IntoView {
                                             referral_id=referral_id.clone()
                                             on_saved=move || {
                                                 answering.set(None);
-                                                reload();
-                                                ctx.sync_in_background();
+                                                ctx.saved();
                                             }
                                             on_cancel=move || answering.set(None)
                                         />

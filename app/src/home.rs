@@ -17,10 +17,9 @@ pub fn HomePage() -> impl IntoView {
     let navigate = use_navigate();
     let to_form = navigate.clone();
     let home = RwSignal::new(None::<Home>);
-    // Again whenever the data may have changed (every sync and save refreshes the status).
+    // Again whenever the data may have changed (a save, a sync).
     Effect::new(move |_| {
-        ctx.status.track();
-        ctx.activities.track();
+        ctx.data_version.track();
         spawn_local(async move {
             if let Ok(h) = api::home().await {
                 home.set(Some(h));

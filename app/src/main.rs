@@ -131,11 +131,7 @@ fn today() -> String {
 
 #[component]
 fn App() -> impl IntoView {
-    let ctx = Ctx {
-        activities: RwSignal::new(vec![]),
-        stations: RwSignal::new(vec![]),
-        status: RwSignal::new(None),
-    };
+    let ctx = Ctx::new();
     provide_context(ctx);
     ctx.refresh();
     // Sync at start (a fresh device gets the station directory), then every few minutes.

@@ -41,11 +41,14 @@ pub fn OpinionsPage() -> impl IntoView {
             }
         })
     };
-    reload();
+    // Again whenever the data may have changed (a save, a sync).
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        reload();
+    });
     let saved = move || {
         adding.set(false);
-        reload();
-        ctx.sync_in_background();
+        ctx.saved();
     };
     view! {
         <section aria-labelledby="opinions-title">
@@ -68,10 +71,7 @@ pub fn OpinionsPage() -> impl IntoView {
                         view! {
                             <OpinionDetail
                                 id=id
-                                on_changed=move || {
-                                    reload();
-                                    ctx.sync_in_background();
-                                }
+                                on_changed=move || ctx.saved()
                                 on_close=move || selected.set(None)
                             />
                         }
@@ -369,6 +369,7 @@ fn OpinionDetail(
     on_changed: impl Fn() + Copy + Send + Sync + 'static,
     on_close: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
     let id = StoredValue::new(id);
     let steps = RwSignal::new(Vec::<TimelineStep>::new());
     let departments = RwSignal::new(Vec::<Department>::new());
@@ -384,7 +385,11 @@ fn OpinionDetail(
             steps.set(api::opinion_timeline(&id).await.unwrap_or_default());
         })
     };
-    load();
+    // Again whenever the data may have changed (a save, a sync).
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        load();
+    });
     spawn_local(async move {
         departments.set(api::departments().await.unwrap_or_default());
     });
@@ -396,7 +401,6 @@ fn OpinionDetail(
             deadline.set(String::new());
             feedback.set(String::new());
             satisfaction.set(None);
-            load();
             on_changed();
             // The new step is what the user wants to see.
             set_timeout(
