@@ -7,6 +7,7 @@ use leptos_router::hooks::use_navigate;
 use shared::{ActivityFilter, ActivityKind, ActivitySummary, Station};
 
 use crate::i18n::{self, kind_label, t, tf};
+use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, go};
 
 #[component]
@@ -26,29 +27,38 @@ pub fn ActivityList() -> impl IntoView {
         }
     });
     let list = RwSignal::new(Vec::<ActivitySummary>::new());
+    let pager = Pager::new();
+    // A filter chosen: its first page.
+    let choose = move |filter: RwSignal<String>, value: String| {
+        pager.reset();
+        filter.set(value);
+    };
     let filtered = move || {
         !(kind.get().is_empty()
             && station.get().is_empty()
             && from.get().is_empty()
             && to.get().is_empty())
     };
-    // Again whenever a filter changes, or the records do (a save, a sync).
+    // Again whenever a filter changes, "more" is asked for, or the records change (a
+    // save, a sync).
     Effect::new(move |_| {
         ctx.data_version.track();
+        let shown = pager.shown();
         let filter = ActivityFilter {
             kind: serde_json::from_value(serde_json::Value::String(kind.get())).ok(),
             station_id: Some(station.get()).filter(|s| !s.is_empty()),
             from: from.get().parse().ok(),
             to: to.get().parse().ok(),
-            limit: None,
+            limit: Pager::limit(shown),
         };
         spawn_local(async move {
             if let Ok(l) = api::list_activities(&filter).await {
-                list.set(l);
+                list.set(pager.page(l, shown));
             }
         });
     });
     let clear = move |_| {
+        pager.reset();
         kind.set(String::new());
         station.set(String::new());
         from.set(String::new());
@@ -60,7 +70,7 @@ pub fn ActivityList() -> impl IntoView {
             <div class="filters" id="filters">
                 <label>
                     <span>{t("filter.kind")}</span>
-                    <select id="filter-kind" on:change=move |ev| kind.set(event_target_value(&ev))>
+                    <select id="filter-kind" on:change=move |ev| choose(kind, event_target_value(&ev))>
                         <option value="" selected=move || kind.get().is_empty()>{t("filter.all")}</option>
                         {ActivityKind::ALL
                             .into_iter()
@@ -78,7 +88,7 @@ pub fn ActivityList() -> impl IntoView {
                 </label>
                 <label>
                     <span>{t("filter.station")}</span>
-                    <select id="filter-station" on:change=move |ev| station.set(event_target_value(&ev))>
+                    <select id="filter-station" on:change=move |ev| choose(station, event_target_value(&ev))>
                         <option value="" selected=move || station.get().is_empty()>{t("filter.all")}</option>
                         <For
                             each=move || stations.get()
@@ -100,7 +110,7 @@ pub fn ActivityList() -> impl IntoView {
                         id="filter-from"
                         type="date"
                         prop:value=move || from.get()
-                        on:input=move |ev| from.set(event_target_value(&ev))
+                        on:input=move |ev| choose(from, event_target_value(&ev))
                     />
                 </label>
                 <label>
@@ -109,7 +119,7 @@ pub fn ActivityList() -> impl IntoView {
                         id="filter-to"
                         type="date"
                         prop:value=move || to.get()
-                        on:input=move |ev| to.set(event_target_value(&ev))
+                        on:input=move |ev| choose(to, event_target_value(&ev))
                     />
                 </label>
                 <Show when=filtered>
@@ -122,7 +132,9 @@ pub fn ActivityList() -> impl IntoView {
                 {move || {
                     let l = list.get();
                     let voters: u32 = l.iter().map(|m| m.voters_received).sum();
-                    tf("list.totals", &[("n", &l.len().to_string()), ("voters", &voters.to_string())])
+                    // Totals of the rows loaded; with more to load, it says so.
+                    let key = if pager.has_more() { "list.totals_partial" } else { "list.totals" };
+                    tf(key, &[("n", &l.len().to_string()), ("voters", &voters.to_string())])
                 }}
             </p>
             <Show
@@ -162,6 +174,7 @@ pub fn ActivityList() -> impl IntoView {
                         }
                     />
                 </ul>
+                <MoreButton id="list-more" pager=pager/>
             </Show>
         </section>
     }

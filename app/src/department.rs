@@ -7,12 +7,21 @@ use leptos::task::spawn_local;
 use shared::{AnswerInput, AnswerStatus, Field, FieldError, ReferralSummary};
 
 use crate::i18n::{enum_label, snake, t};
+use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, today};
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    // The whole inbox (the core's `department_inbox` takes no limit yet), and the page of
+    // it shown.
+    let all = RwSignal::new(Vec::<ReferralSummary>::new());
     let list = RwSignal::new(Vec::<ReferralSummary>::new());
+    let pager = Pager::new();
+    Effect::new(move |_| {
+        let shown = pager.shown();
+        list.set(pager.page(all.get(), shown));
+    });
     let loaded = RwSignal::new(false);
     // The referral whose answer form is open.
     let answering = RwSignal::new(None::<String>);
@@ -28,7 +37,7 @@ pub fn InboxPage() -> impl IntoView {
         };
         spawn_local(async move {
             if let Ok(l) = api::department_inbox(&department).await {
-                list.set(l);
+                all.set(l);
             }
             loaded.set(true);
         })
@@ -120,6 +129,7 @@ pub fn InboxPage() -> impl IntoView {
                         }
                     />
                 </ul>
+                <MoreButton id="inbox-more" pager=pager/>
             </Show>
         </section>
     }

@@ -15,6 +15,7 @@ mod history;
 mod home;
 mod i18n;
 mod opinions;
+mod paging;
 mod photos;
 mod settings;
 mod sign_in;

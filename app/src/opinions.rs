@@ -10,6 +10,7 @@ use shared::{
 };
 
 use crate::i18n::{app_error, enum_label, snake, t};
+use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, today};
 
 /// The intake form's draft.
@@ -34,17 +35,20 @@ pub fn OpinionsPage() -> impl IntoView {
     let adding = RwSignal::new(false);
     // The opinion whose detail (timeline, referral, feedback) is open.
     let selected = RwSignal::new(None::<String>);
-    let reload = move || {
-        spawn_local(async move {
-            if let Ok(l) = api::list_opinions(&OpinionFilter::default()).await {
-                list.set(l);
-            }
-        })
-    };
-    // Again whenever the data may have changed (a save, a sync).
+    let pager = Pager::new();
+    // Again whenever "more" is asked for, or the data may have changed (a save, a sync).
     Effect::new(move |_| {
         ctx.data_version.track();
-        reload();
+        let shown = pager.shown();
+        let filter = OpinionFilter {
+            limit: Pager::limit(shown),
+            ..OpinionFilter::default()
+        };
+        spawn_local(async move {
+            if let Ok(l) = api::list_opinions(&filter).await {
+                list.set(pager.page(l, shown));
+            }
+        });
     });
     let saved = move || {
         adding.set(false);
@@ -127,6 +131,7 @@ pub fn OpinionsPage() -> impl IntoView {
                         }
                     />
                 </ul>
+                <MoreButton id="opinions-more" pager=pager/>
             </Show>
         </section>
     }
