@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 use shared::{ActivityFilter, ActivityKind, ActivitySummary, Station};
 
-use crate::i18n::{self, kind_label, t, tf};
+use crate::i18n::{self, join, kind_label, t, tf, tn};
 use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, go};
 
@@ -131,10 +131,18 @@ pub fn ActivityList() -> impl IntoView {
             <p class="totals" id="list-totals">
                 {move || {
                     let l = list.get();
-                    let voters: u32 = l.iter().map(|m| m.voters_received).sum();
+                    let voters: u64 = l.iter().map(|m| u64::from(m.voters_received)).sum();
+                    let voters = tn("list.voters_total", voters, &[]);
                     // Totals of the rows loaded; with more to load, it says so.
-                    let key = if pager.has_more() { "list.totals_partial" } else { "list.totals" };
-                    tf(key, &[("n", &l.len().to_string()), ("voters", &voters.to_string())])
+                    let n = l.len() as u64;
+                    if pager.has_more() {
+                        tf(
+                            "list.totals_partial",
+                            &[("records", &tn("list.shown", n, &[])), ("voters", &voters)],
+                        )
+                    } else {
+                        tf("list.totals", &[("records", &tn("list.records", n, &[])), ("voters", &voters)])
+                    }
                 }}
             </p>
             <Show
@@ -163,7 +171,7 @@ pub fn ActivityList() -> impl IntoView {
                                         {tf("list.voters", &[("n", &m.voters_received.to_string())])}
                                     </p>
                                     <p class="deputies">
-                                        {tf("list.deputies", &[("names", &m.deputy_names.join("、"))])}
+                                        {tf("list.deputies", &[("names", &join(&m.deputy_names))])}
                                     </p>
                                     <p class="summary">{m.summary.clone()}</p>
                                     <button class="link" on:click=move |_| edit(id.clone())>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{Campaign, CampaignProgress};
 
-use crate::i18n::{kind_label, t, tf};
+use crate::i18n::{kind_label, t, tn};
 use crate::{Ctx, api};
 
 #[component]
@@ -66,8 +66,9 @@ fn CampaignCard(campaign: Campaign) -> impl IntoView {
             </p>
             <p class="campaign-done">
                 {move || {
-                    tf(
+                    tn(
                         "campaigns.done",
+                        total() as u64,
                         &[("done", &done().to_string()), ("total", &total().to_string())],
                     )
                 }}

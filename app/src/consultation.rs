@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{ArticleCount, DraftRegulation, Field, FieldError, OpinionCategory, OpinionInput};
 
-use crate::i18n::{t, tf};
+use crate::i18n::{t, tf, tn};
 use crate::{Ctx, api, today};
 
 /// The bulk entry form's draft.
@@ -124,7 +124,7 @@ pub fn ConsultationPage() -> impl IntoView {
                                             </span>
                                             <span class="text">{a.text.clone()}</span>
                                             <span class="count">
-                                                {move || tf("consultation.count", &[("n", &count_of(&counted).to_string())])}
+                                                {move || tn("consultation.count", u64::from(count_of(&counted)), &[])}
                                             </span>
                                         </button>
                                     </li>
@@ -218,9 +218,10 @@ fn BulkEntry(
                 entered.update(|n| *n += 1);
                 message.set(Some((
                     true,
-                    tf(
+                    tn(
                         "consultation.saved",
-                        &[("n", &entered.get_untracked().to_string())],
+                        u64::from(entered.get_untracked()),
+                        &[],
                     ),
                 )));
                 on_saved();

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{AnswerInput, AnswerStatus, Field, FieldError, ReferralSummary};
 
-use crate::i18n::{enum_label, snake, t};
+use crate::i18n::{enum_label, join, labelled, snake, t};
 use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, today};
 
@@ -78,8 +78,8 @@ pub fn InboxPage() -> impl IntoView {
                                 .categories
                                 .iter()
                                 .map(|c| enum_label("category", c))
-                                .collect::<Vec<_>>()
-                                .join("、");
+                                .collect::<Vec<_>>();
+                            let cats = join(&cats);
                             view! {
                                 <li class="record" data-id=r.id.clone()>
                                     <div class="record-head">
@@ -93,14 +93,14 @@ pub fn InboxPage() -> impl IntoView {
                                     <p class="station">{r.station_name.clone()} " · " {cats}</p>
                                     <p class="summary">{r.content.clone()}</p>
                                     {(!r.note.is_empty())
-                                        .then(|| view! { <p class="note">{t("inbox.note")} "：" {r.note.clone()}</p> })}
+                                        .then(|| view! { <p class="note">{labelled("inbox.note", &r.note)}</p> })}
                                     <p class="deadline">
-                                        {t("opinions.deadline")} "：" {r.deadline.to_string()}
+                                        {labelled("opinions.deadline", &r.deadline.to_string())}
                                     </p>
                                     {r.answer
                                         .clone()
                                         .filter(|a| !a.is_empty())
-                                        .map(|a| view! { <p class="answer">{t("field.answer")} "：" {a}</p> })}
+                                        .map(|a| view! { <p class="answer">{labelled("field.answer", &a)}</p> })}
                                     <Show
                                         when=move || answering.get().as_deref() == Some(id.as_str())
                                         fallback=move || {

@@ -9,7 +9,7 @@ use shared::{
     OpinionInput, OpinionStatus, OpinionSummary, ReferralInput, Satisfaction, TimelineStep,
 };
 
-use crate::i18n::{app_error, enum_label, snake, t};
+use crate::i18n::{app_error, enum_label, join, snake, t};
 use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, today};
 
@@ -96,8 +96,8 @@ pub fn OpinionsPage() -> impl IntoView {
                                 .categories
                                 .iter()
                                 .map(|c| category_label(*c))
-                                .collect::<Vec<_>>()
-                                .join("、");
+                                .collect::<Vec<_>>();
+                            let cats = join(&cats);
                             view! {
                                 <li class="record" data-id=o.id.clone()>
                                     <div class="record-head">

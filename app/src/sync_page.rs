@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{AppError, SyncProgress};
 
-use crate::i18n::{app_error, enum_label, t, tf};
+use crate::i18n::{app_error, enum_label, labelled, t, tf, tn};
 use crate::sign_in::SignInForm;
 use crate::{Ctx, api};
 
@@ -85,7 +85,12 @@ pub fn SyncPage() -> impl IntoView {
                         ctx.status
                             .get()
                             .and_then(|s| s.account)
-                            .map(|a| format!("{}（{}）", a.display_name, enum_label("role", &a.role)))
+                            .map(|a| {
+                                tf(
+                                    "account.name_role",
+                                    &[("name", &a.display_name), ("role", &enum_label("role", &a.role))],
+                                )
+                            })
                             .unwrap_or_else(|| t("sync.signed_out"))
                     }}
                 </dd>
@@ -152,7 +157,7 @@ pub fn SyncPage() -> impl IntoView {
                     .filter(|_| result.get().is_none())
                     .map(|e| {
                         view! {
-                            <p class="message error">{t("sync.last_error")} "：" {app_error(&e)}</p>
+                            <p class="message error">{labelled("sync.last_error", &app_error(&e))}</p>
                         }
                     })
             }}
@@ -177,8 +182,8 @@ pub fn SyncPage() -> impl IntoView {
                                     "sync.progress",
                                     &[
                                         ("trips", &p.round_trips.to_string()),
-                                        ("changes", &p.received_changes.to_string()),
-                                        ("documents", &p.received_documents.to_string()),
+                                        ("changes", &tn("sync.changes", p.received_changes, &[])),
+                                        ("documents", &tn("sync.documents", p.received_documents, &[])),
                                         ("kb", &(p.received_bytes / 1024).to_string()),
                                     ],
                                 )}
