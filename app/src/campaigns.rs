@@ -5,18 +5,23 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{Campaign, CampaignProgress};
 
-use crate::api;
-use crate::i18n::{kind_label, t, tf};
+use crate::i18n::{kind_label, t, tn};
+use crate::{Ctx, api};
 
 #[component]
 pub fn CampaignsPage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
     let campaigns = RwSignal::new(Vec::<Campaign>::new());
     let loaded = RwSignal::new(false);
-    spawn_local(async move {
-        if let Ok(c) = api::campaigns().await {
-            campaigns.set(c);
-        }
-        loaded.set(true);
+    // Again whenever the data may have changed (a save, a sync).
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        spawn_local(async move {
+            if let Ok(c) = api::campaigns().await {
+                campaigns.set(c);
+            }
+            loaded.set(true);
+        });
     });
     view! {
         <section aria-labelledby="campaigns-title">
@@ -39,12 +44,16 @@ pub fn CampaignsPage() -> impl IntoView {
 
 #[component]
 fn CampaignCard(campaign: Campaign) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
     let progress = RwSignal::new(Vec::<CampaignProgress>::new());
-    let id = campaign.id.clone();
-    spawn_local(async move {
-        if let Ok(p) = api::campaign_progress(&id).await {
-            progress.set(p);
-        }
+    let id = StoredValue::new(campaign.id.clone());
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        spawn_local(async move {
+            if let Ok(p) = api::campaign_progress(&id.get_value()).await {
+                progress.set(p);
+            }
+        });
     });
     let done = move || progress.get().iter().filter(|p| p.activities > 0).count();
     let total = move || progress.get().len();
@@ -57,8 +66,9 @@ fn CampaignCard(campaign: Campaign) -> impl IntoView {
             </p>
             <p class="campaign-done">
                 {move || {
-                    tf(
+                    tn(
                         "campaigns.done",
+                        total() as u64,
                         &[("done", &done().to_string()), ("total", &total().to_string())],
                     )
                 }}

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{ArticleCount, DraftRegulation, Field, FieldError, OpinionCategory, OpinionInput};
 
-use crate::i18n::{t, tf};
+use crate::i18n::{t, tf, tn};
 use crate::{Ctx, api, today};
 
 /// The bulk entry form's draft.
@@ -18,13 +18,19 @@ pub fn ConsultationPage() -> impl IntoView {
     let drafts = RwSignal::new(Vec::<DraftRegulation>::new());
     let draft_id = RwSignal::new(String::new());
     let counts = RwSignal::new(Vec::<ArticleCount>::new());
-    spawn_local(async move {
-        if let Ok(d) = api::drafts().await {
-            if let Some(first) = d.first() {
-                draft_id.set(first.id.clone());
+    // Again whenever the data may have changed (a save, a sync).
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        spawn_local(async move {
+            if let Ok(d) = api::drafts().await {
+                if draft_id.get_untracked().is_empty()
+                    && let Some(first) = d.first()
+                {
+                    draft_id.set(first.id.clone());
+                }
+                drafts.set(d);
             }
-            drafts.set(d);
-        }
+        });
     });
     let reload_counts = move || {
         let id = draft_id.get_untracked();
@@ -39,6 +45,7 @@ pub fn ConsultationPage() -> impl IntoView {
     };
     Effect::new(move |_| {
         draft_id.track();
+        ctx.data_version.track();
         reload_counts();
     });
     let draft = move || drafts.get().into_iter().find(|d| d.id == draft_id.get());
@@ -117,7 +124,7 @@ pub fn ConsultationPage() -> impl IntoView {
                                             </span>
                                             <span class="text">{a.text.clone()}</span>
                                             <span class="count">
-                                                {move || tf("consultation.count", &[("n", &count_of(&counted).to_string())])}
+                                                {move || tn("consultation.count", u64::from(count_of(&counted)), &[])}
                                             </span>
                                         </button>
                                     </li>
@@ -133,7 +140,7 @@ pub fn ConsultationPage() -> impl IntoView {
                     <BulkEntry
                         draft=Signal::derive(draft)
                         article_id=article_id
-                        on_saved=reload_counts
+                        on_saved=move || ctx.saved()
                     />
                 </Show>
             </Show>
@@ -211,13 +218,13 @@ fn BulkEntry(
                 entered.update(|n| *n += 1);
                 message.set(Some((
                     true,
-                    tf(
+                    tn(
                         "consultation.saved",
-                        &[("n", &entered.get_untracked().to_string())],
+                        u64::from(entered.get_untracked()),
+                        &[],
                     ),
                 )));
                 on_saved();
-                ctx.sync_in_background();
                 // Straight on to the next form.
                 if let Some(el) = web_sys::window()
                     .and_then(|w| w.document())

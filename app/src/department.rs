@@ -6,13 +6,22 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{AnswerInput, AnswerStatus, Field, FieldError, ReferralSummary};
 
-use crate::i18n::{enum_label, snake, t};
+use crate::i18n::{enum_label, join, labelled, snake, t};
+use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, today};
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
+    // The whole inbox (the core's `department_inbox` takes no limit yet), and the page of
+    // it shown.
+    let all = RwSignal::new(Vec::<ReferralSummary>::new());
     let list = RwSignal::new(Vec::<ReferralSummary>::new());
+    let pager = Pager::new();
+    Effect::new(move |_| {
+        let shown = pager.shown();
+        list.set(pager.page(all.get(), shown));
+    });
     let loaded = RwSignal::new(false);
     // The referral whose answer form is open.
     let answering = RwSignal::new(None::<String>);
@@ -28,14 +37,14 @@ pub fn InboxPage() -> impl IntoView {
         };
         spawn_local(async move {
             if let Ok(l) = api::department_inbox(&department).await {
-                list.set(l);
+                all.set(l);
             }
             loaded.set(true);
         })
     };
-    // Again whenever a sync brings something (the status changes after each).
+    // Again whenever the data may have changed (a save, a sync).
     Effect::new(move |_| {
-        ctx.status.track();
+        ctx.data_version.track();
         reload();
     });
     view! {
@@ -69,8 +78,8 @@ pub fn InboxPage() -> impl IntoView {
                                 .categories
                                 .iter()
                                 .map(|c| enum_label("category", c))
-                                .collect::<Vec<_>>()
-                                .join("、");
+                                .collect::<Vec<_>>();
+                            let cats = join(&cats);
                             view! {
                                 <li class="record" data-id=r.id.clone()>
                                     <div class="record-head">
@@ -84,14 +93,14 @@ pub fn InboxPage() -> impl IntoView {
                                     <p class="station">{r.station_name.clone()} " · " {cats}</p>
                                     <p class="summary">{r.content.clone()}</p>
                                     {(!r.note.is_empty())
-                                        .then(|| view! { <p class="note">{t("inbox.note")} "：" {r.note.clone()}</p> })}
+                                        .then(|| view! { <p class="note">{labelled("inbox.note", &r.note)}</p> })}
                                     <p class="deadline">
-                                        {t("opinions.deadline")} "：" {r.deadline.to_string()}
+                                        {labelled("opinions.deadline", &r.deadline.to_string())}
                                     </p>
                                     {r.answer
                                         .clone()
                                         .filter(|a| !a.is_empty())
-                                        .map(|a| view! { <p class="answer">{t("field.answer")} "：" {a}</p> })}
+                                        .map(|a| view! { <p class="answer">{labelled("field.answer", &a)}</p> })}
                                     <Show
                                         when=move || answering.get().as_deref() == Some(id.as_str())
                                         fallback=move || {
@@ -110,8 +119,7 @@ pub fn InboxPage() -> impl IntoView {
                                             referral_id=referral_id.clone()
                                             on_saved=move || {
                                                 answering.set(None);
-                                                reload();
-                                                ctx.sync_in_background();
+                                                ctx.saved();
                                             }
                                             on_cancel=move || answering.set(None)
                                         />
@@ -121,6 +129,7 @@ pub fn InboxPage() -> impl IntoView {
                         }
                     />
                 </ul>
+                <MoreButton id="inbox-more" pager=pager/>
             </Show>
         </section>
     }

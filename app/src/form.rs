@@ -64,31 +64,83 @@ pub fn StationSelect(
     view! {
         <div class="field" class:invalid=invalid(errors, Field::Station)>
             <label for=id>{t("field.station")} {required()}</label>
-            <select
-                id=id
-                on:change=move |ev| {
-                    let chosen = event_target_value(&ev);
-                    value.set(chosen.clone());
-                    if let Some(f) = on_change {
-                        f.run(chosen);
-                    }
-                }
+            // A new device learns its stations with its first sync.
+            <Show
+                when=move || !stations.get().is_empty()
+                fallback=|| view! { <p class="hint">{t("form.station.none")}</p> }
             >
-                <For
-                    each=move || stations.get()
-                    key=|s| s.id.clone()
-                    children=move |s: Station| {
-                        let sid = s.id.clone();
-                        view! {
-                            <option value=s.id.clone() selected=move || value.get() == sid>
-                                {s.name.clone()}
-                            </option>
+                <select
+                    id=id
+                    on:change=move |ev| {
+                        let chosen = event_target_value(&ev);
+                        value.set(chosen.clone());
+                        if let Some(f) = on_change {
+                            f.run(chosen);
                         }
                     }
-                />
-            </select>
+                >
+                    <For
+                        each=move || stations.get()
+                        key=|s| s.id.clone()
+                        children=move |s: Station| {
+                            let sid = s.id.clone();
+                            view! {
+                                <option value=s.id.clone() selected=move || value.get() == sid>
+                                    {s.name.clone()}
+                                </option>
+                            }
+                        }
+                    />
+                </select>
+            </Show>
             {error_for(errors, Field::Station)}
         </div>
+    }
+}
+
+/// Where a form's draft is kept in the device store.
+#[derive(Clone)]
+pub enum DraftSlot {
+    /// Under the form's name (`save_form_draft`): the opinion, bulk-entry and answer forms.
+    Form(String),
+    /// The activity form's own slot (`save_draft`), which the core forgets in the
+    /// transaction that saves the activity.
+    Activity,
+    /// Nowhere: the form edits a saved record.
+    Off,
+}
+
+impl DraftSlot {
+    async fn load<T: DeserializeOwned>(&self) -> Option<T> {
+        match self {
+            DraftSlot::Form(form) => crate::api::form_draft::<T>(form).await,
+            DraftSlot::Activity => {
+                let draft = crate::api::load_draft().await.ok().flatten()?;
+                serde_json::to_value(draft)
+                    .ok()
+                    .and_then(|v| serde_json::from_value(v).ok())
+            }
+            DraftSlot::Off => None,
+        }
+    }
+
+    /// Keeps `draft`, or forgets the kept one (`None`).
+    async fn keep<T: Serialize>(&self, draft: Option<&T>) {
+        match self {
+            DraftSlot::Form(form) => {
+                let _ = crate::api::save_form_draft(form, draft).await;
+            }
+            DraftSlot::Activity => {
+                // The core keeps only a draft with something typed in it: an empty input
+                // forgets it.
+                let input: shared::ActivityInput = draft
+                    .and_then(|d| serde_json::to_value(d).ok())
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default();
+                let _ = crate::api::save_draft(&input).await;
+            }
+            DraftSlot::Off => {}
+        }
     }
 }
 
@@ -96,17 +148,15 @@ pub fn StationSelect(
 #[derive(Clone, Copy)]
 pub struct Draft {
     ready: RwSignal<bool>,
-    form: StoredValue<String>,
+    slot: StoredValue<DraftSlot>,
 }
 
 impl Draft {
     /// Forgets the draft (the form was saved or cancelled).
     pub fn forget(self) {
         self.ready.set(false);
-        let form = self.form.get_value();
-        spawn_local(async move {
-            let _ = crate::api::save_form_draft::<()>(&form, None).await;
-        });
+        let slot = self.slot.get_value();
+        spawn_local(async move { slot.keep::<()>(None).await });
     }
 }
 
@@ -121,26 +171,40 @@ pub fn keep_draft<T>(
 where
     T: Serialize + DeserializeOwned + 'static,
 {
+    keep_draft_in(DraftSlot::Form(form), current, typed, restore)
+}
+
+/// [`keep_draft`] in any slot.
+pub fn keep_draft_in<T>(
+    slot: DraftSlot,
+    current: impl Fn() -> T + Send + Sync + 'static,
+    typed: fn(&T) -> bool,
+    restore: impl FnOnce(T) + 'static,
+) -> Draft
+where
+    T: Serialize + DeserializeOwned + 'static,
+{
     let ready = RwSignal::new(false);
-    let form = StoredValue::new(form);
-    spawn_local(async move {
-        if let Some(d) = crate::api::form_draft::<T>(&form.get_value()).await {
-            restore(d);
-        }
-        ready.set(true);
-    });
+    let off = matches!(slot, DraftSlot::Off);
+    let slot = StoredValue::new(slot);
+    if !off {
+        spawn_local(async move {
+            if let Some(d) = slot.get_value().load::<T>().await {
+                restore(d);
+            }
+            ready.set(true);
+        });
+    }
     Effect::new(move |_| {
         let input = current();
         if !ready.get() {
             return;
         }
         let typed = typed(&input);
-        let form = form.get_value();
-        spawn_local(async move {
-            let _ = crate::api::save_form_draft(&form, typed.then_some(&input)).await;
-        });
+        let slot = slot.get_value();
+        spawn_local(async move { slot.keep(typed.then_some(&input)).await });
     });
-    Draft { ready, form }
+    Draft { ready, slot }
 }
 
 /// A form's save and cancel buttons; cancelling forgets the form's draft.

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{ActivitySummary, DeputyRhythm, Home};
 
-use crate::i18n::{kind_label, t, tf};
+use crate::i18n::{kind_label, t, tf, tn};
 use leptos_router::hooks::use_navigate;
 
 use crate::{Ctx, Tab, api, go};
@@ -17,31 +17,33 @@ pub fn HomePage() -> impl IntoView {
     let navigate = use_navigate();
     let to_form = navigate.clone();
     let home = RwSignal::new(None::<Home>);
-    // Again whenever the data may have changed (every sync and save refreshes the status).
+    // Again whenever the data may have changed (a save, a sync).
     Effect::new(move |_| {
-        ctx.status.track();
-        ctx.activities.track();
+        ctx.data_version.track();
         spawn_local(async move {
             if let Ok(h) = api::home().await {
                 home.set(Some(h));
             }
         });
     });
-    let tile =
-        move |id: &'static str, key: &'static str, n: fn(&Home) -> u64, to: Tab, alert: bool| {
-            let navigate = navigate.clone();
-            view! {
-                <button
-                    id=id
-                    class="tile"
-                    class:alert=move || alert && home.get().as_ref().is_some_and(|h| n(h) > 0)
-                    on:click=move |_| go(&navigate, to.path())
-                >
-                    <span class="count">{move || home.get().as_ref().map_or(0, n)}</span>
-                    <span class="what">{t(key)}</span>
-                </button>
-            }
-        };
+    let tile = move |id: &'static str,
+                     key: &'static str,
+                     n: fn(&Home) -> u64,
+                     to: Tab,
+                     alert: bool| {
+        let navigate = navigate.clone();
+        view! {
+            <button
+                id=id
+                class="tile"
+                class:alert=move || alert && home.get().as_ref().is_some_and(|h| n(h) > 0)
+                on:click=move |_| go(&navigate, to.path())
+            >
+                <span class="count">{move || home.get().as_ref().map_or(0, n)}</span>
+                <span class="what">{move || tn(key, home.get().as_ref().map_or(0, n), &[])}</span>
+            </button>
+        }
+    };
     let mark = |done: bool, key: &'static str| {
         view! {
             <td class=if done { "done" } else { "missing" } title=t(key) aria-label=t(key)>

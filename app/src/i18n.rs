@@ -1,6 +1,8 @@
 //! User-facing text. Every string the UI shows comes from a locale file (zh-CN first,
-//! en second); components call [`t`] or [`tf`] with a key. Tests check that every key
-//! used exists, and that both files have the same keys and placeholders.
+//! en second), punctuation and list joining included; components call [`t`] or [`tf`]
+//! with a key, [`tn`] where a number stands (plural forms `key.one` / `key.other`),
+//! [`join`] and [`labelled`]. Tests check that every key used exists, and that both
+//! files have the same keys and placeholders.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -35,11 +37,12 @@ pub fn language() -> Language {
 /// The text for `key` in the chosen language (Chinese where a text is missing); the key
 /// itself if it is missing everywhere (the tidy test prevents that).
 pub fn t(key: &str) -> String {
-    let chosen = if ENGLISH.load(Ordering::Relaxed) {
-        EN.get(key)
-    } else {
-        None
-    };
+    text_in(ENGLISH.load(Ordering::Relaxed), key)
+}
+
+/// [`t`] in English or not.
+fn text_in(english: bool, key: &str) -> String {
+    let chosen = if english { EN.get(key) } else { None };
     chosen
         .or_else(|| ZH_CN.get(key))
         .cloned()
@@ -48,11 +51,46 @@ pub fn t(key: &str) -> String {
 
 /// The text for `key` with `{name}` placeholders filled in.
 pub fn tf(key: &str, args: &[(&str, &str)]) -> String {
-    let mut s = t(key);
+    fill(t(key), args)
+}
+
+fn fill(mut s: String, args: &[(&str, &str)]) -> String {
     for (name, value) in args {
         s = s.replace(&format!("{{{name}}}"), value);
     }
     s
+}
+
+/// The text for `key` about `n` things, with `{n}` (and `args`) filled in: `key.one` or
+/// `key.other`, as the language's plural rule picks. English: `one` for 1, `other`
+/// otherwise. Chinese has one form: `other` (zh-CN.json has no `.one` keys).
+pub fn tn(key: &str, n: u64, args: &[(&str, &str)]) -> String {
+    plural_in(ENGLISH.load(Ordering::Relaxed), key, n, args)
+}
+
+/// [`tn`] in English or not.
+fn plural_in(english: bool, key: &str, n: u64, args: &[(&str, &str)]) -> String {
+    let one = format!("{key}.one");
+    let form = if english && n == 1 && EN.contains_key(&one) {
+        one
+    } else {
+        format!("{key}.other")
+    };
+    let n = n.to_string();
+    let mut all = vec![("n", n.as_str())];
+    all.extend_from_slice(args);
+    fill(text_in(english, &form), &all)
+}
+
+/// `items` as a list in a sentence (`、` between them in Chinese, `, ` in English).
+pub fn join(items: &[String]) -> String {
+    items.join(&t("punct.list_sep"))
+}
+
+/// A value after its label (`label：value` in Chinese, `label: value` in English);
+/// `label` is a key.
+pub fn labelled(label: &str, value: &str) -> String {
+    tf("punct.labelled", &[("label", &t(label)), ("value", value)])
 }
 
 /// The sentence shown next to a field the core refused.
@@ -108,14 +146,15 @@ mod tests {
     use super::*;
     use shared::Problem;
 
-    /// Every key passed to `t` or `tf` in the UI sources exists in zh-CN.json.
+    /// Every key passed to `t`, `tf`, `tn` (its `.other` form) or `labelled` in the UI
+    /// sources exists in zh-CN.json.
     #[test]
     fn every_key_used_in_the_ui_exists() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
         let mut missing = vec![];
         for entry in std::fs::read_dir(dir).unwrap() {
             let src = std::fs::read_to_string(entry.unwrap().path()).unwrap();
-            for pat in ["t(\"", "tf(\""] {
+            for pat in ["t(\"", "tf(\"", "tn(\"", "labelled(\""] {
                 for (i, _) in src.match_indices(pat) {
                     let before = src[..i].chars().next_back();
                     if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
@@ -123,8 +162,13 @@ mod tests {
                     }
                     let rest = &src[i + pat.len()..];
                     let key = &rest[..rest.find('"').unwrap()];
-                    if !ZH_CN.contains_key(key) {
-                        missing.push(key.to_owned());
+                    let key = if pat == "tn(\"" {
+                        format!("{key}.other")
+                    } else {
+                        key.to_owned()
+                    };
+                    if !ZH_CN.contains_key(&key) {
+                        missing.push(key);
                     }
                 }
             }
@@ -215,7 +259,8 @@ mod tests {
     }
 
     /// Both locale files have the same keys, and each English text the same
-    /// placeholders as its Chinese one.
+    /// placeholders as its Chinese one. Plurals: an English `key.one` goes with a
+    /// `key.other` in both files (Chinese has only that form) and has its placeholders.
     #[test]
     fn the_english_locale_matches_the_chinese_one() {
         let placeholders = |s: &str| {
@@ -228,14 +273,61 @@ mod tests {
             p
         };
         let mut zh: Vec<&String> = ZH_CN.keys().collect();
-        let mut en: Vec<&String> = EN.keys().collect();
+        let mut en: Vec<&String> = EN.keys().filter(|k| !k.ends_with(".one")).collect();
         zh.sort();
         en.sort();
-        assert_eq!(zh, en, "the same keys in zh-CN.json and en.json");
+        assert_eq!(
+            zh, en,
+            "the same keys in zh-CN.json and en.json (besides .one)"
+        );
         for (key, text) in ZH_CN.iter() {
+            assert!(
+                !key.ends_with(".one"),
+                "{key}: Chinese has one plural form, .other"
+            );
             assert_eq!(placeholders(text), placeholders(&EN[key]), "{key}");
             assert!(!EN[key].trim().is_empty(), "{key}");
         }
+        for (key, text) in EN.iter() {
+            if let Some(stem) = key.strip_suffix(".one") {
+                let other = format!("{stem}.other");
+                assert!(EN.contains_key(&other), "{key} without {other}");
+                assert_eq!(placeholders(text), placeholders(&EN[&other]), "{key}");
+                assert!(!text.trim().is_empty(), "{key}");
+            }
+        }
+    }
+
+    #[test]
+    fn plurals_follow_the_number_in_english_only() {
+        assert_eq!(plural_in(false, "list.records", 1, &[]), "共 1 条");
+        assert_eq!(plural_in(false, "list.records", 2, &[]), "共 2 条");
+        assert_eq!(plural_in(true, "list.records", 1, &[]), "1 record");
+        assert_eq!(plural_in(true, "list.records", 2, &[]), "2 records");
+        assert_eq!(plural_in(true, "list.records", 0, &[]), "0 records");
+        let one_station = [("done", "0"), ("total", "1")];
+        assert_eq!(
+            plural_in(true, "campaigns.done", 1, &one_station),
+            "0/1 station held it"
+        );
+        assert_eq!(
+            plural_in(false, "campaigns.done", 1, &one_station),
+            "0/1 个站点已开展"
+        );
+    }
+
+    #[test]
+    fn lists_and_labels_are_punctuated_by_the_locale() {
+        assert_eq!(join(&["a".into(), "b".into()]), "a、b");
+        assert_eq!(labelled("inbox.note", "x"), "交办说明：x");
+        assert_eq!(text_in(true, "punct.list_sep"), ", ");
+        assert_eq!(
+            fill(
+                text_in(true, "punct.labelled"),
+                &[("label", "Note"), ("value", "x")]
+            ),
+            "Note: x"
+        );
     }
 
     #[test]

@@ -9,7 +9,8 @@ use shared::{
     OpinionInput, OpinionStatus, OpinionSummary, ReferralInput, Satisfaction, TimelineStep,
 };
 
-use crate::i18n::{app_error, enum_label, snake, t};
+use crate::i18n::{app_error, enum_label, join, snake, t};
+use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, today};
 
 /// The intake form's draft.
@@ -34,18 +35,24 @@ pub fn OpinionsPage() -> impl IntoView {
     let adding = RwSignal::new(false);
     // The opinion whose detail (timeline, referral, feedback) is open.
     let selected = RwSignal::new(None::<String>);
-    let reload = move || {
+    let pager = Pager::new();
+    // Again whenever "more" is asked for, or the data may have changed (a save, a sync).
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        let shown = pager.shown();
+        let filter = OpinionFilter {
+            limit: Pager::limit(shown),
+            ..OpinionFilter::default()
+        };
         spawn_local(async move {
-            if let Ok(l) = api::list_opinions(&OpinionFilter::default()).await {
-                list.set(l);
+            if let Ok(l) = api::list_opinions(&filter).await {
+                list.set(pager.page(l, shown));
             }
-        })
-    };
-    reload();
+        });
+    });
     let saved = move || {
         adding.set(false);
-        reload();
-        ctx.sync_in_background();
+        ctx.saved();
     };
     view! {
         <section aria-labelledby="opinions-title">
@@ -68,10 +75,7 @@ pub fn OpinionsPage() -> impl IntoView {
                         view! {
                             <OpinionDetail
                                 id=id
-                                on_changed=move || {
-                                    reload();
-                                    ctx.sync_in_background();
-                                }
+                                on_changed=move || ctx.saved()
                                 on_close=move || selected.set(None)
                             />
                         }
@@ -92,8 +96,8 @@ pub fn OpinionsPage() -> impl IntoView {
                                 .categories
                                 .iter()
                                 .map(|c| category_label(*c))
-                                .collect::<Vec<_>>()
-                                .join("、");
+                                .collect::<Vec<_>>();
+                            let cats = join(&cats);
                             view! {
                                 <li class="record" data-id=o.id.clone()>
                                     <div class="record-head">
@@ -127,6 +131,7 @@ pub fn OpinionsPage() -> impl IntoView {
                         }
                     />
                 </ul>
+                <MoreButton id="opinions-more" pager=pager/>
             </Show>
         </section>
     }
@@ -369,6 +374,7 @@ fn OpinionDetail(
     on_changed: impl Fn() + Copy + Send + Sync + 'static,
     on_close: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
     let id = StoredValue::new(id);
     let steps = RwSignal::new(Vec::<TimelineStep>::new());
     let departments = RwSignal::new(Vec::<Department>::new());
@@ -384,7 +390,11 @@ fn OpinionDetail(
             steps.set(api::opinion_timeline(&id).await.unwrap_or_default());
         })
     };
-    load();
+    // Again whenever the data may have changed (a save, a sync).
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        load();
+    });
     spawn_local(async move {
         departments.set(api::departments().await.unwrap_or_default());
     });
@@ -396,7 +406,6 @@ fn OpinionDetail(
             deadline.set(String::new());
             feedback.set(String::new());
             satisfaction.set(None);
-            load();
             on_changed();
             // The new step is what the user wants to see.
             set_timeout(

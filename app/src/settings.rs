@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::Language;
 
-use crate::i18n::{app_error, enum_label, t};
+use crate::i18n::{app_error, enum_label, t, tf};
 use crate::{Ctx, api};
 
 #[component]
@@ -38,7 +38,12 @@ pub fn SettingsPage() -> impl IntoView {
                         ctx.status
                             .get()
                             .and_then(|s| s.account)
-                            .map(|a| format!("{}（{}）", a.display_name, enum_label("role", &a.role)))
+                            .map(|a| {
+                                tf(
+                                    "account.name_role",
+                                    &[("name", &a.display_name), ("role", &enum_label("role", &a.role))],
+                                )
+                            })
                     }}
                 </dd>
                 <dt>{t("sync.server")}</dt>
