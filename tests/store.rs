@@ -1130,3 +1130,74 @@ fn a_history_says_a_voters_name_or_phone_changed_never_what_it_was() {
         .expect("the phone's change is listed");
     assert!(phone.hidden && phone.new.is_empty());
 }
+
+#[test]
+fn the_save_that_stores_a_record_forgets_its_forms_draft_and_a_refused_one_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    let opinion = store.create_opinion(&opinion_input(), today()).unwrap();
+    let referral_form = format!("referral:{opinion}");
+    let feedback_form = format!("feedback:{opinion}");
+
+    // A referral with no department is refused: its draft stays.
+    store
+        .save_form_draft(&referral_form, "{\"department_id\":\"\"}")
+        .unwrap();
+    let refused = store.saving_form(Some(&referral_form), |s| {
+        s.refer_opinion(
+            &ReferralInput {
+                opinion_id: opinion.clone(),
+                deadline: "2026-12-25".into(),
+                ..ReferralInput::default()
+            },
+            today(),
+        )
+    });
+    assert!(refused.is_err());
+    assert!(store.form_draft(&referral_form).unwrap().is_some());
+
+    store
+        .saving_form(Some(&referral_form), |s| {
+            s.refer_opinion(
+                &ReferralInput {
+                    opinion_id: opinion.clone(),
+                    department_id: "dept-traffic".into(),
+                    deadline: "2026-12-25".into(),
+                    ..ReferralInput::default()
+                },
+                today(),
+            )
+        })
+        .unwrap();
+    assert_eq!(store.form_draft(&referral_form).unwrap(), None);
+
+    // The feedback form's draft goes with the feedback, and only that form's.
+    store
+        .save_form_draft(&feedback_form, "{\"text\":\"已答复\"}")
+        .unwrap();
+    store
+        .save_form_draft("opinion", "{\"content\":\"下一条\"}")
+        .unwrap();
+    store
+        .saving_form(Some(&feedback_form), |s| {
+            s.record_feedback(
+                &FeedbackInput {
+                    opinion_id: opinion.clone(),
+                    date: "2026-11-25".into(),
+                    text: "已电话告知办理结果".into(),
+                    satisfaction: Some(Satisfaction::Satisfied),
+                },
+                today(),
+            )
+        })
+        .unwrap();
+    assert_eq!(store.form_draft(&feedback_form).unwrap(), None);
+    assert!(store.form_draft("opinion").unwrap().is_some());
+    // An unknown form is refused before anything is written.
+    assert!(
+        store
+            .saving_form(Some("nonsense"), |s| s
+                .create_opinion(&opinion_input(), today()))
+            .is_err()
+    );
+}

@@ -207,10 +207,16 @@ pub async fn list_opinions(filter: &OpinionFilter) -> Result<Vec<OpinionSummary>
 struct SaveOpinionArgs<'a> {
     id: Option<&'a str>,
     input: &'a OpinionInput,
+    form: Option<&'a str>,
 }
 
-pub async fn save_opinion(id: Option<&str>, input: &OpinionInput) -> Result<String, AppError> {
-    call("save_opinion", &SaveOpinionArgs { id, input }).await
+/// Saves an opinion typed into form `form`, whose draft the same transaction forgets.
+pub async fn save_opinion(
+    id: Option<&str>,
+    input: &OpinionInput,
+    form: Option<&str>,
+) -> Result<String, AppError> {
+    call("save_opinion", &SaveOpinionArgs { id, input, form }).await
 }
 
 pub async fn sync_now() -> Result<SyncReport, AppError> {
@@ -267,9 +273,11 @@ pub async fn opinion_timeline(id: &str) -> Result<Vec<TimelineStep>, AppError> {
     call("opinion_timeline", &IdArgs { id }).await
 }
 
+/// A record typed into form `form`, whose draft the transaction saving it forgets.
 #[derive(Serialize)]
-struct InputArgs<'a, T> {
+struct FormInputArgs<'a, T> {
     input: &'a T,
+    form: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -282,16 +290,16 @@ pub async fn department_inbox(department_id: &str) -> Result<Vec<ReferralSummary
     call("department_inbox", &DepartmentArgs { department_id }).await
 }
 
-pub async fn answer_referral(input: &AnswerInput) -> Result<String, AppError> {
-    call("answer_referral", &InputArgs { input }).await
+pub async fn answer_referral(input: &AnswerInput, form: Option<&str>) -> Result<String, AppError> {
+    call("answer_referral", &FormInputArgs { input, form }).await
 }
 
-pub async fn refer_opinion(input: &ReferralInput) -> Result<String, AppError> {
-    call("refer_opinion", &InputArgs { input }).await
+pub async fn refer_opinion(input: &ReferralInput, form: Option<&str>) -> Result<String, AppError> {
+    call("refer_opinion", &FormInputArgs { input, form }).await
 }
 
-pub async fn record_feedback(input: &FeedbackInput) -> Result<(), AppError> {
-    call("record_feedback", &InputArgs { input }).await
+pub async fn record_feedback(input: &FeedbackInput, form: Option<&str>) -> Result<(), AppError> {
+    call("record_feedback", &FormInputArgs { input, form }).await
 }
 
 pub async fn default_server() -> Result<String, AppError> {

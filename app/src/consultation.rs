@@ -212,7 +212,7 @@ fn BulkEntry(
             saving,
             errors,
             move |m| message.set(Some((false, m))),
-            async move { api::save_opinion(None, &input).await },
+            async move { api::save_opinion(None, &input, Some(DRAFT)).await },
             move |_| {
                 content.set(String::new());
                 entered.update(|n| *n += 1);

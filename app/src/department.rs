@@ -184,7 +184,10 @@ fn AnswerForm(
             saving,
             errors,
             move |m| message.set(Some(m)),
-            async move { api::answer_referral(&input).await },
+            async move {
+                let form = format!("answer:{}", input.referral_id);
+                api::answer_referral(&input, Some(&form)).await
+            },
             move |_| {
                 forget_draft();
                 on_saved();

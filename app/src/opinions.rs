@@ -233,7 +233,7 @@ fn OpinionForm(
                     std::time::Duration::ZERO,
                 );
             },
-            async move { api::save_opinion(None, &input).await },
+            async move { api::save_opinion(None, &input, Some(DRAFT)).await },
             move |_| {
                 forget_draft();
                 on_saved();
@@ -426,6 +426,39 @@ fn OpinionDetail(
         }
         Err(e) => message.set(Some(app_error(&e))),
     };
+    // What is typed into the referral and feedback forms survives closing the app.
+    let referral_form = format!("referral:{}", id.get_value());
+    let feedback_form = format!("feedback:{}", id.get_value());
+    crate::form::keep_draft(
+        referral_form.clone(),
+        move || ReferralInput {
+            opinion_id: id.get_value(),
+            department_id: department.get(),
+            deadline: deadline.get(),
+            ..ReferralInput::default()
+        },
+        |i| !i.department_id.is_empty() || !i.deadline.trim().is_empty(),
+        move |d: ReferralInput| {
+            department.set(d.department_id);
+            deadline.set(d.deadline);
+        },
+    );
+    crate::form::keep_draft(
+        feedback_form.clone(),
+        move || FeedbackInput {
+            opinion_id: id.get_value(),
+            date: String::new(),
+            text: feedback.get(),
+            satisfaction: satisfaction.get(),
+        },
+        |f| !f.text.trim().is_empty() || f.satisfaction.is_some(),
+        move |d: FeedbackInput| {
+            feedback.set(d.text);
+            satisfaction.set(d.satisfaction);
+        },
+    );
+    let referral_form = StoredValue::new(referral_form);
+    let feedback_form = StoredValue::new(feedback_form);
     let refer = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let input = ReferralInput {
@@ -434,7 +467,10 @@ fn OpinionDetail(
             deadline: deadline.get_untracked(),
             ..ReferralInput::default()
         };
-        spawn_local(async move { outcome(api::refer_opinion(&input).await.map(|_| ())) });
+        let form = referral_form.get_value();
+        spawn_local(
+            async move { outcome(api::refer_opinion(&input, Some(&form)).await.map(|_| ())) },
+        );
     };
     let feed_back = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -444,7 +480,8 @@ fn OpinionDetail(
             text: feedback.get_untracked(),
             satisfaction: satisfaction.get_untracked(),
         };
-        spawn_local(async move { outcome(api::record_feedback(&input).await) });
+        let form = feedback_form.get_value();
+        spawn_local(async move { outcome(api::record_feedback(&input, Some(&form)).await) });
     };
     let error_for = move |field: Field| crate::form::error_for(errors, field);
     let invalid = move |field: Field| crate::form::invalid(errors, field);
