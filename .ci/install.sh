@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the build and tests need on Debian 12, skipping what is there.
-# Only package registries are used: Debian apt, crates.io, rustup components.
+# Only package registries are used: Debian apt, crates.io, rustup components, npm.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$REPO"
@@ -12,6 +12,9 @@ APT_PACKAGES=(
   libsoup-3.0-dev libxdo-dev
   xvfb xauth webkit2gtk-driver fonts-noto-cjk
 )
+# npm (for binaryen's wasm-opt) comes with Debian's nodejs+npm, or with a nodejs that
+# bundles it (NodeSource's): ask apt only when there is no npm at all.
+command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -42,4 +45,14 @@ fi
 if ! cargo install --list | grep -q "^tauri-driver v$TAURI_DRIVER_VERSION:"; then
   echo "==> cargo install tauri-driver $TAURI_DRIVER_VERSION"
   (cd /tmp && env -u CARGO_TARGET_DIR cargo install -q --locked --force tauri-driver --version "$TAURI_DRIVER_VERSION")
+fi
+
+# wasm-opt shrinks the UI's wasm. Pinned: Debian's binaryen (108) breaks wasm-bindgen
+# output (a blank page, "Argument value did not match the reference type"); npm's 132 works.
+# Into its own prefix next to the target dir, never system-wide.
+if [ "$("$WASM_OPT" --version 2>/dev/null | awk '{print $3}')" != "$BINARYEN_VERSION" ]; then
+  echo "==> npm install binaryen@$BINARYEN_VERSION (wasm-opt) into $JIAZHAN_TOOLS"
+  mkdir -p "$JIAZHAN_TOOLS"
+  npm install --prefix "$JIAZHAN_TOOLS" --no-save --no-package-lock --no-audit --no-fund \
+    --loglevel=error "binaryen@$BINARYEN_VERSION.0.0"
 fi

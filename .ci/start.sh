@@ -14,8 +14,13 @@ bash .ci/build-ui.sh
 echo "==> building app and sync server"
 cargo build -q -p sync-server -p jiazhan
 
-"$CARGO_TARGET_DIR/debug/jiazhan-sync-server" --db "$DATA/server.db" \
-  --bind "127.0.0.1:$PORT" --demo &
+SERVER="$CARGO_TARGET_DIR/debug/jiazhan-sync-server"
+# Demo data and one account of every role (this database only: the command refuses a
+# database with other accounts). Passwords are kept in $DATA/demo-accounts.txt (0600), so
+# every run prints the same ones.
+accounts="$("$SERVER" --db "$DATA/server.db" demo-accounts --file "$DATA/demo-accounts.txt")" ||
+  accounts="(none made: see the message above)"
+"$SERVER" --db "$DATA/server.db" --bind "127.0.0.1:$PORT" --demo &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
@@ -23,6 +28,11 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "sync server did not start"; exit 1; }
+
+echo
+echo "演示账号 / Demo accounts (server http://127.0.0.1:$PORT; the README says what each sees):"
+echo "$accounts"
+echo
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo

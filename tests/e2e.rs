@@ -967,3 +967,80 @@ async fn paper_consultation_forms_are_entered_one_after_another() -> Result<()> 
     server.shutdown().await?;
     Ok(())
 }
+
+/// A newcomer signs in: the README's run command makes one demo account of every role
+/// (`jiazhan-sync-server demo-accounts`, through the same library functions) and prints
+/// them; each printed account signs in and reaches its role's first screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_signs_in_with_each_printed_demo_account() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("server.db");
+    let server = sync_server::start(Config {
+        demo: true,
+        ..Config::new(db.clone(), "127.0.0.1:0".parse()?)
+    })
+    .await?;
+    let file = sync_server::demo::default_file(&db);
+    let printed = sync_server::demo::table(&sync_server::demo::ensure_demo_accounts(
+        &server.storage,
+        &file,
+    )?);
+    // Run again, the same passwords; kept where only the owner reads them.
+    let again = sync_server::demo::table(&sync_server::demo::ensure_demo_accounts(
+        &server.storage,
+        &file,
+    )?);
+    assert_eq!(printed, again);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&file)?.permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let rows: Vec<Vec<&str>> = printed
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let mut roles: Vec<&str> = rows.iter().map(|r| r[2]).collect();
+    roles.sort_unstable();
+    let mut all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    all.sort_unstable();
+    assert_eq!(roles, all, "one account of every role:\n{printed}");
+
+    let desktop = Desktop::start()?;
+    for row in &rows {
+        let (username, password, role) = (row[0], row[1], row[2]);
+        let app = desktop
+            .open_app(&dir.path().join(username), &server.url())
+            .await?;
+        app.find("#server-address").await?;
+        app.fill("#username", username).await?;
+        app.fill("#password", password).await?;
+        app.click("#sign-in").await?;
+        // The role's first screen: a department's inbox, the district's register, home.
+        let first = match role {
+            "department" => "#tab-inbox",
+            "district_admin" => "#tab-list",
+            _ => "#tab-home",
+        };
+        let tab = app.find(first).await?;
+        let deadline = Instant::now() + WAIT;
+        while tab.attr("aria-current").await?.as_deref() != Some("page") {
+            if Instant::now() > deadline {
+                bail!("{username} ({role}) did not start at {first}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if first == "#tab-home" {
+            app.find("#home").await?;
+        }
+        app.screenshot(&format!("phone-demo-{role}")).await?;
+        app.close().await?;
+    }
+    drop(desktop);
+    server.shutdown().await?;
+    Ok(())
+}

@@ -44,6 +44,15 @@ enum Admin {
     Backup { to: PathBuf },
     /// Load the demo reference data if the database has none.
     LoadDemo,
+    /// For a demo server only: load the demo data if missing, make sure one account of
+    /// every role exists, and print them with their passwords. The passwords are kept in
+    /// a file (mode 0600) so every run prints the same ones. Refuses a database that has
+    /// other accounts.
+    DemoAccounts {
+        /// Where the passwords are kept [default: demo-accounts.txt beside the database].
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
     /// Reference data: streets and towns, stations, staff, deputies, departments.
     #[command(subcommand)]
     Directory(DirectoryCmd),
@@ -153,6 +162,11 @@ fn admin(storage: &SqliteStorage, task: Admin, db: &std::path::Path) -> anyhow::
                     "already loaded"
                 }
             );
+        }
+        Admin::DemoAccounts { file } => {
+            let file = file.unwrap_or_else(|| sync_server::demo::default_file(db));
+            let accounts = sync_server::demo::ensure_demo_accounts(storage, &file)?;
+            print!("{}", sync_server::demo::table(&accounts));
         }
         Admin::Directory(DirectoryCmd::Load { file }) => {
             let text = std::fs::read_to_string(&file)
