@@ -641,8 +641,9 @@ async fn an_opinion_keeps_a_phone_number_only_with_consent() -> Result<()> {
     let deadline = (chrono::Local::now().date_naive() + chrono::Days::new(30)).to_string();
     app.fill("#deadline", &deadline).await?;
     app.click("#refer").await?;
-    let page = app.until_text("区交通委").await?;
-    assert!(page.contains("已交办"), "{page}");
+    // (The department's name is also in the choice itself: wait for the step.)
+    let page = app.until_text("已交办").await?;
+    assert!(page.contains("区交通委"), "{page}");
     app.fill("#feedback", "已电话告知选民：交办区交通委，一个月内答复")
         .await?;
     app.choose("#satisfaction", "basically_satisfied").await?;
