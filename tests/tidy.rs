@@ -1,9 +1,250 @@
-//! Tidy tests (as in rust-analyzer): the repository's own rules, checked by reading its
-//! files. Every "Architecture Invariant" in ARCHITECTURE.md names the tests that check
-//! it, and those tests exist; the layering the invariants promise holds in the manifests
-//! and the code.
+//! Tidy checks on the source text (as in rust-analyzer's `tidy.rs`): plain `#[test]`s
+//! that read files, no build of what they read. No CJK text in code; every
+//! "Architecture Invariant" in ARCHITECTURE.md names the tests that check it, and those
+//! tests exist; the layering the invariants promise holds in the manifests and the code.
 
 use std::path::{Path, PathBuf};
+
+/// The sources that must hold no CJK text: every text the user reads comes from
+/// `app/locales/*.json` (punctuation and list joining included), so the English UI shows
+/// no Chinese.
+const NO_CJK_IN: &[&str] = &["app/src", "shared/src"];
+
+/// Files allowed to hold CJK text: the demo data (Haidian's streets and stations by
+/// their Chinese names).
+const CJK_ALLOWED: &[&str] = &["shared/src/demo.rs"];
+
+/// CJK ideographs (with extension A and compatibility ideographs), CJK symbols and
+/// punctuation (`、`, `。`, `「」`…) and fullwidth forms (`：`, `（）`, `，`…).
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3000}'..='\u{303F}'
+        | '\u{3400}'..='\u{4DBF}'
+        | '\u{4E00}'..='\u{9FFF}'
+        | '\u{F900}'..='\u{FAFF}'
+        | '\u{FF00}'..='\u{FFEF}'
+        | '\u{20000}'..='\u{2FA1F}')
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Whether a file holds only tests (`tests.rs`, or anything under a `tests/` folder,
+/// as a `#[cfg(test)] mod tests;` brings in).
+fn is_test_file(relative: &str) -> bool {
+    relative.ends_with("/tests.rs") || relative.contains("/tests/")
+}
+
+/// The code of `src` with comments blanked out (string and char literals kept), line
+/// for line. Handles line, doc and nested block comments, strings with escapes, raw
+/// strings and char literals (so `"//"` in a string is not a comment).
+fn without_comments(src: &str) -> Vec<String> {
+    let chars: Vec<char> = src.chars().collect();
+    let mut out = String::with_capacity(src.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            while i < chars.len() && chars[i] != '\n' {
+                i += 1;
+            }
+        } else if c == '/' && next == Some('*') {
+            let mut depth = 0;
+            while i < chars.len() {
+                if chars[i] == '/' && chars.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if chars[i] == '*' && chars.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    if chars[i] == '\n' {
+                        out.push('\n');
+                    }
+                    i += 1;
+                }
+            }
+        } else if c == 'r'
+            && (next == Some('"') || next == Some('#'))
+            && !chars[..i]
+                .last()
+                .is_some_and(|p| p.is_alphanumeric() || *p == '_')
+        {
+            // A raw string: r"…", r#"…"#.
+            let mut j = i + 1;
+            let mut hashes = 0;
+            while chars.get(j) == Some(&'#') {
+                hashes += 1;
+                j += 1;
+            }
+            if chars.get(j) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            out.extend(&chars[i..=j]);
+            j += 1;
+            while j < chars.len() {
+                if chars[j] == '"' && (1..=hashes).all(|k| chars.get(j + k) == Some(&'#')) {
+                    out.extend(&chars[j..=j + hashes]);
+                    j += hashes + 1;
+                    break;
+                }
+                out.push(chars[j]);
+                j += 1;
+            }
+            i = j;
+        } else if c == '"' {
+            out.push(c);
+            i += 1;
+            while i < chars.len() {
+                out.push(chars[i]);
+                if chars[i] == '\\' {
+                    if let Some(&escaped) = chars.get(i + 1) {
+                        out.push(escaped);
+                    }
+                    i += 2;
+                    continue;
+                }
+                i += 1;
+                if chars[i - 1] == '"' {
+                    break;
+                }
+            }
+        } else if c == '\''
+            && (next == Some('\\') || chars.get(i + 2) == Some(&'\''))
+            && next != Some('\'')
+        {
+            // A char literal ('x', '\n', '\u{3001}'), not a lifetime.
+            let end = (i + 1..chars.len())
+                .find(|&j| chars[j] == '\'' && (chars[j - 1] != '\\' || chars[j - 2] == '\\'))
+                .unwrap_or(chars.len() - 1);
+            out.extend(&chars[i..=end]);
+            i = end + 1;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out.split('\n').map(str::to_owned).collect()
+}
+
+/// Blanks the items under `#[cfg(test)]` (a test module anywhere in the file, up to the
+/// closing brace at its own indentation, as rustfmt writes it).
+fn without_tests(lines: &mut [String]) {
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i].trim_end().to_owned();
+        if line.trim_start() != "#[cfg(test)]" {
+            i += 1;
+            continue;
+        }
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let close = format!("{indent}}}");
+        let mut j = i + 1;
+        // Other attributes of the same item.
+        while j < lines.len() && lines[j].trim_start().starts_with("#[") {
+            j += 1;
+        }
+        let one_line = lines.get(j).is_some_and(|l| l.trim_end().ends_with(';'));
+        let end = if one_line {
+            j
+        } else {
+            (j..lines.len())
+                .find(|&k| lines[k].trim_end() == close)
+                .unwrap_or(lines.len() - 1)
+        };
+        for l in &mut lines[i..=end] {
+            l.clear();
+        }
+        i = end + 1;
+    }
+}
+
+/// Lines of `src` (1-based numbers) with CJK characters in code.
+fn cjk_lines(src: &str) -> Vec<(usize, String)> {
+    let mut code = without_comments(src);
+    without_tests(&mut code);
+    let original: Vec<&str> = src.split('\n').collect();
+    code.iter()
+        .enumerate()
+        .filter(|(_, l)| l.chars().any(is_cjk))
+        .map(|(n, _)| (n + 1, original.get(n).unwrap_or(&"").trim().to_owned()))
+        .collect()
+}
+
+/// No CJK text in `app/src` or `shared/src` outside comments, tests and the demo data:
+/// what the user reads, punctuation and list separators included, comes from the locale
+/// files (`app/locales/`).
+#[test]
+fn no_cjk_text_in_code() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut hits = vec![];
+    for dir in NO_CJK_IN {
+        let mut files = vec![];
+        rust_files(&root.join(dir), &mut files);
+        for path in files {
+            let relative = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if CJK_ALLOWED.contains(&relative.as_str()) || is_test_file(&relative) {
+                continue;
+            }
+            let src = std::fs::read_to_string(&path).unwrap();
+            for (line, text) in cjk_lines(&src) {
+                hits.push(format!("{relative}:{line}: {text}"));
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "CJK text in code (put it in app/locales/*.json and use i18n):\n{}",
+        hits.join("\n")
+    );
+}
+
+/// The scanner itself: comments, doc comments, test modules and `//` inside strings.
+#[test]
+fn the_cjk_scan_skips_comments_and_tests_only() {
+    let src = r##"//! 模块
+/// 文档
+fn a() -> &'static str {
+    let url = "http://x"; // 注释
+    /* 块 /* 嵌套 */ 注释 */
+    let c = '、';
+    "，"
+}
+const R: &str = r#"a "b" 中"#;
+fn b<'a>(x: &'a str) -> &'a str { x } // 的
+#[cfg(test)]
+mod tests {
+    fn t() {
+        let _ = "测试";
+    }
+}
+fn after() { let _ = "（"; }
+"##;
+    let lines: Vec<usize> = cjk_lines(src).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(lines, vec![6, 7, 9, 17]);
+}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -15,20 +256,9 @@ fn read(path: impl AsRef<Path>) -> String {
 }
 
 /// Every `.rs` file under `dir` (relative to the repository), recursively.
-fn rust_files(dir: &str) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
+fn rust_files_under(dir: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    walk(&repo().join(dir), &mut out);
-    out.sort();
+    rust_files(&repo().join(dir), &mut out);
     out
 }
 
@@ -54,7 +284,7 @@ fn invariants() -> Vec<String> {
     bullets
 }
 
-/// The backticked names after "Checked by" in an invariant.
+/// The test names (backticked snake_case words) after "Checked by" in an invariant.
 fn checked_by(invariant: &str) -> Vec<String> {
     let Some((_, names)) = invariant.split_once("Checked by") else {
         return vec![];
@@ -63,6 +293,10 @@ fn checked_by(invariant: &str) -> Vec<String> {
         .split('`')
         .skip(1)
         .step_by(2)
+        .filter(|n| {
+            n.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
         .map(str::to_owned)
         .collect()
 }
@@ -71,7 +305,7 @@ fn checked_by(invariant: &str) -> Vec<String> {
 fn every_architecture_invariant_names_tests_that_exist() {
     let sources: Vec<String> = ["tests", "shared", "sync-server", "app/src", "src"]
         .iter()
-        .flat_map(|d| rust_files(d))
+        .flat_map(|d| rust_files_under(d))
         .filter(|p| !p.components().any(|c| c.as_os_str() == "target"))
         .map(|p| std::fs::read_to_string(p).unwrap())
         .collect();
