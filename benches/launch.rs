@@ -23,9 +23,8 @@
 //! `JIAZHAN_APP=/path/to/jiazhan` measures another build of the app (e.g. the debug one).
 
 use std::io::{BufRead as _, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -36,44 +35,13 @@ use shared::model::Role;
 use shared::{ActivityInput, Store, StoreKey, SyncClient};
 use sync_server::{Config, NewAccount};
 
+#[path = "../tests/support/processes.rs"]
+mod processes;
+use processes::{Process, free_port, tool};
+
 const PASSWORD: &str = "launch-bench-password";
 /// Drawn home: the rhythm table with a deputy's row.
 const HOME: &str = "#rhythm tr[data-deputy]";
-
-/// A child stopped with SIGTERM (never SIGKILL: WebKitWebDriver must free its port).
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-fn tool(name: &str) -> Result<PathBuf> {
-    let home_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
-    std::env::var_os("PATH")
-        .into_iter()
-        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .chain(home_bin)
-        .map(|p| p.join(name))
-        .find(|p| p.is_file())
-        .with_context(|| format!("{name} not found: run bash .ci/install.sh"))
-}
 
 /// Seconds since boot, as /proc counts them (10 ms steps).
 fn uptime() -> Result<f64> {
@@ -234,11 +202,11 @@ async fn main() -> Result<()> {
     let mut line = String::new();
     BufReader::new(xvfb.stdout.take().context("Xvfb stdout")?).read_line(&mut line)?;
     let xvfb = Process(xvfb);
-    let port = free_port()?;
+    let port = free_port();
     let driver = Process(
         Command::new(tool("tauri-driver")?)
             .args(["--port", &port.to_string()])
-            .args(["--native-port", &free_port()?.to_string()])
+            .args(["--native-port", &free_port().to_string()])
             .env("DISPLAY", format!(":{}", line.trim()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -7,9 +7,8 @@
 //! test command installs them.
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -18,28 +17,12 @@ use serde_json::json;
 use shared::model::Role;
 use sync_server::{Config, RunningServer};
 
+#[path = "support/processes.rs"]
+mod processes;
+use processes::{Process, free_port, tool};
+
 const PHONE: (u32, u32) = (390, 844);
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A child process stopped with SIGTERM, never SIGKILL: WebKitWebDriver must release its port.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A private X display and a tauri-driver attached to it. Dropped in reverse order.
 struct Desktop {
@@ -52,31 +35,6 @@ struct Desktop {
 }
 
 static ONE_DESKTOP: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn tool(name: &str) -> Result<PathBuf> {
-    let cargo_bin = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .map(|p| p.join("bin").join(name));
-    let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|p| p.join(name))
-            .find(|p| p.is_file())
-    });
-    on_path
-        .or(cargo_bin.filter(|p| p.is_file()))
-        .with_context(|| {
-            format!("{name} not found: run the README's test command, which installs it")
-        })
-}
 
 impl Desktop {
     fn start() -> Result<Desktop> {

@@ -25,6 +25,19 @@ impl Ctx {
         }
     }
 
+    /// The signed-in account as a line ("name (role)"), if any.
+    pub fn account_line(self) -> Option<String> {
+        self.status.get().and_then(|s| s.account).map(|a| {
+            crate::i18n::tf(
+                "account.name_role",
+                &[
+                    ("name", &a.display_name),
+                    ("role", &crate::i18n::enum_label("role", &a.role)),
+                ],
+            )
+        })
+    }
+
     /// Syncs in the background and reloads. Offline is normal: the record stays pending
     /// and the sync page shows why.
     pub fn sync_in_background(self) {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::Language;
 
-use crate::i18n::{app_error, enum_label, t, tf};
+use crate::i18n::{app_error, t};
 use crate::{Ctx, api};
 
 #[component]
@@ -35,15 +35,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <dt>{t("sync.account")}</dt>
                 <dd id="settings-account">
                     {move || {
-                        ctx.status
-                            .get()
-                            .and_then(|s| s.account)
-                            .map(|a| {
-                                tf(
-                                    "account.name_role",
-                                    &[("name", &a.display_name), ("role", &enum_label("role", &a.role))],
-                                )
-                            })
+                        ctx.account_line()
                     }}
                 </dd>
                 <dt>{t("sync.server")}</dt>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{AppError, SyncProgress};
 
-use crate::i18n::{app_error, enum_label, labelled, t, tf, tn};
+use crate::i18n::{app_error, labelled, t, tf, tn};
 use crate::sign_in::SignInForm;
 use crate::{Ctx, api};
 
@@ -82,15 +82,7 @@ pub fn SyncPage() -> impl IntoView {
                 <dt>{t("sync.account")}</dt>
                 <dd id="account">
                     {move || {
-                        ctx.status
-                            .get()
-                            .and_then(|s| s.account)
-                            .map(|a| {
-                                tf(
-                                    "account.name_role",
-                                    &[("name", &a.display_name), ("role", &enum_label("role", &a.role))],
-                                )
-                            })
+                        ctx.account_line()
                             .unwrap_or_else(|| t("sync.signed_out"))
                     }}
                 </dd>
