@@ -14,7 +14,9 @@ impl Store {
         self.check_activity(&a)?;
         a.id = new_id();
         let home = DocId::station(&a.station_id, a.date);
-        self.save(&a, Some(home), Some(DRAFT_KEY))?;
+        // The new-activity form's draft goes in the same transaction.
+        self.forget = Some(DRAFT_KEY.to_owned());
+        self.save(&a, Some(home))?;
         Ok(a.id)
     }
 
@@ -37,7 +39,7 @@ impl Store {
         self.check_activity(&a)?;
         a.id = id.to_owned();
         // What this build does not show (photos are added by their own command) is kept.
-        self.save(&a, None, None)?;
+        self.save(&a, None)?;
         Ok(())
     }
 

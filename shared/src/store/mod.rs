@@ -66,7 +66,7 @@ pub struct Store {
     /// after the commit, so it never holds what a failed transaction wrote.
     cache: HashMap<String, StoredDoc>,
     /// The meta key of a form's draft that the next record write forgets in its own
-    /// transaction (set by [`Store::saving_form`]).
+    /// transaction (set by [`Store::saving_form`] and `create_activity`; taken by `save`).
     forget: Option<String>,
 }
 
@@ -123,22 +123,21 @@ impl Store {
         self.actor.to_hex_string()
     }
 
-    /// Writes `record` in one transaction (document, projection, index, outbox; and
-    /// deletes the meta entry `clear`, e.g. the form's draft, and the draft
-    /// [`Store::saving_form`] names), then caches its document.
+    /// Writes `record` in one transaction (document, projection, index, outbox, and the
+    /// form draft named by `self.forget`, which this write takes: see
+    /// [`Store::saving_form`]), then caches its document.
     fn save<R: Record + Into<AnyRecord>>(
         &mut self,
         record: &R,
         home: Option<DocId>,
-        clear: Option<&str>,
     ) -> Result<(), Error> {
+        let forget = self.forget.take();
         let tx = self.conn.transaction()?;
         let written = write_record(&tx, &self.actor, &mut self.cache, record, home)?;
-        for key in clear.into_iter().chain(self.forget.as_deref()) {
+        if let Some(key) = &forget {
             tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
         }
         tx.commit()?;
-        self.forget = None;
         if let Some((doc_id, stored)) = written {
             cache_put(&mut self.cache, doc_id, stored);
         }

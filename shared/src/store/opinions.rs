@@ -13,7 +13,7 @@ impl Store {
         self.check_opinion(&o)?;
         o.id = new_id();
         let home = DocId::station(&o.station_id, o.date);
-        self.save(&o, Some(home), None)?;
+        self.save(&o, Some(home))?;
         Ok(o.id)
     }
 
@@ -40,7 +40,7 @@ impl Store {
             satisfaction: stored.satisfaction,
             ..new
         };
-        self.save(&o, None, None)?;
+        self.save(&o, None)?;
         Ok(())
     }
 
@@ -229,7 +229,7 @@ impl Store {
             station: opinion.station_id,
             year: chrono::Datelike::year(&today),
         };
-        self.save(&referral, Some(home), None)?;
+        self.save(&referral, Some(home))?;
         Ok(referral.id)
     }
 
@@ -274,7 +274,7 @@ impl Store {
             station: referral.station_id,
             year: chrono::Datelike::year(&referral.referred_on),
         };
-        self.save(&answer, Some(home), None)?;
+        self.save(&answer, Some(home))?;
         Ok(answer.id)
     }
 
@@ -321,7 +321,7 @@ impl Store {
         o.feedback_date = Some(date);
         o.feedback = text;
         o.satisfaction = input.satisfaction;
-        self.save(&o, None, None)?;
+        self.save(&o, None)?;
         Ok(())
     }
 

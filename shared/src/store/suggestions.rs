@@ -28,7 +28,7 @@ impl Store {
         refuse(errors)?;
         s.id = new_id();
         let home = DocId::station(&s.station_id, s.date);
-        self.save(&s, Some(home), None)?;
+        self.save(&s, Some(home))?;
         Ok(s.id)
     }
 
@@ -44,7 +44,7 @@ impl Store {
         refuse(errors)?;
         l.id = new_id();
         let home = DocId::station(&l.station_id, l.date);
-        self.save(&l, Some(home), None)?;
+        self.save(&l, Some(home))?;
         Ok(l.id)
     }
 
