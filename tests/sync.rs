@@ -1016,6 +1016,13 @@ async fn a_photo_goes_up_in_chunks_and_comes_down_on_another_device() {
     );
     assert_eq!(a.store().sync_status().unwrap().pending_photos, 1);
 
+    // A file links only to a document the server has: every sync sends records before
+    // photos. Here another phone of the station has put this month's document there.
+    let other = Device::new(dir.path(), "a-colleague", &server).await;
+    other.sync().await;
+    other.store().create_activity(&input(), today()).unwrap();
+    other.sync().await;
+
     // The connection was cut after the first chunk of an earlier attempt.
     let doc_id = a.store().pending_uploads().unwrap()[0].doc_id.clone();
     let upload = format!("{}{BLOBS_PATH}/{hash}/upload", server.url());

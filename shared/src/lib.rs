@@ -35,6 +35,8 @@ pub mod registry;
 pub mod store;
 #[cfg(feature = "store")]
 pub mod sync;
+#[cfg(feature = "store")]
+pub mod validate;
 
 #[cfg(feature = "store")]
 pub use key::StoreKey;

@@ -267,6 +267,16 @@ pub mod error {
     pub const SEQUENCE_REUSED: &str = "sequence_reused";
     /// Something else already exists (an account name).
     pub const CONFLICT: &str = "conflict";
+    /// A pushed change's actor belongs to another device.
+    pub const FOREIGN_ACTOR: &str = "foreign_actor";
+    /// A pushed change's records do not read as valid records of their kind, or carry
+    /// what their kind may not (a referral with a voter's name); `doc_id` names the
+    /// document, the message the record.
+    pub const INVALID_RECORD: &str = "invalid_record";
+    /// The account's or device's uploads or stored files are at their quota.
+    pub const QUOTA_EXCEEDED: &str = "quota_exceeded";
+    /// The device id is another account's (sign-in).
+    pub const DEVICE_TAKEN: &str = "device_taken";
     pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     pub const SERVER_ERROR: &str = "server_error";

@@ -613,13 +613,14 @@ impl SyncClient {
 }
 
 /// The document and error code of an error response that refuses one pushed document
-/// of `request` (403 read-only, 404 not found, 409 sequence reused).
+/// of `request` (403 read-only or another device's actor, 404 not found, 409 sequence
+/// reused, 422 a record the server refuses).
 fn refused_document(
     status: reqwest::StatusCode,
     body: &str,
     request: &SyncRequest,
 ) -> Option<(String, String)> {
-    if ![403, 404, 409].contains(&status.as_u16()) {
+    if ![403, 404, 409, 422].contains(&status.as_u16()) {
         return None;
     }
     let body: ErrorBody = serde_json::from_str(body).ok()?;

@@ -376,7 +376,7 @@ async fn main() {
     let cursor = fresh.store.lock().unwrap().sync_request().unwrap().cursor;
     let account_id = server
         .storage
-        .credentials("bench-fresh")
+        .credentials("bench-fresh", "bench-device")
         .unwrap()
         .unwrap()
         .account_id;

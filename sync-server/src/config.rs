@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::Tls;
+use crate::{Quotas, Tls};
 
 /// The file's settings; each is optional.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -28,8 +28,13 @@ pub struct FileConfig {
     pub sign_in_per_account_per_minute: Option<NonZeroU32>,
     /// Sign-in attempts allowed per minute from one network address.
     pub sign_in_per_address_per_minute: Option<NonZeroU32>,
+    /// Failed sign-ins per hour for one account name from everywhere, after which only
+    /// devices that signed in to it before may try.
+    pub sign_in_failures_per_account_per_hour: Option<NonZeroU32>,
     /// Reverse proxies whose `X-Forwarded-For` header names the client's address.
     pub trusted_proxies: Option<Vec<IpAddr>>,
+    /// Upload and storage quotas per account and device (`[quotas]`, every key needed).
+    pub quotas: Option<Quotas>,
 }
 
 impl FileConfig {
@@ -63,6 +68,8 @@ mod tests {
         );
         assert_eq!(c.sign_in_per_account_per_minute, NonZeroU32::new(5));
         assert_eq!(c.sign_in_per_address_per_minute, NonZeroU32::new(30));
+        assert_eq!(c.sign_in_failures_per_account_per_hour, NonZeroU32::new(50));
+        assert_eq!(c.quotas, Some(Quotas::default()));
         assert_eq!(c.trusted_proxies, Some(vec!["127.0.0.1".parse().unwrap()]));
         assert!(toml::from_str::<FileConfig>("bnid = \"0.0.0.0:1\"").is_err());
         assert!(toml::from_str::<FileConfig>("session_days = -1").is_err());

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod storage;
+pub mod wire;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 pub use api::SignInLimits;
-pub use storage::{Caller, NewAccount, SqliteStorage, Storage, StorageError};
+pub use storage::{Caller, NewAccount, Quotas, SqliteStorage, Storage, StorageError};
 
 /// What the server needs to start.
 #[derive(Clone, Debug)]
@@ -37,6 +38,13 @@ pub struct Config {
     /// How long a device's session lasts without being used.
     pub session_ttl: Duration,
     pub sign_in_limits: SignInLimits,
+    /// What one account and one device may upload and store.
+    pub quotas: Quotas,
+    /// How long a client may take to send a request's headers, or leave a kept-alive
+    /// connection idle.
+    pub header_timeout: Duration,
+    /// How long a client may take to send a request's body.
+    pub body_timeout: Duration,
 }
 
 /// A certificate chain and its private key, PEM files.
@@ -59,6 +67,9 @@ impl Config {
             tls: None,
             session_ttl: DEFAULT_SESSION_TTL,
             sign_in_limits: SignInLimits::default(),
+            quotas: Quotas::default(),
+            header_timeout: HEADER_TIMEOUT,
+            body_timeout: BODY_TIMEOUT,
         }
     }
 }
@@ -89,9 +100,59 @@ impl RunningServer {
     }
 }
 
+/// How long a client may take by default to send a request's headers, and how long a
+/// kept-alive connection may sit idle before its next request (the same timer in hyper).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// How long a client may take by default to send a request's body (16 MiB at 0.3 MB/s
+/// fits).
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Slow clients are cut off: headers and idle connections after `timeout`; HTTP/2
+/// connections whose pings go unanswered as long are closed too.
+fn with_timeouts(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    timeout: Duration,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout);
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Some(timeout))
+        .keep_alive_timeout(timeout);
+}
+
+/// Drops a connection that sends nothing for this long. Before hyper reads headers (and
+/// starts their timer) it waits for the first bytes to tell HTTP/1 from HTTP/2, with no
+/// timer of its own.
+#[derive(Clone, Copy, Debug)]
+struct FirstByteWithin(Duration);
+
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for FirstByteWithin {
+    type Stream = tokio::net::TcpStream;
+    type Service = S;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = std::io::Result<(Self::Stream, S)>> + Send>,
+    >;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        let within = self.0;
+        Box::pin(async move {
+            let mut first = [0u8; 1];
+            tokio::time::timeout(within, stream.peek(&mut first))
+                .await
+                .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+            Ok((stream, service))
+        })
+    }
+}
+
 /// Opens storage, binds, and serves in a background task.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
-    let storage = SqliteStorage::open(&config.db_path)?;
+    let storage = SqliteStorage::open(&config.db_path)?.with_quotas(config.quotas);
     if config.demo && storage.load_directory_if_missing(&shared::demo::directory())? {
         tracing::info!("demo directory loaded");
     }
@@ -102,6 +163,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         storage.clone(),
         config.session_ttl,
         config.sign_in_limits.clone(),
+        config.body_timeout,
     )
     .into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
@@ -112,11 +174,19 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
             let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                 .await
                 .map_err(|e| anyhow::anyhow!("TLS certificate or key: {e}"))?;
-            let server = axum_server::from_tcp_rustls(listener, rustls).handle(handle.clone());
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls)
+                .acceptor(FirstByteWithin(config.header_timeout));
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(acceptor)
+                .handle(handle.clone());
+            with_timeouts(server.http_builder(), config.header_timeout);
             tokio::spawn(async move { server.serve(app).await })
         }
         None => {
-            let server = axum_server::from_tcp(listener).handle(handle.clone());
+            let mut server = axum_server::from_tcp(listener)
+                .acceptor(FirstByteWithin(config.header_timeout))
+                .handle(handle.clone());
+            with_timeouts(server.http_builder(), config.header_timeout);
             tokio::spawn(async move { server.serve(app).await })
         }
     };

@@ -306,8 +306,15 @@ async fn main() -> anyhow::Result<()> {
                 file.sign_in_per_address_per_minute,
                 defaults.per_address_per_minute,
             ),
+            account_failures_per_hour: per_minute(
+                file.sign_in_failures_per_account_per_hour,
+                defaults.account_failures_per_hour,
+            ),
             trusted_proxies: file.trusted_proxies.unwrap_or_default(),
         },
+        quotas: file.quotas.unwrap_or_default(),
+        header_timeout: sync_server::HEADER_TIMEOUT,
+        body_timeout: sync_server::BODY_TIMEOUT,
     })
     .await?;
     println!("listening on {}", server.url());

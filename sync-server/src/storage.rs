@@ -81,6 +81,20 @@ const MIGRATIONS: &[&str] = &[
              received_at INTEGER NOT NULL,
              PRIMARY KEY (hash, doc_id, offset)
          ) WITHOUT ROWID;",
+    // Each actor belongs to the device that first pushed it; reads by document in
+    // sequence order (pulls per readable document, cursors that reveal only what the
+    // caller reads); who reserved each upload and stored each file, for quotas.
+    "CREATE TABLE device_actors (actor BLOB PRIMARY KEY, device_id TEXT NOT NULL) WITHOUT ROWID;
+         INSERT OR IGNORE INTO device_actors (actor, device_id)
+             SELECT actor, device_id FROM changes WHERE actor IS NOT NULL ORDER BY seq;
+         CREATE INDEX changes_doc_seq ON changes(doc_id, seq);
+         ALTER TABLE upload_chunks ADD COLUMN size INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE upload_chunks ADD COLUMN username TEXT NOT NULL DEFAULT '';
+         ALTER TABLE upload_chunks ADD COLUMN device_id TEXT NOT NULL DEFAULT '';
+         ALTER TABLE blobs ADD COLUMN username TEXT NOT NULL DEFAULT '';
+         ALTER TABLE blobs ADD COLUMN device_id TEXT NOT NULL DEFAULT '';
+         CREATE INDEX blobs_username ON blobs(username);
+         CREATE INDEX blobs_device ON blobs(device_id);",
 ];
 
 /// A session's expiry moves forward when it is used, at most this often (seconds), so an
@@ -91,9 +105,52 @@ const SESSION_TOUCH_INTERVAL: i64 = 3600;
 const UPLOAD_KEPT_SECS: i64 = 7 * 24 * 3600;
 
 /// The device id the server's own changes (demo data) are stored under.
-const SERVER_DEVICE: &str = "server";
+pub(crate) const SERVER_DEVICE: &str = "server";
 /// Longest accepted document id.
 const MAX_DOC_ID_LEN: usize = 128;
+
+/// About the most change bytes one sync response carries (at least one change or one
+/// document): one change can be 4 MiB, and a thousand of them would not fit in a phone.
+pub const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The most stored change bytes one heads request builds documents from; documents past
+/// it are left out of the answer (not compared this time).
+pub const MAX_HEADS_BYTES: usize = 16 * 1024 * 1024;
+
+/// How much one account and one device may upload and store. A station takes a few
+/// hundred photos of 0.2–1 MB a year; the defaults leave room for years of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quotas {
+    /// Unfinished uploads one device may have at once.
+    pub uploads_per_device: u32,
+    /// Unfinished uploads one account may have at once, over all its devices.
+    pub uploads_per_account: u32,
+    /// The sizes of one account's unfinished uploads, together.
+    pub reserved_bytes_per_account: u64,
+    /// The files one device has stored, together.
+    pub stored_bytes_per_device: u64,
+    /// The files one account has stored, together.
+    pub stored_bytes_per_account: u64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            uploads_per_device: 4,
+            uploads_per_account: 16,
+            reserved_bytes_per_account: 64 * 1024 * 1024,
+            stored_bytes_per_device: 4 * 1024 * 1024 * 1024,
+            stored_bytes_per_account: 16 * 1024 * 1024 * 1024,
+        }
+    }
+}
+
+impl From<crate::wire::WireError> for StorageError {
+    fn from(e: crate::wire::WireError) -> Self {
+        StorageError::BadRequest(e.to_string())
+    }
+}
 
 /// The one error type of the storage layer; `api` maps it to HTTP statuses.
 #[derive(Debug, thiserror::Error)]
@@ -112,6 +169,24 @@ pub enum StorageError {
     /// A pushed change refused for its document; nothing of the request is stored.
     #[error("{reason}: {doc_id}")]
     Refused { doc_id: String, reason: Refusal },
+    /// A pushed change whose records do not read as valid records of their kind, or
+    /// carry what their kind may not (see [`shared::validate`]); nothing is stored.
+    #[error("{doc_id}: {record}: {reason}")]
+    InvalidRecord {
+        doc_id: String,
+        record: String,
+        reason: String,
+    },
+    /// The caller's uploads or stored files are at their quota.
+    #[error("quota: {0}")]
+    Quota(String),
+    /// The device id is another account's: a device signs in to one account at a time,
+    /// and a new account on a device takes a new id.
+    #[error("this device id belongs to another account")]
+    DeviceTaken,
+    /// Work that failed inside the server (a panic); the details are logged, not sent.
+    #[error("internal: {0}")]
+    Internal(String),
     #[error("{0} exists; a backup never overwrites a file")]
     BackupTargetExists(String),
     #[error("database: {0}")]
@@ -133,6 +208,9 @@ pub enum Refusal {
     /// different content: a device restored from a copy, or two devices sharing an actor.
     /// Automerge cannot hold both, so the server keeps the first.
     SequenceReused,
+    /// The change's actor is another device's: each actor belongs to the device that
+    /// first pushed it, so no device can write as another or take its sequence numbers.
+    ForeignActor,
 }
 
 impl std::fmt::Display for Refusal {
@@ -143,6 +221,7 @@ impl std::fmt::Display for Refusal {
             Refusal::SequenceReused => {
                 "the change reuses an actor and sequence number the document already has"
             }
+            Refusal::ForeignActor => "the change's actor belongs to another device",
         })
     }
 }
@@ -164,7 +243,12 @@ pub trait Storage: Clone + Send + Sync + 'static {
 
     /// The password hash of the enabled account `username`, to check a sign-in against
     /// (outside any lock: Argon2 is slow on purpose).
-    fn credentials(&self, username: &str) -> Result<Option<Credentials>, StorageError>;
+    /// (`known_device`: whether `device_id` has signed in to the account before.)
+    fn credentials(
+        &self,
+        username: &str,
+        device_id: &str,
+    ) -> Result<Option<Credentials>, StorageError>;
 
     /// Starts a session for a device whose password was checked; the device's earlier
     /// sessions end.
@@ -232,6 +316,8 @@ pub struct Caller {
 pub struct Credentials {
     pub account_id: i64,
     pub password_hash: String,
+    /// The device signing in has signed in to this account before.
+    pub known_device: bool,
 }
 
 /// A session to open after a successful sign-in.
@@ -271,6 +357,7 @@ pub struct DeviceSession {
 #[derive(Clone)]
 pub struct SqliteStorage {
     conn: Arc<Mutex<Connection>>,
+    quotas: Quotas,
 }
 
 impl std::fmt::Debug for SqliteStorage {
@@ -284,16 +371,24 @@ impl Storage for SqliteStorage {
         SqliteStorage::sync(self, caller, req)
     }
 
-    fn credentials(&self, username: &str) -> Result<Option<Credentials>, StorageError> {
+    fn credentials(
+        &self,
+        username: &str,
+        device_id: &str,
+    ) -> Result<Option<Credentials>, StorageError> {
         Ok(self
             .conn()
             .query_row(
-                "SELECT id, password_hash FROM accounts WHERE username = ?1 AND disabled = 0",
-                [username],
+                "SELECT id, password_hash,
+                        EXISTS (SELECT 1 FROM sessions s
+                                WHERE s.account_id = accounts.id AND s.device_id = ?2)
+                 FROM accounts WHERE username = ?1 AND disabled = 0",
+                params![username, device_id],
                 |r| {
                     Ok(Credentials {
                         account_id: r.get(0)?,
                         password_hash: r.get(1)?,
+                        known_device: r.get(2)?,
                     })
                 },
             )
@@ -303,6 +398,16 @@ impl Storage for SqliteStorage {
     fn open_session(&self, s: &NewSession) -> Result<Account, StorageError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
+        // A device id is one account's: another account's changes under it would be
+        // left out of this account's pulls (a device never receives its own changes).
+        let taken: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sessions WHERE device_id = ?1 AND account_id != ?2)",
+            params![s.device_id, s.account_id],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(StorageError::DeviceTaken);
+        }
         tx.execute(
             "UPDATE sessions SET revoked = 1 WHERE account_id = ?1 AND device_id = ?2",
             params![s.account_id, s.device_id],
@@ -374,16 +479,40 @@ impl Storage for SqliteStorage {
                 "at most {MAX_DOCUMENTS_PER_HEADS} documents per request"
             )));
         }
-        let conn = self.conn();
-        let mut heads = Vec::with_capacity(doc_ids.len());
-        for doc_id in doc_ids {
-            let readable = match check_doc_access(&conn, caller, doc_id, Access::Read) {
-                Ok(()) => true,
-                Err(StorageError::Refused { .. }) => false,
-                Err(e) => return Err(e),
-            };
-            let mut hashes: Vec<String> = if readable {
-                match server_document(&conn, doc_id) {
+        let mut unique = std::collections::HashSet::new();
+        // Read under the lock (each document once, up to the budget); built without it.
+        let mut raw: Vec<(String, Option<Vec<Vec<u8>>>)> = Vec::new();
+        {
+            let conn = self.conn();
+            let mut budget = MAX_HEADS_BYTES;
+            for doc_id in doc_ids {
+                if !unique.insert(doc_id.as_str()) {
+                    continue;
+                }
+                let readable = match check_doc_access(&conn, caller, doc_id, Access::Read) {
+                    Ok(()) => true,
+                    Err(StorageError::Refused { .. }) => false,
+                    Err(e) => return Err(e),
+                };
+                if !readable {
+                    raw.push((doc_id.clone(), None));
+                    continue;
+                }
+                let changes = stored_changes(&conn, doc_id)?;
+                let size: usize = changes.iter().map(Vec::len).sum();
+                // Over the budget, the rest are left out: not compared this time.
+                if size > budget {
+                    break;
+                }
+                budget -= size;
+                raw.push((doc_id.clone(), Some(changes)));
+            }
+        }
+        let mut heads = Vec::with_capacity(raw.len());
+        for (doc_id, changes) in raw {
+            let mut hashes: Vec<String> = match changes {
+                None => vec![],
+                Some(changes) => match build_document(changes) {
                     Ok(mut doc) => doc.get_heads().iter().map(ToString::to_string).collect(),
                     // Changes stored before reuses were refused can make a document that
                     // does not build: left out, so the rest of the batch is checked.
@@ -392,13 +521,11 @@ impl Storage for SqliteStorage {
                         continue;
                     }
                     Err(e) => return Err(e),
-                }
-            } else {
-                vec![]
+                },
             };
             hashes.sort();
             heads.push(DocHeads {
-                doc_id: doc_id.clone(),
+                doc_id,
                 heads: hashes,
             });
         }
@@ -407,20 +534,20 @@ impl Storage for SqliteStorage {
 
     fn repair(&self, caller: &Caller, req: &RepairRequest) -> Result<RepairResponse, StorageError> {
         use automerge::sync::{Message, State, SyncDoc as _};
-        let message = Message::decode(&req.message)
-            .map_err(|e| StorageError::BadRequest(format!("undecodable sync message: {e}")))?;
-        let brings_changes = !message.changes.is_empty();
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let needed = if brings_changes {
-            Access::Write
-        } else {
+        let message = crate::wire::decode_repair_message(&req.message)?;
+        let needed = if message.changes.is_empty() {
             Access::Read
+        } else {
+            Access::Write
         };
-        check_doc_access(&tx, caller, &req.doc_id, needed)?;
         let id = DocId::parse(&req.doc_id)
             .ok_or_else(|| StorageError::BadRequest("unknown document id".into()))?;
-        let mut doc = server_document(&tx, &req.doc_id)?;
+        let stored = {
+            let conn = self.conn();
+            check_doc_access(&conn, caller, &req.doc_id, needed)?;
+            stored_changes(&conn, &req.doc_id)?
+        };
+        let mut doc = build_document(stored)?;
         let before = doc.get_heads();
         let mut state = State::new();
         doc.sync()
@@ -428,18 +555,22 @@ impl Storage for SqliteStorage {
             .map_err(|e| StorageError::BadRequest(format!("sync message: {e}")))?;
         let new = doc.get_changes(&before);
         if !new.is_empty() {
+            self.check_records(&id, &mut doc, &before)?;
+            let mut conn = self.conn();
+            let tx = conn.transaction()?;
+            check_doc_access(&tx, caller, &req.doc_id, Access::Write)?;
             insert_doc(&tx, &id)?;
             for change in &new {
-                if !insert_change(&tx, &req.doc_id, change, &caller.device_id)? {
-                    return Err(StorageError::Refused {
+                insert_change(&tx, &req.doc_id, change, &caller.device_id)?.map_err(|reason| {
+                    StorageError::Refused {
                         doc_id: req.doc_id.clone(),
-                        reason: Refusal::SequenceReused,
-                    });
-                }
+                        reason,
+                    }
+                })?;
             }
+            tx.commit()?;
         }
         let reply = doc.sync().generate_sync_message(&mut state);
-        tx.commit()?;
         Ok(RepairResponse {
             message: reply.map(Message::encode),
         })
@@ -498,10 +629,23 @@ impl Storage for SqliteStorage {
                 state.received
             )));
         }
+        if state.received == 0 {
+            check_upload_quotas(&tx, &self.quotas, caller, chunk.size)?;
+        }
         tx.execute(
-            "INSERT INTO upload_chunks (hash, doc_id, offset, data, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![hash, chunk.doc_id, to_i64(chunk.offset), data, now],
+            "INSERT INTO upload_chunks (hash, doc_id, offset, data, received_at, size, username,
+                                        device_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                hash,
+                chunk.doc_id,
+                to_i64(chunk.offset),
+                data,
+                now,
+                to_i64(chunk.size),
+                caller.account.username,
+                caller.device_id
+            ],
         )?;
         if end < chunk.size {
             tx.commit()?;
@@ -533,8 +677,15 @@ impl Storage for SqliteStorage {
             ));
         }
         tx.execute(
-            "INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?1, ?2, ?3)",
-            params![hash, to_i64(chunk.size), file],
+            "INSERT OR IGNORE INTO blobs (hash, size, data, username, device_id)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                hash,
+                to_i64(chunk.size),
+                file,
+                caller.account.username,
+                caller.device_id
+            ],
         )?;
         tx.execute(
             "INSERT OR IGNORE INTO blob_docs (hash, doc_id) VALUES (?1, ?2)",
@@ -584,14 +735,21 @@ impl Storage for SqliteStorage {
     }
 }
 
-/// Document `doc_id` as the server holds it, built from its stored changes (empty if
-/// there are none).
-fn server_document(conn: &Connection, doc_id: &str) -> Result<AutoCommit, StorageError> {
-    let changes: Vec<Change> = conn
+/// The stored changes of document `doc_id`, in arrival order.
+fn stored_changes(conn: &Connection, doc_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
+    Ok(conn
         .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?
-        .query_map([doc_id], |r| r.get::<_, Vec<u8>>(0))?
+        .query_map([doc_id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// A document built from stored changes (empty if there are none). Call it without the
+/// lock: a large document takes a while.
+fn build_document(stored: Vec<Vec<u8>>) -> Result<AutoCommit, StorageError> {
+    let changes: Vec<Change> = stored
+        .into_iter()
         .map(|bytes| {
-            Change::from_bytes(bytes?).map_err(|e| {
+            Change::from_bytes(bytes).map_err(|e| {
                 StorageError::from(shared::Error::Corrupt(format!("stored change: {e}")))
             })
         })
@@ -600,6 +758,29 @@ fn server_document(conn: &Connection, doc_id: &str) -> Result<AutoCommit, Storag
     doc.apply_changes(changes)
         .map_err(|e| StorageError::from(shared::Error::from(e)))?;
     Ok(doc)
+}
+
+/// Document `doc_id` as the server holds it (for the administrator's directory loads,
+/// which hold the lock throughout).
+fn server_document(conn: &Connection, doc_id: &str) -> Result<AutoCommit, StorageError> {
+    build_document(stored_changes(conn, doc_id)?)
+}
+
+/// The highest sequence number among the changes `account` reads (0 if none): a cursor
+/// that moves only with what the caller may see.
+fn max_readable_seq(conn: &Connection, account: &Account) -> Result<u64, StorageError> {
+    let max: Option<i64> = if account.role == Role::DistrictAdmin {
+        conn.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?
+    } else {
+        // Per document, by index: the highest of each readable document's last change.
+        conn.prepare_cached(&format!(
+            "SELECT MAX((SELECT MAX(seq) FROM changes WHERE doc_id = d.id)) FROM docs d
+             WHERE {}",
+            readable(account.role)
+        ))?
+        .query_row(named_params! {":scope": account.scope_id}, |r| r.get(0))?
+    };
+    Ok(max.map_or(0, |m| m.max(0) as u64))
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -620,7 +801,18 @@ fn check_blob_access(
             "not a content hash: {hash:?}"
         )));
     }
-    check_doc_access(conn, caller, doc_id, needed)
+    check_doc_access(conn, caller, doc_id, needed)?;
+    // A file is linked only to a document that exists (its record was synced first).
+    let exists: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM docs WHERE id = ?1)")?
+        .query_row([doc_id], |r| r.get(0))?;
+    if !exists {
+        return Err(StorageError::Refused {
+            doc_id: doc_id.to_owned(),
+            reason: Refusal::NotFound,
+        });
+    }
+    Ok(())
 }
 
 /// The caller must have `needed` on `doc_id`. A document the caller may not read is, as
@@ -633,20 +825,88 @@ fn check_doc_access(
 ) -> Result<(), StorageError> {
     let id = DocId::parse(doc_id)
         .ok_or_else(|| StorageError::BadRequest(format!("unknown document id {doc_id:?}")))?;
+    let refused = |reason| StorageError::Refused {
+        doc_id: doc_id.to_owned(),
+        reason,
+    };
+    match (doc_access(conn, &caller.account, &id), needed) {
+        (Access::None, _) => Err(refused(Refusal::NotFound)),
+        (Access::Read, Access::Write) => Err(refused(Refusal::ReadOnly)),
+        _ => Ok(()),
+    }
+}
+
+/// What `account` may do with document `id` ([`shared::access::access`], with each
+/// station's street or town from the scope tables).
+fn doc_access(conn: &Connection, account: &Account, id: &DocId) -> Access {
     let subdistrict_of = |station: &str| {
         conn.prepare_cached("SELECT subdistrict_id FROM stations WHERE id = ?1")
             .and_then(|mut q| q.query_row([station], |r| r.get(0)).optional())
             .ok()
             .flatten()
     };
-    let refused = |reason| StorageError::Refused {
-        doc_id: doc_id.to_owned(),
-        reason,
+    access(account, id, subdistrict_of)
+}
+
+/// A new upload of `size` bytes must fit the caller's quotas: unfinished uploads per
+/// device and per account, their sizes per account, and stored files per device and
+/// per account (counting the new one).
+fn check_upload_quotas(
+    conn: &Connection,
+    quotas: &Quotas,
+    caller: &Caller,
+    size: u64,
+) -> Result<(), StorageError> {
+    let count = |sql: &str, key: &str| -> Result<u64, StorageError> {
+        let n: i64 = conn.prepare_cached(sql)?.query_row([key], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
     };
-    match (access(&caller.account, &id, subdistrict_of), needed) {
-        (Access::None, _) => Err(refused(Refusal::NotFound)),
-        (Access::Read, Access::Write) => Err(refused(Refusal::ReadOnly)),
-        _ => Ok(()),
+    let user = caller.account.username.as_str();
+    let device = caller.device_id.as_str();
+    let open_uploads = "SELECT COUNT(*) FROM (SELECT DISTINCT hash, doc_id FROM upload_chunks
+                                               WHERE {col} = ?1)";
+    let over = [
+        (
+            count(&open_uploads.replace("{col}", "device_id"), device)? + 1,
+            u64::from(quotas.uploads_per_device),
+            "unfinished uploads of this device",
+        ),
+        (
+            count(&open_uploads.replace("{col}", "username"), user)? + 1,
+            u64::from(quotas.uploads_per_account),
+            "unfinished uploads of this account",
+        ),
+        (
+            count(
+                "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT hash, doc_id, size
+                   FROM upload_chunks WHERE username = ?1)",
+                user,
+            )? + size,
+            quotas.reserved_bytes_per_account,
+            "bytes of this account's unfinished uploads",
+        ),
+        (
+            count(
+                "SELECT COALESCE(SUM(size), 0) FROM blobs WHERE device_id = ?1",
+                device,
+            )? + size,
+            quotas.stored_bytes_per_device,
+            "bytes of files stored from this device",
+        ),
+        (
+            count(
+                "SELECT COALESCE(SUM(size), 0) FROM blobs WHERE username = ?1",
+                user,
+            )? + size,
+            quotas.stored_bytes_per_account,
+            "bytes of files stored by this account",
+        ),
+    ]
+    .into_iter()
+    .find(|(used, limit, _)| used > limit);
+    match over {
+        Some((_, limit, what)) => Err(StorageError::Quota(format!("at most {limit} {what}"))),
+        None => Ok(()),
     }
 }
 
@@ -726,7 +986,13 @@ impl SqliteStorage {
         backfill_change_actors(&mut conn)?;
         Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
+            quotas: Quotas::default(),
         })
+    }
+
+    /// The same storage with other quotas.
+    pub fn with_quotas(self, quotas: Quotas) -> SqliteStorage {
+        SqliteStorage { quotas, ..self }
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -761,7 +1027,12 @@ impl SqliteStorage {
             let doc_id = id.to_string();
             insert_doc(&tx, &id)?;
             for c in &d.get_changes(&[]) {
-                insert_change(&tx, &doc_id, c, SERVER_DEVICE)?;
+                insert_change(&tx, &doc_id, c, SERVER_DEVICE)?.map_err(|reason| {
+                    StorageError::Refused {
+                        doc_id: doc_id.clone(),
+                        reason,
+                    }
+                })?;
             }
         }
         tx.commit()?;
@@ -808,7 +1079,12 @@ impl SqliteStorage {
             }
             insert_doc(&tx, &id)?;
             for c in &changes {
-                insert_change(&tx, &id.to_string(), c, SERVER_DEVICE)?;
+                insert_change(&tx, &id.to_string(), c, SERVER_DEVICE)?.map_err(|reason| {
+                    StorageError::Refused {
+                        doc_id: id.to_string(),
+                        reason,
+                    }
+                })?;
                 written += 1;
             }
         }
@@ -817,7 +1093,9 @@ impl SqliteStorage {
         Ok(written)
     }
 
-    /// See [`Storage::sync`].
+    /// See [`Storage::sync`]. The lock is held only to read and write the database:
+    /// changes are decoded before, and documents built after (a bootstrap) or before
+    /// (records checked) it.
     pub fn sync(&self, caller: &Caller, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
         if req.device_id != caller.device_id {
             return Err(StorageError::BadRequest(
@@ -825,30 +1103,23 @@ impl SqliteStorage {
             ));
         }
         let decoded = validate(req)?;
+        self.check_pushed_records(caller, &decoded)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut acknowledged = Vec::with_capacity(decoded.len());
         for (wire, (id, change)) in req.changes.iter().zip(&decoded) {
-            let subdistrict_of = |station: &str| {
-                tx.prepare_cached("SELECT subdistrict_id FROM stations WHERE id = ?1")
-                    .and_then(|mut q| q.query_row([station], |r| r.get(0)).optional())
-                    .ok()
-                    .flatten()
-            };
             let refused = |reason| StorageError::Refused {
                 doc_id: wire.doc_id.clone(),
                 reason,
             };
-            match access(&caller.account, id, subdistrict_of) {
+            match doc_access(&tx, &caller.account, id) {
                 // The same answer whether or not the document exists.
                 Access::None => return Err(refused(Refusal::NotFound)),
                 Access::Read => return Err(refused(Refusal::ReadOnly)),
                 Access::Write => {}
             }
             insert_doc(&tx, id)?;
-            if !insert_change(&tx, &wire.doc_id, change, &req.device_id)? {
-                return Err(refused(Refusal::SequenceReused));
-            }
+            insert_change(&tx, &wire.doc_id, change, &req.device_id)?.map_err(refused)?;
             acknowledged.push(Ack {
                 doc_id: wire.doc_id.clone(),
                 hash: change.hash().to_string(),
@@ -856,64 +1127,161 @@ impl SqliteStorage {
         }
 
         if req.cursor == 0 {
-            let max: Option<i64> =
-                tx.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
-            let upto = req
-                .bootstrap
-                .as_ref()
-                .map_or(max.unwrap_or(0).max(0) as u64, |b| b.upto);
+            let upto = match &req.bootstrap {
+                Some(b) => b.upto,
+                None => max_readable_seq(&tx, &caller.account)?,
+            };
             if upto > 0 {
                 let after = req.bootstrap.as_ref().map_or("", |b| b.after.as_str());
-                let response = bootstrap_page(&tx, &caller.account, upto, after, acknowledged)?;
+                let page = bootstrap_page(&tx, &caller.account, upto, after)?;
                 tx.commit()?;
-                return Ok(response);
+                drop(conn);
+                return page.finish(acknowledged);
             }
         }
-        let limit = MAX_CHANGES_PER_RESPONSE;
         let mut stmt = tx.prepare_cached(&format!(
-            "SELECT c.seq, c.doc_id, d.kind, c.bytes FROM changes c JOIN docs d ON d.id = c.doc_id
+            // Documents first, then each one's changes after the cursor by index: the
+            // changes of documents the caller does not read are never visited.
+            "SELECT c.seq, c.doc_id, d.kind, c.bytes FROM docs d CROSS JOIN changes c
+               ON c.doc_id = d.id
              WHERE c.seq > :cursor AND c.device_id != :device AND {}
              ORDER BY c.seq LIMIT :limit",
             readable(caller.account.role)
         ))?;
-        let mut rows: Vec<(i64, WireChange)> = stmt
-            .query_map(
-                named_params! {
-                    ":cursor": cursor_param(req.cursor),
-                    ":device": req.device_id,
-                    ":limit": (limit + 1) as i64,
-                    ":scope": caller.account.scope_id,
-                },
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        WireChange {
-                            doc_id: r.get(1)?,
-                            kind: r.get(2)?,
-                            bytes: r.get(3)?,
-                        },
-                    ))
-                },
-            )?
-            .collect::<Result<_, _>>()?;
+        let mut rows = stmt.query(named_params! {
+            ":cursor": cursor_param(req.cursor),
+            ":device": req.device_id,
+            ":limit": (MAX_CHANGES_PER_RESPONSE + 1) as i64,
+            ":scope": caller.account.scope_id,
+        })?;
+        let mut changes = Vec::new();
+        let (mut bytes, mut last_seq, mut more) = (0usize, None, false);
+        while let Some(row) = rows.next()? {
+            let change = WireChange {
+                doc_id: row.get(1)?,
+                kind: row.get(2)?,
+                bytes: row.get(3)?,
+            };
+            if changes.len() == MAX_CHANGES_PER_RESPONSE
+                || (!changes.is_empty() && bytes + change.bytes.len() > MAX_RESPONSE_BYTES)
+            {
+                more = true;
+                break;
+            }
+            bytes += change.bytes.len();
+            last_seq = Some(row.get::<_, i64>(0)?);
+            changes.push(change);
+        }
+        drop(rows);
         drop(stmt);
-        let more = rows.len() > limit;
-        rows.truncate(limit);
-        let cursor = if more {
-            rows.last().map_or(req.cursor, |(seq, _)| *seq as u64)
-        } else {
-            // Everything after the cursor is in `rows` or is the caller's own.
-            let max: Option<i64> =
-                tx.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
-            max.map_or(req.cursor, |m| (m as u64).max(req.cursor))
+        let cursor = match last_seq {
+            Some(seq) if more => seq as u64,
+            // Everything after the cursor that the caller reads is in `changes` or is
+            // its own. The cursor moves to the last change the caller reads, never past
+            // others' writes it cannot see: how often they write is not its business.
+            _ => max_readable_seq(&tx, &caller.account)?.max(req.cursor),
         };
         tx.commit()?;
         Ok(SyncResponse {
             acknowledged,
             cursor,
-            changes: rows.into_iter().map(|(_, c)| c).collect(),
+            changes,
             more,
             ..SyncResponse::default()
+        })
+    }
+
+    /// Checks the records that `decoded` touches in documents whose records are checked
+    /// ([`shared::validate`]), against each document as stored: read under the lock,
+    /// built and checked without it. The caller must write each document (checked
+    /// first, so a refusal says no more than the scope check would).
+    fn check_pushed_records(
+        &self,
+        caller: &Caller,
+        decoded: &[(DocId, Change)],
+    ) -> Result<(), StorageError> {
+        let mut by_doc: std::collections::BTreeMap<String, (DocId, Vec<Change>)> =
+            std::collections::BTreeMap::new();
+        for (id, change) in decoded {
+            if shared::validate::checked(id.family()) {
+                by_doc
+                    .entry(id.to_string())
+                    .or_insert_with(|| (id.clone(), vec![]))
+                    .1
+                    .push(change.clone());
+            }
+        }
+        for (doc_id, (id, changes)) in by_doc {
+            let stored = {
+                let conn = self.conn();
+                check_doc_access(&conn, caller, &doc_id, Access::Write)?;
+                stored_changes(&conn, &doc_id)?
+            };
+            let mut doc = build_document(stored)?;
+            let before = doc.get_heads();
+            doc.apply_changes(changes)
+                .map_err(|e| StorageError::BadRequest(format!("{doc_id}: {e}")))?;
+            self.check_records(&id, &mut doc, &before)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the records of `doc` (document `id`) touched since `before`.
+    fn check_records(
+        &self,
+        id: &DocId,
+        doc: &mut AutoCommit,
+        before: &[automerge::ChangeHash],
+    ) -> Result<(), StorageError> {
+        if !shared::validate::checked(id.family()) {
+            return Ok(());
+        }
+        let doc_id = id.to_string();
+        if !doc.get_missing_deps(&[]).is_empty() {
+            return Err(StorageError::BadRequest(format!(
+                "{doc_id}: a change depends on one the server does not have"
+            )));
+        }
+        let keys = shared::validate::touched_keys(doc, before);
+        // Answers are checked against the station's referrals to the department.
+        let referral_docs = match id {
+            DocId::Answers {
+                department,
+                station,
+                ..
+            } => {
+                let raw: Vec<Vec<Vec<u8>>> = {
+                    let conn = self.conn();
+                    let ids: Vec<String> = conn
+                        .prepare_cached(
+                            "SELECT id FROM docs
+                             WHERE kind = 'referrals' AND department = ?1 AND station = ?2",
+                        )?
+                        .query_map(params![department, station], |r| r.get(0))?
+                        .collect::<Result<_, _>>()?;
+                    ids.iter()
+                        .map(|id| stored_changes(&conn, id))
+                        .collect::<Result<_, _>>()?
+                };
+                raw.into_iter()
+                    .map(build_document)
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+            _ => vec![],
+        };
+        let mut referral = |rid: &str| {
+            referral_docs.iter().find_map(|d| {
+                shared::doc::read_record::<shared::model::Referral>(d, rid)
+                    .ok()
+                    .flatten()
+            })
+        };
+        shared::validate::check_records(id, doc, &keys, &mut referral).map_err(|invalid| {
+            StorageError::InvalidRecord {
+                doc_id,
+                record: invalid.record,
+                reason: invalid.reason,
+            }
         })
     }
 
@@ -1108,17 +1476,59 @@ fn account_id(conn: &Connection, username: &str) -> Result<i64, StorageError> {
     .ok_or_else(|| StorageError::NotFound(format!("no account {username}")))
 }
 
-/// The next page of a bootstrap: whole documents (each saved from all its changes) in
-/// id order after `after`. The last page moves the cursor to `upto`: every change up to
-/// it is in some document sent.
+/// One page of a bootstrap as read from the database: each document's stored changes.
+/// [`BootstrapPage::finish`] builds the documents, without the lock.
+struct BootstrapPage {
+    raw: Vec<(String, String, Vec<Vec<u8>>)>,
+    upto: u64,
+    /// Documents are left after this page (the last one sent is the next's start).
+    more_documents: bool,
+    /// Changes are waiting after `upto` (the last page only).
+    more_changes: bool,
+}
+
+impl BootstrapPage {
+    fn finish(self, acknowledged: Vec<Ack>) -> Result<SyncResponse, StorageError> {
+        let after = self
+            .raw
+            .last()
+            .map(|(id, _, _)| id.clone())
+            .unwrap_or_default();
+        let (documents, changes) = save_documents(self.raw)?;
+        if self.more_documents {
+            return Ok(SyncResponse {
+                acknowledged,
+                cursor: 0,
+                documents,
+                changes,
+                more: true,
+                bootstrap: Some(Bootstrap {
+                    upto: self.upto,
+                    after,
+                }),
+            });
+        }
+        Ok(SyncResponse {
+            acknowledged,
+            cursor: self.upto,
+            documents,
+            changes,
+            more: self.more_changes,
+            ..SyncResponse::default()
+        })
+    }
+}
+
+/// The next page of a bootstrap: whole documents in id order after `after`, at most
+/// [`MAX_DOCUMENTS_PER_RESPONSE`] and about [`MAX_RESPONSE_BYTES`] of changes. The last
+/// page moves the cursor to `upto`: every change up to it is in some document sent.
 fn bootstrap_page(
     tx: &Connection,
     account: &Account,
     upto: u64,
     after: &str,
-    acknowledged: Vec<Ack>,
-) -> Result<SyncResponse, StorageError> {
-    let mut ids: Vec<(String, String)> = tx
+) -> Result<BootstrapPage, StorageError> {
+    let ids: Vec<(String, String)> = tx
         .prepare_cached(&format!(
             "SELECT d.id, d.kind FROM docs d WHERE d.id > :after AND {} ORDER BY d.id
              LIMIT :limit",
@@ -1133,36 +1543,26 @@ fn bootstrap_page(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?
         .collect::<Result<_, _>>()?;
-    let more_documents = ids.len() > MAX_DOCUMENTS_PER_RESPONSE;
-    ids.truncate(MAX_DOCUMENTS_PER_RESPONSE);
+    let mut more_documents = false;
     let mut raw = Vec::with_capacity(ids.len());
-    for (doc_id, kind) in &ids {
-        let changes: Vec<Vec<u8>> = tx
-            .prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?
-            .query_map([doc_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        raw.push((doc_id.clone(), kind.clone(), changes));
+    let mut bytes = 0usize;
+    for (doc_id, kind) in ids {
+        if raw.len() == MAX_DOCUMENTS_PER_RESPONSE
+            || (!raw.is_empty() && bytes > MAX_RESPONSE_BYTES)
+        {
+            more_documents = true;
+            break;
+        }
+        let changes = stored_changes(tx, &doc_id)?;
+        bytes += changes.iter().map(Vec::len).sum::<usize>();
+        raw.push((doc_id, kind, changes));
     }
-    let (documents, changes) = save_documents(raw)?;
-    if more_documents {
-        let after = ids.last().map(|(id, _)| id.clone()).unwrap_or_default();
-        return Ok(SyncResponse {
-            acknowledged,
-            cursor: 0,
-            documents,
-            changes,
-            more: true,
-            bootstrap: Some(Bootstrap { upto, after }),
-        });
-    }
-    let max: Option<i64> = tx.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?;
-    Ok(SyncResponse {
-        acknowledged,
-        cursor: upto,
-        documents,
-        changes,
-        more: max.is_some_and(|m| m as u64 > upto),
-        ..SyncResponse::default()
+    let more_changes = !more_documents && max_readable_seq(tx, account)? > upto;
+    Ok(BootstrapPage {
+        raw,
+        upto,
+        more_documents,
+        more_changes,
     })
 }
 
@@ -1234,7 +1634,8 @@ fn save_documents(
 }
 
 /// Refuses a request that is malformed: each change must name a well-formed document id
-/// of its family and decode as an Automerge change. (Scope is checked afterwards.)
+/// of its family and decode as an Automerge change within bounds
+/// ([`crate::wire::decode_change`]). (Scope is checked afterwards.)
 fn validate(req: &SyncRequest) -> Result<Vec<(DocId, Change)>, StorageError> {
     let device = &req.device_id;
     if device.is_empty() || device.len() > 64 || device == SERVER_DEVICE {
@@ -1258,8 +1659,7 @@ fn validate(req: &SyncRequest) -> Result<Vec<(DocId, Change)>, StorageError> {
                     wire.doc_id, wire.kind
                 )));
             }
-            let change = Change::from_bytes(wire.bytes.clone())
-                .map_err(|e| StorageError::BadRequest(format!("undecodable change: {e}")))?;
+            let change = crate::wire::decode_change(&wire.bytes)?;
             Ok((id, change))
         })
         .collect()
@@ -1319,14 +1719,16 @@ fn backfill_doc_scopes(conn: &Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Stores `change` unless the document has it already. `false` when the document holds
-/// another change with the same actor and sequence number (nothing stored).
+/// Stores `change` pushed by `device_id` unless the document has it already. Refused
+/// (nothing stored) when its actor is another device's, or when the document holds
+/// another change with the same actor and sequence number. A new actor becomes the
+/// device's.
 fn insert_change(
     tx: &Connection,
     doc_id: &str,
     change: &Change,
     device_id: &str,
-) -> Result<bool, StorageError> {
+) -> Result<Result<(), Refusal>, StorageError> {
     let hash = change.hash().to_string();
     let actor = change.actor_id().to_bytes();
     let seq = i64::try_from(change.seq()).unwrap_or(i64::MAX);
@@ -1336,10 +1738,23 @@ fn insert_change(
         )?
         .query_row(params![doc_id, actor, seq], |r| r.get(0))
         .optional()?;
-    match held {
-        Some(h) if h == hash => return Ok(true),
-        Some(_) => return Ok(false),
-        None => {}
+    if held.as_deref() == Some(hash.as_str()) {
+        return Ok(Ok(())); // A retry: stored already.
+    }
+    let owner: Option<String> = tx
+        .prepare_cached("SELECT device_id FROM device_actors WHERE actor = ?1")?
+        .query_row([actor], |r| r.get(0))
+        .optional()?;
+    match owner {
+        Some(owner) if owner != device_id => return Ok(Err(Refusal::ForeignActor)),
+        Some(_) => {}
+        None => {
+            tx.prepare_cached("INSERT INTO device_actors (actor, device_id) VALUES (?1, ?2)")?
+                .execute(params![actor, device_id])?;
+        }
+    }
+    if held.is_some() {
+        return Ok(Err(Refusal::SequenceReused));
     }
     tx.prepare_cached(
         "INSERT OR IGNORE INTO changes (doc_id, hash, device_id, bytes, actor, actor_seq)
@@ -1353,7 +1768,7 @@ fn insert_change(
         actor,
         seq
     ])?;
-    Ok(true)
+    Ok(Ok(()))
 }
 
 /// The tables scopes are checked against, from `dir`: each station's street or town,
@@ -1404,6 +1819,11 @@ fn backfill_change_actors(conn: &mut Connection) -> Result<(), StorageError> {
                     i64::try_from(change.seq()).unwrap_or(i64::MAX)
                 ],
             )?;
+            tx.execute(
+                "INSERT OR IGNORE INTO device_actors (actor, device_id)
+                 SELECT actor, device_id FROM changes WHERE seq = ?1",
+                [row],
+            )?;
         }
         tx.commit()?;
     }
@@ -1448,8 +1868,14 @@ mod tests {
         }
         let storage = SqliteStorage::open(&path).unwrap();
         let conn = storage.conn();
-        assert!(insert_change(&conn, &id.to_string(), &change("first"), "d").unwrap());
-        assert!(!insert_change(&conn, &id.to_string(), &change("second"), "d").unwrap());
+        assert_eq!(
+            insert_change(&conn, &id.to_string(), &change("first"), "d").unwrap(),
+            Ok(())
+        );
+        assert_eq!(
+            insert_change(&conn, &id.to_string(), &change("second"), "d").unwrap(),
+            Err(Refusal::SequenceReused)
+        );
     }
 
     /// An upload left unfinished for over a week is dropped by the next upload.
@@ -1468,6 +1894,7 @@ mod tests {
             device_id: "d".into(),
         };
         let doc_id = "station/st-a/2026-11".to_owned();
+        insert_doc(&storage.conn(), &DocId::parse(&doc_id).unwrap()).unwrap();
         let chunk = |size: u64| ChunkQuery {
             doc_id: doc_id.clone(),
             size,
@@ -1506,6 +1933,7 @@ mod tests {
         "8918247ffc4ab37ffcab55b8bdef19f8bb1de15064a3c800cdf5a619836e474e",
         "1812f2915f006fab446b5f059272188a733139438515afa04ae22d242a3e823a",
         "02fc93975f5e2bc6a2792af01d35bf109375cf0602a791c5cbf66ebd9cbd6b89",
+        "7b8c8557cdb7a3d8c9fd231b0fb7023254cace09faeb70cfe24057a5d678aa41",
     ];
 
     #[test]

@@ -134,11 +134,11 @@ async fn sign_in(
         .unwrap()
 }
 
-/// A new Automerge change to a document (the server does not read records).
+/// A new Automerge change to a document: its schema version, as a device's first write
+/// to a document sets it (the server checks the records of referrals and answers).
 fn change(doc_id: &str) -> WireChange {
     let mut doc = AutoCommit::new();
-    doc.put(ROOT, "k", uuid::Uuid::new_v4().to_string())
-        .unwrap();
+    doc.put(ROOT, "schema", 2u64).unwrap();
     let bytes = doc.get_changes(&[])[0].raw_bytes().to_vec();
     WireChange {
         doc_id: doc_id.into(),
@@ -492,6 +492,7 @@ async fn the_address_limit_believes_forwarded_addresses_only_from_trusted_proxie
         per_account_per_minute: NonZeroU32::new(100).unwrap(),
         per_address_per_minute: NonZeroU32::new(2).unwrap(),
         trusted_proxies: trusted,
+        ..SignInLimits::default()
     };
     let attempt = |url: String, forwarded: &'static str| async move {
         reqwest::Client::new()

@@ -1,0 +1,439 @@
+//! What arrives from the network, decoded within bounds before any of it is trusted:
+//! request bodies, Automerge change chunks, Automerge sync messages and byte ranges.
+//!
+//! Every function here is pure (no storage, no lock) and runs before the database is
+//! touched, so a hostile input costs its sender's own request and nobody else's. The
+//! fuzz targets in `fuzz/` call exactly these functions.
+
+use std::io::Read as _;
+
+use automerge::Change;
+use automerge::sync::Message;
+use shared::protocol::{CBOR, SyncRequest, from_cbor};
+
+/// The largest request body, as decompressed (and the most of a compressed body that is
+/// ever inflated).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The largest change, as inflated. A change is one save of a few records: a bulk entry
+/// of a hundred opinions is about 100 KB. Automerge may send a change deflated (chunk
+/// type 2), and 65 KB can inflate to 64 MiB, so the size is counted while inflating.
+pub const MAX_CHANGE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The most changes one Automerge sync message (a repair step) carries.
+pub const MAX_REPAIR_CHANGES: usize = 1000;
+
+/// The most change hashes one sync message lists, in its heads, needs and haves
+/// together.
+pub const MAX_REPAIR_HASHES: usize = 10_000;
+
+/// The most "have" summaries one sync message carries (Automerge sends at most one).
+pub const MAX_REPAIR_HAVES: usize = 4;
+
+/// The Bloom filter parameters Automerge writes (and automerge-repo, which uses the same
+/// code): 10 bits per entry, 7 probes. Any other is refused: the probe count is a loop
+/// bound, and zero bits divides by zero inside Automerge.
+pub const BLOOM_BITS_PER_ENTRY: u64 = 10;
+pub const BLOOM_PROBES: u64 = 7;
+
+/// Why an input was refused; each becomes `400` (or `413` for a size).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WireError {
+    #[error("{0}")]
+    Malformed(String),
+    #[error("{what} is over {limit} bytes")]
+    TooLarge { what: &'static str, limit: usize },
+}
+
+fn malformed(what: impl Into<String>) -> WireError {
+    WireError::Malformed(what.into())
+}
+
+/// The body formats of `/v1/sync`: JSON, or CBOR (the same structure, with change bytes
+/// as byte strings instead of base64).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Cbor,
+}
+
+impl Format {
+    /// The format a `Content-Type` names.
+    pub fn of(content_type: Option<&str>) -> Format {
+        if content_type.is_some_and(|v| v.starts_with(CBOR)) {
+            Format::Cbor
+        } else {
+            Format::Json
+        }
+    }
+
+    /// `body` as a `T`.
+    pub fn parse<T: serde::de::DeserializeOwned>(self, body: &[u8]) -> Result<T, WireError> {
+        match self {
+            Format::Json => serde_json::from_slice(body).map_err(|e| e.to_string()),
+            Format::Cbor => from_cbor(body),
+        }
+        .map_err(|e| malformed(format!("unreadable body: {e}")))
+    }
+}
+
+/// A sync request's body, parsed. The changes are not decoded yet: see [`decode_change`].
+pub fn decode_sync_body(format: Format, body: &[u8]) -> Result<SyncRequest, WireError> {
+    format.parse(body)
+}
+
+/// The parts of a chunk header: magic bytes, checksum, type, length.
+struct ChunkHeader {
+    checksum: [u8; 4],
+    chunk_type: u8,
+    /// Where the chunk's data starts and how long it is.
+    data: std::ops::Range<usize>,
+}
+
+const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+const CHANGE_CHUNK: u8 = 1;
+const COMPRESSED_CHANGE_CHUNK: u8 = 2;
+
+fn chunk_header(bytes: &[u8]) -> Result<ChunkHeader, WireError> {
+    if bytes.len() < 9 || bytes[..4] != MAGIC {
+        return Err(malformed("not an Automerge chunk"));
+    }
+    let checksum = [bytes[4], bytes[5], bytes[6], bytes[7]];
+    let chunk_type = bytes[8];
+    let (len, used) = leb128_u64(&bytes[9..]).ok_or_else(|| malformed("bad chunk length"))?;
+    let start = 9 + used;
+    let len = usize::try_from(len).map_err(|_| malformed("bad chunk length"))?;
+    if bytes.len() - start != len {
+        return Err(malformed("the chunk's length is not its data's"));
+    }
+    Ok(ChunkHeader {
+        checksum,
+        chunk_type,
+        data: start..start + len,
+    })
+}
+
+/// An unsigned LEB128 number at the start of `bytes`, and how many bytes it took.
+fn leb128_u64(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        let low = u64::from(b & 0x7f);
+        let shifted = low.checked_shl(7 * i as u32)?;
+        if i == 9 && low > 1 {
+            return None;
+        }
+        value |= shifted;
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+fn write_leb128(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Decodes one change chunk as a pushed change, within bounds:
+/// - only a change chunk or a deflated change chunk (never a document or a bundle, whose
+///   columns could be inflated without a bound inside Automerge);
+/// - a deflated one is inflated here, counting, and refused past [`MAX_CHANGE_BYTES`];
+/// - the checksum in its header must be the change's own (the first four bytes of its
+///   hash), which Automerge does not check when it reads a change.
+pub fn decode_change(bytes: &[u8]) -> Result<Change, WireError> {
+    let header = chunk_header(bytes)?;
+    let too_large = WireError::TooLarge {
+        what: "a change",
+        limit: MAX_CHANGE_BYTES,
+    };
+    let plain = match header.chunk_type {
+        CHANGE_CHUNK => {
+            if header.data.len() > MAX_CHANGE_BYTES {
+                return Err(too_large);
+            }
+            None
+        }
+        COMPRESSED_CHANGE_CHUNK => {
+            let mut inflated = Vec::new();
+            flate2::bufread::DeflateDecoder::new(&bytes[header.data.clone()])
+                .take(MAX_CHANGE_BYTES as u64 + 1)
+                .read_to_end(&mut inflated)
+                .map_err(|_| malformed("a deflated change that does not inflate"))?;
+            if inflated.len() > MAX_CHANGE_BYTES {
+                return Err(too_large);
+            }
+            // The same change as a plain chunk: Automerge does not inflate it again.
+            let mut chunk = Vec::with_capacity(inflated.len() + 20);
+            chunk.extend_from_slice(&MAGIC);
+            chunk.extend_from_slice(&header.checksum);
+            chunk.push(CHANGE_CHUNK);
+            write_leb128(&mut chunk, inflated.len() as u64);
+            chunk.extend_from_slice(&inflated);
+            Some(chunk)
+        }
+        other => return Err(malformed(format!("chunk type {other} is not a change"))),
+    };
+    let change = Change::from_bytes(plain.unwrap_or_else(|| bytes.to_vec()))
+        .map_err(|e| malformed(format!("undecodable change: {e}")))?;
+    if change.hash().0[..4] != header.checksum {
+        return Err(malformed("the change's checksum is wrong"));
+    }
+    Ok(change)
+}
+
+/// The most one document chunk in a sync message may inflate to, its deflated columns
+/// together.
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+
+const DOCUMENT_CHUNK: u8 = 0;
+
+/// Checks a document chunk (Automerge sends a whole document in a sync message when the
+/// other side has nothing) within bounds: its layout reads, and its deflated columns,
+/// inflated here while counting, come to at most [`MAX_DOCUMENT_BYTES`] together.
+fn check_document_chunk(bytes: &[u8]) -> Result<(), WireError> {
+    let header = chunk_header(bytes)?;
+    if header.chunk_type != DOCUMENT_CHUNK {
+        return Err(malformed("not a document chunk"));
+    }
+    let data = &bytes[header.data];
+    let bad = || malformed("a document chunk that does not read");
+    let mut at = 0usize;
+    let uleb = |at: &mut usize| -> Result<u64, WireError> {
+        let (n, used) = leb128_u64(data.get(*at..).ok_or_else(bad)?).ok_or_else(bad)?;
+        *at += used;
+        Ok(n)
+    };
+    let skip = |at: &mut usize, n: u64| -> Result<(), WireError> {
+        let n = usize::try_from(n).map_err(|_| bad())?;
+        *at = at
+            .checked_add(n)
+            .filter(|end| *end <= data.len())
+            .ok_or_else(bad)?;
+        Ok(())
+    };
+    let actors = uleb(&mut at)?;
+    for _ in 0..actors {
+        let len = uleb(&mut at)?;
+        skip(&mut at, len)?;
+    }
+    let heads = uleb(&mut at)?;
+    skip(&mut at, heads.checked_mul(32).ok_or_else(bad)?)?;
+    let mut columns = vec![];
+    for _ in 0..2 {
+        let n = uleb(&mut at)?;
+        for _ in 0..n {
+            let spec = uleb(&mut at)?;
+            let len = uleb(&mut at)?;
+            columns.push((spec, len));
+        }
+    }
+    let mut inflated = 0usize;
+    for (spec, len) in columns {
+        let start = at;
+        skip(&mut at, len)?;
+        if spec & 0x08 != 0 {
+            let budget = (MAX_DOCUMENT_BYTES - inflated) as u64 + 1;
+            let mut out = Vec::new();
+            flate2::bufread::DeflateDecoder::new(&data[start..at])
+                .take(budget)
+                .read_to_end(&mut out)
+                .map_err(|_| malformed("a deflated column that does not inflate"))?;
+            inflated += out.len();
+        } else {
+            inflated += at - start;
+        }
+        if inflated > MAX_DOCUMENT_BYTES {
+            return Err(WireError::TooLarge {
+                what: "a document",
+                limit: MAX_DOCUMENT_BYTES,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Decodes one step of Automerge's sync protocol (a repair request) within bounds: at
+/// most [`MAX_REPAIR_HASHES`] hashes and [`MAX_REPAIR_HAVES`] summaries, Bloom filters
+/// with Automerge's own parameters, and at most [`MAX_REPAIR_CHANGES`] chunks, each a
+/// change that [`decode_change`] accepts or a whole document within
+/// [`MAX_DOCUMENT_BYTES`].
+pub fn decode_repair_message(bytes: &[u8]) -> Result<Message, WireError> {
+    let message =
+        Message::decode(bytes).map_err(|e| malformed(format!("undecodable sync message: {e}")))?;
+    let hashes = message.heads.len()
+        + message.need.len()
+        + message
+            .have
+            .iter()
+            .map(|h| h.last_sync.len())
+            .sum::<usize>();
+    if hashes > MAX_REPAIR_HASHES {
+        return Err(malformed(format!(
+            "a sync message lists at most {MAX_REPAIR_HASHES} hashes"
+        )));
+    }
+    if message.have.len() > MAX_REPAIR_HAVES {
+        return Err(malformed(format!(
+            "a sync message has at most {MAX_REPAIR_HAVES} summaries"
+        )));
+    }
+    for have in &message.have {
+        check_bloom(&have.bloom.to_bytes())?;
+    }
+    if message.changes.len() > MAX_REPAIR_CHANGES {
+        return Err(malformed(format!(
+            "a sync message carries at most {MAX_REPAIR_CHANGES} changes"
+        )));
+    }
+    for chunk in message.changes.iter() {
+        if chunk.get(8) == Some(&DOCUMENT_CHUNK) {
+            check_document_chunk(chunk)?;
+        } else {
+            decode_change(chunk)?;
+        }
+    }
+    Ok(message)
+}
+
+/// A Bloom filter as Automerge encodes it: empty, or entries, bits per entry, probes
+/// (LEB128) and the bits.
+fn check_bloom(bytes: &[u8]) -> Result<(), WireError> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let bad = || malformed("a Bloom filter with other parameters than Automerge's");
+    let (_entries, a) = leb128_u64(bytes).ok_or_else(bad)?;
+    let (bits, b) = leb128_u64(&bytes[a..]).ok_or_else(bad)?;
+    let (probes, _) = leb128_u64(&bytes[a + b..]).ok_or_else(bad)?;
+    if bits != BLOOM_BITS_PER_ENTRY || probes != BLOOM_PROBES {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// A `Range` header's value: `bytes=START-END` or `bytes=START-` (one range only), as
+/// (start, inclusive end); an open end is `u64::MAX`.
+pub fn byte_range(value: &[u8]) -> Result<(u64, u64), WireError> {
+    let bad = || malformed("a range is bytes=START-END or bytes=START-");
+    let spec = std::str::from_utf8(value)
+        .ok()
+        .and_then(|v| v.strip_prefix("bytes="))
+        .ok_or_else(bad)?;
+    let (start, end) = spec.split_once('-').ok_or_else(bad)?;
+    let start: u64 = start.trim().parse().map_err(|_| bad())?;
+    let end: u64 = match end.trim() {
+        "" => u64::MAX,
+        e => e.parse().map_err(|_| bad())?,
+    };
+    if start > end {
+        return Err(bad());
+    }
+    Ok((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable as _;
+    use automerge::{AutoCommit, ROOT};
+
+    fn a_change(text: &str) -> Change {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "note", text).unwrap();
+        doc.get_last_local_change().unwrap().clone()
+    }
+
+    #[test]
+    fn a_change_decodes_plain_or_deflated_and_a_wrong_checksum_is_refused() {
+        let mut change = a_change(&"长".repeat(2000));
+        let plain = change.raw_bytes().to_vec();
+        assert_eq!(decode_change(&plain).unwrap().hash(), change.hash());
+        let deflated = change.bytes().to_vec();
+        assert_eq!(
+            deflated[8], COMPRESSED_CHANGE_CHUNK,
+            "big enough to deflate"
+        );
+        assert_eq!(decode_change(&deflated).unwrap().hash(), change.hash());
+        for mut bad in [plain, deflated] {
+            bad[5] ^= 1;
+            assert_eq!(
+                decode_change(&bad).unwrap_err(),
+                malformed("the change's checksum is wrong")
+            );
+        }
+    }
+
+    #[test]
+    fn a_deflated_change_is_refused_once_it_inflates_past_the_limit() {
+        // 64 MiB of zeros deflates to about 64 KB.
+        let zeros = vec![0u8; 64 * 1024 * 1024];
+        let mut deflated = Vec::new();
+        let mut encoder =
+            flate2::read::DeflateEncoder::new(&zeros[..], flate2::Compression::best());
+        encoder.read_to_end(&mut deflated).unwrap();
+        let mut chunk = MAGIC.to_vec();
+        chunk.extend_from_slice(&[0, 0, 0, 0, COMPRESSED_CHANGE_CHUNK]);
+        write_leb128(&mut chunk, deflated.len() as u64);
+        chunk.extend_from_slice(&deflated);
+        assert!(chunk.len() < 100 * 1024);
+        assert_eq!(
+            decode_change(&chunk).unwrap_err(),
+            WireError::TooLarge {
+                what: "a change",
+                limit: MAX_CHANGE_BYTES
+            }
+        );
+    }
+
+    #[test]
+    fn a_document_chunk_is_not_a_change_but_reads_as_a_document_within_bounds() {
+        let mut doc = AutoCommit::new();
+        for i in 0..2000 {
+            doc.put(ROOT, format!("k{i}"), "长".repeat(50)).unwrap();
+        }
+        let saved = doc.save();
+        assert!(matches!(
+            decode_change(&saved),
+            Err(WireError::Malformed(m)) if m.contains("not a change")
+        ));
+        check_document_chunk(&saved).unwrap();
+        check_document_chunk(&doc.save_nocompress()).unwrap();
+        let mut cut = saved.clone();
+        cut.truncate(saved.len() / 2);
+        assert!(check_document_chunk(&cut).is_err());
+    }
+
+    #[test]
+    fn ranges_parse_as_http_writes_them() {
+        assert_eq!(byte_range(b"bytes=0-99"), Ok((0, 99)));
+        assert_eq!(byte_range(b"bytes=100-"), Ok((100, u64::MAX)));
+        for bad in [
+            &b"bytes=9-1"[..],
+            b"bytes=-5",
+            b"items=0-1",
+            b"bytes=a-b",
+            b"\xff",
+        ] {
+            assert!(byte_range(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn leb128_reads_what_it_writes_and_refuses_overlong_numbers() {
+        for n in [0, 1, 127, 128, 300, u64::from(u32::MAX), u64::MAX] {
+            let mut buf = Vec::new();
+            write_leb128(&mut buf, n);
+            assert_eq!(leb128_u64(&buf), Some((n, buf.len())));
+        }
+        assert_eq!(leb128_u64(&[0xff; 11]), None);
+        assert_eq!(leb128_u64(&[0x80]), None);
+    }
+}
