@@ -1,0 +1,13 @@
+//! One change chunk as pushed: plain or deflated, any bytes. Nothing may panic; what is
+//! accepted is within its limit and its checksum is its hash's.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sync_server::wire::{MAX_CHANGE_BYTES, decode_change};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(change) = decode_change(data) {
+        assert!(change.raw_bytes().len() <= MAX_CHANGE_BYTES + 32);
+        assert_eq!(data[4..8], change.hash().0[..4]);
+    }
+});
