@@ -717,3 +717,40 @@ fn error_response(
     };
     (status, Json(body)).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic in blocking work is answered as a plain 500: its text stays in the log.
+    #[tokio::test]
+    async fn a_panic_in_blocking_work_is_a_500_without_its_text() {
+        let slots = Arc::new(Semaphore::new(1));
+        let result: Result<(), StorageError> = blocking(&slots, || {
+            panic!("secret internals: voter 13800000000");
+        })
+        .await;
+        let error = result.unwrap_err();
+        assert!(matches!(error, StorageError::Internal(_)));
+        let response = error.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let body: ErrorBody = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body.error, error::SERVER_ERROR);
+        assert!(!body.message.contains("secret"), "{}", body.message);
+        assert!(!body.message.contains("138"), "{}", body.message);
+        // The slot came back: the next request is served.
+        assert_eq!(blocking(&slots, || Ok(7)).await.unwrap(), 7);
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_ipv4_by_itself() {
+        let net = |s: &str| network(s.parse().unwrap());
+        assert_eq!(net("2001:db8:1:2:aaaa::1"), net("2001:db8:1:2:bbbb::9"));
+        assert_ne!(net("2001:db8:1:2::1"), net("2001:db8:1:3::1"));
+        assert_ne!(net("192.0.2.1"), net("192.0.2.2"));
+        assert_eq!(net("::ffff:192.0.2.1"), net("192.0.2.1"));
+    }
+}

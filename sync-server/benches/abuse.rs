@@ -1,0 +1,500 @@
+//! One hostile account beside 100 ordinary devices, all on loopback against the real
+//! server: prints a table. Run with `cargo bench -p sync-server --bench abuse`.
+//!
+//! - What each of the probe's hostile requests now costs: its answer, the median time
+//!   to it, and the process's peak memory after it (server and clients share the
+//!   process).
+//! - 100 ordinary devices (each its own account, across the demo stations) push one
+//!   small change and pull, about once a second each, for 10 seconds alone and then 10
+//!   seconds beside one hostile account sending the most expensive requests the limits
+//!   still allow, from 8 connections at once: the largest valid bodies (four 4 MiB
+//!   changes), repairs and heads of its own large documents, bootstraps, and the refused
+//!   bombs. Goal: the ordinary syncs keep p99 < 100 ms.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable as _;
+use automerge::{ActorId, AutoCommit, ROOT};
+use base64::Engine as _;
+use shared::model::Role;
+use shared::protocol::{HEADS_PATH, HeadsRequest, REPAIR_PATH, SYNC_PATH, SyncRequest, WireChange};
+use sync_server::storage::NewSession;
+use sync_server::{NewAccount, RunningServer, Storage as _};
+use tokio::sync::Mutex;
+
+const STATIONS: &[&str] = &[
+    "st-zizhuyuan-home",
+    "st-xibeiwang-yongfeng",
+    "st-xibeiwang-xixiaoying",
+];
+const HOSTILE_STATION: &str = "st-shangdi-park";
+
+/// A session for a new account `name` (opened as a sign-in does, without Argon2 for
+/// each of a hundred accounts).
+fn session(server: &RunningServer, name: &str, station: &str, device: &str) -> String {
+    server
+        .storage
+        .create_account(
+            &NewAccount {
+                username: name.into(),
+                display_name: name.into(),
+                role: Role::StationStaff,
+                scope_id: Some(station.into()),
+                deputy_id: None,
+            },
+            "bench password 1",
+        )
+        .unwrap();
+    let account_id = server
+        .storage
+        .credentials(name, device)
+        .unwrap()
+        .unwrap()
+        .account_id;
+    let (token, token_hash) = sync_server::auth::new_token().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    server
+        .storage
+        .open_session(&NewSession {
+            account_id,
+            token_hash,
+            device_id: device.into(),
+            device_name: "bench".into(),
+            now,
+            expires_at: now + 3600,
+        })
+        .unwrap();
+    token
+}
+
+fn wire(doc_id: &str, bytes: Vec<u8>) -> WireChange {
+    WireChange {
+        doc_id: doc_id.into(),
+        kind: doc_id.split('/').next().unwrap_or_default().into(),
+        bytes,
+    }
+}
+
+fn leb(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// Random-looking text of `len` bytes (so no layer compresses it away).
+fn noise(len: usize, seed: u64) -> String {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'a' + (x % 26) as u8)
+        })
+        .collect()
+}
+
+/// The hostile requests: (what, method path, body, content-encoding gzip).
+fn hostile_requests(
+    device: &str,
+    big_docs: &[String],
+) -> Vec<(&'static str, &'static str, Vec<u8>, bool)> {
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let sync = |changes: Vec<WireChange>, cursor: u64| {
+        serde_json::to_vec(&SyncRequest {
+            device_id: device.into(),
+            cursor,
+            changes,
+            bootstrap: None,
+        })
+        .unwrap()
+    };
+    let bloom_message = |bits: u64, probes: u64| {
+        let mut bloom = vec![];
+        for n in [1, bits, probes] {
+            leb(&mut bloom, n);
+        }
+        bloom.extend([0xff; 2]);
+        let mut m = vec![0x42, 0, 0, 1, 0];
+        leb(&mut m, bloom.len() as u64);
+        m.extend(bloom);
+        m.push(0);
+        m
+    };
+    let bomb = |mib: usize| {
+        let mut e = flate2::write::DeflateEncoder::new(vec![], flate2::Compression::best());
+        std::io::Write::write_all(&mut e, &vec![0u8; mib << 20]).unwrap();
+        let deflated = e.finish().unwrap();
+        let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
+        leb(&mut chunk, deflated.len() as u64);
+        chunk.extend(deflated);
+        chunk
+    };
+    let gzip_of_spaces = {
+        let mut json = br#"{"device_id":"x","cursor":0,"changes":[],"pad":""#.to_vec();
+        json.extend(std::iter::repeat_n(b' ', 15 << 20));
+        json.extend(br#""}"#);
+        let mut e = flate2::write::GzEncoder::new(vec![], flate2::Compression::best());
+        std::io::Write::write_all(&mut e, &json).unwrap();
+        e.finish().unwrap()
+    };
+    let repair = |message: Vec<u8>, doc: &str| {
+        serde_json::to_vec(&serde_json::json!({"doc_id": doc, "message": b64(&message)})).unwrap()
+    };
+    let doc = big_docs[0].clone();
+    vec![
+        (
+            "1 repair, 10,000,000 probes",
+            REPAIR_PATH,
+            repair(bloom_message(10, 10_000_000), &doc),
+            false,
+        ),
+        (
+            "1 repair, 0 bits per entry",
+            REPAIR_PATH,
+            repair(bloom_message(0, 7), &doc),
+            false,
+        ),
+        (
+            "2 change inflating to 64 MiB",
+            SYNC_PATH,
+            sync(vec![wire(&doc, bomb(64))], 0),
+            false,
+        ),
+        (
+            "2 change inflating to 512 MiB",
+            SYNC_PATH,
+            sync(vec![wire(&doc, bomb(512))], 0),
+            false,
+        ),
+        (
+            "3 no token, 15 MiB gzipped body",
+            SYNC_PATH,
+            gzip_of_spaces,
+            true,
+        ),
+        (
+            "4 heads, a large document 100 times",
+            HEADS_PATH,
+            serde_json::to_vec(&HeadsRequest {
+                doc_ids: vec![doc.clone(); 100],
+            })
+            .unwrap(),
+            false,
+        ),
+        (
+            "4 heads, 4 large documents",
+            HEADS_PATH,
+            serde_json::to_vec(&HeadsRequest {
+                doc_ids: big_docs.to_vec(),
+            })
+            .unwrap(),
+            false,
+        ),
+        (
+            "- repair, a large document, valid",
+            REPAIR_PATH,
+            repair(bloom_message(10, 7), &doc),
+            false,
+        ),
+        (
+            "- bootstrap of its station",
+            SYNC_PATH,
+            sync(vec![], 0),
+            false,
+        ),
+    ]
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn percentile(sorted: &[Duration], p: usize) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)].as_secs_f64() * 1e3
+}
+
+/// 100 ordinary devices for `secs` seconds; their sorted latencies.
+async fn ordinary(url: &str, devices: &[(String, String, String)], secs: u64) -> Vec<Duration> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let http = reqwest::Client::new();
+    let tasks: Vec<_> = devices
+        .iter()
+        .enumerate()
+        .map(|(i, (device, token, doc))| {
+            let (http, url, device, token, doc) = (
+                http.clone(),
+                url.to_owned(),
+                device.clone(),
+                token.clone(),
+                doc.clone(),
+            );
+            tokio::spawn(async move {
+                let actor = ActorId::random();
+                let mut am = AutoCommit::new().with_actor(actor);
+                let mut cursor = 0u64;
+                let mut mine = vec![];
+                // Spread the starts over the first second.
+                tokio::time::sleep(Duration::from_millis((i as u64 * 10) % 1000)).await;
+                while Instant::now() < deadline {
+                    am.put(ROOT, format!("note{}", mine.len()), noise(300, i as u64))
+                        .unwrap();
+                    am.commit();
+                    let change = am.get_last_local_change().unwrap().raw_bytes().to_vec();
+                    let t = Instant::now();
+                    let r = http
+                        .post(format!("{url}{SYNC_PATH}"))
+                        .bearer_auth(&token)
+                        .json(&SyncRequest {
+                            device_id: device.clone(),
+                            cursor,
+                            changes: vec![wire(&doc, change)],
+                            bootstrap: None,
+                        })
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(r.status().is_success(), "{}", r.status());
+                    let body: shared::protocol::SyncResponse = r.json().await.unwrap();
+                    mine.push(t.elapsed());
+                    if !body.more {
+                        cursor = body.cursor;
+                    }
+                    tokio::time::sleep(Duration::from_millis(1000)).await;
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut all = vec![];
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    all
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = sync_server::start(sync_server::Config {
+        demo: true,
+        ..sync_server::Config::new(dir.path().join("server.db"), "127.0.0.1:0".parse().unwrap())
+    })
+    .await
+    .unwrap();
+    let url = server.url();
+    let http = reqwest::Client::new();
+
+    // The hostile account writes four large documents of its own (16 MiB each, in 4 MiB
+    // changes: the largest a change may be), then turns hostile.
+    let hostile_device = "hostile-phone".to_owned();
+    let hostile = session(&server, "hostile", HOSTILE_STATION, &hostile_device);
+    let big_docs: Vec<String> = (1..=4)
+        .map(|m| format!("station/{HOSTILE_STATION}/2026-{m:02}"))
+        .collect();
+    let actor = ActorId::random();
+    for (d, doc) in big_docs.iter().enumerate() {
+        let mut am = AutoCommit::new().with_actor(actor.clone());
+        let mut changes = vec![];
+        for k in 0..4 {
+            am.put(
+                ROOT,
+                format!("big{k}"),
+                noise(4_000_000, (d * 10 + k) as u64),
+            )
+            .unwrap();
+            am.commit();
+            changes.push(wire(
+                doc,
+                am.get_last_local_change().unwrap().raw_bytes().to_vec(),
+            ));
+        }
+        let r = http
+            .post(format!("{url}{SYNC_PATH}"))
+            .bearer_auth(&hostile)
+            .json(&SyncRequest {
+                device_id: hostile_device.clone(),
+                cursor: 0,
+                changes,
+                bootstrap: None,
+            })
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    }
+    let requests = hostile_requests(&hostile_device, &big_docs);
+    // The largest valid body: the four changes of the first large document again.
+    let largest: Arc<Vec<u8>> = {
+        let mut am = AutoCommit::new().with_actor(ActorId::random());
+        let mut changes = vec![];
+        for k in 0..4 {
+            am.put(ROOT, format!("big{k}"), noise(4_000_000, 100 + k as u64))
+                .unwrap();
+            am.commit();
+            changes.push(wire(
+                &format!("station/{HOSTILE_STATION}/2026-06"),
+                am.get_last_local_change().unwrap().raw_bytes().to_vec(),
+            ));
+        }
+        let body = serde_json::to_vec(&SyncRequest {
+            device_id: hostile_device.clone(),
+            cursor: 0,
+            changes,
+            bootstrap: None,
+        })
+        .unwrap();
+        let r = http
+            .post(format!("{url}{SYNC_PATH}"))
+            .bearer_auth(&hostile)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        Arc::new(body)
+    };
+
+    println!(
+        "| {:<38} | {:>6} | {:>9} | {:>13} |",
+        "hostile request (finding)", "answer", "median", "peak RSS"
+    );
+    println!("|{:-<40}|{:-<8}|{:-<11}|{:-<15}|", "", "", "", "");
+    for (what, path, body, gzip) in &requests {
+        let mut times = vec![];
+        let mut status = 0;
+        for _ in 0..5 {
+            let mut req = http
+                .post(format!("{url}{path}"))
+                .header("content-type", "application/json")
+                .body(body.clone());
+            if *gzip {
+                req = req.header("content-encoding", "gzip");
+            } else {
+                req = req.bearer_auth(&hostile);
+            }
+            let t = Instant::now();
+            let r = req.send().await.unwrap();
+            status = r.status().as_u16();
+            r.bytes().await.unwrap();
+            times.push(t.elapsed());
+        }
+        times.sort();
+        println!(
+            "| {:<38} | {:>6} | {:>6.1} ms | {:>9.0} MiB |",
+            what,
+            status,
+            percentile(&times, 50),
+            peak_rss_mib()
+        );
+    }
+
+    // 100 ordinary devices, each its own account at one of the demo stations.
+    let devices: Vec<(String, String, String)> = (0..100)
+        .map(|i| {
+            let station = STATIONS[i % STATIONS.len()];
+            let device = format!("phone-{i}");
+            let token = session(&server, &format!("ordinary-{i}"), station, &device);
+            (device, token, format!("station/{station}/2026-11"))
+        })
+        .collect();
+    let alone = ordinary(&url, &devices, 10).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicU64::new(0));
+    let requests = Arc::new(Mutex::new(requests));
+    let abusers: Vec<_> = (0..8)
+        .map(|k| {
+            let (http, url, hostile, stop, sent, requests) = (
+                http.clone(),
+                url.clone(),
+                hostile.clone(),
+                stop.clone(),
+                sent.clone(),
+                requests.clone(),
+            );
+            let largest = largest.clone();
+            tokio::spawn(async move {
+                let mut n = k;
+                while !stop.load(Ordering::Relaxed) {
+                    // Every third request is the largest valid body: four 4 MiB changes
+                    // (held already: decoded, checked and acknowledged, not stored again).
+                    let (path, body, gzip) = if n % 3 == 0 {
+                        (SYNC_PATH, largest.to_vec(), false)
+                    } else {
+                        let requests = requests.lock().await;
+                        let (_, path, body, gzip) = &requests[n % requests.len()];
+                        (*path, body.clone(), *gzip)
+                    };
+                    n += 1;
+                    let mut req = http
+                        .post(format!("{url}{path}"))
+                        .header("content-type", "application/json")
+                        .body(body);
+                    if gzip {
+                        req = req.header("content-encoding", "gzip");
+                    } else {
+                        req = req.bearer_auth(&hostile);
+                    }
+                    if let Ok(r) = req.send().await {
+                        let _ = r.bytes().await;
+                    }
+                    sent.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let beside = ordinary(&url, &devices, 10).await;
+    stop.store(true, Ordering::Relaxed);
+    for a in abusers {
+        let _ = a.await;
+    }
+    let hostile_rate = sent.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
+
+    println!();
+    println!(
+        "| {:<44} | {:>8} | {:>8} | {:>8} | {:<12} |",
+        "100 ordinary devices (1 sync/s each)", "syncs", "p50", "p99", "goal"
+    );
+    println!(
+        "|{:-<46}|{:-<10}|{:-<10}|{:-<10}|{:-<14}|",
+        "", "", "", "", ""
+    );
+    for (what, l) in [
+        ("alone", &alone),
+        (
+            &*format!("beside a hostile account ({hostile_rate:.1} req/s)"),
+            &beside,
+        ),
+    ] {
+        println!(
+            "| {:<44} | {:>8} | {:>5.1} ms | {:>5.1} ms | {:<12} |",
+            what,
+            l.len(),
+            percentile(l, 50),
+            percentile(l, 99),
+            "p99 < 100 ms"
+        );
+    }
+    println!("\npeak RSS of the process: {:.0} MiB", peak_rss_mib());
+    server.shutdown().await.unwrap();
+}
