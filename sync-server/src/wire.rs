@@ -20,6 +20,15 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// type 2), and 65 KB can inflate to 64 MiB, so the size is counted while inflating.
 pub const MAX_CHANGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// The most operations one change may hold. Automerge's columns are run-length encoded,
+/// so a change of a few bytes can describe billions of operations, and Automerge reads
+/// every one when it decodes the change: the rows are counted here from the runs first.
+/// A bulk entry of a hundred opinions is a few thousand operations.
+pub const MAX_CHANGE_OPS: u64 = 100_000;
+
+/// The most rows any column of a document chunk (in a repair message) may hold.
+pub const MAX_DOCUMENT_OPS: u64 = 2_000_000;
+
 /// The most changes one Automerge sync message (a repair step) carries.
 pub const MAX_REPAIR_CHANGES: usize = 1000;
 
@@ -43,6 +52,8 @@ pub enum WireError {
     Malformed(String),
     #[error("{what} is over {limit} bytes")]
     TooLarge { what: &'static str, limit: usize },
+    #[error("{what} holds over {limit} operations")]
+    TooManyOps { what: &'static str, limit: u64 },
 }
 
 fn malformed(what: impl Into<String>) -> WireError {
@@ -130,6 +141,129 @@ fn leb128_u64(bytes: &[u8]) -> Option<(u64, usize)> {
     None
 }
 
+/// A signed LEB128 number at the start of `bytes`, and how many bytes it took.
+fn leb128_i64(bytes: &[u8]) -> Option<(i64, usize)> {
+    let mut value = 0i64;
+    let mut shift = 0u32;
+    for (i, b) in bytes.iter().enumerate().take(10) {
+        value |= i64::from(b & 0x7f).checked_shl(shift)?;
+        shift += 7;
+        if b & 0x80 == 0 {
+            if shift < 64 && b & 0x40 != 0 {
+                value |= -1i64 << shift;
+            }
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// How many rows one of Automerge's columns holds, read from its runs without expanding
+/// them; `None` when it does not read as its type (Automerge then refuses it itself).
+/// Types (the low three bits of a column's spec): 0 group, 1 actor, 2 integer and
+/// 6 value metadata are run-length encoded unsigned numbers, 3 delta-encoded signed
+/// ones, 5 strings; 4 is booleans (alternating run lengths); 7 raw values (no rows).
+fn column_rows(spec: u64, data: &[u8]) -> Option<u64> {
+    let col_type = spec & 0x07;
+    let mut at = 0usize;
+    let mut rows = 0u64;
+    let uleb = |at: &mut usize| -> Option<u64> {
+        let (n, used) = leb128_u64(data.get(*at..)?)?;
+        *at += used;
+        Some(n)
+    };
+    let skip_value = |at: &mut usize| -> Option<()> {
+        match col_type {
+            3 => {
+                let (_, used) = leb128_i64(data.get(*at..)?)?;
+                *at += used;
+            }
+            5 => {
+                let (len, used) = leb128_u64(data.get(*at..)?)?;
+                *at = at
+                    .checked_add(used)?
+                    .checked_add(usize::try_from(len).ok()?)?;
+                if *at > data.len() {
+                    return None;
+                }
+            }
+            _ => {
+                let (_, used) = leb128_u64(data.get(*at..)?)?;
+                *at += used;
+            }
+        }
+        Some(())
+    };
+    match col_type {
+        7 => return Some(0),
+        4 => {
+            while at < data.len() {
+                rows = rows.saturating_add(uleb(&mut at)?);
+            }
+            return Some(rows);
+        }
+        _ => {}
+    }
+    while at < data.len() {
+        let (count, used) = leb128_i64(&data[at..])?;
+        at += used;
+        if count > 0 {
+            skip_value(&mut at)?;
+            rows = rows.saturating_add(count.unsigned_abs());
+        } else if count < 0 {
+            for _ in 0..count.unsigned_abs() {
+                skip_value(&mut at)?;
+            }
+            rows = rows.saturating_add(count.unsigned_abs());
+        } else {
+            rows = rows.saturating_add(uleb(&mut at)?);
+        }
+    }
+    Some(rows)
+}
+
+/// The most rows of any column of a change chunk's data (after its header), from its
+/// column metadata; `None` when the layout does not read (Automerge refuses it then).
+fn change_rows(data: &[u8]) -> Option<u64> {
+    let mut at = 0usize;
+    let uleb = |at: &mut usize| -> Option<u64> {
+        let (n, used) = leb128_u64(data.get(*at..)?)?;
+        *at += used;
+        Some(n)
+    };
+    let skip = |at: &mut usize, n: u64| -> Option<()> {
+        *at = at.checked_add(usize::try_from(n).ok()?)?;
+        (*at <= data.len()).then_some(())
+    };
+    let deps = uleb(&mut at)?;
+    skip(&mut at, deps.checked_mul(32)?)?;
+    let actor = uleb(&mut at)?;
+    skip(&mut at, actor)?;
+    uleb(&mut at)?; // seq
+    uleb(&mut at)?; // start op
+    let (_, used) = leb128_i64(data.get(at..)?)?; // time
+    at += used;
+    let message = uleb(&mut at)?;
+    skip(&mut at, message)?;
+    let others = uleb(&mut at)?;
+    for _ in 0..others {
+        let len = uleb(&mut at)?;
+        skip(&mut at, len)?;
+    }
+    let n = uleb(&mut at)?;
+    let mut columns = vec![];
+    for _ in 0..n {
+        columns.push((uleb(&mut at)?, uleb(&mut at)?));
+    }
+    let mut most = 0u64;
+    for (spec, len) in columns {
+        let start = at;
+        skip(&mut at, len)?;
+        most = most.max(column_rows(spec, &data[start..at])?);
+    }
+    Some(most)
+}
+
 fn write_leb128(out: &mut Vec<u8>, mut n: u64) {
     loop {
         let byte = (n & 0x7f) as u8;
@@ -181,8 +315,16 @@ pub fn decode_change(bytes: &[u8]) -> Result<Change, WireError> {
         }
         other => return Err(malformed(format!("chunk type {other} is not a change"))),
     };
-    let change = Change::from_bytes(plain.unwrap_or_else(|| bytes.to_vec()))
-        .map_err(|e| malformed(format!("undecodable change: {e}")))?;
+    let plain = plain.unwrap_or_else(|| bytes.to_vec());
+    let data = chunk_header(&plain)?.data;
+    if change_rows(&plain[data]).is_some_and(|rows| rows > MAX_CHANGE_OPS) {
+        return Err(WireError::TooManyOps {
+            what: "a change",
+            limit: MAX_CHANGE_OPS,
+        });
+    }
+    let change =
+        Change::from_bytes(plain).map_err(|e| malformed(format!("undecodable change: {e}")))?;
     if change.hash().0[..4] != header.checksum {
         return Err(malformed("the change's checksum is wrong"));
     }
@@ -239,7 +381,7 @@ fn check_document_chunk(bytes: &[u8]) -> Result<(), WireError> {
     for (spec, len) in columns {
         let start = at;
         skip(&mut at, len)?;
-        if spec & 0x08 != 0 {
+        let rows = if spec & 0x08 != 0 {
             let budget = (MAX_DOCUMENT_BYTES - inflated) as u64 + 1;
             let mut out = Vec::new();
             flate2::bufread::DeflateDecoder::new(&data[start..at])
@@ -247,8 +389,16 @@ fn check_document_chunk(bytes: &[u8]) -> Result<(), WireError> {
                 .read_to_end(&mut out)
                 .map_err(|_| malformed("a deflated column that does not inflate"))?;
             inflated += out.len();
+            column_rows(spec, &out)
         } else {
             inflated += at - start;
+            column_rows(spec, &data[start..at])
+        };
+        if rows.is_some_and(|rows| rows > MAX_DOCUMENT_OPS) {
+            return Err(WireError::TooManyOps {
+                what: "a document",
+                limit: MAX_DOCUMENT_OPS,
+            });
         }
         if inflated > MAX_DOCUMENT_BYTES {
             return Err(WireError::TooLarge {
@@ -409,6 +559,133 @@ mod tests {
         let mut cut = saved.clone();
         cut.truncate(saved.len() / 2);
         assert!(check_document_chunk(&cut).is_err());
+    }
+
+    /// Rebuilds a change chunk's header (length and checksum) around `data`.
+    fn chunk(data: &[u8]) -> Vec<u8> {
+        use sha2::Digest as _;
+        let mut hashed = vec![CHANGE_CHUNK];
+        write_leb128(&mut hashed, data.len() as u64);
+        hashed.extend_from_slice(data);
+        let hash = sha2::Sha256::digest(&hashed);
+        let mut out = MAGIC.to_vec();
+        out.extend_from_slice(&hash[..4]);
+        out.extend_from_slice(&hashed);
+        out
+    }
+
+    #[test]
+    fn a_change_that_runs_to_millions_of_operations_is_refused_before_automerge_reads_it() {
+        // One put of null at the root: every column holds one row.
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "k", automerge::ScalarValue::Null).unwrap();
+        let real = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let header = chunk_header(&real).unwrap();
+        assert_eq!(change_rows(&real[header.data.clone()]), Some(1));
+        // The same change with every column's one row repeated ten million times.
+        let data = &real[header.data];
+        let mut at = 0;
+        let take = |at: &mut usize| {
+            let (n, used) = leb128_u64(&data[*at..]).unwrap();
+            *at += used;
+            n
+        };
+        let deps = take(&mut at);
+        at += deps as usize * 32;
+        let actor = take(&mut at);
+        at += actor as usize;
+        take(&mut at);
+        take(&mut at);
+        at += leb128_i64(&data[at..]).unwrap().1;
+        let message = take(&mut at);
+        at += message as usize;
+        let others = take(&mut at);
+        assert_eq!(others, 0);
+        let prefix = data[..at].to_vec();
+        let n = take(&mut at);
+        let columns: Vec<(u64, u64)> = (0..n).map(|_| (take(&mut at), take(&mut at))).collect();
+        let mut bodies = vec![];
+        for (spec, len) in &columns {
+            let body = &data[at..at + *len as usize];
+            at += *len as usize;
+            let many = 10_000_000u64;
+            let bomb = match spec & 7 {
+                7 => body.to_vec(),
+                4 => {
+                    let mut b = vec![];
+                    write_leb128(&mut b, many);
+                    b
+                }
+                _ => {
+                    // One value as a run: count, then the value (after the literal
+                    // run's count of -1, or a null run's 0 and 1).
+                    let (count, used) = leb128_i64(body).unwrap();
+                    let mut b = vec![];
+                    if count == 0 {
+                        b.push(0);
+                        write_leb128(&mut b, many);
+                    } else {
+                        let mut sleb = vec![];
+                        let mut v = many as i64;
+                        loop {
+                            let byte = (v & 0x7f) as u8;
+                            v >>= 7;
+                            if v == 0 && byte & 0x40 == 0 {
+                                sleb.push(byte);
+                                break;
+                            }
+                            sleb.push(byte | 0x80);
+                        }
+                        b.extend(sleb);
+                        b.extend_from_slice(&body[used..]);
+                    }
+                    b
+                }
+            };
+            bodies.push(bomb);
+        }
+        let mut bomb = prefix;
+        write_leb128(&mut bomb, n);
+        for ((spec, _), body) in columns.iter().zip(&bodies) {
+            write_leb128(&mut bomb, *spec);
+            write_leb128(&mut bomb, body.len() as u64);
+        }
+        for body in &bodies {
+            bomb.extend_from_slice(body);
+        }
+        bomb.extend_from_slice(&data[at..]);
+        let bomb = chunk(&bomb);
+        assert!(bomb.len() < 200, "{} bytes", bomb.len());
+        assert_eq!(
+            decode_change(&bomb).unwrap_err(),
+            WireError::TooManyOps {
+                what: "a change",
+                limit: MAX_CHANGE_OPS
+            }
+        );
+    }
+
+    #[test]
+    fn column_rows_are_counted_for_the_changes_the_app_writes() {
+        let mut doc = AutoCommit::new();
+        let list = doc
+            .put_object(ROOT, "opinion:1", automerge::ObjType::Map)
+            .unwrap();
+        doc.put(&list, "content", "路口红绿灯时间太短").unwrap();
+        doc.put(&list, "n", -5i64).unwrap();
+        let cats = doc
+            .put_object(&list, "categories", automerge::ObjType::List)
+            .unwrap();
+        for i in 0..300 {
+            doc.insert(&cats, i, format!("c{i}")).unwrap();
+        }
+        doc.delete(&cats, 7).unwrap();
+        doc.put(&list, "consent", true).unwrap();
+        let change = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let header = chunk_header(&change).unwrap();
+        let rows = change_rows(&change[header.data]).unwrap();
+        let decoded = decode_change(&change).unwrap();
+        assert_eq!(rows, decoded.len() as u64);
     }
 
     #[test]
