@@ -561,11 +561,16 @@ impl Storage for SqliteStorage {
             check_doc_access(&tx, caller, &req.doc_id, Access::Write)?;
             insert_doc(&tx, &id)?;
             for change in &new {
-                insert_change(&tx, &req.doc_id, change, &caller.device_id)?.map_err(|reason| {
-                    StorageError::Refused {
-                        doc_id: req.doc_id.clone(),
-                        reason,
-                    }
+                insert_change(
+                    &tx,
+                    &req.doc_id,
+                    change,
+                    &caller.device_id,
+                    NewActor::StaysFree,
+                )?
+                .map_err(|reason| StorageError::Refused {
+                    doc_id: req.doc_id.clone(),
+                    reason,
                 })?;
             }
             tx.commit()?;
@@ -1027,12 +1032,12 @@ impl SqliteStorage {
             let doc_id = id.to_string();
             insert_doc(&tx, &id)?;
             for c in &d.get_changes(&[]) {
-                insert_change(&tx, &doc_id, c, SERVER_DEVICE)?.map_err(|reason| {
-                    StorageError::Refused {
+                insert_change(&tx, &doc_id, c, SERVER_DEVICE, NewActor::Binds)?.map_err(
+                    |reason| StorageError::Refused {
                         doc_id: doc_id.clone(),
                         reason,
-                    }
-                })?;
+                    },
+                )?;
             }
         }
         tx.commit()?;
@@ -1079,12 +1084,12 @@ impl SqliteStorage {
             }
             insert_doc(&tx, &id)?;
             for c in &changes {
-                insert_change(&tx, &id.to_string(), c, SERVER_DEVICE)?.map_err(|reason| {
-                    StorageError::Refused {
+                insert_change(&tx, &id.to_string(), c, SERVER_DEVICE, NewActor::Binds)?.map_err(
+                    |reason| StorageError::Refused {
                         doc_id: id.to_string(),
                         reason,
-                    }
-                })?;
+                    },
+                )?;
                 written += 1;
             }
         }
@@ -1119,7 +1124,8 @@ impl SqliteStorage {
                 Access::Write => {}
             }
             insert_doc(&tx, id)?;
-            insert_change(&tx, &wire.doc_id, change, &req.device_id)?.map_err(refused)?;
+            insert_change(&tx, &wire.doc_id, change, &req.device_id, NewActor::Binds)?
+                .map_err(refused)?;
             acknowledged.push(Ack {
                 doc_id: wire.doc_id.clone(),
                 hash: change.hash().to_string(),
@@ -1719,15 +1725,25 @@ fn backfill_doc_scopes(conn: &Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
+/// Whether a new actor becomes the device's that stores a change with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NewActor {
+    /// A push: the device's own changes.
+    Binds,
+    /// A repair, which may relay changes of other devices that a restored server lost:
+    /// a new actor stays unbound, for its own device to claim with its next push.
+    StaysFree,
+}
+
 /// Stores `change` pushed by `device_id` unless the document has it already. Refused
 /// (nothing stored) when its actor is another device's, or when the document holds
-/// another change with the same actor and sequence number. A new actor becomes the
-/// device's.
+/// another change with the same actor and sequence number.
 fn insert_change(
     tx: &Connection,
     doc_id: &str,
     change: &Change,
     device_id: &str,
+    new_actor: NewActor,
 ) -> Result<Result<(), Refusal>, StorageError> {
     let hash = change.hash().to_string();
     let actor = change.actor_id().to_bytes();
@@ -1748,6 +1764,7 @@ fn insert_change(
     match owner {
         Some(owner) if owner != device_id => return Ok(Err(Refusal::ForeignActor)),
         Some(_) => {}
+        None if new_actor == NewActor::StaysFree => {}
         None => {
             tx.prepare_cached("INSERT INTO device_actors (actor, device_id) VALUES (?1, ?2)")?
                 .execute(params![actor, device_id])?;
@@ -1869,13 +1886,96 @@ mod tests {
         let storage = SqliteStorage::open(&path).unwrap();
         let conn = storage.conn();
         assert_eq!(
-            insert_change(&conn, &id.to_string(), &change("first"), "d").unwrap(),
+            insert_change(
+                &conn,
+                &id.to_string(),
+                &change("first"),
+                "d",
+                NewActor::Binds
+            )
+            .unwrap(),
             Ok(())
         );
         assert_eq!(
-            insert_change(&conn, &id.to_string(), &change("second"), "d").unwrap(),
+            insert_change(
+                &conn,
+                &id.to_string(),
+                &change("second"),
+                "d",
+                NewActor::Binds
+            )
+            .unwrap(),
             Err(Refusal::SequenceReused)
         );
+    }
+
+    /// After a restore, one device's repair can carry another's changes the server lost:
+    /// they are stored, but their actor stays the other device's to claim, so that
+    /// device's next push is not refused as a foreign actor.
+    #[test]
+    fn a_repair_that_relays_another_devices_change_leaves_its_actor_free() {
+        use automerge::sync::{Message, State, SyncDoc as _};
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
+        let caller = |device: &str| Caller {
+            account: Account {
+                username: "u".into(),
+                display_name: "u".into(),
+                role: Role::StationStaff,
+                scope_id: Some("st-a".into()),
+                deputy_id: None,
+            },
+            device_id: device.into(),
+        };
+        let doc_id = "station/st-a/2026-11".to_owned();
+        let x = automerge::ActorId::random();
+        let mut relayed = AutoCommit::new().with_actor(x.clone());
+        relayed.put(automerge::ROOT, "note", "from x").unwrap();
+        relayed.commit();
+        // Device y runs the sync protocol with the server, carrying x's change.
+        let mut state = State::new();
+        loop {
+            let Some(message) = relayed.sync().generate_sync_message(&mut state) else {
+                break;
+            };
+            let reply = storage
+                .repair(
+                    &caller("y"),
+                    &RepairRequest {
+                        doc_id: doc_id.clone(),
+                        message: message.encode(),
+                    },
+                )
+                .unwrap();
+            let Some(reply) = reply.message else { break };
+            relayed
+                .sync()
+                .receive_sync_message(&mut state, Message::decode(&reply).unwrap())
+                .unwrap();
+        }
+        assert_eq!(storage.change_count().unwrap(), 1);
+        // x's own next change is x's.
+        let mut own = relayed.fork().with_actor(x);
+        own.put(automerge::ROOT, "note", "x again").unwrap();
+        own.commit();
+        let bytes = own.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let response = storage
+            .sync(
+                &caller("x"),
+                &SyncRequest {
+                    device_id: "x".into(),
+                    cursor: 0,
+                    changes: vec![WireChange {
+                        doc_id: doc_id.clone(),
+                        kind: "station".into(),
+                        bytes,
+                    }],
+                    bootstrap: None,
+                },
+            )
+            .unwrap();
+        assert_eq!(response.acknowledged.len(), 1);
+        assert_eq!(storage.change_count().unwrap(), 2);
     }
 
     /// An upload left unfinished for over a week is dropped by the next upload.
