@@ -7,16 +7,25 @@ use automerge::sync::{State, SyncDoc as _};
 use automerge::transaction::Transactable as _;
 use automerge::{AutoCommit, ROOT};
 use libfuzzer_sys::fuzz_target;
-use sync_server::wire::decode_repair_message;
+use sync_server::wire::{decode_repair_message, unpanicked};
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(message) = decode_repair_message(data) {
-        let mut doc = AutoCommit::new();
-        let _ = doc.put(ROOT, "schema", 2u64);
-        doc.commit();
-        let mut state = State::new();
-        if doc.sync().receive_sync_message(&mut state, message).is_ok() {
-            let _ = doc.sync().generate_sync_message(&mut state);
+fuzz_target!(
+    // Panics the server catches (inside Automerge) are refusals; one that escapes the
+    // target still aborts (libfuzzer-sys catches it and aborts).
+    init: std::panic::set_hook(Box::new(|_| {})),
+    |data: &[u8]| {
+        if let Ok(message) = decode_repair_message(data) {
+            let mut doc = AutoCommit::new();
+            let _ = doc.put(ROOT, "schema", 2u64);
+            doc.commit();
+            let mut state = State::new();
+            // As the server does: a panic inside Automerge is a refused message.
+            let received = unpanicked("a sync message", || {
+                doc.sync().receive_sync_message(&mut state, message)
+            });
+            if matches!(received, Ok(Ok(()))) {
+                let _ = doc.sync().generate_sync_message(&mut state);
+            }
         }
     }
-});
+);

@@ -550,9 +550,10 @@ impl Storage for SqliteStorage {
         let mut doc = build_document(stored)?;
         let before = doc.get_heads();
         let mut state = State::new();
-        doc.sync()
-            .receive_sync_message(&mut state, message)
-            .map_err(|e| StorageError::BadRequest(format!("sync message: {e}")))?;
+        crate::wire::unpanicked("a sync message", || {
+            doc.sync().receive_sync_message(&mut state, message)
+        })?
+        .map_err(|e| StorageError::BadRequest(format!("sync message: {e}")))?;
         let new = doc.get_changes(&before);
         if !new.is_empty() {
             self.check_records(&id, &mut doc, &before)?;
@@ -1225,7 +1226,7 @@ impl SqliteStorage {
             };
             let mut doc = build_document(stored)?;
             let before = doc.get_heads();
-            doc.apply_changes(changes)
+            crate::wire::unpanicked("a change", || doc.apply_changes(changes))?
                 .map_err(|e| StorageError::BadRequest(format!("{doc_id}: {e}")))?;
             self.check_records(&id, &mut doc, &before)?;
         }

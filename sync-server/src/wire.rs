@@ -93,6 +93,14 @@ pub fn decode_sync_body(format: Format, body: &[u8]) -> Result<SyncRequest, Wire
     format.parse(body)
 }
 
+/// Runs Automerge on untrusted bytes: some inputs panic inside it (fuzzing found a
+/// change whose operation counter overflows an `unwrap`), which is then a refusal of the
+/// input, not a failure of the server.
+pub fn unpanicked<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, WireError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .map_err(|_| malformed(format!("{what} that Automerge cannot read")))
+}
+
 /// The parts of a chunk header: magic bytes, checksum, type, length.
 struct ChunkHeader {
     checksum: [u8; 4],
@@ -323,8 +331,8 @@ pub fn decode_change(bytes: &[u8]) -> Result<Change, WireError> {
             limit: MAX_CHANGE_OPS,
         });
     }
-    let change =
-        Change::from_bytes(plain).map_err(|e| malformed(format!("undecodable change: {e}")))?;
+    let change = unpanicked("a change", || Change::from_bytes(plain))?
+        .map_err(|e| malformed(format!("undecodable change: {e}")))?;
     if change.hash().0[..4] != header.checksum {
         return Err(malformed("the change's checksum is wrong"));
     }
@@ -416,8 +424,8 @@ fn check_document_chunk(bytes: &[u8]) -> Result<(), WireError> {
 /// change that [`decode_change`] accepts or a whole document within
 /// [`MAX_DOCUMENT_BYTES`].
 pub fn decode_repair_message(bytes: &[u8]) -> Result<Message, WireError> {
-    let message =
-        Message::decode(bytes).map_err(|e| malformed(format!("undecodable sync message: {e}")))?;
+    let message = unpanicked("a sync message", || Message::decode(bytes))?
+        .map_err(|e| malformed(format!("undecodable sync message: {e}")))?;
     let hashes = message.heads.len()
         + message.need.len()
         + message
@@ -686,6 +694,16 @@ mod tests {
         let rows = change_rows(&change[header.data]).unwrap();
         let decoded = decode_change(&change).unwrap();
         assert_eq!(rows, decoded.len() as u64);
+    }
+
+    /// Found by the `change_chunk` fuzz target: a change that panicked inside Automerge.
+    #[test]
+    fn a_change_that_panics_inside_automerge_is_refused() {
+        let input = include_bytes!("../../fuzz/corpus/change_chunk/panic-opid-overflow");
+        assert!(matches!(
+            decode_change(input),
+            Err(WireError::Malformed(m)) if m.contains("cannot read")
+        ));
     }
 
     #[test]
