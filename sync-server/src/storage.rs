@@ -95,6 +95,12 @@ const MIGRATIONS: &[&str] = &[
          ALTER TABLE blobs ADD COLUMN device_id TEXT NOT NULL DEFAULT '';
          CREATE INDEX blobs_username ON blobs(username);
          CREATE INDEX blobs_device ON blobs(device_id);",
+    // Each document's last sequence number, so a pull visits only the documents written
+    // since the cursor, and a cursor is found from the last written document the caller
+    // reads, without reading changes.
+    "ALTER TABLE docs ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
+         UPDATE docs SET last_seq = COALESCE((SELECT MAX(seq) FROM changes WHERE doc_id = docs.id), 0);
+         CREATE INDEX docs_last_seq ON docs(last_seq);",
 ];
 
 /// A session's expiry moves forward when it is used, at most this often (seconds), so an
@@ -775,17 +781,15 @@ fn server_document(conn: &Connection, doc_id: &str) -> Result<AutoCommit, Storag
 /// The highest sequence number among the changes `account` reads (0 if none): a cursor
 /// that moves only with what the caller may see.
 fn max_readable_seq(conn: &Connection, account: &Account) -> Result<u64, StorageError> {
-    let max: Option<i64> = if account.role == Role::DistrictAdmin {
-        conn.query_row("SELECT MAX(seq) FROM changes", [], |r| r.get(0))?
-    } else {
-        // Per document, by index: the highest of each readable document's last change.
-        conn.prepare_cached(&format!(
-            "SELECT MAX((SELECT MAX(seq) FROM changes WHERE doc_id = d.id)) FROM docs d
-             WHERE {}",
+    // The documents by their last change, newest first, to the first the caller reads.
+    let max: Option<i64> = conn
+        .prepare_cached(&format!(
+            "SELECT d.last_seq FROM docs d INDEXED BY docs_last_seq WHERE {}
+             ORDER BY d.last_seq DESC LIMIT 1",
             readable(account.role)
         ))?
-        .query_row(named_params! {":scope": account.scope_id}, |r| r.get(0))?
-    };
+        .query_row(named_params! {":scope": account.scope_id}, |r| r.get(0))
+        .optional()?;
     Ok(max.map_or(0, |m| m.max(0) as u64))
 }
 
@@ -1147,11 +1151,13 @@ impl SqliteStorage {
             }
         }
         let mut stmt = tx.prepare_cached(&format!(
-            // Documents first, then each one's changes after the cursor by index: the
-            // changes of documents the caller does not read are never visited.
-            "SELECT c.seq, c.doc_id, d.kind, c.bytes FROM docs d CROSS JOIN changes c
-               ON c.doc_id = d.id
-             WHERE c.seq > :cursor AND c.device_id != :device AND {}
+            // The documents written since the cursor first, then each one's changes
+            // after it by index: the changes of documents the caller does not read are
+            // never visited, and an idle sync visits nothing.
+            "SELECT c.seq, c.doc_id, d.kind, c.bytes
+             FROM docs d INDEXED BY docs_last_seq CROSS JOIN changes c ON c.doc_id = d.id
+             WHERE d.last_seq > :cursor AND c.seq > :cursor AND c.device_id != :device
+               AND {}
              ORDER BY c.seq LIMIT :limit",
             readable(caller.account.role)
         ))?;
@@ -1774,18 +1780,23 @@ fn insert_change(
     if held.is_some() {
         return Ok(Err(Refusal::SequenceReused));
     }
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO changes (doc_id, hash, device_id, bytes, actor, actor_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        doc_id,
-        hash,
-        device_id,
-        change.raw_bytes(),
-        actor,
-        seq
-    ])?;
+    let stored = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO changes (doc_id, hash, device_id, bytes, actor, actor_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            doc_id,
+            hash,
+            device_id,
+            change.raw_bytes(),
+            actor,
+            seq
+        ])?;
+    if stored > 0 {
+        tx.prepare_cached("UPDATE docs SET last_seq = ?2 WHERE id = ?1")?
+            .execute(params![doc_id, tx.last_insert_rowid()])?;
+    }
     Ok(Ok(()))
 }
 
@@ -2035,6 +2046,7 @@ mod tests {
         "1812f2915f006fab446b5f059272188a733139438515afa04ae22d242a3e823a",
         "02fc93975f5e2bc6a2792af01d35bf109375cf0602a791c5cbf66ebd9cbd6b89",
         "7b8c8557cdb7a3d8c9fd231b0fb7023254cace09faeb70cfe24057a5d678aa41",
+        "1bb62ee49ebf9add40a679782223b4d89037956a7a002bdbd553639d6357272e",
     ];
 
     #[test]
