@@ -21,6 +21,7 @@ use base64::Engine as _;
 use shared::model::Role;
 use shared::protocol::{HEADS_PATH, HeadsRequest, REPAIR_PATH, SYNC_PATH, SyncRequest, WireChange};
 use sync_server::storage::NewSession;
+use sync_server::wire::write_leb128;
 use sync_server::{NewAccount, RunningServer, Storage as _};
 use tokio::sync::Mutex;
 
@@ -77,18 +78,6 @@ fn wire(doc_id: &str, bytes: Vec<u8>) -> WireChange {
     }
 }
 
-fn leb(out: &mut Vec<u8>, mut n: u64) {
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 /// Random-looking text of `len` bytes (so no layer compresses it away).
 fn noise(len: usize, seed: u64) -> String {
     let mut x = seed | 1;
@@ -120,11 +109,11 @@ fn hostile_requests(
     let bloom_message = |bits: u64, probes: u64| {
         let mut bloom = vec![];
         for n in [1, bits, probes] {
-            leb(&mut bloom, n);
+            write_leb128(&mut bloom, n);
         }
         bloom.extend([0xff; 2]);
         let mut m = vec![0x42, 0, 0, 1, 0];
-        leb(&mut m, bloom.len() as u64);
+        write_leb128(&mut m, bloom.len() as u64);
         m.extend(bloom);
         m.push(0);
         m
@@ -134,7 +123,7 @@ fn hostile_requests(
         std::io::Write::write_all(&mut e, &vec![0u8; mib << 20]).unwrap();
         let deflated = e.finish().unwrap();
         let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
-        leb(&mut chunk, deflated.len() as u64);
+        write_leb128(&mut chunk, deflated.len() as u64);
         chunk.extend(deflated);
         chunk
     };

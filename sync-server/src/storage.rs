@@ -1921,15 +1921,9 @@ mod tests {
         );
     }
 
-    /// After a restore, one device's repair can carry another's changes the server lost:
-    /// they are stored, but their actor stays the other device's to claim, so that
-    /// device's next push is not refused as a foreign actor.
-    #[test]
-    fn a_repair_that_relays_another_devices_change_leaves_its_actor_free() {
-        use automerge::sync::{Message, State, SyncDoc as _};
-        let dir = tempfile::tempdir().unwrap();
-        let storage = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
-        let caller = |device: &str| Caller {
+    /// A station staff member of station `st-a` on `device`.
+    fn station_staff(device: &str) -> Caller {
+        Caller {
             account: Account {
                 username: "u".into(),
                 display_name: "u".into(),
@@ -1938,7 +1932,18 @@ mod tests {
                 deputy_id: None,
             },
             device_id: device.into(),
-        };
+        }
+    }
+
+    /// After a restore, one device's repair can carry another's changes the server lost:
+    /// they are stored, but their actor stays the other device's to claim, so that
+    /// device's next push is not refused as a foreign actor.
+    #[test]
+    fn a_repair_that_relays_another_devices_change_leaves_its_actor_free() {
+        use automerge::sync::{Message, State, SyncDoc as _};
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
+        let caller = station_staff;
         let doc_id = "station/st-a/2026-11".to_owned();
         let x = automerge::ActorId::random();
         let mut relayed = AutoCommit::new().with_actor(x.clone());
@@ -1995,16 +2000,7 @@ mod tests {
     fn abandoned_uploads_are_dropped_after_a_week() {
         let dir = tempfile::tempdir().unwrap();
         let storage = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
-        let caller = Caller {
-            account: Account {
-                username: "u".into(),
-                display_name: "u".into(),
-                role: Role::StationStaff,
-                scope_id: Some("st-a".into()),
-                deputy_id: None,
-            },
-            device_id: "d".into(),
-        };
+        let caller = station_staff("d");
         let doc_id = "station/st-a/2026-11".to_owned();
         insert_doc(&storage.conn(), &DocId::parse(&doc_id).unwrap()).unwrap();
         let chunk = |size: u64| ChunkQuery {

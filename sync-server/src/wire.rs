@@ -272,7 +272,8 @@ fn change_rows(data: &[u8]) -> Option<u64> {
     Some(most)
 }
 
-fn write_leb128(out: &mut Vec<u8>, mut n: u64) {
+/// Appends `n` as unsigned LEB128 (as Automerge writes lengths and counts).
+pub fn write_leb128(out: &mut Vec<u8>, mut n: u64) {
     loop {
         let byte = (n & 0x7f) as u8;
         n >>= 7;

@@ -17,6 +17,7 @@ use shared::protocol::{
     SIGN_IN_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest, SyncResponse, WireChange,
     content_hash,
 };
+use sync_server::wire::write_leb128;
 use sync_server::{Config, NewAccount, Quotas, RunningServer, SignInLimits};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
@@ -139,6 +140,29 @@ impl Client {
         }
     }
 
+    /// Pushes one new change to `doc_id` under a new actor; the status.
+    async fn push_new(&self, doc_id: &str) -> u16 {
+        let change = change_by(doc_id, &ActorId::random());
+        self.sync(0, vec![change]).await.status().as_u16()
+    }
+
+    /// Sends the first chunk (`data`) of a `size`-byte file `hash` for `doc_id`; the
+    /// status.
+    async fn put_first_chunk(&self, doc_id: &str, hash: &str, size: u64, data: Vec<u8>) -> u16 {
+        self.http
+            .put(format!(
+                "{}{BLOBS_PATH}/{hash}/upload?doc_id={doc_id}&size={size}&offset=0",
+                self.url
+            ))
+            .bearer_auth(&self.token)
+            .body(data)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     async fn post_json<T: serde::Serialize>(&self, path: &str, body: &T) -> reqwest::Response {
         self.http
             .post(format!("{}{path}", self.url))
@@ -188,22 +212,16 @@ async fn a_repair_message_with_a_bloom_filter_automerge_never_writes_is_refused(
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path(), |_| {}).await;
     let station = Client::new(&server, "station", "phone-1").await;
-    assert_eq!(
-        station
-            .sync(0, vec![change_by(&station_doc(), &ActorId::random())])
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(station.push_new(&station_doc()).await, 200);
     // A sync message: version, no heads, no needs, one "have" with the filter, no changes.
     let message = |bits: u32, probes: u32| {
         let mut bloom = vec![];
         for n in [1, bits, probes] {
-            leb128(&mut bloom, n.into());
+            write_leb128(&mut bloom, n.into());
         }
         bloom.extend([0xff; 2]);
         let mut m = vec![0x42, 0, 0, 1, 0];
-        leb128(&mut m, bloom.len() as u64);
+        write_leb128(&mut m, bloom.len() as u64);
         m.extend(bloom);
         m.push(0);
         m
@@ -236,18 +254,6 @@ async fn a_repair_message_with_a_bloom_filter_automerge_never_writes_is_refused(
     server.shutdown().await.unwrap();
 }
 
-fn leb128(out: &mut Vec<u8>, mut n: u64) {
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 /// Finding 2: a deflated change chunk that inflates to 64 MiB (about 64 KB sent) is
 /// refused while it is inflated, and nothing is stored. A body over 16 MiB once
 /// decompressed gets 413.
@@ -262,7 +268,7 @@ async fn a_change_that_inflates_past_its_limit_is_refused_and_nothing_is_stored(
     deflated.write_all(&zeros).unwrap();
     let deflated = deflated.finish().unwrap();
     let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
-    leb128(&mut chunk, deflated.len() as u64);
+    write_leb128(&mut chunk, deflated.len() as u64);
     chunk.extend(deflated);
     assert!(chunk.len() < 100 * 1024);
     let valid = change_by(&station_doc(), &ActorId::random());
@@ -345,13 +351,7 @@ async fn heads_answers_each_document_once() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path(), |_| {}).await;
     let station = Client::new(&server, "station", "phone-1").await;
-    assert_eq!(
-        station
-            .sync(0, vec![change_by(&station_doc(), &ActorId::random())])
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(station.push_new(&station_doc()).await, 200);
     let response = station
         .post_json(
             HEADS_PATH,
@@ -456,70 +456,38 @@ async fn uploads_have_quotas_and_link_only_to_documents_that_exist() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path(), |_| {}).await;
     let station = Client::new(&server, "station", "phone-1").await;
-    assert_eq!(
-        station
-            .sync(0, vec![change_by(&station_doc(), &ActorId::random())])
-            .await
-            .status(),
-        200
-    );
-    let put = |doc: String, hash: String, size: u64, data: Vec<u8>| {
-        let station = &station;
-        async move {
-            station
-                .http
-                .put(format!(
-                    "{}{BLOBS_PATH}/{hash}/upload?doc_id={doc}&size={size}&offset=0",
-                    station.url
-                ))
-                .bearer_auth(&station.token)
-                .body(data)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    assert_eq!(station.push_new(&station_doc()).await, 200);
     // A document that does not exist (a month far ahead) is not found.
-    let response = put(
-        format!("station/{STATION}/2099-12"),
-        content_hash(b"x"),
-        1,
-        b"x".to_vec(),
-    )
-    .await;
-    assert_eq!(response.status(), 404);
-    // Four 10 MiB uploads begun: the fifth is over the device's quota.
-    for i in 0..5u8 {
-        let response = put(
-            station_doc(),
-            content_hash(&[i; 8]),
-            10 * 1024 * 1024,
-            vec![i; 1024],
-        )
+    let nowhere = format!("station/{STATION}/2099-12");
+    let status = station
+        .put_first_chunk(&nowhere, &content_hash(b"x"), 1, b"x".to_vec())
         .await;
+    assert_eq!(status, 404);
+    // Four 10 MiB uploads begun: the fifth is over the device's quota.
+    const TEN_MIB: u64 = 10 * 1024 * 1024;
+    for i in 0..5u8 {
+        let status = station
+            .put_first_chunk(
+                &station_doc(),
+                &content_hash(&[i; 8]),
+                TEN_MIB,
+                vec![i; 1024],
+            )
+            .await;
         let expected = if i < 4 { 200 } else { 507 };
-        assert_eq!(response.status(), expected, "upload {i}");
+        assert_eq!(status, expected, "upload {i}");
     }
     // Another device of the same account may begin more, but not past the account's
     // 64 MiB of unfinished uploads.
     let tablet = Client::new(&server, "station", "tablet-1").await;
     let mut statuses = vec![];
     for i in 10..14u8 {
-        let response = tablet
-            .http
-            .put(format!(
-                "{}{BLOBS_PATH}/{}/upload?doc_id={}&size={}&offset=0",
-                tablet.url,
-                content_hash(&[i; 8]),
-                station_doc(),
-                10 * 1024 * 1024
-            ))
-            .bearer_auth(&tablet.token)
-            .body(vec![i; 1024])
-            .send()
-            .await
-            .unwrap();
-        statuses.push(response.status().as_u16());
+        let hash = content_hash(&[i; 8]);
+        statuses.push(
+            tablet
+                .put_first_chunk(&station_doc(), &hash, TEN_MIB, vec![i; 1024])
+                .await,
+        );
     }
     assert_eq!(statuses, [200, 200, 507, 507]);
     server.shutdown().await.unwrap();
@@ -534,30 +502,16 @@ async fn uploads_have_quotas_and_link_only_to_documents_that_exist() {
     })
     .await;
     let station = Client::new(&small, "station", "phone-1").await;
-    assert_eq!(
-        station
-            .sync(0, vec![change_by(&station_doc(), &ActorId::random())])
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(station.push_new(&station_doc()).await, 200);
     let mut statuses = vec![];
     for fill in [7u8, 8] {
         let file = vec![fill; 2000];
-        let response = station
-            .http
-            .put(format!(
-                "{}{BLOBS_PATH}/{}/upload?doc_id={}&size=2000&offset=0",
-                station.url,
-                content_hash(&file),
-                station_doc(),
-            ))
-            .bearer_auth(&station.token)
-            .body(file)
-            .send()
-            .await
-            .unwrap();
-        statuses.push(response.status().as_u16());
+        let hash = content_hash(&file);
+        statuses.push(
+            station
+                .put_first_chunk(&station_doc(), &hash, 2000, file)
+                .await,
+        );
     }
     assert_eq!(statuses, [200, 507]);
     small.shutdown().await.unwrap();
