@@ -10,6 +10,8 @@
 //!   still allow, from 8 connections at once: the largest valid bodies (three 4 MB
 //!   changes), repairs and heads of its own large documents (16 MB each), bootstraps,
 //!   and the refused bombs. Goal: the ordinary syncs keep p99 < 100 ms.
+//! - The sync benchmark's throughput case, in seconds: 500 devices doing idle syncs as
+//!   fast as they can for 5 s, of 100 accounts and of one account (one turn).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -481,6 +483,80 @@ async fn main() {
             percentile(l, 50),
             percentile(l, 99),
             "p99 < 100 ms"
+        );
+    }
+    // The sync benchmark's throughput case, here in seconds: 500 devices doing idle
+    // syncs as fast as they can for 5 s, of 100 accounts (five devices each, as a
+    // station's staff share one), and of one account (all on one turn).
+    for accounts in [100usize, 1] {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let started = Instant::now();
+        let idle: Vec<_> = (0..500)
+            .map(|i| {
+                let account = format!("ordinary-{}", i % accounts);
+                let account_id = server
+                    .storage
+                    .credentials(&account, "")
+                    .unwrap()
+                    .unwrap()
+                    .account_id;
+                let device = format!("idle-{accounts}-{i}");
+                let (token, token_hash) = sync_server::auth::new_token().unwrap();
+                let now = chrono::Utc::now().timestamp();
+                server
+                    .storage
+                    .open_session(&NewSession {
+                        account_id,
+                        token_hash,
+                        device_id: device.clone(),
+                        device_name: "bench".into(),
+                        now,
+                        expires_at: now + 3600,
+                    })
+                    .unwrap();
+                let (http, url) = (http.clone(), url.clone());
+                tokio::spawn(async move {
+                    let request = SyncRequest {
+                        device_id: device,
+                        cursor: u64::MAX / 2,
+                        changes: vec![],
+                        bootstrap: None,
+                    };
+                    let mut mine = vec![];
+                    while Instant::now() < deadline {
+                        let t = Instant::now();
+                        let r = http
+                            .post(format!("{url}{SYNC_PATH}"))
+                            .bearer_auth(&token)
+                            .json(&request)
+                            .send()
+                            .await
+                            .unwrap();
+                        assert!(r.status().is_success());
+                        r.bytes().await.unwrap();
+                        mine.push(t.elapsed());
+                    }
+                    mine
+                })
+            })
+            .collect();
+        let mut all = vec![];
+        for t in idle {
+            all.extend(t.await.unwrap());
+        }
+        all.sort();
+        let rate = all.len() as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "| {:<44} | {:>8} | {:>5.1} ms | {:>5.1} ms | {:<12} |",
+            format!("500 idle, {accounts} account(s), {rate:.0} req/s"),
+            all.len(),
+            percentile(&all, 50),
+            percentile(&all, 99),
+            if accounts == 1 {
+                "(one turn)"
+            } else {
+                "p99 < 100 ms"
+            }
         );
     }
     println!("\npeak RSS of the process: {:.0} MiB", peak_rss_mib());

@@ -4,6 +4,7 @@
 //! twice. Its row number is the sequence number clients use as their cursor. The server
 //! never rewrites a change; it only appends.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -266,6 +267,11 @@ pub trait Storage: Clone + Send + Sync + 'static {
     fn caller(&self, token_hash: &[u8], now: i64, ttl: i64)
     -> Result<Option<Caller>, StorageError>;
 
+    /// The caller behind `token_hash` if [`Storage::caller`] found it within the last
+    /// [`SESSION_CACHE_SECS`] and no session has ended in this process since: no database,
+    /// no lock, for every request's first step.
+    fn known_caller(&self, token_hash: &[u8], now: i64) -> Option<Caller>;
+
     /// Ends the session of `token_hash` (signing out).
     fn close_session(&self, token_hash: &[u8]) -> Result<(), StorageError>;
 
@@ -364,7 +370,18 @@ pub struct DeviceSession {
 pub struct SqliteStorage {
     conn: Arc<Mutex<Connection>>,
     quotas: Quotas,
+    /// Sessions recently found, by token hash, with the time (unix seconds) each may be
+    /// believed until. Emptied whenever a session ends in this process.
+    sessions: Arc<Mutex<SessionCache>>,
 }
+
+/// Callers by token hash, each with the time (unix seconds) it may be believed until.
+type SessionCache = HashMap<Vec<u8>, (Caller, i64)>;
+
+/// How long a found session is believed without the database (seconds). A device
+/// signed out, or an account disabled, by another process (the admin commands) is
+/// refused at the latest this much later; in this process, at once.
+pub const SESSION_CACHE_SECS: i64 = 30;
 
 impl std::fmt::Debug for SqliteStorage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -437,6 +454,9 @@ impl Storage for SqliteStorage {
             account_row,
         )?;
         tx.commit()?;
+        drop(conn);
+        // The device's earlier session ended.
+        self.forget_sessions();
         Ok(account)
     }
 
@@ -450,25 +470,46 @@ impl Storage for SqliteStorage {
         // Every request asks this: prepared once per connection.
         let found = conn
             .prepare_cached(&format!(
-                "SELECT {ACCOUNT_COLUMNS}, s.device_id, s.last_seen FROM sessions s
+                "SELECT {ACCOUNT_COLUMNS}, s.device_id, s.last_seen, s.expires_at FROM sessions s
                  JOIN accounts ON accounts.id = s.account_id
                  WHERE s.token_hash = ?1 AND s.revoked = 0 AND s.expires_at > ?2
                    AND accounts.disabled = 0"
             ))?
             .query_row(params![token_hash, now], |r| {
-                Ok((account_row(r)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?))
+                Ok((
+                    account_row(r)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
             })
             .optional()?;
-        let Some((account, device_id, last_seen)) = found else {
+        let Some((account, device_id, last_seen, mut expires_at)) = found else {
             return Ok(None);
         };
         if now - last_seen >= SESSION_TOUCH_INTERVAL {
+            expires_at = now.saturating_add(ttl);
             conn.execute(
                 "UPDATE sessions SET last_seen = ?2, expires_at = ?3 WHERE token_hash = ?1",
-                params![token_hash, now, now.saturating_add(ttl)],
+                params![token_hash, now, expires_at],
             )?;
         }
-        Ok(Some(Caller { account, device_id }))
+        drop(conn);
+        let caller = Caller { account, device_id };
+        let mut sessions = self.sessions();
+        if sessions.len() >= 100_000 {
+            sessions.clear();
+        }
+        let until = expires_at.min(now.saturating_add(SESSION_CACHE_SECS));
+        sessions.insert(token_hash.to_vec(), (caller.clone(), until));
+        Ok(Some(caller))
+    }
+
+    fn known_caller(&self, token_hash: &[u8], now: i64) -> Option<Caller> {
+        match self.sessions().get(token_hash) {
+            Some((caller, until)) if now < *until => Some(caller.clone()),
+            _ => None,
+        }
     }
 
     fn close_session(&self, token_hash: &[u8]) -> Result<(), StorageError> {
@@ -476,6 +517,7 @@ impl Storage for SqliteStorage {
             "UPDATE sessions SET revoked = 1 WHERE token_hash = ?1",
             [token_hash],
         )?;
+        self.forget_sessions();
         Ok(())
     }
 
@@ -997,6 +1039,7 @@ impl SqliteStorage {
         Ok(SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
             quotas: Quotas::default(),
+            sessions: Arc::default(),
         })
     }
 
@@ -1007,6 +1050,15 @@ impl SqliteStorage {
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, SessionCache> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A session ended: nothing found before is believed any longer.
+    fn forget_sessions(&self) {
+        self.sessions().clear();
     }
 
     /// Writes the reference documents (district, subdistricts, consultations) from `dir`
@@ -1429,6 +1481,8 @@ impl SqliteStorage {
             [id],
         )?;
         tx.commit()?;
+        drop(conn);
+        self.forget_sessions();
         Ok(())
     }
 
@@ -1472,10 +1526,12 @@ impl SqliteStorage {
 
     /// Signs a device out of every account (a lost phone). Returns how many sessions ended.
     pub fn revoke_device(&self, device_id: &str) -> Result<usize, StorageError> {
-        Ok(self.conn().execute(
+        let ended = self.conn().execute(
             "UPDATE sessions SET revoked = 1 WHERE device_id = ?1 AND revoked = 0",
             [device_id],
-        )?)
+        )?;
+        self.forget_sessions();
+        Ok(ended)
     }
 }
 
