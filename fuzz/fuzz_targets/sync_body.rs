@@ -1,9 +1,10 @@
-//! A sync request body, JSON or CBOR (the first byte chooses), then every change in it:
+//! A sync request body, JSON or CBOR (the first byte chooses), then its changes decoded
+//! as the server does (document ids, kinds, change chunks):
 //! nothing may panic, and a change is never accepted past its inflated limit.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sync_server::wire::{Format, MAX_CHANGE_BYTES, decode_change, decode_sync_body};
+use sync_server::wire::{Format, MAX_CHANGE_BYTES, decode_changes, decode_sync_body};
 
 fuzz_target!(
     // Panics the server catches (inside Automerge) are refusals; one that escapes the
@@ -14,11 +15,11 @@ fuzz_target!(
             return;
         };
         let format = if first % 2 == 0 { Format::Json } else { Format::Cbor };
-        if let Ok(request) = decode_sync_body(format, body) {
-            for change in &request.changes {
-                if let Ok(c) = decode_change(&change.bytes) {
-                    assert!(c.raw_bytes().len() <= MAX_CHANGE_BYTES + 32);
-                }
+        if let Ok(request) = decode_sync_body(format, body)
+            && let Ok(changes) = decode_changes(&request)
+        {
+            for (_, c) in &changes {
+                assert!(c.raw_bytes().len() <= MAX_CHANGE_BYTES + 32);
             }
         }
     }

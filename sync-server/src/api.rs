@@ -396,11 +396,7 @@ async fn sign_in<S: Storage>(
     if username.len() > 64 {
         return Err(StorageError::Unauthorized.into());
     }
-    if req.device_id.is_empty()
-        || req.device_id.len() > 64
-        || req.device_id == crate::storage::SERVER_DEVICE
-        || req.device_name.len() > 100
-    {
+    if !crate::wire::is_device_id(&req.device_id) || req.device_name.len() > 100 {
         return Err(StorageError::BadRequest("bad device id or name".into()).into());
     }
     if app.limiters.address.check_key(&client).is_err()

@@ -21,6 +21,8 @@ use shared::protocol::{
     WireDocument,
 };
 
+use crate::wire::SERVER_DEVICE;
+
 /// Append-only: never edit a migration that has shipped; add a new one.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE docs (id TEXT PRIMARY KEY, kind TEXT NOT NULL);
@@ -110,11 +112,6 @@ const SESSION_TOUCH_INTERVAL: i64 = 3600;
 
 /// How long an unfinished upload's chunks are kept (seconds): a week.
 const UPLOAD_KEPT_SECS: i64 = 7 * 24 * 3600;
-
-/// The device id the server's own changes (demo data) are stored under.
-pub(crate) const SERVER_DEVICE: &str = "server";
-/// Longest accepted document id.
-const MAX_DOC_ID_LEN: usize = 128;
 
 /// About the most change bytes one sync response carries (at least one change or one
 /// document): one change can be 4 MiB, and a thousand of them would not fit in a phone.
@@ -1164,7 +1161,7 @@ impl SqliteStorage {
                 "the device id is not the one this session was opened for".into(),
             ));
         }
-        let decoded = validate(req)?;
+        let decoded = crate::wire::decode_changes(req)?;
         self.check_pushed_records(caller, &decoded)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -1700,38 +1697,6 @@ fn save_documents(
         }
         Ok((documents, changes))
     })
-}
-
-/// Refuses a request that is malformed: each change must name a well-formed document id
-/// of its family and decode as an Automerge change within bounds
-/// ([`crate::wire::decode_change`]). (Scope is checked afterwards.)
-fn validate(req: &SyncRequest) -> Result<Vec<(DocId, Change)>, StorageError> {
-    let device = &req.device_id;
-    if device.is_empty() || device.len() > 64 || device == SERVER_DEVICE {
-        return Err(StorageError::BadRequest("bad device id".into()));
-    }
-    req.changes
-        .iter()
-        .map(|wire| {
-            if wire.doc_id.is_empty() || wire.doc_id.len() > MAX_DOC_ID_LEN {
-                return Err(StorageError::BadRequest("bad document id".into()));
-            }
-            let Some(id) = DocId::parse(&wire.doc_id) else {
-                return Err(StorageError::BadRequest(format!(
-                    "unknown document id {:?}",
-                    wire.doc_id
-                )));
-            };
-            if id.family().as_str() != wire.kind {
-                return Err(StorageError::BadRequest(format!(
-                    "document {} is not a {:?}",
-                    wire.doc_id, wire.kind
-                )));
-            }
-            let change = crate::wire::decode_change(&wire.bytes)?;
-            Ok((id, change))
-        })
-        .collect()
 }
 
 /// Records a document (if new) with the station and department its id names, which the

@@ -9,6 +9,7 @@ use std::io::Read as _;
 
 use automerge::Change;
 use automerge::sync::Message;
+use shared::doc::DocId;
 use shared::protocol::{CBOR, SyncRequest, from_cbor};
 
 /// The largest request body, as decompressed (and the most of a compressed body that is
@@ -99,6 +100,45 @@ pub fn decode_sync_body(format: Format, body: &[u8]) -> Result<SyncRequest, Wire
 pub fn unpanicked<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, WireError> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .map_err(|_| malformed(format!("{what} that Automerge cannot read")))
+}
+
+/// The device id the server's own changes (demo data, directory loads) are stored under:
+/// no device may sign in or sync as it.
+pub const SERVER_DEVICE: &str = "server";
+
+/// Longest accepted document id.
+const MAX_DOC_ID_LEN: usize = 128;
+
+/// Whether `id` may name a device: 1–64 bytes, and not the server's own.
+pub fn is_device_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id != SERVER_DEVICE
+}
+
+/// A sync request's pushed changes, decoded: each must name a well-formed document id of
+/// its `kind`, and be a change [`decode_change`] accepts. (Scope is checked afterwards,
+/// with the database.)
+pub fn decode_changes(req: &SyncRequest) -> Result<Vec<(DocId, Change)>, WireError> {
+    if !is_device_id(&req.device_id) {
+        return Err(malformed("bad device id"));
+    }
+    req.changes
+        .iter()
+        .map(|wire| {
+            if wire.doc_id.is_empty() || wire.doc_id.len() > MAX_DOC_ID_LEN {
+                return Err(malformed("bad document id"));
+            }
+            let Some(id) = DocId::parse(&wire.doc_id) else {
+                return Err(malformed(format!("unknown document id {:?}", wire.doc_id)));
+            };
+            if id.family().as_str() != wire.kind {
+                return Err(malformed(format!(
+                    "document {} is not a {:?}",
+                    wire.doc_id, wire.kind
+                )));
+            }
+            Ok((id, decode_change(&wire.bytes)?))
+        })
+        .collect()
 }
 
 /// The parts of a chunk header: magic bytes, checksum, type, length.
