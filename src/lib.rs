@@ -10,7 +10,7 @@ use shared::{
     Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation,
     FeedbackInput, HistoryEntry, Home, Language, LeadInput, LivelihoodLead, OpinionFilter,
     OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, Store, StoreKey,
-    SuggestionInput, SyncClient, SyncProgress, SyncReport, SyncStatus, TimelineStep,
+    SuggestionInput, SyncClient, SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact,
 };
 use tauri::{Manager, State};
 
@@ -247,6 +247,52 @@ fn save_opinion(
         .map_err(AppError::from)
 }
 
+/// A station's poster to show (PNG), raw over IPC.
+#[tauri::command]
+async fn station_poster(
+    state: State<'_, AppState>,
+    station_id: String,
+) -> Result<tauri::ipc::Response, AppError> {
+    let png = state
+        .sync
+        .fetch_poster(&state.store, &station_id, false)
+        .await?;
+    Ok(tauri::ipc::Response::new(png))
+}
+
+/// Saves a station's poster (PNG or PDF) into the user's downloads as `file_name` (the
+/// UI names it, in the user's language); returns the path.
+#[tauri::command]
+async fn save_poster(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    station_id: String,
+    pdf: bool,
+    file_name: String,
+) -> Result<String, AppError> {
+    let bytes = state
+        .sync
+        .fetch_poster(&state.store, &station_id, pdf)
+        .await?;
+    let dir = app.path().download_dir().or_else(|_| app.path().home_dir());
+    let dir = dir.map_err(|e| AppError::Storage {
+        detail: e.to_string(),
+    })?;
+    Ok(shared::export::save_file(&dir, &file_name, &bytes)?
+        .display()
+        .to_string())
+}
+
+#[tauri::command]
+fn voter_contact(state: State<'_, AppState>, id: String) -> Result<VoterContact, AppError> {
+    Ok(state.store().voter_contact(&id)?)
+}
+
+#[tauri::command]
+fn withdraw_consent(state: State<'_, AppState>, id: String) -> Result<(), AppError> {
+    Ok(state.store().withdraw_consent(&id)?)
+}
+
 #[tauri::command]
 fn opinion_timeline(state: State<'_, AppState>, id: String) -> Result<Vec<TimelineStep>, AppError> {
     Ok(state.store().opinion_timeline(&id)?)
@@ -443,6 +489,10 @@ pub fn run() {
             get_opinion,
             save_opinion,
             opinion_timeline,
+            voter_contact,
+            station_poster,
+            save_poster,
+            withdraw_consent,
             refer_opinion,
             answer_referral,
             record_feedback,

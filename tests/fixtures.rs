@@ -19,7 +19,7 @@ use shared::{
 };
 
 /// The folder this build writes fixtures into when blessing.
-const CURRENT: &str = "v2";
+const CURRENT: &str = "v3";
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -57,6 +57,8 @@ fn opinion() -> Opinion {
         voter_name: "王大爷".into(),
         voter_phone: "13800138000".into(),
         consent: true,
+        contact: None,
+        channel: None,
         received_by: Some("dep-010".into()),
         activity_id: Some(activity().id),
         draft_id: None,
@@ -119,6 +121,29 @@ fn bless() {
         .unwrap()
         .with_actor(ActorId::random());
     doc::write_record(&mut other, &opinion()).unwrap();
+    // v3: an opinion a voter sent online, its name and phone sealed under its own key.
+    let (key_id, key) = shared::seal::new_key();
+    let online = Opinion {
+        id: "6c1e2f70-8a3b-4d5c-9e0f-1a2b3c4d5e6f".into(),
+        voter_name: String::new(),
+        voter_phone: String::new(),
+        contact: Some(shared::seal::seal(
+            &key_id,
+            &key,
+            &shared::seal::Contact {
+                name: "李阿姨".into(),
+                phone: "13700137000".into(),
+            },
+        )),
+        channel: Some(shared::OpinionChannel::Online),
+        activity_id: None,
+        received_by: None,
+        feedback_date: None,
+        feedback: String::new(),
+        satisfaction: None,
+        ..opinion()
+    };
+    doc::write_record(&mut other, &online).unwrap();
     station.merge(&mut other).unwrap();
     save("station", &mut station);
     let mut referrals = AutoCommit::new();
@@ -233,7 +258,7 @@ fn documents_of_every_earlier_version_still_load() {
 fn corrupt_documents_are_refused_cleanly() {
     let actor = ActorId::random();
     let mut checked = 0;
-    for version in ["v1", "v2"] {
+    for version in ["v1", "v2", "v3"] {
         for entry in std::fs::read_dir(fixtures().join("corrupt").join(version)).unwrap() {
             let path = entry.unwrap().path();
             let bytes = std::fs::read(&path).unwrap();

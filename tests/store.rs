@@ -554,8 +554,8 @@ fn an_opinion_goes_from_recorded_to_fed_back_and_keeps_its_timeline() {
     let phone = history[0]
         .changes
         .iter()
-        .find(|c| c.field == Field::VoterPhone)
-        .expect("the phone's removal is in the history");
+        .find(|c| c.field == Field::VoterContact)
+        .expect("the details' removal is in the history");
     assert!(phone.hidden);
     assert!(
         !format!("{history:?}").contains("13800138000"),
@@ -1126,8 +1126,8 @@ fn a_history_says_a_voters_name_or_phone_changed_never_what_it_was() {
     let phone = history[0]
         .changes
         .iter()
-        .find(|c| c.field == Field::VoterPhone)
-        .expect("the phone's change is listed");
+        .find(|c| c.field == Field::VoterContact)
+        .expect("the details' change is listed");
     assert!(phone.hidden && phone.new.is_empty());
 }
 

@@ -12,6 +12,10 @@ use shared::{
 };
 use sync_server::{Config, NewAccount, RunningServer};
 
+#[path = "support/files.rs"]
+mod files;
+use files::{every_stored_value, holds};
+
 struct Device {
     store: Mutex<Store>,
     client: SyncClient,
@@ -757,6 +761,8 @@ async fn a_reused_sequence_number_is_refused_and_does_not_stop_a_new_device() {
                 cursor: 0,
                 changes,
                 bootstrap: None,
+                key_cursor: 0,
+                keys: Vec::new(),
             })
             .send()
     };
@@ -1289,5 +1295,222 @@ async fn documents_that_disagree_with_a_restored_server_are_repaired() {
     );
     assert_eq!(repair(own, hello).await.unwrap().status().as_u16(), 200);
     assert_eq!(server.storage.change_count().unwrap(), stored);
+    server.shutdown().await.unwrap();
+}
+
+/// The voters' channel end to end: a voter sends an opinion from the station's public
+/// page with a name and phone; the station's device gets it (marked online, the details
+/// readable); it is referred, answered and fed back, and the voter's status page
+/// follows; the voter withdraws consent, and the key that opened the details is gone
+/// from the server's files and the device's store, so the sealed details that every
+/// copy and history of the document keeps can never be read again.
+#[tokio::test]
+async fn a_voters_online_opinion_is_handled_fed_back_and_its_contact_erased() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let station_key = StoreKey::from_bytes([7; 32]);
+    let station = Device {
+        store: Mutex::new(Store::open(&dir.path().join("station.db"), &station_key).unwrap()),
+        client: SyncClient::new(false).unwrap(),
+    };
+    account(
+        &server,
+        "staff",
+        Role::StationStaff,
+        Some("st-xibeiwang-yongfeng"),
+    );
+    station.sign_in_as(&server, "staff").await;
+    let department = Device::signed_in(
+        dir.path(),
+        "dept",
+        &server,
+        Role::Department,
+        Some("dept-agriculture"),
+    )
+    .await;
+    station.sync().await;
+    department.sync().await;
+    // The dates the server writes are Beijing's.
+    let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+
+    let web = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = |path: String| {
+        let web = web.clone();
+        let url = format!("{}{path}", server.url());
+        async move {
+            let r = web.get(url).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (status, html) = page("/s/st-xibeiwang-yongfeng".into()).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("永丰"), "{html}");
+    let sent = web
+        .post(format!("{}/s/st-xibeiwang-yongfeng", server.url()))
+        .form(&[
+            ("content", "村口机井坏了，春灌用水紧张"),
+            ("category", "agriculture"),
+            ("name", "王大爷"),
+            ("phone", "13911112222"),
+            ("consent", "1"),
+            ("website", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 303);
+    let location = sent.headers()["location"].to_str().unwrap().to_owned();
+    let code = location
+        .strip_prefix("/t/")
+        .and_then(|l| l.strip_suffix("?new=1"))
+        .unwrap()
+        .to_owned();
+    let (_, html) = page(location.clone()).await;
+    assert!(
+        html.contains("已收到") && html.contains("提交成功"),
+        "{html}"
+    );
+
+    // The station's device gets it like any record, marked online, details readable.
+    station.sync().await;
+    let opinions = station
+        .store()
+        .list_opinions(&OpinionFilter::default(), today)
+        .unwrap();
+    assert_eq!(opinions.len(), 1);
+    assert!(opinions[0].online);
+    assert_eq!(opinions[0].content, "村口机井坏了，春灌用水紧张");
+    let id = opinions[0].id.clone();
+    assert_eq!(
+        station.store().voter_contact(&id).unwrap(),
+        shared::VoterContact::Shown {
+            name: "王大爷".into(),
+            phone: "13911112222".into()
+        }
+    );
+    // Referred, answered, fed back: the status page follows each step after a sync.
+    let referral = station
+        .store()
+        .refer_opinion(
+            &ReferralInput {
+                opinion_id: id.clone(),
+                department_id: "dept-agriculture".into(),
+                deadline: (today + chrono::Duration::days(20)).to_string(),
+                ..ReferralInput::default()
+            },
+            today,
+        )
+        .unwrap();
+    station.sync().await;
+    let (_, html) = page(format!("/t/{code}")).await;
+    assert!(html.contains(r#"<dd class="now">已交办</dd>"#), "{html}");
+    // Nothing of the department's side beyond the step itself.
+    assert!(!html.contains("农业") && !html.contains("dept-"), "{html}");
+    department.sync().await;
+    department
+        .store()
+        .answer_referral(
+            &AnswerInput {
+                referral_id: referral,
+                status: AnswerStatus::Answered,
+                date: today.to_string(),
+                text: "农业服务中心下周维修".into(),
+            },
+            today,
+        )
+        .unwrap();
+    department.sync().await;
+    let (_, html) = page(format!("/t/{code}")).await;
+    assert!(html.contains(r#"<dd class="now">已答复</dd>"#), "{html}");
+    assert!(
+        !html.contains("农业服务中心下周维修"),
+        "the answer is the department's"
+    );
+    station.sync().await;
+    station
+        .store()
+        .record_feedback(
+            &FeedbackInput {
+                opinion_id: id.clone(),
+                date: today.to_string(),
+                text: "已联系镇农业服务中心，下周一维修机井".into(),
+                satisfaction: None,
+            },
+            today,
+        )
+        .unwrap();
+    station.sync().await;
+    let (_, html) = page(format!("/t/{code}")).await;
+    assert!(html.contains(r#"<dd class="now">已反馈</dd>"#), "{html}");
+    assert!(
+        html.contains("已联系镇农业服务中心，下周一维修机井"),
+        "{html}"
+    );
+    assert!(html.contains("仅本站工作人员可见"), "{html}");
+    // Feedback kept the sealed details: still readable on the device.
+    assert!(matches!(
+        station.store().voter_contact(&id).unwrap(),
+        shared::VoterContact::Shown { .. }
+    ));
+
+    // Before: the key is on the server, and only sealed details anywhere.
+    let server_files = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().contains("server.db"))
+            .flat_map(|p| std::fs::read(p).unwrap())
+            .collect::<Vec<u8>>()
+    };
+    let key: Vec<u8> = rusqlite::Connection::open(dir.path().join("server.db"))
+        .unwrap()
+        .query_row("SELECT key FROM record_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(key.len(), 32);
+    let name = "王大爷".as_bytes();
+    let phone = b"13911112222";
+    assert!(!holds(&server_files(), name) && !holds(&server_files(), phone));
+
+    // A wrong confirmation changes nothing; then the voter withdraws.
+    let withdraw = |confirm: &'static str| {
+        web.post(format!("{}/t/{code}/withdraw", server.url()))
+            .form(&[("confirm", confirm)])
+            .send()
+    };
+    assert_eq!(withdraw("0").await.unwrap().status().as_u16(), 422);
+    assert!(holds(&server_files(), &key));
+    let done = withdraw("1").await.unwrap();
+    assert_eq!(done.status().as_u16(), 200);
+    assert!(done.text().await.unwrap().contains("已撤回同意"));
+    let (_, html) = page(format!("/t/{code}")).await;
+    assert!(html.contains("您的姓名和电话已删除") && !html.contains("撤回同意并删除"));
+    // The server's files (database and log) hold no copy of the key.
+    assert!(
+        !holds(&server_files(), &key),
+        "the key is still in the server's files"
+    );
+
+    // The device destroys its copy with its next sync.
+    let station_hex: String = [7u8; 32].iter().map(|b| format!("{b:02x}")).collect();
+    let device_values = || every_stored_value(&dir.path().join("station.db"), Some(&station_hex));
+    assert!(device_values().iter().any(|v| v == &key));
+    station.sync().await;
+    assert_eq!(
+        station.store().voter_contact(&id).unwrap(),
+        shared::VoterContact::Erased
+    );
+    for v in device_values() {
+        assert!(v != key && !holds(&v, name) && !holds(&v, phone));
+    }
+    // The opinion itself stays, with its feedback.
+    let summary = &station
+        .store()
+        .list_opinions(&OpinionFilter::default(), today)
+        .unwrap()[0];
+    assert_eq!(summary.status, OpinionStatus::FedBack);
+    station.store().verify().unwrap();
     server.shutdown().await.unwrap();
 }

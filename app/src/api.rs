@@ -7,7 +7,7 @@ use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
     Campaign, CampaignProgress, Department, Deputy, DraftRegulation, FeedbackInput, HistoryEntry,
     Home, Language, OpinionFilter, OpinionInput, OpinionSummary, ReferralInput, ReferralSummary,
-    Station, SyncProgress, SyncReport, SyncStatus, TimelineStep,
+    Station, SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact,
 };
 use wasm_bindgen::prelude::*;
 
@@ -267,6 +267,54 @@ pub async fn sync_status() -> Result<SyncStatus, AppError> {
 
 pub async fn departments() -> Result<Vec<Department>, AppError> {
     call("departments", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PosterArgs<'a> {
+    station_id: &'a str,
+}
+
+/// Station `station_id`'s poster as PNG bytes, from the server.
+pub async fn station_poster(station_id: &str) -> Result<Vec<u8>, AppError> {
+    let args = serde_wasm_bindgen::to_value(&PosterArgs { station_id }).map_err(|e| {
+        AppError::Storage {
+            detail: e.to_string(),
+        }
+    })?;
+    let v = invoke_raw("station_poster", args)
+        .await
+        .map_err(app_error_of)?;
+    Ok(js_sys::Uint8Array::new(&v).to_vec())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SavePosterArgs<'a> {
+    station_id: &'a str,
+    pdf: bool,
+    file_name: &'a str,
+}
+
+/// Saves station `station_id`'s poster as `file_name` in the downloads; the path.
+pub async fn save_poster(station_id: &str, pdf: bool, file_name: &str) -> Result<String, AppError> {
+    call(
+        "save_poster",
+        &SavePosterArgs {
+            station_id,
+            pdf,
+            file_name,
+        },
+    )
+    .await
+}
+
+pub async fn voter_contact(id: &str) -> Result<VoterContact, AppError> {
+    call("voter_contact", &IdArgs { id }).await
+}
+
+pub async fn withdraw_consent(id: &str) -> Result<(), AppError> {
+    call("withdraw_consent", &IdArgs { id }).await
 }
 
 pub async fn opinion_timeline(id: &str) -> Result<Vec<TimelineStep>, AppError> {

@@ -65,6 +65,10 @@ pub fn HomePage() -> impl IntoView {
                 <a href="/consultation" id="home-consultation" class="link">
                     {t("home.consultation")} " →"
                 </a>
+                // A station's own account, or its street's or town's, prints its poster.
+                <Show when=move || !ctx.stations.get().is_empty()>
+                    <a href="/poster" id="home-poster" class="link">{t("home.poster")} " →"</a>
+                </Show>
             </p>
             <h3>{t("home.rhythm")}</h3>
             <Show

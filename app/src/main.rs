@@ -17,6 +17,7 @@ mod i18n;
 mod opinions;
 mod paging;
 mod photos;
+mod poster;
 mod settings;
 mod sign_in;
 mod sync_page;
@@ -239,6 +240,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/opinions") view=opinions::OpinionsPage/>
                     <Route path=path!("/inbox") view=department::InboxPage/>
                     <Route path=path!("/campaigns") view=campaigns::CampaignsPage/>
+                    <Route path=path!("/poster") view=poster::PosterPage/>
                     <Route path=path!("/consultation") view=consultation::ConsultationPage/>
                     <Route path=path!("/settings") view=settings::SettingsPage/>
                     <Route path=path!("/sync") view=SyncPage/>

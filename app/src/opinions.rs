@@ -7,6 +7,7 @@ use leptos::task::spawn_local;
 use shared::{
     AppError, Department, Deputy, FeedbackInput, Field, FieldError, OpinionCategory, OpinionFilter,
     OpinionInput, OpinionStatus, OpinionSummary, ReferralInput, Satisfaction, TimelineStep,
+    VoterContact,
 };
 
 use crate::i18n::{app_error, enum_label, join, snake, t};
@@ -88,7 +89,7 @@ pub fn OpinionsPage() -> impl IntoView {
                 <ul class="records" id="opinion-list">
                     <For
                         each=move || list.get()
-                        key=|o| (o.id.clone(), o.status, o.pending_sync, o.content.clone())
+                        key=|o| (o.id.clone(), o.status, o.pending_sync, o.content.clone(), o.online)
                         children=move |o: OpinionSummary| {
                             let id = o.id.clone();
                             let status = snake(&o.status);
@@ -107,6 +108,8 @@ pub fn OpinionsPage() -> impl IntoView {
                                         </span>
                                         {o.overdue
                                             .then(|| view! { <span class="status overdue">{t("opinions.overdue")}</span> })}
+                                        {o.online
+                                            .then(|| view! { <span class="badge online">{t("opinions.online")}</span> })}
                                         {o.pending_sync
                                             .then(|| view! { <span class="badge">{t("list.pending")}</span> })}
                                     </div>
@@ -377,6 +380,8 @@ fn OpinionDetail(
     let ctx = expect_context::<Ctx>();
     let id = StoredValue::new(id);
     let steps = RwSignal::new(Vec::<TimelineStep>::new());
+    let contact = RwSignal::new(VoterContact::None);
+    let confirming = RwSignal::new(false);
     let departments = RwSignal::new(Vec::<Department>::new());
     let department = RwSignal::new(String::new());
     let deadline = RwSignal::new(String::new());
@@ -388,6 +393,7 @@ fn OpinionDetail(
         spawn_local(async move {
             let id = id.get_value();
             steps.set(api::opinion_timeline(&id).await.unwrap_or_default());
+            contact.set(api::voter_contact(&id).await.unwrap_or(VoterContact::None));
         })
     };
     // Again whenever the data may have changed (a save, a sync).
@@ -483,9 +489,60 @@ fn OpinionDetail(
         let form = feedback_form.get_value();
         spawn_local(async move { outcome(api::record_feedback(&input, Some(&form)).await) });
     };
+    let withdraw = move |_| {
+        confirming.set(false);
+        spawn_local(async move { outcome(api::withdraw_consent(&id.get_value()).await) });
+    };
     let error_for = move |field: Field| crate::form::error_for(errors, field);
     let invalid = move |field: Field| crate::form::invalid(errors, field);
     let required = crate::form::required;
+    // The voter's name and phone, opened here only for the station's eyes; the
+    // station may withdraw consent on the voter's behalf (after a confirmation).
+    let contact_view = move || {
+        let withdrawable = match contact.get() {
+            VoterContact::None => return None,
+            VoterContact::Erased => {
+                return Some(
+                    view! { <p class="hint">{t("opinions.contact_erased")}</p> }.into_any(),
+                );
+            }
+            VoterContact::Waiting => {
+                view! { <p class="hint">{t("opinions.contact_waiting")}</p> }.into_any()
+            }
+            VoterContact::Shown { name, phone } => view! {
+                <p>
+                    <span class="label">{t("opinions.contact")}</span> " " {name} " " {phone}
+                </p>
+            }
+            .into_any(),
+        };
+        Some(
+            view! {
+                {withdrawable}
+                <Show
+                    when=move || confirming.get()
+                    fallback=move || {
+                        view! {
+                            <button class="link danger" id="withdraw-consent" on:click=move |_| confirming.set(true)>
+                                {t("opinions.withdraw")}
+                            </button>
+                        }
+                    }
+                >
+                    <div class="confirm" role="alertdialog" aria-labelledby="withdraw-question">
+                        <p id="withdraw-question">{t("opinions.withdraw_confirm")}</p>
+                        <button class="danger" id="withdraw-yes" on:click=withdraw>
+                            {t("opinions.withdraw_yes")}
+                        </button>
+                        <button class="secondary" id="withdraw-no" on:click=move |_| confirming.set(false)>
+                            {t("opinions.withdraw_no")}
+                        </button>
+                    </div>
+                </Show>
+            }
+            .into_any(),
+        )
+    };
     view! {
         <section class="card detail" aria-labelledby="detail-title">
             <div class="section-head">
@@ -532,6 +589,7 @@ fn OpinionDetail(
                         .collect_view()
                 }}
             </ol>
+            <div class="voter-contact" id="voter-contact">{contact_view}</div>
             <form class="form" on:submit=refer novalidate aria-labelledby="refer-title">
                 <h4 id="refer-title">{t("opinions.refer_title")}</h4>
                 <div class="field" class:invalid=invalid(Field::Department)>

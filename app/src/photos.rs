@@ -131,7 +131,7 @@ fn PhotoThumb(hash: String, activity_id: Signal<Option<String>>) -> impl IntoVie
 
 /// A `blob:` URL of the photo, typed from its first bytes (WebKit draws an untyped
 /// blob as nothing).
-fn blob_url(bytes: &[u8]) -> Option<String> {
+pub fn blob_url(bytes: &[u8]) -> Option<String> {
     let mime = if bytes.starts_with(&[0x89, b'P', b'N', b'G']) {
         "image/png"
     } else if bytes.starts_with(&[0xff, 0xd8, 0xff]) {

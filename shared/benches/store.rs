@@ -94,6 +94,8 @@ fn opinion(i: usize, station: &str, date: NaiveDate) -> Opinion {
         voter_name: String::new(),
         voter_phone: String::new(),
         consent: false,
+        contact: None,
+        channel: None,
         received_by: Some("dep-006".into()),
         activity_id: None,
         draft_id: None,

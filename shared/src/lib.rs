@@ -26,11 +26,15 @@ pub mod access;
 #[cfg(feature = "store")]
 pub mod doc;
 #[cfg(feature = "store")]
+pub mod export;
+#[cfg(feature = "store")]
 pub mod key;
 #[cfg(feature = "store")]
 pub mod protocol;
 #[cfg(feature = "store")]
 pub mod registry;
+#[cfg(feature = "store")]
+pub mod seal;
 #[cfg(feature = "store")]
 pub mod store;
 #[cfg(feature = "store")]
@@ -71,6 +75,8 @@ pub enum Error {
     WrongKey,
     #[error("corrupt data: {0}")]
     Corrupt(String),
+    #[error("file: {0}")]
+    File(#[from] std::io::Error),
     #[error("network: {0}")]
     Http(#[from] reqwest::Error),
     #[error("refusing plain HTTP to {0}: not this machine, and not allowed")]

@@ -24,6 +24,10 @@ pub const SIGN_OUT_PATH: &str = "/v1/sign-out";
 /// upload (writers) and download (readers).
 pub const BLOBS_PATH: &str = "/v1/blobs";
 
+/// Where a station's printable poster is (GET, with a token of an account that reads
+/// the station): `{STATIONS_PATH}/<station>/poster.png` or `poster.pdf`.
+pub const STATIONS_PATH: &str = "/v1/stations";
+
 pub use crate::model::MAX_PHOTO_BYTES;
 
 /// Uploads and downloads go in chunks of at most this many bytes, so a cut connection
@@ -173,7 +177,7 @@ pub const MAX_CHANGES_PER_RESPONSE: usize = 1000;
 /// The most documents one bootstrap response carries (a month's document is a few KB).
 pub const MAX_DOCUMENTS_PER_RESPONSE: usize = 200;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncRequest {
     /// A stable random id per device (its Automerge actor id, hex).
     pub device_id: String,
@@ -184,6 +188,49 @@ pub struct SyncRequest {
     /// Where a bootstrap (see [`SyncResponse::documents`]) stands; sent back as received.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<Bootstrap>,
+    /// The key sequence number this device has every record key up to.
+    #[serde(default)]
+    pub key_cursor: u64,
+    /// Record keys made here and erasures done here, not yet acknowledged (at most
+    /// [`MAX_KEYS_PER_MESSAGE`]): acknowledged together by any `200` answer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<WireKey>,
+}
+
+/// A pushed record key (or its erasure) the server holds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KeyAck {
+    pub key_id: String,
+    /// Whether what was acknowledged is the key's erasure.
+    pub erased: bool,
+}
+
+/// The most record keys one request or response carries.
+pub const MAX_KEYS_PER_MESSAGE: usize = 1000;
+
+/// A record's key (`crate::seal`): the key that opens a voter's contact details in one
+/// opinion, kept outside the documents so that it can be destroyed. `key` is absent once
+/// the key was erased (consent withdrawn), which is final: an erased key id never gets a
+/// key again.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireKey {
+    /// 32 lowercase hex digits, as named in the sealed value.
+    pub key_id: String,
+    /// The document holding the record: its scope decides who gets the key.
+    pub doc_id: String,
+    /// The 32-byte key (base64), or absent: erased.
+    #[serde(default, with = "opt_base64", skip_serializing_if = "Option::is_none")]
+    pub key: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for WireKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WireKey")
+            .field("key_id", &self.key_id)
+            .field("doc_id", &self.doc_id)
+            .field("erased", &self.key.is_none())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -204,6 +251,16 @@ pub struct SyncResponse {
     /// Set while a bootstrap has documents left: send it back with the next request.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bootstrap: Option<Bootstrap>,
+    /// The record keys of the request, now stored on the server (or erased there).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acknowledged_keys: Vec<KeyAck>,
+    /// The key cursor to send next time.
+    #[serde(default)]
+    pub key_cursor: u64,
+    /// Record keys given or erased after the request's key cursor, of documents the
+    /// caller reads (`more` is set when more wait).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<WireKey>,
 }
 
 /// How far a bootstrap has come: documents are sent in id order, each with every change

@@ -201,6 +201,7 @@ kinds! {
             "consent" => Consent, "received_by" => ReceivedBy, "activity_id" => Activity,
             "draft_id" => Draft, "article_id" => Article, "feedback_date" => Feedback,
             "feedback" => Feedback, "satisfaction" => Satisfaction,
+            "contact" => VoterContact,
         ],
         row |x| [
             id = text(&x.id), station_id = text(&x.station_id), date = date(&x.date),
@@ -210,6 +211,7 @@ kinds! {
             activity_id = opt(&x.activity_id), draft_id = opt(&x.draft_id),
             article_id = opt(&x.article_id), feedback_date = opt_date(&x.feedback_date),
             feedback = text(&x.feedback), satisfaction = opt_name(x.satisfaction),
+            channel = opt_name(x.channel), contact = opt(&x.contact),
         ];
     DeputySuggestion => "suggestion" in Station, table "suggestions",
         history [

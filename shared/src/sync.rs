@@ -450,6 +450,32 @@ impl SyncClient {
 
     /// Photo `hash` of activity `activity_id`: from the device if it has it, else
     /// downloaded in chunks (resuming an interrupted download) and kept.
+    /// Station `station_id`'s printable poster (its name and the QR code of its public
+    /// page, for its wall), as PNG or PDF, made by the server from its public address.
+    pub async fn fetch_poster(
+        &self,
+        store: &Mutex<Store>,
+        station_id: &str,
+        pdf: bool,
+    ) -> Result<Vec<u8>, Error> {
+        let session = lock(store).session()?.ok_or(Error::NotSignedIn)?;
+        if !crate::doc::is_valid_id(station_id) {
+            return Err(Error::NotFound);
+        }
+        let file = if pdf { "poster.pdf" } else { "poster.png" };
+        let path = format!("{}/{station_id}/{file}", crate::protocol::STATIONS_PATH);
+        let url = self.endpoint(&session.server_url, &path)?;
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(&session.token)
+            .send()
+            .await?
+            .error_for_session()
+            .await?;
+        Ok(response.bytes().await?.to_vec())
+    }
+
     pub async fn fetch_photo(
         &self,
         store: &Mutex<Store>,
@@ -534,7 +560,8 @@ impl SyncClient {
             let (request, held_back) = {
                 let store = lock(store);
                 let request = store.sync_request()?;
-                let held_back = store.outbox_len()? > request.changes.len();
+                let held_back = store.outbox_len()? > request.changes.len()
+                    || request.keys.len() == crate::protocol::MAX_KEYS_PER_MESSAGE;
                 (request, held_back)
             };
             // CBOR: change bytes go as they are, not as base64 text.
@@ -628,7 +655,9 @@ fn refused_document(
     request
         .changes
         .iter()
-        .any(|c| c.doc_id == doc_id)
+        .map(|c| &c.doc_id)
+        .chain(request.keys.iter().map(|k| &k.doc_id))
+        .any(|d| *d == doc_id)
         .then_some((doc_id, body.error))
 }
 

@@ -105,6 +105,8 @@ fn hostile_requests(
             cursor,
             changes,
             bootstrap: None,
+            key_cursor: 0,
+            keys: Vec::new(),
         })
         .unwrap()
     };
@@ -257,6 +259,8 @@ async fn ordinary(url: &str, devices: &[(String, String, String)], secs: u64) ->
                             cursor,
                             changes: vec![wire(&doc, change)],
                             bootstrap: None,
+                            key_cursor: 0,
+                            keys: Vec::new(),
                         })
                         .send()
                         .await
@@ -323,6 +327,8 @@ async fn main() {
                     cursor: 0,
                     changes: vec![change],
                     bootstrap: None,
+                    key_cursor: 0,
+                    keys: Vec::new(),
                 })
                 .send()
                 .await
@@ -349,6 +355,8 @@ async fn main() {
             cursor: 0,
             changes,
             bootstrap: None,
+            key_cursor: 0,
+            keys: Vec::new(),
         })
         .unwrap();
         let r = http
@@ -521,6 +529,8 @@ async fn main() {
                         cursor: u64::MAX / 2,
                         changes: vec![],
                         bootstrap: None,
+                        key_cursor: 0,
+                        keys: Vec::new(),
                     };
                     let mut mine = vec![];
                     while Instant::now() < deadline {

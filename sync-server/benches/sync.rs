@@ -410,6 +410,8 @@ async fn main() {
                     cursor,
                     changes: vec![],
                     bootstrap: None,
+                    key_cursor: 0,
+                    keys: Vec::new(),
                 };
                 let mut mine = Vec::new();
                 while Instant::now() < deadline {

@@ -107,7 +107,7 @@ impl Limiters {
 
 /// The network an address counts for: itself for IPv4, its /64 for IPv6 (one
 /// subscriber's line usually has a whole /64).
-fn network(ip: IpAddr) -> IpAddr {
+pub(crate) fn network(ip: IpAddr) -> IpAddr {
     match ip.to_canonical() {
         IpAddr::V6(v6) => {
             let bits = u128::from(v6) & !((1u128 << 64) - 1);
@@ -120,7 +120,7 @@ fn network(ip: IpAddr) -> IpAddr {
 /// The client's address: the peer's, or, when the peer is a trusted proxy, the last
 /// address in `X-Forwarded-For` that is not a trusted proxy (proxies append the address
 /// they received from; what is left of it the client could have written).
-fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+pub(crate) fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
     // A server on [::] sees IPv4 peers as ::ffff:a.b.c.d.
     let peer = peer.to_canonical();
     if !trusted.contains(&peer) {
@@ -330,11 +330,11 @@ impl From<StorageError> for ApiError {
     }
 }
 
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-fn ttl_seconds(ttl: Duration) -> i64 {
+pub(crate) fn ttl_seconds(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)
 }
 
@@ -345,13 +345,13 @@ fn ttl_seconds(ttl: Duration) -> i64 {
 /// in order. The one more is for everyone else while one account's turn builds large
 /// documents (outside the lock): beside a hostile account, ordinary p99 went from about
 /// 85 ms to 28 ms on two cores (`benches/abuse.rs`).
-fn blocking_slots() -> usize {
+pub(crate) fn blocking_slots() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get()) + 1
 }
 
 /// Runs blocking storage work (SQLite, Argon2) off the async threads, once one of
 /// `slots` is free.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     slots: &Arc<Semaphore>,
     f: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
 ) -> Result<T, StorageError> {
@@ -453,7 +453,7 @@ async fn sign_in<S: Storage>(
 }
 
 /// The token of an `Authorization: Bearer` header, hashed as stored.
-fn bearer(headers: &HeaderMap) -> Result<Vec<u8>, StorageError> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<Vec<u8>, StorageError> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -480,7 +480,7 @@ const BLOB_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// The caller behind `token_hash`, whose session is extended: for use inside
 /// [`blocking`].
-fn authenticate<S: Storage>(
+pub(crate) fn authenticate<S: Storage>(
     storage: &S,
     token_hash: &[u8],
     ttl: i64,

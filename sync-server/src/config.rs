@@ -35,6 +35,8 @@ pub struct FileConfig {
     pub trusted_proxies: Option<Vec<IpAddr>>,
     /// Upload and storage quotas per account and device (`[quotas]`, every key needed).
     pub quotas: Option<Quotas>,
+    /// The voters' public pages (`[public]`): address and limits.
+    pub public: Option<crate::public::PublicConfig>,
 }
 
 impl FileConfig {
@@ -70,6 +72,13 @@ mod tests {
         assert_eq!(c.sign_in_per_address_per_minute, NonZeroU32::new(30));
         assert_eq!(c.sign_in_failures_per_account_per_hour, NonZeroU32::new(50));
         assert_eq!(c.quotas, Some(Quotas::default()));
+        assert_eq!(
+            c.public,
+            Some(crate::public::PublicConfig {
+                url: Some("https://jzt.example.cn".into()),
+                limits: crate::public::PublicLimits::default(),
+            })
+        );
         assert_eq!(c.trusted_proxies, Some(vec!["127.0.0.1".parse().unwrap()]));
         assert!(toml::from_str::<FileConfig>("bnid = \"0.0.0.0:1\"").is_err());
         assert!(toml::from_str::<FileConfig>("session_days = -1").is_err());

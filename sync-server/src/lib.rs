@@ -11,6 +11,9 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+mod keys;
+pub mod poster;
+pub mod public;
 pub mod storage;
 pub mod wire;
 
@@ -45,6 +48,8 @@ pub struct Config {
     pub header_timeout: Duration,
     /// How long a client may take to send a request's body.
     pub body_timeout: Duration,
+    /// The voters' public pages: their address and limits.
+    pub public: public::PublicConfig,
 }
 
 /// A certificate chain and its private key, PEM files.
@@ -70,6 +75,7 @@ impl Config {
             quotas: Quotas::default(),
             header_timeout: HEADER_TIMEOUT,
             body_timeout: BODY_TIMEOUT,
+            public: public::PublicConfig::default(),
         }
     }
 }
@@ -165,6 +171,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         config.sign_in_limits.clone(),
         config.body_timeout,
     )
+    .merge(public::router(
+        storage.clone(),
+        &config.public,
+        config.sign_in_limits.trusted_proxies.clone(),
+        config.session_ttl,
+    ))
     .into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
     let task = match &config.tls {

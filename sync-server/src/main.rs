@@ -62,6 +62,19 @@ enum Admin {
     /// Devices signed in: list, sign one out.
     #[command(subcommand)]
     Device(DeviceCmd),
+    /// Print posters for stations' walls: the station's name, a QR code of its public
+    /// page and one line of instructions, as PNG and PDF (A4), into a directory.
+    Poster {
+        /// The stations (ids); every station when none is named.
+        stations: Vec<String>,
+        /// Where the files go (created if missing).
+        #[arg(long, default_value = "posters")]
+        out: PathBuf,
+        /// The public address voters reach this server at [default: `[public] url` of
+        /// the config file].
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -146,8 +159,48 @@ fn date(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-fn admin(storage: &SqliteStorage, task: Admin, db: &std::path::Path) -> anyhow::Result<()> {
+fn admin(
+    storage: &SqliteStorage,
+    task: Admin,
+    db: &std::path::Path,
+    file: &FileConfig,
+) -> anyhow::Result<()> {
     match task {
+        Admin::Poster { stations, out, url } => {
+            let url = url
+                .or_else(|| file.public.as_ref().and_then(|p| p.url.clone()))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no public address: give --url or set [public] url")
+                })?;
+            let stations = if stations.is_empty() {
+                storage.station_ids()?
+            } else {
+                stations
+            };
+            std::fs::create_dir_all(&out)?;
+            for id in stations {
+                let (text, address) = sync_server::public::poster_for(storage, &url, &id)?
+                    .ok_or_else(|| anyhow::anyhow!("no station {id:?}"))?;
+                let poster = sync_server::poster::poster(&text, &address)?;
+                // Named for people: the station's name (no path separators).
+                let name: String = text
+                    .station_name
+                    .chars()
+                    .map(|c| {
+                        if c == '/' || c == '\\' || c.is_control() {
+                            '_'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                for (ext, bytes) in [("png", &poster.png), ("pdf", &poster.pdf)] {
+                    let path = out.join(format!("{name}-二维码海报.{ext}"));
+                    std::fs::write(&path, bytes)?;
+                    println!("{}\t{address}", path.display());
+                }
+            }
+        }
         Admin::Backup { to } => {
             storage.backup_to(&to)?;
             println!("backed up {} to {}", db.display(), to.display());
@@ -272,11 +325,11 @@ async fn main() -> anyhow::Result<()> {
     };
     let db = args
         .db
-        .or(file.db)
+        .or(file.db.clone())
         .unwrap_or_else(|| PathBuf::from("jiazhan-server.db"));
     if let Some(task) = args.command {
         let storage = SqliteStorage::open(&db)?;
-        return admin(&storage, task, &db);
+        return admin(&storage, task, &db, &file);
     }
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some(Tls { cert, key }),
@@ -315,6 +368,7 @@ async fn main() -> anyhow::Result<()> {
         quotas: file.quotas.unwrap_or_default(),
         header_timeout: sync_server::HEADER_TIMEOUT,
         body_timeout: sync_server::BODY_TIMEOUT,
+        public: file.public.unwrap_or_default(),
     })
     .await?;
     println!("listening on {}", server.url());

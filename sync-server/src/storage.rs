@@ -104,6 +104,29 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE docs ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
          UPDATE docs SET last_seq = COALESCE((SELECT MAX(seq) FROM changes WHERE doc_id = docs.id), 0);
          CREATE INDEX docs_last_seq ON docs(last_seq);",
+    // Record keys (keys.rs): given once, erased once, each write with the next key
+    // sequence number; each document's last one, so key pulls visit only documents
+    // whose keys changed. Voters' submissions from the public pages (public.rs): the
+    // opinion a tracking code (kept only hashed) follows.
+    "CREATE TABLE record_keys (
+             key_id TEXT PRIMARY KEY,
+             doc_id TEXT NOT NULL,
+             key BLOB,
+             seq INTEGER NOT NULL
+         );
+         CREATE INDEX record_keys_seq ON record_keys(seq);
+         CREATE INDEX record_keys_doc ON record_keys(doc_id, seq);
+         ALTER TABLE docs ADD COLUMN last_key_seq INTEGER NOT NULL DEFAULT 0;
+         CREATE INDEX docs_last_key_seq ON docs(last_key_seq);
+         CREATE TABLE public_opinions (
+             code_hash BLOB PRIMARY KEY,
+             station_id TEXT NOT NULL,
+             doc_id TEXT NOT NULL,
+             opinion_id TEXT NOT NULL,
+             key_id TEXT,
+             created_at INTEGER NOT NULL
+         );
+         CREATE INDEX public_opinions_station ON public_opinions(station_id, created_at);",
 ];
 
 /// A session's expiry moves forward when it is used, at most this often (seconds), so an
@@ -370,6 +393,8 @@ pub struct SqliteStorage {
     /// Sessions recently found, by token hash, with the time (unix seconds) each may be
     /// believed until. Emptied whenever a session ends in this process.
     sessions: Arc<Mutex<SessionCache>>,
+    /// What the voters' public pages keep in memory (documents, the server's actor).
+    pub(crate) public: Arc<crate::public::store::PublicState>,
 }
 
 /// Callers by token hash, each with the time (unix seconds) it may be believed until.
@@ -887,7 +912,7 @@ fn check_doc_access(
 
 /// What `account` may do with document `id` ([`shared::access::access`], with each
 /// station's street or town from the scope tables).
-fn doc_access(conn: &Connection, account: &Account, id: &DocId) -> Access {
+pub(crate) fn doc_access(conn: &Connection, account: &Account, id: &DocId) -> Access {
     let subdistrict_of = |station: &str| {
         conn.prepare_cached("SELECT subdistrict_id FROM stations WHERE id = ?1")
             .and_then(|mut q| q.query_row([station], |r| r.get(0)).optional())
@@ -1009,7 +1034,7 @@ fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
 /// The SQL condition on `docs d` for the documents `role` reads, given the account's
 /// scope bound as `:scope`. It must agree with [`shared::access::access`]; the
 /// authorization-matrix test checks that it does, for every role and kind of document.
-fn readable(role: Role) -> &'static str {
+pub(crate) fn readable(role: Role) -> &'static str {
     match role {
         Role::DistrictAdmin => "(1 OR :scope IS NULL)",
         Role::Deputy | Role::StationStaff => {
@@ -1030,6 +1055,8 @@ impl SqliteStorage {
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Deleted content is overwritten, so an erased record key leaves no copy behind.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect()).to_latest(&mut conn)?;
         backfill_doc_scopes(&conn)?;
         backfill_change_actors(&mut conn)?;
@@ -1037,6 +1064,7 @@ impl SqliteStorage {
             conn: Arc::new(Mutex::new(conn)),
             quotas: Quotas::default(),
             sessions: Arc::default(),
+            public: Arc::default(),
         })
     }
 
@@ -1045,7 +1073,7 @@ impl SqliteStorage {
         SqliteStorage { quotas, ..self }
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -1162,6 +1190,7 @@ impl SqliteStorage {
             ));
         }
         let decoded = crate::wire::decode_changes(req)?;
+        crate::keys::check_form(&req.keys)?;
         self.check_pushed_records(caller, &decoded)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -1185,6 +1214,17 @@ impl SqliteStorage {
                 hash: change.hash().to_string(),
             });
         }
+        let acknowledged_keys = crate::keys::push(&tx, caller, &req.keys)?;
+        let erased = acknowledged_keys.iter().any(|a| a.erased);
+        let (keys, key_cursor, more_keys) =
+            crate::keys::pull(&tx, &caller.account, req.key_cursor)?;
+        let with_keys = |mut r: SyncResponse| {
+            r.acknowledged_keys = acknowledged_keys;
+            r.keys = keys;
+            r.key_cursor = key_cursor;
+            r.more |= more_keys;
+            r
+        };
 
         if req.cursor == 0 {
             let upto = match &req.bootstrap {
@@ -1195,8 +1235,11 @@ impl SqliteStorage {
                 let after = req.bootstrap.as_ref().map_or("", |b| b.after.as_str());
                 let page = bootstrap_page(&tx, &caller.account, upto, after)?;
                 tx.commit()?;
+                if erased {
+                    crate::keys::forget_erased_pages(&conn)?;
+                }
                 drop(conn);
-                return page.finish(acknowledged);
+                return page.finish(acknowledged).map(with_keys);
             }
         }
         let mut stmt = tx.prepare_cached(&format!(
@@ -1244,13 +1287,16 @@ impl SqliteStorage {
             _ => max_readable_seq(&tx, &caller.account)?.max(req.cursor),
         };
         tx.commit()?;
-        Ok(SyncResponse {
+        if erased {
+            crate::keys::forget_erased_pages(&conn)?;
+        }
+        Ok(with_keys(SyncResponse {
             acknowledged,
             cursor,
             changes,
             more,
             ..SyncResponse::default()
-        })
+        }))
     }
 
     /// Checks the records that `decoded` touches in documents whose records are checked
@@ -1359,6 +1405,15 @@ impl SqliteStorage {
     }
 
     /// Number of stored changes (for tests and the admin CLI).
+    /// Every station's id, sorted.
+    pub fn station_ids(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self
+            .conn()
+            .prepare("SELECT id FROM stations ORDER BY id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?)
+    }
+
     pub fn change_count(&self) -> Result<u64, StorageError> {
         Ok(self
             .conn()
@@ -1572,6 +1627,7 @@ impl BootstrapPage {
                     upto: self.upto,
                     after,
                 }),
+                ..SyncResponse::default()
             });
         }
         Ok(SyncResponse {
@@ -1701,7 +1757,7 @@ fn save_documents(
 
 /// Records a document (if new) with the station and department its id names, which the
 /// read filter checks.
-fn insert_doc(tx: &Connection, id: &DocId) -> Result<(), StorageError> {
+pub(crate) fn insert_doc(tx: &Connection, id: &DocId) -> Result<(), StorageError> {
     let (station, department) = doc_scope_columns(id);
     tx.prepare_cached(
         "INSERT OR IGNORE INTO docs (id, kind, station, department) VALUES (?1, ?2, ?3, ?4)",
@@ -1755,7 +1811,7 @@ fn backfill_doc_scopes(conn: &Connection) -> Result<(), StorageError> {
 
 /// Whether a new actor becomes the device's that stores a change with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum NewActor {
+pub(crate) enum NewActor {
     /// A push: the device's own changes.
     Binds,
     /// A repair, which may relay changes of other devices that a restored server lost:
@@ -1766,7 +1822,7 @@ enum NewActor {
 /// Stores `change` pushed by `device_id` unless the document has it already. Refused
 /// (nothing stored) when its actor is another device's, or when the document holds
 /// another change with the same actor and sequence number.
-fn insert_change(
+pub(crate) fn insert_change(
     tx: &Connection,
     doc_id: &str,
     change: &Change,
@@ -2009,6 +2065,8 @@ mod tests {
                         bytes,
                     }],
                     bootstrap: None,
+                    key_cursor: 0,
+                    keys: Vec::new(),
                 },
             )
             .unwrap();
@@ -2064,6 +2122,7 @@ mod tests {
         "02fc93975f5e2bc6a2792af01d35bf109375cf0602a791c5cbf66ebd9cbd6b89",
         "7b8c8557cdb7a3d8c9fd231b0fb7023254cace09faeb70cfe24057a5d678aa41",
         "1bb62ee49ebf9add40a679782223b4d89037956a7a002bdbd553639d6357272e",
+        "1da9ea9f4b369d4a46234d27aad66a7456b63c27fe7ee98d91d3a5bccfaa3861",
     ];
 
     #[test]

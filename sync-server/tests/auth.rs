@@ -92,6 +92,8 @@ impl Client {
             cursor,
             changes,
             bootstrap,
+            key_cursor: 0,
+            keys: Vec::new(),
         }
     }
 

@@ -104,6 +104,8 @@ impl Client {
                 cursor,
                 changes,
                 bootstrap: None,
+                key_cursor: 0,
+                keys: Vec::new(),
             })
             .send()
             .await
@@ -124,6 +126,8 @@ impl Client {
                     cursor,
                     changes: vec![],
                     bootstrap,
+                    key_cursor: 0,
+                    keys: Vec::new(),
                 })
                 .send()
                 .await

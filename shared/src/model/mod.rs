@@ -112,6 +112,9 @@ pub struct OpinionSummary {
     pub overdue: bool,
     pub satisfaction: Option<Satisfaction>,
     pub pending_sync: bool,
+    /// Sent by the voter from the station's public page (线上).
+    #[serde(default)]
+    pub online: bool,
 }
 
 /// Which opinions to list. Empty fields do not filter.
@@ -142,6 +145,21 @@ pub struct ReferralSummary {
     pub answer_status: Option<AnswerStatus>,
     pub answer: Option<String>,
     pub overdue: bool,
+}
+
+/// What the device can show of an opinion's voter contact details.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum VoterContact {
+    /// None were given.
+    None,
+    /// Given with consent, and readable here.
+    Shown { name: String, phone: String },
+    /// Given with consent, but the key that opens them has not reached this device yet
+    /// (it comes with a sync).
+    Waiting,
+    /// Erased: consent was withdrawn (by the voter online or by the station).
+    Erased,
 }
 
 /// One step of an opinion's timeline (登记 → 交办 → 办理中 → 已答复 → 已反馈).
@@ -223,6 +241,8 @@ pub enum Field {
     Content,
     VoterName,
     VoterPhone,
+    /// The name and phone together, sealed (`Opinion::contact`).
+    VoterContact,
     Consent,
     ReceivedBy,
     Activity,
@@ -243,7 +263,7 @@ pub enum Field {
 
 impl Field {
     /// Every field, for checks that each has a label and its sentences.
-    pub const ALL: [Field; 32] = [
+    pub const ALL: [Field; 33] = [
         Field::Kind,
         Field::Station,
         Field::Date,
@@ -260,6 +280,7 @@ impl Field {
         Field::Content,
         Field::VoterName,
         Field::VoterPhone,
+        Field::VoterContact,
         Field::Consent,
         Field::ReceivedBy,
         Field::Activity,

@@ -192,6 +192,19 @@ pub enum Satisfaction {
     Dissatisfied,
 }
 
+/// How an opinion reached the station, when not recorded there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Copy, Hash)]
+#[cfg_attr(
+    feature = "store",
+    derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OpinionChannel {
+    /// Sent by the voter from the station's public page (线上).
+    #[cfg_attr(feature = "store", autosurgeon(rename = "online"))]
+    Online,
+}
+
 /// An opinion or suggestion from a voter (意见建议), with the feedback given back.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(
@@ -205,10 +218,21 @@ pub struct Opinion {
     pub date: NaiveDate,
     pub categories: Vec<OpinionCategory>,
     pub content: String,
-    /// Personal data, only with the voter's consent; empty when not given.
+    /// Personal data, only with the voter's consent; empty when not given. Written in
+    /// the clear only by builds before sealing (read, never written again): newer ones
+    /// keep these empty and hold the details in `contact`.
     pub voter_name: String,
     pub voter_phone: String,
     pub consent: bool,
+    /// The voter's name and phone sealed under the opinion's own key (`crate::seal`),
+    /// so that withdrawing consent erases them by destroying the key. `None` when none
+    /// were given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<String>,
+    /// How it reached the station: `None` when recorded by the station itself, online
+    /// when a voter sent it from the station's public page (线上).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<OpinionChannel>,
     /// The deputy who received it.
     pub received_by: Option<String>,
     /// The activity where it was collected.
@@ -664,6 +688,8 @@ impl OpinionInput {
             consent: self.consent && !(voter_name.is_empty() && voter_phone.is_empty()),
             voter_name,
             voter_phone,
+            contact: None,
+            channel: None,
             received_by: Check::optional_id(&self.received_by),
             activity_id: Check::optional_id(&self.activity_id),
             draft_id,

@@ -34,6 +34,7 @@ const ACCOUNT_TABLES: &[&str] = &[
     "meetings",
     "photos",
     "photo_parts",
+    "record_keys",
 ];
 
 /// Every table emptied when another account signs in: [`ACCOUNT_TABLES`] and the
@@ -56,7 +57,8 @@ pub(super) fn must_wipe(conn: &Connection, owner: &str) -> Result<bool, Error> {
     let unsent: i64 = conn.query_row(
         "SELECT (SELECT COUNT(*) FROM outbox)
               + (SELECT COUNT(*) FROM photos
-                 WHERE uploaded IN (0, -1) AND data IS NOT NULL AND doc_id != '')",
+                 WHERE uploaded IN (0, -1) AND data IS NOT NULL AND doc_id != '')
+              + (SELECT COUNT(*) FROM record_keys WHERE pending != 0)",
         [],
         |r| r.get(0),
     )?;
@@ -106,8 +108,8 @@ impl Store {
                 tx.execute(&format!("DELETE FROM {table}"), [])?;
             }
             tx.execute(
-                "DELETE FROM meta WHERE key IN ('cursor', 'bootstrap', 'last_sync', 'last_sync_error',
-                                                'verify_after', 'verify_at')
+                "DELETE FROM meta WHERE key IN ('cursor', 'key_cursor', 'bootstrap', 'last_sync',
+                                                'last_sync_error', 'verify_after', 'verify_at')
                                      OR key LIKE 'draft.%'",
                 [],
             )?;
@@ -118,6 +120,7 @@ impl Store {
             ));
         }
         tx.execute("UPDATE outbox SET refused = NULL", [])?;
+        tx.execute("UPDATE record_keys SET pending = 1 WHERE pending = 2", [])?;
         set_meta(&tx, OWNER_KEY, &owner)?;
         set_meta(&tx, SESSION_KEY, &to_json(session))?;
         tx.commit()?;

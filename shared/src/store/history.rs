@@ -24,7 +24,14 @@ pub(super) fn field_changes(
         return vec![];
     };
     let mut changes: Vec<FieldChange> = Vec::new();
-    for (key, new) in fields {
+    // A field left out when empty (`contact`) that was there before was removed.
+    let removed = before
+        .and_then(|b| b.as_object())
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !fields.contains_key(*k))
+        .map(|(k, _)| (k, &serde_json::Value::Null));
+    for (key, new) in fields.iter().chain(removed) {
         let Some(field) = kind.history_field(key) else {
             continue;
         };
@@ -34,7 +41,10 @@ pub(super) fn field_changes(
         }
         // Voter name and phone are personal data: a history says they changed, never
         // what they were.
-        let hidden = matches!(field, Field::VoterName | Field::VoterPhone);
+        let hidden = matches!(
+            field,
+            Field::VoterName | Field::VoterPhone | Field::VoterContact
+        );
         let (old, new) = if hidden {
             (old.map(|_| vec![]), vec![])
         } else {

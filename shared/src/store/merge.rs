@@ -366,7 +366,12 @@ impl Store {
                 tx.execute("DELETE FROM meta WHERE key = 'bootstrap'", [])?;
             }
         }
+        let erased =
+            contacts::apply_keys(&tx, &resp.acknowledged_keys, &resp.keys, resp.key_cursor)?;
         tx.commit()?;
+        if erased {
+            contacts::forget_erased_pages(&self.conn)?;
+        }
         for (doc_id, stored) in touched {
             cache_put(&mut self.cache, doc_id, stored);
         }
@@ -381,6 +386,7 @@ impl Store {
             cursor: self.cursor()?,
             changes: directory_changes(dir)?,
             more: false,
+            key_cursor: self.keys_to_send()?.0,
             ..Default::default()
         };
         self.apply_sync_response(&response)?;

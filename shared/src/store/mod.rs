@@ -27,6 +27,7 @@ use crate::protocol::{MAX_PHOTO_BYTES, SyncRequest, SyncResponse, WireChange, co
 mod account;
 mod activities;
 mod campaigns;
+mod contacts;
 mod documents;
 mod drafts;
 mod history;
@@ -99,6 +100,8 @@ impl Store {
         };
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Deleted content is overwritten, so an erased record key leaves no copy behind.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect()).to_latest(&mut conn)?;
         let actor = match get_meta(&conn, "actor")? {
@@ -131,8 +134,19 @@ impl Store {
         record: &R,
         home: Option<DocId>,
     ) -> Result<(), Error> {
+        self.save_with(record, home, |_| Ok(()))
+    }
+
+    /// [`Store::save`], with `before` run first in the same transaction.
+    fn save_with<R: Record + Into<AnyRecord>>(
+        &mut self,
+        record: &R,
+        home: Option<DocId>,
+        before: impl FnOnce(&Transaction<'_>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let forget = self.forget.take();
         let tx = self.conn.transaction()?;
+        before(&tx)?;
         let written = write_record(&tx, &self.actor, &mut self.cache, record, home)?;
         if let Some(key) = &forget {
             tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;

@@ -13,7 +13,8 @@ impl Store {
         self.check_opinion(&o)?;
         o.id = new_id();
         let home = DocId::station(&o.station_id, o.date);
-        self.save(&o, Some(home))?;
+        let sealing = contacts::seal_new(&mut o, None, &home.to_string());
+        self.save_with(&o, Some(home), |tx| sealing.keep(tx))?;
         Ok(o.id)
     }
 
@@ -33,14 +34,17 @@ impl Store {
             )]));
         }
         self.check_opinion(&new)?;
-        let o = Opinion {
+        let mut o = Opinion {
             id: id.to_owned(),
             feedback_date: stored.feedback_date,
-            feedback: stored.feedback,
+            feedback: stored.feedback.clone(),
             satisfaction: stored.satisfaction,
+            channel: stored.channel,
             ..new
         };
-        self.save(&o, None)?;
+        let doc_id = write::doc_of(&self.conn, &o.record_key())?.ok_or(Error::NotFound)?;
+        let sealing = self.seal_edited(&mut o, &stored, &doc_id)?;
+        self.save_with(&o, None, |tx| sealing.keep(tx))?;
         Ok(())
     }
 
@@ -74,7 +78,11 @@ impl Store {
 
     /// One opinion as the edit form shows it.
     pub fn opinion(&self, id: &str) -> Result<OpinionInput, Error> {
-        Ok(OpinionInput::from(&self.opinion_record(id)?))
+        let mut input = OpinionInput::from(&self.opinion_record(id)?);
+        if let VoterContact::Shown { name, phone } = self.voter_contact(id)? {
+            (input.voter_name, input.voter_phone) = (name, phone);
+        }
+        Ok(input)
     }
 
     /// One opinion from its projection row (with the voter's details, if kept).
@@ -83,7 +91,7 @@ impl Store {
             .query_row(
                 "SELECT id, station_id, date, categories, content, voter_name, voter_phone,
                         consent, received_by, activity_id, draft_id, article_id,
-                        feedback_date, feedback, satisfaction
+                        feedback_date, feedback, satisfaction, contact, channel
                  FROM opinions WHERE id = ?1",
                 [id],
                 |r| {
@@ -104,6 +112,11 @@ impl Store {
                         feedback: r.get(13)?,
                         satisfaction: r
                             .get::<_, Option<String>>(14)?
+                            .map(|s| enum_from(&s))
+                            .transpose()?,
+                        contact: r.get(15)?,
+                        channel: r
+                            .get::<_, Option<String>>(16)?
                             .map(|s| enum_from(&s))
                             .transpose()?,
                     })
@@ -144,7 +157,8 @@ impl Store {
                     v.content, v.status, d.name, v.deadline,
                     v.status IN ('referred', 'in_progress') AND v.deadline < ?1,
                     v.satisfaction,
-                    EXISTS (SELECT 1 FROM outbox o WHERE o.record_key = 'opinion:' || v.id)
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.record_key = 'opinion:' || v.id),
+                    v.channel IS 'online'
              FROM v LEFT JOIN stations s ON s.id = v.station_id
                     LEFT JOIN departments d ON d.id = v.dept
              WHERE (?2 IS NULL OR v.station_id = ?2) AND (?3 IS NULL OR v.status = ?3)
@@ -177,6 +191,7 @@ impl Store {
                         .map(|s| enum_from(&s))
                         .transpose()?,
                     pending_sync: r.get(11)?,
+                    online: r.get(12)?,
                 })
             },
         )

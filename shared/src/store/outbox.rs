@@ -38,10 +38,16 @@ impl Store {
     /// so the rest of the outbox gets through. Signing in again sends them once more.
     /// Returns how many changes were set aside.
     pub fn set_aside(&self, doc_id: &str, reason: &str) -> Result<usize, Error> {
-        Ok(self.conn.execute(
+        let changes = self.conn.execute(
             "UPDATE outbox SET refused = ?2 WHERE doc_id = ?1 AND refused IS NULL",
             params![doc_id, reason],
-        )?)
+        )?;
+        // Its record keys (and erasures) likewise: pending 2 is set aside.
+        let keys = self.conn.execute(
+            "UPDATE record_keys SET pending = 2 WHERE doc_id = ?1 AND pending = 1",
+            [doc_id],
+        )?;
+        Ok(changes + keys)
     }
 
     /// Sets aside photo `hash` of `doc_id`, which the server refused: kept, not sent.
@@ -61,6 +67,7 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         let dropped = tx.execute(&format!("DELETE FROM outbox WHERE NOT ({SENDABLE})"), [])?;
         tx.execute("DELETE FROM photos WHERE uploaded = -1", [])?;
+        tx.execute("UPDATE record_keys SET pending = 0 WHERE pending = 2", [])?;
         tx.commit()?;
         Ok(dropped)
     }
@@ -112,12 +119,15 @@ impl Store {
             .count()
             .max(1);
         changes.truncate(fits);
+        let (key_cursor, keys) = self.keys_to_send()?;
         Ok(SyncRequest {
             device_id: self.device_id(),
             cursor: self.cursor()?,
             changes,
             bootstrap: get_meta(&self.conn, "bootstrap")?
                 .and_then(|b| serde_json::from_str(&b).ok()),
+            key_cursor,
+            keys,
         })
     }
 

@@ -164,6 +164,20 @@ pub(super) const MIGRATIONS: &[&str] = &[
              data BLOB NOT NULL,
              PRIMARY KEY (hash, offset)
          ) WITHOUT ROWID;",
+    // Voters' contact details sealed under per-opinion keys (crate::seal): the keys as
+    // this device holds them (`key` NULL once erased; `pending` 1 while the server has
+    // not acknowledged the key or its erasure, 2 while set aside with its document's
+    // refused changes); each opinion's channel and sealed details
+    // in its row. The details are opened when shown, never kept open.
+    "CREATE TABLE record_keys (
+             key_id TEXT PRIMARY KEY,
+             doc_id TEXT NOT NULL,
+             key BLOB,
+             pending INTEGER NOT NULL DEFAULT 0
+         );
+         CREATE INDEX record_keys_pending ON record_keys(pending) WHERE pending != 0;
+         ALTER TABLE opinions ADD COLUMN channel TEXT;
+         ALTER TABLE opinions ADD COLUMN contact TEXT;",
 ];
 
 /// Whether every migration that has shipped (`shipped`: the SHA-256 of each one's text,
@@ -196,6 +210,7 @@ const SHIPPED: &[&str] = &[
     "8d3b4b8952c9903d4dd60d855391e43be5c132bec9bb8b2ac6b3c46e52ead9d8",
     "e712fe053e903c3602140ec1d7b1e7f83f78947ce66ad4dd504dedb59624572b",
     "822ac9b4c6ed9752e781c5c6b7f5d62757dc07efba1921be31ba5d82a286f3f4",
+    "c30c68831d2a59d97ebfb137b88f013802f2ffd9c6b92fe37c097103ecc20fc5",
 ];
 
 #[cfg(test)]
