@@ -1,0 +1,150 @@
+//! What the server benchmarks share: accounts and sessions made without Argon2,
+//! changes on the wire, ordinary devices syncing about once a second, percentiles and
+//! peak memory.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable as _;
+use automerge::{ActorId, AutoCommit, ROOT};
+use shared::model::Role;
+use shared::protocol::{SYNC_PATH, SyncRequest, WireChange};
+use sync_server::storage::NewSession;
+use sync_server::{NewAccount, RunningServer, Storage as _};
+
+/// A session for a new account `name` (opened as a sign-in does, without Argon2 for
+/// each of a hundred accounts).
+pub fn session(server: &RunningServer, name: &str, station: &str, device: &str) -> String {
+    server
+        .storage
+        .create_account(
+            &NewAccount {
+                username: name.into(),
+                display_name: name.into(),
+                role: Role::StationStaff,
+                scope_id: Some(station.into()),
+                deputy_id: None,
+            },
+            "bench password 1",
+        )
+        .unwrap();
+    let account_id = server
+        .storage
+        .credentials(name, device)
+        .unwrap()
+        .unwrap()
+        .account_id;
+    let (token, token_hash) = sync_server::auth::new_token().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    server
+        .storage
+        .open_session(&NewSession {
+            account_id,
+            token_hash,
+            device_id: device.into(),
+            device_name: "bench".into(),
+            now,
+            expires_at: now + 3600,
+        })
+        .unwrap();
+    token
+}
+
+pub fn wire(doc_id: &str, bytes: Vec<u8>) -> WireChange {
+    WireChange {
+        doc_id: doc_id.into(),
+        kind: doc_id.split('/').next().unwrap_or_default().into(),
+        bytes,
+    }
+}
+
+/// Random-looking text of `len` bytes (so no layer compresses it away).
+pub fn noise(len: usize, seed: u64) -> String {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            char::from(b'a' + (x % 26) as u8)
+        })
+        .collect()
+}
+
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("VmHWM"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+pub fn percentile(sorted: &[Duration], p: usize) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[(sorted.len() * p / 100).min(sorted.len() - 1)].as_secs_f64() * 1e3
+}
+
+/// 100 ordinary devices for `secs` seconds; their sorted latencies.
+pub async fn ordinary(url: &str, devices: &[(String, String, String)], secs: u64) -> Vec<Duration> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let http = reqwest::Client::new();
+    let tasks: Vec<_> = devices
+        .iter()
+        .enumerate()
+        .map(|(i, (device, token, doc))| {
+            let (http, url, device, token, doc) = (
+                http.clone(),
+                url.to_owned(),
+                device.clone(),
+                token.clone(),
+                doc.clone(),
+            );
+            tokio::spawn(async move {
+                let actor = ActorId::random();
+                let mut am = AutoCommit::new().with_actor(actor);
+                let mut cursor = 0u64;
+                let mut mine = vec![];
+                // Spread the starts over the first second.
+                tokio::time::sleep(Duration::from_millis((i as u64 * 10) % 1000)).await;
+                while Instant::now() < deadline {
+                    am.put(ROOT, format!("note{}", mine.len()), noise(300, i as u64))
+                        .unwrap();
+                    am.commit();
+                    let change = am.get_last_local_change().unwrap().raw_bytes().to_vec();
+                    let t = Instant::now();
+                    let r = http
+                        .post(format!("{url}{SYNC_PATH}"))
+                        .bearer_auth(&token)
+                        .json(&SyncRequest {
+                            device_id: device.clone(),
+                            cursor,
+                            changes: vec![wire(&doc, change)],
+                            bootstrap: None,
+                            key_cursor: 0,
+                            keys: Vec::new(),
+                        })
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(r.status().is_success(), "{}", r.status());
+                    let body: shared::protocol::SyncResponse = r.json().await.unwrap();
+                    mine.push(t.elapsed());
+                    if !body.more {
+                        cursor = body.cursor;
+                    }
+                    tokio::time::sleep(Duration::from_millis(1000)).await;
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut all = vec![];
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    all
+}
