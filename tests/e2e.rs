@@ -625,6 +625,111 @@ async fn an_opinion_keeps_a_phone_number_only_with_consent() -> Result<()> {
     Ok(())
 }
 
+/// An opinion a voter sent from the station's public page reaches the station's phone
+/// marked 线上, with the voter's name and phone; the station withdraws consent on the
+/// voter's behalf after a confirmation, and the details are erased on the server with
+/// the next sync. The station's poster shows and saves as a PDF.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_online_opinion_arrives_marked_and_consent_is_withdrawn_for_the_voter() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = sync_server::start(Config {
+        demo: true,
+        public: sync_server::public::PublicConfig {
+            url: Some("https://jzt.example.cn".into()),
+            ..Default::default()
+        },
+        ..Config::new(dir.path().join("server.db"), "127.0.0.1:0".parse()?)
+    })
+    .await?;
+    account(
+        &server,
+        "zhan-a",
+        "郑晓燕",
+        Role::StationStaff,
+        "st-zizhuyuan-home",
+        None,
+    );
+    let voter = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?
+        .post(format!("{}/s/st-zizhuyuan-home", server.url()))
+        .form(&[
+            ("content", "紫竹院公园北门夜里路灯不亮"),
+            ("category", "traffic"),
+            ("name", "赵阿姨"),
+            ("phone", "13611112222"),
+            ("consent", "1"),
+        ])
+        .send()
+        .await?;
+    assert_eq!(voter.status().as_u16(), 303);
+
+    let desktop = Desktop::start()?;
+    let app = station_phone(&desktop, dir.path(), &server).await?;
+    app.click("#tab-sync").await?;
+    app.click("#sync-now").await?;
+    app.click("#tab-opinions").await?;
+    let page = app.until_text("紫竹院公园北门夜里路灯不亮").await?;
+    assert!(page.contains("线上"), "{page}");
+    assert!(
+        !page.contains("13611112222"),
+        "the list shows no phone: {page}"
+    );
+    app.screenshot("phone-online-1-list").await?;
+    app.click("#opinion-list li.record button.link").await?;
+    let page = app.until_text("选民联系方式").await?;
+    assert!(
+        page.contains("赵阿姨") && page.contains("13611112222"),
+        "{page}"
+    );
+    app.click("#withdraw-consent").await?;
+    app.until_text("确定撤回吗").await?;
+    app.screenshot("phone-online-2-withdraw").await?;
+    app.click("#withdraw-yes").await?;
+    let page = app.until_text("选民已撤回同意").await?;
+    assert!(!page.contains("13611112222"), "{page}");
+    app.screenshot("phone-online-3-withdrawn").await?;
+    // The erasure goes with the next sync (the background one after saving, or this).
+    app.click("#tab-sync").await?;
+    app.click("#sync-now").await?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let erased: bool = rusqlite::Connection::open(dir.path().join("server.db"))?.query_row(
+            "SELECT key IS NULL FROM record_keys",
+            [],
+            |r| r.get(0),
+        )?;
+        if erased {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the server still holds the key");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // The station's poster, from home.
+    app.click("#tab-home").await?;
+    app.click("#home-poster").await?;
+    app.find("#poster-image").await?;
+    app.screenshot("phone-poster").await?;
+    app.click("#poster-save-pdf").await?;
+    let message = app.until_text("已保存到").await?;
+    let path = message
+        .lines()
+        .find_map(|l| l.strip_prefix("已保存到 "))
+        .context("no saved path")?
+        .trim()
+        .to_owned();
+    let pdf = std::fs::read(&path)?;
+    std::fs::remove_file(&path)?;
+    assert!(pdf.starts_with(b"%PDF"), "{path}");
+    assert!(path.contains("二维码海报"), "{path}");
+    app.close().await?;
+    server.shutdown().await?;
+    Ok(())
+}
+
 /// A department's phone: the opinion a station referred arrives in its inbox (without
 /// the voter's phone), its answer is refused until it says something, and the station
 /// sees the opinion answered.

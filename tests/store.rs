@@ -1201,3 +1201,37 @@ fn the_save_that_stores_a_record_forgets_its_forms_draft_and_a_refused_one_keeps
             .is_err()
     );
 }
+
+/// A withdrawal is never held back with its document's refused changes unless the
+/// account may not write the document at all: the server needs nothing else to take it.
+#[test]
+fn a_withdrawal_goes_out_even_when_its_documents_changes_are_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store_with_directory(&dir.path().join("device.db"));
+    let mut typed = opinion_input();
+    typed.voter_name = "张大爷".into();
+    typed.voter_phone = "13800138000".into();
+    typed.consent = true;
+    let id = store.create_opinion(&typed, today()).unwrap();
+    let request = store.sync_request().unwrap();
+    assert_eq!(request.keys.len(), 1);
+    assert!(
+        request.keys[0].key.is_some(),
+        "the new key goes with its record"
+    );
+    let doc_id = request.keys[0].doc_id.clone();
+    store.withdraw_consent(&id).unwrap();
+    assert_eq!(
+        store.voter_contact(&id).unwrap(),
+        shared::VoterContact::Erased
+    );
+    // The server refused the document's changes for what they are: the erasure goes.
+    store.set_aside(&doc_id, "sequence_reused").unwrap();
+    let request = store.sync_request().unwrap();
+    assert!(request.changes.is_empty());
+    assert_eq!(request.keys.len(), 1);
+    assert!(request.keys[0].key.is_none(), "the erasure is sent");
+    // Refused because the account may not write there: set aside with the rest.
+    store.set_aside(&doc_id, "not_found").unwrap();
+    assert!(store.sync_request().unwrap().keys.is_empty());
+}

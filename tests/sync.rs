@@ -1199,6 +1199,23 @@ async fn documents_that_disagree_with_a_restored_server_are_repaired() {
     server.storage.backup_to(&backup).unwrap();
     let lost = a.store().create_activity(&input(), today()).unwrap();
     assert_eq!(a.sync().await.sent_changes, 1);
+    // An opinion with a voter's details: its key, too, is lost by the restore.
+    let with_contact = a
+        .store()
+        .create_opinion(
+            &OpinionInput {
+                station_id: "st-xibeiwang-yongfeng".into(),
+                date: today().to_string(),
+                categories: vec![OpinionCategory::Traffic],
+                content: "公交站牌看不清".into(),
+                voter_name: "孙大姐".into(),
+                consent: true,
+                ..OpinionInput::default()
+            },
+            today(),
+        )
+        .unwrap();
+    a.sync().await;
     // Nothing disagrees yet: checking finds nothing to repair.
     let report = a.client.verify_documents(&a.store, 1000).await.unwrap();
     assert!(report.checked > 0);
@@ -1246,6 +1263,15 @@ async fn documents_that_disagree_with_a_restored_server_are_repaired() {
     fresh.sync().await;
     assert!(fresh.store().activity(&lost).is_ok());
     assert!(fresh.store().activity(&after_restore).is_ok());
+    // The restored server handed out key sequence numbers the phone's key cursor had
+    // passed: the phone sent its keys again, and the details open on a new device.
+    assert_eq!(
+        fresh.store().voter_contact(&with_contact).unwrap(),
+        shared::VoterContact::Shown {
+            name: "孙大姐".into(),
+            phone: String::new()
+        }
+    );
     // Settled: a second check repairs nothing.
     let report = a.client.verify_documents(&a.store, 1000).await.unwrap();
     assert_eq!(report.repaired, 0, "{report:?}");

@@ -7,7 +7,8 @@ use crate::Error;
 
 /// Writes `bytes` into `dir` as `name` (path separators and control characters become
 /// `_`), or `name (2)`, `name (3)`… when that exists. Written to a temporary file first
-/// and renamed, so a half-written file never carries the name. Returns the path.
+/// and then linked under the name, so a half-written file never carries it and no
+/// file is replaced. Returns the path.
 pub fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Error> {
     let clean: String = name
         .chars()
@@ -28,22 +29,25 @@ pub fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Error>
         _ => (clean, String::new()),
     };
     std::fs::create_dir_all(dir)?;
+    let partial = dir.join(format!(".{}.partial", uuid::Uuid::new_v4()));
+    std::fs::write(&partial, bytes)?;
+    // A hard link fails if the name exists (even one that appeared a moment ago),
+    // where a rename would replace it.
     let mut n = 1;
-    let path = loop {
+    let placed = loop {
         let candidate = if n == 1 {
             dir.join(clean)
         } else {
             dir.join(format!("{stem} ({n}){ext}"))
         };
-        if !candidate.exists() {
-            break candidate;
+        match std::fs::hard_link(&partial, &candidate) {
+            Ok(()) => break Ok(candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => break Err(e),
         }
-        n += 1;
     };
-    let partial = dir.join(format!(".{}.partial", uuid::Uuid::new_v4()));
-    std::fs::write(&partial, bytes)?;
-    std::fs::rename(&partial, &path)?;
-    Ok(path)
+    let _ = std::fs::remove_file(&partial);
+    Ok(placed?)
 }
 
 #[cfg(test)]

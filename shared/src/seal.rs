@@ -21,6 +21,9 @@ pub const KEY_BYTES: usize = 32;
 
 const PREFIX: &str = "c1.";
 
+/// Sealed details are padded to a multiple of this many bytes.
+const PAD_TO: usize = 128;
+
 /// A fresh random key id (32 lowercase hex digits) and key.
 pub fn new_key() -> (String, [u8; KEY_BYTES]) {
     let mut id = [0u8; 16];
@@ -53,6 +56,8 @@ pub fn seal(key_id: &str, key: &[u8; KEY_BYTES], contact: &Contact) -> String {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut nonce).expect("the system random generator works");
     let mut data = serde_json::to_vec(contact).expect("two strings serialize");
+    // Padded (JSON allows trailing spaces) so the length says little of the details.
+    data.resize(data.len().next_multiple_of(PAD_TO), b' ');
     cipher(key)
         .seal_in_place_append_tag(
             Nonce::assume_unique_for_key(nonce),

@@ -448,8 +448,6 @@ impl SyncClient {
         )))
     }
 
-    /// Photo `hash` of activity `activity_id`: from the device if it has it, else
-    /// downloaded in chunks (resuming an interrupted download) and kept.
     /// Station `station_id`'s printable poster (its name and the QR code of its public
     /// page, for its wall), as PNG or PDF, made by the server from its public address.
     pub async fn fetch_poster(
@@ -476,6 +474,8 @@ impl SyncClient {
         Ok(response.bytes().await?.to_vec())
     }
 
+    /// Photo `hash` of activity `activity_id`: from the device if it has it, else
+    /// downloaded in chunks (resuming an interrupted download) and kept.
     pub async fn fetch_photo(
         &self,
         store: &Mutex<Store>,

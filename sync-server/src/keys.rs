@@ -30,9 +30,11 @@ pub(crate) fn check_form(keys: &[WireKey]) -> Result<(), StorageError> {
                 "a key id is not 32 hex digits".into(),
             ));
         }
-        if DocId::parse(&k.doc_id).is_none() {
+        // Only opinions hold sealed details, and only station documents hold opinions:
+        // a key for another family is refused, so departments never get one.
+        if !matches!(DocId::parse(&k.doc_id), Some(DocId::Station { .. })) {
             return Err(StorageError::BadRequest(format!(
-                "unknown document id {:?}",
+                "keys belong to station documents, not {:?}",
                 k.doc_id
             )));
         }
@@ -138,8 +140,16 @@ pub(crate) fn erase(
 
 /// Takes erased keys' old pages out of the write-ahead log (after the commit), so the
 /// files keep no copy of them; the main file's were zeroed by `secure_delete`.
+/// The erasure is committed by then: a failure here (a backup reading the database
+/// keeps the log busy) is logged, and the next erasure's checkpoint takes those pages.
 pub(crate) fn forget_erased_pages(conn: &Connection) -> Result<(), StorageError> {
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    let busy: rusqlite::Result<i64> =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
+    match busy {
+        Ok(0) => {}
+        Ok(_) => tracing::warn!("an erased key's log pages wait for a busy checkpoint"),
+        Err(e) => tracing::warn!(error = %e, "checkpoint after an erasure failed"),
+    }
     Ok(())
 }
 
@@ -164,6 +174,12 @@ pub(crate) fn pull(
     cursor: u64,
 ) -> Result<(Vec<WireKey>, u64, bool), StorageError> {
     let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
+    // A cursor past every key this server holds was given by the server before it was
+    // restored from a backup: start over (the device then sends its own keys again).
+    let highest: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM record_keys")?
+        .query_row([], |r| r.get(0))?;
+    let cursor = if cursor > highest { 0 } else { cursor };
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT k.seq, k.key_id, k.doc_id, k.key
          FROM docs d INDEXED BY docs_last_key_seq CROSS JOIN record_keys k ON k.doc_id = d.id

@@ -176,6 +176,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         &config.public,
         config.sign_in_limits.trusted_proxies.clone(),
         config.session_ttl,
+        config.body_timeout,
     ))
     .into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();

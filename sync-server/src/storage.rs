@@ -1404,7 +1404,6 @@ impl SqliteStorage {
             .map_err(StorageError::from)
     }
 
-    /// Number of stored changes (for tests and the admin CLI).
     /// Every station's id, sorted.
     pub fn station_ids(&self) -> Result<Vec<String>, StorageError> {
         Ok(self
@@ -1414,6 +1413,7 @@ impl SqliteStorage {
             .collect::<Result<_, _>>()?)
     }
 
+    /// Number of stored changes (for tests and the admin CLI).
     pub fn change_count(&self) -> Result<u64, StorageError> {
         Ok(self
             .conn()

@@ -78,8 +78,14 @@ pub(super) fn erase_key(
 
 /// Takes the erased keys' old pages out of the write-ahead log, so that the file keeps
 /// no copy of them (the main file's were zeroed by `secure_delete`).
+/// Best effort once the erasure is committed: a failure is logged, and the next
+/// erasure's checkpoint takes those pages.
 pub(super) fn forget_erased_pages(conn: &Connection) -> Result<(), Error> {
-    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    let busy: rusqlite::Result<i64> =
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
+    if !matches!(busy, Ok(0)) {
+        tracing::warn!("an erased key's log pages wait for the next checkpoint");
+    }
     Ok(())
 }
 
@@ -203,8 +209,8 @@ impl Store {
         let keys = self.query(
             &format!(
                 "SELECT key_id, doc_id, key FROM record_keys
-                 WHERE pending = 1 AND doc_id NOT IN
-                     (SELECT doc_id FROM outbox WHERE refused IS NOT NULL)
+                 WHERE pending = 1 AND (key IS NULL OR doc_id NOT IN
+                     (SELECT doc_id FROM outbox WHERE refused IS NOT NULL))
                  ORDER BY rowid LIMIT {MAX_KEYS_PER_MESSAGE}"
             ),
             [],
@@ -229,6 +235,14 @@ pub(super) fn apply_keys(
     keys: &[WireKey],
     cursor: u64,
 ) -> Result<bool, Error> {
+    let before: u64 = get_meta(tx, "key_cursor")?
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    if cursor < before {
+        // The server went back (restored from a backup): it may have lost keys and
+        // erasures this device gave it. Send them all again; it takes each once.
+        tx.execute("UPDATE record_keys SET pending = 1 WHERE pending = 0", [])?;
+    }
     for ack in acknowledged {
         tx.execute(
             "UPDATE record_keys SET pending = 0

@@ -42,10 +42,16 @@ impl Store {
             "UPDATE outbox SET refused = ?2 WHERE doc_id = ?1 AND refused IS NULL",
             params![doc_id, reason],
         )?;
-        // Its record keys (and erasures) likewise: pending 2 is set aside.
+        // Its record keys likewise (pending 2 is set aside); an erasure only when the
+        // account may not write the document at all: otherwise it goes on its own.
+        let access = matches!(
+            reason,
+            crate::protocol::error::NOT_FOUND | crate::protocol::error::READ_ONLY
+        );
         let keys = self.conn.execute(
-            "UPDATE record_keys SET pending = 2 WHERE doc_id = ?1 AND pending = 1",
-            [doc_id],
+            "UPDATE record_keys SET pending = 2
+             WHERE doc_id = ?1 AND pending = 1 AND (key IS NOT NULL OR ?2)",
+            params![doc_id, access],
         )?;
         Ok(changes + keys)
     }

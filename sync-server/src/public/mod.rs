@@ -40,6 +40,12 @@ use crate::api::{blocking, client_ip, network};
 use crate::storage::{SqliteStorage, Storage as _, StorageError};
 use store::{Submission, SubmitError};
 
+/// Public requests doing blocking work at once, apart from the devices' slots: a
+/// submission mostly waits for the disk with others (their writes share one flush), so
+/// a few suffice (200 a second need 4 as well as 16: `benches/public.rs`), and a flood of
+/// voters never takes more than this share.
+const PUBLIC_SLOTS: usize = 4;
+
 /// The most bytes a public form may send (500 characters of Chinese are 1,500).
 pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
@@ -155,6 +161,7 @@ pub fn router(
     config: &PublicConfig,
     trusted_proxies: Vec<IpAddr>,
     session_ttl: Duration,
+    body_timeout: Duration,
 ) -> Router {
     let limits = &config.limits;
     let app = PublicApp {
@@ -178,9 +185,7 @@ pub fn router(
             wrong_anywhere: Window::new(limits.wrong_codes_per_minute),
             trusted_proxies,
         }),
-        slots: Arc::new(Semaphore::new(
-            std::thread::available_parallelism().map_or(1, |n| n.get()),
-        )),
+        slots: Arc::new(Semaphore::new(PUBLIC_SLOTS)),
     };
     Router::new()
         .route("/p/style.css", get(style))
@@ -190,6 +195,10 @@ pub fn router(
         .route("/t/{code}/withdraw", axum::routing::post(withdraw))
         .route("/v1/stations/{station}/{file}", get(poster))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        // A form that trickles in is cut off, as on the devices' routes.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            body_timeout,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
 }
@@ -220,8 +229,8 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// A text of the public pages (`zh-CN.toml`); the key itself if missing (a test holds
-/// the file to every key used).
+/// A text of the public pages (`zh-CN.toml`); empty if missing (a test holds the file
+/// to every key used).
 fn t(key: &str) -> &'static str {
     static TEXT: std::sync::OnceLock<HashMap<String, &'static str>> = std::sync::OnceLock::new();
     let text = TEXT.get_or_init(|| {
@@ -302,6 +311,15 @@ fn bad_request(status: StatusCode) -> Response {
     )
 }
 
+/// Whether `key` may go on now; keys not seen for a while are dropped once there are
+/// many, so made-up stations or addresses cannot grow a limiter without bound.
+fn allowed<K: Clone + Eq + std::hash::Hash>(limiter: &DefaultKeyedRateLimiter<K>, key: &K) -> bool {
+    if limiter.len() > 10_000 {
+        limiter.retain_recent();
+    }
+    limiter.check_key(key).is_ok()
+}
+
 impl PublicApp {
     fn network(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
         network(client_ip(
@@ -350,12 +368,7 @@ async fn station_page(
     headers: HeaderMap,
     Path(station): Path<String>,
 ) -> Response {
-    if app
-        .limiters
-        .pages
-        .check_key(&app.network(peer, &headers))
-        .is_err()
-    {
+    if !allowed(&app.limiters.pages, &app.network(peer, &headers)) {
         return too_many();
     }
     let id = station.clone();
@@ -402,9 +415,10 @@ async fn submit(
         Ok(f) => f,
         Err(status) => return bad_request(status),
     };
-    if app.limiters.submissions.check_key(&net).is_err()
-        || app.limiters.stations.check_key(&station).is_err()
-    {
+    if !shared::doc::is_valid_id(&station) {
+        return no_station();
+    }
+    if !allowed(&app.limiters.submissions, &net) || !allowed(&app.limiters.stations, &station) {
         return too_many();
     }
     let mut s = Submission::default();
@@ -501,7 +515,7 @@ async fn status(
     if let Some(r) = app.lookups_held(net) {
         return r;
     }
-    if app.limiters.pages.check_key(&net).is_err() {
+    if !allowed(&app.limiters.pages, &net) {
         return too_many();
     }
     let Some(code) = code::normalize(&typed) else {
@@ -537,6 +551,9 @@ async fn withdraw(
     let net = app.network(peer, &headers);
     if let Some(r) = app.lookups_held(net) {
         return r;
+    }
+    if !allowed(&app.limiters.pages, &net) {
+        return too_many();
     }
     let fields = match form_fields(&headers, body) {
         Ok(f) => f,

@@ -33,10 +33,15 @@ pub const MAX_PUBLIC_CONTENT_CHARS: usize = 500;
 /// In-memory state of the public pages, one per storage.
 pub struct PublicState {
     docs: Mutex<HashMap<String, (i64, AutoCommit)>>,
+    /// Station pages as last built, with the sequence numbers of the district's and the
+    /// station's street's documents they were built from.
+    pages: Mutex<HashMap<String, BuiltPage>>,
     /// The actor the server writes voters' opinions as: new for each process, so two
     /// processes never reuse each other's sequence numbers.
     actor: ActorId,
-    /// One submission at a time writes (each appends to a document it read).
+    /// Submissions waiting to be written. Whoever holds `writing` next writes every one
+    /// waiting, in one transaction (one disk flush for many voters: group commit).
+    queue: Mutex<Vec<Pending>>,
     writing: Mutex<()>,
 }
 
@@ -44,10 +49,27 @@ impl Default for PublicState {
     fn default() -> Self {
         PublicState {
             docs: Mutex::default(),
+            pages: Mutex::default(),
             actor: ActorId::random(),
+            queue: Mutex::default(),
             writing: Mutex::default(),
         }
     }
+}
+
+/// A station's page and the (district, street or town) document sequence numbers it was
+/// built from.
+type BuiltPage = ((i64, i64), StationPage);
+
+/// A submission validated and sealed, waiting for a writer; its outcome is put in
+/// `done` (the tracking code, or why not).
+struct Pending {
+    doc_id: String,
+    opinion: Opinion,
+    key: Option<(String, [u8; seal::KEY_BYTES])>,
+    code: String,
+    now: i64,
+    done: std::sync::Arc<Mutex<Option<Result<String, String>>>>,
 }
 
 /// A station as its public page shows it: what its own staff would print on its wall.
@@ -80,6 +102,12 @@ pub enum SubmitError {
     /// The form has mistakes: which fields, with what.
     Invalid(Vec<&'static str>),
     Storage(StorageError),
+}
+
+impl From<rusqlite::Error> for SubmitError {
+    fn from(e: rusqlite::Error) -> Self {
+        SubmitError::Storage(e.into())
+    }
 }
 
 impl From<StorageError> for SubmitError {
@@ -164,16 +192,50 @@ impl SqliteStorage {
         Ok(records?.into_iter().filter_map(|(_, r)| pick(r)).collect())
     }
 
-    /// The public face of station `id`, or `None` when there is no such station.
+    /// The public face of station `id`, or `None` when there is no such station. Built
+    /// again only when the district's or its street's document changed.
     pub fn station_page(&self, id: &str) -> Result<Option<StationPage>, StorageError> {
-        let subdistrict_id: Option<String> = self
+        let found: Option<(String, i64, i64)> = self
             .conn()
-            .prepare_cached("SELECT subdistrict_id FROM stations WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
+            .prepare_cached(
+                "SELECT s.subdistrict_id,
+                        COALESCE((SELECT last_seq FROM docs WHERE id = 'district'), 0),
+                        COALESCE((SELECT last_seq FROM docs
+                                  WHERE id = 'subdistrict/' || s.subdistrict_id), 0)
+                 FROM stations s WHERE s.id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        let Some(subdistrict_id) = subdistrict_id else {
+        let Some((subdistrict_id, district_seq, sub_seq)) = found else {
             return Ok(None);
         };
+        let seqs = (district_seq, sub_seq);
+        if let Some((built, page)) = self.public_pages().get(id)
+            && *built == seqs
+        {
+            return Ok(Some(page.clone()));
+        }
+        let page = self.build_station_page(id, &subdistrict_id)?;
+        if let Some(page) = &page {
+            let mut pages = self.public_pages();
+            if pages.len() >= CACHED_DOCS {
+                pages.clear();
+            }
+            pages.insert(id.to_owned(), (seqs, page.clone()));
+        }
+        Ok(page)
+    }
+
+    fn public_pages(&self) -> std::sync::MutexGuard<'_, HashMap<String, BuiltPage>> {
+        self.public.pages.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn build_station_page(
+        &self,
+        id: &str,
+        subdistrict_id: &str,
+    ) -> Result<Option<StationPage>, StorageError> {
+        let subdistrict_id = subdistrict_id.to_owned();
         let mut station = None;
         let mut deputies: Vec<(DeputyLevel, Vec<String>)> = Vec::new();
         let sub_doc = DocId::Subdistrict(subdistrict_id.clone()).to_string();
@@ -259,66 +321,117 @@ impl SqliteStorage {
                 return Err(SubmitError::Invalid(problems));
             }
         };
-        if self.station_page(station_id)?.is_none() {
+        let exists: bool = self
+            .conn()
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM stations WHERE id = ?1)")?
+            .query_row([station_id], |r| r.get(0))?;
+        if !exists {
             return Err(SubmitError::NoStation);
         }
         opinion.id = uuid::Uuid::new_v4().to_string();
         opinion.channel = Some(OpinionChannel::Online);
-        let doc_id = DocId::station(station_id, today).to_string();
         let key = seal_contact(&mut opinion);
-        let code = code::new_code();
-
+        let done = std::sync::Arc::new(Mutex::new(None));
+        self.public_queue().push(Pending {
+            doc_id: DocId::station(station_id, today).to_string(),
+            opinion,
+            key,
+            code: code::new_code(),
+            now,
+            done: done.clone(),
+        });
+        // The writer before us may have taken ours; if not, we write all that wait.
         let _writing = self
             .public
             .writing
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let (seq, mut doc) = self.current_doc(&doc_id)?;
-        doc.set_actor(self.public.actor.clone());
-        let written = doc::write_record(&mut doc, &opinion);
-        let changes = match written {
-            Ok(c) => c,
-            Err(e) => {
-                // The document is as stored; only this write failed.
-                return Err(StorageError::Internal(format!("writing an opinion: {e}")).into());
+        if done.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
+            let batch = std::mem::take(&mut *self.public_queue());
+            let result = self.write_submissions(&batch);
+            for p in &batch {
+                let outcome = match &result {
+                    Ok(()) => Ok(p.code.clone()),
+                    Err(e) => Err(e.to_string()),
+                };
+                *p.done.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
             }
-        };
+        }
+        let outcome = done.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match outcome {
+            Some(Ok(code)) => Ok(code),
+            Some(Err(e)) => Err(StorageError::Internal(e).into()),
+            None => Err(StorageError::Internal("a submission was not written".into()).into()),
+        }
+    }
+
+    fn public_queue(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
+        self.public.queue.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes `batch` (holding `writing`): each document's new records as the server's
+    /// changes, keys and tracking codes, all in one transaction.
+    fn write_submissions(&self, batch: &[Pending]) -> Result<(), StorageError> {
+        let mut by_doc: std::collections::BTreeMap<&str, Vec<&Pending>> = Default::default();
+        for p in batch {
+            by_doc.entry(p.doc_id.as_str()).or_default().push(p);
+        }
+        // Build the changes first, without the lock.
+        let mut written = Vec::new();
+        for (doc_id, pending) in by_doc {
+            let (seq, mut doc) = self.current_doc(doc_id)?;
+            doc.set_actor(self.public.actor.clone());
+            let mut changes = Vec::new();
+            for p in pending {
+                changes.extend(
+                    doc::write_record(&mut doc, &p.opinion)
+                        .map_err(|e| StorageError::Internal(format!("writing an opinion: {e}")))?,
+                );
+            }
+            written.push((doc_id, seq, doc, changes));
+        }
         {
             let mut conn = self.conn();
-            let tx = conn.transaction().map_err(StorageError::from)?;
-            let id = DocId::parse(&doc_id).ok_or_else(|| StorageError::Internal(doc_id.clone()))?;
-            insert_doc(&tx, &id)?;
-            for c in &changes {
-                insert_change(&tx, &doc_id, c, SERVER_DEVICE, NewActor::Binds)?.map_err(
-                    |reason| StorageError::Refused {
-                        doc_id: doc_id.clone(),
-                        reason,
-                    },
-                )?;
+            let tx = conn.transaction()?;
+            for (doc_id, _, _, changes) in &written {
+                let id = DocId::parse(doc_id)
+                    .ok_or_else(|| StorageError::Internal(format!("doc id {doc_id}")))?;
+                insert_doc(&tx, &id)?;
+                for c in changes {
+                    insert_change(&tx, doc_id, c, SERVER_DEVICE, NewActor::Binds)?.map_err(
+                        |reason| StorageError::Refused {
+                            doc_id: doc_id.to_string(),
+                            reason,
+                        },
+                    )?;
+                }
             }
-            if let Some((key_id, key)) = &key {
-                crate::keys::give(&tx, key_id, &doc_id, key)?;
+            for p in batch {
+                if let Some((key_id, key)) = &p.key {
+                    crate::keys::give(&tx, key_id, &p.doc_id, key)?;
+                }
+                tx.prepare_cached(
+                    "INSERT INTO public_opinions
+                         (code_hash, station_id, doc_id, opinion_id, key_id, created_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![
+                    code::hash(&p.code),
+                    p.opinion.station_id,
+                    p.doc_id,
+                    p.opinion.id,
+                    p.key.as_ref().map(|(id, _)| id),
+                    p.now
+                ])?;
             }
-            tx.execute(
-                "INSERT INTO public_opinions
-                     (code_hash, station_id, doc_id, opinion_id, key_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    code::hash(&code),
-                    station_id,
-                    doc_id,
-                    opinion.id,
-                    key.as_ref().map(|(id, _)| id),
-                    now
-                ],
-            )
-            .map_err(StorageError::from)?;
-            tx.commit().map_err(StorageError::from)?;
+            tx.commit()?;
         }
-        // Holds every change up to `seq` and its own: changes stored in between come
-        // with the next read.
-        self.keep_doc(&doc_id, seq, doc);
-        Ok(code)
+        // Each holds every change up to its `seq` and its own: changes stored in
+        // between come with the next read.
+        for (doc_id, seq, doc, _) in written {
+            self.keep_doc(doc_id, seq, doc);
+        }
+        Ok(())
     }
 
     /// Where the opinion with tracking code `code` (normalized) stands, or `None` when
@@ -330,21 +443,23 @@ impl SqliteStorage {
         let station_name = self
             .station_page(&station_id)?
             .map_or_else(|| station_id.clone(), |p| p.name);
-        let Some(opinion) = self
-            .read_from(&doc_id, |r| match r {
-                AnyRecord::Opinion(o) if o.id == opinion_id => Some(o),
-                _ => None,
-            })?
-            .pop()
-        else {
+        let (seq, doc) = self.current_doc(&doc_id)?;
+        let opinion = doc::read_record::<Opinion>(&doc, &opinion_id);
+        self.keep_doc(&doc_id, seq, doc);
+        let Some(opinion) = opinion? else {
             return Ok(None);
         };
         let (referrals, answers): (Vec<String>, Vec<String>) = {
             let conn = self.conn();
+            // Referrals and answers documents are per year: from the opinion's on.
+            let year = opinion.date.format("%Y").to_string();
             let ids = |kind: &str| -> Result<Vec<String>, StorageError> {
                 Ok(conn
-                    .prepare_cached("SELECT id FROM docs WHERE kind = ?1 AND station = ?2")?
-                    .query_map(params![kind, station_id], |r| r.get(0))?
+                    .prepare_cached(
+                        "SELECT id FROM docs
+                         WHERE kind = ?1 AND station = ?2 AND substr(id, -4) >= ?3",
+                    )?
+                    .query_map(params![kind, station_id, year], |r| r.get(0))?
                     .collect::<Result<_, _>>()?)
             };
             (ids("referrals")?, ids("answers")?)
