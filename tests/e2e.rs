@@ -712,13 +712,35 @@ async fn an_online_opinion_arrives_marked_and_consent_is_withdrawn_for_the_voter
     app.click("#tab-home").await?;
     app.click("#home-poster").await?;
     app.find("#poster-image").await?;
+    // Drawn, not just placed: the A4 poster at 150 dpi.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let width = app
+            .c
+            .execute(
+                "const i = document.querySelector('#poster-image');
+                 return i && i.complete ? i.naturalWidth : 0;",
+                vec![],
+            )
+            .await?
+            .as_u64()
+            .unwrap_or(0);
+        if width == 1240 {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the poster was never drawn (width {width})");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     app.screenshot("phone-poster").await?;
     app.click("#poster-save-pdf").await?;
-    let message = app.until_text("已保存到").await?;
+    app.until_text("已保存到").await?;
+    let message = app.find("#poster-message").await?.text().await?;
     let path = message
-        .lines()
-        .find_map(|l| l.strip_prefix("已保存到 "))
-        .context("no saved path")?
+        .trim()
+        .strip_prefix("已保存到")
+        .with_context(|| format!("no saved path in {message:?}"))?
         .trim()
         .to_owned();
     let pdf = std::fs::read(&path)?;

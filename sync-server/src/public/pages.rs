@@ -254,7 +254,7 @@ button.danger{background:#5f1010}
 .errors{border:2px solid #b71c1c;border-radius:.5rem;padding:.5rem .75rem;background:#fdecec;margin-bottom:.75rem}
 .errors p{margin:0;font-weight:700}
 .thanks{border:2px solid #2e7d32}
-.code{font-size:1.7rem;font-weight:700;letter-spacing:.08em;text-align:center;font-variant-numeric:tabular-nums;margin:.5rem 0}
+.code{font-size:1.45rem;font-weight:700;letter-spacing:.04em;white-space:nowrap;text-align:center;font-variant-numeric:tabular-nums;margin:.5rem 0}
 dl.facts{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem;background:#fff;padding:1rem;border-radius:.75rem}
 dl.facts dt{color:#666}dl.facts dd{margin:0;font-weight:600}
 .now{color:#b71c1c}
