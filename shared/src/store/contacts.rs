@@ -126,15 +126,22 @@ impl Store {
 
     /// The key `key_id` if this device holds it (not erased, arrived).
     fn key(&self, key_id: &str) -> Result<Option<[u8; KEY_BYTES]>, Error> {
-        let key: Option<Option<Vec<u8>>> = self
+        Ok(self
+            .key_row(key_id)?
+            .flatten()
+            .and_then(|k| k.try_into().ok()))
+    }
+
+    /// `key_id`'s row: `None` when unknown here (not arrived), `Some(None)` erased.
+    fn key_row(&self, key_id: &str) -> Result<Option<Option<Vec<u8>>>, Error> {
+        Ok(self
             .conn
             .query_row(
                 "SELECT key FROM record_keys WHERE key_id = ?1",
                 [key_id],
                 |r| r.get(0),
             )
-            .optional()?;
-        Ok(key.flatten().and_then(|k| k.try_into().ok()))
+            .optional()?)
     }
 
     /// What this device can show of opinion `id`'s voter details.
@@ -144,15 +151,7 @@ impl Store {
             let Some(key_id) = seal::key_id_of(sealed) else {
                 return Ok(VoterContact::Waiting);
             };
-            let key: Option<Option<Vec<u8>>> = self
-                .conn
-                .query_row(
-                    "SELECT key FROM record_keys WHERE key_id = ?1",
-                    [key_id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            return Ok(match key {
+            return Ok(match self.key_row(key_id)? {
                 None => VoterContact::Waiting,
                 Some(None) => VoterContact::Erased,
                 Some(Some(key)) => match seal::open(&key, sealed) {
