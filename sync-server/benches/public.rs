@@ -69,6 +69,9 @@ async fn main() {
     let submitted: Arc<Mutex<Vec<(Duration, u16)>>> = Arc::default();
     let viewed: Arc<Mutex<Vec<(Duration, u16)>>> = Arc::default();
     let codes: Arc<Mutex<Vec<String>>> = Arc::default();
+    // `JIAZHAN_BENCH_READS_ONLY=1`: station pages instead of submissions, to tell the
+    // cost of the voters' writes from that of their requests.
+    let reads_only = std::env::var_os("JIAZHAN_BENCH_READS_ONLY").is_some();
     let load = {
         let (http, url) = (http.clone(), url.clone());
         let (submitted, viewed, codes) = (submitted.clone(), viewed.clone(), codes.clone());
@@ -98,6 +101,20 @@ async fn main() {
                         }
                     }
                     let station = STATIONS[n as usize % STATIONS.len()];
+                    if reads_only {
+                        // The same rate of requests, none of them writing.
+                        let t = Instant::now();
+                        let r = http
+                            .get(format!("{url}/s/{station}"))
+                            .header("x-forwarded-for", &from)
+                            .send()
+                            .await
+                            .unwrap();
+                        let status = r.status().as_u16();
+                        let _ = r.bytes().await;
+                        submitted.lock().unwrap().push((t.elapsed(), status));
+                        return;
+                    }
                     let content = format!(
                         "第{n}条：小区{}号楼前的路灯坏了一个多月，晚上出行不便，希望尽快修复。{}",
                         n % 40,
@@ -160,11 +177,19 @@ async fn main() {
     println!("| | requests | answered as expected | p50 | p99 |");
     println!("|---|---|---|---|---|");
     for (what, v, ok) in [
-        (
-            "opinions sent (303 with a code)",
-            submitted.lock().unwrap().clone(),
-            303,
-        ),
+        if reads_only {
+            (
+                "station pages instead (200)",
+                submitted.lock().unwrap().clone(),
+                200,
+            )
+        } else {
+            (
+                "opinions sent (303 with a code)",
+                submitted.lock().unwrap().clone(),
+                303,
+            )
+        },
         ("status pages (200)", viewed.lock().unwrap().clone(), 200),
     ] {
         let (n, good, p50, p99) = stats(&v, ok);

@@ -32,7 +32,9 @@ pub const MAX_PUBLIC_CONTENT_CHARS: usize = 500;
 
 /// In-memory state of the public pages, one per storage.
 pub struct PublicState {
-    docs: Mutex<HashMap<String, (i64, AutoCommit)>>,
+    /// Documents as last read, each with the sequence number it holds every stored
+    /// change up to.
+    docs: Mutex<HashMap<String, CachedDoc>>,
     /// Station pages as last built, with the sequence numbers of the district's and the
     /// station's street's documents they were built from.
     pages: Mutex<HashMap<String, BuiltPage>>,
@@ -56,6 +58,9 @@ impl Default for PublicState {
         }
     }
 }
+
+/// A document in memory and the sequence number it holds every stored change up to.
+type CachedDoc = std::sync::Arc<Mutex<(i64, AutoCommit)>>;
 
 /// A station's page and the (district, street or town) document sequence numbers it was
 /// built from.
@@ -138,20 +143,33 @@ pub enum PublicContact {
 }
 
 impl SqliteStorage {
-    /// Document `doc_id` with every stored change (and the sequence number it holds
-    /// them to), from memory plus what was stored since; taken out of the cache.
-    fn current_doc(&self, doc_id: &str) -> Result<(i64, AutoCommit), StorageError> {
-        let cached = self.public_docs().remove(doc_id);
-        let (seq, mut doc) = cached.unwrap_or_else(|| (0, AutoCommit::new()));
+    /// Runs `f` on document `doc_id` with every stored change: the copy in memory
+    /// plus what was stored since (read under the database lock, applied without it).
+    /// One request at a time per document; others wait for it rather than build their
+    /// own copy.
+    fn with_doc<T>(
+        &self,
+        doc_id: &str,
+        f: impl FnOnce(&mut AutoCommit) -> T,
+    ) -> Result<T, StorageError> {
+        let entry = {
+            let mut docs = self.public_docs();
+            if docs.len() >= CACHED_DOCS && !docs.contains_key(doc_id) {
+                docs.clear();
+            }
+            docs.entry(doc_id.to_owned()).or_default().clone()
+        };
+        let mut held = entry.lock().unwrap_or_else(|p| p.into_inner());
+        let (seq, doc) = &mut *held;
         let newer: Vec<(i64, Vec<u8>)> = {
             let conn = self.conn();
             let mut stmt = conn.prepare_cached(
                 "SELECT seq, bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
             )?;
-            stmt.query_map(params![doc_id, seq], |r| Ok((r.get(0)?, r.get(1)?)))?
+            stmt.query_map(params![doc_id, *seq], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?
         };
-        let upto = newer.last().map_or(seq, |(s, _)| *s);
+        let upto = newer.last().map_or(*seq, |(s, _)| *s);
         let changes = newer
             .into_iter()
             .map(|(_, b)| Change::from_bytes(b))
@@ -159,24 +177,18 @@ impl SqliteStorage {
             .map_err(|e| StorageError::Internal(format!("a stored change: {e}")))?;
         doc.apply_changes(changes)
             .map_err(|e| StorageError::Internal(format!("stored changes: {e}")))?;
-        Ok((upto, doc))
+        // Changes this copy makes itself (a submission) come back with a later read:
+        // applying a change twice does nothing.
+        *seq = upto;
+        Ok(f(doc))
     }
 
-    /// Puts a document back, unless a newer one went back meanwhile.
-    fn keep_doc(&self, doc_id: &str, seq: i64, doc: AutoCommit) {
-        let mut docs = self.public_docs();
-        if docs.len() >= CACHED_DOCS {
-            docs.clear();
-        }
-        match docs.get(doc_id) {
-            Some((held, _)) if *held >= seq => {}
-            _ => {
-                docs.insert(doc_id.to_owned(), (seq, doc));
-            }
-        }
+    /// Forgets the copy of `doc_id` in memory (it holds a change that was not stored).
+    fn forget_doc(&self, doc_id: &str) {
+        self.public_docs().remove(doc_id);
     }
 
-    fn public_docs(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, AutoCommit)>> {
+    fn public_docs(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedDoc>> {
         self.public.docs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -186,10 +198,8 @@ impl SqliteStorage {
         doc_id: &str,
         mut pick: impl FnMut(AnyRecord) -> Option<T>,
     ) -> Result<Vec<T>, StorageError> {
-        let (seq, doc) = self.current_doc(doc_id)?;
-        let records = doc::read_records(&doc);
-        self.keep_doc(doc_id, seq, doc);
-        Ok(records?.into_iter().filter_map(|(_, r)| pick(r)).collect())
+        let records = self.with_doc(doc_id, |doc| doc::read_records(doc))??;
+        Ok(records.into_iter().filter_map(|(_, r)| pick(r)).collect())
     }
 
     /// The public face of station `id`, or `None` when there is no such station. Built
@@ -376,61 +386,70 @@ impl SqliteStorage {
         for p in batch {
             by_doc.entry(p.doc_id.as_str()).or_default().push(p);
         }
-        // Build the changes first, without the lock.
+        let docs: Vec<&str> = by_doc.keys().copied().collect();
+        let result = self.store_submissions(batch, by_doc);
+        if result.is_err() {
+            // Their copies in memory may hold changes that were not stored.
+            docs.iter().for_each(|d| self.forget_doc(d));
+        }
+        result
+    }
+
+    fn store_submissions(
+        &self,
+        batch: &[Pending],
+        by_doc: std::collections::BTreeMap<&str, Vec<&Pending>>,
+    ) -> Result<(), StorageError> {
+        // Build the changes first, without the database lock.
         let mut written = Vec::new();
         for (doc_id, pending) in by_doc {
-            let (seq, mut doc) = self.current_doc(doc_id)?;
-            doc.set_actor(self.public.actor.clone());
-            let mut changes = Vec::new();
-            for p in pending {
-                changes.extend(
-                    doc::write_record(&mut doc, &p.opinion)
-                        .map_err(|e| StorageError::Internal(format!("writing an opinion: {e}")))?,
-                );
-            }
-            written.push((doc_id, seq, doc, changes));
+            let changes =
+                self.with_doc(doc_id, |doc| {
+                    doc.set_actor(self.public.actor.clone());
+                    let mut changes = Vec::new();
+                    for p in pending {
+                        changes.extend(doc::write_record(doc, &p.opinion).map_err(|e| {
+                            StorageError::Internal(format!("writing an opinion: {e}"))
+                        })?);
+                    }
+                    Ok::<_, StorageError>(changes)
+                })??;
+            written.push((doc_id, changes));
         }
-        {
-            let mut conn = self.conn();
-            let tx = conn.transaction()?;
-            for (doc_id, _, _, changes) in &written {
-                let id = DocId::parse(doc_id)
-                    .ok_or_else(|| StorageError::Internal(format!("doc id {doc_id}")))?;
-                insert_doc(&tx, &id)?;
-                for c in changes {
-                    insert_change(&tx, doc_id, c, SERVER_DEVICE, NewActor::Binds)?.map_err(
-                        |reason| StorageError::Refused {
-                            doc_id: doc_id.to_string(),
-                            reason,
-                        },
-                    )?;
-                }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (doc_id, changes) in &written {
+            let id = DocId::parse(doc_id)
+                .ok_or_else(|| StorageError::Internal(format!("doc id {doc_id}")))?;
+            insert_doc(&tx, &id)?;
+            for c in changes {
+                insert_change(&tx, doc_id, c, SERVER_DEVICE, NewActor::Binds)?.map_err(
+                    |reason| StorageError::Refused {
+                        doc_id: doc_id.to_string(),
+                        reason,
+                    },
+                )?;
             }
-            for p in batch {
-                if let Some((key_id, key)) = &p.key {
-                    crate::keys::give(&tx, key_id, &p.doc_id, key)?;
-                }
-                tx.prepare_cached(
-                    "INSERT INTO public_opinions
-                         (code_hash, station_id, doc_id, opinion_id, key_id, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                )?
-                .execute(params![
-                    code::hash(&p.code),
-                    p.opinion.station_id,
-                    p.doc_id,
-                    p.opinion.id,
-                    p.key.as_ref().map(|(id, _)| id),
-                    p.now
-                ])?;
+        }
+        for p in batch {
+            if let Some((key_id, key)) = &p.key {
+                crate::keys::give(&tx, key_id, &p.doc_id, key)?;
             }
-            tx.commit()?;
+            tx.prepare_cached(
+                "INSERT INTO public_opinions
+                     (code_hash, station_id, doc_id, opinion_id, key_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                code::hash(&p.code),
+                p.opinion.station_id,
+                p.doc_id,
+                p.opinion.id,
+                p.key.as_ref().map(|(id, _)| id),
+                p.now
+            ])?;
         }
-        // Each holds every change up to its `seq` and its own: changes stored in
-        // between come with the next read.
-        for (doc_id, seq, doc, _) in written {
-            self.keep_doc(doc_id, seq, doc);
-        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -443,9 +462,8 @@ impl SqliteStorage {
         let station_name = self
             .station_page(&station_id)?
             .map_or_else(|| station_id.clone(), |p| p.name);
-        let (seq, doc) = self.current_doc(&doc_id)?;
-        let opinion = doc::read_record::<Opinion>(&doc, &opinion_id);
-        self.keep_doc(&doc_id, seq, doc);
+        let opinion =
+            self.with_doc(&doc_id, |doc| doc::read_record::<Opinion>(doc, &opinion_id))?;
         let Some(opinion) = opinion? else {
             return Ok(None);
         };
