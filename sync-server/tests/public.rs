@@ -40,6 +40,7 @@ async fn markup_in_every_field_comes_back_as_text_and_nothing_is_stored_from_a_b
         .form(&[
             ("content", evil),
             ("category", evil),
+            ("category", "weather"),
             ("name", evil),
             ("phone", evil),
             ("consent", "1"),
@@ -71,6 +72,7 @@ async fn markup_in_every_field_comes_back_as_text_and_nothing_is_stored_from_a_b
         html.contains("类别不存在") && html.contains("电话号码格式不对"),
         "{html}"
     );
+    assert_eq!(html.matches("类别不存在").count(), 1, "each problem once");
 
     // Accepted with markup as content and name: the status page shows neither.
     let r = web()

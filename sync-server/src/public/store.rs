@@ -322,15 +322,18 @@ impl SqliteStorage {
             consent: s.consent,
             ..OpinionInput::default()
         };
-        let mut opinion = match input.validate(today) {
-            Ok(o) if problems.is_empty() => o,
-            Ok(_) => return Err(SubmitError::Invalid(problems)),
-            Err(errors) => {
-                problems.extend(errors.iter().map(problem_key));
-                problems.dedup();
-                return Err(SubmitError::Invalid(problems));
-            }
-        };
+        if let Err(errors) = input.validate(today) {
+            problems.extend(errors.iter().map(problem_key));
+        }
+        if !problems.is_empty() {
+            // Each problem once, in the order found.
+            let mut seen = std::collections::HashSet::new();
+            problems.retain(|p| seen.insert(*p));
+            return Err(SubmitError::Invalid(problems));
+        }
+        let mut opinion = input
+            .validate(today)
+            .map_err(|_| SubmitError::Invalid(vec!["bad_request"]))?;
         let exists: bool = self
             .conn()
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM stations WHERE id = ?1)")?
