@@ -29,25 +29,23 @@ pub fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Error>
         _ => (clean, String::new()),
     };
     std::fs::create_dir_all(dir)?;
-    let partial = dir.join(format!(".{}.partial", uuid::Uuid::new_v4()));
-    std::fs::write(&partial, bytes)?;
-    // A hard link fails if the name exists (even one that appeared a moment ago),
-    // where a rename would replace it.
-    let mut n = 1;
-    let placed = loop {
+    let mut partial = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut partial, bytes)?;
+    // Never over a file, even one that appeared a moment ago (tempfile links, where a
+    // rename would replace); a partial file that is not placed is removed when dropped.
+    for n in 1..1000 {
         let candidate = if n == 1 {
             dir.join(clean)
         } else {
             dir.join(format!("{stem} ({n}){ext}"))
         };
-        match std::fs::hard_link(&partial, &candidate) {
-            Ok(()) => break Ok(candidate),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
-            Err(e) => break Err(e),
+        match partial.persist_noclobber(&candidate) {
+            Ok(_) => return Ok(candidate),
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => partial = e.file,
+            Err(e) => return Err(e.error.into()),
         }
-    };
-    let _ = std::fs::remove_file(&partial);
-    Ok(placed?)
+    }
+    Err(Error::Protocol(format!("no free name for {clean}")))
 }
 
 #[cfg(test)]

@@ -42,6 +42,35 @@ pub fn is_key_id(id: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// A key made or reused to seal an opinion's details: (key id, key, whether new).
+pub type UsedKey = (String, [u8; KEY_BYTES], bool);
+
+/// Seals the name and phone typed into `o` (as validation left them) into `o.contact`,
+/// under `key` (id and key) or a new one, and clears the plain fields: nothing personal
+/// goes into a document in the clear. `None` (and no `contact`) when none were given.
+pub fn seal_opinion(
+    o: &mut crate::model::Opinion,
+    key: Option<(String, [u8; KEY_BYTES])>,
+) -> Option<UsedKey> {
+    if o.voter_name.is_empty() && o.voter_phone.is_empty() {
+        o.contact = None;
+        return None;
+    }
+    let contact = Contact {
+        name: std::mem::take(&mut o.voter_name),
+        phone: std::mem::take(&mut o.voter_phone),
+    };
+    let (key_id, key, fresh) = match key {
+        Some((id, k)) => (id, k, false),
+        None => {
+            let (id, k) = new_key();
+            (id, k, true)
+        }
+    };
+    o.contact = Some(seal(&key_id, &key, &contact));
+    Some((key_id, key, fresh))
+}
+
 /// The contact details a sealed value holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {

@@ -21,8 +21,6 @@ use automerge::transaction::Transactable as _;
 use automerge::{ActorId, AutoCommit, ROOT};
 use base64::Engine as _;
 use shared::protocol::{HEADS_PATH, HeadsRequest, REPAIR_PATH, SYNC_PATH, SyncRequest, WireChange};
-use sync_server::Storage as _;
-use sync_server::storage::NewSession;
 use sync_server::wire::write_leb128;
 use tokio::sync::Mutex;
 
@@ -367,52 +365,16 @@ async fn main() {
         let idle: Vec<_> = (0..500)
             .map(|i| {
                 let account = format!("ordinary-{}", i % accounts);
-                let account_id = server
-                    .storage
-                    .credentials(&account, "")
-                    .unwrap()
-                    .unwrap()
-                    .account_id;
                 let device = format!("idle-{accounts}-{i}");
-                let (token, token_hash) = sync_server::auth::new_token().unwrap();
-                let now = chrono::Utc::now().timestamp();
-                server
-                    .storage
-                    .open_session(&NewSession {
-                        account_id,
-                        token_hash,
-                        device_id: device.clone(),
-                        device_name: "bench".into(),
-                        now,
-                        expires_at: now + 3600,
-                    })
-                    .unwrap();
-                let (http, url) = (http.clone(), url.clone());
-                tokio::spawn(async move {
-                    let request = SyncRequest {
-                        device_id: device,
-                        cursor: u64::MAX / 2,
-                        changes: vec![],
-                        bootstrap: None,
-                        key_cursor: 0,
-                        keys: Vec::new(),
-                    };
-                    let mut mine = vec![];
-                    while Instant::now() < deadline {
-                        let t = Instant::now();
-                        let r = http
-                            .post(format!("{url}{SYNC_PATH}"))
-                            .bearer_auth(&token)
-                            .json(&request)
-                            .send()
-                            .await
-                            .unwrap();
-                        assert!(r.status().is_success());
-                        r.bytes().await.unwrap();
-                        mine.push(t.elapsed());
-                    }
-                    mine
-                })
+                let token = device_session(&server, &account, &device);
+                tokio::spawn(idle_syncs(
+                    http.clone(),
+                    url.clone(),
+                    token,
+                    device,
+                    u64::MAX / 2,
+                    deadline,
+                ))
             })
             .collect();
         let mut all = vec![];

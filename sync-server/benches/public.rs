@@ -85,34 +85,34 @@ async fn main() {
                 tasks.push(tokio::spawn(async move {
                     // Each voter from an address of their own (10.x.y.z).
                     let from = format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255);
-                    if n % 10 == 0 {
-                        let code = codes.lock().unwrap().last().cloned();
-                        if let Some(code) = code {
+                    // A page view: its time and status.
+                    let view = |path: String| {
+                        let (http, from) = (http.clone(), from.clone());
+                        async move {
                             let t = Instant::now();
                             let r = http
-                                .get(format!("{url}/t/{code}"))
+                                .get(path)
                                 .header("x-forwarded-for", &from)
                                 .send()
                                 .await
                                 .unwrap();
                             let status = r.status().as_u16();
                             let _ = r.bytes().await;
-                            viewed.lock().unwrap().push((t.elapsed(), status));
+                            (t.elapsed(), status)
+                        }
+                    };
+                    if n % 10 == 0 {
+                        let code = codes.lock().unwrap().last().cloned();
+                        if let Some(code) = code {
+                            let seen = view(format!("{url}/t/{code}")).await;
+                            viewed.lock().unwrap().push(seen);
                         }
                     }
                     let station = STATIONS[n as usize % STATIONS.len()];
                     if reads_only {
                         // The same rate of requests, none of them writing.
-                        let t = Instant::now();
-                        let r = http
-                            .get(format!("{url}/s/{station}"))
-                            .header("x-forwarded-for", &from)
-                            .send()
-                            .await
-                            .unwrap();
-                        let status = r.status().as_u16();
-                        let _ = r.bytes().await;
-                        submitted.lock().unwrap().push((t.elapsed(), status));
+                        let seen = view(format!("{url}/s/{station}")).await;
+                        submitted.lock().unwrap().push(seen);
                         return;
                     }
                     let content = format!(

@@ -17,13 +17,13 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use shared::model::Role;
-use shared::protocol::{SYNC_PATH, SyncRequest};
 use shared::{ActivityFilter, ActivityInput, Store, StoreKey, SyncClient};
 use sync_server::NewAccount;
-use sync_server::Storage as _;
-use sync_server::storage::NewSession;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+
+mod common;
+use common::{device_session, idle_syncs};
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
@@ -372,70 +372,30 @@ async fn main() {
 
     // Server throughput: 500 clients doing idle syncs.
     let http = reqwest::Client::new();
-    let endpoint = format!("{}{SYNC_PATH}", server.url());
     let cursor = fresh.store.lock().unwrap().sync_request().unwrap().cursor;
-    let account_id = server
-        .storage
-        .credentials("bench-fresh", "bench-device")
-        .unwrap()
-        .unwrap()
-        .account_id;
-    let latencies = Arc::new(Mutex::new(Vec::new()));
     let deadline = Instant::now() + Duration::from_secs(5);
     let start = Instant::now();
     let tasks: Vec<_> = (0..500)
         .map(|_| {
-            let http = http.clone();
-            let endpoint = endpoint.clone();
-            let latencies = latencies.clone();
             // Each client is a device with its own session (opened as a sign-in does,
             // without 500 Argon2 hashes).
             let device_id = uuid::Uuid::new_v4().simple().to_string();
-            let (token, token_hash) = sync_server::auth::new_token().unwrap();
-            let now = chrono::Utc::now().timestamp();
-            server
-                .storage
-                .open_session(&NewSession {
-                    account_id,
-                    token_hash,
-                    device_id: device_id.clone(),
-                    device_name: "bench".into(),
-                    now,
-                    expires_at: now + 3600,
-                })
-                .unwrap();
-            tokio::spawn(async move {
-                let request = SyncRequest {
-                    device_id,
-                    cursor,
-                    changes: vec![],
-                    bootstrap: None,
-                    key_cursor: 0,
-                    keys: Vec::new(),
-                };
-                let mut mine = Vec::new();
-                while Instant::now() < deadline {
-                    let t = Instant::now();
-                    let r = http
-                        .post(&endpoint)
-                        .bearer_auth(&token)
-                        .json(&request)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert!(r.status().is_success());
-                    r.bytes().await.unwrap();
-                    mine.push(t.elapsed());
-                }
-                latencies.lock().unwrap().extend(mine);
-            })
+            let token = device_session(&server, "bench-fresh", &device_id);
+            tokio::spawn(idle_syncs(
+                http.clone(),
+                server.url(),
+                token,
+                device_id,
+                cursor,
+                deadline,
+            ))
         })
         .collect();
+    let mut l = Vec::new();
     for t in tasks {
-        t.await.unwrap();
+        l.extend(t.await.unwrap());
     }
     let secs = start.elapsed().as_secs_f64();
-    let mut l = latencies.lock().unwrap().clone();
     l.sort();
     let p99 = l[l.len() * 99 / 100];
     line(

@@ -15,7 +15,9 @@ use shared::model::{Access, Account};
 use shared::protocol::{KeyAck, MAX_KEYS_PER_MESSAGE, WireKey};
 use shared::seal::{KEY_BYTES, is_key_id};
 
-use crate::storage::{Caller, Refusal, StorageError, doc_access, insert_doc, readable};
+use crate::storage::{
+    Caller, Refusal, StorageError, doc_access, insert_doc, max_readable, readable,
+};
 
 /// Checks the form of pushed keys, before any lock: count, key ids, document ids, sizes.
 pub(crate) fn check_form(keys: &[WireKey]) -> Result<(), StorageError> {
@@ -138,21 +140,6 @@ pub(crate) fn erase(
     }
 }
 
-/// Takes erased keys' old pages out of the write-ahead log (after the commit), so the
-/// files keep no copy of them; the main file's were zeroed by `secure_delete`.
-/// The erasure is committed by then: a failure here (a backup reading the database
-/// keeps the log busy) is logged, and the next erasure's checkpoint takes those pages.
-pub(crate) fn forget_erased_pages(conn: &Connection) -> Result<(), StorageError> {
-    let busy: rusqlite::Result<i64> =
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
-    match busy {
-        Ok(0) => {}
-        Ok(_) => tracing::warn!("an erased key's log pages wait for a busy checkpoint"),
-        Err(e) => tracing::warn!(error = %e, "checkpoint after an erasure failed"),
-    }
-    Ok(())
-}
-
 fn next_seq(tx: &Connection) -> Result<i64, StorageError> {
     Ok(tx
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM record_keys")?
@@ -180,6 +167,10 @@ pub(crate) fn pull(
         .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM record_keys")?
         .query_row([], |r| r.get(0))?;
     let cursor = if cursor > highest { 0 } else { cursor };
+    if cursor == highest {
+        // Nothing given or erased since: an idle sync asks nothing more.
+        return Ok((Vec::new(), u64::try_from(cursor).unwrap_or(0), false));
+    }
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT k.seq, k.key_id, k.doc_id, k.key
          FROM docs d INDEXED BY docs_last_key_seq CROSS JOIN record_keys k ON k.doc_id = d.id
@@ -208,15 +199,8 @@ pub(crate) fn pull(
     drop(rows);
     drop(stmt);
     if !more {
-        let max: Option<i64> = tx
-            .prepare_cached(&format!(
-                "SELECT d.last_key_seq FROM docs d INDEXED BY docs_last_key_seq WHERE {}
-                 ORDER BY d.last_key_seq DESC LIMIT 1",
-                readable(account.role)
-            ))?
-            .query_row(named_params! {":scope": account.scope_id}, |r| r.get(0))
-            .optional()?;
-        last = last.max(max.unwrap_or(0));
+        let max = max_readable(tx, account, "last_key_seq")?;
+        last = last.max(i64::try_from(max).unwrap_or(i64::MAX));
     }
     Ok((keys, u64::try_from(last).unwrap_or(0), more))
 }

@@ -845,11 +845,21 @@ fn server_document(conn: &Connection, doc_id: &str) -> Result<AutoCommit, Storag
 /// The highest sequence number among the changes `account` reads (0 if none): a cursor
 /// that moves only with what the caller may see.
 fn max_readable_seq(conn: &Connection, account: &Account) -> Result<u64, StorageError> {
-    // The documents by their last change, newest first, to the first the caller reads.
+    max_readable(conn, account, "last_seq")
+}
+
+/// The highest of `docs.<column>` (`last_seq`, `last_key_seq`, each with its index
+/// `docs_<column>`) among the documents `account` reads, 0 if none: the documents
+/// newest first, to the first the caller reads.
+pub(crate) fn max_readable(
+    conn: &Connection,
+    account: &Account,
+    column: &'static str,
+) -> Result<u64, StorageError> {
     let max: Option<i64> = conn
         .prepare_cached(&format!(
-            "SELECT d.last_seq FROM docs d INDEXED BY docs_last_seq WHERE {}
-             ORDER BY d.last_seq DESC LIMIT 1",
+            "SELECT d.{column} FROM docs d INDEXED BY docs_{column} WHERE {}
+             ORDER BY d.{column} DESC LIMIT 1",
             readable(account.role)
         ))?
         .query_row(named_params! {":scope": account.scope_id}, |r| r.get(0))
@@ -1236,7 +1246,7 @@ impl SqliteStorage {
                 let page = bootstrap_page(&tx, &caller.account, upto, after)?;
                 tx.commit()?;
                 if erased {
-                    crate::keys::forget_erased_pages(&conn)?;
+                    shared::store::forget_erased_pages(&conn);
                 }
                 drop(conn);
                 return page.finish(acknowledged).map(with_keys);
@@ -1288,7 +1298,7 @@ impl SqliteStorage {
         };
         tx.commit()?;
         if erased {
-            crate::keys::forget_erased_pages(&conn)?;
+            shared::store::forget_erased_pages(&conn);
         }
         Ok(with_keys(SyncResponse {
             acknowledged,

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::protocol::{KeyAck, MAX_KEYS_PER_MESSAGE, WireKey};
-use crate::seal::{self, Contact, KEY_BYTES};
+use crate::seal::{self, KEY_BYTES};
 
 /// What saving an opinion does with record keys, in the save's transaction.
 #[derive(Default)]
@@ -31,31 +31,16 @@ impl Sealing {
     }
 }
 
-/// Seals the name and phone typed into `o` into `o.contact`, under `key` or a new one,
-/// and clears the plain fields: nothing personal is written into a document in the clear.
+/// Seals `o`'s details ([`seal::seal_opinion`]); a new key is kept with the save.
 pub(super) fn seal_new(
     o: &mut Opinion,
     key: Option<(String, [u8; KEY_BYTES])>,
     doc_id: &str,
 ) -> Sealing {
-    if o.voter_name.is_empty() && o.voter_phone.is_empty() {
-        o.contact = None;
-        return Sealing::default();
-    }
-    let contact = Contact {
-        name: std::mem::take(&mut o.voter_name),
-        phone: std::mem::take(&mut o.voter_phone),
-    };
-    let (key_id, key, fresh) = match key {
-        Some((id, k)) => (id, k, false),
-        None => {
-            let (id, k) = seal::new_key();
-            (id, k, true)
-        }
-    };
-    o.contact = Some(seal::seal(&key_id, &key, &contact));
     Sealing {
-        new_key: fresh.then(|| (key_id, doc_id.to_owned(), key)),
+        new_key: seal::seal_opinion(o, key)
+            .filter(|(_, _, fresh)| *fresh)
+            .map(|(key_id, key, _)| (key_id, doc_id.to_owned(), key)),
         erase: None,
     }
 }
@@ -76,17 +61,17 @@ pub(super) fn erase_key(
     Ok(())
 }
 
-/// Takes the erased keys' old pages out of the write-ahead log, so that the file keeps
-/// no copy of them (the main file's were zeroed by `secure_delete`).
-/// Best effort once the erasure is committed: a failure is logged, and the next
-/// erasure's checkpoint takes those pages.
-pub(super) fn forget_erased_pages(conn: &Connection) -> Result<(), Error> {
+/// Takes erased keys' old pages out of the write-ahead log, so that the files keep no
+/// copy of them (the main file's were zeroed by `secure_delete`); for the device's store
+/// and the server's database alike. Best effort, after the erasure is committed: a busy
+/// log (a backup reading it) is logged, and the next erasure's checkpoint takes those
+/// pages.
+pub fn forget_erased_pages(conn: &Connection) {
     let busy: rusqlite::Result<i64> =
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0));
     if !matches!(busy, Ok(0)) {
         tracing::warn!("an erased key's log pages wait for the next checkpoint");
     }
-    Ok(())
 }
 
 impl Store {
@@ -196,7 +181,8 @@ impl Store {
             Some(key_id) => erase_key(tx, key_id, &doc_id, true),
             None => Ok(()),
         })?;
-        forget_erased_pages(&self.conn)
+        forget_erased_pages(&self.conn);
+        Ok(())
     }
 
     /// The key cursor, and the keys and erasures to send (the documents set aside

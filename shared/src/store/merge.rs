@@ -370,7 +370,7 @@ impl Store {
             contacts::apply_keys(&tx, &resp.acknowledged_keys, &resp.keys, resp.key_cursor)?;
         tx.commit()?;
         if erased {
-            contacts::forget_erased_pages(&self.conn)?;
+            contacts::forget_erased_pages(&self.conn);
         }
         for (doc_id, stored) in touched {
             cache_put(&mut self.cache, doc_id, stored);

@@ -45,6 +45,7 @@ mod verify;
 mod write;
 
 pub use account::Session;
+pub use contacts::forget_erased_pages;
 pub use merge::directory_changes;
 pub use photos::PendingUpload;
 pub use schema::migrations_as_shipped;

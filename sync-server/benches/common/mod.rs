@@ -28,6 +28,12 @@ pub fn session(server: &RunningServer, name: &str, station: &str, device: &str) 
             "bench password 1",
         )
         .unwrap();
+    device_session(server, name, device)
+}
+
+/// A session of account `name` for `device`, opened as a sign-in does (without Argon2);
+/// its token.
+pub fn device_session(server: &RunningServer, name: &str, device: &str) -> String {
     let account_id = server
         .storage
         .credentials(name, device)
@@ -48,6 +54,38 @@ pub fn session(server: &RunningServer, name: &str, station: &str, device: &str) 
         })
         .unwrap();
     token
+}
+
+/// Idle syncs (nothing to push, at `cursor`) of one device, back to back until
+/// `deadline`; each one's time.
+pub async fn idle_syncs(
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    device: String,
+    cursor: u64,
+    deadline: Instant,
+) -> Vec<Duration> {
+    let request = SyncRequest {
+        device_id: device,
+        cursor,
+        ..SyncRequest::default()
+    };
+    let mut times = Vec::new();
+    while Instant::now() < deadline {
+        let t = Instant::now();
+        let r = http
+            .post(format!("{url}{SYNC_PATH}"))
+            .bearer_auth(&token)
+            .json(&request)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        r.bytes().await.unwrap();
+        times.push(t.elapsed());
+    }
+    times
 }
 
 pub fn wire(doc_id: &str, bytes: Vec<u8>) -> WireChange {

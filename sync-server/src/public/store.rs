@@ -18,7 +18,7 @@ use shared::model::{
     AnswerStatus, DeputyLevel, FieldError, Opinion, OpinionCategory, OpinionChannel, OpinionInput,
     StationKind,
 };
-use shared::seal::{self, Contact};
+use shared::seal;
 
 use super::code;
 use crate::storage::{NewActor, SqliteStorage, StorageError, insert_change, insert_doc};
@@ -343,7 +343,7 @@ impl SqliteStorage {
         }
         opinion.id = uuid::Uuid::new_v4().to_string();
         opinion.channel = Some(OpinionChannel::Online);
-        let key = seal_contact(&mut opinion);
+        let key = seal::seal_opinion(&mut opinion, None).map(|(id, key, _)| (id, key));
         let done = std::sync::Arc::new(Mutex::new(None));
         self.public_queue().push(Pending {
             doc_id: DocId::station(station_id, today).to_string(),
@@ -553,7 +553,7 @@ impl SqliteStorage {
             let erased = crate::keys::erase(&tx, &key_id, None)?;
             tx.commit()?;
             if erased {
-                crate::keys::forget_erased_pages(&conn)?;
+                shared::store::forget_erased_pages(&conn);
             }
         }
         Ok(true)
@@ -576,21 +576,6 @@ impl SqliteStorage {
             })
             .optional()?)
     }
-}
-
-/// Seals the opinion's name and phone under a new key; returns the key (`None` when no
-/// details were given).
-fn seal_contact(o: &mut Opinion) -> Option<(String, [u8; seal::KEY_BYTES])> {
-    if o.voter_name.is_empty() && o.voter_phone.is_empty() {
-        return None;
-    }
-    let contact = Contact {
-        name: std::mem::take(&mut o.voter_name),
-        phone: std::mem::take(&mut o.voter_phone),
-    };
-    let (key_id, key) = seal::new_key();
-    o.contact = Some(seal::seal(&key_id, &key, &contact));
-    Some((key_id, key))
 }
 
 /// The text key of a refusal of the opinion form.
