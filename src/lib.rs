@@ -7,10 +7,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
-    Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation,
+    Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation, DutyRecord,
     FeedbackInput, HistoryEntry, Home, Language, LeadInput, LivelihoodLead, OpinionFilter,
-    OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, Store, StoreKey,
-    SuggestionInput, SyncClient, SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact,
+    OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery,
+    Store, StoreKey, SuggestionInput, SyncClient, SyncProgress, SyncReport, SyncStatus,
+    TimelineStep, VoterContact, YearReportInput,
 };
 use tauri::{Manager, State};
 
@@ -367,6 +368,34 @@ fn leads(state: State<'_, AppState>) -> Result<Vec<LivelihoodLead>, AppError> {
 }
 
 #[tauri::command]
+fn statistics(state: State<'_, AppState>, query: StatsQuery) -> Result<Statistics, AppError> {
+    Ok(state.store().statistics(&query, shared::local_today())?)
+}
+
+#[tauri::command]
+fn duty_record(
+    state: State<'_, AppState>,
+    deputy_id: String,
+    year: i32,
+) -> Result<DutyRecord, AppError> {
+    Ok(state.store().duty_record(&deputy_id, year)?)
+}
+
+#[tauri::command]
+fn year_report(
+    state: State<'_, AppState>,
+    deputy_id: String,
+    year: i32,
+) -> Result<YearReportInput, AppError> {
+    Ok(state.store().year_report(&deputy_id, year)?)
+}
+
+#[tauri::command]
+fn save_report(state: State<'_, AppState>, input: YearReportInput) -> Result<String, AppError> {
+    Ok(state.store().save_report(&input, shared::local_today())?)
+}
+
+#[tauri::command]
 fn article_counts(
     state: State<'_, AppState>,
     draft_id: String,
@@ -503,6 +532,10 @@ pub fn run() {
             leads,
             article_counts,
             campaign_progress,
+            statistics,
+            duty_record,
+            year_report,
+            save_report,
             sync_now,
             sync_background,
             sync_status,

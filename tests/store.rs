@@ -975,6 +975,17 @@ fn store_with_every_kind(path: &std::path::Path) -> Store {
             today(),
         )
         .unwrap();
+    store
+        .save_report(
+            &shared::YearReportInput {
+                deputy_id: "dep-001".into(),
+                year: 2026,
+                title: "王建华2026年度履职报告".into(),
+                text: "全年参加活动一次。".into(),
+            },
+            today(),
+        )
+        .unwrap();
     // The server acknowledges everything, so another account may sign in.
     let request = store.sync_request().unwrap();
     let acknowledged = request

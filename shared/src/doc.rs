@@ -209,6 +209,7 @@ impl AnyRecord {
             (AnyRecord::LivelihoodLead(r), DocId::Station { station, .. }) => {
                 &r.station_id == station
             }
+            (AnyRecord::YearReport(r), DocId::Station { station, .. }) => &r.station_id == station,
             (
                 AnyRecord::Referral(r),
                 DocId::Referrals {

@@ -235,6 +235,13 @@ kinds! {
             title = text(&x.title), content = text(&x.content),
             opinion_ids = json(&x.opinion_ids),
         ];
+    YearReport => "report" in Station, table "reports",
+        history ["title" => Title, "text" => Content],
+        row |x| [
+            id = text(&x.id), deputy_id = text(&x.deputy_id), station_id = text(&x.station_id),
+            year = int(x.year), date = date(&x.date), title = text(&x.title),
+            text = text(&x.text),
+        ];
     Referral => "referral" in Referrals, table "referrals",
         history [
             "station_id" => Station, "department_id" => Department, "referred_on" => Date,

@@ -15,10 +15,12 @@ use serde::{Deserialize, Serialize};
 mod account;
 mod directory;
 mod records;
+mod stats;
 
 pub use account::*;
 pub use directory::*;
 pub use records::*;
+pub use stats::*;
 
 /// One row of the activity register, read from the projection (never from a document).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +93,16 @@ pub struct ActivityFilter {
     pub station_id: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Stations of this street or town.
+    pub subdistrict_id: Option<String>,
+    /// Activities this deputy attended.
+    pub deputy_id: Option<String>,
+    /// Activities attended by at least one deputy of this level.
+    pub level: Option<DeputyLevel>,
+    pub campaign_id: Option<String>,
+    pub draft_id: Option<String>,
+    /// Held online (云见面) or on site.
+    pub online: Option<bool>,
     /// At most this many rows (the first screen); all when `None`.
     pub limit: Option<u32>,
 }
@@ -126,6 +138,18 @@ pub struct OpinionFilter {
     pub department_id: Option<String>,
     pub draft_id: Option<String>,
     pub overdue_only: bool,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// Stations of this street or town.
+    pub subdistrict_id: Option<String>,
+    pub category: Option<OpinionCategory>,
+    /// Opinions received at the campaign's activities.
+    pub campaign_id: Option<String>,
+    pub satisfaction: Option<Satisfaction>,
+    /// Sent from the public page (线上) or recorded at the station.
+    pub online: Option<bool>,
+    /// Received by this deputy, or at an activity they attended.
+    pub deputy_id: Option<String>,
     pub limit: Option<u32>,
 }
 

@@ -35,6 +35,7 @@ const ACCOUNT_TABLES: &[&str] = &[
     "photos",
     "photo_parts",
     "record_keys",
+    "activity_deputies",
 ];
 
 /// Every table emptied when another account signs in: [`ACCOUNT_TABLES`] and the

@@ -104,16 +104,33 @@ impl Store {
                     a.deputy_ids, a.voters_received, a.online, a.summary,
                     EXISTS (SELECT 1 FROM outbox o WHERE o.record_key = 'activity:' || a.id)
              FROM activities a LEFT JOIN stations s ON s.id = a.station_id
-             WHERE (?1 IS NULL OR a.kind = ?1) AND (?2 IS NULL OR a.station_id = ?2)
-               AND (?3 IS NULL OR a.date >= ?3) AND (?4 IS NULL OR a.date <= ?4)
-             ORDER BY a.date DESC, a.rowid DESC LIMIT ?5",
-            params![
-                filter.kind.map(enum_str),
-                filter.station_id,
-                filter.from,
-                filter.to,
-                limit
-            ],
+             WHERE (:kind IS NULL OR a.kind = :kind)
+               AND (:station IS NULL OR a.station_id = :station)
+               AND (:from IS NULL OR a.date >= :from) AND (:to IS NULL OR a.date <= :to)
+               AND (:subdistrict IS NULL OR s.subdistrict_id = :subdistrict)
+               AND (:deputy IS NULL OR a.id IN (
+                     SELECT activity_id FROM activity_deputies WHERE deputy_id = :deputy))
+               AND (:level IS NULL OR a.id IN (
+                     SELECT ad.activity_id FROM activity_deputies ad
+                     JOIN deputies d ON d.id = ad.deputy_id, json_each(d.levels) l
+                     WHERE l.value = :level))
+               AND (:campaign IS NULL OR a.campaign_id = :campaign)
+               AND (:draft IS NULL OR a.draft_id = :draft)
+               AND (:online IS NULL OR a.online = :online)
+             ORDER BY a.date DESC, a.rowid DESC LIMIT :limit",
+            rusqlite::named_params! {
+                ":kind": filter.kind.map(enum_str),
+                ":station": filter.station_id,
+                ":from": filter.from,
+                ":to": filter.to,
+                ":subdistrict": filter.subdistrict_id,
+                ":deputy": filter.deputy_id,
+                ":level": filter.level.map(enum_str),
+                ":campaign": filter.campaign_id,
+                ":draft": filter.draft_id,
+                ":online": filter.online,
+                ":limit": limit,
+            },
             |r| {
                 let ids: Vec<String> = from_json(&r.get::<_, String>(5)?)?;
                 Ok(ActivitySummary {

@@ -14,31 +14,19 @@ impl Store {
         let mut rhythm = Vec::new();
         for station in self.writable_stations()? {
             for deputy in self.deputies(&station.id)? {
-                let attended = |kinds: &[ActivityKind], since: NaiveDate| -> Result<bool, Error> {
-                    let kinds: Vec<String> = kinds.iter().map(|k| enum_str(*k)).collect();
+                let attended = |rhythm: Rhythm, since: NaiveDate| -> Result<bool, Error> {
                     Ok(self.conn.query_row(
-                        "SELECT EXISTS (SELECT 1 FROM activities
-                          WHERE date >= ?1 AND date <= ?2
-                            AND instr(deputy_ids, '\"' || ?3 || '\"') > 0
+                        "SELECT EXISTS (SELECT 1 FROM activity_deputies
+                          WHERE deputy_id = ?3 AND date >= ?1 AND date <= ?2
                             AND kind IN (SELECT value FROM json_each(?4)))",
-                        params![since, today, deputy.id, to_json(&kinds)],
+                        params![since, today, deputy.id, rhythm_kinds(rhythm)],
                         |r| r.get(0),
                     )?)
                 };
-                use ActivityKind::*;
                 rhythm.push(DeputyRhythm {
-                    month: attended(
-                        &[
-                            VoterMeeting,
-                            ReceptionDay,
-                            BureauVisit,
-                            ProsecutorVisit,
-                            LegislativeConsultation,
-                        ],
-                        month_start,
-                    )?,
-                    quarter: attended(&[HomeListening], quarter_start)?,
-                    year: attended(&[DutyReport], year_start)?,
+                    month: attended(Rhythm::Month, month_start)?,
+                    quarter: attended(Rhythm::Quarter, quarter_start)?,
+                    year: attended(Rhythm::Year, year_start)?,
                     deputy_id: deputy.id,
                     name: deputy.name,
                     station_name: station.name.clone(),
@@ -62,4 +50,13 @@ impl Store {
             })?,
         })
     }
+}
+
+/// The kinds keeping `rhythm`, as a JSON list of their names (for `json_each`).
+pub(super) fn rhythm_kinds(rhythm: Rhythm) -> String {
+    let kinds: Vec<String> = ActivityKind::keeping(rhythm)
+        .into_iter()
+        .map(enum_str)
+        .collect();
+    to_json(&kinds)
 }

@@ -24,6 +24,33 @@ use crate::key::StoreKey;
 use crate::model::*;
 use crate::protocol::{MAX_PHOTO_BYTES, SyncRequest, SyncResponse, WireChange, content_hash};
 
+/// SQL common table expressions (after a `WITH`) ending in `v`: every opinion's row with
+/// the department and deadline of its latest referral and its derived status
+/// (`recorded`, `referred`, `in_progress`, `answered`, `fed_back`). The opinion list and
+/// the statistics read opinions through it, so both derive a status the same way.
+macro_rules! opinions_with_status {
+    () => {
+        "r AS (
+                 -- The latest referral of each opinion (SQLite takes the bare columns
+                 -- from the row holding the MAX).
+                 SELECT opinion_id, id AS referral_id, department_id, deadline,
+                        MAX(referred_on || id)
+                 FROM referrals GROUP BY opinion_id),
+             a AS (
+                 -- The latest answer to each referral.
+                 SELECT referral_id, status, MAX(date || id) FROM answers GROUP BY referral_id),
+             v AS (
+                 SELECT o.rowid AS rid, o.*, r.department_id AS dept, r.deadline AS deadline,
+                        CASE WHEN o.feedback_date IS NOT NULL THEN 'fed_back'
+                             WHEN a.status = 'answered' THEN 'answered'
+                             WHEN a.referral_id IS NOT NULL THEN 'in_progress'
+                             WHEN r.opinion_id IS NOT NULL THEN 'referred'
+                             ELSE 'recorded' END AS status
+                 FROM opinions o LEFT JOIN r ON r.opinion_id = o.id
+                      LEFT JOIN a ON a.referral_id = r.referral_id)"
+    };
+}
+
 mod account;
 mod activities;
 mod campaigns;
@@ -39,7 +66,9 @@ mod photos;
 mod project;
 mod reference;
 mod repair;
+mod reports;
 mod schema;
+mod stats;
 mod suggestions;
 mod verify;
 mod write;

@@ -135,45 +135,53 @@ impl Store {
     ) -> Result<Vec<OpinionSummary>, Error> {
         let limit = filter.limit.map_or(-1, i64::from);
         self.query(
-            "WITH r AS (
-                 -- The latest referral of each opinion (SQLite takes the bare columns
-                 -- from the row holding the MAX).
-                 SELECT opinion_id, id AS referral_id, department_id, deadline,
-                        MAX(referred_on || id)
-                 FROM referrals GROUP BY opinion_id),
-             a AS (
-                 -- The latest answer to each referral.
-                 SELECT referral_id, status, MAX(date || id) FROM answers GROUP BY referral_id),
-             v AS (
-                 SELECT o.rowid AS rid, o.*, r.department_id AS dept, r.deadline AS deadline,
-                        CASE WHEN o.feedback_date IS NOT NULL THEN 'fed_back'
-                             WHEN a.status = 'answered' THEN 'answered'
-                             WHEN a.referral_id IS NOT NULL THEN 'in_progress'
-                             WHEN r.opinion_id IS NOT NULL THEN 'referred'
-                             ELSE 'recorded' END AS status
-                 FROM opinions o LEFT JOIN r ON r.opinion_id = o.id
-                      LEFT JOIN a ON a.referral_id = r.referral_id)
+            concat!(
+                "WITH ",
+                opinions_with_status!(),
+                "
              SELECT v.id, v.station_id, COALESCE(s.name, v.station_id), v.date, v.categories,
                     v.content, v.status, d.name, v.deadline,
-                    v.status IN ('referred', 'in_progress') AND v.deadline < ?1,
+                    v.status IN ('referred', 'in_progress') AND v.deadline < :today,
                     v.satisfaction,
                     EXISTS (SELECT 1 FROM outbox o WHERE o.record_key = 'opinion:' || v.id),
                     v.channel IS 'online'
              FROM v LEFT JOIN stations s ON s.id = v.station_id
                     LEFT JOIN departments d ON d.id = v.dept
-             WHERE (?2 IS NULL OR v.station_id = ?2) AND (?3 IS NULL OR v.status = ?3)
-               AND (?4 IS NULL OR v.dept = ?4) AND (?5 IS NULL OR v.draft_id = ?5)
-               AND (NOT ?6 OR (v.status IN ('referred', 'in_progress') AND v.deadline < ?1))
-             ORDER BY v.date DESC, v.rid DESC LIMIT ?7",
-            params![
-                today,
-                filter.station_id,
-                filter.status.map(enum_str),
-                filter.department_id,
-                filter.draft_id,
-                filter.overdue_only,
-                limit
-            ],
+             WHERE (:station IS NULL OR v.station_id = :station)
+               AND (:status IS NULL OR v.status = :status)
+               AND (:department IS NULL OR v.dept = :department)
+               AND (:draft IS NULL OR v.draft_id = :draft)
+               AND (NOT :overdue
+                    OR (v.status IN ('referred', 'in_progress') AND v.deadline < :today))
+               AND (:from IS NULL OR v.date >= :from) AND (:to IS NULL OR v.date <= :to)
+               AND (:subdistrict IS NULL OR s.subdistrict_id = :subdistrict)
+               AND (:category IS NULL OR EXISTS (
+                     SELECT 1 FROM json_each(v.categories) c WHERE c.value = :category))
+               AND (:campaign IS NULL OR v.activity_id IN (
+                     SELECT id FROM activities WHERE campaign_id = :campaign))
+               AND (:satisfaction IS NULL OR v.satisfaction = :satisfaction)
+               AND (:online IS NULL OR (v.channel IS 'online') = :online)
+               AND (:deputy IS NULL OR v.received_by = :deputy OR v.activity_id IN (
+                     SELECT activity_id FROM activity_deputies WHERE deputy_id = :deputy))
+             ORDER BY v.date DESC, v.rid DESC LIMIT :limit"
+            ),
+            rusqlite::named_params! {
+                ":today": today,
+                ":station": filter.station_id,
+                ":status": filter.status.map(enum_str),
+                ":department": filter.department_id,
+                ":draft": filter.draft_id,
+                ":overdue": filter.overdue_only,
+                ":from": filter.from,
+                ":to": filter.to,
+                ":subdistrict": filter.subdistrict_id,
+                ":category": filter.category.map(enum_str),
+                ":campaign": filter.campaign_id,
+                ":satisfaction": filter.satisfaction.map(enum_str),
+                ":online": filter.online,
+                ":deputy": filter.deputy_id,
+                ":limit": limit,
+            },
             |r| {
                 Ok(OpinionSummary {
                     id: r.get(0)?,

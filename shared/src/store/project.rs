@@ -15,6 +15,24 @@ pub(super) fn project(tx: &Connection, doc_id: &str, record: &AnyRecord) -> Resu
         std::iter::once(rusqlite::types::Value::Text(doc_id.to_owned())).chain(record.row());
     tx.prepare_cached(insert_sql(kind))?
         .execute(rusqlite::params_from_iter(values))?;
+    if let AnyRecord::Activity(a) = record {
+        project_attendances(tx, a)?;
+    }
+    Ok(())
+}
+
+/// Keeps `activity_deputies` (one row per deputy and activity) as the activity says.
+fn project_attendances(tx: &Connection, a: &Activity) -> Result<(), Error> {
+    tx.prepare_cached("DELETE FROM activity_deputies WHERE activity_id = ?1")?
+        .execute([&a.id])?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO activity_deputies (deputy_id, date, activity_id, station_id, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let kind = enum_str(a.kind);
+    for deputy in &a.deputy_ids {
+        insert.execute(params![deputy, a.date, a.id, a.station_id, kind])?;
+    }
     Ok(())
 }
 

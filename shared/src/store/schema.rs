@@ -178,6 +178,27 @@ pub(super) const MIGRATIONS: &[&str] = &[
          CREATE INDEX record_keys_pending ON record_keys(pending) WHERE pending != 0;
          ALTER TABLE opinions ADD COLUMN channel TEXT;
          ALTER TABLE opinions ADD COLUMN contact TEXT;",
+    // Who attended what, one row per deputy and activity (kept with the activity's
+    // projection row), so statistics and duty records never search `deputy_ids` text;
+    // and the deputies' yearly reports.
+    "CREATE TABLE activity_deputies (
+             deputy_id TEXT NOT NULL,
+             date TEXT NOT NULL,
+             activity_id TEXT NOT NULL,
+             station_id TEXT NOT NULL,
+             kind TEXT NOT NULL,
+             PRIMARY KEY (deputy_id, date, activity_id)
+         ) WITHOUT ROWID;
+         CREATE INDEX activity_deputies_activity ON activity_deputies(activity_id);
+         CREATE INDEX activity_deputies_date ON activity_deputies(date, station_id);
+         INSERT OR IGNORE INTO activity_deputies
+             SELECT j.value, a.date, a.id, a.station_id, a.kind
+             FROM activities a, json_each(a.deputy_ids) j;
+         CREATE TABLE reports (
+             id TEXT PRIMARY KEY, doc_id TEXT, deputy_id TEXT NOT NULL,
+             station_id TEXT NOT NULL, year INTEGER NOT NULL, date TEXT NOT NULL,
+             title TEXT NOT NULL, text TEXT NOT NULL);
+         CREATE INDEX reports_deputy ON reports(deputy_id, year);",
 ];
 
 /// Whether every migration that has shipped (`shipped`: the SHA-256 of each one's text,

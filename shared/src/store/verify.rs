@@ -53,6 +53,25 @@ impl Store {
                 )));
             }
         }
+        // Who attended what, as the activities' rows say, both ways.
+        let differ: i64 = self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM (
+                 SELECT j.value, a.date, a.id, a.station_id, a.kind
+                 FROM activities a, json_each(a.deputy_ids) j
+                 EXCEPT SELECT deputy_id, date, activity_id, station_id, kind
+                 FROM activity_deputies))
+             + (SELECT COUNT(*) FROM (
+                 SELECT deputy_id, date, activity_id, station_id, kind FROM activity_deputies
+                 EXCEPT SELECT j.value, a.date, a.id, a.station_id, a.kind
+                 FROM activities a, json_each(a.deputy_ids) j))",
+            [],
+            |r| r.get(0),
+        )?;
+        if differ != 0 {
+            return Err(Error::Corrupt(format!(
+                "{differ} attendance rows differ from their activities"
+            )));
+        }
         Ok(())
     }
 
