@@ -99,6 +99,14 @@ pub enum Error {
     UnsentChanges,
     #[error("this account may not write that record")]
     NotPermitted,
+    #[error(
+        "no Chinese font is installed: install Noto Sans CJK SC \
+         (Debian and Ubuntu: apt-get install fonts-noto-cjk)"
+    )]
+    NoCjkFont,
+    /// A file could not be made (xlsx, PDF): what and why.
+    #[error("export: {0}")]
+    Export(String),
 }
 
 macro_rules! boxed_from {

@@ -5,6 +5,25 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 
+// The formats (feature `export`): data-agnostic writers of tables and reports.
+#[cfg(feature = "export")]
+mod csv;
+#[cfg(feature = "export")]
+mod pdf;
+#[cfg(feature = "export")]
+mod table;
+#[cfg(feature = "export")]
+mod xlsx;
+
+#[cfg(feature = "export")]
+pub use self::csv::csv;
+#[cfg(feature = "export")]
+pub use pdf::{CjkFont, ReportPdf, Section, report_pdf};
+#[cfg(feature = "export")]
+pub use table::{Cell, Table};
+#[cfg(feature = "export")]
+pub use xlsx::xlsx;
+
 /// Writes `bytes` into `dir` as `name` (path separators and control characters become
 /// `_`), or `name (2)`, `name (3)`… when that exists. Written to a temporary file first
 /// and then linked under the name, so a half-written file never carries it and no
