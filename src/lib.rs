@@ -23,6 +23,8 @@ struct AppState {
     sync: SyncClient,
     /// The server address the sign-in form offers first.
     default_server_url: String,
+    /// Where exports are saved without a dialog, if set.
+    export_dir: Option<PathBuf>,
 }
 
 impl AppState {
@@ -32,14 +34,17 @@ impl AppState {
 }
 
 /// Where this instance keeps its data and which server it syncs with, from the command
-/// line (`--data-dir DIR`, `--server URL`, `--allow-plain-http`) or the environment
-/// (`JIAZHAN_DATA_DIR`, `JIAZHAN_SERVER_URL`, `JIAZHAN_ALLOW_PLAIN_HTTP`). Two instances with different data directories are two devices.
+/// line (`--data-dir DIR`, `--server URL`, `--allow-plain-http`, `--export-dir DIR`) or
+/// the environment (`JIAZHAN_DATA_DIR`, `JIAZHAN_SERVER_URL`, `JIAZHAN_ALLOW_PLAIN_HTTP`,
+/// `JIAZHAN_EXPORT_DIR`). Two instances with different data directories are two devices.
 #[derive(Debug, Default)]
 struct Options {
     data_dir: Option<PathBuf>,
     server_url: Option<String>,
     /// Plain HTTP to a server on another machine (a test network without TLS).
     allow_plain_http: bool,
+    /// Exports go here without a save dialog (`--export-dir`, `JIAZHAN_EXPORT_DIR`).
+    export_dir: Option<PathBuf>,
 }
 
 impl Options {
@@ -48,6 +53,7 @@ impl Options {
             data_dir: std::env::var_os("JIAZHAN_DATA_DIR").map(PathBuf::from),
             server_url: std::env::var("JIAZHAN_SERVER_URL").ok(),
             allow_plain_http: std::env::var_os("JIAZHAN_ALLOW_PLAIN_HTTP").is_some(),
+            export_dir: std::env::var_os("JIAZHAN_EXPORT_DIR").map(PathBuf::from),
         };
         let mut args = std::env::args().skip(1);
         while let Some(arg) = args.next() {
@@ -55,6 +61,7 @@ impl Options {
                 "--data-dir" => o.data_dir = args.next().map(PathBuf::from),
                 "--server" => o.server_url = args.next(),
                 "--allow-plain-http" => o.allow_plain_http = true,
+                "--export-dir" => o.export_dir = args.next().map(PathBuf::from),
                 _ => {}
             }
         }
@@ -395,6 +402,122 @@ fn save_report(state: State<'_, AppState>, input: YearReportInput) -> Result<Str
     Ok(state.store().save_report(&input, shared::local_today())?)
 }
 
+/// Hands an exported file to the user: on desktop through a save dialog offering
+/// `file_name` (`None` when they cancel), on a phone into the app's documents (to share
+/// from there). With an export folder set (`--export-dir`, `JIAZHAN_EXPORT_DIR`: kiosks
+/// and the end-to-end tests) it is saved there without asking, never over a file.
+async fn hand_over(
+    app: &tauri::AppHandle,
+    state: &AppState,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Result<Option<String>, AppError> {
+    let storage = |e: String| AppError::Storage { detail: e };
+    let saved = |p: PathBuf| Some(p.display().to_string());
+    if let Some(dir) = &state.export_dir {
+        return Ok(saved(shared::export::save_file(dir, file_name, &bytes)?));
+    }
+    #[cfg(mobile)]
+    {
+        let dir = app
+            .path()
+            .document_dir()
+            .map_err(|e| storage(e.to_string()))?;
+        Ok(saved(shared::export::save_file(&dir, file_name, &bytes)?))
+    }
+    #[cfg(not(mobile))]
+    {
+        use tauri_plugin_dialog::DialogExt as _;
+        let extension = file_name.rsplit_once('.').map_or("", |(_, e)| e).to_owned();
+        let mut dialog = app.dialog().file().set_file_name(file_name);
+        if let Ok(dir) = app.path().download_dir() {
+            dialog = dialog.set_directory(dir);
+        }
+        if !extension.is_empty() {
+            dialog = dialog.add_filter(extension.to_uppercase(), &[extension.as_str()]);
+        }
+        let chosen = tauri::async_runtime::spawn_blocking(move || dialog.blocking_save_file())
+            .await
+            .map_err(|e| storage(e.to_string()))?;
+        let Some(path) = chosen.and_then(|p| p.into_path().ok()) else {
+            return Ok(None);
+        };
+        // The user chose this path (the dialog asked before replacing a file).
+        std::fs::write(&path, &bytes).map_err(|e| storage(e.to_string()))?;
+        Ok(saved(path))
+    }
+}
+
+/// The activity register with the list's filters, as xlsx or CSV.
+#[tauri::command]
+async fn export_register(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    filter: ActivityFilter,
+    format: String,
+    file_name: String,
+) -> Result<Option<String>, AppError> {
+    let table = state.store().register_table(&filter)?;
+    let bytes = match format.as_str() {
+        "csv" => shared::export::csv(&table),
+        _ => shared::export::xlsx(&[table])?,
+    };
+    hand_over(&app, &state, &file_name, bytes).await
+}
+
+/// The opinions ledger with the list's filters, as xlsx or CSV.
+#[tauri::command]
+async fn export_ledger(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    filter: OpinionFilter,
+    format: String,
+    file_name: String,
+) -> Result<Option<String>, AppError> {
+    let table = state.store().ledger_table(&filter, shared::local_today())?;
+    let bytes = match format.as_str() {
+        "csv" => shared::export::csv(&table),
+        _ => shared::export::xlsx(&[table])?,
+    };
+    hand_over(&app, &state, &file_name, bytes).await
+}
+
+/// The statistics tables of `query` as one xlsx workbook; `period` heads each sheet.
+#[tauri::command]
+async fn export_statistics(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    query: StatsQuery,
+    file_name: String,
+) -> Result<Option<String>, AppError> {
+    let stats = state.store().statistics(&query, shared::local_today())?;
+    let period = file_name
+        .rsplit_once('.')
+        .map_or(file_name.as_str(), |(stem, _)| stem);
+    let bytes = shared::export::xlsx(&shared::store::statistics_tables(&stats, period))?;
+    hand_over(&app, &state, &file_name, bytes).await
+}
+
+/// The deputy's yearly report as a PDF (A4, in the system's Chinese font).
+#[tauri::command]
+async fn export_report(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    deputy_id: String,
+    year: i32,
+    file_name: String,
+) -> Result<Option<String>, AppError> {
+    let report = state.store().report_document(&deputy_id, year)?;
+    let bytes = tauri::async_runtime::spawn_blocking(move || {
+        shared::export::report_pdf(&report, &shared::export::CjkFont::find()?)
+    })
+    .await
+    .map_err(|e| AppError::Storage {
+        detail: e.to_string(),
+    })??;
+    hand_over(&app, &state, &file_name, bytes).await
+}
+
 #[tauri::command]
 fn article_counts(
     state: State<'_, AppState>,
@@ -477,6 +600,7 @@ async fn sign_out(state: State<'_, AppState>) -> Result<(), AppError> {
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let options = Options::from_env();
             let data_dir = match options.data_dir {
@@ -493,6 +617,7 @@ pub fn run() {
                 store: Mutex::new(store),
                 sync: SyncClient::new(options.allow_plain_http)?,
                 default_server_url: server_url,
+                export_dir: options.export_dir,
             });
             Ok(())
         })
@@ -536,6 +661,10 @@ pub fn run() {
             duty_record,
             year_report,
             save_report,
+            export_register,
+            export_ledger,
+            export_statistics,
+            export_report,
             sync_now,
             sync_background,
             sync_status,

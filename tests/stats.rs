@@ -586,3 +586,172 @@ fn a_yearly_report_is_drafted_from_the_record_then_saved_and_edited_as_one_recor
     assert_eq!(history.len(), 2, "{history:?}");
     s.verify().unwrap();
 }
+
+/// The register, the ledger and the statistics read back from the files the office
+/// gets; the report's PDF read back as text and rendered as pages.
+#[test]
+fn exports_read_back_with_their_figures_and_rows() {
+    use calamine::{Data, DataType as _, Reader as _};
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = store(&dir);
+    use ActivityKind::*;
+    let meeting = activity(
+        &mut s,
+        VoterMeeting,
+        "st-zizhuyuan-home",
+        "2026-01-10",
+        &["dep-001", "dep-002"],
+        40,
+        false,
+    );
+    activity(
+        &mut s,
+        ReceptionDay,
+        "st-shangdi-park",
+        "2026-03-15",
+        &["dep-004"],
+        12,
+        true,
+    );
+    let o = s
+        .create_opinion(
+            &OpinionInput {
+                station_id: "st-zizhuyuan-home".into(),
+                date: "2026-01-10".into(),
+                categories: vec![OpinionCategory::Traffic],
+                content: "小区门口停车难".into(),
+                activity_id: meeting,
+                ..OpinionInput::default()
+            },
+            today(),
+        )
+        .unwrap();
+    let r = refer(&mut s, &o, "dept-traffic", "2026-01-11", "2026-02-10");
+    answer(&mut s, &r, "2026-01-15");
+    opinion(
+        &mut s,
+        "st-shangdi-park",
+        "2026-03-16",
+        OpinionCategory::Culture,
+    );
+
+    let read =
+        |bytes: Vec<u8>| calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("a valid xlsx");
+    // The register with the list's filter: only 紫竹院's activity.
+    let register = s
+        .register_table(&ActivityFilter {
+            subdistrict_id: Some("sd-zizhuyuan".into()),
+            ..ActivityFilter::default()
+        })
+        .unwrap();
+    let mut book = read(shared::export::xlsx(&[register]).unwrap());
+    let sheet = book.worksheet_range("活动登记簿").unwrap();
+    let rows: Vec<&[Data]> = sheet.rows().collect();
+    assert_eq!(rows[0][0], Data::String("代表活动情况登记簿".into()));
+    let header = rows
+        .iter()
+        .position(|r| r.first() == Some(&Data::String("日期".into())))
+        .unwrap();
+    let body = &rows[header + 1..];
+    assert_eq!(body.len(), 1);
+    let row = body[0];
+    assert!(matches!(row[0], Data::DateTime(_)), "{:?}", row[0]);
+    assert_eq!(row[2], Data::String("进站见选民".into()));
+    assert_eq!(row[3], Data::String("王建华、李秀英".into()));
+    assert_eq!(row[6].as_f64(), Some(40.0));
+    assert_eq!(row[10].as_f64(), Some(1.0), "one opinion at it");
+
+    // The ledger: status, department and days to an answer, no voter details.
+    let ledger = s.ledger_table(&OpinionFilter::default(), today()).unwrap();
+    let csv = String::from_utf8(shared::export::csv(&ledger)).unwrap();
+    assert!(
+        csv.starts_with('\u{feff}'),
+        "a BOM so spreadsheets read Chinese"
+    );
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[1].contains("已答复") && lines[1].contains("区交通委"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains(",4,"),
+        "four days to the answer: {}",
+        lines[1]
+    );
+    assert!(lines[2].contains("登记"), "{}", lines[2]);
+
+    // The statistics workbook: every table, with the figures of the screen.
+    let stats = s.statistics(&StatsQuery::year(2026), today()).unwrap();
+    let mut book =
+        read(shared::export::xlsx(&shared::store::statistics_tables(&stats, "2026年")).unwrap());
+    let names = book.sheet_names();
+    for wanted in ["总体", "按街镇", "按站点", "按月", "按承办单位"] {
+        assert!(
+            names.iter().any(|n| n == wanted),
+            "{wanted} missing from {names:?}"
+        );
+    }
+    let totals = book.worksheet_range("总体").unwrap();
+    let value = |label: &str| {
+        totals
+            .rows()
+            .find(|r| r.first() == Some(&Data::String(label.into())))
+            .and_then(|r| r[1].as_f64())
+    };
+    assert_eq!(value("活动（次）"), Some(2.0));
+    assert_eq!(value("代表进站（人次）"), Some(3.0));
+    assert_eq!(value("云见面选民（人次）"), Some(12.0));
+    assert_eq!(value("答复用时中位数（天）"), Some(4.0));
+    let months = book.worksheet_range("按月").unwrap();
+    assert_eq!(
+        months.rows().count(),
+        2 + 12,
+        "title, header, twelve months"
+    );
+
+    // The yearly report as a PDF: text and figures in it, pages that render.
+    let Ok(font) = shared::export::CjkFont::find() else {
+        panic!("no Chinese font: .ci/install.sh installs fonts-noto-cjk");
+    };
+    s.save_report(
+        &YearReportInput {
+            deputy_id: "dep-001".into(),
+            year: 2026,
+            title: "王建华2026年度履职报告".into(),
+            text: "# 一、进站履职情况\n\n全年参加活动1次，接待选民40人次。".into(),
+        },
+        today(),
+    )
+    .unwrap();
+    let pdf =
+        shared::export::report_pdf(&s.report_document("dep-001", 2026).unwrap(), &font).unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args([path.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is installed by .ci/install.sh");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for wanted in [
+        "王建华2026年度履职报告",
+        "一、进站履职情况",
+        "接待选民40人次",
+        "紫竹院街道人大代表之家",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing from {text}");
+    }
+    let status = std::process::Command::new("pdftoppm")
+        .args([
+            "-r",
+            "30",
+            "-png",
+            path.to_str().unwrap(),
+            dir.path().join("page").to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(dir.path().join("page-1.png").metadata().unwrap().len() > 1000);
+}

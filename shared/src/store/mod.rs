@@ -57,6 +57,8 @@ mod campaigns;
 mod contacts;
 mod documents;
 mod drafts;
+#[cfg(feature = "export")]
+mod exports;
 mod history;
 mod home;
 mod merge;
@@ -75,6 +77,8 @@ mod write;
 
 pub use account::Session;
 pub use contacts::forget_erased_pages;
+#[cfg(feature = "export")]
+pub use exports::statistics_tables;
 pub use merge::directory_changes;
 pub use photos::PendingUpload;
 pub use schema::migrations_as_shipped;

@@ -5,7 +5,7 @@ use super::*;
 
 /// A text of the app's own locale file (the draft's sentences are `report.draft.*`, with
 /// `{name}` placeholders).
-fn sentence(key: &str) -> String {
+pub(super) fn sentence(key: &str) -> String {
     static TEXTS: std::sync::OnceLock<HashMap<String, String>> = std::sync::OnceLock::new();
     TEXTS
         .get_or_init(|| {
@@ -217,7 +217,7 @@ fn group_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
