@@ -1,33 +1,113 @@
 //! The activity register: every kind of activity, filtered by kind, station and dates,
-//! with totals.
+//! with totals. The statistics and the duty record open it filtered through the address
+//! (`/activities?from=…&to=…&subdistrict=…&level=city&online=true&campaign=…&draft=…&
+//! deputy=…`); the filters the form has no field for show as removable chips. The list
+//! exports as it is filtered (活动登记簿, xlsx or CSV).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
-use shared::{ActivityFilter, ActivityKind, ActivitySummary, Station};
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
+use shared::{
+    ActivityFilter, ActivityKind, ActivitySummary, Campaign, DeputyLevel, DraftRegulation, Station,
+};
 
-use crate::i18n::{self, join, kind_label, t, tf, tn};
+use crate::api::ExportFormat;
+use crate::filters::{Chip, Chips, ExportButtons, Exporter, param, parse_bool, parse_enum, some};
+use crate::i18n::{self, enum_label, join, kind_label, t, tf, tn};
+use crate::links::{file_name, period_name};
 use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, go};
+
+/// The filters of the register the form has no field for: they come in the address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Extra {
+    subdistrict: String,
+    level: String,
+    online: String,
+    campaign: String,
+    draft: String,
+    deputy: String,
+    /// The deputy's name, for the chip and the file name.
+    deputy_name: String,
+}
+
+impl Extra {
+    fn of(q: &ParamsMap) -> Extra {
+        Extra {
+            subdistrict: param(q, "subdistrict"),
+            level: param(q, "level"),
+            online: param(q, "online"),
+            campaign: param(q, "campaign"),
+            draft: param(q, "draft"),
+            deputy: param(q, "deputy"),
+            deputy_name: param(q, "dname"),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.subdistrict.is_empty()
+            && self.level.is_empty()
+            && self.online.is_empty()
+            && self.campaign.is_empty()
+            && self.draft.is_empty()
+            && self.deputy.is_empty()
+    }
+
+    fn clear(&mut self, key: &str) {
+        match key {
+            "subdistrict" => self.subdistrict.clear(),
+            "level" => self.level.clear(),
+            "online" => self.online.clear(),
+            "campaign" => self.campaign.clear(),
+            "draft" => self.draft.clear(),
+            "deputy" => {
+                self.deputy.clear();
+                self.deputy_name.clear();
+            }
+            _ => {}
+        }
+    }
+}
 
 #[component]
 pub fn ActivityList() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let navigate = StoredValue::new_local(use_navigate());
     let edit = move |id: String| navigate.with_value(|n| go(n, &format!("/activities/{id}")));
+    let query = use_query_map();
+    let initial = query.get_untracked();
     // Filters: kind, station, a date range. Empty means all.
-    let kind = RwSignal::new(String::new());
-    let station = RwSignal::new(String::new());
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
+    let kind = RwSignal::new(param(&initial, "kind"));
+    let station = RwSignal::new(param(&initial, "station"));
+    let from = RwSignal::new(param(&initial, "from"));
+    let to = RwSignal::new(param(&initial, "to"));
+    let extra = RwSignal::new(Extra::of(&initial));
     let stations = RwSignal::new(Vec::<Station>::new());
+    let campaigns = RwSignal::new(Vec::<Campaign>::new());
+    let drafts = RwSignal::new(Vec::<DraftRegulation>::new());
     spawn_local(async move {
         if let Ok(s) = api::all_stations().await {
             stations.set(s);
         }
+        campaigns.set(api::campaigns().await.unwrap_or_default());
+        drafts.set(api::drafts().await.unwrap_or_default());
     });
+    ctx.load_subdistricts();
     let list = RwSignal::new(Vec::<ActivitySummary>::new());
     let pager = Pager::new();
+    // Another link to this screen (the address changed): its filters.
+    Effect::new(move |seen: Option<()>| {
+        let q = query.get();
+        if seen.is_some() {
+            pager.reset();
+            kind.set(param(&q, "kind"));
+            station.set(param(&q, "station"));
+            from.set(param(&q, "from"));
+            to.set(param(&q, "to"));
+            extra.set(Extra::of(&q));
+        }
+    });
     // A filter chosen: its first page.
     let choose = move |filter: RwSignal<String>, value: String| {
         pager.reset();
@@ -37,7 +117,25 @@ pub fn ActivityList() -> impl IntoView {
         !(kind.get().is_empty()
             && station.get().is_empty()
             && from.get().is_empty()
-            && to.get().is_empty())
+            && to.get().is_empty()
+            && extra.with(Extra::is_empty))
+    };
+    // The filter as the store takes it (tracked).
+    let filter = move || {
+        let x = extra.get();
+        ActivityFilter {
+            kind: parse_enum(&kind.get()),
+            station_id: some(station.get()),
+            from: from.get().parse().ok(),
+            to: to.get().parse().ok(),
+            subdistrict_id: some(x.subdistrict),
+            deputy_id: some(x.deputy),
+            level: parse_enum(&x.level),
+            campaign_id: some(x.campaign),
+            draft_id: some(x.draft),
+            online: parse_bool(&x.online),
+            limit: None,
+        }
     };
     // Again whenever a filter changes, "more" is asked for, or the records change (a
     // save, a sync).
@@ -45,11 +143,8 @@ pub fn ActivityList() -> impl IntoView {
         ctx.data_version.track();
         let shown = pager.shown();
         let filter = ActivityFilter {
-            kind: serde_json::from_value(serde_json::Value::String(kind.get())).ok(),
-            station_id: Some(station.get()).filter(|s| !s.is_empty()),
-            from: from.get().parse().ok(),
-            to: to.get().parse().ok(),
             limit: Pager::limit(shown),
+            ..filter()
         };
         spawn_local(async move {
             if let Ok(l) = api::list_activities(&filter).await {
@@ -57,13 +152,129 @@ pub fn ActivityList() -> impl IntoView {
             }
         });
     });
-    let clear = move |_| {
+    let clear = move || {
         pager.reset();
         kind.set(String::new());
         station.set(String::new());
         from.set(String::new());
         to.set(String::new());
+        extra.set(Extra::default());
     };
+    let station_name = move |id: &str| {
+        stations
+            .get()
+            .into_iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| id.to_owned(), |s| s.name)
+    };
+    // The filters from the address, as chips.
+    let chips = Signal::derive(move || {
+        let x = extra.get();
+        let mut chips = Vec::new();
+        if !x.deputy.is_empty() {
+            let name = if x.deputy_name.is_empty() {
+                x.deputy.clone()
+            } else {
+                x.deputy_name.clone()
+            };
+            chips.push(Chip {
+                key: "deputy",
+                text: tf("chip.deputy", &[("name", &name)]),
+            });
+        }
+        if !x.subdistrict.is_empty() {
+            chips.push(Chip {
+                key: "subdistrict",
+                text: tf(
+                    "chip.subdistrict",
+                    &[("name", &ctx.subdistrict_name(&x.subdistrict))],
+                ),
+            });
+        }
+        if let Some(level) = parse_enum::<DeputyLevel>(&x.level) {
+            chips.push(Chip {
+                key: "level",
+                text: tf("chip.level", &[("level", &enum_label("level", &level))]),
+            });
+        }
+        if let Some(online) = parse_bool(&x.online) {
+            chips.push(Chip {
+                key: "online",
+                text: if online {
+                    t("chip.online")
+                } else {
+                    t("chip.on_site")
+                },
+            });
+        }
+        if !x.campaign.is_empty() {
+            let name = campaigns
+                .get()
+                .into_iter()
+                .find(|c| c.id == x.campaign)
+                .map_or_else(|| x.campaign.clone(), |c| c.name);
+            chips.push(Chip {
+                key: "campaign",
+                text: tf("chip.campaign", &[("name", &name)]),
+            });
+        }
+        if !x.draft.is_empty() {
+            let name = drafts
+                .get()
+                .into_iter()
+                .find(|d| d.id == x.draft)
+                .map_or_else(|| x.draft.clone(), |d| d.title);
+            chips.push(Chip {
+                key: "draft",
+                text: tf("chip.draft", &[("name", &name)]),
+            });
+        }
+        chips
+    });
+    let remove = Callback::new(move |key: &'static str| {
+        pager.reset();
+        extra.update(|x| x.clear(key));
+    });
+    // The register as filtered, named after its place and period
+    // ("紫竹院街道-活动登记簿-2022年.xlsx").
+    let exporter = Exporter::new();
+    let export = Callback::new(move |format: ExportFormat| {
+        let filter = untrack(filter);
+        let x = extra.get_untracked();
+        let place = untrack(|| {
+            if !x.deputy_name.is_empty() {
+                x.deputy_name.clone()
+            } else if let Some(s) = &filter.station_id {
+                station_name(s)
+            } else if let Some(sd) = &filter.subdistrict_id {
+                ctx.subdistrict_name(sd)
+            } else {
+                ctx.scope_name()
+            }
+        });
+        let period = untrack(|| {
+            if let Some(c) = campaigns.get().into_iter().find(|c| c.id == x.campaign) {
+                c.name
+            } else if let Some(d) = drafts.get().into_iter().find(|d| d.id == x.draft) {
+                d.title
+            } else {
+                period_name(
+                    Some(from.get().as_str()).filter(|s| !s.is_empty()),
+                    Some(to.get().as_str()).filter(|s| !s.is_empty()),
+                )
+            }
+        });
+        let name = file_name(
+            &tf(
+                "export.file.register",
+                &[("place", &place), ("period", &period)],
+            ),
+            format.extension(),
+        );
+        exporter.run(format, async move {
+            api::export_register(&filter, format, &name).await
+        });
+    });
     view! {
         <section aria-labelledby="list-title">
             <h2 id="list-title">{t("list.title")}</h2>
@@ -123,11 +334,13 @@ pub fn ActivityList() -> impl IntoView {
                     />
                 </label>
                 <Show when=filtered>
-                    <button type="button" id="filter-clear" class="link" on:click=clear>
+                    <button type="button" id="filter-clear" class="link" on:click=move |_| clear()>
                         {t("filter.clear")}
                     </button>
                 </Show>
             </div>
+            <Chips chips=chips on_remove=remove/>
+            <ExportButtons exporter=exporter export=export blocked=Signal::derive(|| None::<String>)/>
             <p class="totals" id="list-totals">
                 {move || {
                     let l = list.get();

@@ -5,9 +5,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
-    Campaign, CampaignProgress, Department, Deputy, DraftRegulation, FeedbackInput, HistoryEntry,
-    Home, Language, OpinionFilter, OpinionInput, OpinionSummary, ReferralInput, ReferralSummary,
-    Station, SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact,
+    Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation, DutyRecord,
+    FeedbackInput, HistoryEntry, Home, Language, LeadInput, LivelihoodLead, OpinionFilter,
+    OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery,
+    SuggestionInput, SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact,
+    YearReportInput,
 };
 use wasm_bindgen::prelude::*;
 
@@ -380,4 +382,183 @@ pub async fn sign_in(
 
 pub async fn sign_out() -> Result<(), AppError> {
     call("sign_out", &NoArgs {}).await
+}
+
+pub async fn get_opinion(id: &str) -> Result<OpinionInput, AppError> {
+    call("get_opinion", &IdArgs { id }).await
+}
+
+#[derive(Serialize)]
+struct InputArgs<'a, T> {
+    input: &'a T,
+}
+
+/// Records a deputy suggestion formed from opinions; its id.
+pub async fn create_suggestion(input: &SuggestionInput) -> Result<String, AppError> {
+    call("create_suggestion", &InputArgs { input }).await
+}
+
+/// Deputy suggestions, newest first.
+pub async fn suggestions() -> Result<Vec<DeputySuggestion>, AppError> {
+    call("suggestions", &NoArgs {}).await
+}
+
+/// Records a livelihood-project lead formed from opinions; its id.
+pub async fn create_lead(input: &LeadInput) -> Result<String, AppError> {
+    call("create_lead", &InputArgs { input }).await
+}
+
+/// Livelihood leads, newest first.
+pub async fn leads() -> Result<Vec<LivelihoodLead>, AppError> {
+    call("leads", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+struct QueryArgs<'a> {
+    query: &'a StatsQuery,
+}
+
+/// The statistics of the records `query` covers.
+pub async fn statistics(query: &StatsQuery) -> Result<Statistics, AppError> {
+    call("statistics", &QueryArgs { query }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeputyYearArgs<'a> {
+    deputy_id: &'a str,
+    year: i32,
+}
+
+/// A deputy's duty record (履职档案) for `year`.
+pub async fn duty_record(deputy_id: &str, year: i32) -> Result<DutyRecord, AppError> {
+    call("duty_record", &DeputyYearArgs { deputy_id, year }).await
+}
+
+/// The deputy's yearly report: the saved one, or a fresh draft from the duty record.
+pub async fn year_report(deputy_id: &str, year: i32) -> Result<YearReportInput, AppError> {
+    call("year_report", &DeputyYearArgs { deputy_id, year }).await
+}
+
+/// Saves the yearly report; its id.
+pub async fn save_report(input: &YearReportInput) -> Result<String, AppError> {
+    call("save_report", &InputArgs { input }).await
+}
+
+/// A file format of the exports: the register and the ledger go as xlsx or CSV, the
+/// statistics as xlsx, the yearly report as PDF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+    Pdf,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Pdf => "pdf",
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportRegisterArgs<'a> {
+    filter: &'a ActivityFilter,
+    format: ExportFormat,
+    file_name: &'a str,
+}
+
+/// Saves the activity register (the activities `filter` selects) as `file_name`; the
+/// saved path, or `None` when the user cancelled the save dialog.
+pub async fn export_register(
+    filter: &ActivityFilter,
+    format: ExportFormat,
+    file_name: &str,
+) -> Result<Option<String>, AppError> {
+    call(
+        "export_register",
+        &ExportRegisterArgs {
+            filter,
+            format,
+            file_name,
+        },
+    )
+    .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportLedgerArgs<'a> {
+    filter: &'a OpinionFilter,
+    format: ExportFormat,
+    file_name: &'a str,
+}
+
+/// Saves the opinion ledger (the opinions `filter` selects) as `file_name`; the saved
+/// path, or `None` when the user cancelled.
+pub async fn export_ledger(
+    filter: &OpinionFilter,
+    format: ExportFormat,
+    file_name: &str,
+) -> Result<Option<String>, AppError> {
+    call(
+        "export_ledger",
+        &ExportLedgerArgs {
+            filter,
+            format,
+            file_name,
+        },
+    )
+    .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportStatisticsArgs<'a> {
+    query: &'a StatsQuery,
+    file_name: &'a str,
+}
+
+/// Saves the statistics of `query` as an xlsx workbook `file_name`; the saved path, or
+/// `None` when the user cancelled.
+pub async fn export_statistics(
+    query: &StatsQuery,
+    file_name: &str,
+) -> Result<Option<String>, AppError> {
+    call(
+        "export_statistics",
+        &ExportStatisticsArgs { query, file_name },
+    )
+    .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportReportArgs<'a> {
+    deputy_id: &'a str,
+    year: i32,
+    file_name: &'a str,
+}
+
+/// Saves the deputy's yearly report as a PDF `file_name`; the saved path, or `None` when
+/// the user cancelled.
+pub async fn export_report(
+    deputy_id: &str,
+    year: i32,
+    file_name: &str,
+) -> Result<Option<String>, AppError> {
+    call(
+        "export_report",
+        &ExportReportArgs {
+            deputy_id,
+            year,
+            file_name,
+        },
+    )
+    .await
 }

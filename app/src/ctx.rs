@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{Station, SyncStatus};
+use shared::{Role, Station, StatsQuery, SyncStatus};
 
 use crate::api;
 
@@ -14,6 +14,18 @@ pub struct Ctx {
     /// Goes up after every local save and every sync (foreground or background): every
     /// screen that shows data tracks it and reloads what it shows.
     pub data_version: RwSignal<u64>,
+    /// The streets and towns this device knows, `(id, name)`, once a screen asked for
+    /// them ([`Ctx::load_subdistricts`]).
+    pub subdistricts: RwSignal<Vec<(String, String)>>,
+}
+
+/// What an account's statistics and exports cover: its station, its street or town, or
+/// the whole district.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Station(String),
+    Subdistrict(String),
+    District,
 }
 
 impl Ctx {
@@ -22,7 +34,70 @@ impl Ctx {
             stations: RwSignal::new(vec![]),
             status: RwSignal::new(None),
             data_version: RwSignal::new(0),
+            subdistricts: RwSignal::new(vec![]),
         }
+    }
+
+    /// What the signed-in account covers (tracked).
+    pub fn scope(self) -> Scope {
+        let Some(account) = self.status.get().and_then(|s| s.account) else {
+            return Scope::District;
+        };
+        match (account.role, account.scope_id) {
+            (Role::Deputy | Role::StationStaff, Some(id)) => Scope::Station(id),
+            (Role::SubdistrictCoordinator, Some(id)) => Scope::Subdistrict(id),
+            _ => Scope::District,
+        }
+    }
+
+    /// The name of what the account covers: its station, street or town, or the
+    /// district (tracked).
+    pub fn scope_name(self) -> String {
+        match self.scope() {
+            Scope::Station(id) => self
+                .stations
+                .get()
+                .into_iter()
+                .find(|s| s.id == id)
+                .map_or(id, |s| s.name),
+            Scope::Subdistrict(id) => self.subdistrict_name(&id),
+            Scope::District => crate::i18n::t("place.district"),
+        }
+    }
+
+    /// Learns the names of the streets and towns, once. (The statistics of a day long
+    /// past name every street and town of the device's stations, and count nothing.)
+    pub fn load_subdistricts(self) {
+        if !self.subdistricts.get_untracked().is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            let query = StatsQuery {
+                from: "2000-01-01".parse().ok(),
+                to: "2000-01-01".parse().ok(),
+                ..StatsQuery::default()
+            };
+            if let Ok(s) = api::statistics(&query).await {
+                let names: Vec<(String, String)> = s
+                    .by_subdistrict
+                    .into_iter()
+                    .filter(|p| !p.id.is_empty())
+                    .map(|p| (p.id, p.name))
+                    .collect();
+                if !names.is_empty() {
+                    self.subdistricts.set(names);
+                }
+            }
+        });
+    }
+
+    /// The name of street or town `id` (its id until the names are known; tracked).
+    pub fn subdistrict_name(self, id: &str) -> String {
+        self.subdistricts
+            .get()
+            .into_iter()
+            .find(|(sid, _)| sid == id)
+            .map_or_else(|| id.to_owned(), |(_, name)| name)
     }
 
     /// The signed-in account as a line ("name (role)"), if any.

@@ -20,6 +20,27 @@ pub fn error_for(errors: RwSignal<Vec<FieldError>>, field: Field) -> impl Fn() -
     }
 }
 
+/// [`error_for`] with the sentences of form `form` where it has its own
+/// (`error.<form>.<field>.<problem>`, e.g. a report's text is not an opinion's content).
+pub fn error_in(
+    errors: RwSignal<Vec<FieldError>>,
+    field: Field,
+    form: &'static str,
+) -> impl Fn() -> Option<AnyView> {
+    move || {
+        errors.get().iter().find(|e| e.field == field).map(|e| {
+            let key = format!(
+                "error.{form}.{}.{}",
+                crate::i18n::snake(&e.field),
+                crate::i18n::snake(&e.problem)
+            );
+            let own = t(&key);
+            let text = if own == key { field_error(e) } else { own };
+            view! { <p class="field-error" role="alert">{text}</p> }.into_any()
+        })
+    }
+}
+
 /// Whether `field` is refused (it gets the red border).
 pub fn invalid(errors: RwSignal<Vec<FieldError>>, field: Field) -> impl Fn() -> bool {
     move || errors.get().iter().any(|e| e.field == field)

@@ -1,6 +1,8 @@
 //! The home screen: what the account should do now. The deputies' rhythm
-//! ("月进站、季回家、年述职") for this month, quarter and year; opinions waiting on the
-//! station (to refer, to feed back, overdue); what has not been sent; the latest records.
+//! ("月进站、季回家、年述职") for this month, quarter and year, each deputy opening their
+//! duty record; opinions waiting on the station (to refer, to feed back, overdue); what
+//! has not been sent; the latest records; links to the statistics and the suggestions
+//! (and, for a deputy, to their own duty record).
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,7 +11,8 @@ use shared::{ActivitySummary, DeputyRhythm, Home};
 use crate::i18n::{kind_label, t, tf, tn};
 use leptos_router::hooks::use_navigate;
 
-use crate::{Ctx, Tab, api, go};
+use crate::links::ymd;
+use crate::{Ctx, Tab, api, go, today};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -44,6 +47,15 @@ pub fn HomePage() -> impl IntoView {
             </button>
         }
     };
+    let (this_year, _, _) = ymd(&today()).unwrap_or((2022, 1, 1));
+    // A deputy's own account: their duty record.
+    let own_record = move || {
+        ctx.status
+            .get()
+            .and_then(|s| s.account)
+            .and_then(|a| a.deputy_id)
+            .map(|id| format!("/deputy/{id}/{this_year}"))
+    };
     let mark = |done: bool, key: &'static str| {
         view! {
             <td class=if done { "done" } else { "missing" } title=t(key) aria-label=t(key)>
@@ -69,6 +81,20 @@ pub fn HomePage() -> impl IntoView {
                 <Show when=move || !ctx.stations.get().is_empty()>
                     <a href="/poster" id="home-poster" class="link">{t("home.poster")} " →"</a>
                 </Show>
+                <a href="/stats" id="home-stats" class="link">{t("home.stats")} " →"</a>
+                <a href="/suggestions" id="home-suggestions" class="link">
+                    {t("home.suggestions")} " →"
+                </a>
+                {move || {
+                    own_record()
+                        .map(|href| {
+                            view! {
+                                <a href=href id="home-my-record" class="link">
+                                    {t("home.my_record")} " →"
+                                </a>
+                            }
+                        })
+                }}
             </p>
             <h3>{t("home.rhythm")}</h3>
             <Show
@@ -92,7 +118,13 @@ pub fn HomePage() -> impl IntoView {
                                 view! {
                                     <tr data-deputy=r.deputy_id.clone()>
                                         <th scope="row">
-                                            {r.name.clone()}
+                                            <a
+                                                href=format!("/deputy/{}/{this_year}", r.deputy_id)
+                                                class="deputy-link"
+                                                title=t("home.open_record")
+                                            >
+                                                {r.name.clone()}
+                                            </a>
                                             <span class="station">{r.station_name.clone()}</span>
                                         </th>
                                         {mark(r.month, if r.month { "home.month_done" } else { "home.month_missing" })}

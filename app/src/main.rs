@@ -1,25 +1,35 @@
 //! The 家站通 UI: Leptos (client-side rendered) in the Tauri webview, phone layout first.
 //!
 //! Screens (tabs): the activity register (activities of every kind), the activity form
-//! (new or edit, with the record's history), and sync. All data comes through [`api`]; all text through [`i18n`].
+//! (new or edit, with the record's history), and sync; from home (or, for the district
+//! office, a tab): the statistics, the deputies' duty records and yearly reports, and
+//! the deputy suggestions and livelihood leads. All data comes through [`api`]; all
+//! text through [`i18n`].
 
 mod activity_form;
 mod activity_list;
 mod api;
 mod campaigns;
+mod charts;
 mod consultation;
 mod ctx;
 mod department;
+mod duty;
+mod filters;
 mod form;
 mod history;
 mod home;
 mod i18n;
+mod links;
 mod opinions;
 mod paging;
 mod photos;
 mod poster;
+mod report;
 mod settings;
 mod sign_in;
+mod stats;
+mod suggestions;
 mod sync_page;
 
 use leptos::prelude::*;
@@ -51,6 +61,10 @@ enum Tab {
     Consultation,
     Settings,
     Sync,
+    Stats,
+    /// A deputy's duty record and yearly report.
+    Deputy,
+    Suggestions,
 }
 
 impl Tab {
@@ -66,6 +80,10 @@ impl Tab {
             Tab::Consultation => "/consultation",
             Tab::Settings => "/settings",
             Tab::Sync => "/sync",
+            Tab::Stats => "/stats",
+            // Not a tab of its own: opened from home and the statistics.
+            Tab::Deputy => "/stats",
+            Tab::Suggestions => "/suggestions",
         }
     }
 
@@ -80,6 +98,9 @@ impl Tab {
             "/consultation" => Tab::Consultation,
             "/settings" => Tab::Settings,
             "/sync" => Tab::Sync,
+            "/stats" => Tab::Stats,
+            "/suggestions" => Tab::Suggestions,
+            p if p.starts_with("/deputy/") || p.starts_with("/report/") => Tab::Deputy,
             _ => Tab::Home,
         }
     }
@@ -102,9 +123,10 @@ fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
     let campaigns = (Tab::Campaigns, "tab.campaigns", "tab-campaigns");
     let consultation = (Tab::Consultation, "tab.consultation", "tab-consultation");
     let sync = (Tab::Sync, "tab.sync", "tab-sync");
+    let stats = (Tab::Stats, "tab.stats", "tab-stats");
     match role {
         Some(Role::Department) => vec![inbox, sync],
-        Some(Role::DistrictAdmin) => vec![list, opinions, campaigns, consultation, sync],
+        Some(Role::DistrictAdmin) => vec![list, stats, opinions, campaigns, consultation, sync],
         _ => vec![home, list, form, opinions, sync],
     }
 }
@@ -180,10 +202,13 @@ fn Shell() -> impl IntoView {
     // A screen the account does not have (after signing in as someone else): its first.
     Effect::new(move |_| {
         let tabs = tabs_for(role.get());
-        // Settings from the header, for everyone; stations reach campaigns from home.
+        // Settings from the header, for everyone; stations reach campaigns, statistics,
+        // duty records and suggestions from home.
         let reachable = current.get() == Tab::Settings
-            || (matches!(current.get(), Tab::Campaigns | Tab::Consultation)
-                && role.get() != Some(Role::Department));
+            || (matches!(
+                current.get(),
+                Tab::Campaigns | Tab::Consultation | Tab::Stats | Tab::Deputy | Tab::Suggestions
+            ) && role.get() != Some(Role::Department));
         if !reachable && !tabs.iter().any(|(tab, ..)| *tab == current.get()) {
             go(&navigate, tabs[0].0.path());
         }
@@ -244,6 +269,10 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/consultation") view=consultation::ConsultationPage/>
                     <Route path=path!("/settings") view=settings::SettingsPage/>
                     <Route path=path!("/sync") view=SyncPage/>
+                    <Route path=path!("/stats") view=stats::StatsPage/>
+                    <Route path=path!("/deputy/:id/:year") view=duty::DutyPage/>
+                    <Route path=path!("/report/:deputy/:year") view=report::ReportPage/>
+                    <Route path=path!("/suggestions") view=suggestions::SuggestionsPage/>
                 </Routes>
             </main>
         </div>

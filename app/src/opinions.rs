@@ -1,18 +1,28 @@
 //! Opinions (意见建议): the list with each opinion's status, and the intake form. Name and
 //! phone of the voter are optional and kept only with the consent box ticked (the core
 //! refuses them otherwise, and the form says why next to the box).
+//!
+//! The statistics and the duty record open the list filtered through the address
+//! (`/opinions?from=…&status=answered,fed_back&category=…&overdue=1&…`): the filters show
+//! as removable chips, and the ledger (意见建议台账) exports as filtered. From an
+//! opinion's detail, a deputy suggestion or a livelihood lead can be formed from it.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::params::ParamsMap;
 use shared::{
-    AppError, Department, Deputy, FeedbackInput, Field, FieldError, OpinionCategory, OpinionFilter,
-    OpinionInput, OpinionStatus, OpinionSummary, ReferralInput, Satisfaction, TimelineStep,
-    VoterContact,
+    AppError, Campaign, Department, Deputy, DraftRegulation, FeedbackInput, Field, FieldError,
+    OpinionCategory, OpinionFilter, OpinionInput, OpinionStatus, OpinionSummary, ReferralInput,
+    Satisfaction, Station, TimelineStep, VoterContact,
 };
 
-use crate::i18n::{app_error, enum_label, join, snake, t};
+use crate::api::ExportFormat;
+use crate::filters::{Chip, Chips, ExportButtons, Exporter, param, parse_bool, parse_enum, some};
+use crate::i18n::{app_error, enum_label, join, snake, t, tf};
+use crate::links::{Link, file_name, period_name};
 use crate::paging::{MoreButton, Pager};
-use crate::{Ctx, api, today};
+use crate::{Ctx, api, go, today};
 
 /// The intake form's draft.
 const DRAFT: &str = "opinion";
@@ -29,24 +39,168 @@ fn satisfaction_label(s: Satisfaction) -> String {
     enum_label("satisfaction", &s)
 }
 
+/// The filters of the list, as they come in the address.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Filters {
+    from: String,
+    to: String,
+    /// One status, or several (`answered,fed_back`: answered or fed back).
+    statuses: Vec<OpinionStatus>,
+    category: String,
+    department: String,
+    overdue: bool,
+    satisfaction: String,
+    online: String,
+    campaign: String,
+    draft: String,
+    subdistrict: String,
+    station: String,
+    deputy: String,
+    /// The deputy's name, for the chip and the file name.
+    deputy_name: String,
+}
+
+impl Filters {
+    fn of(q: &ParamsMap) -> Filters {
+        Filters {
+            from: param(q, "from"),
+            to: param(q, "to"),
+            statuses: param(q, "status")
+                .split(',')
+                .filter_map(parse_enum::<OpinionStatus>)
+                .collect(),
+            category: param(q, "category"),
+            department: param(q, "department"),
+            overdue: parse_bool(&param(q, "overdue")) == Some(true),
+            satisfaction: param(q, "satisfaction"),
+            online: param(q, "online"),
+            campaign: param(q, "campaign"),
+            draft: param(q, "draft"),
+            subdistrict: param(q, "subdistrict"),
+            station: param(q, "station"),
+            deputy: param(q, "deputy"),
+            deputy_name: param(q, "dname"),
+        }
+    }
+
+    fn clear(&mut self, key: &str) {
+        match key {
+            "period" => {
+                self.from.clear();
+                self.to.clear();
+            }
+            "status" => self.statuses.clear(),
+            "category" => self.category.clear(),
+            "department" => self.department.clear(),
+            "overdue" => self.overdue = false,
+            "satisfaction" => self.satisfaction.clear(),
+            "online" => self.online.clear(),
+            "campaign" => self.campaign.clear(),
+            "draft" => self.draft.clear(),
+            "subdistrict" => self.subdistrict.clear(),
+            "station" => self.station.clear(),
+            "deputy" => {
+                self.deputy.clear();
+                self.deputy_name.clear();
+            }
+            _ => {}
+        }
+    }
+
+    /// The store's filter, without the status.
+    fn filter(&self) -> OpinionFilter {
+        OpinionFilter {
+            station_id: some(self.station.clone()),
+            status: None,
+            department_id: some(self.department.clone()),
+            draft_id: some(self.draft.clone()),
+            overdue_only: self.overdue,
+            from: self.from.parse().ok(),
+            to: self.to.parse().ok(),
+            subdistrict_id: some(self.subdistrict.clone()),
+            category: parse_enum(&self.category),
+            campaign_id: some(self.campaign.clone()),
+            satisfaction: parse_enum(&self.satisfaction),
+            online: parse_bool(&self.online),
+            deputy_id: some(self.deputy.clone()),
+            limit: None,
+        }
+    }
+
+    /// The store's filters: one per status asked for (the list is their union).
+    fn filters(&self) -> Vec<OpinionFilter> {
+        let base = self.filter();
+        if self.statuses.is_empty() {
+            return vec![base];
+        }
+        self.statuses
+            .iter()
+            .map(|s| OpinionFilter {
+                status: Some(*s),
+                ..base.clone()
+            })
+            .collect()
+    }
+}
+
+/// The opinions of every filter in `filters`, newest first, at most `limit` of them.
+async fn list_union(
+    filters: Vec<OpinionFilter>,
+    limit: Option<u32>,
+) -> Result<Vec<OpinionSummary>, AppError> {
+    let mut all = Vec::new();
+    for f in filters {
+        all.extend(api::list_opinions(&OpinionFilter { limit, ..f }).await?);
+    }
+    all.sort_by_key(|o| std::cmp::Reverse(o.date));
+    if let Some(limit) = limit {
+        all.truncate(limit as usize);
+    }
+    Ok(all)
+}
+
 #[component]
 pub fn OpinionsPage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let list = RwSignal::new(Vec::<OpinionSummary>::new());
     let adding = RwSignal::new(false);
-    // The opinion whose detail (timeline, referral, feedback) is open.
-    let selected = RwSignal::new(None::<String>);
+    let query = use_query_map();
+    let initial = query.get_untracked();
+    let filters = RwSignal::new(Filters::of(&initial));
+    // The opinion whose detail (timeline, referral, feedback) is open (`?open=<id>` opens
+    // one, e.g. from a suggestion).
+    let selected = RwSignal::new(some(param(&initial, "open")));
     let pager = Pager::new();
-    // Again whenever "more" is asked for, or the data may have changed (a save, a sync).
+    let stations = RwSignal::new(Vec::<Station>::new());
+    let campaigns = RwSignal::new(Vec::<Campaign>::new());
+    let drafts = RwSignal::new(Vec::<DraftRegulation>::new());
+    let departments = RwSignal::new(Vec::<Department>::new());
+    spawn_local(async move {
+        stations.set(api::all_stations().await.unwrap_or_default());
+        campaigns.set(api::campaigns().await.unwrap_or_default());
+        drafts.set(api::drafts().await.unwrap_or_default());
+        departments.set(api::departments().await.unwrap_or_default());
+    });
+    ctx.load_subdistricts();
+    // Another link to this screen (the address changed): its filters.
+    Effect::new(move |seen: Option<()>| {
+        let q = query.get();
+        if seen.is_some() {
+            pager.reset();
+            filters.set(Filters::of(&q));
+            if let Some(open) = some(param(&q, "open")) {
+                selected.set(Some(open));
+            }
+        }
+    });
+    // Again whenever a filter changes, "more" is asked for, or the data may have changed
+    // (a save, a sync).
     Effect::new(move |_| {
         ctx.data_version.track();
         let shown = pager.shown();
-        let filter = OpinionFilter {
-            limit: Pager::limit(shown),
-            ..OpinionFilter::default()
-        };
+        let wanted = filters.with(Filters::filters);
         spawn_local(async move {
-            if let Ok(l) = api::list_opinions(&filter).await {
+            if let Ok(l) = list_union(wanted, Pager::limit(shown)).await {
                 list.set(pager.page(l, shown));
             }
         });
@@ -55,6 +209,182 @@ pub fn OpinionsPage() -> impl IntoView {
         adding.set(false);
         ctx.saved();
     };
+    let name_of = |items: Vec<(String, String)>, id: &str| {
+        items
+            .into_iter()
+            .find(|(i, _)| i == id)
+            .map_or_else(|| id.to_owned(), |(_, n)| n)
+    };
+    let station_name = move |id: &str| {
+        name_of(
+            stations.get().into_iter().map(|s| (s.id, s.name)).collect(),
+            id,
+        )
+    };
+    let campaign_name = move |id: &str| {
+        name_of(
+            campaigns
+                .get()
+                .into_iter()
+                .map(|c| (c.id, c.name))
+                .collect(),
+            id,
+        )
+    };
+    let draft_name = move |id: &str| {
+        name_of(
+            drafts.get().into_iter().map(|d| (d.id, d.title)).collect(),
+            id,
+        )
+    };
+    let department_name = move |id: &str| {
+        name_of(
+            departments
+                .get()
+                .into_iter()
+                .map(|d| (d.id, d.name))
+                .collect(),
+            id,
+        )
+    };
+    let chips = Signal::derive(move || {
+        let f = filters.get();
+        let mut chips = Vec::new();
+        let mut chip = |key: &'static str, text: String| chips.push(Chip { key, text });
+        if !f.from.is_empty() || !f.to.is_empty() {
+            let period = period_name(
+                Some(f.from.as_str()).filter(|s| !s.is_empty()),
+                Some(f.to.as_str()).filter(|s| !s.is_empty()),
+            );
+            chip("period", tf("chip.period", &[("period", &period)]));
+        }
+        if !f.deputy.is_empty() {
+            let name = if f.deputy_name.is_empty() {
+                f.deputy.clone()
+            } else {
+                f.deputy_name.clone()
+            };
+            chip("deputy", tf("chip.deputy", &[("name", &name)]));
+        }
+        if !f.subdistrict.is_empty() {
+            let name = ctx.subdistrict_name(&f.subdistrict);
+            chip("subdistrict", tf("chip.subdistrict", &[("name", &name)]));
+        }
+        if !f.station.is_empty() {
+            chip(
+                "station",
+                tf("chip.station", &[("name", &station_name(&f.station))]),
+            );
+        }
+        if !f.statuses.is_empty() {
+            let names: Vec<String> = f.statuses.iter().map(|s| status_label(*s)).collect();
+            chip("status", tf("chip.status", &[("status", &join(&names))]));
+        }
+        if let Some(c) = parse_enum::<OpinionCategory>(&f.category) {
+            chip(
+                "category",
+                tf("chip.category", &[("category", &category_label(c))]),
+            );
+        }
+        if !f.department.is_empty() {
+            chip(
+                "department",
+                tf(
+                    "chip.department",
+                    &[("name", &department_name(&f.department))],
+                ),
+            );
+        }
+        if f.overdue {
+            chip("overdue", t("chip.overdue"));
+        }
+        if let Some(x) = parse_enum::<Satisfaction>(&f.satisfaction) {
+            chip(
+                "satisfaction",
+                tf(
+                    "chip.satisfaction",
+                    &[("satisfaction", &satisfaction_label(x))],
+                ),
+            );
+        }
+        if let Some(online) = parse_bool(&f.online) {
+            chip(
+                "online",
+                if online {
+                    t("chip.opinions_online")
+                } else {
+                    t("chip.opinions_on_site")
+                },
+            );
+        }
+        if !f.campaign.is_empty() {
+            chip(
+                "campaign",
+                tf("chip.campaign", &[("name", &campaign_name(&f.campaign))]),
+            );
+        }
+        if !f.draft.is_empty() {
+            chip(
+                "draft",
+                tf("chip.draft", &[("name", &draft_name(&f.draft))]),
+            );
+        }
+        chips
+    });
+    let remove = Callback::new(move |key: &'static str| {
+        pager.reset();
+        filters.update(|f| f.clear(key));
+    });
+    let clear_all = Callback::new(move |()| {
+        pager.reset();
+        filters.set(Filters::default());
+    });
+    // The ledger as filtered, named after its place and period.
+    let exporter = Exporter::new();
+    let blocked = Signal::derive(move || {
+        (filters.with(|f| f.statuses.len()) > 1).then(|| t("export.multi_status"))
+    });
+    let export = Callback::new(move |format: ExportFormat| {
+        let f = filters.get_untracked();
+        let Some(filter) = f.filters().into_iter().next() else {
+            return;
+        };
+        let (place, period) = untrack(|| {
+            let place = if !f.deputy_name.is_empty() {
+                f.deputy_name.clone()
+            } else if !f.station.is_empty() {
+                station_name(&f.station)
+            } else if !f.subdistrict.is_empty() {
+                ctx.subdistrict_name(&f.subdistrict)
+            } else if !f.department.is_empty() {
+                department_name(&f.department)
+            } else {
+                ctx.scope_name()
+            };
+            let period = if !f.campaign.is_empty() {
+                campaign_name(&f.campaign)
+            } else if !f.draft.is_empty() {
+                draft_name(&f.draft)
+            } else {
+                period_name(
+                    Some(f.from.as_str()).filter(|s| !s.is_empty()),
+                    Some(f.to.as_str()).filter(|s| !s.is_empty()),
+                )
+            };
+            (place, period)
+        });
+        let name = file_name(
+            &tf(
+                "export.file.ledger",
+                &[("place", &place), ("period", &period)],
+            ),
+            format.extension(),
+        );
+        exporter.run(format, async move {
+            api::export_ledger(&filter, format, &name).await
+        });
+    });
+    let filtered = move || filters.with(|f| *f != Filters::default());
     view! {
         <section aria-labelledby="opinions-title">
             <div class="section-head">
@@ -69,6 +399,8 @@ pub fn OpinionsPage() -> impl IntoView {
             <Show when=move || adding.get()>
                 <OpinionForm on_saved=saved on_cancel=move || adding.set(false)/>
             </Show>
+            <Chips chips=chips on_remove=remove on_clear=clear_all/>
+            <ExportButtons exporter=exporter export=export blocked=blocked/>
             {move || {
                 selected
                     .get()
@@ -84,7 +416,10 @@ pub fn OpinionsPage() -> impl IntoView {
             }}
             <Show
                 when=move || !list.get().is_empty()
-                fallback=|| view! { <p class="empty">{t("opinions.empty")}</p> }
+                fallback=move || {
+                    let key = if filtered() { "list.none_match" } else { "opinions.empty" };
+                    view! { <p class="empty">{t(key)}</p> }
+                }
             >
                 <ul class="records" id="opinion-list">
                     <For
@@ -496,6 +831,16 @@ fn OpinionDetail(
     let error_for = move |field: Field| crate::form::error_for(errors, field);
     let invalid = move |field: Field| crate::form::invalid(errors, field);
     let required = crate::form::required;
+    // Forming a deputy suggestion or a livelihood lead from this opinion: the form opens
+    // with it ticked.
+    let navigate = StoredValue::new_local(use_navigate());
+    let form_from = move |kind: &'static str| {
+        let href = Link::new("/suggestions")
+            .with("new", kind)
+            .with("opinion", id.get_value())
+            .href();
+        navigate.with_value(|n| go(n, &href));
+    };
     // The voter's name and phone, opened here only for the station's eyes; the
     // station may withdraw consent on the voter's behalf (after a confirmation).
     let contact_view = move || {
@@ -590,6 +935,26 @@ fn OpinionDetail(
                 }}
             </ol>
             <div class="voter-contact" id="voter-contact">{contact_view}</div>
+            <Show when=move || !ctx.stations.get().is_empty()>
+                <div class="buttons form-from">
+                    <button
+                        type="button"
+                        class="secondary"
+                        id="opinion-to-suggestion"
+                        on:click=move |_| form_from("suggestion")
+                    >
+                        {t("opinions.to_suggestion")}
+                    </button>
+                    <button
+                        type="button"
+                        class="secondary"
+                        id="opinion-to-lead"
+                        on:click=move |_| form_from("lead")
+                    >
+                        {t("opinions.to_lead")}
+                    </button>
+                </div>
+            </Show>
             <form class="form" on:submit=refer novalidate aria-labelledby="refer-title">
                 <h4 id="refer-title">{t("opinions.refer_title")}</h4>
                 <div class="field" class:invalid=invalid(Field::Department)>

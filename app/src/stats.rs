@@ -1,0 +1,1197 @@
+//! Statistics (统计): the figures of a period — a month, quarter or year, a campaign, a
+//! consultation, or chosen dates — for what the account covers: a station's account its
+//! station, a coordinator their street or town by station, the district office the
+//! district by street and town (or one street or town, by station). Every figure, bar,
+//! point and segment opens the records behind it (the activity list or the opinion list,
+//! filtered through the address); the deputies of the scope open their duty records; the
+//! figures export as an xlsx workbook.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use shared::{
+    ActivityFilter, AppError, Campaign, Deputy, DeputyLevel, DraftRegulation, OpinionFilter,
+    OpinionStatus, Satisfaction, Station, Statistics, StatsQuery,
+};
+
+use crate::charts::{Bar, BarChart, LineChart, PALETTE, Point, Segment, ShareBar};
+use crate::ctx::Scope;
+use crate::filters::{ExportMessage, Exporter};
+use crate::i18n::{app_error, enum_label, kind_label, snake, t, tf};
+use crate::links::{
+    Link, file_name, month_name, month_range, period_name, quarter_range, year_of, year_range, ymd,
+};
+use crate::{Ctx, api, today};
+
+/// How the period is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PeriodKind {
+    Month,
+    Quarter,
+    Year,
+    Campaign,
+    Draft,
+    Dates,
+}
+
+impl PeriodKind {
+    const ALL: [PeriodKind; 6] = [
+        PeriodKind::Month,
+        PeriodKind::Quarter,
+        PeriodKind::Year,
+        PeriodKind::Campaign,
+        PeriodKind::Draft,
+        PeriodKind::Dates,
+    ];
+
+    fn value(self) -> &'static str {
+        match self {
+            PeriodKind::Month => "month",
+            PeriodKind::Quarter => "quarter",
+            PeriodKind::Year => "year",
+            PeriodKind::Campaign => "campaign",
+            PeriodKind::Draft => "draft",
+            PeriodKind::Dates => "dates",
+        }
+    }
+
+    fn label(self) -> String {
+        t(&format!("stats.period.{}", self.value()))
+    }
+}
+
+/// Which figure the place bars show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PlaceMetric {
+    Activities,
+    Voters,
+}
+
+/// Which figure the monthly line shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MonthMetric {
+    Activities,
+    Attendances,
+    Voters,
+    Opinions,
+}
+
+/// A link to `path` (the activity or the opinion list) with the query's filters.
+fn base(path: &str, q: &StatsQuery) -> Link {
+    Link::new(path)
+        .opt("from", q.from)
+        .opt("to", q.to)
+        .opt("campaign", q.campaign_id.clone())
+        .opt("draft", q.draft_id.clone())
+        .opt("subdistrict", q.subdistrict_id.clone())
+        .opt("station", q.station_id.clone())
+}
+
+/// Days as the figures show them: whole, or to one decimal.
+fn days(d: f64) -> String {
+    if (d - d.round()).abs() < 0.05 {
+        format!("{}", d.round() as i64)
+    } else {
+        format!("{d:.1}")
+    }
+}
+
+/// A figure card: its number, what it counts, and its parts, each a link to the records.
+fn card(
+    id: &'static str,
+    label: String,
+    value: String,
+    href: String,
+    parts: Vec<(String, String, String)>,
+    alert: bool,
+) -> AnyView {
+    let parts = (!parts.is_empty()).then(|| {
+        view! {
+            <p class="parts">
+                {parts
+                    .into_iter()
+                    .map(|(pid, text, href)| view! { <a id=pid href=href>{text}</a> })
+                    .collect_view()}
+            </p>
+        }
+    });
+    view! {
+        <div class="figure" class:alert=alert>
+            <a class="figure-main" id=id href=href>
+                <span class="count">{value}</span>
+                <span class="what">{label}</span>
+            </a>
+            {parts}
+        </div>
+    }
+    .into_any()
+}
+
+/// The figure cards of `s`.
+fn figures(s: &Statistics) -> AnyView {
+    let q = &s.query;
+    let f = &s.totals;
+    let acts = || base("/activities", q);
+    let ops = || base("/opinions", q);
+    let sugs = || base("/suggestions", q);
+    let level = |counts: &[(DeputyLevel, u64)], prefix: &'static str| {
+        counts
+            .iter()
+            .map(|(l, n)| {
+                let name = snake(l);
+                (
+                    format!("{prefix}-{name}"),
+                    tf(&format!("stats.sub.{name}"), &[("n", &n.to_string())]),
+                    acts().with("level", name).href(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let answered = ops().with("status", "answered,fed_back").href();
+    let n = |v: u64| v.to_string();
+    let cards = vec![
+        card(
+            "stats-figure-activities",
+            t("stats.fig.activities"),
+            n(f.activities),
+            acts().href(),
+            vec![],
+            false,
+        ),
+        card(
+            "stats-figure-attendances",
+            t("stats.fig.attendances"),
+            n(f.attendances),
+            acts().href(),
+            level(&s.attendances_by_level, "stats-figure-attendances"),
+            false,
+        ),
+        card(
+            "stats-figure-deputies",
+            t("stats.fig.deputies"),
+            n(f.deputies),
+            acts().href(),
+            level(&s.deputies_by_level, "stats-figure-deputies"),
+            false,
+        ),
+        card(
+            "stats-figure-voters",
+            t("stats.fig.voters"),
+            n(f.voters()),
+            acts().href(),
+            vec![
+                (
+                    "stats-figure-voters-on-site".to_owned(),
+                    tf("stats.sub.on_site", &[("n", &n(f.voters_on_site))]),
+                    acts().with("online", "false").href(),
+                ),
+                (
+                    "stats-figure-voters-online".to_owned(),
+                    tf("stats.sub.online", &[("n", &n(f.voters_online))]),
+                    acts().with("online", "true").href(),
+                ),
+            ],
+            false,
+        ),
+        card(
+            "stats-figure-opinions",
+            t("stats.fig.opinions"),
+            n(f.opinions),
+            ops().href(),
+            vec![(
+                "stats-figure-opinions-online".to_owned(),
+                tf("stats.sub.opinions_online", &[("n", &n(f.opinions_online))]),
+                ops().with("online", "true").href(),
+            )],
+            false,
+        ),
+        card(
+            "stats-figure-answered",
+            t("stats.fig.answered"),
+            n(f.answered),
+            answered.clone(),
+            vec![],
+            false,
+        ),
+        card(
+            "stats-figure-overdue",
+            t("stats.fig.overdue"),
+            n(f.overdue),
+            ops().with("overdue", "1").href(),
+            vec![],
+            f.overdue > 0,
+        ),
+        card(
+            "stats-figure-median",
+            t("stats.fig.median"),
+            s.median_days_to_answer
+                .map_or_else(|| t("stats.none"), |d| tf("stats.days", &[("n", &days(d))])),
+            answered,
+            vec![],
+            false,
+        ),
+        card(
+            "stats-figure-suggestions",
+            t("stats.fig.suggestions"),
+            n(f.suggestions),
+            sugs().href(),
+            vec![(
+                "stats-figure-supervised".to_owned(),
+                tf(
+                    "stats.sub.supervised",
+                    &[("n", &n(s.supervised_suggestions))],
+                ),
+                sugs().with("supervised", "1").href(),
+            )],
+            false,
+        ),
+        card(
+            "stats-figure-leads",
+            t("stats.fig.leads"),
+            n(f.leads),
+            sugs().with("tab", "leads").href(),
+            vec![],
+            false,
+        ),
+    ];
+    view! { <div class="figures" id="stats-figures">{cards}</div> }.into_any()
+}
+
+/// Buttons choosing one of `options` (`{prefix}-{value}` ids).
+fn switch<T: Copy + PartialEq + Send + Sync + 'static>(
+    prefix: &'static str,
+    label: String,
+    options: Vec<(T, &'static str, String)>,
+    value: RwSignal<T>,
+) -> impl IntoView {
+    view! {
+        <div class="switch" role="group" aria-label=label id=prefix>
+            {options
+                .into_iter()
+                .map(|(v, name, text)| {
+                    view! {
+                        <button
+                            type="button"
+                            id=format!("{prefix}-{name}")
+                            class:on=move || value.get() == v
+                            aria-pressed=move || (value.get() == v).to_string()
+                            on:click=move |_| value.set(v)
+                        >
+                            {text}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// The colour of an opinion status in the charts (as its badge).
+fn status_color(s: OpinionStatus) -> &'static str {
+    match s {
+        OpinionStatus::Recorded => "#8c959f",
+        OpinionStatus::Referred => "#1f4fa8",
+        OpinionStatus::InProgress => "#d4820f",
+        OpinionStatus::Answered => "#1a7f37",
+        OpinionStatus::FedBack => "#0e4d22",
+    }
+}
+
+fn satisfaction_color(s: Satisfaction) -> &'static str {
+    match s {
+        Satisfaction::Satisfied => "#1a7f37",
+        Satisfaction::BasicallySatisfied => "#7fb04f",
+        Satisfaction::Dissatisfied => "#c8102e",
+    }
+}
+
+/// The newest date among `dates` (`YYYY-MM-DD`).
+fn newest(dates: impl IntoIterator<Item = String>) -> Option<String> {
+    dates.into_iter().max()
+}
+
+#[component]
+pub fn StatsPage() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    ctx.load_subdistricts();
+    let (this_year, this_month, _) = ymd(&today()).unwrap_or((2022, 1, 1));
+    let kind = RwSignal::new(PeriodKind::Year);
+    let year = RwSignal::new(this_year);
+    let month = RwSignal::new(this_month);
+    let quarter = RwSignal::new(this_month.div_ceil(3));
+    let campaign = RwSignal::new(String::new());
+    let draft = RwSignal::new(String::new());
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    // The district office's choice of one street or town ("" for the whole district).
+    let narrowed = RwSignal::new(String::new());
+    let campaigns = RwSignal::new(Vec::<Campaign>::new());
+    let drafts = RwSignal::new(Vec::<DraftRegulation>::new());
+    let stations = RwSignal::new(Vec::<Station>::new());
+    // The year of the newest record (the default period), found before the first count.
+    let ready = RwSignal::new(false);
+    let latest_year = RwSignal::new(this_year);
+    spawn_local(async move {
+        let one = Some(1);
+        let activity = api::list_activities(&ActivityFilter {
+            limit: one,
+            ..ActivityFilter::default()
+        })
+        .await
+        .ok()
+        .and_then(|l| l.first().map(|a| a.date.to_string()));
+        let opinion = api::list_opinions(&OpinionFilter {
+            limit: one,
+            ..OpinionFilter::default()
+        })
+        .await
+        .ok()
+        .and_then(|l| l.first().map(|o| o.date.to_string()));
+        if let Some((y, m, _)) = newest(activity.into_iter().chain(opinion)).and_then(|d| ymd(&d)) {
+            year.set(y);
+            latest_year.set(y);
+            month.set(m);
+            quarter.set(m.div_ceil(3));
+        }
+        let c = api::campaigns().await.unwrap_or_default();
+        if let Some(first) = c.first() {
+            campaign.set(first.id.clone());
+        }
+        campaigns.set(c);
+        let d = api::drafts().await.unwrap_or_default();
+        if let Some(first) = d.first() {
+            draft.set(first.id.clone());
+        }
+        drafts.set(d);
+        stations.set(api::all_stations().await.unwrap_or_default());
+        ready.set(true);
+    });
+    let scope = Memo::new(move |_| ctx.scope());
+    // The query of the period and place chosen, or why there is none.
+    let query = Memo::new(move |_| -> Result<StatsQuery, String> {
+        let window = |(a, b): (String, String)| (a.parse().ok(), b.parse().ok());
+        let (from, to, campaign_id, draft_id) = match kind.get() {
+            PeriodKind::Month => {
+                let (a, b) = window(month_range(year.get(), month.get()));
+                (a, b, None, None)
+            }
+            PeriodKind::Quarter => {
+                let (a, b) = window(quarter_range(year.get(), quarter.get()));
+                (a, b, None, None)
+            }
+            PeriodKind::Year => {
+                let (a, b) = window(year_range(year.get()));
+                (a, b, None, None)
+            }
+            PeriodKind::Campaign => {
+                let id = campaign.get();
+                let c = campaigns.with(|cs| cs.iter().find(|c| c.id == id).cloned());
+                let Some(c) = c else {
+                    return Err(t("stats.no_campaign"));
+                };
+                (Some(c.starts), Some(c.ends), Some(c.id), None)
+            }
+            PeriodKind::Draft => {
+                let id = draft.get();
+                let d = drafts.with(|ds| ds.iter().find(|d| d.id == id).cloned());
+                let Some(d) = d else {
+                    return Err(t("stats.no_draft"));
+                };
+                (Some(d.opens), Some(d.closes), None, Some(d.id))
+            }
+            PeriodKind::Dates => {
+                let (a, b) = (from.get(), to.get());
+                if !a.is_empty() && !b.is_empty() && a > b {
+                    return Err(t("stats.dates_wrong_way"));
+                }
+                (a.parse().ok(), b.parse().ok(), None, None)
+            }
+        };
+        let (subdistrict_id, station_id) = match scope.get() {
+            Scope::Station(id) => (None, Some(id)),
+            Scope::Subdistrict(id) => (Some(id), None),
+            Scope::District => (Some(narrowed.get()).filter(|s| !s.is_empty()), None),
+        };
+        Ok(StatsQuery {
+            from,
+            to,
+            campaign_id,
+            draft_id,
+            subdistrict_id,
+            station_id,
+        })
+    });
+    // The figures shown: of the last query that could be counted (a wrong choice keeps
+    // them, with the reason above).
+    let stats = RwSignal::new(None::<Statistics>);
+    let error = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(false);
+    let asked = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        if !ready.get() {
+            return;
+        }
+        match query.get() {
+            Err(why) => error.set(Some(why)),
+            Ok(q) => {
+                error.set(None);
+                loading.set(true);
+                asked.update_value(|n| *n += 1);
+                let mine = asked.get_value();
+                spawn_local(async move {
+                    let result = api::statistics(&q).await;
+                    // Only the answer to the latest question counts.
+                    if asked.try_get_value() != Some(mine) {
+                        return;
+                    }
+                    match result {
+                        Ok(s) => stats.set(Some(s)),
+                        Err(AppError::Invalid { .. }) => {
+                            error.set(Some(t("stats.dates_wrong_way")))
+                        }
+                        Err(e) => error.set(Some(app_error(&e))),
+                    }
+                    loading.set(false);
+                });
+            }
+        }
+    });
+
+    let station_name = move |id: &str| {
+        stations
+            .get()
+            .into_iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| id.to_owned(), |s| s.name)
+    };
+    // Where and when the figures shown are of.
+    let place_of = move |q: &StatsQuery| {
+        if let Some(st) = &q.station_id {
+            station_name(st)
+        } else if let Some(sd) = &q.subdistrict_id {
+            ctx.subdistrict_name(sd)
+        } else {
+            t("place.district")
+        }
+    };
+    let period_of = move |q: &StatsQuery| {
+        if let Some(c) = q.campaign_id.as_ref().and_then(|id| {
+            campaigns
+                .get()
+                .into_iter()
+                .find(|c| &c.id == id)
+                .map(|c| c.name)
+        }) {
+            c
+        } else if let Some(d) = q.draft_id.as_ref().and_then(|id| {
+            drafts
+                .get()
+                .into_iter()
+                .find(|d| &d.id == id)
+                .map(|d| d.title)
+        }) {
+            d
+        } else {
+            let (a, b) = (q.from.map(|d| d.to_string()), q.to.map(|d| d.to_string()));
+            period_name(a.as_deref(), b.as_deref())
+        }
+    };
+
+    // Export: the workbook of the figures shown ("海淀区-统计-2022年1月.xlsx").
+    let exporter = Exporter::new();
+    let export = move |_| {
+        let Some(s) = stats.get_untracked() else {
+            return;
+        };
+        let q = s.query;
+        let name = untrack(|| {
+            file_name(
+                &tf(
+                    "export.file.stats",
+                    &[("place", &place_of(&q)), ("period", &period_of(&q))],
+                ),
+                "xlsx",
+            )
+        });
+        exporter.run(api::ExportFormat::Xlsx, async move {
+            api::export_statistics(&q, &name).await
+        });
+    };
+
+    let years = move || {
+        let hi = this_year.max(latest_year.get());
+        let lo = (hi - 9).min(year.get());
+        (lo..=hi).rev().collect::<Vec<i32>>()
+    };
+    let choose_kind = move |value: String| {
+        let Some(k) = PeriodKind::ALL.into_iter().find(|k| k.value() == value) else {
+            return;
+        };
+        // Chosen dates start from the period shown.
+        if k == PeriodKind::Dates
+            && from.get_untracked().is_empty()
+            && to.get_untracked().is_empty()
+            && let Some(s) = stats.get_untracked()
+        {
+            from.set(s.query.from.map(|d| d.to_string()).unwrap_or_default());
+            to.set(s.query.to.map(|d| d.to_string()).unwrap_or_default());
+        }
+        kind.set(k);
+    };
+    let year_select = move || {
+        view! {
+            <label>
+                <span>{t("stats.year")}</span>
+                <select
+                    id="stats-year"
+                    on:change=move |ev| {
+                        if let Ok(y) = event_target_value(&ev).parse() {
+                            year.set(y);
+                        }
+                    }
+                >
+                    {move || {
+                        years()
+                            .into_iter()
+                            .map(|y| {
+                                view! {
+                                    <option value=y.to_string() selected=move || year.get() == y>
+                                        {crate::links::year_name(y)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            </label>
+        }
+    };
+    let period_fields = move || {
+        match kind.get() {
+        PeriodKind::Month => view! {
+            {year_select()}
+            <label>
+                <span>{t("stats.month")}</span>
+                <select
+                    id="stats-month"
+                    on:change=move |ev| {
+                        if let Ok(m) = event_target_value(&ev).parse() {
+                            month.set(m);
+                        }
+                    }
+                >
+                    {(1..=12u32)
+                        .map(|m| {
+                            view! {
+                                <option value=m.to_string() selected=move || month.get() == m>
+                                    {tf("period.month_short", &[("month", &m.to_string())])}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+        }
+        .into_any(),
+        PeriodKind::Quarter => view! {
+            {year_select()}
+            <label>
+                <span>{t("stats.quarter")}</span>
+                <select
+                    id="stats-quarter"
+                    on:change=move |ev| {
+                        if let Ok(q) = event_target_value(&ev).parse() {
+                            quarter.set(q);
+                        }
+                    }
+                >
+                    {(1..=4u32)
+                        .map(|q| {
+                            view! {
+                                <option value=q.to_string() selected=move || quarter.get() == q>
+                                    {t(&format!("period.quarter_short{q}"))}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+        }
+        .into_any(),
+        PeriodKind::Year => year_select().into_any(),
+        PeriodKind::Campaign => view! {
+            <label class="wide">
+                <span>{t("field.campaign")}</span>
+                <select id="stats-campaign" on:change=move |ev| campaign.set(event_target_value(&ev))>
+                    {move || {
+                        campaigns
+                            .get()
+                            .into_iter()
+                            .map(|c| {
+                                let id = c.id.clone();
+                                view! {
+                                    <option value=c.id.clone() selected=move || campaign.get() == id>
+                                        {c.name.clone()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            </label>
+        }
+        .into_any(),
+        PeriodKind::Draft => view! {
+            <label class="wide">
+                <span>{t("field.draft")}</span>
+                <select id="stats-draft" on:change=move |ev| draft.set(event_target_value(&ev))>
+                    {move || {
+                        drafts
+                            .get()
+                            .into_iter()
+                            .map(|d| {
+                                let id = d.id.clone();
+                                view! {
+                                    <option value=d.id.clone() selected=move || draft.get() == id>
+                                        {d.title.clone()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </select>
+            </label>
+        }
+        .into_any(),
+        PeriodKind::Dates => view! {
+            <label>
+                <span>{t("filter.from")}</span>
+                <input
+                    id="stats-from"
+                    type="date"
+                    prop:value=move || from.get()
+                    on:input=move |ev| from.set(event_target_value(&ev))
+                />
+            </label>
+            <label>
+                <span>{t("filter.to")}</span>
+                <input
+                    id="stats-to"
+                    type="date"
+                    prop:value=move || to.get()
+                    on:input=move |ev| to.set(event_target_value(&ev))
+                />
+            </label>
+        }
+        .into_any(),
+    }
+    };
+
+    // The charts.
+    let place_metric = RwSignal::new(PlaceMetric::Activities);
+    let month_metric = RwSignal::new(MonthMetric::Activities);
+    let places_chart = move || {
+        let s = stats.get()?;
+        let q = s.query.clone();
+        let by_subdistrict = q.subdistrict_id.is_none() && q.station_id.is_none();
+        let (places, key) = if by_subdistrict {
+            (s.by_subdistrict, "subdistrict")
+        } else {
+            (s.by_station, "station")
+        };
+        if places.len() < 2 {
+            return None;
+        }
+        let metric = place_metric.get();
+        let bars = places
+            .into_iter()
+            .map(|p| Bar {
+                label: if p.name.is_empty() {
+                    t("stats.unknown_place")
+                } else {
+                    p.name
+                },
+                value: match metric {
+                    PlaceMetric::Activities => p.figures.activities,
+                    PlaceMetric::Voters => p.figures.voters(),
+                },
+                href: (!p.id.is_empty()).then(|| base("/activities", &q).with(key, p.id).href()),
+            })
+            .collect();
+        let what = match metric {
+            PlaceMetric::Activities => t("stats.what.activities"),
+            PlaceMetric::Voters => t("stats.what.voters"),
+        };
+        let title = if by_subdistrict {
+            tf("stats.chart.by_subdistrict", &[("what", &what)])
+        } else {
+            tf("stats.chart.by_station", &[("what", &what)])
+        };
+        Some(view! { <BarChart id="stats-chart-places" title=title bars=bars/> })
+    };
+    let months_chart = move || {
+        let s = stats.get()?;
+        if s.by_month.len() < 2 {
+            return None;
+        }
+        let q = s.query.clone();
+        let metric = month_metric.get();
+        let one_year = s.by_month.first().and_then(|m| year_of(&m.month))
+            == s.by_month.last().and_then(|m| year_of(&m.month));
+        let points = s
+            .by_month
+            .iter()
+            .filter_map(|m| {
+                let (y, mo) = (year_of(&m.month)?, m.month.get(5..7)?.parse::<u32>().ok()?);
+                let (first, last) = month_range(y, mo);
+                // The month within the period.
+                let first = q.from.map_or(first.clone(), |f| f.to_string().max(first));
+                let last = q.to.map_or(last.clone(), |t| t.to_string().min(last));
+                let path = if metric == MonthMetric::Opinions {
+                    "/opinions"
+                } else {
+                    "/activities"
+                };
+                Some(Point {
+                    short: if one_year {
+                        tf("period.month_short", &[("month", &mo.to_string())])
+                    } else {
+                        m.month.clone()
+                    },
+                    label: month_name(y, mo),
+                    value: match metric {
+                        MonthMetric::Activities => m.activities,
+                        MonthMetric::Attendances => m.attendances,
+                        MonthMetric::Voters => m.voters,
+                        MonthMetric::Opinions => m.opinions,
+                    },
+                    href: Some(base(path, &q).with("from", first).with("to", last).href()),
+                })
+            })
+            .collect();
+        let what = match metric {
+            MonthMetric::Activities => t("stats.what.activities"),
+            MonthMetric::Attendances => t("stats.what.attendances"),
+            MonthMetric::Voters => t("stats.what.voters"),
+            MonthMetric::Opinions => t("stats.what.opinions"),
+        };
+        Some(view! {
+            <LineChart
+                id="stats-chart-months"
+                title=tf("stats.chart.by_month", &[("what", &what)])
+                points=points
+            />
+        })
+    };
+    // The switches stay put while their chart is drawn again (focus stays on them).
+    let has_places = move || {
+        stats.with(|s| {
+            s.as_ref().is_some_and(|s| {
+                let q = &s.query;
+                if q.subdistrict_id.is_none() && q.station_id.is_none() {
+                    s.by_subdistrict.len() >= 2
+                } else {
+                    s.by_station.len() >= 2
+                }
+            })
+        })
+    };
+    let has_months = move || stats.with(|s| s.as_ref().is_some_and(|s| s.by_month.len() >= 2));
+    let share_charts = move || {
+        let s = stats.get()?;
+        let q = &s.query;
+        let kinds: Vec<Segment> = s
+            .activities_by_kind
+            .iter()
+            .enumerate()
+            .map(|(i, (k, n))| Segment {
+                label: kind_label(*k),
+                value: *n,
+                color: PALETTE[i % PALETTE.len()],
+                href: Some(base("/activities", q).with("kind", snake(k)).href()),
+            })
+            .collect();
+        let categories: Vec<Segment> = s
+            .opinions_by_category
+            .iter()
+            .enumerate()
+            .map(|(i, (c, n))| Segment {
+                label: enum_label("category", c),
+                value: *n,
+                color: PALETTE[i % PALETTE.len()],
+                href: Some(base("/opinions", q).with("category", snake(c)).href()),
+            })
+            .collect();
+        let statuses: Vec<Segment> = s
+            .opinions_by_status
+            .iter()
+            .map(|(st, n)| Segment {
+                label: enum_label("status", st),
+                value: *n,
+                color: status_color(*st),
+                href: Some(base("/opinions", q).with("status", snake(st)).href()),
+            })
+            .collect();
+        let satisfaction: Vec<Segment> = s
+            .satisfaction
+            .iter()
+            .map(|(x, n)| Segment {
+                label: enum_label("satisfaction", x),
+                value: *n,
+                color: satisfaction_color(*x),
+                href: Some(base("/opinions", q).with("satisfaction", snake(x)).href()),
+            })
+            .collect();
+        Some(view! {
+            <ShareBar id="stats-chart-kinds" title=t("stats.chart.kinds") segments=kinds/>
+            <ShareBar id="stats-chart-categories" title=t("stats.chart.categories") segments=categories/>
+            <ShareBar id="stats-chart-statuses" title=t("stats.chart.statuses") segments=statuses/>
+            <ShareBar
+                id="stats-chart-satisfaction"
+                title=t("stats.chart.satisfaction")
+                segments=satisfaction
+            />
+        })
+    };
+    let departments_table = move || {
+        let s = stats.get()?;
+        let q = s.query.clone();
+        let rows = s.referrals_by_department;
+        if rows.is_empty() {
+            return Some(view! { <p class="empty">{t("stats.no_referrals")}</p> }.into_any());
+        }
+        let rows = rows
+            .into_iter()
+            .map(|d| {
+                let ops = || base("/opinions", &q).with("department", d.id.clone());
+                view! {
+                    <tr data-department=d.id.clone()>
+                        <th scope="row">{d.name.clone()}</th>
+                        <td>
+                            <a href=ops().href()>{d.referred.to_string()}</a>
+                        </td>
+                        <td>
+                            <a href=ops().with("status", "answered,fed_back").href()>
+                                {d.answered.to_string()}
+                            </a>
+                        </td>
+                        <td class:alert={d.overdue > 0}>
+                            <a href=ops().with("overdue", "1").href()>{d.overdue.to_string()}</a>
+                        </td>
+                        <td>{d.median_days.map_or_else(|| t("stats.none"), days)}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        Some(
+            view! {
+                <div class="table-scroll">
+                    <table
+                        class="progress departments"
+                        id="stats-departments"
+                        aria-labelledby="stats-departments-title"
+                    >
+                        <thead>
+                            <tr>
+                                <th scope="col">{t("field.department")}</th>
+                                <th scope="col">{t("stats.dept.referred")}</th>
+                                <th scope="col">{t("stats.dept.answered")}</th>
+                                <th scope="col">{t("stats.dept.overdue")}</th>
+                                <th scope="col">{t("stats.dept.median")}</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            }
+            .into_any(),
+        )
+    };
+
+    // The deputies of the scope, each opening their duty record.
+    let scope_stations = Signal::derive(move || {
+        let all = stations.get();
+        let keep = |s: &Station| match scope.get() {
+            Scope::Station(id) => s.id == id,
+            Scope::Subdistrict(sd) => s.subdistrict_id == sd,
+            Scope::District => {
+                let sd = narrowed.get();
+                sd.is_empty() || s.subdistrict_id == sd
+            }
+        };
+        all.into_iter()
+            .filter(keep)
+            .map(|s| (s.id, s.name))
+            .collect::<Vec<_>>()
+    });
+    let record_year = Signal::derive(move || match kind.get() {
+        PeriodKind::Month | PeriodKind::Quarter | PeriodKind::Year => year.get(),
+        _ => stats
+            .get()
+            .and_then(|s| s.query.from)
+            .and_then(|d| year_of(&d.to_string()))
+            .unwrap_or(this_year),
+    });
+
+    let is_district = move || scope.get() == Scope::District;
+    view! {
+        <section aria-labelledby="stats-title" id="stats">
+            <h2 id="stats-title">{t("stats.title")}</h2>
+            <div class="filters stats-filters">
+                <label>
+                    <span>{t("stats.period")}</span>
+                    <select id="stats-period" on:change=move |ev| choose_kind(event_target_value(&ev))>
+                        {PeriodKind::ALL
+                            .into_iter()
+                            .map(|k| {
+                                view! {
+                                    <option value=k.value() selected=move || kind.get() == k>
+                                        {k.label()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                {period_fields}
+                <Show when=is_district>
+                    <label class="wide">
+                        <span>{t("stats.subdistrict")}</span>
+                        <select id="stats-subdistrict" on:change=move |ev| narrowed.set(event_target_value(&ev))>
+                            <option value="" selected=move || narrowed.get().is_empty()>
+                                {t("place.district")}
+                            </option>
+                            {move || {
+                                ctx.subdistricts
+                                    .get()
+                                    .into_iter()
+                                    .map(|(id, name)| {
+                                        let sid = id.clone();
+                                        view! {
+                                            <option value=id selected=move || narrowed.get() == sid>
+                                                {name}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </label>
+                </Show>
+            </div>
+            {move || {
+                error
+                    .get()
+                    .map(|e| view! { <p class="message error" role="alert" id="stats-error">{e}</p> })
+            }}
+            <div class="section-head">
+                <p class="stats-scope" id="stats-scope" aria-live="polite">
+                    {move || {
+                        stats
+                            .get()
+                            .map(|s| {
+                                tf(
+                                    "stats.scope",
+                                    &[("place", &place_of(&s.query)), ("period", &period_of(&s.query))],
+                                )
+                            })
+                    }}
+                    <Show when=move || loading.get()>
+                        <span class="hint">" " {t("stats.loading")}</span>
+                    </Show>
+                </p>
+                <button
+                    type="button"
+                    id="stats-export"
+                    class="secondary"
+                    disabled=move || exporter.busy() || stats.get().is_none()
+                    on:click=export
+                >
+                    {exporter.label(api::ExportFormat::Xlsx, "export.xlsx")}
+                </button>
+            </div>
+            <ExportMessage exporter=exporter id="stats-export-message"/>
+            {move || stats.get().map(|s| figures(&s))}
+            <div class="charts">
+                <Show when=has_places>
+                    <section class="chart-box">
+                        {switch(
+                            "stats-places-metric",
+                            t("stats.chart.show"),
+                            vec![
+                                (PlaceMetric::Activities, "activities", t("stats.metric.activities")),
+                                (PlaceMetric::Voters, "voters", t("stats.metric.voters")),
+                            ],
+                            place_metric,
+                        )}
+                        {places_chart}
+                    </section>
+                </Show>
+                <Show when=has_months>
+                    <section class="chart-box">
+                        {switch(
+                            "stats-months-metric",
+                            t("stats.chart.show"),
+                            vec![
+                                (MonthMetric::Activities, "activities", t("stats.metric.activities")),
+                                (MonthMetric::Attendances, "attendances", t("stats.metric.attendances")),
+                                (MonthMetric::Voters, "voters", t("stats.metric.voters")),
+                                (MonthMetric::Opinions, "opinions", t("stats.metric.opinions")),
+                            ],
+                            month_metric,
+                        )}
+                        {months_chart}
+                    </section>
+                </Show>
+                {share_charts}
+            </div>
+            <h3 id="stats-departments-title">{t("stats.departments")}</h3>
+            {departments_table}
+            <DeputyFinder stations=scope_stations year=record_year/>
+        </section>
+    }
+}
+
+/// 代表履职档案: the deputies of `stations`, searchable by name, each a link to their duty
+/// record of `year`. Loaded when opened (a district has hundreds).
+#[component]
+fn DeputyFinder(stations: Signal<Vec<(String, String)>>, year: Signal<i32>) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let deputies = RwSignal::new(Vec::<Deputy>::new());
+    let loading = RwSignal::new(false);
+    let search = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if !open.get() {
+            return;
+        }
+        let ids = stations.get();
+        loading.set(true);
+        spawn_local(async move {
+            let mut all = Vec::new();
+            for (id, _) in ids {
+                all.extend(api::deputies(&id).await.unwrap_or_default());
+            }
+            deputies.set(all);
+            loading.set(false);
+        });
+    });
+    /// At most this many deputies are listed; searching narrows the rest.
+    const SHOWN: usize = 100;
+    let matching = move || {
+        let s = search.get();
+        let s = s.trim();
+        deputies
+            .get()
+            .into_iter()
+            .filter(|d| s.is_empty() || d.name.contains(s))
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <section class="card deputies" id="stats-deputies" aria-labelledby="stats-deputies-title">
+            <div class="section-head">
+                <h3 id="stats-deputies-title">{t("stats.deputies")}</h3>
+                <button
+                    type="button"
+                    class="link"
+                    id="stats-deputies-open"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |_| open.update(|o| *o = !*o)
+                >
+                    {move || if open.get() { t("stats.deputies_close") } else { t("stats.deputies_open") }}
+                </button>
+            </div>
+            <Show when=move || open.get()>
+                <input
+                    id="stats-deputy-search"
+                    type="search"
+                    placeholder=t("stats.deputy_search")
+                    aria-label=t("stats.deputy_search")
+                    prop:value=move || search.get()
+                    on:input=move |ev| search.set(event_target_value(&ev))
+                />
+                <Show when=move || loading.get()>
+                    <p class="hint">{t("stats.loading")}</p>
+                </Show>
+                {move || {
+                    let list = matching();
+                    let total = list.len();
+                    if total == 0 && !loading.get() {
+                        return view! { <p class="empty">{t("stats.no_deputies")}</p> }.into_any();
+                    }
+                    let y = year.get();
+                    let names = stations.get();
+                    let station_name = move |id: &str| {
+                        names.iter().find(|(s, _)| s == id).map(|(_, n)| n.clone()).unwrap_or_default()
+                    };
+                    view! {
+                        <ul class="deputy-list" id="stats-deputy-list">
+                            {list
+                                .into_iter()
+                                .take(SHOWN)
+                                .map(|d| {
+                                    let levels: Vec<String> = d
+                                        .levels
+                                        .iter()
+                                        .map(|l| enum_label("level", l))
+                                        .collect();
+                                    view! {
+                                        <li data-id=d.id.clone()>
+                                            <a href=format!("/deputy/{}/{y}", d.id)>{d.name.clone()}</a>
+                                            <span class="hint">{crate::i18n::join(&levels)}</span>
+                                            <span class="hint station">{station_name(&d.station_id)}</span>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                        {(total > SHOWN)
+                            .then(|| {
+                                view! {
+                                    <p class="hint">
+                                        {tf("stats.deputies_more", &[("n", &(total - SHOWN).to_string())])}
+                                    </p>
+                                }
+                            })}
+                    }
+                        .into_any()
+                }}
+            </Show>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figure_links_carry_the_query() {
+        let q = StatsQuery {
+            from: "2022-01-01".parse().ok(),
+            to: "2022-12-31".parse().ok(),
+            subdistrict_id: Some("sd-zzy".into()),
+            ..StatsQuery::default()
+        };
+        assert_eq!(
+            base("/activities", &q).with("level", "city").href(),
+            "/activities?from=2022-01-01&to=2022-12-31&subdistrict=sd-zzy&level=city"
+        );
+        assert_eq!(days(3.0), "3");
+        assert_eq!(days(2.5), "2.5");
+    }
+
+    #[test]
+    fn every_kind_category_and_level_has_a_figure_text() {
+        for l in [DeputyLevel::City, DeputyLevel::District, DeputyLevel::Town] {
+            let key = format!("stats.sub.{}", snake(&l));
+            assert!(!t(&key).starts_with("stats."), "{key}");
+        }
+        for k in PeriodKind::ALL {
+            assert!(!k.label().starts_with("stats."), "{k:?}");
+        }
+        for q in 1..=4 {
+            assert!(!t(&format!("period.quarter_short{q}")).starts_with("period."));
+            assert!(!t(&format!("period.q{q}")).starts_with("period."));
+        }
+    }
+}
