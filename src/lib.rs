@@ -10,8 +10,8 @@ use shared::{
     Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation, DutyRecord,
     FeedbackInput, HistoryEntry, Home, Language, LeadInput, LivelihoodLead, OpinionFilter,
     OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery,
-    Store, StoreKey, SuggestionInput, SyncClient, SyncProgress, SyncReport, SyncStatus,
-    TimelineStep, VoterContact, YearReportInput,
+    Store, StoreKey, Subdistrict, SuggestionInput, SyncClient, SyncProgress, SyncReport,
+    SyncStatus, TimelineStep, VoterContact, YearReportInput,
 };
 use tauri::{Manager, State};
 
@@ -134,6 +134,11 @@ fn home(state: State<'_, AppState>) -> Result<Home, AppError> {
 #[tauri::command]
 fn stations(state: State<'_, AppState>) -> Result<Vec<Station>, AppError> {
     Ok(state.store().writable_stations()?)
+}
+
+#[tauri::command]
+fn subdistricts(state: State<'_, AppState>) -> Result<Vec<Subdistrict>, AppError> {
+    Ok(state.store().subdistricts()?)
 }
 
 #[tauri::command]
@@ -658,6 +663,7 @@ pub fn run() {
             article_counts,
             campaign_progress,
             statistics,
+            subdistricts,
             duty_record,
             year_report,
             save_report,

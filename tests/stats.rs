@@ -356,6 +356,16 @@ fn figures_follow_the_counting_rules_and_open_the_records_behind_them() {
         )
         .unwrap();
     assert_eq!(satisfied.len(), 1);
+    let answered = s
+        .list_opinions(
+            &OpinionFilter {
+                statuses: vec![OpinionStatus::Answered, OpinionStatus::FedBack],
+                ..OpinionFilter::default()
+            },
+            today(),
+        )
+        .unwrap();
+    assert_eq!(answered.len() as u64, stats.totals.answered);
 
     // Dates the wrong way round are refused.
     assert!(

@@ -340,7 +340,7 @@ pub fn ActivityList() -> impl IntoView {
                 </Show>
             </div>
             <Chips chips=chips on_remove=remove/>
-            <ExportButtons exporter=exporter export=export blocked=Signal::derive(|| None::<String>)/>
+            <ExportButtons exporter=exporter export=export/>
             <p class="totals" id="list-totals">
                 {move || {
                     let l = list.get();

@@ -151,6 +151,11 @@ pub async fn stations() -> Result<Vec<Station>, AppError> {
     call("stations", &NoArgs {}).await
 }
 
+/// Streets and towns this device knows.
+pub async fn subdistricts() -> Result<Vec<shared::Subdistrict>, AppError> {
+    call("subdistricts", &NoArgs {}).await
+}
+
 pub async fn deputies(station_id: &str) -> Result<Vec<Deputy>, AppError> {
     call("deputies", &StationArgs { station_id }).await
 }

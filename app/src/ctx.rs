@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{Role, Station, StatsQuery, SyncStatus};
+use shared::{Role, Station, SyncStatus};
 
 use crate::api;
 
@@ -72,18 +72,9 @@ impl Ctx {
             return;
         }
         spawn_local(async move {
-            let query = StatsQuery {
-                from: "2000-01-01".parse().ok(),
-                to: "2000-01-01".parse().ok(),
-                ..StatsQuery::default()
-            };
-            if let Ok(s) = api::statistics(&query).await {
-                let names: Vec<(String, String)> = s
-                    .by_subdistrict
-                    .into_iter()
-                    .filter(|p| !p.id.is_empty())
-                    .map(|p| (p.id, p.name))
-                    .collect();
+            if let Ok(all) = api::subdistricts().await {
+                let names: Vec<(String, String)> =
+                    all.into_iter().map(|s| (s.id, s.name)).collect();
                 if !names.is_empty() {
                     self.subdistricts.set(names);
                 }

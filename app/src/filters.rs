@@ -162,15 +162,10 @@ pub fn ExportMessage(exporter: Exporter, id: &'static str) -> impl IntoView {
     }
 }
 
-/// 「导出 Excel」 and 「导出 CSV」 for a list: `export` runs with the format chosen;
-/// `blocked` says why the list cannot be exported as filtered, if it cannot.
+/// 「导出 Excel」 and 「导出 CSV」 for a list: `export` runs with the format chosen.
 #[component]
-pub fn ExportButtons(
-    exporter: Exporter,
-    export: Callback<ExportFormat>,
-    #[prop(into)] blocked: Signal<Option<String>>,
-) -> impl IntoView {
-    let disabled = move || exporter.busy() || blocked.get().is_some();
+pub fn ExportButtons(exporter: Exporter, export: Callback<ExportFormat>) -> impl IntoView {
+    let disabled = move || exporter.busy();
     view! {
         <div class="export-buttons" aria-busy=move || exporter.busy().to_string()>
             <button
@@ -192,7 +187,6 @@ pub fn ExportButtons(
                 {exporter.label(ExportFormat::Csv, "export.csv")}
             </button>
         </div>
-        {move || blocked.get().map(|why| view! { <p class="hint" id="export-blocked">{why}</p> })}
         <ExportMessage exporter=exporter id="export-message"/>
     }
 }

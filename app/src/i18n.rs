@@ -131,6 +131,7 @@ pub fn app_error(e: &AppError) -> String {
         AppError::TooManyAttempts => t("error.too_many_attempts"),
         AppError::UnsentChanges => t("error.unsent_changes"),
         AppError::NotPermitted => t("error.not_permitted"),
+        AppError::NoChineseFont => t("error.no_chinese_font"),
     }
 }
 

@@ -107,11 +107,12 @@ impl Filters {
         }
     }
 
-    /// The store's filter, without the status.
+    /// The store's filter.
     fn filter(&self) -> OpinionFilter {
         OpinionFilter {
             station_id: some(self.station.clone()),
             status: None,
+            statuses: self.statuses.clone(),
             department_id: some(self.department.clone()),
             draft_id: some(self.draft.clone()),
             overdue_only: self.overdue,
@@ -126,37 +127,6 @@ impl Filters {
             limit: None,
         }
     }
-
-    /// The store's filters: one per status asked for (the list is their union).
-    fn filters(&self) -> Vec<OpinionFilter> {
-        let base = self.filter();
-        if self.statuses.is_empty() {
-            return vec![base];
-        }
-        self.statuses
-            .iter()
-            .map(|s| OpinionFilter {
-                status: Some(*s),
-                ..base.clone()
-            })
-            .collect()
-    }
-}
-
-/// The opinions of every filter in `filters`, newest first, at most `limit` of them.
-async fn list_union(
-    filters: Vec<OpinionFilter>,
-    limit: Option<u32>,
-) -> Result<Vec<OpinionSummary>, AppError> {
-    let mut all = Vec::new();
-    for f in filters {
-        all.extend(api::list_opinions(&OpinionFilter { limit, ..f }).await?);
-    }
-    all.sort_by_key(|o| std::cmp::Reverse(o.date));
-    if let Some(limit) = limit {
-        all.truncate(limit as usize);
-    }
-    Ok(all)
 }
 
 #[component]
@@ -198,9 +168,12 @@ pub fn OpinionsPage() -> impl IntoView {
     Effect::new(move |_| {
         ctx.data_version.track();
         let shown = pager.shown();
-        let wanted = filters.with(Filters::filters);
+        let wanted = OpinionFilter {
+            limit: Pager::limit(shown),
+            ..filters.with(Filters::filter)
+        };
         spawn_local(async move {
-            if let Ok(l) = list_union(wanted, Pager::limit(shown)).await {
+            if let Ok(l) = api::list_opinions(&wanted).await {
                 list.set(pager.page(l, shown));
             }
         });
@@ -341,14 +314,9 @@ pub fn OpinionsPage() -> impl IntoView {
     });
     // The ledger as filtered, named after its place and period.
     let exporter = Exporter::new();
-    let blocked = Signal::derive(move || {
-        (filters.with(|f| f.statuses.len()) > 1).then(|| t("export.multi_status"))
-    });
     let export = Callback::new(move |format: ExportFormat| {
         let f = filters.get_untracked();
-        let Some(filter) = f.filters().into_iter().next() else {
-            return;
-        };
+        let filter = f.filter();
         let (place, period) = untrack(|| {
             let place = if !f.deputy_name.is_empty() {
                 f.deputy_name.clone()
@@ -400,7 +368,7 @@ pub fn OpinionsPage() -> impl IntoView {
                 <OpinionForm on_saved=saved on_cancel=move || adding.set(false)/>
             </Show>
             <Chips chips=chips on_remove=remove on_clear=clear_all/>
-            <ExportButtons exporter=exporter export=export blocked=blocked/>
+            <ExportButtons exporter=exporter export=export/>
             {move || {
                 selected
                     .get()

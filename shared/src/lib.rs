@@ -160,6 +160,7 @@ impl From<&Error> for AppError {
             Error::TooManyAttempts => AppError::TooManyAttempts,
             Error::UnsentChanges => AppError::UnsentChanges,
             Error::NotPermitted => AppError::NotPermitted,
+            Error::NoCjkFont => AppError::NoChineseFont,
             other => AppError::Storage {
                 detail: other.to_string(),
             },

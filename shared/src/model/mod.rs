@@ -135,6 +135,8 @@ pub struct OpinionSummary {
 pub struct OpinionFilter {
     pub station_id: Option<String>,
     pub status: Option<OpinionStatus>,
+    /// Any of these statuses (e.g. answered or fed back); none: any status.
+    pub statuses: Vec<OpinionStatus>,
     pub department_id: Option<String>,
     pub draft_id: Option<String>,
     pub overdue_only: bool,
@@ -449,6 +451,9 @@ pub enum AppError {
     /// that only reads); nothing was stored.
     #[error("not permitted")]
     NotPermitted,
+    /// A PDF needs a Chinese font and the device has none.
+    #[error("no Chinese font")]
+    NoChineseFont,
     /// Local storage failed; the detail is for logs and bug reports.
     #[error("storage error: {detail}")]
     Storage { detail: String },

@@ -149,6 +149,7 @@ impl Store {
                     LEFT JOIN departments d ON d.id = v.dept
              WHERE (:station IS NULL OR v.station_id = :station)
                AND (:status IS NULL OR v.status = :status)
+               AND (:statuses = '[]' OR v.status IN (SELECT value FROM json_each(:statuses)))
                AND (:department IS NULL OR v.dept = :department)
                AND (:draft IS NULL OR v.draft_id = :draft)
                AND (NOT :overdue
@@ -169,6 +170,7 @@ impl Store {
                 ":today": today,
                 ":station": filter.station_id,
                 ":status": filter.status.map(enum_str),
+                ":statuses": to_json(&filter.statuses.iter().copied().map(enum_str).collect::<Vec<_>>()),
                 ":department": filter.department_id,
                 ":draft": filter.draft_id,
                 ":overdue": filter.overdue_only,

@@ -3,6 +3,21 @@
 use super::*;
 
 impl Store {
+    /// Streets and towns known to this device, by name.
+    pub fn subdistricts(&self) -> Result<Vec<Subdistrict>, Error> {
+        self.query(
+            "SELECT id, name, kind FROM subdistricts ORDER BY kind, name",
+            [],
+            |r| {
+                Ok(Subdistrict {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    kind: enum_from(&r.get::<_, String>(2)?)?,
+                })
+            },
+        )
+    }
+
     /// Stations known to this device, by name.
     pub fn stations(&self) -> Result<Vec<Station>, Error> {
         self.query(
