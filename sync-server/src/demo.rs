@@ -1,5 +1,7 @@
-//! Demo accounts, one of every role, so someone trying the app can sign in: the admin
-//! command `demo-accounts` (which the README's run command calls) creates them on a demo
+//! The demo: Haidian District with a lived-in year 2022 of records
+//! ([`shared::demo::haidian`]), and demo accounts, one of every role, so someone trying
+//! the app can sign in. The admin command `load-demo` loads the district; `demo-accounts`
+//! (which the README's run command calls) loads it too and creates the accounts on a demo
 //! server and prints them.
 //!
 //! Their passwords are generated once and kept in a file beside the database (mode
@@ -10,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
+use shared::demo::haidian;
 use shared::model::Role;
 
 use crate::{NewAccount, SqliteStorage};
@@ -25,8 +28,9 @@ pub struct DemoAccount {
     pub deputy_id: Option<String>,
 }
 
-/// The demo accounts (without passwords): ids from [`shared::demo::directory`], all
-/// around 紫竹院 so the accounts see each other's records.
+/// The demo accounts (without passwords): ids from [`shared::demo::directory`] (which
+/// the district's directory holds too), all around 紫竹院 so the accounts see each
+/// other's records.
 fn wanted() -> Vec<NewAccount> {
     let dir = shared::demo::directory();
     let staff = &dir.staff[0];
@@ -80,14 +84,65 @@ fn wanted() -> Vec<NewAccount> {
     ]
 }
 
+/// What loading the demo wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DemoLoaded {
+    /// The district's directory (it was missing).
+    pub directory: bool,
+    /// Documents of the year's records (none when the server held records already).
+    pub documents: usize,
+    /// The server holds another directory than the district's (the small `--demo` one,
+    /// or a real district's): nothing was loaded.
+    pub other_directory: bool,
+}
+
+/// Loads the demo district: [`haidian::directory`] if the server has no directory, and
+/// the year 2022 ([`haidian::year`] of [`haidian::DEMO_SEED`]) if the server has no
+/// station documents yet and its directory is the district's (a server loaded with
+/// another directory, such as the small `--demo` one, gets no records: they would name
+/// stations it does not have).
+pub fn load_demo(storage: &SqliteStorage) -> anyhow::Result<DemoLoaded> {
+    let dir = haidian::directory();
+    let directory = storage.load_directory_if_missing(&dir)?;
+    let known: std::collections::BTreeSet<String> = storage.station_ids()?.into_iter().collect();
+    if dir.stations.iter().any(|s| !known.contains(&s.id)) {
+        return Ok(DemoLoaded {
+            directory,
+            documents: 0,
+            other_directory: true,
+        });
+    }
+    let records = haidian::year(&dir, haidian::DEMO_SEED);
+    let documents = storage.load_records_if_missing(&records)?;
+    if documents > 0 {
+        tracing::info!(
+            "demo year {}: {} activities, {} opinions, {} referrals, {} answers, {} suggestions, \
+             {} livelihood leads in {documents} documents",
+            haidian::YEAR,
+            records.activities.len(),
+            records.opinions.len(),
+            records.referrals.len(),
+            records.answers.len(),
+            records.suggestions.len(),
+            records.leads.len(),
+        );
+    }
+    Ok(DemoLoaded {
+        directory,
+        documents,
+        other_directory: false,
+    })
+}
+
 /// The file beside `db` that keeps the demo passwords.
 pub fn default_file(db: &Path) -> std::path::PathBuf {
     db.with_file_name("demo-accounts.txt")
 }
 
-/// Loads the demo directory if missing, makes sure every demo account exists with the
-/// password kept in `file` (creating the account, or setting the password, where they
-/// differ), keeps the passwords in `file` (mode 0600), and returns the accounts.
+/// Loads the demo district if missing ([`load_demo`]), makes sure every demo account
+/// exists with the password kept in `file` (creating the account, or setting the
+/// password, where they differ), keeps the passwords in `file` (mode 0600), and returns
+/// the accounts.
 pub fn ensure_demo_accounts(
     storage: &SqliteStorage,
     file: &Path,
@@ -104,7 +159,7 @@ pub fn ensure_demo_accounts(
             other.username
         );
     }
-    storage.load_directory_if_missing(&shared::demo::directory())?;
+    load_demo(storage)?;
     let mut kept = read_file(file)?;
     let mut accounts = Vec::new();
     for new in wanted {

@@ -42,9 +42,10 @@ struct Args {
 enum Admin {
     /// Copy the database, consistently, to a new file (safe while a server runs).
     Backup { to: PathBuf },
-    /// Load the demo reference data if the database has none.
+    /// Load the demo district (Haidian's streets, towns, stations and deputies) if the
+    /// database has no directory, and its year 2022 of records if it has no records.
     LoadDemo,
-    /// For a demo server only: load the demo data if missing, make sure one account of
+    /// For a demo server only: load the demo district if missing, make sure one account of
     /// every role exists, and print them with their passwords. The passwords are kept in
     /// a file (mode 0600) so every run prints the same ones. Refuses a database that has
     /// other accounts.
@@ -206,13 +207,14 @@ fn admin(
             println!("backed up {} to {}", db.display(), to.display());
         }
         Admin::LoadDemo => {
-            let loaded = storage.load_directory_if_missing(&shared::demo::directory())?;
+            let loaded = sync_server::demo::load_demo(storage)?;
             println!(
                 "{}",
-                if loaded {
-                    "demo data loaded"
-                } else {
-                    "already loaded"
+                match (loaded.other_directory, loaded.directory, loaded.documents) {
+                    (true, ..) => "another directory is loaded: the demo district was not",
+                    (false, true, _) => "demo data loaded",
+                    (false, false, 0) => "already loaded",
+                    (false, false, _) => "demo records loaded",
                 }
             );
         }

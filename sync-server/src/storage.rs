@@ -1950,6 +1950,77 @@ fn cursor_param(cursor: u64) -> i64 {
     i64::try_from(cursor).unwrap_or(i64::MAX)
 }
 
+/// The demo district's year of records (the admin commands `load-demo` and
+/// `demo-accounts`).
+impl SqliteStorage {
+    /// Writes `records` (a generated year, [`shared::demo::haidian::year`]) as the
+    /// server's own changes, one per document (a station's month, a department's
+    /// referrals or answers of a station's year), with the keys of the voters' contact
+    /// details sealed into them, if the server holds no station document yet. Every
+    /// station and department the records name must be in the directory loaded; nothing
+    /// is written otherwise. Returns how many documents were written (none when the
+    /// server holds station documents already).
+    pub fn load_records_if_missing(
+        &self,
+        records: &shared::demo::haidian::YearRecords,
+    ) -> Result<usize, StorageError> {
+        if has_station_documents(&self.conn())? {
+            return Ok(0);
+        }
+        // Built before taking the lock: thousands of documents take a while.
+        let year = shared::demo::documents::year_documents(records)?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        if has_station_documents(&tx)? {
+            return Ok(0);
+        }
+        let known = |table: &str| -> Result<std::collections::HashSet<String>, StorageError> {
+            Ok(tx
+                .prepare(&format!("SELECT id FROM {table}"))?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?)
+        };
+        let (stations, departments) = (known("stations")?, known("departments")?);
+        let written = year.documents.len();
+        for (id, mut d) in year.documents {
+            let (station, department) = doc_scope_columns(&id);
+            if let Some(s) = station.filter(|s| !stations.contains(*s)) {
+                return Err(StorageError::BadRequest(format!(
+                    "the records name station {s}, which the directory loaded does not have"
+                )));
+            }
+            if let Some(x) = department.filter(|x| !departments.contains(*x)) {
+                return Err(StorageError::BadRequest(format!(
+                    "the records name department {x}, which the directory loaded does not have"
+                )));
+            }
+            let doc_id = id.to_string();
+            insert_doc(&tx, &id)?;
+            for c in &d.get_changes(&[]) {
+                insert_change(&tx, &doc_id, c, SERVER_DEVICE, NewActor::Binds)?.map_err(
+                    |reason| StorageError::Refused {
+                        doc_id: doc_id.clone(),
+                        reason,
+                    },
+                )?;
+            }
+        }
+        for (id, key_id, key) in &year.keys {
+            crate::keys::give(&tx, key_id, &id.to_string(), key)?;
+        }
+        tx.commit()?;
+        Ok(written)
+    }
+}
+
+fn has_station_documents(conn: &Connection) -> Result<bool, StorageError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM docs WHERE kind = 'station')",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,12 @@
 //! Demo reference data: real Haidian streets, towns and stations named in the district's
-//! 2022 work report, with invented deputies. The sync server loads it on request so a
-//! fresh install has something to record against.
+//! 2022 work report, with invented deputies. [`directory`] is the small one tests build
+//! on; [`haidian`] is the whole district with a lived-in year of records, which the sync
+//! server's demo commands load so a fresh install has something to record against.
+
+/// The generated records as documents, for the sync server to load.
+#[cfg(feature = "store")]
+pub mod documents;
+pub mod haidian;
 
 use chrono::NaiveDate;
 
