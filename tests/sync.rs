@@ -434,7 +434,7 @@ async fn a_large_catch_up_arrives_in_batches() {
     let n = shared::protocol::MAX_CHANGES_PER_RESPONSE + 200;
     let stations = [
         ("st-xibeiwang-yongfeng", "dep-008"),
-        ("st-xibeiwang-xixiaoying", "dep-010"),
+        ("st-xibeiwang-hanjiachuan", "dep-010"),
     ];
     for i in 0..n {
         let (station, deputy) = stations[i % stations.len()];

@@ -182,6 +182,7 @@ fn report() -> ReportPdf {
         title: "2022年度人大代表履职报告".into(),
         subtitle: "代表：张建国　海淀区学院路街道人大代表联络站　2022年".into(),
         station: "学院路街道人大代表联络站".into(),
+        page_label: "第 {n} 页 共 {count} 页".into(),
         sections: headings
             .iter()
             .map(|h| Section {

@@ -239,6 +239,7 @@ fn duty_report(sections: usize) -> ReportPdf {
         title: "2022年度人大代表履职报告".into(),
         subtitle: "代表：张建国　海淀区学院路街道人大代表联络站　2022年".into(),
         station: "学院路街道人大代表联络站".into(),
+        page_label: "第 {n} 页 共 {count} 页".into(),
         sections: (0..sections)
             .map(|i| Section {
                 heading: Some(format!(
@@ -385,6 +386,7 @@ fn a_report_survives_characters_the_font_lacks_and_has_its_title() {
         title: "意见建议办理情况".into(),
         subtitle: String::new(),
         station: "站".into(),
+        page_label: String::new(),
         sections: vec![Section {
             heading: None,
             // U+1F44D has no glyph in Noto Sans CJK: drawn as a box, and the rest kept.

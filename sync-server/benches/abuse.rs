@@ -30,7 +30,7 @@ use common::*;
 const STATIONS: &[&str] = &[
     "st-zizhuyuan-home",
     "st-xibeiwang-yongfeng",
-    "st-xibeiwang-xixiaoying",
+    "st-xibeiwang-hanjiachuan",
 ];
 const HOSTILE_STATION: &str = "st-shangdi-park";
 

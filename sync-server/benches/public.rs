@@ -23,7 +23,7 @@ use common::*;
 const STATIONS: &[&str] = &[
     "st-zizhuyuan-home",
     "st-xibeiwang-yongfeng",
-    "st-xibeiwang-xixiaoying",
+    "st-xibeiwang-hanjiachuan",
     "st-shangdi-park",
     "st-xueyuanlu-shiyou",
     "st-sujiatuo-xinmu",

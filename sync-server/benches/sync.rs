@@ -169,7 +169,7 @@ const STATIONS: usize = 24;
 fn station(i: usize) -> (String, String) {
     match i % STATIONS {
         0 => ("st-xibeiwang-yongfeng".into(), "dep-008".into()),
-        1 => ("st-xibeiwang-xixiaoying".into(), "dep-010".into()),
+        1 => ("st-xibeiwang-hanjiachuan".into(), "dep-010".into()),
         n => (format!("st-bench-{n:02}"), format!("dep-bench-{n:02}")),
     }
 }

@@ -153,7 +153,7 @@ fn change(doc_id: &str) -> WireChange {
 async fn every_role_reaches_exactly_its_scope_and_nothing_leaks() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path(), |_| {}).await;
-    // 西北旺镇 (sd-xibeiwang) has 永丰 and 西小营; 紫竹院 (sd-zizhuyuan) its home.
+    // 西北旺镇 (sd-xibeiwang) has 永丰 and 韩家川; 紫竹院 (sd-zizhuyuan) its home.
     let accounts = [
         (
             "deputy-yongfeng",
@@ -189,7 +189,7 @@ async fn every_role_reaches_exactly_its_scope_and_nothing_leaks() {
     assert!(reference_ids.len() > 5, "{reference_ids:?}");
     let mut expected: BTreeMap<&str, &str> = [
         ("station/st-xibeiwang-yongfeng/2026-11", "W-WR--"),
-        ("station/st-xibeiwang-xixiaoying/2026-11", "--WR--"),
+        ("station/st-xibeiwang-hanjiachuan/2026-11", "--WR--"),
         ("station/st-zizhuyuan-home/2026-11", "-W-R--"),
         (
             "referrals/dept-traffic/st-xibeiwang-yongfeng/2026",

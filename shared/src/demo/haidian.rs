@@ -410,6 +410,7 @@ const SUBDISTRICTS: &[(&str, &str, SubdistrictKind, &[(&str, &str)])] = &[
         Town,
         &[
             ("xinmu", "新牧置业公司"),
+            ("xixiaoying", "西小营村"),
             ("beianhe", "北安河村"),
             ("cheerying", "车耳营村"),
             ("coop", "苏家坨镇农业合作社"),
@@ -432,7 +433,6 @@ const SUBDISTRICTS: &[(&str, &str, SubdistrictKind, &[(&str, &str)])] = &[
         Town,
         &[
             ("yongfeng", "永丰基地(拉拉)"),
-            ("xixiaoying", "西小营村"),
             ("hanjiachuan", "韩家川村"),
             ("tangjialing", "唐家岭村"),
         ],

@@ -79,6 +79,9 @@ pub struct ReportPdf {
     pub subtitle: String,
     /// In every page's footer.
     pub station: String,
+    /// The page number in the footer, with `{n}` and `{count}` (e.g. 「第 {n} 页 共
+    /// {count} 页」, from the locale file); `{n} / {count}` when empty.
+    pub page_label: String,
     pub sections: Vec<Section>,
 }
 
@@ -705,13 +708,16 @@ fn paginate(blocks: Vec<Block>) -> Vec<Vec<Placed>> {
 }
 
 /// The footer of page `n` of `count`: the station at the left, the page at the right.
-fn footer(shaper: &mut Shaper<'_>, station: &str, n: usize, count: usize) -> Vec<Line> {
-    let page = Line::new(
-        Style::Footer,
-        0.0,
-        &shaper.items(&format!("第 {n} 页 共 {count} 页")),
-        None,
-    );
+fn footer(shaper: &mut Shaper<'_>, report: &ReportPdf, n: usize, count: usize) -> Vec<Line> {
+    let label = match report.page_label.trim() {
+        "" => "{n} / {count}",
+        label => label,
+    };
+    let label = label
+        .replace("{n}", &n.to_string())
+        .replace("{count}", &count.to_string());
+    let page = Line::new(Style::Footer, 0.0, &shaper.items(&label), None);
+    let station = &report.station;
     let mut page = page;
     page.x = MARGIN + TEXT_W - page.width();
     let room = TEXT_W - page.width() - 2.0 * Style::Footer.size().0;
@@ -770,7 +776,7 @@ pub fn report_pdf(report: &ReportPdf, font: &CjkFont) -> Result<Vec<u8>, Error> 
         Metadata::new()
             .title(report.title.clone())
             .language("zh-CN".to_owned())
-            .creator("家站通 (Jiazhan)".to_owned()),
+            .creator("Jiazhan".to_owned()),
     );
     let settings = PageSettings::from_wh(PAGE_W, PAGE_H).expect("A4 is a size");
     let rule = {
@@ -794,7 +800,7 @@ pub fn report_pdf(report: &ReportPdf, font: &CjkFont) -> Result<Vec<u8>, Error> 
         surface.draw_path(&rule);
         let (size, height) = Style::Footer.size();
         let top = FOOTER_BASELINE - ASCENT * size - (height - size) / 2.0;
-        for line in footer(&mut shaper, &report.station, i + 1, count) {
+        for line in footer(&mut shaper, report, i + 1, count) {
             draw_line(&mut surface, &font.font, &line, top);
         }
         surface.finish();

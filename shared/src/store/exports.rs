@@ -15,6 +15,18 @@ fn label<T: serde::Serialize>(prefix: &str, v: T) -> String {
     sentence(&format!("{prefix}.{}", enum_str(v)))
 }
 
+/// Between the items of a list (、 in Chinese).
+fn list_sep() -> String {
+    sentence("punct.list_sep")
+}
+
+/// A figure of one level: 「代表进站（人次）（市人大代表）」.
+fn by_level(figure: &str, level: DeputyLevel) -> String {
+    heading("stats.by_level")
+        .replace("{what}", &heading(figure))
+        .replace("{level}", &label("level", level))
+}
+
 impl Store {
     /// The activity register: the activities `filter` lists, oldest first.
     pub fn register_table(&self, filter: &ActivityFilter) -> Result<Table, Error> {
@@ -60,7 +72,7 @@ impl Store {
                 a.date.into(),
                 a.station_name.into(),
                 label("kind", a.kind).into(),
-                a.deputy_names.join("、").into(),
+                a.deputy_names.join(&list_sep()).into(),
                 Cell::Int(a.deputy_names.len() as i64),
                 guests.into(),
                 a.voters_received.into(),
@@ -150,7 +162,7 @@ impl Store {
                     "ledger.on_site"
                 })
                 .into(),
-                categories.join("、").into(),
+                categories.join(&list_sep()).into(),
                 o.content.into(),
                 label("status", o.status).into(),
                 o.department.into(),
@@ -179,13 +191,12 @@ impl Store {
         let levels: Vec<String> = record.levels.iter().map(|l| label("level", *l)).collect();
         Ok(ReportPdf {
             title: report.title,
-            subtitle: format!(
-                "{}　{}　{}",
-                record.name,
-                levels.join("、"),
-                record.station_name
-            ),
+            subtitle: sentence("report.pdf.subtitle")
+                .replace("{name}", &record.name)
+                .replace("{levels}", &levels.join(&list_sep()))
+                .replace("{station}", &record.station_name),
             station: record.station_name,
+            page_label: sentence("report.pdf.page"),
             sections: report_sections(&report.text)
                 .into_iter()
                 .map(|(heading, paragraphs)| Section {
@@ -233,21 +244,13 @@ pub fn statistics_tables(stats: &Statistics, period: &str) -> Vec<Table> {
     ];
     for (level, count) in &stats.attendances_by_level {
         totals.rows.push(vec![
-            Cell::Text(format!(
-                "{}（{}）",
-                heading("stats.attendances"),
-                label("level", *level)
-            )),
+            Cell::Text(by_level("stats.attendances", *level)),
             n(*count),
         ]);
     }
     for (level, count) in &stats.deputies_by_level {
         totals.rows.push(vec![
-            Cell::Text(format!(
-                "{}（{}）",
-                heading("stats.deputies"),
-                label("level", *level)
-            )),
+            Cell::Text(by_level("stats.deputies", *level)),
             n(*count),
         ]);
     }

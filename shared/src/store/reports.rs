@@ -62,7 +62,7 @@ impl Store {
             "opening",
             &[
                 ("name", record.name.clone()),
-                ("levels", levels.join("、")),
+                ("levels", levels.join(&sentence("punct.list_sep"))),
                 ("station", record.station_name.clone()),
                 ("year", record.year.to_string()),
             ],
@@ -96,13 +96,13 @@ impl Store {
                 .suggestions
                 .iter()
                 .take(3)
-                .map(|(_, t, _)| format!("《{t}》"))
+                .map(|(_, t, _)| fill("suggestion_title", &[("title", t.clone())]))
                 .collect();
             text.push(fill(
                 "suggestions",
                 &[
                     ("n", record.suggestions.len().to_string()),
-                    ("titles", titles.join("、")),
+                    ("titles", titles.join(&sentence("punct.list_sep"))),
                 ],
             ));
         }
@@ -120,7 +120,13 @@ impl Store {
                     &[
                         (
                             "date",
-                            format!("{}月{}日", a.date.format("%-m"), a.date.format("%-d")),
+                            fill(
+                                "date",
+                                &[
+                                    ("m", a.date.format("%-m").to_string()),
+                                    ("d", a.date.format("%-d").to_string()),
+                                ],
+                            ),
                         ),
                         ("summary", a.summary.trim().to_owned()),
                     ],
@@ -208,7 +214,7 @@ impl Store {
                 )
             })
             .collect::<Vec<_>>()
-            .join("、")
+            .join(&sentence("punct.list_sep"))
     }
 }
 
