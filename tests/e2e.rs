@@ -89,13 +89,25 @@ impl Desktop {
 
     /// Launches one app instance (one "device") with its own data directory.
     async fn open_app(&self, data_dir: &Path, server_url: &str) -> Result<App> {
+        self.open_app_with(data_dir, server_url, &[]).await
+    }
+
+    /// [`Desktop::open_app`] with more command-line arguments.
+    async fn open_app_with(&self, data_dir: &Path, server_url: &str, more: &[&str]) -> Result<App> {
         let _ = &self.driver;
+        let mut args = vec![
+            json!("--data-dir"),
+            json!(data_dir),
+            json!("--server"),
+            json!(server_url),
+        ];
+        args.extend(more.iter().map(|a| json!(a)));
         let mut caps = serde_json::Map::new();
         caps.insert(
             "tauri:options".into(),
             json!({
                 "application": env!("CARGO_BIN_EXE_jiazhan"),
-                "args": ["--data-dir", data_dir, "--server", server_url],
+                "args": args,
             }),
         );
         let mut builder =
@@ -237,6 +249,41 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// The text of `css`.
+    async fn text_of(&self, css: &str) -> Result<String> {
+        Ok(self.find(css).await?.text().await?)
+    }
+
+    /// Waits up to `within` until the text of `css` contains `text`; returns it.
+    async fn until_in(&self, css: &str, text: &str, within: Duration) -> Result<String> {
+        let deadline = Instant::now() + within;
+        loop {
+            let got = match self.c.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if got.contains(text) {
+                return Ok(got);
+            }
+            if Instant::now() > deadline {
+                bail!("{css} never showed {text:?}; it shows {got:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until `path` exists and is not empty.
+    async fn until_file(&self, path: &Path) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        while std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
+            if Instant::now() > deadline {
+                bail!("{} was never saved", path.display());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        Ok(())
     }
 
     async fn screenshot(&self, name: &str) -> Result<PathBuf> {
@@ -1126,6 +1173,247 @@ async fn a_newcomer_signs_in_with_each_printed_demo_account() -> Result<()> {
         app.screenshot(&format!("phone-demo-{role}")).await?;
         app.close().await?;
     }
+    drop(desktop);
+    server.shutdown().await?;
+    Ok(())
+}
+
+/// The district office reports on the generated Haidian year: the report's campaign
+/// figures come out exactly on the statistics screen, a figure opens its records, the
+/// statistics export as a workbook; a deputy opens their duty record, edits and saves the
+/// yearly report and exports it as a PDF; a suggestion is formed from an opinion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_district_office_reports_on_the_generated_year() -> Result<()> {
+    use calamine::{Data, DataType as _, Reader as _};
+    use shared::demo::haidian;
+    let dir = tempfile::tempdir()?;
+    let server = sync_server::start(Config::new(
+        dir.path().join("server.db"),
+        "127.0.0.1:0".parse()?,
+    ))
+    .await?;
+    let loaded = sync_server::demo::load_demo(&server.storage)?;
+    assert!(loaded.documents > 0, "{loaded:?}");
+    server.storage.create_account(
+        &sync_server::NewAccount {
+            username: "qu-admin".into(),
+            display_name: "区人大常委会办公室".into(),
+            role: Role::DistrictAdmin,
+            scope_id: None,
+            deputy_id: None,
+        },
+        PASSWORD,
+    )?;
+    account(
+        &server,
+        "wang-jianhua",
+        "王建华",
+        Role::Deputy,
+        "st-zizhuyuan-home",
+        Some("dep-001"),
+    );
+    let district = haidian::directory();
+    let campaign = |kind: shared::ActivityKind| {
+        district
+            .campaigns
+            .iter()
+            .find(|c| c.activity_kind == kind)
+            .map(|c| c.id.clone())
+            .unwrap()
+    };
+
+    let desktop = Desktop::start()?;
+    let exports = dir.path().join("exports");
+    let exports_arg = exports.display().to_string();
+    let admin = desktop
+        .open_app_with(
+            &dir.path().join("admin"),
+            &server.url(),
+            &["--export-dir", &exports_arg],
+        )
+        .await?;
+    admin.c.set_window_size(1280, 900).await?;
+    admin.sign_in("qu-admin").await?;
+    admin.click("#tab-stats").await?;
+    // The whole district arrives with the first sync; the year shown is its year.
+    admin
+        .until_in("#stats-scope", "2022", Duration::from_secs(240))
+        .await?;
+    // 进站见选民, January: 330 deputies received 4,655 voters.
+    admin.choose("#stats-period", "campaign").await?;
+    admin
+        .choose(
+            "#stats-campaign",
+            &campaign(shared::ActivityKind::VoterMeeting),
+        )
+        .await?;
+    admin
+        .until_in("#stats-figure-deputies .count", "330", WAIT)
+        .await?;
+    assert_eq!(admin.text_of("#stats-figure-voters .count").await?, "4655");
+    admin
+        .screenshot("desktop-stats-voter-meeting-campaign")
+        .await?;
+    // 回家站听意见: 363 deputies in 25 streets and towns.
+    admin
+        .choose(
+            "#stats-campaign",
+            &campaign(shared::ActivityKind::HomeListening),
+        )
+        .await?;
+    admin
+        .until_in("#stats-figure-deputies .count", "363", WAIT)
+        .await?;
+    // The legislative consultation: 257 / 1,375 / 1,412 attendances, 21,936 citizens,
+    // 1,472 opinions.
+    admin.choose("#stats-period", "draft").await?;
+    admin.choose("#stats-draft", &district.drafts[0].id).await?;
+    admin
+        .until_in("#stats-figure-opinions .count", "1472", WAIT)
+        .await?;
+    assert_eq!(admin.text_of("#stats-figure-voters .count").await?, "21936");
+    for (part, n) in [("city", "257"), ("district", "1375"), ("town", "1412")] {
+        let css = format!("#stats-figure-attendances-{part}");
+        let text = admin.find(&css).await?.text().await?;
+        assert!(text.contains(n), "{css}: {text}");
+    }
+    admin.screenshot("desktop-stats-consultation").await?;
+    // The statistics as a workbook, with the screen's figures.
+    admin.click("#stats-export").await?;
+    admin
+        .until_in("#stats-export-message", ".xlsx", WAIT)
+        .await?;
+    let saved: Vec<PathBuf> = std::fs::read_dir(&exports)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let name = saved[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        name.contains("接诉即办"),
+        "a name that says the period: {name}"
+    );
+    let mut book = calamine::open_workbook_auto(&saved[0])?;
+    let totals = book.worksheet_range("总体")?;
+    let value = |label: &str| {
+        totals
+            .rows()
+            .find(|r| r.first() == Some(&Data::String(label.into())))
+            .and_then(|r| r[1].as_f64())
+    };
+    assert_eq!(value("意见建议（件）"), Some(1472.0));
+    // A figure opens its records: the opinions of the consultation.
+    admin.click("#stats-figure-opinions").await?;
+    admin.find("#chip-draft").await?;
+    admin.screenshot("desktop-opinions-from-statistics").await?;
+    // At phone size, the year by street and town.
+    admin.c.set_window_size(PHONE.0, PHONE.1).await?;
+    admin.click("#tab-stats").await?;
+    admin.choose("#stats-period", "year").await?;
+    admin.find("#stats-chart-places").await?;
+    admin.screenshot("phone-stats-year").await?;
+    admin.close().await?;
+
+    // A deputy: their duty record, then the yearly report, edited, saved and exported.
+    let deputy = desktop
+        .open_app_with(
+            &dir.path().join("deputy"),
+            &server.url(),
+            &["--export-dir", &exports_arg],
+        )
+        .await?;
+    deputy.sign_in("wang-jianhua").await?;
+    deputy.click("#tab-home").await?;
+    deputy.click("#home-my-record").await?;
+    deputy.until_in("#duty-name", "王建华", WAIT).await?;
+    // The year with records (the demo's), not this one.
+    for _ in 0..10 {
+        if deputy
+            .find("#duty-year")
+            .await?
+            .text()
+            .await?
+            .contains("2022")
+        {
+            break;
+        }
+        deputy.click("#duty-prev").await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    deputy.until_in("#duty-year", "2022", WAIT).await?;
+    let january = deputy.find("#duty-month-1").await?;
+    assert!(
+        january
+            .attr("class")
+            .await?
+            .unwrap_or_default()
+            .contains("kept"),
+        "王建华 met voters in January"
+    );
+    deputy.screenshot("phone-duty-record").await?;
+    deputy.click("#duty-report").await?;
+    deputy.until_in("#report-preview", "王建华", WAIT).await?;
+    let text = deputy
+        .find("#report-text")
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default();
+    assert!(text.contains("接待选民"), "drafted from the record: {text}");
+    let edited = format!("{text}\n\n全年走访困难群众十户，协调解决小区停车问题。");
+    deputy.fill("#report-text", &edited).await?;
+    deputy.click("#report-save").await?;
+    deputy.until_in("#report-message", "已保存", WAIT).await?;
+    deputy.screenshot("phone-year-report").await?;
+    deputy.click("#report-pdf").await?;
+    deputy
+        .until_in("#report-export-message", ".pdf", WAIT)
+        .await?;
+    let pdf = std::fs::read_dir(&exports)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .context("no PDF saved")?;
+    deputy.until_file(&pdf).await?;
+    let out = Command::new("pdftotext").arg(&pdf).arg("-").output()?;
+    let pdf_text = String::from_utf8_lossy(&out.stdout);
+    assert!(pdf_text.contains("全年走访困难群众十户"), "{pdf_text}");
+    assert!(pdf_text.contains("紫竹院街道人大代表之家"), "{pdf_text}");
+    let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e-artifacts/year-report-page");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "60", "-png", "-f", "1", "-l", "1", "-singlefile"])
+        .arg(&pdf)
+        .arg(&page)
+        .status()?;
+    assert!(status.success());
+
+    // A suggestion formed from an opinion of the station.
+    deputy.click("#tab-home").await?;
+    deputy.click("#home-suggestions").await?;
+    deputy.click("#suggestion-new").await?;
+    deputy
+        .fill("#suggestion-title", "关于增设社区停车位的建议")
+        .await?;
+    deputy
+        .fill("#suggestion-content", "多位选民反映小区门口停车难。")
+        .await?;
+    deputy.click("#suggestion-opinions li label").await?;
+    // The deputy's own name comes ticked; a colleague joins.
+    let me = deputy
+        .find("#suggestion-deputies input[value='dep-001']")
+        .await?;
+    assert_eq!(me.prop("checked").await?.as_deref(), Some("true"));
+    deputy
+        .click("#suggestion-deputies input[value='dep-002']")
+        .await?;
+    deputy.screenshot("phone-suggestion-form").await?;
+    deputy.click("#suggestion-save").await?;
+    if let Err(e) = deputy
+        .until_in("#suggestion-list", "关于增设社区停车位的建议", WAIT)
+        .await
+    {
+        bail!("{e}\n\nthe page:\n{}", deputy.page_text().await?);
+    }
+    deputy.screenshot("phone-suggestions").await?;
+    deputy.close().await?;
     drop(desktop);
     server.shutdown().await?;
     Ok(())

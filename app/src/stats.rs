@@ -327,43 +327,53 @@ pub fn StatsPage() -> impl IntoView {
     let campaigns = RwSignal::new(Vec::<Campaign>::new());
     let drafts = RwSignal::new(Vec::<DraftRegulation>::new());
     let stations = RwSignal::new(Vec::<Station>::new());
-    // The year of the newest record (the default period), found before the first count.
+    // The year of the newest record (the default period), found before the first count,
+    // and again whenever the data may have changed (the first sync brings the district
+    // after the screen opened): the period follows it unless the user chose another.
     let ready = RwSignal::new(false);
     let latest_year = RwSignal::new(this_year);
-    spawn_local(async move {
-        let one = Some(1);
-        let activity = api::list_activities(&ActivityFilter {
-            limit: one,
-            ..ActivityFilter::default()
-        })
-        .await
-        .ok()
-        .and_then(|l| l.first().map(|a| a.date.to_string()));
-        let opinion = api::list_opinions(&OpinionFilter {
-            limit: one,
-            ..OpinionFilter::default()
-        })
-        .await
-        .ok()
-        .and_then(|l| l.first().map(|o| o.date.to_string()));
-        if let Some((y, m, _)) = newest(activity.into_iter().chain(opinion)).and_then(|d| ymd(&d)) {
-            year.set(y);
-            latest_year.set(y);
-            month.set(m);
-            quarter.set(m.div_ceil(3));
-        }
-        let c = api::campaigns().await.unwrap_or_default();
-        if let Some(first) = c.first() {
-            campaign.set(first.id.clone());
-        }
-        campaigns.set(c);
-        let d = api::drafts().await.unwrap_or_default();
-        if let Some(first) = d.first() {
-            draft.set(first.id.clone());
-        }
-        drafts.set(d);
-        stations.set(api::all_stations().await.unwrap_or_default());
-        ready.set(true);
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        spawn_local(async move {
+            let one = Some(1);
+            let activity = api::list_activities(&ActivityFilter {
+                limit: one,
+                ..ActivityFilter::default()
+            })
+            .await
+            .ok()
+            .and_then(|l| l.first().map(|a| a.date.to_string()));
+            let opinion = api::list_opinions(&OpinionFilter {
+                limit: one,
+                ..OpinionFilter::default()
+            })
+            .await
+            .ok()
+            .and_then(|l| l.first().map(|o| o.date.to_string()));
+            if let Some((y, m, _)) =
+                newest(activity.into_iter().chain(opinion)).and_then(|d| ymd(&d))
+            {
+                let untouched = year.get_untracked() == latest_year.get_untracked();
+                latest_year.set(y);
+                if untouched {
+                    year.set(y);
+                    month.set(m);
+                    quarter.set(m.div_ceil(3));
+                }
+            }
+            let c = api::campaigns().await.unwrap_or_default();
+            if !c.iter().any(|x| x.id == campaign.get_untracked()) {
+                campaign.set(c.first().map(|x| x.id.clone()).unwrap_or_default());
+            }
+            campaigns.set(c);
+            let d = api::drafts().await.unwrap_or_default();
+            if !d.iter().any(|x| x.id == draft.get_untracked()) {
+                draft.set(d.first().map(|x| x.id.clone()).unwrap_or_default());
+            }
+            drafts.set(d);
+            stations.set(api::all_stations().await.unwrap_or_default());
+            ready.set(true);
+        });
     });
     let scope = Memo::new(move |_| ctx.scope());
     // The query of the period and place chosen, or why there is none.
