@@ -448,7 +448,7 @@ async fn hand_over(
             return Ok(None);
         };
         // The user chose this path (the dialog asked before replacing a file).
-        std::fs::write(&path, &bytes).map_err(|e| storage(e.to_string()))?;
+        shared::export::replace_file(&path, &bytes)?;
         Ok(saved(path))
     }
 }

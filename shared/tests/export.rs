@@ -402,7 +402,10 @@ fn a_report_survives_characters_the_font_lacks_and_has_its_title() {
         text.contains("群众点赞") && text.contains("表示满意。"),
         "{text}"
     );
-    assert!(text.contains("1 / 1"), "without a page label, the plain one: {text}");
+    assert!(
+        text.contains("1 / 1"),
+        "without a page label, the plain one: {text}"
+    );
     let info = run("pdfinfo", &[path.as_os_str()]);
     assert!(
         info.contains("Title:") && info.contains("意见建议办理情况"),

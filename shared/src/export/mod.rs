@@ -1,5 +1,6 @@
-//! Files the app hands over (posters today; reports and ledgers next): written into a
-//! folder the user reads, under a name for people, never over an existing file.
+//! Files the app hands over (posters, ledgers, statistics, reports): written into a folder
+//! the user reads, under a name for people, never over an existing file unless the user
+//! chose it, and never half-written.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,18 @@ pub use pdf::{CjkFont, ReportPdf, Section, report_pdf};
 pub use table::{Cell, Table};
 #[cfg(feature = "export")]
 pub use xlsx::xlsx;
+
+/// Writes `bytes` as `path`, replacing what is there (a path the user chose in a save
+/// dialog, which asked before replacing): written beside it first and then renamed over
+/// it, so a failed write leaves the old file whole.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let mut partial = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
+    std::io::Write::write_all(&mut partial, bytes)?;
+    partial.as_file().sync_all()?;
+    partial.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
 
 /// Writes `bytes` into `dir` as `name` (path separators and control characters become
 /// `_`), or `name (2)`, `name (3)`… when that exists. Written to a temporary file first
@@ -70,6 +83,21 @@ pub fn save_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, Error>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chosen_file_is_replaced_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("台账.xlsx");
+        std::fs::write(&path, b"old").unwrap();
+        replace_file(&path, b"new contents").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new contents");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no partial file left"
+        );
+        assert!(replace_file(&dir.path().join("missing/x.csv"), b"x").is_err());
+    }
 
     #[test]
     fn a_saved_file_never_replaces_another_and_cannot_leave_its_folder() {

@@ -106,16 +106,14 @@ impl Store {
         );
         let details: HashMap<String, Detail> = self
             .query(
-                "WITH r AS (SELECT opinion_id, referred_on, id, MIN(referred_on || id)
-                            FROM referrals GROUP BY opinion_id),
-                      x AS (SELECT opinion_id, MIN(date) AS answered FROM answers
-                            WHERE status = 'answered' GROUP BY opinion_id)
-                 SELECT o.id, r.referred_on, x.answered,
-                        julianday(x.answered) - julianday(r.referred_on),
-                        o.feedback_date, o.feedback
-                 FROM opinions o LEFT JOIN r ON r.opinion_id = o.id
-                      LEFT JOIN x ON x.opinion_id = o.id
-                 WHERE o.id IN (SELECT value FROM json_each(?1))",
+                concat!(
+                    "WITH ",
+                    opinions_with_status!(),
+                    " SELECT v.id, v.referred_on, v.answered_on,
+                             julianday(v.answered_on) - julianday(v.referred_on),
+                             v.feedback_date, v.feedback
+                      FROM v WHERE v.id IN (SELECT value FROM json_each(?1))"
+                ),
                 [to_json(&ids)],
                 |r| {
                     Ok((

@@ -25,29 +25,45 @@ use crate::model::*;
 use crate::protocol::{MAX_PHOTO_BYTES, SyncRequest, SyncResponse, WireChange, content_hash};
 
 /// SQL common table expressions (after a `WITH`) ending in `v`: every opinion's row with
-/// the department and deadline of its latest referral and its derived status
-/// (`recorded`, `referred`, `in_progress`, `answered`, `fed_back`). The opinion list and
+/// its latest referral (`referral_id`, `dept`, `referred_on`, `deadline`), the date of
+/// that referral's first answer that says answered (`answered_on`), and its derived
+/// status (`recorded`, `referred`, `in_progress`, `answered`, `fed_back`). Given a
+/// table or earlier expression (with the opinions' columns and `rowid`), of those
+/// opinions only. The opinion list and
 /// the statistics read opinions through it, so both derive a status the same way.
 macro_rules! opinions_with_status {
     () => {
-        "r AS (
+        opinions_with_status!("opinions")
+    };
+    ($opinions:literal) => {
+        concat!(
+            "r AS (
                  -- The latest referral of each opinion (SQLite takes the bare columns
                  -- from the row holding the MAX).
-                 SELECT opinion_id, id AS referral_id, department_id, deadline,
+                 SELECT opinion_id, id AS referral_id, department_id, deadline, referred_on,
                         MAX(referred_on || id)
                  FROM referrals GROUP BY opinion_id),
              a AS (
                  -- The latest answer to each referral.
                  SELECT referral_id, status, MAX(date || id) FROM answers GROUP BY referral_id),
+             x AS (
+                 SELECT referral_id, MIN(date) AS answered_on FROM answers
+                 WHERE status = 'answered' GROUP BY referral_id),
              v AS (
                  SELECT o.rowid AS rid, o.*, r.department_id AS dept, r.deadline AS deadline,
+                        r.referral_id AS referral_id, r.referred_on AS referred_on,
+                        x.answered_on AS answered_on,
                         CASE WHEN o.feedback_date IS NOT NULL THEN 'fed_back'
                              WHEN a.status = 'answered' THEN 'answered'
                              WHEN a.referral_id IS NOT NULL THEN 'in_progress'
                              WHEN r.opinion_id IS NOT NULL THEN 'referred'
                              ELSE 'recorded' END AS status
-                 FROM opinions o LEFT JOIN r ON r.opinion_id = o.id
-                      LEFT JOIN a ON a.referral_id = r.referral_id)"
+                 FROM ",
+            $opinions,
+            " o LEFT JOIN r ON r.opinion_id = o.id
+                      LEFT JOIN a ON a.referral_id = r.referral_id
+                      LEFT JOIN x ON x.referral_id = r.referral_id)"
+        )
     };
 }
 
@@ -137,6 +153,9 @@ impl Store {
         // Deleted content is overwritten, so an erased record key leaves no copy behind.
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Sorting and temporary tables (the statistics' selection) stay in memory: never
+        // a plain-text spill into a temporary file.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect()).to_latest(&mut conn)?;
         let actor = match get_meta(&conn, "actor")? {
             Some(hex) => ActorId::try_from(hex.as_str())

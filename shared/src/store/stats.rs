@@ -8,7 +8,8 @@ use super::*;
 /// (after a `WITH`) on parameters ?1 from, ?2 to, ?3 campaign, ?4 draft, ?5 street/town,
 /// ?6 station, ?7 today: `q` (the parameters, each bound once), `place` (the stations the
 /// query covers), `act` (its activities), `att` (their attendances), `op` (its opinions
-/// with their status, as [`opinions_with_status`]), `sug` and `lead`.
+/// with their status, as [`opinions_with_status`]; no text or personal data); then
+/// [`FORMED`] adds `sug` and `lead`.
 macro_rules! selection {
     () => {
         concat!(
@@ -26,17 +27,29 @@ macro_rules! selection {
                        AND (q.draft IS NULL OR a.draft_id = q.draft)),
              att AS (SELECT ad.deputy_id, ad.station_id, ad.date, ad.activity_id
                      FROM activity_deputies ad JOIN act ON act.id = ad.activity_id),
+             -- The opinions covered, before their status is derived (for them only).
+             o_in AS (SELECT o.rowid AS rowid, o.* FROM opinions o, q
+                      WHERE (q.d_from IS NULL OR o.date >= q.d_from)
+                        AND (q.d_to IS NULL OR o.date <= q.d_to)
+                        AND ((q.sd IS NULL AND q.st IS NULL)
+                             OR o.station_id IN (SELECT id FROM place))
+                        AND (q.campaign IS NULL OR o.activity_id IN (SELECT id FROM act))
+                        AND (q.draft IS NULL OR o.draft_id = q.draft)),
              ",
-            opinions_with_status!(),
+            opinions_with_status!("o_in"),
             ",
-             op AS (SELECT v.* FROM v, q
-                    WHERE (q.d_from IS NULL OR v.date >= q.d_from)
-                      AND (q.d_to IS NULL OR v.date <= q.d_to)
-                      AND ((q.sd IS NULL AND q.st IS NULL)
-                           OR v.station_id IN (SELECT id FROM place))
-                      AND (q.campaign IS NULL OR v.activity_id IN (SELECT id FROM act))
-                      AND (q.draft IS NULL OR v.draft_id = q.draft)),
-             sug AS (SELECT x.* FROM suggestions x, q
+             op AS (SELECT v.id, v.station_id, v.date, v.categories, v.channel, v.status,
+                           v.deadline, v.satisfaction, v.activity_id, v.draft_id, v.dept,
+                           v.referred_on, v.answered_on
+                    FROM v)
+             "
+        )
+    };
+}
+
+/// The suggestions and leads of the selection (on `q`, `place` and `op`, which are
+/// materialised by then).
+const FORMED: &str = "sug AS (SELECT x.* FROM suggestions x, q
                      WHERE (q.d_from IS NULL OR x.date >= q.d_from)
                        AND (q.d_to IS NULL OR x.date <= q.d_to)
                        AND ((q.sd IS NULL AND q.st IS NULL)
@@ -52,10 +65,19 @@ macro_rules! selection {
                        AND ((q.campaign IS NULL AND q.draft IS NULL) OR EXISTS (
                             SELECT 1 FROM json_each(x.opinion_ids) j
                             WHERE j.value IN (SELECT id FROM op))))
-             "
-        )
-    };
-}
+             ";
+
+/// The selection's parts, each kept in a temporary table (in memory) while the
+/// statistics are counted, so the opinions' status is derived once, not per figure.
+const PARTS: [(&str, &str); 7] = [
+    ("stat_q", "q"),
+    ("stat_place", "place"),
+    ("stat_act", "act"),
+    ("stat_att", "att"),
+    ("stat_op", "op"),
+    ("stat_sug", "sug"),
+    ("stat_lead", "lead"),
+];
 
 /// Referred and not answered, past the deadline, as of `q.today` (SQL on `op` rows).
 const OVERDUE: &str =
@@ -68,6 +90,18 @@ impl Store {
     /// The statistics `query` covers, as of `today` (which decides what is overdue).
     pub fn statistics(&self, query: &StatsQuery, today: NaiveDate) -> Result<Statistics, Error> {
         query.check().map_err(Error::Invalid)?;
+        self.select_for(query, today)?;
+        let result = self.count_selected(query);
+        for (table, _) in PARTS {
+            let _ = self
+                .conn
+                .execute(&format!("DROP TABLE IF EXISTS temp.{table}"), []);
+        }
+        result
+    }
+
+    /// Keeps the selection `query` covers in the temporary tables [`PARTS`].
+    fn select_for(&self, query: &StatsQuery, today: NaiveDate) -> Result<(), Error> {
         let params = params![
             query.from,
             query.to,
@@ -77,7 +111,66 @@ impl Store {
             query.station_id,
             today
         ];
-        let sql = |select: &str| format!("WITH {} {select}", selection!());
+        for (table, part) in PARTS {
+            self.conn
+                .execute(&format!("DROP TABLE IF EXISTS temp.{table}"), [])?;
+            if part == "att" && query.campaign_id.is_none() && query.draft_id.is_none() {
+                // Dates and places alone: straight from the attendances' own index.
+                self.conn.execute(
+                    &format!(
+                        "CREATE TEMP TABLE {table} AS
+                         SELECT ad.deputy_id, ad.station_id, ad.date, ad.activity_id
+                         FROM activity_deputies ad, temp.stat_q q
+                         WHERE (q.d_from IS NULL OR ad.date >= q.d_from)
+                           AND (q.d_to IS NULL OR ad.date <= q.d_to)
+                           AND ((q.sd IS NULL AND q.st IS NULL)
+                                OR ad.station_id IN (SELECT id FROM temp.stat_place))"
+                    ),
+                    [],
+                )?;
+            } else if part == "att" {
+                // From the activities just kept, not the selection again.
+                self.conn.execute(
+                    &format!(
+                        "CREATE TEMP TABLE {table} AS
+                         SELECT ad.deputy_id, ad.station_id, ad.date, ad.activity_id
+                         FROM temp.stat_act a JOIN activity_deputies ad ON ad.activity_id = a.id"
+                    ),
+                    [],
+                )?;
+            } else if matches!(part, "sug" | "lead") {
+                self.conn.execute(
+                    &format!(
+                        "CREATE TEMP TABLE {table} AS WITH q AS (SELECT * FROM temp.stat_q),
+                         place AS (SELECT * FROM temp.stat_place),
+                         op AS (SELECT * FROM temp.stat_op), {} SELECT * FROM {part}",
+                        FORMED
+                    ),
+                    [],
+                )?;
+            } else {
+                self.conn.execute(
+                    &format!(
+                        "CREATE TEMP TABLE {table} AS WITH {} SELECT * FROM {part}",
+                        selection!()
+                    ),
+                    params,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The statistics of the selection kept by [`Store::select_for`].
+    fn count_selected(&self, query: &StatsQuery) -> Result<Statistics, Error> {
+        let params: &[&dyn rusqlite::ToSql] = &[];
+        let sql = |select: &str| {
+            let parts: Vec<String> = PARTS
+                .iter()
+                .map(|(table, part)| format!("{part} AS (SELECT * FROM temp.{table})"))
+                .collect();
+            format!("WITH {} {select}", parts.join(", "))
+        };
         let counts = |select: &str| -> Result<Counts, Error> {
             self.query(&sql(select), params, |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
@@ -196,9 +289,12 @@ impl Store {
             |r| r.get::<_, i64>(0),
         )?[0] as u64;
 
+        // Each deputy's attendances first, then their levels (a deputy's levels are read
+        // once, not once per attendance).
         let levels = keyed(
-            "SELECT l.value, COUNT(*), COUNT(DISTINCT att.deputy_id)
-             FROM att JOIN deputies d ON d.id = att.deputy_id, json_each(d.levels) l
+            "SELECT l.value, SUM(n.n), COUNT(*)
+             FROM (SELECT deputy_id, COUNT(*) AS n FROM att GROUP BY deputy_id) n
+                  JOIN deputies d ON d.id = n.deputy_id, json_each(d.levels) l
              GROUP BY l.value",
         )?;
         let level_counts = |i: usize| -> Vec<(DeputyLevel, u64)> {
@@ -208,31 +304,32 @@ impl Store {
                 .collect()
         };
 
-        // Referrals of the opinions covered, with the days each took to an answer.
+        // The opinions covered that were referred, by the department of their latest
+        // referral (as the opinion list filters them), with the days that referral took
+        // to its first answer.
         struct Referred {
             department: String,
             name: String,
             answered_after: Option<f64>,
+            answered: bool,
             overdue: bool,
         }
         let referred: Vec<Referred> = self.query(
-            &sql("SELECT r.department_id, COALESCE(d.name, r.department_id),
-                         julianday(x.answered) - julianday(r.referred_on),
-                         x.answered IS NULL AND r.deadline < (SELECT today FROM q)
-                  FROM referrals r
-                  LEFT JOIN departments d ON d.id = r.department_id
-                  LEFT JOIN (SELECT referral_id, MIN(date) AS answered FROM answers
-                             WHERE status = 'answered' GROUP BY referral_id) x
-                         ON x.referral_id = r.id
-                  WHERE r.opinion_id IN (SELECT id FROM op)
-                  ORDER BY r.department_id"),
+            &sql(&format!(
+                "SELECT op.dept, COALESCE(d.name, op.dept),
+                        julianday(op.answered_on) - julianday(op.referred_on),
+                        op.status IN ('answered', 'fed_back'), {OVERDUE}
+                 FROM op LEFT JOIN departments d ON d.id = op.dept
+                 WHERE op.dept IS NOT NULL ORDER BY op.dept"
+            )),
             params,
             |r| {
                 Ok(Referred {
                     department: r.get(0)?,
                     name: r.get(1)?,
                     answered_after: r.get(2)?,
-                    overdue: r.get(3)?,
+                    answered: r.get(3)?,
+                    overdue: r.get(4)?,
                 })
             },
         )?;
@@ -243,7 +340,7 @@ impl Store {
                 id: group[0].department.clone(),
                 name: group[0].name.clone(),
                 referred: group.len() as u64,
-                answered: days.len() as u64,
+                answered: group.iter().filter(|r| r.answered).count() as u64,
                 overdue: group.iter().filter(|r| r.overdue).count() as u64,
                 median_days: median(&mut days),
             });
@@ -306,31 +403,43 @@ impl Store {
         params: &[&dyn rusqlite::ToSql],
         query: &StatsQuery,
     ) -> Result<Vec<MonthFigures>, Error> {
-        let rows: Vec<(String, i64, i64, i64, i64)> = self.query(
-            &sql("SELECT m, SUM(a), SUM(t), SUM(v), SUM(o) FROM (
-                      SELECT substr(date, 1, 7) AS m, 1 AS a, 0 AS t, voters_received AS v,
-                             0 AS o FROM act
-                      UNION ALL SELECT substr(date, 1, 7), 0, 1, 0, 0 FROM att
-                      UNION ALL SELECT substr(date, 1, 7), 0, 0, 0, 1 FROM op)
-                  GROUP BY m ORDER BY m"),
-            params,
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
-        )?;
+        // Each kind of row grouped on its own (one pass each), then put side by side.
+        let mut found: BTreeMap<String, (i64, i64, i64, i64)> = BTreeMap::new();
+        for (i, select) in [
+            "SELECT substr(date, 1, 7), COUNT(*), SUM(voters_received) FROM act GROUP BY 1",
+            "SELECT substr(date, 1, 7), COUNT(*), 0 FROM att GROUP BY 1",
+            "SELECT substr(date, 1, 7), COUNT(*), 0 FROM op GROUP BY 1",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for (m, n, v) in self.query(&sql(select), params, |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })? {
+                let e = found.entry(m).or_default();
+                match i {
+                    0 => (e.0, e.2) = (n, v),
+                    1 => e.1 = n,
+                    _ => e.3 = n,
+                }
+            }
+        }
+        let rows: Vec<String> = found.keys().cloned().collect();
         let first = query
             .from
             .map(|d| d.format("%Y-%m").to_string())
-            .or_else(|| rows.first().map(|r| r.0.clone()));
+            .or_else(|| rows.first().cloned());
         let last = query
             .to
             .map(|d| d.format("%Y-%m").to_string())
-            .or_else(|| rows.last().map(|r| r.0.clone()));
+            .or_else(|| rows.last().cloned());
         let (Some(first), Some(last)) = (first, last) else {
             return Ok(Vec::new());
         };
-        let found: HashMap<String, (i64, i64, i64, i64)> = rows
-            .into_iter()
-            .map(|(m, a, t, v, o)| (m, (a, t, v, o)))
-            .collect();
         Ok(months_between(&first, &last)
             .into_iter()
             .map(|month| {
