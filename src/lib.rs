@@ -8,10 +8,10 @@ use std::sync::{Mutex, MutexGuard};
 use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
     Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation, DutyRecord,
-    FeedbackInput, HistoryEntry, Home, Language, LeadInput, LivelihoodLead, OpinionFilter,
-    OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery,
-    Store, StoreKey, Subdistrict, SuggestionInput, SyncClient, SyncProgress, SyncReport,
-    SyncStatus, TimelineStep, VoterContact, YearReportInput,
+    ExportFormat, FeedbackInput, HistoryEntry, Home, Language, LeadInput, LivelihoodLead,
+    OpinionFilter, OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station,
+    Statistics, StatsQuery, Store, StoreKey, Subdistrict, SuggestionInput, SyncClient,
+    SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact, YearReportInput,
 };
 use tauri::{Manager, State};
 
@@ -459,14 +459,11 @@ async fn export_register(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     filter: ActivityFilter,
-    format: String,
+    format: ExportFormat,
     file_name: String,
 ) -> Result<Option<String>, AppError> {
     let table = state.store().register_table(&filter)?;
-    let bytes = match format.as_str() {
-        "csv" => shared::export::csv(&table),
-        _ => shared::export::xlsx(&[table])?,
-    };
+    let bytes = shared::export::table_file(table, format)?;
     hand_over(&app, &state, &file_name, bytes).await
 }
 
@@ -476,14 +473,11 @@ async fn export_ledger(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     filter: OpinionFilter,
-    format: String,
+    format: ExportFormat,
     file_name: String,
 ) -> Result<Option<String>, AppError> {
     let table = state.store().ledger_table(&filter, shared::local_today())?;
-    let bytes = match format.as_str() {
-        "csv" => shared::export::csv(&table),
-        _ => shared::export::xlsx(&[table])?,
-    };
+    let bytes = shared::export::table_file(table, format)?;
     hand_over(&app, &state, &file_name, bytes).await
 }
 

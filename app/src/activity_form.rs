@@ -4,9 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use shared::{
-    ActivityInput, ActivityKind, Deputy, Field, FieldError, HistoryEntry, MAX_SUMMARY_CHARS,
-};
+use shared::{ActivityInput, ActivityKind, Field, FieldError, HistoryEntry, MAX_SUMMARY_CHARS};
 
 use crate::history::History;
 use crate::i18n::{app_error, kind_label, t, tf};
@@ -227,37 +225,7 @@ pub fn ActivityForm() -> impl IntoView {
                     when=move || !roster.get().is_empty()
                     fallback=|| view! { <p class="hint">{t("form.deputies.none")}</p> }
                 >
-                    <div class="chips" id="deputies">
-                        <For
-                            each=move || roster.get()
-                            key=|d| d.id.clone()
-                            children=move |d: Deputy| {
-                                let id = d.id.clone();
-                                let id2 = d.id.clone();
-                                view! {
-                                    <label class="chip">
-                                        <input
-                                            type="checkbox"
-                                            name="deputy"
-                                            value=d.id.clone()
-                                            prop:checked=move || deputy_ids.get().contains(&id)
-                                            on:change=move |ev| {
-                                                let on = event_target_checked(&ev);
-                                                let id = id2.clone();
-                                                deputy_ids.update(|ids| {
-                                                    ids.retain(|x| *x != id);
-                                                    if on {
-                                                        ids.push(id);
-                                                    }
-                                                });
-                                            }
-                                        />
-                                        <span>{d.name.clone()}</span>
-                                    </label>
-                                }
-                            }
-                        />
-                    </div>
+                    <form::DeputyChips id="deputies" roster=roster chosen=deputy_ids/>
                 </Show>
                 {error_for(Field::Deputies)}
             </fieldset>

@@ -450,25 +450,7 @@ pub async fn save_report(input: &YearReportInput) -> Result<String, AppError> {
     call("save_report", &InputArgs { input }).await
 }
 
-/// A file format of the exports: the register and the ledger go as xlsx or CSV, the
-/// statistics as xlsx, the yearly report as PDF.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExportFormat {
-    Xlsx,
-    Csv,
-    Pdf,
-}
-
-impl ExportFormat {
-    pub fn extension(self) -> &'static str {
-        match self {
-            ExportFormat::Xlsx => "xlsx",
-            ExportFormat::Csv => "csv",
-            ExportFormat::Pdf => "pdf",
-        }
-    }
-}
+pub use shared::ExportFormat;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]

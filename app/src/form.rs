@@ -302,3 +302,46 @@ pub fn submit<T: 'static>(
         saving.set(false);
     });
 }
+
+/// The deputies of `roster` as checkbox chips (`name="deputy"`, value the id), ticked as
+/// `chosen` holds them; ticking adds to `chosen`, unticking removes.
+#[component]
+pub fn DeputyChips(
+    id: &'static str,
+    #[prop(into)] roster: Signal<Vec<Deputy>>,
+    chosen: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    view! {
+        <div class="chips" id=id>
+            <For
+                each=move || roster.get()
+                key=|d| d.id.clone()
+                children=move |d: Deputy| {
+                    let id = d.id.clone();
+                    let id2 = d.id.clone();
+                    view! {
+                        <label class="chip">
+                            <input
+                                type="checkbox"
+                                name="deputy"
+                                value=d.id.clone()
+                                prop:checked=move || chosen.get().contains(&id)
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    let id = id2.clone();
+                                    chosen.update(|ids| {
+                                        ids.retain(|x| *x != id);
+                                        if on {
+                                            ids.push(id);
+                                        }
+                                    });
+                                }
+                            />
+                            <span>{d.name.clone()}</span>
+                        </label>
+                    }
+                }
+            />
+        </div>
+    }
+}

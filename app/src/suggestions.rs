@@ -859,36 +859,7 @@ fn SuggestionForm(
             {text_fields("suggestion", "suggestion", title, content, errors)}
             <fieldset class="field" class:invalid=invalid(Field::Deputies)>
                 <legend>{t("suggestions.by_deputies")} {required()}</legend>
-                <div class="chips" id="suggestion-deputies">
-                    <For
-                        each=move || roster.get()
-                        key=|d| d.id.clone()
-                        children=move |d: Deputy| {
-                            let id = d.id.clone();
-                            let id2 = d.id.clone();
-                            view! {
-                                <label class="chip">
-                                    <input
-                                        type="checkbox"
-                                        name="deputy"
-                                        value=d.id.clone()
-                                        prop:checked=move || deputy_ids.get().contains(&id)
-                                        on:change=move |ev| {
-                                            let on = event_target_checked(&ev);
-                                            deputy_ids.update(|ids| {
-                                                ids.retain(|x| *x != id2);
-                                                if on {
-                                                    ids.push(id2.clone());
-                                                }
-                                            });
-                                        }
-                                    />
-                                    <span>{d.name.clone()}</span>
-                                </label>
-                            }
-                        }
-                    />
-                </div>
+                <crate::form::DeputyChips id="suggestion-deputies" roster=roster chosen=deputy_ids/>
                 {error_in(Field::Deputies)}
             </fieldset>
             <OpinionPicker

@@ -25,6 +25,17 @@ pub use table::{Cell, Table};
 #[cfg(feature = "export")]
 pub use xlsx::xlsx;
 
+/// A table's file in `format`: xlsx or CSV (a table is never a PDF).
+#[cfg(feature = "export")]
+pub fn table_file(table: Table, format: crate::model::ExportFormat) -> Result<Vec<u8>, Error> {
+    use crate::model::ExportFormat::*;
+    match format {
+        Xlsx => xlsx(&[table]),
+        Csv => Ok(csv(&table)),
+        Pdf => Err(Error::Export("a table is saved as xlsx or CSV".into())),
+    }
+}
+
 /// Writes `bytes` as `path`, replacing what is there (a path the user chose in a save
 /// dialog, which asked before replacing): written beside it first and then renamed over
 /// it, so a failed write leaves the old file whole.

@@ -23,6 +23,26 @@ use super::{
     Problem, Satisfaction,
 };
 
+/// A file format of the exports: the register and the ledger go as xlsx or CSV, the
+/// statistics as xlsx, the yearly report as PDF.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Xlsx,
+    Csv,
+    Pdf,
+}
+
+impl ExportFormat {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Csv => "csv",
+            ExportFormat::Pdf => "pdf",
+        }
+    }
+}
+
 /// Which rhythm of "月进站、季回家、年述职" an activity of a kind keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
