@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{Role, Station, SyncStatus};
+use shared::{ScopeKind, Station, SyncStatus};
 
 use crate::api;
 
@@ -43,9 +43,9 @@ impl Ctx {
         let Some(account) = self.status.get().and_then(|s| s.account) else {
             return Scope::District;
         };
-        match (account.role, account.scope_id) {
-            (Role::Deputy | Role::StationStaff, Some(id)) => Scope::Station(id),
-            (Role::SubdistrictCoordinator, Some(id)) => Scope::Subdistrict(id),
+        match (account.role.scope_kind(), account.scope_id) {
+            (ScopeKind::Station, Some(id)) => Scope::Station(id),
+            (ScopeKind::Subdistrict, Some(id)) => Scope::Subdistrict(id),
             _ => Scope::District,
         }
     }
@@ -65,8 +65,7 @@ impl Ctx {
         }
     }
 
-    /// Learns the names of the streets and towns, once. (The statistics of a day long
-    /// past name every street and town of the device's stations, and count nothing.)
+    /// Learns the names of the streets and towns this device knows, once.
     pub fn load_subdistricts(self) {
         if !self.subdistricts.get_untracked().is_empty() {
             return;
