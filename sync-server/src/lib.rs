@@ -11,7 +11,6 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
-mod keys;
 pub mod poster;
 pub mod public;
 pub mod storage;

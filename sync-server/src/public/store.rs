@@ -436,7 +436,7 @@ impl SqliteStorage {
         }
         for p in batch {
             if let Some((key_id, key)) = &p.key {
-                crate::keys::give(&tx, key_id, &p.doc_id, key)?;
+                crate::storage::keys::give(&tx, key_id, &p.doc_id, key)?;
             }
             tx.prepare_cached(
                 "INSERT INTO public_opinions
@@ -550,7 +550,7 @@ impl SqliteStorage {
         if let Some(key_id) = key_id {
             let mut conn = self.conn();
             let tx = conn.transaction()?;
-            let erased = crate::keys::erase(&tx, &key_id, None)?;
+            let erased = crate::storage::keys::erase(&tx, &key_id, None)?;
             tx.commit()?;
             if erased {
                 shared::store::forget_erased_pages(&conn);

@@ -23,6 +23,8 @@ use shared::protocol::{
 
 use crate::wire::SERVER_DEVICE;
 
+pub(crate) mod keys;
+
 /// Append-only: never edit a migration that has shipped; add a new one.
 const MIGRATIONS: &[&str] = &[
     "CREATE TABLE docs (id TEXT PRIMARY KEY, kind TEXT NOT NULL);
@@ -104,7 +106,7 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE docs ADD COLUMN last_seq INTEGER NOT NULL DEFAULT 0;
          UPDATE docs SET last_seq = COALESCE((SELECT MAX(seq) FROM changes WHERE doc_id = docs.id), 0);
          CREATE INDEX docs_last_seq ON docs(last_seq);",
-    // Record keys (keys.rs): given once, erased once, each write with the next key
+    // Record keys (storage/keys.rs): given once, erased once, each write with the next key
     // sequence number; each document's last one, so key pulls visit only documents
     // whose keys changed. Voters' submissions from the public pages (public.rs): the
     // opinion a tracking code (kept only hashed) follows.
@@ -1200,7 +1202,7 @@ impl SqliteStorage {
             ));
         }
         let decoded = crate::wire::decode_changes(req)?;
-        crate::keys::check_form(&req.keys)?;
+        crate::storage::keys::check_form(&req.keys)?;
         self.check_pushed_records(caller, &decoded)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
@@ -1224,10 +1226,10 @@ impl SqliteStorage {
                 hash: change.hash().to_string(),
             });
         }
-        let acknowledged_keys = crate::keys::push(&tx, caller, &req.keys)?;
+        let acknowledged_keys = crate::storage::keys::push(&tx, caller, &req.keys)?;
         let erased = acknowledged_keys.iter().any(|a| a.erased);
         let (keys, key_cursor, more_keys) =
-            crate::keys::pull(&tx, &caller.account, req.key_cursor)?;
+            crate::storage::keys::pull(&tx, &caller.account, req.key_cursor)?;
         let with_keys = |mut r: SyncResponse| {
             r.acknowledged_keys = acknowledged_keys;
             r.keys = keys;
@@ -2006,7 +2008,7 @@ impl SqliteStorage {
             }
         }
         for (id, key_id, key) in &year.keys {
-            crate::keys::give(&tx, key_id, &id.to_string(), key)?;
+            crate::storage::keys::give(&tx, key_id, &id.to_string(), key)?;
         }
         tx.commit()?;
         Ok(written)
