@@ -11,9 +11,49 @@
 //!
 //! Everything marked – does not exist for that account: pushes to it get the same answer
 //! as a document that is not there, and pulls never include it.
+//!
+//! What an account reads is [`read_scope`], one value a backend turns into its query (the
+//! server's pulls and bootstrap pages); [`access`] decides single documents from the same
+//! value, so the two cannot disagree.
 
 use crate::doc::DocId;
 use crate::model::{Access, Account, Role};
+
+/// The documents an account reads besides the shared ones ([`DocFamily::is_shared`]:
+/// the directory and consultations, which every account reads).
+///
+/// [`DocFamily::is_shared`]: crate::doc::DocFamily::is_shared
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadScope {
+    /// Every document.
+    All,
+    /// The documents of one station ([`DocId::station_id`]): its months, its referrals
+    /// and the answers to them.
+    Station(String),
+    /// The documents of every station of one street or town.
+    Subdistrict(String),
+    /// The documents of one department ([`DocId::department_id`]): the referrals to it
+    /// and its answers.
+    Department(String),
+    /// None besides the shared ones (an account without the scope its role needs).
+    Shared,
+}
+
+/// What `account` reads besides the shared documents.
+pub fn read_scope(account: &Account) -> ReadScope {
+    let Some(scope) = account.scope_id.clone() else {
+        return match account.role {
+            Role::DistrictAdmin => ReadScope::All,
+            _ => ReadScope::Shared,
+        };
+    };
+    match account.role {
+        Role::DistrictAdmin => ReadScope::All,
+        Role::Deputy | Role::StationStaff => ReadScope::Station(scope),
+        Role::SubdistrictCoordinator => ReadScope::Subdistrict(scope),
+        Role::Department => ReadScope::Department(scope),
+    }
+}
 
 /// What `account` may do with `doc`. `subdistrict_of` maps a station id to its street or
 /// town (only consulted for coordinators); an unknown station is in no subdistrict.
@@ -22,26 +62,30 @@ pub fn access(
     doc: &DocId,
     subdistrict_of: impl Fn(&str) -> Option<String>,
 ) -> Access {
-    let scope = account.scope_id.as_deref();
-    let mine = |station: &str| match account.role {
-        Role::Deputy | Role::StationStaff => scope == Some(station),
-        Role::SubdistrictCoordinator => {
-            scope.is_some() && subdistrict_of(station).as_deref() == scope
+    if doc.family().is_shared() {
+        return Access::Read;
+    }
+    let station = doc.station_id();
+    let reads = match read_scope(account) {
+        ReadScope::All => true,
+        ReadScope::Station(s) => station == Some(s.as_str()),
+        ReadScope::Subdistrict(sd) => {
+            station.is_some_and(|st| subdistrict_of(st).as_deref() == Some(sd.as_str()))
         }
-        Role::DistrictAdmin | Role::Department => false,
+        ReadScope::Department(d) => doc.department_id() == Some(d.as_str()),
+        ReadScope::Shared => false,
     };
-    let admin = account.role == Role::DistrictAdmin;
-    let department = |d: &str| account.role == Role::Department && scope == Some(d);
-    match doc {
-        DocId::District | DocId::Subdistrict(_) | DocId::Consultation(_) => Access::Read,
-        _ if admin => Access::Read,
-        DocId::Station { station, .. } | DocId::Referrals { station, .. } if mine(station) => {
-            Access::Write
-        }
-        DocId::Answers { station, .. } if mine(station) => Access::Read,
-        DocId::Referrals { department: d, .. } if department(d) => Access::Read,
-        DocId::Answers { department: d, .. } if department(d) => Access::Write,
-        _ => Access::None,
+    // Of what it reads, a station writes its months and referrals and reads the answers;
+    // a department writes its answers and reads the referrals; the district reads.
+    let writes = match (account.role, doc) {
+        (Role::DistrictAdmin, _) => false,
+        (Role::Department, doc) => matches!(doc, DocId::Answers { .. }),
+        (_, doc) => !matches!(doc, DocId::Answers { .. }),
+    };
+    match (reads, writes) {
+        (false, _) => Access::None,
+        (true, false) => Access::Read,
+        (true, true) => Access::Write,
     }
 }
 

@@ -57,6 +57,24 @@ impl DocFamily {
             DocFamily::Answers => "answers",
         }
     }
+
+    /// Every family, in the order of the enum.
+    pub const ALL: [DocFamily; 6] = [
+        DocFamily::District,
+        DocFamily::Subdistrict,
+        DocFamily::Consultation,
+        DocFamily::Station,
+        DocFamily::Referrals,
+        DocFamily::Answers,
+    ];
+
+    /// The reference documents every account reads (the directory and consultations).
+    pub fn is_shared(self) -> bool {
+        matches!(
+            self,
+            DocFamily::District | DocFamily::Subdistrict | DocFamily::Consultation
+        )
+    }
 }
 
 /// The id of a document; its string form is what travels and what is stored.
@@ -94,6 +112,26 @@ pub fn is_valid_id(id: &str) -> bool {
 }
 
 impl DocId {
+    /// The station whose document this is (months, referrals, answers).
+    pub fn station_id(&self) -> Option<&str> {
+        match self {
+            DocId::Station { station, .. }
+            | DocId::Referrals { station, .. }
+            | DocId::Answers { station, .. } => Some(station),
+            DocId::District | DocId::Subdistrict(_) | DocId::Consultation(_) => None,
+        }
+    }
+
+    /// The department whose document this is too (referrals, answers).
+    pub fn department_id(&self) -> Option<&str> {
+        match self {
+            DocId::Referrals { department, .. } | DocId::Answers { department, .. } => {
+                Some(department)
+            }
+            _ => None,
+        }
+    }
+
     /// The month bucket of a station's record dated `date`.
     pub fn station(station: &str, date: NaiveDate) -> DocId {
         DocId::Station {

@@ -683,8 +683,20 @@ impl IntoResponse for StorageError {
                 Refusal::ForeignActor => (StatusCode::FORBIDDEN, error::FOREIGN_ACTOR),
                 Refusal::SequenceReused => (StatusCode::CONFLICT, error::SEQUENCE_REUSED),
             },
-            StorageError::Sqlite(_)
-            | StorageError::Migration(_)
+            StorageError::Backend(e) if e.unavailable => {
+                tracing::warn!(error = %e, "database unavailable");
+                let mut response = error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    error::SERVER_ERROR,
+                    "the server is busy; try again shortly".into(),
+                    None,
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+                return response;
+            }
+            StorageError::Backend(_)
             | StorageError::Core(_)
             | StorageError::Internal(_)
             | StorageError::BackupTargetExists(_) => {

@@ -37,7 +37,7 @@ use shared::model::OpinionCategory;
 use tokio::sync::Semaphore;
 
 use crate::api::{blocking, client_ip, network};
-use crate::storage::{SqliteStorage, Storage as _, StorageError};
+use crate::storage::{Backend, StorageError, Store};
 use store::{Submission, SubmitError};
 
 /// Public requests doing blocking work at once, apart from the devices' slots: a
@@ -142,9 +142,8 @@ struct Limiters {
     trusted_proxies: Vec<IpAddr>,
 }
 
-#[derive(Clone)]
-struct PublicApp {
-    storage: SqliteStorage,
+struct PublicApp<B> {
+    storage: Store<B>,
     /// The public address (for the posters' QR codes), without a trailing `/`.
     url: Option<String>,
     session_ttl: Duration,
@@ -154,10 +153,22 @@ struct PublicApp {
     slots: Arc<Semaphore>,
 }
 
+impl<B> Clone for PublicApp<B> {
+    fn clone(&self) -> Self {
+        PublicApp {
+            storage: self.storage.clone(),
+            url: self.url.clone(),
+            session_ttl: self.session_ttl,
+            limiters: self.limiters.clone(),
+            slots: self.slots.clone(),
+        }
+    }
+}
+
 /// The public routes over `storage`, and the stations' posters for their accounts
 /// (`GET /v1/stations/<station>/poster.png|pdf`, with a session token).
-pub fn router(
-    storage: SqliteStorage,
+pub fn router<B: Backend>(
+    storage: Store<B>,
     config: &PublicConfig,
     trusted_proxies: Vec<IpAddr>,
     session_ttl: Duration,
@@ -189,11 +200,11 @@ pub fn router(
     };
     Router::new()
         .route("/p/style.css", get(style))
-        .route("/s/{station}", get(station_page).post(submit))
-        .route("/t", get(lookup))
-        .route("/t/{code}", get(status))
-        .route("/t/{code}/withdraw", axum::routing::post(withdraw))
-        .route("/v1/stations/{station}/{file}", get(poster))
+        .route("/s/{station}", get(station_page::<B>).post(submit::<B>))
+        .route("/t", get(lookup::<B>))
+        .route("/t/{code}", get(status::<B>))
+        .route("/t/{code}/withdraw", axum::routing::post(withdraw::<B>))
+        .route("/v1/stations/{station}/{file}", get(poster::<B>))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         // A form that trickles in is cut off, as on the devices' routes.
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
@@ -320,7 +331,7 @@ fn allowed<K: Clone + Eq + std::hash::Hash>(limiter: &DefaultKeyedRateLimiter<K>
     limiter.check_key(key).is_ok()
 }
 
-impl PublicApp {
+impl<B: Backend> PublicApp<B> {
     fn network(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
         network(client_ip(
             peer.ip(),
@@ -331,7 +342,7 @@ impl PublicApp {
 
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&SqliteStorage) -> Result<T, StorageError> + Send + 'static,
+        f: impl FnOnce(&Store<B>) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
         let storage = self.storage.clone();
         blocking(&self.slots, move || f(&storage)).await
@@ -362,8 +373,8 @@ async fn style() -> Response {
         .into_response()
 }
 
-async fn station_page(
-    State(app): State<PublicApp>,
+async fn station_page<B: Backend>(
+    State(app): State<PublicApp<B>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(station): Path<String>,
@@ -403,8 +414,8 @@ fn form_fields(
     Ok(url::form_urlencoded::parse(&body).into_owned().collect())
 }
 
-async fn submit(
-    State(app): State<PublicApp>,
+async fn submit<B: Backend>(
+    State(app): State<PublicApp<B>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(station): Path<String>,
@@ -481,8 +492,8 @@ struct CodeQuery {
     code: String,
 }
 
-async fn lookup(
-    State(app): State<PublicApp>,
+async fn lookup<B: Backend>(
+    State(app): State<PublicApp<B>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     query: Result<Query<CodeQuery>, QueryRejection>,
@@ -504,8 +515,8 @@ struct StatusQuery {
     new: Option<String>,
 }
 
-async fn status(
-    State(app): State<PublicApp>,
+async fn status<B: Backend>(
+    State(app): State<PublicApp<B>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(typed): Path<String>,
@@ -525,8 +536,8 @@ async fn status(
     show_status(&app, net, code, fresh, None, StatusCode::OK).await
 }
 
-async fn show_status(
-    app: &PublicApp,
+async fn show_status<B: Backend>(
+    app: &PublicApp<B>,
     net: IpAddr,
     code: String,
     fresh: bool,
@@ -541,8 +552,8 @@ async fn show_status(
     }
 }
 
-async fn withdraw(
-    State(app): State<PublicApp>,
+async fn withdraw<B: Backend>(
+    State(app): State<PublicApp<B>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(typed): Path<String>,
@@ -583,8 +594,8 @@ async fn withdraw(
 }
 
 /// The text and address of station `id`'s poster (`None`: no such station).
-pub fn poster_for(
-    storage: &SqliteStorage,
+pub fn poster_for<B: Backend>(
+    storage: &Store<B>,
     public_url: &str,
     id: &str,
 ) -> Result<Option<(crate::poster::PosterText, String)>, StorageError> {
@@ -602,8 +613,8 @@ pub fn poster_for(
 
 /// A station's poster, for an account that reads the station (its staff, deputies,
 /// its street's or town's coordinator, the district).
-async fn poster(
-    State(app): State<PublicApp>,
+async fn poster<B: Backend>(
+    State(app): State<PublicApp<B>>,
     headers: HeaderMap,
     Path((station, file)): Path<(String, String)>,
 ) -> Response {
@@ -631,7 +642,7 @@ async fn poster(
                 doc_id: station.clone(),
                 reason: crate::storage::Refusal::NotFound,
             };
-            let access = crate::storage::doc_access(&storage.conn(), &caller.account, &doc);
+            let access = storage.doc_access(&caller.account, &doc)?;
             if access == shared::model::Access::None {
                 return Err(not_found);
             }

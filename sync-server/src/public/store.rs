@@ -12,8 +12,7 @@ use std::sync::Mutex;
 
 use automerge::{ActorId, AutoCommit, Change};
 use chrono::NaiveDate;
-use rusqlite::{OptionalExtension, params};
-use shared::doc::{self, AnyRecord, DocId};
+use shared::doc::{self, AnyRecord, DocFamily, DocId};
 use shared::model::{
     AnswerStatus, DeputyLevel, FieldError, Opinion, OpinionCategory, OpinionChannel, OpinionInput,
     StationKind,
@@ -21,8 +20,8 @@ use shared::model::{
 use shared::seal;
 
 use super::code;
-use crate::storage::{NewActor, SqliteStorage, StorageError, insert_change, insert_doc};
-use crate::wire::SERVER_DEVICE;
+use crate::storage::backend::{Backend, PublicOpinion, Tx};
+use crate::storage::{StorageError, Store, store_server_changes};
 
 /// The most documents kept in memory; past it the cache starts over.
 const CACHED_DOCS: usize = 512;
@@ -60,11 +59,11 @@ impl Default for PublicState {
 }
 
 /// A document in memory and the sequence number it holds every stored change up to.
-type CachedDoc = std::sync::Arc<Mutex<(i64, AutoCommit)>>;
+type CachedDoc = std::sync::Arc<Mutex<(u64, AutoCommit)>>;
 
 /// A station's page and the (district, street or town) document sequence numbers it was
 /// built from.
-type BuiltPage = ((i64, i64), StationPage);
+type BuiltPage = ((u64, u64), StationPage);
 
 /// A submission validated and sealed, waiting for a writer; its outcome is put in
 /// `done` (the tracking code, or why not).
@@ -109,12 +108,6 @@ pub enum SubmitError {
     Storage(StorageError),
 }
 
-impl From<rusqlite::Error> for SubmitError {
-    fn from(e: rusqlite::Error) -> Self {
-        SubmitError::Storage(e.into())
-    }
-}
-
 impl From<StorageError> for SubmitError {
     fn from(e: StorageError) -> Self {
         SubmitError::Storage(e)
@@ -142,7 +135,7 @@ pub enum PublicContact {
     Erased,
 }
 
-impl SqliteStorage {
+impl<B: Backend> Store<B> {
     /// Runs `f` on document `doc_id` with every stored change: the copy in memory
     /// plus what was stored since (read under the database lock, applied without it).
     /// One request at a time per document; others wait for it rather than build their
@@ -161,14 +154,7 @@ impl SqliteStorage {
         };
         let mut held = entry.lock().unwrap_or_else(|p| p.into_inner());
         let (seq, doc) = &mut *held;
-        let newer: Vec<(i64, Vec<u8>)> = {
-            let conn = self.conn();
-            let mut stmt = conn.prepare_cached(
-                "SELECT seq, bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
-            )?;
-            stmt.query_map(params![doc_id, *seq], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?
-        };
+        let newer = self.backend().read()?.doc_changes(doc_id, *seq)?;
         let upto = newer.last().map_or(*seq, |(s, _)| *s);
         let changes = newer
             .into_iter()
@@ -205,21 +191,18 @@ impl SqliteStorage {
     /// The public face of station `id`, or `None` when there is no such station. Built
     /// again only when the district's or its street's document changed.
     pub fn station_page(&self, id: &str) -> Result<Option<StationPage>, StorageError> {
-        let found: Option<(String, i64, i64)> = self
-            .conn()
-            .prepare_cached(
-                "SELECT s.subdistrict_id,
-                        COALESCE((SELECT last_seq FROM docs WHERE id = 'district'), 0),
-                        COALESCE((SELECT last_seq FROM docs
-                                  WHERE id = 'subdistrict/' || s.subdistrict_id), 0)
-                 FROM stations s WHERE s.id = ?1",
-            )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        let Some((subdistrict_id, district_seq, sub_seq)) = found else {
-            return Ok(None);
+        let (subdistrict_id, seqs) = {
+            let tx = self.backend().read()?;
+            let Some(subdistrict_id) = tx.subdistrict_of(id)? else {
+                return Ok(None);
+            };
+            let sub_doc = DocId::Subdistrict(subdistrict_id.clone()).to_string();
+            let seqs = (
+                tx.doc_last_seq(&DocId::District.to_string())?,
+                tx.doc_last_seq(&sub_doc)?,
+            );
+            (subdistrict_id, seqs)
         };
-        let seqs = (district_seq, sub_seq);
         if let Some((built, page)) = self.public_pages().get(id)
             && *built == seqs
         {
@@ -334,11 +317,7 @@ impl SqliteStorage {
         let mut opinion = input
             .validate(today)
             .map_err(|_| SubmitError::Invalid(vec!["bad_request"]))?;
-        let exists: bool = self
-            .conn()
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM stations WHERE id = ?1)")?
-            .query_row([station_id], |r| r.get(0))?;
-        if !exists {
+        if self.backend().read()?.subdistrict_of(station_id)?.is_none() {
             return Err(SubmitError::NoStation);
         }
         opinion.id = uuid::Uuid::new_v4().to_string();
@@ -419,38 +398,26 @@ impl SqliteStorage {
                 })??;
             written.push((doc_id, changes));
         }
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = self.backend().write()?;
         for (doc_id, changes) in &written {
             let id = DocId::parse(doc_id)
                 .ok_or_else(|| StorageError::Internal(format!("doc id {doc_id}")))?;
-            insert_doc(&tx, &id)?;
-            for c in changes {
-                insert_change(&tx, doc_id, c, SERVER_DEVICE, NewActor::Binds)?.map_err(
-                    |reason| StorageError::Refused {
-                        doc_id: doc_id.to_string(),
-                        reason,
-                    },
-                )?;
-            }
+            store_server_changes(&tx, &id, changes)?;
         }
         for p in batch {
             if let Some((key_id, key)) = &p.key {
                 crate::storage::keys::give(&tx, key_id, &p.doc_id, key)?;
             }
-            tx.prepare_cached(
-                "INSERT INTO public_opinions
-                     (code_hash, station_id, doc_id, opinion_id, key_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                code::hash(&p.code),
-                p.opinion.station_id,
-                p.doc_id,
-                p.opinion.id,
-                p.key.as_ref().map(|(id, _)| id),
-                p.now
-            ])?;
+            tx.put_public_opinion(
+                &code::hash(&p.code),
+                &PublicOpinion {
+                    station_id: p.opinion.station_id.clone(),
+                    doc_id: p.doc_id.clone(),
+                    opinion_id: p.opinion.id.clone(),
+                    key_id: p.key.as_ref().map(|(id, _)| id.clone()),
+                },
+                p.now,
+            )?;
         }
         tx.commit()?;
         Ok(())
@@ -459,7 +426,13 @@ impl SqliteStorage {
     /// Where the opinion with tracking code `code` (normalized) stands, or `None` when
     /// no opinion has that code.
     pub fn public_status(&self, code: &str) -> Result<Option<PublicStatus>, StorageError> {
-        let Some((station_id, doc_id, opinion_id, key_id)) = self.by_code(code)? else {
+        let Some(PublicOpinion {
+            station_id,
+            doc_id,
+            opinion_id,
+            key_id,
+        }) = self.by_code(code)?
+        else {
             return Ok(None);
         };
         let station_name = self
@@ -471,19 +444,22 @@ impl SqliteStorage {
             return Ok(None);
         };
         let (referrals, answers): (Vec<String>, Vec<String>) = {
-            let conn = self.conn();
+            let tx = self.backend().read()?;
             // Referrals and answers documents are per year: from the opinion's on.
-            let year = opinion.date.format("%Y").to_string();
-            let ids = |kind: &str| -> Result<Vec<String>, StorageError> {
-                Ok(conn
-                    .prepare_cached(
-                        "SELECT id FROM docs
-                         WHERE kind = ?1 AND station = ?2 AND substr(id, -4) >= ?3",
-                    )?
-                    .query_map(params![kind, station_id, year], |r| r.get(0))?
-                    .collect::<Result<_, _>>()?)
+            let year = chrono::Datelike::year(&opinion.date);
+            let ids = |family| -> Result<Vec<String>, StorageError> {
+                Ok(tx
+                    .doc_ids(family, Some(&station_id), None)?
+                    .into_iter()
+                    .filter(|id| match DocId::parse(id) {
+                        Some(DocId::Referrals { year: y, .. } | DocId::Answers { year: y, .. }) => {
+                            y >= year
+                        }
+                        _ => false,
+                    })
+                    .collect())
             };
-            (ids("referrals")?, ids("answers")?)
+            (ids(DocFamily::Referrals)?, ids(DocFamily::Answers)?)
         };
         let mut referral_ids = Vec::new();
         let mut referred: Option<NaiveDate> = None;
@@ -512,12 +488,8 @@ impl SqliteStorage {
         let contact = match key_id {
             None => PublicContact::None,
             Some(key_id) => {
-                let held: Option<bool> = self
-                    .conn()
-                    .prepare_cached("SELECT key IS NOT NULL FROM record_keys WHERE key_id = ?1")?
-                    .query_row([key_id], |r| r.get(0))
-                    .optional()?;
-                if held == Some(true) {
+                let held = self.backend().read()?.key_state(&key_id)?;
+                if held.is_some_and(|(_, kept)| kept) {
                     PublicContact::Kept
                 } else {
                     PublicContact::Erased
@@ -544,37 +516,23 @@ impl SqliteStorage {
     /// destroyed here, and devices destroy theirs with their next sync. Returns whether
     /// there was an opinion with that code.
     pub fn withdraw_contact(&self, code: &str) -> Result<bool, StorageError> {
-        let Some((_, _, _, key_id)) = self.by_code(code)? else {
+        let Some(found) = self.by_code(code)? else {
             return Ok(false);
         };
-        if let Some(key_id) = key_id {
-            let mut conn = self.conn();
-            let tx = conn.transaction()?;
+        if let Some(key_id) = found.key_id {
+            let tx = self.backend().write()?;
             let erased = crate::storage::keys::erase(&tx, &key_id, None)?;
             tx.commit()?;
             if erased {
-                shared::store::forget_erased_pages(&conn);
+                self.backend().after_erase();
             }
         }
         Ok(true)
     }
 
-    /// (station, document, opinion, key id) of the opinion with tracking code `code`.
-    #[allow(clippy::type_complexity)]
-    fn by_code(
-        &self,
-        code: &str,
-    ) -> Result<Option<(String, String, String, Option<String>)>, StorageError> {
-        Ok(self
-            .conn()
-            .prepare_cached(
-                "SELECT station_id, doc_id, opinion_id, key_id FROM public_opinions
-                 WHERE code_hash = ?1",
-            )?
-            .query_row([code::hash(code)], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()?)
+    /// Where the opinion with tracking code `code` is.
+    fn by_code(&self, code: &str) -> Result<Option<PublicOpinion>, StorageError> {
+        self.backend().read()?.public_opinion(&code::hash(code))
     }
 }
 

@@ -9,15 +9,14 @@
 //! document's last one is in `docs.last_key_seq`, so a pull visits only documents whose
 //! keys changed, as change pulls do.
 
-use rusqlite::{Connection, OptionalExtension, named_params, params};
+use shared::access::ReadScope;
 use shared::doc::DocId;
-use shared::model::{Access, Account};
+use shared::model::Access;
 use shared::protocol::{KeyAck, MAX_KEYS_PER_MESSAGE, WireKey};
 use shared::seal::{KEY_BYTES, is_key_id};
 
-use crate::storage::{
-    Caller, Refusal, StorageError, doc_access, insert_doc, max_readable, readable,
-};
+use super::backend::Tx;
+use super::{Caller, Refusal, StorageError, doc_access};
 
 /// Checks the form of pushed keys, before any lock: count, key ids, document ids, sizes.
 pub(crate) fn check_form(keys: &[WireKey]) -> Result<(), StorageError> {
@@ -53,7 +52,7 @@ pub(crate) fn check_form(keys: &[WireKey]) -> Result<(), StorageError> {
 /// caller must write each one's document. Returns what is acknowledged: everything, as a
 /// key id already given or erased is acknowledged without change.
 pub(crate) fn push(
-    tx: &Connection,
+    tx: &impl Tx,
     caller: &Caller,
     keys: &[WireKey],
 ) -> Result<Vec<KeyAck>, StorageError> {
@@ -71,7 +70,7 @@ pub(crate) fn push(
             Access::Read => return Err(refused(Refusal::ReadOnly)),
             Access::Write => {}
         }
-        insert_doc(tx, &id)?;
+        tx.insert_doc(&id)?;
         match &k.key {
             Some(key) => give(tx, &k.key_id, &k.doc_id, key)?,
             None => {
@@ -88,119 +87,69 @@ pub(crate) fn push(
 
 /// Gives `key_id` its key, unless the id exists (given, or erased: final either way).
 pub(crate) fn give(
-    tx: &Connection,
+    tx: &impl Tx,
     key_id: &str,
     doc_id: &str,
     key: &[u8],
 ) -> Result<(), StorageError> {
-    let seq = next_seq(tx)?;
-    let added = tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO record_keys (key_id, doc_id, key, seq) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![key_id, doc_id, key, seq])?;
-    if added > 0 {
-        touch(tx, doc_id, seq)?;
-    }
+    tx.insert_key(key_id, doc_id, Some(key), tx.last_key_seq()? + 1)?;
     Ok(())
 }
 
 /// Erases `key_id` (of `doc_id` when known: an erasure for another document's key id is
-/// ignored). The key's bytes are overwritten in the file (`secure_delete`); the caller
-/// checkpoints the log afterwards. Returns whether a key was erased now.
+/// ignored). The backend then drops old copies of the key's bytes
+/// ([`super::Backend::after_erase`]) once committed. Returns whether a key was erased now.
 pub(crate) fn erase(
-    tx: &Connection,
+    tx: &impl Tx,
     key_id: &str,
     doc_id: Option<&str>,
 ) -> Result<bool, StorageError> {
-    let held: Option<(String, bool)> = tx
-        .prepare_cached("SELECT doc_id, key IS NOT NULL FROM record_keys WHERE key_id = ?1")?
-        .query_row([key_id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let seq = next_seq(tx)?;
+    let held = tx.key_state(key_id)?;
+    let seq = tx.last_key_seq()? + 1;
     match (held, doc_id) {
         (Some((held_doc, _)), Some(doc)) if held_doc != doc => Ok(false),
         (Some((_, false)), _) => Ok(false),
         (Some((held_doc, true)), _) => {
-            tx.prepare_cached("UPDATE record_keys SET key = NULL, seq = ?2 WHERE key_id = ?1")?
-                .execute(params![key_id, seq])?;
-            touch(tx, &held_doc, seq)?;
+            tx.clear_key(key_id, &held_doc, seq)?;
             Ok(true)
         }
         // Erased before its key arrived: the key, if it comes, is refused.
         (None, Some(doc)) => {
-            tx.prepare_cached(
-                "INSERT INTO record_keys (key_id, doc_id, key, seq) VALUES (?1, ?2, NULL, ?3)",
-            )?
-            .execute(params![key_id, doc, seq])?;
-            touch(tx, doc, seq)?;
+            tx.insert_key(key_id, doc, None, seq)?;
             Ok(false)
         }
         (None, None) => Ok(false),
     }
 }
 
-fn next_seq(tx: &Connection) -> Result<i64, StorageError> {
-    Ok(tx
-        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM record_keys")?
-        .query_row([], |r| r.get(0))?)
-}
-
-fn touch(tx: &Connection, doc_id: &str, seq: i64) -> Result<(), StorageError> {
-    tx.prepare_cached("UPDATE docs SET last_key_seq = ?2 WHERE id = ?1")?
-        .execute(params![doc_id, seq])?;
-    Ok(())
-}
-
-/// The keys and erasures after `cursor` of documents `account` reads, at most
+/// The keys and erasures after `cursor` of documents `scope` reads, at most
 /// [`MAX_KEYS_PER_MESSAGE`]; the next cursor; whether more wait. Like the change cursor,
 /// the key cursor moves only with what the caller may see.
 pub(crate) fn pull(
-    tx: &Connection,
-    account: &Account,
+    tx: &impl Tx,
+    scope: &ReadScope,
     cursor: u64,
 ) -> Result<(Vec<WireKey>, u64, bool), StorageError> {
-    let cursor = i64::try_from(cursor).unwrap_or(i64::MAX);
     // A cursor past every key this server holds was given by the server before it was
     // restored from a backup: start over (the device then sends its own keys again).
-    let highest: i64 = tx
-        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM record_keys")?
-        .query_row([], |r| r.get(0))?;
+    let highest = tx.last_key_seq()?;
     let cursor = if cursor > highest { 0 } else { cursor };
     if cursor == highest {
         // Nothing given or erased since: an idle sync asks nothing more.
-        return Ok((Vec::new(), u64::try_from(cursor).unwrap_or(0), false));
+        return Ok((Vec::new(), cursor, false));
     }
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT k.seq, k.key_id, k.doc_id, k.key
-         FROM docs d INDEXED BY docs_last_key_seq CROSS JOIN record_keys k ON k.doc_id = d.id
-         WHERE d.last_key_seq > :cursor AND k.seq > :cursor AND {}
-         ORDER BY k.seq LIMIT :limit",
-        readable(account.role)
-    ))?;
-    let mut rows = stmt.query(named_params! {
-        ":cursor": cursor,
-        ":scope": account.scope_id,
-        ":limit": (MAX_KEYS_PER_MESSAGE + 1) as i64,
-    })?;
+    let rows = tx.keys_after(scope, cursor, MAX_KEYS_PER_MESSAGE + 1)?;
     let (mut keys, mut last, mut more) = (Vec::new(), cursor, false);
-    while let Some(r) = rows.next()? {
+    for (seq, key) in rows {
         if keys.len() == MAX_KEYS_PER_MESSAGE {
             more = true;
             break;
         }
-        last = r.get(0)?;
-        keys.push(WireKey {
-            key_id: r.get(1)?,
-            doc_id: r.get(2)?,
-            key: r.get(3)?,
-        });
+        last = seq;
+        keys.push(key);
     }
-    drop(rows);
-    drop(stmt);
     if !more {
-        let max = max_readable(tx, account, "last_key_seq")?;
-        last = last.max(i64::try_from(max).unwrap_or(i64::MAX));
+        last = last.max(tx.last_key_seq_of(scope)?);
     }
-    Ok((keys, u64::try_from(last).unwrap_or(0), more))
+    Ok((keys, last, more))
 }

@@ -1,0 +1,197 @@
+//! Sessions (a device signed in to an account, found by its token's hash, believed for a
+//! while without the database) and account administration (the admin commands, tests).
+
+use shared::model::{Account, Role, ScopeKind};
+
+use super::backend::{AccountChange, AccountRow, Backend, Sessions, Tx};
+use super::{
+    Caller, DeviceSession, NewAccount, NewSession, SESSION_CACHE_SECS, SESSION_TOUCH_INTERVAL,
+    SessionCache, StorageError, Store,
+};
+
+impl<B: Backend> Store<B> {
+    /// See [`super::Storage::open_session`].
+    pub fn open_session(&self, s: &NewSession) -> Result<Account, StorageError> {
+        let tx = self.backend.write()?;
+        // A device id is one account's: another account's changes under it would be
+        // left out of this account's pulls (a device never receives its own changes).
+        if tx.device_of_other_account(&s.device_id, s.account_id)? {
+            return Err(StorageError::DeviceTaken);
+        }
+        tx.end_sessions(Sessions::AccountDevice(s.account_id, &s.device_id))?;
+        tx.insert_session(s)?;
+        let account = tx
+            .account(s.account_id)?
+            .ok_or_else(|| StorageError::NotFound("no such account".into()))?;
+        tx.commit()?;
+        // The device's earlier session ended.
+        self.forget_sessions();
+        Ok(account)
+    }
+
+    /// See [`super::Storage::caller`].
+    pub fn caller(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+        ttl: i64,
+    ) -> Result<Option<Caller>, StorageError> {
+        let found = self.backend.read()?.session(token_hash, now)?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let mut expires_at = found.expires_at;
+        if now - found.last_seen >= SESSION_TOUCH_INTERVAL {
+            expires_at = now.saturating_add(ttl);
+            let tx = self.backend.write()?;
+            tx.extend_session(token_hash, now, expires_at)?;
+            tx.commit()?;
+        }
+        let caller = Caller {
+            account: found.account,
+            device_id: found.device_id,
+        };
+        let mut sessions = self.sessions();
+        if sessions.len() >= 100_000 {
+            sessions.clear();
+        }
+        let until = expires_at.min(now.saturating_add(SESSION_CACHE_SECS));
+        sessions.insert(token_hash.to_vec(), (caller.clone(), until));
+        Ok(Some(caller))
+    }
+
+    /// See [`super::Storage::known_caller`].
+    pub fn known_caller(&self, token_hash: &[u8], now: i64) -> Option<Caller> {
+        match self.sessions().get(token_hash) {
+            Some((caller, until)) if now < *until => Some(caller.clone()),
+            _ => None,
+        }
+    }
+
+    /// See [`super::Storage::close_session`].
+    pub fn close_session(&self, token_hash: &[u8]) -> Result<(), StorageError> {
+        self.end_sessions(Sessions::Token(token_hash))?;
+        Ok(())
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, SessionCache> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Ends sessions, and forgets every session found before in this process.
+    fn end_sessions(&self, which: Sessions<'_>) -> Result<usize, StorageError> {
+        let tx = self.backend.write()?;
+        let ended = tx.end_sessions(which)?;
+        tx.commit()?;
+        self.sessions().clear();
+        Ok(ended)
+    }
+
+    fn forget_sessions(&self) {
+        self.sessions().clear();
+    }
+
+    /// Creates an account with `password` (Argon2id-hashed here). The scope must name a
+    /// station, street/town or department the server knows, as the role requires.
+    pub fn create_account(&self, new: &NewAccount, password: &str) -> Result<(), StorageError> {
+        let username = new.username.trim();
+        if !(3..=32).contains(&username.len())
+            || !username
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        {
+            return Err(StorageError::BadRequest(
+                "a user name is 3–32 of a–z, 0–9, '.', '_' and '-'".into(),
+            ));
+        }
+        let display_name = new.display_name.trim();
+        if display_name.is_empty() || display_name.chars().count() > 40 {
+            return Err(StorageError::BadRequest(
+                "a display name has 1–40 characters".into(),
+            ));
+        }
+        let hash = crate::auth::hash_password(password)?;
+        let tx = self.backend.write()?;
+        let scope = new.scope_id.as_deref();
+        let known = match (new.role.scope_kind(), scope) {
+            (ScopeKind::District, None) => true,
+            (ScopeKind::Station, Some(id)) => tx.subdistrict_of(id)?.is_some(),
+            (ScopeKind::Subdistrict, Some(id)) => tx.subdistrict_exists(id)?,
+            (ScopeKind::Department, Some(id)) => tx.department_exists(id)?,
+            _ => false,
+        };
+        if !known {
+            return Err(StorageError::BadRequest(format!(
+                "a {} account needs {}",
+                new.role.as_str(),
+                match new.role.scope_kind() {
+                    ScopeKind::District => "no scope",
+                    ScopeKind::Station => "the id of a known station",
+                    ScopeKind::Subdistrict => "the id of a known street or town",
+                    ScopeKind::Department => "the id of a known department",
+                }
+            )));
+        }
+        if new.deputy_id.is_some() && new.role != Role::Deputy {
+            return Err(StorageError::BadRequest(
+                "only a deputy's account names a deputy".into(),
+            ));
+        }
+        let inserted = tx.insert_account(&AccountRow {
+            username,
+            display_name,
+            role: new.role.as_str(),
+            scope_id: scope,
+            deputy_id: new.deputy_id.as_deref(),
+            password_hash: &hash,
+            created_at: chrono::Utc::now().timestamp(),
+        })?;
+        if !inserted {
+            return Err(StorageError::Conflict(format!("{username} exists")));
+        }
+        tx.commit()
+    }
+
+    /// Disables an account: its devices are signed out at once and it cannot sign in.
+    pub fn disable_account(&self, username: &str) -> Result<(), StorageError> {
+        self.change_account_and_sign_out(username, AccountChange::Disable)
+    }
+
+    /// Sets a new password; every device of the account must sign in again.
+    pub fn reset_password(&self, username: &str, password: &str) -> Result<(), StorageError> {
+        let hash = crate::auth::hash_password(password)?;
+        self.change_account_and_sign_out(username, AccountChange::Password(&hash))
+    }
+
+    /// Changes `username`'s account and ends all of its sessions, in one transaction.
+    fn change_account_and_sign_out(
+        &self,
+        username: &str,
+        change: AccountChange<'_>,
+    ) -> Result<(), StorageError> {
+        let tx = self.backend.write()?;
+        let id = tx
+            .account_id(username)?
+            .ok_or_else(|| StorageError::NotFound(format!("no account {username}")))?;
+        tx.change_account(id, change)?;
+        tx.end_sessions(Sessions::Account(id))?;
+        tx.commit()?;
+        self.forget_sessions();
+        Ok(())
+    }
+
+    /// Every account, with whether it is disabled.
+    pub fn accounts(&self) -> Result<Vec<(Account, bool)>, StorageError> {
+        self.backend.read()?.accounts()
+    }
+
+    /// The devices signed in (or once signed in) to `username`, or to any account.
+    pub fn devices(&self, username: Option<&str>) -> Result<Vec<DeviceSession>, StorageError> {
+        self.backend.read()?.devices(username)
+    }
+
+    /// Signs a device out of every account (a lost phone). Returns how many sessions ended.
+    pub fn revoke_device(&self, device_id: &str) -> Result<usize, StorageError> {
+        self.end_sessions(Sessions::Device(device_id))
+    }
+}
