@@ -37,7 +37,7 @@ use shared::model::OpinionCategory;
 use tokio::sync::Semaphore;
 
 use crate::api::{blocking, client_ip, network};
-use crate::storage::{Backend, StorageError, Store};
+use crate::storage::{StorageError, Store};
 use store::{Submission, SubmitError};
 
 /// Public requests doing blocking work at once, apart from the devices' slots: a
@@ -142,8 +142,8 @@ struct Limiters {
     trusted_proxies: Vec<IpAddr>,
 }
 
-struct PublicApp<B> {
-    storage: Store<B>,
+struct PublicApp {
+    storage: Store,
     /// The public address (for the posters' QR codes), without a trailing `/`.
     url: Option<String>,
     session_ttl: Duration,
@@ -153,7 +153,7 @@ struct PublicApp<B> {
     slots: Arc<Semaphore>,
 }
 
-impl<B> Clone for PublicApp<B> {
+impl Clone for PublicApp {
     fn clone(&self) -> Self {
         PublicApp {
             storage: self.storage.clone(),
@@ -167,8 +167,8 @@ impl<B> Clone for PublicApp<B> {
 
 /// The public routes over `storage`, and the stations' posters for their accounts
 /// (`GET /v1/stations/<station>/poster.png|pdf`, with a session token).
-pub fn router<B: Backend>(
-    storage: Store<B>,
+pub fn router(
+    storage: Store,
     config: &PublicConfig,
     trusted_proxies: Vec<IpAddr>,
     session_ttl: Duration,
@@ -200,11 +200,11 @@ pub fn router<B: Backend>(
     };
     Router::new()
         .route("/p/style.css", get(style))
-        .route("/s/{station}", get(station_page::<B>).post(submit::<B>))
-        .route("/t", get(lookup::<B>))
-        .route("/t/{code}", get(status::<B>))
-        .route("/t/{code}/withdraw", axum::routing::post(withdraw::<B>))
-        .route("/v1/stations/{station}/{file}", get(poster::<B>))
+        .route("/s/{station}", get(station_page).post(submit))
+        .route("/t", get(lookup))
+        .route("/t/{code}", get(status))
+        .route("/t/{code}/withdraw", axum::routing::post(withdraw))
+        .route("/v1/stations/{station}/{file}", get(poster))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         // A form that trickles in is cut off, as on the devices' routes.
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
@@ -331,7 +331,7 @@ fn allowed<K: Clone + Eq + std::hash::Hash>(limiter: &DefaultKeyedRateLimiter<K>
     limiter.check_key(key).is_ok()
 }
 
-impl<B: Backend> PublicApp<B> {
+impl PublicApp {
     fn network(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
         network(client_ip(
             peer.ip(),
@@ -342,7 +342,7 @@ impl<B: Backend> PublicApp<B> {
 
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Store<B>) -> Result<T, StorageError> + Send + 'static,
+        f: impl FnOnce(&Store) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
         let storage = self.storage.clone();
         blocking(&self.slots, move || f(&storage)).await
@@ -373,8 +373,8 @@ async fn style() -> Response {
         .into_response()
 }
 
-async fn station_page<B: Backend>(
-    State(app): State<PublicApp<B>>,
+async fn station_page(
+    State(app): State<PublicApp>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(station): Path<String>,
@@ -414,8 +414,8 @@ fn form_fields(
     Ok(url::form_urlencoded::parse(&body).into_owned().collect())
 }
 
-async fn submit<B: Backend>(
-    State(app): State<PublicApp<B>>,
+async fn submit(
+    State(app): State<PublicApp>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(station): Path<String>,
@@ -492,8 +492,8 @@ struct CodeQuery {
     code: String,
 }
 
-async fn lookup<B: Backend>(
-    State(app): State<PublicApp<B>>,
+async fn lookup(
+    State(app): State<PublicApp>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     query: Result<Query<CodeQuery>, QueryRejection>,
@@ -515,8 +515,8 @@ struct StatusQuery {
     new: Option<String>,
 }
 
-async fn status<B: Backend>(
-    State(app): State<PublicApp<B>>,
+async fn status(
+    State(app): State<PublicApp>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(typed): Path<String>,
@@ -536,8 +536,8 @@ async fn status<B: Backend>(
     show_status(&app, net, code, fresh, None, StatusCode::OK).await
 }
 
-async fn show_status<B: Backend>(
-    app: &PublicApp<B>,
+async fn show_status(
+    app: &PublicApp,
     net: IpAddr,
     code: String,
     fresh: bool,
@@ -552,8 +552,8 @@ async fn show_status<B: Backend>(
     }
 }
 
-async fn withdraw<B: Backend>(
-    State(app): State<PublicApp<B>>,
+async fn withdraw(
+    State(app): State<PublicApp>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(typed): Path<String>,
@@ -594,8 +594,8 @@ async fn withdraw<B: Backend>(
 }
 
 /// The text and address of station `id`'s poster (`None`: no such station).
-pub fn poster_for<B: Backend>(
-    storage: &Store<B>,
+pub fn poster_for(
+    storage: &Store,
     public_url: &str,
     id: &str,
 ) -> Result<Option<(crate::poster::PosterText, String)>, StorageError> {
@@ -613,8 +613,8 @@ pub fn poster_for<B: Backend>(
 
 /// A station's poster, for an account that reads the station (its staff, deputies,
 /// its street's or town's coordinator, the district).
-async fn poster<B: Backend>(
-    State(app): State<PublicApp<B>>,
+async fn poster(
+    State(app): State<PublicApp>,
     headers: HeaderMap,
     Path((station, file)): Path<(String, String)>,
 ) -> Response {

@@ -20,7 +20,7 @@ use shared::model::{
 use shared::seal;
 
 use super::code;
-use crate::storage::backend::{Backend, PublicOpinion, Tx};
+use crate::storage::backend::PublicOpinion;
 use crate::storage::{StorageError, Store, store_server_changes};
 
 /// The most documents kept in memory; past it the cache starts over.
@@ -135,7 +135,7 @@ pub enum PublicContact {
     Erased,
 }
 
-impl<B: Backend> Store<B> {
+impl Store {
     /// Runs `f` on document `doc_id` with every stored change: the copy in memory
     /// plus what was stored since (read under the database lock, applied without it).
     /// One request at a time per document; others wait for it rather than build their
@@ -402,11 +402,11 @@ impl<B: Backend> Store<B> {
         for (doc_id, changes) in &written {
             let id = DocId::parse(doc_id)
                 .ok_or_else(|| StorageError::Internal(format!("doc id {doc_id}")))?;
-            store_server_changes(&tx, &id, changes)?;
+            store_server_changes(&*tx, &id, changes)?;
         }
         for p in batch {
             if let Some((key_id, key)) = &p.key {
-                crate::storage::keys::give(&tx, key_id, &p.doc_id, key)?;
+                crate::storage::keys::give(&*tx, key_id, &p.doc_id, key)?;
             }
             tx.put_public_opinion(
                 &code::hash(&p.code),
@@ -521,7 +521,7 @@ impl<B: Backend> Store<B> {
         };
         if let Some(key_id) = found.key_id {
             let tx = self.backend().write()?;
-            let erased = crate::storage::keys::erase(&tx, &key_id, None)?;
+            let erased = crate::storage::keys::erase(&*tx, &key_id, None)?;
             tx.commit()?;
             if erased {
                 self.backend().after_erase();

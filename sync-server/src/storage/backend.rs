@@ -31,15 +31,20 @@ use super::{Credentials, DeviceSession, NewSession, StorageError};
 
 /// A database the protocol runs on.
 pub trait Backend: Send + Sync + 'static {
-    type Tx<'a>: Tx
-    where
-        Self: 'a;
-
     /// A transaction that may write; one at a time (see the module's guarantee).
-    fn write(&self) -> Result<Self::Tx<'_>, StorageError>;
+    fn write(&self) -> Result<Box<dyn Tx + '_>, StorageError>;
 
     /// A transaction that only reads, from one snapshot.
-    fn read(&self) -> Result<Self::Tx<'_>, StorageError>;
+    fn read(&self) -> Result<Box<dyn Tx + '_>, StorageError>;
+
+    /// Writes a consistent copy of the database to the new file `to`, while the server
+    /// keeps serving, where the backend can (SQLite); others have their own tools.
+    fn backup_to(&self, to: &std::path::Path) -> Result<(), StorageError> {
+        Err(StorageError::BadRequest(format!(
+            "this database is backed up with its own tools, not into {}",
+            to.display()
+        )))
+    }
 
     /// A record key was erased and committed: a backend whose files keep old copies of
     /// pages (SQLite's write-ahead log) gets rid of them here.
@@ -130,7 +135,7 @@ pub struct PublicOpinion {
 
 /// One transaction. Dropped without [`Tx::commit`], it rolls back.
 pub trait Tx {
-    fn commit(self) -> Result<(), StorageError>;
+    fn commit(self: Box<Self>) -> Result<(), StorageError>;
 
     // The scope tables: stations with their street or town, departments.
     fn subdistrict_of(&self, station: &str) -> Result<Option<String>, StorageError>;

@@ -7,12 +7,12 @@ use automerge::AutoCommit;
 use shared::doc::{self, DocFamily, DocId};
 use shared::model::Directory;
 
-use super::backend::{Backend, Tx};
+use super::backend::Tx;
 use super::sync::{NewActor, build_document, insert_change, stored_changes};
 use super::{StorageError, Store};
 use crate::wire::SERVER_DEVICE;
 
-impl<B: Backend> Store<B> {
+impl Store {
     /// Writes the reference documents (district, subdistricts, consultations) from `dir`
     /// if the server has none yet. Returns whether it wrote anything.
     pub fn load_directory_if_missing(&self, dir: &Directory) -> Result<bool, StorageError> {
@@ -24,13 +24,13 @@ impl<B: Backend> Store<B> {
         }
         // The scope tables follow the directory loaded; a database from before accounts
         // (directory loaded, tables empty) gets them filled from the same data.
-        write_scope_tables(&tx, dir)?;
+        write_scope_tables(&*tx, dir)?;
         if exists {
             tx.commit()?;
             return Ok(false);
         }
         for (id, mut d) in doc::directory_documents(dir)? {
-            store_server_changes(&tx, &id, &d.get_changes(&[]))?;
+            store_server_changes(&*tx, &id, &d.get_changes(&[]))?;
         }
         tx.commit()?;
         Ok(true)
@@ -53,7 +53,7 @@ impl<B: Backend> Store<B> {
                 let Some(doc_id) = DocId::parse(&id) else {
                     continue;
                 };
-                let mut doc = build_document(stored_changes(&tx, &id)?)?;
+                let mut doc = build_document(stored_changes(&*tx, &id)?)?;
                 doc.set_actor(actor.clone());
                 before.insert(doc_id.clone(), doc.get_heads());
                 docs.insert(doc_id, doc);
@@ -70,9 +70,9 @@ impl<B: Backend> Store<B> {
                 continue;
             }
             written += changes.len();
-            store_server_changes(&tx, &id, &changes)?;
+            store_server_changes(&*tx, &id, &changes)?;
         }
-        write_scope_tables(&tx, dir)?;
+        write_scope_tables(&*tx, dir)?;
         tx.commit()?;
         Ok(written)
     }
@@ -111,10 +111,10 @@ impl<B: Backend> Store<B> {
                     "the records name department {x}, which the directory loaded does not have"
                 )));
             }
-            store_server_changes(&tx, &id, &d.get_changes(&[]))?;
+            store_server_changes(&*tx, &id, &d.get_changes(&[]))?;
         }
         for (id, key_id, key) in &year.keys {
-            super::keys::give(&tx, key_id, &id.to_string(), key)?;
+            super::keys::give(&*tx, key_id, &id.to_string(), key)?;
         }
         tx.commit()?;
         Ok(written)
@@ -123,7 +123,7 @@ impl<B: Backend> Store<B> {
 
 /// Stores the server's own `changes` to document `id`.
 pub(crate) fn store_server_changes(
-    tx: &impl Tx,
+    tx: &dyn Tx,
     id: &DocId,
     changes: &[automerge::Change],
 ) -> Result<(), StorageError> {
@@ -142,7 +142,7 @@ pub(crate) fn store_server_changes(
 
 /// The tables scopes are checked against, from `dir`: each station's street or town,
 /// and the departments.
-fn write_scope_tables(tx: &impl Tx, dir: &Directory) -> Result<(), StorageError> {
+fn write_scope_tables(tx: &dyn Tx, dir: &Directory) -> Result<(), StorageError> {
     for station in &dir.stations {
         tx.put_station(&station.id, &station.subdistrict_id)?;
     }

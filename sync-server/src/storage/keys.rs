@@ -52,7 +52,7 @@ pub(crate) fn check_form(keys: &[WireKey]) -> Result<(), StorageError> {
 /// caller must write each one's document. Returns what is acknowledged: everything, as a
 /// key id already given or erased is acknowledged without change.
 pub(crate) fn push(
-    tx: &impl Tx,
+    tx: &dyn Tx,
     caller: &Caller,
     keys: &[WireKey],
 ) -> Result<Vec<KeyAck>, StorageError> {
@@ -87,7 +87,7 @@ pub(crate) fn push(
 
 /// Gives `key_id` its key, unless the id exists (given, or erased: final either way).
 pub(crate) fn give(
-    tx: &impl Tx,
+    tx: &dyn Tx,
     key_id: &str,
     doc_id: &str,
     key: &[u8],
@@ -99,11 +99,7 @@ pub(crate) fn give(
 /// Erases `key_id` (of `doc_id` when known: an erasure for another document's key id is
 /// ignored). The backend then drops old copies of the key's bytes
 /// ([`super::Backend::after_erase`]) once committed. Returns whether a key was erased now.
-pub(crate) fn erase(
-    tx: &impl Tx,
-    key_id: &str,
-    doc_id: Option<&str>,
-) -> Result<bool, StorageError> {
+pub(crate) fn erase(tx: &dyn Tx, key_id: &str, doc_id: Option<&str>) -> Result<bool, StorageError> {
     let held = tx.key_state(key_id)?;
     let seq = tx.last_key_seq()? + 1;
     match (held, doc_id) {
@@ -126,7 +122,7 @@ pub(crate) fn erase(
 /// [`MAX_KEYS_PER_MESSAGE`]; the next cursor; whether more wait. Like the change cursor,
 /// the key cursor moves only with what the caller may see.
 pub(crate) fn pull(
-    tx: &impl Tx,
+    tx: &dyn Tx,
     scope: &ReadScope,
     cursor: u64,
 ) -> Result<(Vec<WireKey>, u64, bool), StorageError> {

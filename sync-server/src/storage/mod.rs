@@ -310,8 +310,9 @@ impl std::fmt::Display for BackendError {
 }
 
 /// The protocol over a database: what the server runs. Cloning shares everything.
-pub struct Store<B> {
-    backend: Arc<B>,
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<dyn Backend>,
     quotas: Quotas,
     /// Sessions recently found, by token hash, with the time (unix seconds) each may be
     /// believed until. Emptied whenever a session ends in this process.
@@ -320,43 +321,25 @@ pub struct Store<B> {
     pub(crate) public: Arc<crate::public::store::PublicState>,
 }
 
-/// The embedded server: the protocol over one SQLite file.
-pub type SqliteStorage = Store<Sqlite>;
+/// The server over SQLite (the embedded default; the name older callers know).
+pub type SqliteStorage = Store;
 
-impl<B> Clone for Store<B> {
-    fn clone(&self) -> Self {
-        Store {
-            backend: self.backend.clone(),
-            quotas: self.quotas,
-            sessions: self.sessions.clone(),
-            public: self.public.clone(),
-        }
-    }
-}
-
-impl<B> std::fmt::Debug for Store<B> {
+impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Store")
     }
 }
 
-impl Store<Sqlite> {
+impl Store {
     /// The server over the SQLite file at `path` (created if missing).
-    pub fn open(path: &std::path::Path) -> Result<SqliteStorage, StorageError> {
-        Ok(Store::new(Sqlite::open(path)?))
+    pub fn open(path: &std::path::Path) -> Result<Store, StorageError> {
+        Ok(Store::new(Arc::new(Sqlite::open(path)?)))
     }
 
-    /// Writes a consistent copy of the database to `to` (a new file), while the server
-    /// keeps serving.
-    pub fn backup_to(&self, to: &std::path::Path) -> Result<(), StorageError> {
-        self.backend.backup_to(to)
-    }
-}
-
-impl<B: Backend> Store<B> {
-    pub fn new(backend: B) -> Store<B> {
+    /// The server over `backend`.
+    pub fn new(backend: Arc<dyn Backend>) -> Store {
         Store {
-            backend: Arc::new(backend),
+            backend,
             quotas: Quotas::default(),
             sessions: Arc::default(),
             public: Arc::default(),
@@ -364,17 +347,23 @@ impl<B: Backend> Store<B> {
     }
 
     /// The same storage with other quotas.
-    pub fn with_quotas(self, quotas: Quotas) -> Store<B> {
+    pub fn with_quotas(self, quotas: Quotas) -> Store {
         Store { quotas, ..self }
     }
 
-    pub fn backend(&self) -> &B {
-        &self.backend
+    pub fn backend(&self) -> &dyn Backend {
+        &*self.backend
+    }
+
+    /// Writes a consistent copy of the database to `to` (a new file), while the server
+    /// keeps serving (SQLite's online backup).
+    pub fn backup_to(&self, to: &std::path::Path) -> Result<(), StorageError> {
+        self.backend.backup_to(to)
     }
 
     /// What `account` may do with document `id`.
     pub(crate) fn doc_access(&self, account: &Account, id: &DocId) -> Result<Access, StorageError> {
-        Ok(doc_access(&self.backend.read()?, account, id))
+        Ok(doc_access(&*self.backend.read()?, account, id))
     }
 
     /// Every station's id, sorted.
@@ -388,7 +377,7 @@ impl<B: Backend> Store<B> {
     }
 }
 
-impl<B: Backend> Storage for Store<B> {
+impl Storage for Store {
     fn sync(&self, caller: &Caller, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
         Store::sync(self, caller, req)
     }
@@ -462,7 +451,7 @@ impl<B: Backend> Storage for Store<B> {
 
 /// What `account` may do with document `id` ([`shared::access::access`], with each
 /// station's street or town from the scope tables).
-pub(crate) fn doc_access(tx: &impl Tx, account: &Account, id: &DocId) -> Access {
+pub(crate) fn doc_access(tx: &dyn Tx, account: &Account, id: &DocId) -> Access {
     access(account, id, |station| {
         tx.subdistrict_of(station).ok().flatten()
     })
@@ -471,7 +460,7 @@ pub(crate) fn doc_access(tx: &impl Tx, account: &Account, id: &DocId) -> Access 
 /// The caller must have `needed` on `doc_id`. A document the caller may not read is, as
 /// everywhere, not found.
 pub(crate) fn check_doc_access(
-    tx: &impl Tx,
+    tx: &dyn Tx,
     caller: &Caller,
     doc_id: &str,
     needed: Access,
@@ -512,12 +501,12 @@ mod tests {
         };
         let id = DocId::parse("station/st-a/2026-11").unwrap();
         {
-            let storage = SqliteStorage::open(&path).unwrap();
-            let tx = storage.backend().write().unwrap();
+            let db = Sqlite::open(&path).unwrap();
+            let tx = db.write().unwrap();
             tx.insert_doc(&id).unwrap();
             tx.commit().unwrap();
             // As an older server stored it: no actor, no sequence number.
-            storage.backend().with_conn(|conn| {
+            db.with_conn(|conn| {
                 conn.execute(
                     "INSERT INTO changes (doc_id, hash, device_id, bytes) VALUES (?1, ?2, 'd', ?3)",
                     rusqlite::params![
@@ -533,11 +522,11 @@ mod tests {
         let tx = storage.backend().write().unwrap();
         let doc_id = id.to_string();
         assert_eq!(
-            insert_change(&tx, &doc_id, &change("first"), "d", NewActor::Binds).unwrap(),
+            insert_change(&*tx, &doc_id, &change("first"), "d", NewActor::Binds).unwrap(),
             Ok(())
         );
         assert_eq!(
-            insert_change(&tx, &doc_id, &change("second"), "d", NewActor::Binds).unwrap(),
+            insert_change(&*tx, &doc_id, &change("second"), "d", NewActor::Binds).unwrap(),
             Err(Refusal::SequenceReused)
         );
     }
@@ -622,7 +611,8 @@ mod tests {
     #[test]
     fn abandoned_uploads_are_dropped_after_a_week() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = SqliteStorage::open(&dir.path().join("server.db")).unwrap();
+        let db = Arc::new(Sqlite::open(&dir.path().join("server.db")).unwrap());
+        let storage = Store::new(db.clone());
         let caller = station_staff("d");
         let doc_id = "station/st-a/2026-11".to_owned();
         let tx = storage.backend().write().unwrap();
@@ -645,7 +635,7 @@ mod tests {
                 .received
         };
         assert_eq!(held(&old), 10);
-        storage.backend().with_conn(|conn| {
+        db.with_conn(|conn| {
             conn.execute(
                 "UPDATE upload_chunks SET received_at = received_at - ?1",
                 [UPLOAD_KEPT_SECS + 1],

@@ -5,10 +5,10 @@
 use shared::model::Access;
 use shared::protocol::{BLOB_CHUNK_BYTES, ChunkQuery, MAX_PHOTO_BYTES, UploadState};
 
-use super::backend::{Backend, NewChunk, Tx};
+use super::backend::{NewChunk, Tx};
 use super::{Caller, Quotas, Refusal, StorageError, Store, UPLOAD_KEPT_SECS, check_doc_access};
 
-impl<B: Backend> Store<B> {
+impl Store {
     /// See [`super::Storage::upload_state`].
     pub fn upload_state(
         &self,
@@ -17,8 +17,8 @@ impl<B: Backend> Store<B> {
         doc_id: &str,
     ) -> Result<UploadState, StorageError> {
         let tx = self.backend.read()?;
-        check_file_access(&tx, caller, hash, doc_id, Access::Write)?;
-        upload_state(&tx, hash, doc_id)
+        check_file_access(&*tx, caller, hash, doc_id, Access::Write)?;
+        upload_state(&*tx, hash, doc_id)
     }
 
     /// See [`super::Storage::upload_chunk`].
@@ -46,11 +46,11 @@ impl<B: Backend> Store<B> {
             ));
         }
         let tx = self.backend.write()?;
-        check_file_access(&tx, caller, hash, &chunk.doc_id, Access::Write)?;
+        check_file_access(&*tx, caller, hash, &chunk.doc_id, Access::Write)?;
         // Uploads abandoned for a week go, so made-up files cannot fill the disk.
         let now = chrono::Utc::now().timestamp();
         tx.drop_uploads_before(now - UPLOAD_KEPT_SECS)?;
-        let state = upload_state(&tx, hash, &chunk.doc_id)?;
+        let state = upload_state(&*tx, hash, &chunk.doc_id)?;
         if state.complete || end <= state.received {
             tx.commit()?;
             return Ok(state); // A retry of what arrived.
@@ -62,7 +62,7 @@ impl<B: Backend> Store<B> {
             )));
         }
         if state.received == 0 {
-            check_upload_quotas(&tx, &self.quotas, caller, chunk.size)?;
+            check_upload_quotas(&*tx, &self.quotas, caller, chunk.size)?;
         }
         tx.put_chunk(&NewChunk {
             hash,
@@ -113,7 +113,7 @@ impl<B: Backend> Store<B> {
         range: Option<(u64, u64)>,
     ) -> Result<(u64, Vec<u8>), StorageError> {
         let tx = self.backend.read()?;
-        check_file_access(&tx, caller, hash, doc_id, Access::Read)?;
+        check_file_access(&*tx, caller, hash, doc_id, Access::Read)?;
         let size = tx
             .linked_file_size(hash, doc_id)?
             .ok_or_else(|| StorageError::NotFound(format!("no file {hash}")))?;
@@ -132,7 +132,7 @@ impl<B: Backend> Store<B> {
 /// The caller must have `needed` on `doc_id`, and `hash` must be a content hash. A
 /// document the caller may not read is, as everywhere, not found.
 fn check_file_access(
-    tx: &impl Tx,
+    tx: &dyn Tx,
     caller: &Caller,
     hash: &str,
     doc_id: &str,
@@ -158,7 +158,7 @@ fn check_file_access(
 /// device and per account, their sizes per account, and stored files per device and
 /// per account (counting the new one).
 fn check_upload_quotas(
-    tx: &impl Tx,
+    tx: &dyn Tx,
     quotas: &Quotas,
     caller: &Caller,
     size: u64,
@@ -199,7 +199,7 @@ fn check_upload_quotas(
     }
 }
 
-fn upload_state(tx: &impl Tx, hash: &str, doc_id: &str) -> Result<UploadState, StorageError> {
+fn upload_state(tx: &dyn Tx, hash: &str, doc_id: &str) -> Result<UploadState, StorageError> {
     if let Some(size) = tx.linked_file_size(hash, doc_id)? {
         return Ok(UploadState {
             received: size,

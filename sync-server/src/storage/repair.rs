@@ -8,11 +8,10 @@ use shared::protocol::{
     DocHeads, HeadsResponse, MAX_DOCUMENTS_PER_HEADS, RepairRequest, RepairResponse,
 };
 
-use super::backend::{Backend, Tx};
 use super::sync::{NewActor, build_document, insert_change, stored_changes};
 use super::{Caller, MAX_HEADS_BYTES, StorageError, Store, check_doc_access};
 
-impl<B: Backend> Store<B> {
+impl Store {
     /// See [`super::Storage::heads`].
     pub fn heads(
         &self,
@@ -34,7 +33,7 @@ impl<B: Backend> Store<B> {
                 if !unique.insert(doc_id.as_str()) {
                     continue;
                 }
-                let readable = match check_doc_access(&tx, caller, doc_id, Access::Read) {
+                let readable = match check_doc_access(&*tx, caller, doc_id, Access::Read) {
                     Ok(_) => true,
                     Err(StorageError::Refused { .. }) => false,
                     Err(e) => return Err(e),
@@ -43,7 +42,7 @@ impl<B: Backend> Store<B> {
                     raw.push((doc_id.clone(), None));
                     continue;
                 }
-                let changes = stored_changes(&tx, doc_id)?;
+                let changes = stored_changes(&*tx, doc_id)?;
                 let size: usize = changes.iter().map(Vec::len).sum();
                 // Over the budget, the rest are left out: not compared this time.
                 if size > budget {
@@ -94,8 +93,8 @@ impl<B: Backend> Store<B> {
             .ok_or_else(|| StorageError::BadRequest("unknown document id".into()))?;
         let stored = {
             let tx = self.backend.read()?;
-            check_doc_access(&tx, caller, &req.doc_id, needed)?;
-            stored_changes(&tx, &req.doc_id)?
+            check_doc_access(&*tx, caller, &req.doc_id, needed)?;
+            stored_changes(&*tx, &req.doc_id)?
         };
         let mut doc = build_document(stored)?;
         let before = doc.get_heads();
@@ -108,11 +107,11 @@ impl<B: Backend> Store<B> {
         if !new.is_empty() {
             self.check_records(&id, &mut doc, &before)?;
             let tx = self.backend.write()?;
-            check_doc_access(&tx, caller, &req.doc_id, Access::Write)?;
+            check_doc_access(&*tx, caller, &req.doc_id, Access::Write)?;
             tx.insert_doc(&id)?;
             for change in &new {
                 insert_change(
-                    &tx,
+                    &*tx,
                     &req.doc_id,
                     change,
                     &caller.device_id,

@@ -3,13 +3,13 @@
 
 use shared::model::{Account, Role, ScopeKind};
 
-use super::backend::{AccountChange, AccountRow, Backend, Sessions, Tx};
+use super::backend::{AccountChange, AccountRow, Sessions};
 use super::{
     Caller, DeviceSession, NewAccount, NewSession, SESSION_CACHE_SECS, SESSION_TOUCH_INTERVAL,
     SessionCache, StorageError, Store,
 };
 
-impl<B: Backend> Store<B> {
+impl Store {
     /// See [`super::Storage::open_session`].
     pub fn open_session(&self, s: &NewSession) -> Result<Account, StorageError> {
         let tx = self.backend.write()?;

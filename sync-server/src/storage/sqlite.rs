@@ -205,14 +205,16 @@ impl Sqlite {
 }
 
 impl Backend for Sqlite {
-    type Tx<'a> = SqliteTx<'a>;
-
-    fn write(&self) -> Result<SqliteTx<'_>, StorageError> {
-        self.begin("BEGIN IMMEDIATE")
+    fn write(&self) -> Result<Box<dyn Tx + '_>, StorageError> {
+        Ok(Box::new(self.begin("BEGIN IMMEDIATE")?))
     }
 
-    fn read(&self) -> Result<SqliteTx<'_>, StorageError> {
-        self.begin("BEGIN")
+    fn read(&self) -> Result<Box<dyn Tx + '_>, StorageError> {
+        Ok(Box::new(self.begin("BEGIN")?))
+    }
+
+    fn backup_to(&self, to: &Path) -> Result<(), StorageError> {
+        Sqlite::backup_to(self, to)
     }
 
     fn after_erase(&self) {
@@ -329,7 +331,7 @@ impl SqliteTx<'_> {
 }
 
 impl Tx for SqliteTx<'_> {
-    fn commit(mut self) -> Result<(), StorageError> {
+    fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
         Ok(())

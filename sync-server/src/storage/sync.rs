@@ -11,12 +11,12 @@ use shared::protocol::{
     SyncResponse, WireChange, WireDocument,
 };
 
-use super::backend::{Backend, NewChange, Tx};
+use super::backend::{NewChange, Tx};
 use super::{
     Caller, MAX_RESPONSE_BYTES, Refusal, StorageError, Store, check_doc_access, doc_access,
 };
 
-impl<B: Backend> Store<B> {
+impl Store {
     /// See [`super::Storage::sync`]. A transaction is open only to read and write the
     /// database: changes are decoded before, and documents built after (a bootstrap) or
     /// before (records checked) it. A sync that pushes nothing only reads.
@@ -41,24 +41,24 @@ impl<B: Backend> Store<B> {
                 doc_id: wire.doc_id.clone(),
                 reason,
             };
-            match doc_access(&tx, &caller.account, id) {
+            match doc_access(&*tx, &caller.account, id) {
                 // The same answer whether or not the document exists.
                 Access::None => return Err(refused(Refusal::NotFound)),
                 Access::Read => return Err(refused(Refusal::ReadOnly)),
                 Access::Write => {}
             }
             tx.insert_doc(id)?;
-            insert_change(&tx, &wire.doc_id, change, &req.device_id, NewActor::Binds)?
+            insert_change(&*tx, &wire.doc_id, change, &req.device_id, NewActor::Binds)?
                 .map_err(refused)?;
             acknowledged.push(Ack {
                 doc_id: wire.doc_id.clone(),
                 hash: change.hash().to_string(),
             });
         }
-        let acknowledged_keys = super::keys::push(&tx, caller, &req.keys)?;
+        let acknowledged_keys = super::keys::push(&*tx, caller, &req.keys)?;
         let erased = acknowledged_keys.iter().any(|a| a.erased);
         let scope = read_scope(&caller.account);
-        let (keys, key_cursor, more_keys) = super::keys::pull(&tx, &scope, req.key_cursor)?;
+        let (keys, key_cursor, more_keys) = super::keys::pull(&*tx, &scope, req.key_cursor)?;
         let with_keys = |mut r: SyncResponse| {
             r.acknowledged_keys = acknowledged_keys;
             r.keys = keys;
@@ -73,7 +73,7 @@ impl<B: Backend> Store<B> {
             };
             if upto > 0 {
                 let after = req.bootstrap.as_ref().map_or("", |b| b.after.as_str());
-                let page = bootstrap_page(&tx, &scope, upto, after)?;
+                let page = bootstrap_page(&*tx, &scope, upto, after)?;
                 tx.commit()?;
                 if erased {
                     self.backend.after_erase();
@@ -143,8 +143,8 @@ impl<B: Backend> Store<B> {
         for (doc_id, (id, changes)) in by_doc {
             let stored = {
                 let tx = self.backend.read()?;
-                check_doc_access(&tx, caller, &doc_id, Access::Write)?;
-                stored_changes(&tx, &doc_id)?
+                check_doc_access(&*tx, caller, &doc_id, Access::Write)?;
+                stored_changes(&*tx, &doc_id)?
             };
             let mut doc = build_document(stored)?;
             let before = doc.get_heads();
@@ -187,7 +187,7 @@ impl<B: Backend> Store<B> {
                         Some(department),
                     )?
                     .iter()
-                    .map(|id| stored_changes(&tx, id))
+                    .map(|id| stored_changes(&*tx, id))
                     .collect::<Result<_, _>>()?
                 };
                 raw.into_iter()
@@ -214,7 +214,7 @@ impl<B: Backend> Store<B> {
 }
 
 /// The stored changes of document `doc_id`, in arrival order.
-pub(super) fn stored_changes(tx: &impl Tx, doc_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
+pub(super) fn stored_changes(tx: &dyn Tx, doc_id: &str) -> Result<Vec<Vec<u8>>, StorageError> {
     Ok(tx
         .doc_changes(doc_id, 0)?
         .into_iter()
@@ -253,7 +253,7 @@ pub(crate) enum NewActor {
 /// (nothing stored) when its actor is another device's, or when the document holds
 /// another change with the same actor and sequence number.
 pub(crate) fn insert_change(
-    tx: &impl Tx,
+    tx: &dyn Tx,
     doc_id: &str,
     change: &Change,
     device_id: &str,
@@ -333,7 +333,7 @@ impl BootstrapPage {
 /// [`MAX_DOCUMENTS_PER_RESPONSE`] and about [`MAX_RESPONSE_BYTES`] of changes. The last
 /// page moves the cursor to `upto`: every change up to it is in some document sent.
 fn bootstrap_page(
-    tx: &impl Tx,
+    tx: &dyn Tx,
     scope: &ReadScope,
     upto: u64,
     after: &str,
