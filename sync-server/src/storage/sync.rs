@@ -144,6 +144,16 @@ impl Store {
             let stored = {
                 let tx = self.backend.read()?;
                 check_doc_access(&*tx, caller, &doc_id, Access::Write)?;
+                // Refusals of actors and sequence numbers come first: such a change may
+                // not even apply to the document.
+                for change in &changes {
+                    check_change(&*tx, &doc_id, change, &caller.device_id)?.map_err(|reason| {
+                        StorageError::Refused {
+                            doc_id: doc_id.clone(),
+                            reason,
+                        }
+                    })?;
+                }
                 stored_changes(&*tx, &doc_id)?
             };
             let mut doc = build_document(stored)?;
@@ -249,9 +259,42 @@ pub(crate) enum NewActor {
     StaysFree,
 }
 
-/// Stores `change` pushed by `device_id` unless the document has it already. Refused
-/// (nothing stored) when its actor is another device's, or when the document holds
-/// another change with the same actor and sequence number.
+/// What the server holds of a change pushed by a device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    /// Stored already (a retry).
+    Stored,
+    /// New; whether its actor is bound (to this device) yet.
+    New { actor_bound: bool },
+}
+
+/// Whether `device_id` may store `change` in `doc_id`: refused when its actor is
+/// another device's, or when the document holds another change with the same actor and
+/// sequence number.
+fn check_change(
+    tx: &dyn Tx,
+    doc_id: &str,
+    change: &Change,
+    device_id: &str,
+) -> Result<Result<Held, Refusal>, StorageError> {
+    let actor = change.actor_id().to_bytes();
+    let held = tx.change_hash_at(doc_id, actor, change.seq())?;
+    if held.as_deref() == Some(change.hash().to_string().as_str()) {
+        return Ok(Ok(Held::Stored));
+    }
+    let actor_bound = match tx.actor_device(actor)? {
+        Some(owner) if owner != device_id => return Ok(Err(Refusal::ForeignActor)),
+        Some(_) => true,
+        None => false,
+    };
+    if held.is_some() {
+        return Ok(Err(Refusal::SequenceReused));
+    }
+    Ok(Ok(Held::New { actor_bound }))
+}
+
+/// Stores `change` pushed by `device_id` unless the document has it already; refused
+/// (nothing stored) as [`check_change`] says.
 pub(crate) fn insert_change(
     tx: &dyn Tx,
     doc_id: &str,
@@ -259,24 +302,18 @@ pub(crate) fn insert_change(
     device_id: &str,
     new_actor: NewActor,
 ) -> Result<Result<(), Refusal>, StorageError> {
-    let hash = change.hash().to_string();
+    let actor_bound = match check_change(tx, doc_id, change, device_id)? {
+        Err(refusal) => return Ok(Err(refusal)),
+        Ok(Held::Stored) => return Ok(Ok(())),
+        Ok(Held::New { actor_bound }) => actor_bound,
+    };
     let actor = change.actor_id().to_bytes();
-    let held = tx.change_hash_at(doc_id, actor, change.seq())?;
-    if held.as_deref() == Some(hash.as_str()) {
-        return Ok(Ok(())); // A retry: stored already.
-    }
-    match tx.actor_device(actor)? {
-        Some(owner) if owner != device_id => return Ok(Err(Refusal::ForeignActor)),
-        Some(_) => {}
-        None if new_actor == NewActor::StaysFree => {}
-        None => tx.bind_actor(actor, device_id)?,
-    }
-    if held.is_some() {
-        return Ok(Err(Refusal::SequenceReused));
+    if !actor_bound && new_actor == NewActor::Binds {
+        tx.bind_actor(actor, device_id)?;
     }
     tx.append_change(&NewChange {
         doc_id,
-        hash: &hash,
+        hash: &change.hash().to_string(),
         device_id,
         bytes: change.raw_bytes(),
         actor,

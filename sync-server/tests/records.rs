@@ -1,0 +1,480 @@
+//! The records a station's device pushes, against the real server on 127.0.0.1 (port 0)
+//! over real HTTP: every record a change touches must read as a record of its kind,
+//! belong in its document and hold the types of value the app writes
+//! (`shared::validate`). A request with one record that does not is refused with 422
+//! naming the document and the record, and nothing of the request is stored, its valid
+//! changes to other documents included.
+
+use automerge::sync::{Message, State, SyncDoc as _};
+use automerge::transaction::Transactable as _;
+use automerge::{AutoCommit, ObjType, ROOT};
+use chrono::NaiveDate;
+use shared::doc::write_record;
+use shared::model::{Activity, ActivityKind, OpinionCategory, OpinionInput, Role};
+use shared::protocol::{
+    ErrorBody, REPAIR_PATH, RepairRequest, RepairResponse, SIGN_IN_PATH, SYNC_PATH, SignInRequest,
+    SignInResponse, SyncRequest, SyncResponse, WireChange,
+};
+use sync_server::{Config, NewAccount, RunningServer};
+
+const PASSWORD: &str = "correct horse battery";
+const STATION: &str = "st-zizhuyuan-home";
+const OTHER_STATION: &str = "st-shangdi-park";
+const NOVEMBER: &str = "station/st-zizhuyuan-home/2026-11";
+const OCTOBER: &str = "station/st-zizhuyuan-home/2026-10";
+
+async fn server(dir: &std::path::Path) -> RunningServer {
+    let config = Config {
+        demo: true,
+        ..Config::new(dir.join("server.db"), "127.0.0.1:0".parse().unwrap())
+    };
+    let server = sync_server::start(config).await.unwrap();
+    server
+        .storage
+        .create_account(
+            &NewAccount {
+                username: "station".into(),
+                display_name: "station".into(),
+                role: Role::StationStaff,
+                scope_id: Some(STATION.into()),
+                deputy_id: None,
+            },
+            PASSWORD,
+        )
+        .unwrap();
+    server
+}
+
+/// One device of the station's account, speaking the protocol by hand.
+struct Device {
+    http: reqwest::Client,
+    url: String,
+    device_id: String,
+    token: String,
+}
+
+impl Device {
+    async fn new(server: &RunningServer, device_id: &str) -> Device {
+        let http = reqwest::Client::new();
+        let response = http
+            .post(format!("{}{SIGN_IN_PATH}", server.url()))
+            .json(&SignInRequest {
+                username: "station".into(),
+                password: PASSWORD.into(),
+                device_id: device_id.into(),
+                device_name: "测试手机".into(),
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let signed_in: SignInResponse = response.json().await.unwrap();
+        Device {
+            http,
+            url: server.url(),
+            device_id: device_id.into(),
+            token: signed_in.token,
+        }
+    }
+
+    async fn post<T: serde::Serialize>(&self, path: &str, body: &T) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.url))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn push(&self, changes: Vec<WireChange>) -> reqwest::Response {
+        self.push_at(0, changes).await
+    }
+
+    /// Pushes `changes` from `cursor` (0 is a new device's first sync: it also gets a
+    /// bootstrap page).
+    async fn push_at(&self, cursor: u64, changes: Vec<WireChange>) -> reqwest::Response {
+        self.post(
+            SYNC_PATH,
+            &SyncRequest {
+                device_id: self.device_id.clone(),
+                cursor,
+                changes,
+                bootstrap: None,
+                key_cursor: 0,
+                keys: Vec::new(),
+            },
+        )
+        .await
+    }
+
+    /// The documents of the changes the server has for this device, after the
+    /// directory's.
+    async fn pull(&self) -> Vec<String> {
+        let response = self
+            .post(
+                SYNC_PATH,
+                &SyncRequest {
+                    device_id: self.device_id.clone(),
+                    cursor: 1,
+                    changes: vec![],
+                    bootstrap: None,
+                    key_cursor: 0,
+                    keys: Vec::new(),
+                },
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let r: SyncResponse = response.json().await.unwrap();
+        assert!(!r.more);
+        r.changes
+            .into_iter()
+            .map(|c| c.doc_id)
+            .filter(|id| id.starts_with("station/"))
+            .collect()
+    }
+}
+
+async fn refusal(response: reqwest::Response) -> (u16, ErrorBody) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"));
+    (status, body)
+}
+
+/// The changes of `doc` (all of them) for document `doc_id`.
+fn changes(doc_id: &str, doc: &mut AutoCommit) -> Vec<WireChange> {
+    doc.get_changes(&[])
+        .iter()
+        .map(|c| WireChange {
+            doc_id: doc_id.into(),
+            kind: "station".into(),
+            bytes: c.raw_bytes().to_vec(),
+        })
+        .collect()
+}
+
+fn day(m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+}
+
+fn activity(id: &str, station: &str) -> Activity {
+    Activity {
+        id: id.into(),
+        kind: ActivityKind::VoterMeeting,
+        station_id: station.into(),
+        date: day(11, 20),
+        deputy_ids: vec!["dep-001".into()],
+        guests: String::new(),
+        voters_received: 12,
+        online: false,
+        location: "社区活动室".into(),
+        summary: "小区门口停车难".into(),
+        photos: vec![],
+        campaign_id: None,
+        draft_id: None,
+    }
+}
+
+/// A valid change the app writes: an October opinion with its voter's details sealed.
+fn valid_change() -> Vec<WireChange> {
+    let mut opinion = OpinionInput {
+        station_id: STATION.into(),
+        date: day(10, 9).to_string(),
+        categories: vec![OpinionCategory::Traffic],
+        content: "路口红绿灯时间太短".into(),
+        voter_name: "张大爷".into(),
+        voter_phone: "13800138000".into(),
+        consent: true,
+        ..OpinionInput::default()
+    }
+    .validate(day(11, 25))
+    .unwrap();
+    opinion.id = "o-1".into();
+    shared::seal::seal_opinion(&mut opinion, None).unwrap();
+    let mut doc = AutoCommit::new();
+    write_record(&mut doc, &opinion).unwrap();
+    changes(OCTOBER, &mut doc)
+}
+
+/// An activity written field by field, as a client written from docs/PROTOCOL.md
+/// writes it; `kind` as given, and the summary a text object when `text` is set.
+fn outside_client_activity(id: &str, kind: &str, text: bool) -> AutoCommit {
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, "schema", 2u64).unwrap();
+    let a = doc
+        .put_object(ROOT, format!("activity:{id}"), ObjType::Map)
+        .unwrap();
+    doc.put(&a, "id", id).unwrap();
+    doc.put(&a, "kind", kind).unwrap();
+    doc.put(&a, "station_id", STATION).unwrap();
+    doc.put(&a, "date", "2026-11-20").unwrap();
+    let deputies = doc.put_object(&a, "deputy_ids", ObjType::List).unwrap();
+    doc.insert(&deputies, 0, "dep-001").unwrap();
+    doc.put(&a, "guests", "").unwrap();
+    doc.put(&a, "voters_received", 12u64).unwrap();
+    doc.put(&a, "online", false).unwrap();
+    doc.put(&a, "location", "社区活动室").unwrap();
+    if text {
+        let summary = doc.put_object(&a, "summary", ObjType::Text).unwrap();
+        doc.splice_text(&summary, 0, 0, "小区门口停车难").unwrap();
+    } else {
+        doc.put(&a, "summary", "小区门口停车难").unwrap();
+    }
+    doc.put_object(&a, "photos", ObjType::List).unwrap();
+    doc.put(&a, "campaign_id", automerge::ScalarValue::Null)
+        .unwrap();
+    doc.put(&a, "draft_id", automerge::ScalarValue::Null)
+        .unwrap();
+    doc.commit();
+    doc
+}
+
+/// Asserts that `response` refuses `record` of document `doc_id` with 422 and a reason
+/// containing `reason`, and that the server holds `stored` changes still.
+async fn assert_refused(
+    server: &RunningServer,
+    response: reqwest::Response,
+    (doc_id, record, reason): (&str, &str, &str),
+    stored: u64,
+) {
+    let (status, body) = refusal(response).await;
+    assert_eq!(status, 422, "{body:?}");
+    assert_eq!(body.error, "invalid_record");
+    assert_eq!(body.doc_id.as_deref(), Some(doc_id), "{body:?}");
+    assert!(body.message.contains(record), "{body:?}");
+    assert!(body.message.contains(reason), "{body:?}");
+    assert_eq!(
+        server.storage.change_count().unwrap(),
+        stored,
+        "nothing stored"
+    );
+}
+
+/// The outside client's activities: Rust's enum name (the app writes `voter_meeting`),
+/// or a text object where the app writes a string, each pushed in one request after a
+/// valid change to another document. Both are refused, and the valid change with them;
+/// the same records in the app's form are taken.
+#[tokio::test]
+async fn a_record_the_app_cannot_read_is_refused_with_the_rest_of_its_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let phone = Device::new(&server, "phone-1").await;
+    let tablet = Device::new(&server, "tablet-1").await;
+    let stored = server.storage.change_count().unwrap();
+
+    for (kind, text, reason) in [
+        (
+            "VoterMeeting",
+            false,
+            "does not read as a record of its kind",
+        ),
+        (
+            "voter_meeting",
+            true,
+            "summary: a text object where the app writes a string",
+        ),
+    ] {
+        let mut request = valid_change();
+        let mut bad = outside_client_activity("a-1", kind, text);
+        request.extend(changes(NOVEMBER, &mut bad));
+        let response = phone.push(request).await;
+        assert_refused(
+            &server,
+            response,
+            (NOVEMBER, "activity:a-1", reason),
+            stored,
+        )
+        .await;
+        assert!(
+            tablet.pull().await.is_empty(),
+            "another device gets nothing"
+        );
+    }
+    // The names of values are never quoted back (they may be a voter's details).
+    let mut bad = outside_client_activity("a-1", "VoterMeeting", false);
+    let (_, body) = refusal(phone.push(changes(NOVEMBER, &mut bad)).await).await;
+    assert!(!body.message.contains("VoterMeeting"), "{body:?}");
+
+    // In the app's form, the same client's record is taken, and so is the valid change.
+    let mut good = outside_client_activity("a-1", "voter_meeting", false);
+    let mut request = valid_change();
+    request.extend(changes(NOVEMBER, &mut good));
+    assert_eq!(phone.push(request).await.status(), 200);
+    let mut seen = tablet.pull().await;
+    seen.sort();
+    assert_eq!(seen, [OCTOBER, NOVEMBER]);
+    server.shutdown().await.unwrap();
+}
+
+/// A record naming another station, written as the app writes records, in this
+/// station's month: refused by sync and by repair alike, and nothing is stored.
+#[tokio::test]
+async fn a_record_of_another_station_is_refused_by_sync_and_repair() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let phone = Device::new(&server, "phone-1").await;
+    let stored = server.storage.change_count().unwrap();
+    let mut doc = AutoCommit::new();
+    write_record(&mut doc, &activity("a-2", OTHER_STATION)).unwrap();
+    let mut request = valid_change();
+    request.extend(changes(NOVEMBER, &mut doc));
+    let response = phone.push(request).await;
+    let refused = (NOVEMBER, "activity:a-2", "does not belong in this document");
+    assert_refused(&server, response, refused, stored).await;
+
+    // Through repair (Automerge's sync protocol): the server's first answer says what it
+    // has, the device's next message carries the change.
+    let mut state = State::new();
+    let mut reply: Option<Vec<u8>> = None;
+    for round in 0.. {
+        if let Some(m) = reply.take() {
+            doc.sync()
+                .receive_sync_message(&mut state, Message::decode(&m).unwrap())
+                .unwrap();
+        }
+        let message = doc.sync().generate_sync_message(&mut state).unwrap();
+        let carries_changes = !message.changes.is_empty();
+        let response = phone
+            .post(
+                REPAIR_PATH,
+                &RepairRequest {
+                    doc_id: NOVEMBER.into(),
+                    message: message.encode(),
+                },
+            )
+            .await;
+        if carries_changes {
+            assert_refused(&server, response, refused, stored).await;
+            break;
+        }
+        assert_eq!(response.status(), 200);
+        let r: RepairResponse = response.json().await.unwrap();
+        reply = r.message;
+        assert!(round < 3, "the change never went");
+    }
+
+    // Its own station's is taken.
+    let mut doc = AutoCommit::new();
+    write_record(&mut doc, &activity("a-2", STATION)).unwrap();
+    assert_eq!(phone.push(changes(NOVEMBER, &mut doc)).await.status(), 200);
+    server.shutdown().await.unwrap();
+}
+
+/// What the check costs a push into a month that holds `n` records (each its own
+/// change, as devices write them), in a release build:
+/// `cargo test --release -p sync-server --test records -- --ignored --nocapture`.
+/// Prints the median time of a request pushing one new record, and, in-process, the
+/// steps the server takes for it: build the stored document from its changes (or load
+/// it from one saved snapshot), apply the change, find the records it touched (by a
+/// full diff, or with Automerge's diff index on while the change applies), check them.
+#[tokio::test]
+#[ignore = "a measurement; run in a release build"]
+async fn what_checking_costs_a_push_into_months_of_every_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let phone = Device::new(&server, "phone-1").await;
+    // Pushes as an up-to-date device makes them, from its cursor (never 0, which would
+    // bring a bootstrap page too).
+    let mut cursor = 1;
+    let mut push = async |wire: Vec<WireChange>| {
+        let response = phone.push_at(cursor, wire).await;
+        assert_eq!(response.status(), 200);
+        let r: SyncResponse = response.json().await.unwrap();
+        assert!(!r.more);
+        cursor = r.cursor;
+    };
+    println!(
+        "| records in the month | push one record (median of 15) | build from changes \
+         | load saved | apply | touched | touched, indexed | check |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (month, n) in [(1, 8), (2, 100), (3, 1_000), (4, 5_000)] {
+        let doc_id = format!("station/{STATION}/2025-{month:02}");
+        let mut doc = AutoCommit::new();
+        let mut stored = vec![];
+        for i in 0..n {
+            let mut a = activity(&format!("a-{month}-{i}"), STATION);
+            a.date = NaiveDate::from_ymd_opt(2025, month, 10).unwrap();
+            stored.extend(write_record(&mut doc, &a).unwrap());
+        }
+        for chunk in stored.chunks(500) {
+            let wire = chunk
+                .iter()
+                .map(|c| WireChange {
+                    doc_id: doc_id.clone(),
+                    kind: "station".into(),
+                    bytes: c.raw_bytes().to_vec(),
+                })
+                .collect();
+            push(wire).await;
+        }
+        let mut times = vec![];
+        let mut last = None;
+        for k in 0..15 {
+            let mut a = activity(&format!("new-{month}-{k}"), STATION);
+            a.date = NaiveDate::from_ymd_opt(2025, month, 10).unwrap();
+            let change = write_record(&mut doc, &a).unwrap().remove(0);
+            let wire = WireChange {
+                doc_id: doc_id.clone(),
+                kind: "station".into(),
+                bytes: change.raw_bytes().to_vec(),
+            };
+            let start = std::time::Instant::now();
+            push(vec![wire]).await;
+            times.push(start.elapsed());
+            last = Some(change);
+        }
+        times.sort();
+        // The server's steps for the last push, against the document before it.
+        let all = doc.get_changes(&[]);
+        let (before, new) = all.split_at(all.len() - 1);
+        let bytes: Vec<Vec<u8>> = before.iter().map(|c| c.raw_bytes().to_vec()).collect();
+        let start = std::time::Instant::now();
+        let mut built = AutoCommit::new();
+        built
+            .apply_changes(
+                bytes
+                    .into_iter()
+                    .map(|b| automerge::Change::from_bytes(b).unwrap()),
+            )
+            .unwrap();
+        let build = start.elapsed();
+        let heads = built.get_heads();
+        // The same document loaded from one saved snapshot instead of its changes.
+        let saved = built.save();
+        let start = std::time::Instant::now();
+        let mut loaded = AutoCommit::load(&saved).unwrap();
+        let load = start.elapsed();
+        let start = std::time::Instant::now();
+        built.apply_changes(new.iter().cloned()).unwrap();
+        let apply = start.elapsed();
+        assert_eq!(Some(new[0].hash()), last.map(|c| c.hash()));
+        let start = std::time::Instant::now();
+        let keys = shared::validate::touched_keys(&mut built, &heads);
+        let touched = start.elapsed();
+        // With Automerge's diff index on while the change applies.
+        loaded.update_diff_cursor();
+        loaded.apply_changes(new.iter().cloned()).unwrap();
+        let start = std::time::Instant::now();
+        assert_eq!(shared::validate::touched_keys(&mut loaded, &heads), keys);
+        let indexed = start.elapsed();
+        let start = std::time::Instant::now();
+        let id = shared::doc::DocId::parse(&doc_id).unwrap();
+        shared::validate::check_records(&id, &built, &keys, &mut |_| None).unwrap();
+        let check = start.elapsed();
+        let ms = |d: std::time::Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            n + 14,
+            ms(times[7]),
+            ms(build),
+            ms(load),
+            ms(apply),
+            ms(touched),
+            ms(indexed),
+            ms(check),
+        );
+    }
+    server.shutdown().await.unwrap();
+}
