@@ -111,6 +111,7 @@ macro_rules! kinds {
 
         /// Any record, as read from a document root key.
         #[derive(Clone, Debug, PartialEq, serde::Serialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub enum AnyRecord {
             $($ty($ty),)*
         }

@@ -36,6 +36,7 @@ pub const MAX_DEADLINE_DAYS: u64 = 366;
 #[derive(
     Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Copy, Hash, PartialOrd, Ord, Default,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
@@ -88,27 +89,36 @@ impl ActivityKind {
 
 /// One activity of a station: who came, how many voters were received, what was said.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
 )]
 pub struct Activity {
     pub id: String,
+    /// What kind of activity it was.
     pub kind: ActivityKind,
+    /// The station that held it (a station's id). Never changes once saved: it decides
+    /// the record's document and who sees it.
     pub station_id: String,
+    /// The day it was held.
     #[cfg_attr(feature = "store", autosurgeon(with = "crate::model::am_date"))]
     pub date: NaiveDate,
     /// Deputies present (attendances are counted per deputy per activity).
     pub deputy_ids: Vec<String>,
     /// Other attendees as written (e.g. 区交通委 2人); may be empty.
     pub guests: String,
+    /// How many voters were received (人次).
     pub voters_received: u32,
     /// Held online (云见面) rather than on site.
     pub online: bool,
+    /// Where it was held, as written; may be empty.
     pub location: String,
+    /// What was said and done.
     pub summary: String,
     /// Content hashes of attached photos (the files live outside the document).
     pub photos: Vec<String>,
+    /// The campaign it was held for (a campaign's id), if any.
     pub campaign_id: Option<String>,
     /// For a legislative consultation: the draft discussed.
     pub draft_id: Option<String>,
@@ -116,36 +126,50 @@ pub struct Activity {
 
 /// Topic tags of an opinion (several may apply).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Copy, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
 )]
 #[serde(rename_all = "snake_case")]
 pub enum OpinionCategory {
+    /// 交通出行 (transport)
     #[cfg_attr(feature = "store", autosurgeon(rename = "traffic"))]
     Traffic,
+    /// 医疗卫生 (healthcare)
     #[cfg_attr(feature = "store", autosurgeon(rename = "healthcare"))]
     Healthcare,
+    /// 养老服务 (elderly care)
     #[cfg_attr(feature = "store", autosurgeon(rename = "elderly_care"))]
     ElderlyCare,
+    /// 教育 (education)
     #[cfg_attr(feature = "store", autosurgeon(rename = "education"))]
     Education,
+    /// 文化体育 (culture and sports)
     #[cfg_attr(feature = "store", autosurgeon(rename = "culture"))]
     Culture,
+    /// 商业便民 (shops and services)
     #[cfg_attr(feature = "store", autosurgeon(rename = "commerce"))]
     Commerce,
+    /// 环境卫生 (environment and sanitation)
     #[cfg_attr(feature = "store", autosurgeon(rename = "environment"))]
     Environment,
+    /// 住房物业 (housing and property management)
     #[cfg_attr(feature = "store", autosurgeon(rename = "housing"))]
     Housing,
+    /// 农业农村 (agriculture and rural affairs)
     #[cfg_attr(feature = "store", autosurgeon(rename = "agriculture"))]
     Agriculture,
+    /// 就业社保 (jobs and social security)
     #[cfg_attr(feature = "store", autosurgeon(rename = "employment"))]
     Employment,
+    /// 平安建设 (public safety)
     #[cfg_attr(feature = "store", autosurgeon(rename = "safety"))]
     Safety,
+    /// 立法 (legislation: opinions on a draft regulation)
     #[cfg_attr(feature = "store", autosurgeon(rename = "legislation"))]
     Legislation,
+    /// 其他 (other)
     #[cfg_attr(feature = "store", autosurgeon(rename = "other"))]
     Other,
 }
@@ -178,22 +202,27 @@ impl OpinionCategory {
 
 /// The voter's satisfaction with how the opinion was handled.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Copy, Hash)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Satisfaction {
+    /// 满意 (satisfied)
     #[cfg_attr(feature = "store", autosurgeon(rename = "satisfied"))]
     Satisfied,
+    /// 基本满意 (mostly satisfied)
     #[cfg_attr(feature = "store", autosurgeon(rename = "basically_satisfied"))]
     BasicallySatisfied,
+    /// 不满意 (dissatisfied)
     #[cfg_attr(feature = "store", autosurgeon(rename = "dissatisfied"))]
     Dissatisfied,
 }
 
 /// How an opinion reached the station, when not recorded there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Copy, Hash)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
@@ -207,29 +236,37 @@ pub enum OpinionChannel {
 
 /// An opinion or suggestion from a voter (意见建议), with the feedback given back.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
 )]
 pub struct Opinion {
     pub id: String,
+    /// The station that recorded it (a station's id); never changes once saved.
     pub station_id: String,
+    /// The day it was received.
     #[cfg_attr(feature = "store", autosurgeon(with = "crate::model::am_date"))]
     pub date: NaiveDate,
+    /// Its topics: at least one, each once.
     pub categories: Vec<OpinionCategory>,
+    /// What the voter said.
     pub content: String,
     /// Personal data, only with the voter's consent; empty when not given. Written in
     /// the clear only by builds before sealing (read, never written again): newer ones
     /// keep these empty and hold the details in `contact`.
     pub voter_name: String,
+    /// The voter's phone, as `voter_name`: empty in what current builds write.
     pub voter_phone: String,
+    /// The voter agreed to their name and phone being kept: true when, and only when,
+    /// contact details were given.
     pub consent: bool,
     /// The voter's name and phone sealed under the opinion's own key (`crate::seal`),
-    /// so that withdrawing consent erases them by destroying the key. `None` when none
+    /// so that withdrawing consent erases them by destroying the key. Unset when none
     /// were given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
-    /// How it reached the station: `None` when recorded by the station itself, online
+    /// How it reached the station: unset when recorded by the station itself, online
     /// when a voter sent it from the station's public page (线上).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<OpinionChannel>,
@@ -239,11 +276,14 @@ pub struct Opinion {
     pub activity_id: Option<String>,
     /// For an opinion on a draft regulation: the draft and the article.
     pub draft_id: Option<String>,
+    /// The article of `draft_id` it is about (an article's id in that draft), if any.
     pub article_id: Option<String>,
-    /// When and what was fed back to the voter (反馈); `None` until then.
+    /// When and what was fed back to the voter (反馈); unset until then.
     #[cfg_attr(feature = "store", autosurgeon(with = "crate::model::am_opt_date"))]
     pub feedback_date: Option<NaiveDate>,
+    /// What was fed back to the voter; empty until then.
     pub feedback: String,
+    /// The voter's satisfaction with the handling, once fed back.
     pub satisfaction: Option<Satisfaction>,
 }
 
@@ -251,25 +291,38 @@ pub struct Opinion {
 /// the department needs to act (the content as referred), never the voter's name or
 /// phone: the department cannot read the station's documents.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
 )]
 pub struct Referral {
     pub id: String,
+    /// The opinion referred (in the station's documents, which the department does not
+    /// read).
     pub opinion_id: String,
+    /// The opinion's station.
     pub station_id: String,
+    /// The department it is referred to.
     pub department_id: String,
+    /// The day it was referred.
     #[cfg_attr(feature = "store", autosurgeon(with = "crate::model::am_date"))]
     pub referred_on: NaiveDate,
+    /// The day the department should answer by.
     #[cfg_attr(feature = "store", autosurgeon(with = "crate::model::am_date"))]
     pub deadline: NaiveDate,
+    /// The opinion's topics.
     pub categories: Vec<OpinionCategory>,
+    /// What the department reads: the opinion's content as referred (never the voter's
+    /// name or phone).
     pub content: String,
+    /// A note for the department; may be empty.
     pub note: String,
 }
 
+/// Where a department's handling of a referral stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Copy, Hash)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
@@ -286,38 +339,53 @@ pub enum AnswerStatus {
 
 /// A department's answer (答复) to a referral; written only by the department.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
 )]
 pub struct Answer {
     pub id: String,
+    /// The referral it answers.
     pub referral_id: String,
+    /// The referral's opinion.
     pub opinion_id: String,
+    /// The referral's station.
     pub station_id: String,
+    /// The answering department: the referral's.
     pub department_id: String,
+    /// How far the department has come.
     pub status: AnswerStatus,
+    /// The day it was given.
     #[cfg_attr(feature = "store", autosurgeon(with = "crate::model::am_date"))]
     pub date: NaiveDate,
+    /// The answer; required once answered, may be empty while in progress.
     pub text: String,
 }
 
 /// A formal deputy suggestion (代表建议) formed from opinions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
 )]
 pub struct DeputySuggestion {
     pub id: String,
+    /// The station it came from (a station's id); never changes once saved.
     pub station_id: String,
+    /// The day it was put forward.
     #[cfg_attr(feature = "store", autosurgeon(with = "crate::model::am_date"))]
     pub date: NaiveDate,
+    /// Its title.
     pub title: String,
+    /// Its text.
     pub content: String,
     /// The deputies who put it forward; at least one.
     pub deputy_ids: Vec<String>,
+    /// The opinions it was formed from; may be empty.
     pub opinion_ids: Vec<String>,
+    /// The department it is addressed to, if any.
     pub department_id: Option<String>,
     /// Its handling is supervised (督办).
     pub supervised: bool,
@@ -325,17 +393,23 @@ pub struct DeputySuggestion {
 
 /// A lead for the yearly livelihood projects (民生实事项目线索) formed from opinions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
 )]
 pub struct LivelihoodLead {
     pub id: String,
+    /// The station it came from (a station's id); never changes once saved.
     pub station_id: String,
+    /// The day it was put forward.
     #[cfg_attr(feature = "store", autosurgeon(with = "crate::model::am_date"))]
     pub date: NaiveDate,
+    /// Its title.
     pub title: String,
+    /// Its text.
     pub content: String,
+    /// The opinions it was formed from; at least one.
     pub opinion_ids: Vec<String>,
 }
 

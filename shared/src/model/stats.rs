@@ -257,19 +257,25 @@ pub const MAX_REPORT_CHARS: usize = 20_000;
 /// the app, kept with its history in the station's document of the month it was first
 /// saved. Paragraphs are separated by blank lines; a line starting with `#` is a heading.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(
     feature = "store",
     derive(autosurgeon::Reconcile, autosurgeon::Hydrate)
 )]
 pub struct YearReport {
     pub id: String,
+    /// The deputy whose report it is.
     pub deputy_id: String,
+    /// The deputy's station.
     pub station_id: String,
+    /// The year it reports on.
     pub year: i32,
     /// When it was first saved.
     #[cfg_attr(feature = "store", autosurgeon(with = "crate::model::am_date"))]
     pub date: NaiveDate,
+    /// Its title.
     pub title: String,
+    /// Its text.
     pub text: String,
 }
 
