@@ -12,5 +12,13 @@ bash .ci/build-ui.sh
 echo "==> clippy"
 cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p app --target wasm32-unknown-unknown -- -D warnings
+echo "==> PostgreSQL for the tests (a throwaway cluster, stopped at the end)"
+PG_DIR="$(mktemp -d)"
+trap 'bash .ci/pg.sh stop "$PG_DIR"' EXIT
+JIAZHAN_TEST_PG="$(bash .ci/pg.sh start "$PG_DIR")"
+export JIAZHAN_TEST_PG
 echo "==> tests (unit, integration, end-to-end under Xvfb)"
 cargo test --workspace
+echo "==> the server's suites again, on PostgreSQL"
+JIAZHAN_TEST_BACKEND=postgres cargo test -p sync-server \
+  --test auth --test hostile --test records --test kill --test directory --test tls

@@ -133,7 +133,10 @@ fn input() -> ActivityInput {
 async fn server(dir: &std::path::Path) -> RunningServer {
     sync_server::start(Config {
         demo: true,
-        ..Config::new(dir.join("server.db"), "127.0.0.1:0".parse().unwrap())
+        ..Config::new(
+            sync_server::Database::for_tests(dir.join("server.db")),
+            "127.0.0.1:0".parse().unwrap(),
+        )
     })
     .await
     .unwrap()

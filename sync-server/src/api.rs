@@ -27,6 +27,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_http::compression::predicate::{NotForContentType, Predicate as _, SizeAbove};
 
 use crate::auth;
+use crate::metrics::{ErrorKind, Metrics, SyncSizes};
 use crate::storage::{Caller, NewSession, Refusal, Storage, StorageError};
 use crate::wire::Format;
 pub use crate::wire::MAX_BODY_BYTES;
@@ -164,6 +165,7 @@ struct App<S> {
     /// One blocking request at a time per account, and a few bodies in memory: one
     /// account, however many devices it signs in, takes at most one slot.
     turns: Arc<Mutex<HashMap<String, Turn>>>,
+    metrics: Arc<Metrics>,
 }
 
 /// One account's share of the server.
@@ -246,13 +248,28 @@ async fn acquire(semaphore: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, Sto
         .map_err(|e| StorageError::Internal(e.to_string()))
 }
 
-/// The routes, over any storage backend.
+/// The routes, over any storage backend; their blocking-work slots are reported to
+/// `metrics`.
 pub fn router<S: Storage>(
     storage: S,
     session_ttl: Duration,
     limits: SignInLimits,
     body_timeout: Duration,
+    metrics: &Arc<Metrics>,
 ) -> Router {
+    let storage_slots = Arc::new(Semaphore::new(blocking_slots()));
+    let sign_in_slots = Arc::new(Semaphore::new(blocking_slots()));
+    for (name, slots) in [
+        ("storage_slots", &storage_slots),
+        ("sign_in_slots", &sign_in_slots),
+    ] {
+        let slots = slots.clone();
+        let size = blocking_slots() as u64;
+        metrics.pool(name, move || {
+            let free = slots.available_permits() as u64;
+            (size.saturating_sub(free), size)
+        });
+    }
     let app = App {
         storage,
         limiters: Arc::new(Limiters {
@@ -266,9 +283,10 @@ pub fn router<S: Storage>(
             trusted_proxies: limits.trusted_proxies,
         }),
         session_ttl,
-        storage_slots: Arc::new(Semaphore::new(blocking_slots())),
-        sign_in_slots: Arc::new(Semaphore::new(blocking_slots())),
+        storage_slots,
+        sign_in_slots,
         turns: Arc::new(Mutex::new(HashMap::new())),
+        metrics: metrics.clone(),
     };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -395,6 +413,15 @@ async fn sign_in<S: Storage>(
     app.limiters.address.retain_recent();
     if username.len() > 64 {
         return Err(StorageError::Unauthorized.into());
+    }
+    if crate::wire::is_reserved_device_id(&req.device_id) {
+        // Its changes would be taken for the server's own, so every sync would be
+        // refused: refused here, before a session is opened for it.
+        return Err(StorageError::BadRequest(format!(
+            "device id {:?} is reserved for the server",
+            req.device_id
+        ))
+        .into());
     }
     if !crate::wire::is_device_id(&req.device_id) || req.device_name.len() > 100 {
         return Err(StorageError::BadRequest("bad device id or name".into()).into());
@@ -625,17 +652,31 @@ async fn sync<S: Storage>(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok()),
     );
-    let response = app
+    let request_bytes = body.len();
+    let (response, pushed, bootstrap) = app
         .work(who, move |storage, caller| {
             let req = crate::wire::decode_sync_body(format, &body)?;
-            storage.sync(caller, &req)
+            let response = storage.sync(caller, &req)?;
+            Ok((response, req.changes.len(), req.cursor == 0))
         })
         .await?;
     tracing::debug!(pulled = response.changes.len(), "sync request");
-    Ok(match format {
-        Format::Json => Json(&response).into_response(),
-        Format::Cbor => ([(header::CONTENT_TYPE, CBOR)], to_cbor(&response)).into_response(),
-    })
+    let (content_type, bytes) = match format {
+        Format::Json => (
+            "application/json",
+            serde_json::to_vec(&response).map_err(|e| StorageError::Internal(e.to_string()))?,
+        ),
+        Format::Cbor => (CBOR, to_cbor(&response)),
+    };
+    app.metrics.sync(&SyncSizes {
+        request_bytes,
+        response_bytes: bytes.len(),
+        pushed,
+        pulled: response.changes.len(),
+        documents: response.documents.len(),
+        bootstrap,
+    });
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
 impl IntoResponse for ApiError {
@@ -646,6 +687,7 @@ impl IntoResponse for ApiError {
                 let mut response = error_response(
                     StatusCode::TOO_MANY_REQUESTS,
                     error::TOO_MANY_ATTEMPTS,
+                    "too_many_attempts",
                     format!("too many sign-in attempts; try again in {seconds} s"),
                     None,
                 );
@@ -657,6 +699,7 @@ impl IntoResponse for ApiError {
             ApiError::TooLarge => error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 error::PAYLOAD_TOO_LARGE,
+                "too_large",
                 format!("the body is over {MAX_BODY_BYTES} bytes"),
                 None,
             ),
@@ -667,27 +710,50 @@ impl IntoResponse for ApiError {
 
 impl IntoResponse for StorageError {
     fn into_response(self) -> Response {
-        let (status, code) = match &self {
-            StorageError::BadRequest(_) => (StatusCode::BAD_REQUEST, error::BAD_REQUEST),
-            StorageError::Unauthorized => (StatusCode::UNAUTHORIZED, error::UNAUTHORIZED),
-            StorageError::NotFound(_) => (StatusCode::NOT_FOUND, error::NOT_FOUND),
-            StorageError::Conflict(_) => (StatusCode::CONFLICT, error::CONFLICT),
-            StorageError::DeviceTaken => (StatusCode::CONFLICT, error::DEVICE_TAKEN),
-            StorageError::Quota(_) => (StatusCode::INSUFFICIENT_STORAGE, error::QUOTA_EXCEEDED),
-            StorageError::InvalidRecord { .. } => {
-                (StatusCode::UNPROCESSABLE_ENTITY, error::INVALID_RECORD)
+        // The kind (the metrics' label) is finer than the wire code: a 500 says which
+        // part of the server failed, a 404 whether a pushed change was refused.
+        let (status, code, kind) = match &self {
+            StorageError::BadRequest(_) => {
+                (StatusCode::BAD_REQUEST, error::BAD_REQUEST, "bad_request")
             }
+            StorageError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                error::UNAUTHORIZED,
+                "unauthorized",
+            ),
+            StorageError::NotFound(_) => (StatusCode::NOT_FOUND, error::NOT_FOUND, "not_found"),
+            StorageError::Conflict(_) => (StatusCode::CONFLICT, error::CONFLICT, "conflict"),
+            StorageError::DeviceTaken => {
+                (StatusCode::CONFLICT, error::DEVICE_TAKEN, "device_taken")
+            }
+            StorageError::Quota(_) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                error::QUOTA_EXCEEDED,
+                "quota",
+            ),
+            StorageError::InvalidRecord { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                error::INVALID_RECORD,
+                "invalid_record",
+            ),
             StorageError::Refused { reason, .. } => match reason {
-                Refusal::NotFound => (StatusCode::NOT_FOUND, error::NOT_FOUND),
-                Refusal::ReadOnly => (StatusCode::FORBIDDEN, error::READ_ONLY),
-                Refusal::ForeignActor => (StatusCode::FORBIDDEN, error::FOREIGN_ACTOR),
-                Refusal::SequenceReused => (StatusCode::CONFLICT, error::SEQUENCE_REUSED),
+                Refusal::NotFound => (StatusCode::NOT_FOUND, error::NOT_FOUND, "refused_not_found"),
+                Refusal::ReadOnly => (StatusCode::FORBIDDEN, error::READ_ONLY, "read_only"),
+                Refusal::ForeignActor => {
+                    (StatusCode::FORBIDDEN, error::FOREIGN_ACTOR, "foreign_actor")
+                }
+                Refusal::SequenceReused => (
+                    StatusCode::CONFLICT,
+                    error::SEQUENCE_REUSED,
+                    "sequence_reused",
+                ),
             },
             StorageError::Backend(e) if e.unavailable => {
                 tracing::warn!(error = %e, "database unavailable");
                 let mut response = error_response(
                     StatusCode::SERVICE_UNAVAILABLE,
                     error::SERVER_ERROR,
+                    "database_unavailable",
                     "the server is busy; try again shortly".into(),
                     None,
                 );
@@ -701,10 +767,16 @@ impl IntoResponse for StorageError {
             | StorageError::Internal(_)
             | StorageError::BackupTargetExists(_) => {
                 tracing::error!(error = %self, "request failed");
+                let kind = match &self {
+                    StorageError::Backend(_) => "database",
+                    StorageError::Core(_) => "core",
+                    _ => "internal",
+                };
                 // Nothing of the server's insides goes to the client.
                 return error_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     error::SERVER_ERROR,
+                    kind,
                     "the server could not complete the request".into(),
                     None,
                 );
@@ -716,14 +788,16 @@ impl IntoResponse for StorageError {
             }
             _ => None,
         };
-        error_response(status, code, self.to_string(), doc_id)
+        error_response(status, code, kind, self.to_string(), doc_id)
     }
 }
 
-/// An error as every client reads it: [`ErrorBody`] JSON.
+/// An error as every client reads it: [`ErrorBody`] JSON. `kind`, a fixed name, goes
+/// with the response to the metrics (`jiazhan_errors_total{kind}`), never to the client.
 fn error_response(
     status: StatusCode,
     code: &str,
+    kind: &'static str,
     message: String,
     doc_id: Option<String>,
 ) -> Response {
@@ -732,7 +806,9 @@ fn error_response(
         message,
         doc_id,
     };
-    (status, Json(body)).into_response()
+    let mut response = (status, Json(body)).into_response();
+    response.extensions_mut().insert(ErrorKind(kind));
+    response
 }
 
 #[cfg(test)]
@@ -751,6 +827,11 @@ mod tests {
         assert!(matches!(error, StorageError::Internal(_)));
         let response = error.into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        // Counted by the metrics under a fixed kind, beside the plain answer.
+        assert_eq!(
+            response.extensions().get::<ErrorKind>().map(|k| k.0),
+            Some("internal")
+        );
         let body = axum::body::to_bytes(response.into_body(), 4096)
             .await
             .unwrap();

@@ -14,8 +14,12 @@ use crate::{Quotas, Tls};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
-    /// SQLite database file.
+    /// SQLite database file (`database` says the same and takes a PostgreSQL URL too).
     pub db: Option<PathBuf>,
+    /// The database: an SQLite file, or `postgres://user@host/db` for PostgreSQL.
+    pub database: Option<String>,
+    /// Connections to PostgreSQL each instance keeps at most (default 16).
+    pub database_pool: Option<usize>,
     /// Address to listen on.
     pub bind: Option<SocketAddr>,
     /// Load the demo reference data if none is loaded.
@@ -37,6 +41,21 @@ pub struct FileConfig {
     pub quotas: Option<Quotas>,
     /// The voters' public pages (`[public]`): address and limits.
     pub public: Option<crate::public::PublicConfig>,
+    /// Serve Prometheus metrics at `/metrics` on this address (its own listener; none
+    /// without it).
+    pub metrics_bind: Option<SocketAddr>,
+    /// `text` (for people) or `json` (one object a line, for journald and log
+    /// shippers).
+    pub log_format: Option<LogFormat>,
+}
+
+/// How log lines are written (to stderr).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl FileConfig {
@@ -58,7 +77,13 @@ mod tests {
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("jiazhan-server.example.toml");
         let c = FileConfig::load(&example).unwrap();
         assert_eq!(c.bind, Some("0.0.0.0:8765".parse().unwrap()));
-        assert_eq!(c.db, Some(PathBuf::from("/var/lib/jiazhan/server.db")));
+        assert_eq!(c.database.as_deref(), Some("/var/lib/jiazhan/server.db"));
+        assert_eq!(c.database_pool, Some(16));
+        // `db`, the older name of `database`, still reads.
+        assert_eq!(
+            toml::from_str::<FileConfig>("db = \"x.db\"").unwrap().db,
+            Some(PathBuf::from("x.db"))
+        );
         assert_eq!(c.demo, Some(false));
         assert_eq!(c.session_days, Some(90));
         assert_eq!(
@@ -80,6 +105,9 @@ mod tests {
             })
         );
         assert_eq!(c.trusted_proxies, Some(vec!["127.0.0.1".parse().unwrap()]));
+        assert_eq!(c.metrics_bind, Some("127.0.0.1:9898".parse().unwrap()));
+        assert_eq!(c.log_format, Some(LogFormat::Json));
+        assert!(toml::from_str::<FileConfig>("log_format = \"xml\"").is_err());
         assert!(toml::from_str::<FileConfig>("bnid = \"0.0.0.0:1\"").is_err());
         assert!(toml::from_str::<FileConfig>("session_days = -1").is_err());
     }

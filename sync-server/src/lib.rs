@@ -3,14 +3,17 @@
 //!
 //! It merges Automerge changes from many devices: each sync request pushes a device's
 //! unacknowledged changes and pulls everything newer than the device's cursor (see
-//! docs/PROTOCOL.md). Storage sits behind the [`storage::Storage`] trait (one backend today:
-//! [`storage::SqliteStorage`]); HTTP handling is in
-//! [`api`], the one place storage errors become HTTP statuses.
+//! docs/PROTOCOL.md). The protocol is [`storage::Store`] (behind the [`storage::Storage`]
+//! trait the handlers use) over a database backend: an SQLite file, or PostgreSQL shared
+//! by several instances ([`Database`]). HTTP handling is in [`api`], the one place storage
+//! errors become HTTP statuses.
 
 pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod metrics;
+pub mod pg_cluster;
 pub mod poster;
 pub mod public;
 pub mod storage;
@@ -23,13 +26,15 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 pub use api::SignInLimits;
-pub use storage::{Caller, NewAccount, Quotas, SqliteStorage, Storage, StorageError};
+pub use storage::{
+    Caller, Database, NewAccount, Quotas, SqliteStorage, Storage, StorageError, Store,
+};
 
 /// What the server needs to start.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// The SQLite file; created if missing.
-    pub db_path: PathBuf,
+    /// The SQLite file (created if missing) or the PostgreSQL database.
+    pub database: Database,
     /// The address to listen on; port 0 picks a free port.
     pub bind: SocketAddr,
     /// Load the demo directory (Haidian streets, towns, stations) if the server has none.
@@ -49,6 +54,9 @@ pub struct Config {
     pub body_timeout: Duration,
     /// The voters' public pages: their address and limits.
     pub public: public::PublicConfig,
+    /// Serve Prometheus metrics at `/metrics` on this address (port 0 picks one); none
+    /// without it. A listener of its own, so the reverse proxy never exposes it.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// A certificate chain and its private key, PEM files.
@@ -62,10 +70,11 @@ pub struct Tls {
 pub const DEFAULT_SESSION_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
 
 impl Config {
-    /// Defaults for a server on `bind` with its database at `db_path`.
-    pub fn new(db_path: PathBuf, bind: SocketAddr) -> Config {
+    /// Defaults for a server on `bind` with `database` (an SQLite file's path, or a
+    /// [`Database`]).
+    pub fn new(database: impl Into<Database>, bind: SocketAddr) -> Config {
         Config {
-            db_path,
+            database: database.into(),
             bind,
             demo: false,
             tls: None,
@@ -75,6 +84,7 @@ impl Config {
             header_timeout: HEADER_TIMEOUT,
             body_timeout: BODY_TIMEOUT,
             public: public::PublicConfig::default(),
+            metrics_bind: None,
         }
     }
 }
@@ -84,7 +94,10 @@ impl Config {
 pub struct RunningServer {
     /// The address actually bound.
     pub addr: SocketAddr,
-    pub storage: SqliteStorage,
+    pub storage: Store,
+    /// The metrics listener's address, when one was asked for.
+    pub metrics_addr: Option<SocketAddr>,
+    metrics: Option<metrics::Listener>,
     tls: bool,
     handle: axum_server::Handle,
     task: JoinHandle<std::io::Result<()>>,
@@ -101,7 +114,11 @@ impl RunningServer {
     /// waits.
     pub async fn shutdown(self) -> std::io::Result<()> {
         self.handle.graceful_shutdown(Some(Duration::from_secs(30)));
-        self.task.await.map_err(std::io::Error::other)?
+        let served = self.task.await.map_err(std::io::Error::other)?;
+        if let Some(metrics) = self.metrics {
+            metrics.shutdown().await?;
+        }
+        served
     }
 }
 
@@ -157,18 +174,25 @@ impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> fo
 
 /// Opens storage, binds, and serves in a background task.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
-    let storage = SqliteStorage::open(&config.db_path)?.with_quotas(config.quotas);
+    let storage = Store::connect(&config.database)?.with_quotas(config.quotas);
     if config.demo && storage.load_directory_if_missing(&shared::demo::directory())? {
         tracing::info!("demo directory loaded");
     }
     let listener = std::net::TcpListener::bind(config.bind)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
+    let metrics = std::sync::Arc::new(metrics::Metrics::new());
+    let backend = storage.clone();
+    metrics.pool("database", move || {
+        let (in_use, size) = backend.backend().pool_use();
+        (in_use as u64, size as u64)
+    });
     let app = api::router(
         storage.clone(),
         config.session_ttl,
         config.sign_in_limits.clone(),
         config.body_timeout,
+        &metrics,
     )
     .merge(public::router(
         storage.clone(),
@@ -176,6 +200,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         config.sign_in_limits.trusted_proxies.clone(),
         config.session_ttl,
         config.body_timeout,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        metrics.clone(),
+        metrics::track,
     ))
     .into_make_service_with_connect_info::<SocketAddr>();
     let handle = axum_server::Handle::new();
@@ -203,9 +231,21 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         }
     };
     tracing::info!(%addr, tls = config.tls.is_some(), "sync server listening");
+    let metrics = match config.metrics_bind {
+        Some(bind) => match metrics::Listener::start(bind, metrics, config.header_timeout) {
+            Ok(listener) => Some(listener),
+            Err(e) => {
+                handle.shutdown();
+                return Err(anyhow::anyhow!("metrics listener on {bind}: {e}"));
+            }
+        },
+        None => None,
+    };
     Ok(RunningServer {
         addr,
         storage,
+        metrics_addr: metrics.as_ref().map(|m| m.addr),
+        metrics,
         tls: config.tls.is_some(),
         handle,
         task,

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use shared::model::Role;
-use sync_server::config::FileConfig;
-use sync_server::{NewAccount, SignInLimits, SqliteStorage, Tls};
+use sync_server::config::{FileConfig, LogFormat};
+use sync_server::{Database, NewAccount, SignInLimits, Store, Tls};
 
 #[derive(Parser, Debug)]
 #[command(version, about = "家站通 sync server")]
@@ -18,9 +18,10 @@ struct Args {
     /// Configuration file (TOML); see jiazhan-server.example.toml.
     #[arg(long, env = "JIAZHAN_SERVER_CONFIG")]
     config: Option<PathBuf>,
-    /// SQLite database file (created if missing) [default: jiazhan-server.db].
+    /// The database: an SQLite file (created if missing) or a PostgreSQL URL
+    /// (`postgres://user@host/db`) [default: jiazhan-server.db].
     #[arg(long, env = "JIAZHAN_SERVER_DB")]
-    db: Option<PathBuf>,
+    db: Option<String>,
     /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8765].
     #[arg(long, env = "JIAZHAN_SERVER_BIND")]
     bind: Option<SocketAddr>,
@@ -33,6 +34,13 @@ struct Args {
     /// TLS private key (PEM).
     #[arg(long, env = "JIAZHAN_SERVER_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of their own (keep
+    /// it off the reverse proxy) [default: none].
+    #[arg(long, env = "JIAZHAN_SERVER_METRICS_BIND")]
+    metrics_bind: Option<SocketAddr>,
+    /// Log lines on stderr as text, or as JSON (one object a line) [default: text].
+    #[arg(long, env = "JIAZHAN_SERVER_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Option<Admin>,
 }
@@ -42,6 +50,14 @@ struct Args {
 enum Admin {
     /// Copy the database, consistently, to a new file (safe while a server runs).
     Backup { to: PathBuf },
+    /// Copy this SQLite server's data into an empty PostgreSQL database, then check every
+    /// table's rows and hash on both sides. Stop the server first; point it at the new
+    /// database afterwards (devices keep their cursors and sessions).
+    Migrate {
+        /// The PostgreSQL database (`postgres://user@host/db`), empty.
+        #[arg(long)]
+        to: String,
+    },
     /// Load the demo district (Haidian's streets, towns, stations and deputies) if the
     /// database has no directory, and its year 2022 of records if it has no records.
     LoadDemo,
@@ -160,12 +176,7 @@ fn date(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-fn admin(
-    storage: &SqliteStorage,
-    task: Admin,
-    db: &std::path::Path,
-    file: &FileConfig,
-) -> anyhow::Result<()> {
+fn admin(storage: &Store, task: Admin, db: &Database, file: &FileConfig) -> anyhow::Result<()> {
     match task {
         Admin::Poster { stations, out, url } => {
             let url = url
@@ -202,9 +213,11 @@ fn admin(
                 }
             }
         }
+        // Done before a database is opened (see main).
+        Admin::Migrate { .. } => {}
         Admin::Backup { to } => {
             storage.backup_to(&to)?;
-            println!("backed up {} to {}", db.display(), to.display());
+            println!("backed up {} to {}", db.describe(), to.display());
         }
         Admin::LoadDemo => {
             let loaded = sync_server::demo::load_demo(storage)?;
@@ -219,7 +232,10 @@ fn admin(
             );
         }
         Admin::DemoAccounts { file } => {
-            let file = file.unwrap_or_else(|| sync_server::demo::default_file(db));
+            let file = file.unwrap_or_else(|| match db {
+                Database::Sqlite(path) => sync_server::demo::default_file(path),
+                Database::Postgres { .. } => PathBuf::from("demo-accounts.txt"),
+            });
             let accounts = sync_server::demo::ensure_demo_accounts(storage, &file)?;
             print!("{}", sync_server::demo::table(&accounts));
         }
@@ -311,26 +327,62 @@ fn admin(
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    // Logs go to stderr: stdout is for what an admin command prints.
-    tracing_subscriber::fmt()
+/// Logs go to stderr: stdout is for what an admin command prints. Events carry no
+/// personal data (no voter's name or phone, no password or token), whatever the format.
+fn init_logs(format: LogFormat) {
+    use std::io::IsTerminal as _;
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // No colour codes in journald or a file.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+        );
+    match format {
+        LogFormat::Text => logs.init(),
+        // The message and fields at the top level, beside `timestamp`, `level` and
+        // `target`, as journald's and log shippers' JSON parsers expect.
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let file = match &args.config {
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::default(),
     };
-    let db = args
-        .db
-        .or(file.db.clone())
-        .unwrap_or_else(|| PathBuf::from("jiazhan-server.db"));
+    let log_format = args.log_format.or(file.log_format).unwrap_or_default();
+    init_logs(log_format);
+    let mut db = Database::parse(
+        &args
+            .db
+            .or(file.database.clone())
+            .or(file.db.as_ref().map(|p| p.display().to_string()))
+            .unwrap_or_else(|| "jiazhan-server.db".into()),
+    );
+    if let (Database::Postgres { pool, .. }, Some(size)) = (&mut db, file.database_pool) {
+        *pool = size;
+    }
     if let Some(task) = args.command {
-        let storage = SqliteStorage::open(&db)?;
+        if let Admin::Migrate { to } = &task {
+            let Database::Sqlite(from) = &db else {
+                anyhow::bail!("migrate copies an SQLite database: give its file with --db");
+            };
+            let migrated = sync_server::storage::migrate::sqlite_to_postgres(from, to)?;
+            println!("table\trows\tsha-256 (the same in both)");
+            for (table, rows, hash) in &migrated.tables {
+                println!("{table}\t{rows}\t{hash}");
+            }
+            println!(
+                "copied {} to {}; start the server with that database",
+                db.describe(),
+                Database::parse(to).describe()
+            );
+            return Ok(());
+        }
+        let storage = Store::connect(&db)?;
         return admin(&storage, task, &db, &file);
     }
     let tls = match (args.tls_cert, args.tls_key) {
@@ -340,7 +392,7 @@ async fn main() -> anyhow::Result<()> {
     let defaults = SignInLimits::default();
     let per_minute = |n: Option<NonZeroU32>, default| n.unwrap_or(default);
     let server = sync_server::start(sync_server::Config {
-        db_path: db,
+        database: db,
         bind: args
             .bind
             .or(file.bind)
@@ -371,9 +423,14 @@ async fn main() -> anyhow::Result<()> {
         header_timeout: sync_server::HEADER_TIMEOUT,
         body_timeout: sync_server::BODY_TIMEOUT,
         public: file.public.unwrap_or_default(),
+        metrics_bind: args.metrics_bind.or(file.metrics_bind),
     })
     .await?;
-    println!("listening on {}", server.url());
+    // For people at a terminal; in JSON every line is an object, and the address is in
+    // the "sync server listening" event already.
+    if log_format == LogFormat::Text {
+        println!("listening on {}", server.url());
+    }
     shutdown_signal().await;
     tracing::info!("shutting down");
     server.shutdown().await?;

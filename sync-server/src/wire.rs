@@ -102,16 +102,25 @@ pub fn unpanicked<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, WireError> 
         .map_err(|_| malformed(format!("{what} that Automerge cannot read")))
 }
 
-/// The device id the server's own changes (demo data, directory loads) are stored under:
-/// no device may sign in or sync as it.
+/// The device id the server's own changes (demo data, directory loads, the voters'
+/// submissions) are stored under.
 pub const SERVER_DEVICE: &str = "server";
+
+/// Every device id the server keeps for itself: no device may sign in or sync as one
+/// (its changes would pass for the server's). A new id the server writes under goes here.
+pub const RESERVED_DEVICE_IDS: &[&str] = &[SERVER_DEVICE];
+
+/// Whether `id` is one the server keeps for itself.
+pub fn is_reserved_device_id(id: &str) -> bool {
+    RESERVED_DEVICE_IDS.contains(&id)
+}
 
 /// Longest accepted document id.
 const MAX_DOC_ID_LEN: usize = 128;
 
-/// Whether `id` may name a device: 1–64 bytes, and not the server's own.
+/// Whether `id` may name a device: 1–64 bytes, and not reserved.
 pub fn is_device_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && id != SERVER_DEVICE
+    !id.is_empty() && id.len() <= 64 && !is_reserved_device_id(id)
 }
 
 /// A sync request's pushed changes, decoded: each must name a well-formed document id of

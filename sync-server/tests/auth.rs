@@ -332,6 +332,39 @@ async fn sign_in_refuses_wrong_passwords_alike_and_limits_attempts() {
     server.shutdown().await.unwrap();
 }
 
+/// The device ids the server writes under are refused at sign-in with a clear 400, the
+/// right password notwithstanding: a session for one would have every sync refused.
+#[tokio::test]
+async fn a_reserved_device_id_is_refused_at_sign_in_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path(), |_| {}).await;
+    create(
+        &server,
+        "wang-fang",
+        Role::StationStaff,
+        Some("st-zizhuyuan-home"),
+    );
+    let http = reqwest::Client::new();
+    assert!(sync_server::wire::RESERVED_DEVICE_IDS.contains(&sync_server::wire::SERVER_DEVICE));
+    for id in sync_server::wire::RESERVED_DEVICE_IDS {
+        let response = sign_in(&http, &server, "wang-fang", PASSWORD, id).await;
+        assert_eq!(response.status(), 400, "{id}");
+        let body: shared::protocol::ErrorBody = response.json().await.unwrap();
+        assert_eq!(body.error, shared::protocol::error::BAD_REQUEST);
+        assert!(
+            body.message.contains("reserved") && body.message.contains(id),
+            "{body:?}"
+        );
+        assert_eq!(body.doc_id, None);
+    }
+    assert!(server.storage.devices(None).unwrap().is_empty());
+    // Not a prefix or a lookalike: the same account signs in on its own ids.
+    for id in ["server-2", "Server", "phone"] {
+        Client::sign_in(&server, "wang-fang", id).await;
+    }
+    server.shutdown().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_session_ends_when_it_expires_is_signed_out_revoked_or_its_account_changes() {
     let dir = tempfile::tempdir().unwrap();

@@ -49,7 +49,7 @@ async fn device(
 #[tokio::test]
 async fn a_new_station_and_a_renamed_one_reach_devices_and_scopes_follow() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
+    let db = sync_server::Database::for_tests(dir.path().join("server.db"));
     let server = sync_server::start(Config {
         demo: true,
         ..Config::new(db.clone(), "127.0.0.1:0".parse().unwrap())
@@ -68,7 +68,7 @@ async fn a_new_station_and_a_renamed_one_reach_devices_and_scopes_follow() {
 
     // The administrator edits the directory file the example command printed.
     let example = Command::new(env!("CARGO_BIN_EXE_jiazhan-sync-server"))
-        .args(["--db", db.to_str().unwrap(), "directory", "example"])
+        .args(["--db", &db.location(), "directory", "example"])
         .output()
         .unwrap();
     assert!(example.status.success());
@@ -100,7 +100,7 @@ async fn a_new_station_and_a_renamed_one_reach_devices_and_scopes_follow() {
     std::fs::write(&file, serde_json::to_vec_pretty(&directory).unwrap()).unwrap();
     let load = || {
         Command::new(env!("CARGO_BIN_EXE_jiazhan-sync-server"))
-            .args(["--db", db.to_str().unwrap(), "directory", "load"])
+            .args(["--db", &db.location(), "directory", "load"])
             .arg(&file)
             .output()
             .unwrap()

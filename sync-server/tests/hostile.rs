@@ -29,7 +29,10 @@ const DEPARTMENT: &str = "dept-traffic";
 async fn server(dir: &std::path::Path, tweak: impl FnOnce(&mut Config)) -> RunningServer {
     let mut config = Config {
         demo: true,
-        ..Config::new(dir.join("server.db"), "127.0.0.1:0".parse().unwrap())
+        ..Config::new(
+            sync_server::Database::for_tests(dir.join("server.db")),
+            "127.0.0.1:0".parse().unwrap(),
+        )
     };
     tweak(&mut config);
     let server = sync_server::start(config).await.unwrap();

@@ -4,12 +4,13 @@
 //! record.
 
 use std::net::TcpListener;
-use std::path::Path;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use shared::{ActivityFilter, ActivityInput, Store, StoreKey, SyncClient};
+use sync_server::Database;
 
 const KILLS: usize = 100;
 
@@ -31,9 +32,9 @@ fn free_port() -> u16 {
 }
 
 /// Starts the real server binary and waits until it answers `/healthz`.
-async fn start(db: &Path, port: u16) -> Server {
+async fn start(db: &Database, port: u16) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_jiazhan-sync-server"))
-        .args(["--db", db.to_str().unwrap(), "--demo"])
+        .args(["--db", &db.location(), "--demo"])
         .args(["--bind", &format!("127.0.0.1:{port}")])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -62,10 +63,10 @@ fn input(i: usize) -> ActivityInput {
 }
 
 /// Runs an admin subcommand of the real binary on `db`, with `stdin` as its input.
-fn admin(db: &Path, args: &[&str], stdin: &str) -> String {
+fn admin(db: &Database, args: &[&str], stdin: &str) -> String {
     use std::io::Write as _;
     let mut child = Command::new(env!("CARGO_BIN_EXE_jiazhan-sync-server"))
-        .args(["--db", db.to_str().unwrap()])
+        .args(["--db", &db.location()])
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -99,7 +100,7 @@ impl Rng {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_mid_sync_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("server.db");
+    let db = Database::for_tests(dir.path().join("server.db"));
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let device = |name: &str| {
@@ -147,7 +148,7 @@ async fn a_server_killed_mid_sync_loses_nothing_acknowledged() {
     }
     let listed = admin(&db, &["device", "list"], "");
     assert_eq!(listed.lines().count(), 2, "{listed}");
-    let directory = sync_server::SqliteStorage::open(&db)
+    let directory = sync_server::Store::connect(&db)
         .unwrap()
         .change_count()
         .unwrap() as usize;
@@ -177,7 +178,7 @@ async fn a_server_killed_mid_sync_loses_nothing_acknowledged() {
         server = start(&db, port).await;
         // Every change A no longer keeps (it saw it acknowledged) is in the database.
         let unacknowledged = a.lock().unwrap().outbox_len().unwrap();
-        let stored = sync_server::SqliteStorage::open(&db)
+        let stored = sync_server::Store::connect(&db)
             .unwrap()
             .change_count()
             .unwrap() as usize;

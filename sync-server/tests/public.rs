@@ -11,7 +11,10 @@ use sync_server::{Config, NewAccount, RunningServer};
 const STATION: &str = "st-zizhuyuan-home";
 
 async fn server(dir: &std::path::Path, limits: PublicLimits) -> RunningServer {
-    let mut config = Config::new(dir.join("server.db"), "127.0.0.1:0".parse().unwrap());
+    let mut config = Config::new(
+        sync_server::Database::for_tests(dir.join("server.db")),
+        "127.0.0.1:0".parse().unwrap(),
+    );
     config.demo = true;
     config.public = PublicConfig {
         url: Some("https://jzt.example.cn/".into()),

@@ -17,7 +17,10 @@ async fn the_server_speaks_https_with_a_configured_certificate() {
             cert: cert_path,
             key: key_path,
         }),
-        ..Config::new(dir.path().join("server.db"), "127.0.0.1:0".parse().unwrap())
+        ..Config::new(
+            sync_server::Database::for_tests(dir.path().join("server.db")),
+            "127.0.0.1:0".parse().unwrap(),
+        )
     })
     .await
     .unwrap();

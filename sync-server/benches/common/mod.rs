@@ -186,3 +186,153 @@ pub async fn ordinary(url: &str, devices: &[(String, String, String)], secs: u64
     all.sort();
     all
 }
+
+/// Bytes and HTTP requests through a [`counting_proxy`].
+#[derive(Default)]
+pub struct Counter {
+    pub up: std::sync::atomic::AtomicU64,
+    pub down: std::sync::atomic::AtomicU64,
+    pub requests: std::sync::atomic::AtomicU64,
+}
+
+impl Counter {
+    /// (bytes up, bytes down, requests) since the last take.
+    pub fn take(&self) -> (u64, u64, u64) {
+        use std::sync::atomic::Ordering::SeqCst;
+        (
+            self.up.swap(0, SeqCst),
+            self.down.swap(0, SeqCst),
+            self.requests.swap(0, SeqCst),
+        )
+    }
+}
+
+/// A TCP proxy on 127.0.0.1 that counts what passes each way (HTTP headers and bodies,
+/// WebSocket frames: whatever the connection carries) and the HTTP requests started;
+/// returns its address.
+pub async fn counting_proxy(
+    to: std::net::SocketAddr,
+    counter: std::sync::Arc<Counter>,
+) -> std::net::SocketAddr {
+    use std::sync::atomic::Ordering::SeqCst;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((client, _)) = listener.accept().await else {
+                return;
+            };
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let Ok(server) = tokio::net::TcpStream::connect(to).await else {
+                    return;
+                };
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let up = {
+                    let counter = counter.clone();
+                    async move {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        while let Ok(n) = cr.read(&mut buf).await {
+                            if n == 0 {
+                                break;
+                            }
+                            counter.up.fetch_add(n as u64, SeqCst);
+                            let posts = buf[..n].windows(5).filter(|w| w == b"POST ").count();
+                            counter.requests.fetch_add(posts as u64, SeqCst);
+                            if sw.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                        let _ = sw.shutdown().await;
+                    }
+                };
+                let down = async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    while let Ok(n) = sr.read(&mut buf).await {
+                        if n == 0 {
+                            break;
+                        }
+                        counter.down.fetch_add(n as u64, SeqCst);
+                        if cw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = cw.shutdown().await;
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    addr
+}
+
+/// A session of account `name` for `device` in `storage` (a server's database, opened
+/// while no server runs on it), opened as a sign-in does (without Argon2); its token.
+pub fn storage_session(storage: &sync_server::SqliteStorage, name: &str, device: &str) -> String {
+    let account_id = storage
+        .credentials(name, device)
+        .unwrap()
+        .unwrap()
+        .account_id;
+    let (token, token_hash) = sync_server::auth::new_token().unwrap();
+    let now = chrono::Utc::now().timestamp();
+    storage
+        .open_session(&NewSession {
+            account_id,
+            token_hash,
+            device_id: device.into(),
+            device_name: "bench".into(),
+            now,
+            expires_at: now + 24 * 3600,
+        })
+        .unwrap();
+    token
+}
+
+/// CPU time (user and system, seconds) process `pid` has used, from /proc.
+pub fn process_cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (in parentheses, which may hold spaces):
+    // utime and stime are the 12th and 13th, in clock ticks (USER_HZ, 100 on Linux).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// A `Vm…` line of /proc/<pid>/status, in MiB.
+fn process_status_mib(pid: u32, key: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Resident memory of process `pid` now, MiB.
+pub fn process_rss_mib(pid: u32) -> f64 {
+    process_status_mib(pid, "VmRSS:")
+}
+
+/// The most resident memory process `pid` has had since it started or since
+/// [`reset_peak_rss`], MiB.
+pub fn process_peak_rss_mib(pid: u32) -> f64 {
+    process_status_mib(pid, "VmHWM:")
+}
+
+/// Starts counting process `pid`'s peak resident memory again from now (Linux resets it
+/// on writing 5 to clear_refs; our own children only). Whether it could.
+pub fn reset_peak_rss(pid: u32) -> bool {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok()
+}

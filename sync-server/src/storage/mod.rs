@@ -10,6 +10,7 @@
 //! - `directory`: the reference documents and the scope tables, the demo year.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use shared::access::access;
@@ -23,7 +24,9 @@ use shared::protocol::{
 pub mod backend;
 mod directory;
 pub(crate) mod keys;
+pub mod migrate;
 mod photos;
+pub mod postgres;
 mod repair;
 mod sessions;
 pub mod sqlite;
@@ -31,6 +34,7 @@ mod sync;
 
 pub use backend::{Backend, Tx};
 pub(crate) use directory::store_server_changes;
+pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
 /// A session's expiry moves forward when it is used, at most this often (seconds), so an
@@ -309,6 +313,83 @@ impl std::fmt::Display for BackendError {
     }
 }
 
+/// Where the server keeps its data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file (created if missing), for one server process: the embedded default.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (`postgres://…`), which several server instances share, with
+    /// at most `pool` connections from each.
+    Postgres { url: String, pool: usize },
+}
+
+impl Database {
+    /// Connections each instance keeps to PostgreSQL at most, by default: about the
+    /// blocking work it runs at once.
+    pub const DEFAULT_POOL: usize = 16;
+
+    /// A `postgres://` (or `postgresql://`) URL, or else the path of an SQLite file.
+    pub fn parse(text: &str) -> Database {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Database::Postgres {
+                url: text.to_owned(),
+                pool: Database::DEFAULT_POOL,
+            }
+        } else {
+            Database::Sqlite(PathBuf::from(text))
+        }
+    }
+
+    /// For tests that run on either backend: the SQLite file `path`, or, when
+    /// `JIAZHAN_TEST_BACKEND=postgres`, a new empty database in the test cluster
+    /// ([`crate::pg_cluster`]; `.ci/test.sh` starts one and names it in
+    /// `JIAZHAN_TEST_PG`, otherwise one is started for the test process).
+    pub fn for_tests(path: PathBuf) -> Database {
+        if std::env::var("JIAZHAN_TEST_BACKEND").as_deref() != Ok("postgres") {
+            return Database::Sqlite(path);
+        }
+        static CLUSTER: std::sync::OnceLock<crate::pg_cluster::PgCluster> =
+            std::sync::OnceLock::new();
+        let cluster = CLUSTER.get_or_init(|| {
+            crate::pg_cluster::PgCluster::start().expect("a PostgreSQL cluster for the tests")
+        });
+        Database::Postgres {
+            url: cluster
+                .fresh_database()
+                .expect("a fresh database for a test"),
+            pool: 8,
+        }
+    }
+
+    /// The file's path or the URL, as `--db` takes it.
+    pub fn location(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres { url, .. } => url.clone(),
+        }
+    }
+
+    /// What a person reads in logs: the file, or the URL without a password.
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres { url, .. } => match url::Url::parse(url) {
+                Ok(mut u) => {
+                    let _ = u.set_password(None);
+                    u.to_string()
+                }
+                Err(_) => "postgres://…".into(),
+            },
+        }
+    }
+}
+
+impl From<PathBuf> for Database {
+    fn from(path: PathBuf) -> Database {
+        Database::Sqlite(path)
+    }
+}
+
 /// The protocol over a database: what the server runs. Cloning shares everything.
 #[derive(Clone)]
 pub struct Store {
@@ -334,6 +415,16 @@ impl Store {
     /// The server over the SQLite file at `path` (created if missing).
     pub fn open(path: &std::path::Path) -> Result<Store, StorageError> {
         Ok(Store::new(Arc::new(Sqlite::open(path)?)))
+    }
+
+    /// The server over `database`, its schema brought to the latest.
+    pub fn connect(database: &Database) -> Result<Store, StorageError> {
+        Ok(match database {
+            Database::Sqlite(path) => Store::new(Arc::new(Sqlite::open(path)?)),
+            Database::Postgres { url, pool } => {
+                Store::new(Arc::new(postgres::Postgres::connect(url, *pool)?))
+            }
+        })
     }
 
     /// The server over `backend`.

@@ -1069,7 +1069,7 @@ fn backfill_change_actors(conn: &mut Connection) -> Result<(), StorageError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// SHA-256 of the text of every migration that has shipped, in order. Add the hash
@@ -1089,14 +1089,18 @@ mod tests {
         shared::store::migrations_as_shipped(MIGRATIONS, SHIPPED).unwrap();
     }
 
-    /// The read filter is the account's [`ReadScope`] as SQL: for every role and kind of
-    /// document it selects exactly what [`shared::access::access`] lets the account read.
     #[test]
     fn the_read_filter_selects_what_access_allows() {
+        let dir = tempfile::tempdir().unwrap();
+        read_filter_selects_what_access_allows(&Sqlite::open(&dir.path().join("s.db")).unwrap());
+    }
+
+    /// The read filter is the account's [`ReadScope`] as SQL: for every role and kind of
+    /// document it selects exactly what [`shared::access::access`] lets the account read.
+    /// (Every backend's tests run it on an empty database.)
+    pub(in crate::storage) fn read_filter_selects_what_access_allows(db: &dyn Backend) {
         use shared::access::{access, read_scope};
         use shared::model::Access;
-        let dir = tempfile::tempdir().unwrap();
-        let db = Sqlite::open(&dir.path().join("s.db")).unwrap();
         let tx = db.write().unwrap();
         tx.put_station("st-a", "sd-1").unwrap();
         tx.put_station("st-b", "sd-2").unwrap();

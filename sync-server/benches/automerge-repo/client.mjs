@@ -1,0 +1,395 @@
+// An automerge-repo device of the comparison benchmark (sync-server/benches/compare.rs),
+// driven by JSON commands, one a line on stdin; one JSON answer a line on stdout (logs go
+// to stderr).
+//
+//   node client.mjs [--dir DIR]      a device with NodeFS storage in DIR (in memory without)
+//
+// Commands ({"op": …}):
+//   load {bundle}            documents of a bundle (JSON {"docs": [{"id", "bytes"}]}, base64)
+//                            merged into this device's documents (new ones imported),
+//                            then written to storage
+//   connect {url}            connect (or reconnect) to the server; answers once it is a peer
+//   disconnect               close the connection
+//   mark                     zero the counters and start the clock
+//   sync {timeout_ms, touched?, find?, quiet_ms?}
+//                            wait until every document held (with `touched`: every one
+//                            loaded since `mark`), and every id of the bundle `find`
+//                            (fetched from the server), is in sync with the server;
+//                            answers the time since `mark`, and the messages and bytes
+//                            each way once the connection has been quiet for quiet_ms
+//   count                    documents held and `activity:` records in them
+//   leave {bundle}           import the bundle's (new) documents, which starts their
+//                            first sync, and disconnect at once
+//   swarm_connect {n, url, bundle}
+//                            n more devices (in memory), connected at once; answers once
+//                            they are connected and the connections quiet
+//   swarm_go {timeout_ms}    each of them imports its own document of the bundle at the
+//                            same moment (counters zeroed); answers when all are in sync
+//   exit
+//
+// "In sync" for a document: the server sent a message about it since `mark` and its sync
+// state says the server's heads are ours (or the server said it does not have it). A
+// dropped connection is reopened after 5 s (the adapter's default); `disconnect` closes it
+// for good.
+// Messages and bytes are counted at the WebSocket: every message sent and received.
+
+import { readFileSync } from "node:fs"
+import { createInterface } from "node:readline"
+import * as A from "@automerge/automerge"
+import { Repo } from "@automerge/automerge-repo"
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+import { NodeFSStorageAdapter } from "@automerge/automerge-repo-storage-nodefs"
+import { documentId } from "./ids.mjs"
+
+const SERVER = "sync-server"
+
+// automerge-repo logs with console.log; stdout is for answers.
+console.log = console.error
+
+/** Messages and bytes each way, and when the last one passed. */
+class Counters {
+  constructor() {
+    this.reset()
+  }
+  reset() {
+    this.upMessages = 0
+    this.downMessages = 0
+    this.upBytes = 0
+    this.downBytes = 0
+    this.last = performance.now()
+  }
+  json() {
+    return {
+      up_messages: this.upMessages,
+      down_messages: this.downMessages,
+      up_bytes: this.upBytes,
+      down_bytes: this.downBytes,
+    }
+  }
+}
+
+/** automerge-repo's WebSocket client adapter, counting what passes its socket. */
+class CountingAdapter extends WebSocketClientAdapter {
+  constructor(url, counters) {
+    // Reconnects after 5 s when the connection drops, as by default.
+    super(url)
+    this.counters = counters
+  }
+
+  connect(peerId, peerMetadata) {
+    super.connect(peerId, peerMetadata)
+    const socket = this.socket
+    const send = socket.send.bind(socket)
+    socket.send = (data, ...rest) => {
+      this.counters.upMessages += 1
+      this.counters.upBytes += data.byteLength
+      this.counters.last = performance.now()
+      return send(data, ...rest)
+    }
+  }
+
+  receiveMessage(bytes) {
+    this.counters.downMessages += 1
+    this.counters.downBytes += bytes.byteLength
+    this.counters.last = performance.now()
+    super.receiveMessage(bytes)
+  }
+}
+
+function readBundle(path) {
+  return JSON.parse(readFileSync(path, "utf8")).docs
+}
+
+function sameHeads(a, b) {
+  if (a.length !== b.length) return false
+  const s = new Set(a)
+  return b.every(h => s.has(h))
+}
+
+/** One device: a Repo, its connection to the server, and what it knows of the sync. */
+class Device {
+  constructor(dir, counters) {
+    this.counters = counters
+    this.repo = new Repo({
+      storage: dir ? new NodeFSStorageAdapter(dir) : undefined,
+    })
+    this.adapter = undefined
+    // Documents the server sent a message about since `mark`, and those loaded since.
+    this.heard = new Set()
+    this.touched = new Set()
+    // The sync state with the server, per document.
+    this.states = new Map()
+    this.onDocument = () => {}
+    this.repo.networkSubsystem.on("message", message => {
+      if (message.senderId === SERVER && message.documentId) {
+        this.heard.add(message.documentId)
+        this.poke(message.documentId)
+      }
+    })
+    this.repo.synchronizer.on("sync-state", ({ peerId, documentId, syncState }) => {
+      if (peerId === SERVER) {
+        this.states.set(documentId, syncState)
+        this.poke(documentId)
+      }
+    })
+  }
+
+  // Checked once the update that raised the event has finished (the sync state is set
+  // before the document it belongs to is).
+  poke(id) {
+    setImmediate(() => this.onDocument(id))
+  }
+
+  mark() {
+    this.heard.clear()
+    this.touched.clear()
+  }
+
+  load(docs) {
+    const ids = []
+    for (const { id, bytes } of docs) {
+      const docId = documentId(id)
+      const binary = Buffer.from(bytes, "base64")
+      const held = this.repo.handles[docId]
+      if (held && held.isReady()) {
+        held.update(doc => A.loadIncremental(doc, binary))
+      } else {
+        this.repo.import(binary, { docId })
+      }
+      ids.push(docId)
+      this.touched.add(docId)
+    }
+    return ids
+  }
+
+  async connect(url) {
+    const peer = new Promise(resolve => {
+      const listener = ({ peerId }) => {
+        if (peerId === SERVER) {
+          this.repo.networkSubsystem.off("peer", listener)
+          resolve()
+        }
+      }
+      this.repo.networkSubsystem.on("peer", listener)
+    })
+    if (this.adapter && this.adapter.url !== url) {
+      this.repo.networkSubsystem.removeNetworkAdapter(this.adapter)
+      this.adapter = undefined
+    }
+    if (!this.adapter) {
+      this.adapter = new CountingAdapter(url, this.counters)
+      this.repo.networkSubsystem.addNetworkAdapter(this.adapter)
+    } else {
+      this.adapter.connect(this.repo.networkSubsystem.peerId, this.adapter.peerMetadata)
+    }
+    await peer
+  }
+
+  async disconnect() {
+    const socket = this.adapter?.socket
+    if (!socket) return
+    const closed = new Promise(resolve => {
+      socket.addEventListener("close", resolve)
+      setTimeout(resolve, 2000)
+    })
+    this.adapter.disconnect()
+    await closed
+  }
+
+  inSync(docId) {
+    const handle = this.repo.handles[docId]
+    // Only the server's word counts: a message about the document since `mark`.
+    if (!handle || !this.heard.has(docId)) return false
+    if (handle.state === "unavailable") return true
+    if (!handle.isReady()) return false
+    const state = this.states.get(docId)
+    return !!state?.theirHeads && sameHeads(state.theirHeads, A.getHeads(handle.doc()))
+  }
+
+  /** Resolves with the documents still not in sync at `deadline` (none: all are). */
+  waitInSync(ids, deadline) {
+    const pending = new Set(ids)
+    return new Promise(resolve => {
+      let sweep
+      const finish = () => {
+        clearInterval(sweep)
+        this.onDocument = () => {}
+        resolve(pending)
+      }
+      const check = id => {
+        if (pending.has(id) && this.inSync(id)) {
+          pending.delete(id)
+          if (pending.size === 0) finish()
+        }
+      }
+      this.onDocument = check
+      // Events do the work; this only catches what no event announced.
+      sweep = setInterval(() => {
+        for (const id of pending) check(id)
+        if (pending.size > 0 && performance.now() > deadline) finish()
+      }, 500)
+      for (const id of [...pending]) check(id)
+      if (pending.size === 0) finish()
+    })
+  }
+
+  unavailable() {
+    return Object.values(this.repo.handles).filter(h => h.state === "unavailable").length
+  }
+}
+
+/** Waits until no message has passed for `quietMs` (at most `maxMs`). */
+async function quiet(counters, quietMs, maxMs = 5000) {
+  const until = performance.now() + maxMs
+  while (performance.now() < until) {
+    const idle = performance.now() - counters.last
+    if (idle >= quietMs) return
+    await new Promise(r => setTimeout(r, quietMs - idle + 1))
+  }
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return null
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]
+}
+
+const dirIndex = process.argv.indexOf("--dir")
+const counters = new Counters()
+const device = new Device(dirIndex >= 0 ? process.argv[dirIndex + 1] : undefined, counters)
+let started = performance.now()
+let swarm = []
+let swarmDocs = []
+
+async function handle(command) {
+  switch (command.op) {
+    case "load": {
+      const t = performance.now()
+      const ids = device.load(readBundle(command.bundle))
+      await device.repo.flush(ids)
+      return { docs: ids.length, ms: performance.now() - t }
+    }
+    case "connect": {
+      const t = performance.now()
+      await device.connect(command.url)
+      return { ms: performance.now() - t }
+    }
+    case "disconnect":
+      await device.disconnect()
+      return {}
+    case "mark":
+      counters.reset()
+      device.mark()
+      started = performance.now()
+      return {}
+    case "sync": {
+      const deadline = started + command.timeout_ms
+      const ids = command.touched
+        ? [...device.touched]
+        : Object.values(device.repo.handles)
+            .filter(h => h.isReady())
+            .map(h => h.documentId)
+      if (command.find) {
+        for (const { id } of readBundle(command.find)) {
+          const docId = documentId(id)
+          if (!device.repo.handles[docId]) {
+            device.repo.find(docId).catch(() => {})
+          }
+          ids.push(docId)
+        }
+      }
+      const pending = await device.waitInSync([...new Set(ids)], deadline)
+      const inSyncMs = performance.now() - started
+      if (pending.size > 0) {
+        return {
+          timed_out: true,
+          ms: inSyncMs,
+          in_sync: ids.length - pending.size,
+          of: ids.length,
+          ...counters.json(),
+        }
+      }
+      await quiet(counters, command.quiet_ms ?? 300)
+      return {
+        ms: inSyncMs,
+        docs: ids.length,
+        unavailable: device.unavailable(),
+        ...counters.json(),
+      }
+    }
+    case "count": {
+      let activities = 0
+      let docs = 0
+      for (const handle of Object.values(device.repo.handles)) {
+        if (!handle.isReady()) continue
+        docs += 1
+        activities += Object.keys(handle.doc()).filter(k => k.startsWith("activity:")).length
+      }
+      return { docs, activities }
+    }
+    case "leave": {
+      // Starts the first sync of new documents and leaves at once.
+      device.load(readBundle(command.bundle))
+      device.adapter?.disconnect()
+      return {}
+    }
+    case "swarm_connect": {
+      swarmDocs = readBundle(command.bundle).slice(0, command.n)
+      swarm = swarmDocs.map(() => new Device(undefined, counters))
+      const t = performance.now()
+      await Promise.all(swarm.map(d => d.connect(command.url)))
+      const connectMs = performance.now() - t
+      await quiet(counters, 300)
+      return { ms: connectMs, clients: swarm.length }
+    }
+    case "swarm_go": {
+      counters.reset()
+      started = performance.now()
+      const deadline = started + command.timeout_ms
+      const times = []
+      await Promise.all(
+        swarm.map(async (d, i) => {
+          d.mark()
+          const ids = d.load([swarmDocs[i]])
+          const pending = await d.waitInSync(ids, deadline)
+          if (pending.size === 0) times.push(performance.now() - started)
+        }),
+      )
+      const ms = performance.now() - started
+      await quiet(counters, 300)
+      times.sort((a, b) => a - b)
+      return {
+        ms,
+        clients: swarm.length,
+        in_sync: times.length,
+        timed_out: times.length < swarm.length,
+        p50_ms: percentile(times, 50),
+        p99_ms: percentile(times, 99),
+        ...counters.json(),
+      }
+    }
+    case "exit":
+      await Promise.all([device, ...swarm].map(d => d.disconnect()))
+      await device.repo.flush()
+      process.exit(0)
+    default:
+      throw new Error(`unknown op ${command.op}`)
+  }
+}
+
+const lines = createInterface({ input: process.stdin })
+let queue = Promise.resolve()
+lines.on("line", line => {
+  if (!line.trim()) return
+  queue = queue.then(async () => {
+    let answer
+    try {
+      answer = { ok: true, ...(await handle(JSON.parse(line))) }
+    } catch (e) {
+      answer = { ok: false, error: String(e?.stack ?? e) }
+    }
+    process.stdout.write(JSON.stringify(answer) + "\n")
+  })
+})
+lines.on("close", () => {
+  queue.then(() => process.exit(0))
+})
