@@ -145,14 +145,21 @@ impl Store {
                 let tx = self.backend.read()?;
                 check_doc_access(&*tx, caller, &doc_id, Access::Write)?;
                 // Refusals of actors and sequence numbers come first: such a change may
-                // not even apply to the document.
+                // not even apply to the document. Two changes of this request that share
+                // an actor and sequence number are refused the same way.
+                let refused = |reason| StorageError::Refused {
+                    doc_id: doc_id.clone(),
+                    reason,
+                };
+                let mut pushed = std::collections::HashMap::new();
                 for change in &changes {
-                    check_change(&*tx, &doc_id, change, &caller.device_id)?.map_err(|reason| {
-                        StorageError::Refused {
-                            doc_id: doc_id.clone(),
-                            reason,
-                        }
-                    })?;
+                    let key = (change.actor_id().clone(), change.seq());
+                    if let Some(other) = pushed.insert(key, change.hash())
+                        && other != change.hash()
+                    {
+                        return Err(refused(Refusal::SequenceReused));
+                    }
+                    check_change(&*tx, &doc_id, change, &caller.device_id)?.map_err(refused)?;
                 }
                 stored_changes(&*tx, &doc_id)?
             };
