@@ -6,7 +6,7 @@
 //! - read as a record of a kind its document holds, and belong in it
 //!   ([`AnyRecord::belongs_in`]; a station's staff and deputies also sit beside their
 //!   station);
-//! - be what this build writes for the record it reads as ([`as_written`]): the reader is
+//! - be what this build writes for the record it reads as: the reader is
 //!   lenient (any number reads as a count, a text object as a string), so a record that
 //!   reads can still hold values the app never writes, which a later edit or another
 //!   reader may then trip on. The record is written again with the app's own writer
@@ -174,7 +174,7 @@ fn as_written(doc: &AutoCommit, pushed: &ObjId, record: &AnyRecord) -> Result<()
 
 /// Writes `record` into the empty `doc` with the app's writer (the record's
 /// `Reconcile`, as [`crate::doc::write_record`] writes it), its fields at the root: into
-/// an empty document autosurgeon writes the whole map at once, eight times faster than
+/// an empty document autosurgeon writes the whole map at once, seven times faster than
 /// field by field under a key.
 fn write(doc: &mut AutoCommit, record: &AnyRecord) -> Result<(), autosurgeon::ReconcileError> {
     // Every kind, without a catch-all: a new kind does not build until it is here.
@@ -280,7 +280,8 @@ fn same_value(
 
 fn type_name(value: &ValueRef<'_>) -> &'static str {
     match value {
-        ValueRef::Object(ObjType::Map | ObjType::Table) => "a map",
+        ValueRef::Object(ObjType::Map) => "a map",
+        ValueRef::Object(ObjType::Table) => "a table",
         ValueRef::Object(ObjType::List) => "a list",
         ValueRef::Object(ObjType::Text) => "a text object",
         ValueRef::Scalar(s) => match s {

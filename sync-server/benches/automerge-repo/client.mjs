@@ -11,15 +11,16 @@
 //   connect {url}            connect (or reconnect) to the server; answers once it is a peer
 //   disconnect               close the connection
 //   mark                     zero the counters and start the clock
-//   sync {timeout_ms, touched?, find?, quiet_ms?}
+//   sync {timeout_ms, touched?, find?, batch?, quiet_ms?}
 //                            wait until every document held (with `touched`: every one
 //                            loaded since `mark`), and every id of the bundle `find`
-//                            (fetched from the server), is in sync with the server;
+//                            (fetched from the server: all at once, or `batch` at a time),
+//                            is in sync with the server;
 //                            answers the time since `mark`, and the messages and bytes
 //                            each way once the connection has been quiet for quiet_ms
 //   count                    documents held and `activity:` records in them
 //   leave {bundle}           import the bundle's (new) documents, which starts their
-//                            first sync, and disconnect at once
+//                            first sync, and disconnect once its first message is out
 //   swarm_connect {n, url, bundle}
 //                            n more devices (in memory), connected at once; answers once
 //                            they are connected and the connections quiet
@@ -56,6 +57,7 @@ class Counters {
     this.downMessages = 0
     this.upBytes = 0
     this.downBytes = 0
+    this.sockets = 0
     this.last = performance.now()
   }
   json() {
@@ -64,6 +66,7 @@ class Counters {
       down_messages: this.downMessages,
       up_bytes: this.upBytes,
       down_bytes: this.downBytes,
+      sockets: this.sockets,
     }
   }
 }
@@ -79,6 +82,10 @@ class CountingAdapter extends WebSocketClientAdapter {
   connect(peerId, peerMetadata) {
     super.connect(peerId, peerMetadata)
     const socket = this.socket
+    this.counters.sockets += 1
+    socket.addEventListener("close", event => {
+      if (this.socket === socket) console.error(`connection closed (${event.code})`)
+    })
     const send = socket.send.bind(socket)
     socket.send = (data, ...rest) => {
       this.counters.upMessages += 1
@@ -288,30 +295,37 @@ async function handle(command) {
         : Object.values(device.repo.handles)
             .filter(h => h.isReady())
             .map(h => h.documentId)
-      if (command.find) {
-        for (const { id } of readBundle(command.find)) {
-          const docId = documentId(id)
-          if (!device.repo.handles[docId]) {
-            device.repo.find(docId).catch(() => {})
-          }
-          ids.push(docId)
+      const wanted = command.find
+        ? readBundle(command.find).map(({ id }) => documentId(id))
+        : []
+      const all = [...new Set([...ids, ...wanted])]
+      // Documents to fetch: all at once, or `batch` at a time (each batch in sync
+      // before the next).
+      const batch = command.batch ?? wanted.length
+      let pending = new Set()
+      for (let i = 0; i < wanted.length && pending.size === 0; i += batch) {
+        const some = wanted.slice(i, i + batch)
+        for (const docId of some) {
+          if (!device.repo.handles[docId]) device.repo.find(docId).catch(() => {})
         }
+        if (batch < wanted.length) pending = await device.waitInSync(some, deadline)
       }
-      const pending = await device.waitInSync([...new Set(ids)], deadline)
+      if (pending.size === 0) pending = await device.waitInSync(all, deadline)
       const inSyncMs = performance.now() - started
       if (pending.size > 0) {
         return {
           timed_out: true,
           ms: inSyncMs,
-          in_sync: ids.length - pending.size,
-          of: ids.length,
+          in_sync: all.filter(id => device.inSync(id)).length,
+          ready: all.filter(id => device.repo.handles[id]?.isReady()).length,
+          of: all.length,
           ...counters.json(),
         }
       }
       await quiet(counters, command.quiet_ms ?? 300)
       return {
         ms: inSyncMs,
-        docs: ids.length,
+        docs: all.length,
         unavailable: device.unavailable(),
         ...counters.json(),
       }
@@ -327,10 +341,16 @@ async function handle(command) {
       return { docs, activities }
     }
     case "leave": {
-      // Starts the first sync of new documents and leaves at once.
+      // Starts the first sync of new documents and leaves as soon as the first message
+      // about them is out (before their changes are).
+      const sent = counters.upMessages
       device.load(readBundle(command.bundle))
+      const until = performance.now() + 5000
+      while (counters.upMessages === sent && performance.now() < until) {
+        await new Promise(r => setImmediate(r))
+      }
       device.adapter?.disconnect()
-      return {}
+      return { sent: counters.upMessages - sent }
     }
     case "swarm_connect": {
       swarmDocs = readBundle(command.bundle).slice(0, command.n)
