@@ -411,7 +411,8 @@ async fn sign_in<S: Storage>(
     // Old keys go, so made-up names cannot grow the limiters without bound.
     app.limiters.pair.retain_recent();
     app.limiters.address.retain_recent();
-    if username.len() > 64 {
+    if username.len() > 64 || crate::wire::has_control(&username) {
+        // No account has such a name.
         return Err(StorageError::Unauthorized.into());
     }
     if crate::wire::is_reserved_device_id(&req.device_id) {
@@ -423,7 +424,10 @@ async fn sign_in<S: Storage>(
         ))
         .into());
     }
-    if !crate::wire::is_device_id(&req.device_id) || req.device_name.len() > 100 {
+    if !crate::wire::is_device_id(&req.device_id)
+        || req.device_name.len() > 100
+        || crate::wire::has_control(&req.device_name)
+    {
         return Err(StorageError::BadRequest("bad device id or name".into()).into());
     }
     if app.limiters.address.check_key(&client).is_err()

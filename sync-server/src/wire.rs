@@ -120,7 +120,13 @@ const MAX_DOC_ID_LEN: usize = 128;
 
 /// Whether `id` may name a device: 1–64 bytes, and not reserved.
 pub fn is_device_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && !is_reserved_device_id(id)
+    !id.is_empty() && id.len() <= 64 && !is_reserved_device_id(id) && !has_control(id)
+}
+
+/// Whether `text` holds a control character (NUL, a line break…): never part of a
+/// name, an id or a device's name, and NUL cannot even be stored in PostgreSQL's text.
+pub fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
 }
 
 /// A sync request's pushed changes, decoded: each must name a well-formed document id of

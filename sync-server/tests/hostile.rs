@@ -728,3 +728,119 @@ async fn slow_and_idle_connections_are_closed() {
     }
     server.shutdown().await.unwrap();
 }
+
+/// Text from the network holding a NUL or another control character (which PostgreSQL's
+/// text cannot store) names nothing on either backend: every route answers as it does
+/// for any unknown name, never a server error, and the server serves on.
+#[tokio::test]
+async fn names_holding_control_characters_name_nothing_on_every_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path(), |_| {}).await;
+    let station = Client::new(&server, "station", "phone-1").await;
+    assert_eq!(station.push_new(&station_doc()).await, 200);
+    let http = reqwest::Client::new();
+    let url = server.url();
+    for bad in ["\0", "\u{1}", "\u{7f}", "\n"] {
+        // Sign-in: a username is unknown, a device id or name is refused.
+        let sign_in = |username: String, device_id: String, device_name: String| {
+            http.post(format!("{url}{SIGN_IN_PATH}"))
+                .json(&SignInRequest {
+                    username,
+                    password: PASSWORD.into(),
+                    device_id,
+                    device_name,
+                })
+                .send()
+        };
+        let r = sign_in(format!("sta{bad}tion"), "phone-9".into(), "手机".into())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "username {bad:?}");
+        let r = sign_in("station".into(), format!("phone{bad}"), "手机".into())
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "device id {bad:?}");
+        let r = sign_in("station".into(), "phone-9".into(), format!("手机{bad}"))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "device name {bad:?}");
+
+        // Sync: a device id that is not the session's, a document id that does not parse.
+        let r = http
+            .post(format!("{url}{SYNC_PATH}"))
+            .bearer_auth(&station.token)
+            .json(&SyncRequest {
+                device_id: format!("phone-1{bad}"),
+                cursor: 0,
+                changes: vec![],
+                bootstrap: None,
+                key_cursor: 0,
+                keys: Vec::new(),
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "sync device id {bad:?}");
+        let doc = format!("{}{bad}", station_doc());
+        let (status, _) = error_of(
+            station
+                .sync(0, vec![change_by(&doc, &ActorId::random())])
+                .await,
+        )
+        .await;
+        assert_eq!(status, 400, "sync document {bad:?}");
+        let r = station
+            .post_json(
+                HEADS_PATH,
+                &HeadsRequest {
+                    doc_ids: vec![doc.clone()],
+                },
+            )
+            .await;
+        assert_eq!(r.status(), 400, "heads {bad:?}");
+
+        // Photos: a hash or a document that names nothing.
+        let escaped: String = url::form_urlencoded::byte_serialize(bad.as_bytes()).collect();
+        let hash = content_hash(b"x");
+        for path in [
+            format!("{BLOBS_PATH}/{hash}{escaped}?doc_id={}", station_doc()),
+            format!("{BLOBS_PATH}/{hash}?doc_id={}{escaped}", station_doc()),
+            format!(
+                "{BLOBS_PATH}/{hash}{escaped}/upload?doc_id={}",
+                station_doc()
+            ),
+        ] {
+            let r = http
+                .get(format!("{url}{path}"))
+                .bearer_auth(&station.token)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                [400, 404].contains(&r.status().as_u16()),
+                "{path}: {}",
+                r.status()
+            );
+        }
+        let r = http
+            .put(format!(
+                "{url}{BLOBS_PATH}/{hash}/upload?doc_id={}{escaped}&size=1&offset=0",
+                station_doc()
+            ))
+            .bearer_auth(&station.token)
+            .body(b"x".to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            [400, 404].contains(&r.status().as_u16()),
+            "upload {bad:?}: {}",
+            r.status()
+        );
+    }
+    // Nothing was stored and the server serves on.
+    let (_, seen) = station.pull(0).await;
+    let months: Vec<_> = seen.iter().filter(|d| d.starts_with("station/")).collect();
+    assert_eq!(months, [&station_doc()]);
+    server.shutdown().await.unwrap();
+}

@@ -191,6 +191,11 @@ impl Store {
     /// The public face of station `id`, or `None` when there is no such station. Built
     /// again only when the district's or its street's document changed.
     pub fn station_page(&self, id: &str) -> Result<Option<StationPage>, StorageError> {
+        // An id no station can have names none (and never reaches the database, whose
+        // text may not hold every character a URL can carry).
+        if !shared::doc::is_valid_id(id) {
+            return Ok(None);
+        }
         let (subdistrict_id, seqs) = {
             let tx = self.backend().read()?;
             let Some(subdistrict_id) = tx.subdistrict_of(id)? else {

@@ -211,6 +211,15 @@ fn pg_error(e: tokio_postgres::Error) -> StorageError {
                     | "25P03" // idle_in_transaction_session_timeout
             )
     };
+    // Text the network sent that PostgreSQL's text cannot hold (NUL): the request's
+    // fault, never the server's. Every route checks names before this; this is the net.
+    if e.code()
+        .is_some_and(|c| matches!(c.code(), "22021" | "22P05"))
+    {
+        return StorageError::BadRequest(
+            "text holding a character the database cannot store (NUL)".into(),
+        );
+    }
     let mut io = false;
     let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
