@@ -2,15 +2,14 @@
 //! opinion written into the station's month document as the server, the status a
 //! tracking code follows, and the erasure of the voter's contact details.
 //!
-//! Documents are kept in memory between requests (`PublicState::docs`), each with the
-//! sequence number up to which it holds every stored change: a request applies only the
-//! changes stored since (read under the lock, applied without it), so a page view or a
-//! submission costs no document build once warm.
+//! Documents are read through the storage's copies in memory
+//! ([`Store::with_doc`](crate::storage::Store)), so a page view or a submission costs no
+//! document build once warm.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use automerge::{ActorId, AutoCommit, Change};
+use automerge::ActorId;
 use chrono::NaiveDate;
 use shared::doc::{self, AnyRecord, DocFamily, DocId};
 use shared::model::{
@@ -23,17 +22,14 @@ use super::code;
 use crate::storage::backend::PublicOpinion;
 use crate::storage::{StorageError, Store, store_server_changes};
 
-/// The most documents kept in memory; past it the cache starts over.
-const CACHED_DOCS: usize = 512;
+/// The most station pages kept in memory; past it the cache starts over.
+const CACHED_PAGES: usize = 512;
 
 /// The longest opinion a voter may send online (characters).
 pub const MAX_PUBLIC_CONTENT_CHARS: usize = 500;
 
 /// In-memory state of the public pages, one per storage.
 pub struct PublicState {
-    /// Documents as last read, each with the sequence number it holds every stored
-    /// change up to.
-    docs: Mutex<HashMap<String, CachedDoc>>,
     /// Station pages as last built, with the sequence numbers of the district's and the
     /// station's street's documents they were built from.
     pages: Mutex<HashMap<String, BuiltPage>>,
@@ -49,7 +45,6 @@ pub struct PublicState {
 impl Default for PublicState {
     fn default() -> Self {
         PublicState {
-            docs: Mutex::default(),
             pages: Mutex::default(),
             actor: ActorId::random(),
             queue: Mutex::default(),
@@ -57,9 +52,6 @@ impl Default for PublicState {
         }
     }
 }
-
-/// A document in memory and the sequence number it holds every stored change up to.
-type CachedDoc = std::sync::Arc<Mutex<(u64, AutoCommit)>>;
 
 /// A station's page and the (district, street or town) document sequence numbers it was
 /// built from.
@@ -136,48 +128,6 @@ pub enum PublicContact {
 }
 
 impl Store {
-    /// Runs `f` on document `doc_id` with every stored change: the copy in memory
-    /// plus what was stored since (read under the database lock, applied without it).
-    /// One request at a time per document; others wait for it rather than build their
-    /// own copy.
-    fn with_doc<T>(
-        &self,
-        doc_id: &str,
-        f: impl FnOnce(&mut AutoCommit) -> T,
-    ) -> Result<T, StorageError> {
-        let entry = {
-            let mut docs = self.public_docs();
-            if docs.len() >= CACHED_DOCS && !docs.contains_key(doc_id) {
-                docs.clear();
-            }
-            docs.entry(doc_id.to_owned()).or_default().clone()
-        };
-        let mut held = entry.lock().unwrap_or_else(|p| p.into_inner());
-        let (seq, doc) = &mut *held;
-        let newer = self.backend().read()?.doc_changes(doc_id, *seq)?;
-        let upto = newer.last().map_or(*seq, |(s, _)| *s);
-        let changes = newer
-            .into_iter()
-            .map(|(_, b)| Change::from_bytes(b))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StorageError::Internal(format!("a stored change: {e}")))?;
-        doc.apply_changes(changes)
-            .map_err(|e| StorageError::Internal(format!("stored changes: {e}")))?;
-        // Changes this copy makes itself (a submission) come back with a later read:
-        // applying a change twice does nothing.
-        *seq = upto;
-        Ok(f(doc))
-    }
-
-    /// Forgets the copy of `doc_id` in memory (it holds a change that was not stored).
-    fn forget_doc(&self, doc_id: &str) {
-        self.public_docs().remove(doc_id);
-    }
-
-    fn public_docs(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedDoc>> {
-        self.public.docs.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
     /// The records of `doc_id` that `pick` keeps.
     fn read_from<T>(
         &self,
@@ -216,7 +166,7 @@ impl Store {
         let page = self.build_station_page(id, &subdistrict_id)?;
         if let Some(page) = &page {
             let mut pages = self.public_pages();
-            if pages.len() >= CACHED_DOCS {
+            if pages.len() >= CACHED_PAGES {
                 pages.clear();
             }
             pages.insert(id.to_owned(), (seqs, page.clone()));

@@ -23,6 +23,7 @@ use shared::protocol::{
 
 pub mod backend;
 mod directory;
+mod docs;
 pub(crate) mod keys;
 pub mod migrate;
 mod photos;
@@ -400,6 +401,8 @@ pub struct Store {
     sessions: Arc<Mutex<SessionCache>>,
     /// What the voters' public pages keep in memory (documents, the server's actor).
     pub(crate) public: Arc<crate::public::store::PublicState>,
+    /// Documents kept in memory between requests.
+    docs: Arc<docs::DocCache>,
 }
 
 /// The server over SQLite (the embedded default; the name older callers know).
@@ -434,6 +437,7 @@ impl Store {
             quotas: Quotas::default(),
             sessions: Arc::default(),
             public: Arc::default(),
+            docs: Arc::default(),
         }
     }
 
