@@ -26,7 +26,10 @@ const OCTOBER: &str = "station/st-zizhuyuan-home/2026-10";
 async fn server(dir: &std::path::Path) -> RunningServer {
     let config = Config {
         demo: true,
-        ..Config::new(dir.join("server.db"), "127.0.0.1:0".parse().unwrap())
+        ..Config::new(
+            sync_server::Database::for_tests(dir.join("server.db")),
+            "127.0.0.1:0".parse().unwrap(),
+        )
     };
     let server = sync_server::start(config).await.unwrap();
     server
@@ -358,123 +361,5 @@ async fn a_record_of_another_station_is_refused_by_sync_and_repair() {
     let mut doc = AutoCommit::new();
     write_record(&mut doc, &activity("a-2", STATION)).unwrap();
     assert_eq!(phone.push(changes(NOVEMBER, &mut doc)).await.status(), 200);
-    server.shutdown().await.unwrap();
-}
-
-/// What the check costs a push into a month that holds `n` records (each its own
-/// change, as devices write them), in a release build:
-/// `cargo test --release -p sync-server --test records -- --ignored --nocapture`.
-/// Prints the median time of a request pushing one new record, and, in-process, the
-/// steps the server takes for it: build the stored document from its changes (or load
-/// it from one saved snapshot), apply the change, find the records it touched (by a
-/// full diff, or with Automerge's diff index on while the change applies), check them.
-#[tokio::test]
-#[ignore = "a measurement; run in a release build"]
-async fn what_checking_costs_a_push_into_months_of_every_size() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = server(dir.path()).await;
-    let phone = Device::new(&server, "phone-1").await;
-    // Pushes as an up-to-date device makes them, from its cursor (never 0, which would
-    // bring a bootstrap page too).
-    let mut cursor = 1;
-    let mut push = async |wire: Vec<WireChange>| {
-        let response = phone.push_at(cursor, wire).await;
-        assert_eq!(response.status(), 200);
-        let r: SyncResponse = response.json().await.unwrap();
-        assert!(!r.more);
-        cursor = r.cursor;
-    };
-    println!(
-        "| records in the month | push one record (median of 15) | build from changes \
-         | load saved | apply | touched | touched, indexed | check |"
-    );
-    println!("|---|---|---|---|---|---|---|---|");
-    for (month, n) in [(1, 8), (2, 100), (3, 1_000), (4, 5_000)] {
-        let doc_id = format!("station/{STATION}/2025-{month:02}");
-        let mut doc = AutoCommit::new();
-        let mut stored = vec![];
-        for i in 0..n {
-            let mut a = activity(&format!("a-{month}-{i}"), STATION);
-            a.date = NaiveDate::from_ymd_opt(2025, month, 10).unwrap();
-            stored.extend(write_record(&mut doc, &a).unwrap());
-        }
-        for chunk in stored.chunks(500) {
-            let wire = chunk
-                .iter()
-                .map(|c| WireChange {
-                    doc_id: doc_id.clone(),
-                    kind: "station".into(),
-                    bytes: c.raw_bytes().to_vec(),
-                })
-                .collect();
-            push(wire).await;
-        }
-        let mut times = vec![];
-        let mut last = None;
-        for k in 0..15 {
-            let mut a = activity(&format!("new-{month}-{k}"), STATION);
-            a.date = NaiveDate::from_ymd_opt(2025, month, 10).unwrap();
-            let change = write_record(&mut doc, &a).unwrap().remove(0);
-            let wire = WireChange {
-                doc_id: doc_id.clone(),
-                kind: "station".into(),
-                bytes: change.raw_bytes().to_vec(),
-            };
-            let start = std::time::Instant::now();
-            push(vec![wire]).await;
-            times.push(start.elapsed());
-            last = Some(change);
-        }
-        times.sort();
-        // The server's steps for the last push, against the document before it.
-        let all = doc.get_changes(&[]);
-        let (before, new) = all.split_at(all.len() - 1);
-        let bytes: Vec<Vec<u8>> = before.iter().map(|c| c.raw_bytes().to_vec()).collect();
-        let start = std::time::Instant::now();
-        let mut built = AutoCommit::new();
-        built
-            .apply_changes(
-                bytes
-                    .into_iter()
-                    .map(|b| automerge::Change::from_bytes(b).unwrap()),
-            )
-            .unwrap();
-        let build = start.elapsed();
-        let heads = built.get_heads();
-        // The same document loaded from one saved snapshot instead of its changes.
-        let saved = built.save();
-        let start = std::time::Instant::now();
-        let mut loaded = AutoCommit::load(&saved).unwrap();
-        let load = start.elapsed();
-        let start = std::time::Instant::now();
-        built.apply_changes(new.iter().cloned()).unwrap();
-        let apply = start.elapsed();
-        assert_eq!(Some(new[0].hash()), last.map(|c| c.hash()));
-        let start = std::time::Instant::now();
-        let keys = shared::validate::touched_keys(&mut built, &heads);
-        let touched = start.elapsed();
-        // With Automerge's diff index on while the change applies.
-        loaded.update_diff_cursor();
-        loaded.apply_changes(new.iter().cloned()).unwrap();
-        let start = std::time::Instant::now();
-        assert_eq!(shared::validate::touched_keys(&mut loaded, &heads), keys);
-        let indexed = start.elapsed();
-        let start = std::time::Instant::now();
-        let id = shared::doc::DocId::parse(&doc_id).unwrap();
-        shared::validate::check_records(&id, &built, &keys, &mut |_| None).unwrap();
-        let check = start.elapsed();
-        let ms = |d: std::time::Duration| format!("{:.3} ms", d.as_secs_f64() * 1e3);
-        println!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            n + 14,
-            ms(times[7]),
-            ms(build),
-            ms(load),
-            ms(apply),
-            ms(touched),
-            ms(indexed),
-            ms(check),
-        );
-    }
     server.shutdown().await.unwrap();
 }

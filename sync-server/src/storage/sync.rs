@@ -141,7 +141,7 @@ impl Store {
             }
         }
         for (doc_id, (id, changes)) in by_doc {
-            let stored = {
+            {
                 let tx = self.backend.read()?;
                 check_doc_access(&*tx, caller, &doc_id, Access::Write)?;
                 // Refusals of actors and sequence numbers come first: such a change may
@@ -161,13 +161,18 @@ impl Store {
                     }
                     check_change(&*tx, &doc_id, change, &caller.device_id)?.map_err(refused)?;
                 }
-                stored_changes(&*tx, &doc_id)?
-            };
-            let mut doc = build_document(stored)?;
-            let before = doc.get_heads();
-            crate::wire::unpanicked("a change", || doc.apply_changes(changes))?
-                .map_err(|e| StorageError::BadRequest(format!("{doc_id}: {e}")))?;
-            self.check_records(&id, &mut doc, &before)?;
+            }
+            // The stored document as kept in memory; the pushed changes go into a copy,
+            // since they may yet be refused. From the diff cursor, finding the records
+            // they touch reads only what they changed.
+            self.with_doc(&doc_id, |stored| {
+                let mut doc = stored.clone();
+                doc.update_diff_cursor();
+                let before = doc.get_heads();
+                crate::wire::unpanicked("a change", || doc.apply_changes(changes))?
+                    .map_err(|e| StorageError::BadRequest(format!("{doc_id}: {e}")))?;
+                self.check_records(&id, &mut doc, &before)
+            })??;
         }
         Ok(())
     }
