@@ -95,6 +95,8 @@ pub struct RunningServer {
     /// The address actually bound.
     pub addr: SocketAddr,
     pub storage: Store,
+    /// The database it serves from (as configured).
+    pub database: Database,
     /// The metrics listener's address, when one was asked for.
     pub metrics_addr: Option<SocketAddr>,
     metrics: Option<metrics::Listener>,
@@ -244,6 +246,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     Ok(RunningServer {
         addr,
         storage,
+        database: config.database.clone(),
         metrics_addr: metrics.as_ref().map(|m| m.addr),
         metrics,
         tls: config.tls.is_some(),

@@ -19,7 +19,10 @@ const PASSWORD: &str = "correct horse battery";
 async fn server(dir: &std::path::Path, tweak: impl FnOnce(&mut Config)) -> RunningServer {
     let mut config = Config {
         demo: true,
-        ..Config::new(dir.join("server.db"), "127.0.0.1:0".parse().unwrap())
+        ..Config::new(
+            sync_server::Database::for_tests(dir.join("server.db")),
+            "127.0.0.1:0".parse().unwrap(),
+        )
     };
     tweak(&mut config);
     sync_server::start(config).await.unwrap()
@@ -374,6 +377,7 @@ async fn a_session_ends_when_it_expires_is_signed_out_revoked_or_its_account_cha
         ..SignInLimits::default()
     };
     let server = server(dir.path(), |c| c.session_ttl = Duration::from_secs(1)).await;
+    let database = server.database.clone();
     create(
         &server,
         "wang-fang",
@@ -395,7 +399,7 @@ async fn a_session_ends_when_it_expires_is_signed_out_revoked_or_its_account_cha
     // disabled account each end a session.
     let server = sync_server::start(Config {
         sign_in_limits: generous,
-        ..Config::new(dir.path().join("server.db"), "127.0.0.1:0".parse().unwrap())
+        ..Config::new(database, "127.0.0.1:0".parse().unwrap())
     })
     .await
     .unwrap();
