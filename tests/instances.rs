@@ -137,7 +137,7 @@ async fn devices_on_two_instances_share_records_photos_and_sessions() {
     let hash = a.store().add_photo(&id, &bytes).unwrap();
     assert_eq!(a.sync().await.sent_photos, 1);
     b.sync().await;
-    assert_eq!(b.activities(), [id.clone()]);
+    assert_eq!(b.activities(), std::slice::from_ref(&id));
     let fetched = b.client.fetch_photo(&b.store, &id, &hash).await.unwrap();
     assert!(fetched == bytes, "the same bytes from the other instance");
 

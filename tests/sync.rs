@@ -1,5 +1,6 @@
 //! Sync through the real server on 127.0.0.1 port 0, with real reqwest clients and real
-//! SQLite files on both sides.
+//! SQLite files on both sides (the server's database is PostgreSQL instead with
+//! `JIAZHAN_TEST_BACKEND=postgres`).
 
 use std::sync::Mutex;
 
@@ -10,11 +11,13 @@ use shared::{
     ActivityInput, AnswerInput, AnswerStatus, FeedbackInput, OpinionCategory, OpinionFilter,
     OpinionInput, OpinionStatus, ReferralInput, Satisfaction, Store, StoreKey, SyncClient,
 };
-use sync_server::{Config, NewAccount, RunningServer};
+use sync_server::{Config, Database, NewAccount, RunningServer};
 
 #[path = "support/files.rs"]
 mod files;
 use files::{every_stored_value, holds};
+#[path = "support/server_db.rs"]
+mod server_db;
 
 struct Device {
     store: Mutex<Store>,
@@ -131,12 +134,14 @@ fn input() -> ActivityInput {
 }
 
 async fn server(dir: &std::path::Path) -> RunningServer {
+    server_on(Database::for_tests(dir.join("server.db"))).await
+}
+
+/// A server with the demo directory on `database`.
+async fn server_on(database: Database) -> RunningServer {
     sync_server::start(Config {
         demo: true,
-        ..Config::new(
-            sync_server::Database::for_tests(dir.join("server.db")),
-            "127.0.0.1:0".parse().unwrap(),
-        )
+        ..Config::new(database, "127.0.0.1:0".parse().unwrap())
     })
     .await
     .unwrap()
@@ -568,21 +573,26 @@ async fn plain_http_to_another_machine_is_refused_before_anything_is_sent() {
 #[tokio::test]
 async fn a_backup_taken_while_serving_restores_every_record() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server(dir.path()).await;
+    let database = Database::for_tests(dir.path().join("server.db"));
+    let server = server_on(database.clone()).await;
     let a = Device::new(dir.path(), "a", &server).await;
     a.sync().await;
     let id = a.store().create_activity(&input(), today()).unwrap();
     a.sync().await;
-    let backup = dir.path().join("backup.db");
-    server.storage.backup_to(&backup).unwrap();
-    assert!(
-        server.storage.backup_to(&backup).is_err(),
-        "never overwrites"
-    );
+    let backup = server_db::backup(&database, &server.storage, &dir.path().join("backup.db"));
+    if let server_db::Backup::Sqlite(file) = &backup {
+        assert!(server.storage.backup_to(file).is_err(), "never overwrites");
+    }
     server.shutdown().await.unwrap();
 
     // A server started on the backup serves the record to a new device.
-    let restored = sync_server::start(Config::new(backup, "127.0.0.1:0".parse().unwrap()))
+    let database = match &backup {
+        server_db::Backup::Sqlite(file) => Database::Sqlite(file.clone()),
+        server_db::Backup::Postgres(_) => {
+            server_db::restore(&backup, &dir.path().join("restored.db"))
+        }
+    };
+    let restored = sync_server::start(Config::new(database, "127.0.0.1:0".parse().unwrap()))
         .await
         .unwrap();
     let b = Device::new(dir.path(), "b", &restored).await;
@@ -1188,7 +1198,8 @@ async fn a_photo_goes_up_in_chunks_and_comes_down_on_another_device() {
 #[tokio::test]
 async fn documents_that_disagree_with_a_restored_server_are_repaired() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server(dir.path()).await;
+    let database = Database::for_tests(dir.path().join("server.db"));
+    let server = server_on(database.clone()).await;
     let addr = server.addr;
     let a = Device::new(dir.path(), "a", &server).await;
     account(
@@ -1198,8 +1209,7 @@ async fn documents_that_disagree_with_a_restored_server_are_repaired() {
         Some("st-xibeiwang-yongfeng"),
     );
     a.sync().await;
-    let backup = dir.path().join("backup.db");
-    server.storage.backup_to(&backup).unwrap();
+    let backup = server_db::backup(&database, &server.storage, &dir.path().join("backup.db"));
     let lost = a.store().create_activity(&input(), today()).unwrap();
     assert_eq!(a.sync().await.sent_changes, 1);
     // An opinion with a voter's details: its key, too, is lost by the restore.
@@ -1225,12 +1235,9 @@ async fn documents_that_disagree_with_a_restored_server_are_repaired() {
     assert_eq!(report.repaired, 0);
     server.shutdown().await.unwrap();
 
-    // The restore.
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(dir.path().join(format!("server.db{suffix}")));
-    }
-    std::fs::copy(&backup, dir.path().join("server.db")).unwrap();
-    let server = sync_server::start(Config::new(dir.path().join("server.db"), addr))
+    // The restore: over the old file on SQLite, into a new database on PostgreSQL.
+    let restored = server_db::restore(&backup, &dir.path().join("server.db"));
+    let server = sync_server::start(Config::new(restored, addr))
         .await
         .unwrap();
     // Another phone records after the restore; its change gets a sequence number the
@@ -1336,7 +1343,8 @@ async fn documents_that_disagree_with_a_restored_server_are_repaired() {
 #[tokio::test]
 async fn a_voters_online_opinion_is_handled_fed_back_and_its_contact_erased() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server(dir.path()).await;
+    let database = Database::for_tests(dir.path().join("server.db"));
+    let server = server_on(database.clone()).await;
     let station_key = StoreKey::from_bytes([7; 32]);
     let station = Device {
         store: Mutex::new(Store::open(&dir.path().join("station.db"), &station_key).unwrap()),
@@ -1486,6 +1494,8 @@ async fn a_voters_online_opinion_is_handled_fed_back_and_its_contact_erased() {
     ));
 
     // Before: the key is on the server, and only sealed details anywhere.
+    // What the server keeps, as a person with it would read it: its database's files on
+    // SQLite; on PostgreSQL, a dump of its database.
     let server_files = || {
         std::fs::read_dir(dir.path())
             .unwrap()
@@ -1494,14 +1504,17 @@ async fn a_voters_online_opinion_is_handled_fed_back_and_its_contact_erased() {
             .flat_map(|p| std::fs::read(p).unwrap())
             .collect::<Vec<u8>>()
     };
-    let key: Vec<u8> = rusqlite::Connection::open(dir.path().join("server.db"))
-        .unwrap()
-        .query_row("SELECT key FROM record_keys", [], |r| r.get(0))
-        .unwrap();
+    let server_holds = |needle: &[u8]| match &database {
+        Database::Sqlite(_) => holds(&server_files(), needle),
+        Database::Postgres { url, .. } => {
+            server_db::dump_holds(&server_db::plain_dump(url), needle)
+        }
+    };
+    let key: Vec<u8> = server_db::one(&database, "SELECT key FROM record_keys").await;
     assert_eq!(key.len(), 32);
     let name = "王大爷".as_bytes();
     let phone = b"13911112222";
-    assert!(!holds(&server_files(), name) && !holds(&server_files(), phone));
+    assert!(!server_holds(name) && !server_holds(phone));
 
     // A wrong confirmation changes nothing; then the voter withdraws.
     let withdraw = |confirm: &'static str| {
@@ -1510,17 +1523,25 @@ async fn a_voters_online_opinion_is_handled_fed_back_and_its_contact_erased() {
             .send()
     };
     assert_eq!(withdraw("0").await.unwrap().status().as_u16(), 422);
-    assert!(holds(&server_files(), &key));
+    assert!(server_holds(&key));
     let done = withdraw("1").await.unwrap();
     assert_eq!(done.status().as_u16(), 200);
     assert!(done.text().await.unwrap().contains("已撤回同意"));
     let (_, html) = page(format!("/t/{code}")).await;
     assert!(html.contains("您的姓名和电话已删除") && !html.contains("撤回同意并删除"));
-    // The server's files (database and log) hold no copy of the key.
+    // The server's files (database and log; on PostgreSQL, a dump of its database) hold
+    // no copy of the key, and its table of keys holds none.
+    let kept: i64 = server_db::one(
+        &database,
+        "SELECT COUNT(*) FROM record_keys WHERE key IS NOT NULL",
+    )
+    .await;
+    assert_eq!(kept, 0, "the key is still in record_keys");
     assert!(
-        !holds(&server_files(), &key),
+        !server_holds(&key),
         "the key is still in the server's files"
     );
+    assert!(!server_holds(name) && !server_holds(phone));
 
     // The device destroys its copy with its next sync.
     let station_hex: String = [7u8; 32].iter().map(|b| format!("{b:02x}")).collect();

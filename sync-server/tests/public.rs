@@ -6,21 +6,42 @@ use std::num::NonZeroU32;
 
 use shared::model::Role;
 use sync_server::public::{PublicConfig, PublicLimits};
-use sync_server::{Config, NewAccount, RunningServer};
+use sync_server::{Config, Database, NewAccount, RunningServer};
 
 const STATION: &str = "st-zizhuyuan-home";
 
-async fn server(dir: &std::path::Path, limits: PublicLimits) -> RunningServer {
-    let mut config = Config::new(
-        sync_server::Database::for_tests(dir.join("server.db")),
-        "127.0.0.1:0".parse().unwrap(),
-    );
+/// A server with the demo directory, on the database it returns too (`server.db` in
+/// `dir`, or PostgreSQL: [`Database::for_tests`]).
+async fn server(dir: &std::path::Path, limits: PublicLimits) -> (RunningServer, Database) {
+    let database = Database::for_tests(dir.join("server.db"));
+    let mut config = Config::new(database.clone(), "127.0.0.1:0".parse().unwrap());
     config.demo = true;
     config.public = PublicConfig {
         url: Some("https://jzt.example.cn/".into()),
         limits,
     };
-    sync_server::start(config).await.unwrap()
+    (sync_server::start(config).await.unwrap(), database)
+}
+
+/// How many voters' submissions `database` keeps.
+async fn public_opinions(database: &Database) -> i64 {
+    const COUNT: &str = "SELECT COUNT(*) FROM public_opinions";
+    match database {
+        Database::Sqlite(path) => rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(COUNT, [], |r| r.get(0))
+            .unwrap(),
+        Database::Postgres { url, .. } => {
+            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            let connection = tokio::spawn(connection);
+            let n = client.query_one(COUNT, &[]).await.unwrap().get(0);
+            drop(client);
+            let _ = connection.await;
+            n
+        }
+    }
 }
 
 fn web() -> reqwest::Client {
@@ -33,7 +54,7 @@ fn web() -> reqwest::Client {
 #[tokio::test]
 async fn markup_in_every_field_comes_back_as_text_and_nothing_is_stored_from_a_bad_form() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server(dir.path(), PublicLimits::default()).await;
+    let (server, database) = server(dir.path(), PublicLimits::default()).await;
     let url = server.url();
     let evil = r#"<script>alert(1)</script><img src=x onerror=alert(2)>"#;
     // Refused (a category that does not exist, a phone that is no phone): the form
@@ -140,18 +161,14 @@ async fn markup_in_every_field_comes_back_as_text_and_nothing_is_stored_from_a_b
     assert!(r.text().await.unwrap().contains("不能超过 500 字"));
 
     // Only the one good submission became an opinion.
-    let conn = rusqlite::Connection::open(dir.path().join("server.db")).unwrap();
-    let n: i64 = conn
-        .query_row("SELECT COUNT(*) FROM public_opinions", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(n, 1);
+    assert_eq!(public_opinions(&database).await, 1);
     server.shutdown().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_station_that_does_not_exist_looks_like_no_station_and_bots_are_thanked_not_heard() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server(dir.path(), PublicLimits::default()).await;
+    let (server, database) = server(dir.path(), PublicLimits::default()).await;
     let url = server.url();
     let mut pages = Vec::new();
     for id in [
@@ -188,11 +205,7 @@ async fn a_station_that_does_not_exist_looks_like_no_station_and_bots_are_thanke
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     assert!(r.text().await.unwrap().contains("您的意见已收到"));
-    let conn = rusqlite::Connection::open(dir.path().join("server.db")).unwrap();
-    let n: i64 = conn
-        .query_row("SELECT COUNT(*) FROM public_opinions", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(n, 0);
+    assert_eq!(public_opinions(&database).await, 0);
     server.shutdown().await.unwrap();
 }
 
@@ -322,7 +335,7 @@ async fn guessing_codes_and_flooding_a_station_are_held_back() {
 #[tokio::test]
 async fn a_station_prints_its_own_poster_and_no_one_else_does() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server(dir.path(), PublicLimits::default()).await;
+    let (server, _) = server(dir.path(), PublicLimits::default()).await;
     let url = server.url();
     let token = |username: &str, role: Role, scope: Option<&str>| {
         server
