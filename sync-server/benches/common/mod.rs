@@ -3,6 +3,8 @@
 //! peak memory.
 #![allow(dead_code)]
 
+pub mod town;
+
 use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable as _;
