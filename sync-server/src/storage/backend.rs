@@ -162,6 +162,21 @@ pub trait Tx {
     fn any_doc(&self, family: DocFamily) -> Result<bool, StorageError>;
     /// A document's changes with sequence numbers above `after`, in sequence order.
     fn doc_changes(&self, doc_id: &str, after: u64) -> Result<Vec<(u64, Vec<u8>)>, StorageError>;
+    /// Every change of each of `doc_ids`, in sequence order, one list per id in the order
+    /// given: what [`Tx::doc_changes`] gives one by one, which a backend across a network
+    /// answers in one round trip.
+    fn changes_of_docs(&self, doc_ids: &[&str]) -> Result<Vec<Vec<Vec<u8>>>, StorageError> {
+        doc_ids
+            .iter()
+            .map(|id| {
+                Ok(self
+                    .doc_changes(id, 0)?
+                    .into_iter()
+                    .map(|(_, b)| b)
+                    .collect())
+            })
+            .collect()
+    }
     /// A document's highest sequence number (0 for none).
     fn doc_last_seq(&self, doc_id: &str) -> Result<u64, StorageError>;
     /// The hash of the change of `doc_id` with this actor and sequence number.

@@ -11,6 +11,10 @@
 //! there. A query future only talks to its connection's task over channels, so the
 //! calling thread polls it with `futures_executor::block_on`, which needs no runtime.
 //!
+//! A read transaction costs one round trip per statement and no more: its `BEGIN` is
+//! sent with its first statement (tokio-postgres pipelines requests polled together),
+//! and its `COMMIT` finishes on the backend's runtime while the caller goes on.
+//!
 //! ## The ordering guarantee ([`super::backend`])
 //! A write transaction is `BEGIN ISOLATION LEVEL READ COMMITTED` whose first statement
 //! takes a transaction-scoped advisory lock ([`WRITE_LOCK`]): one writer at a time among
@@ -291,6 +295,9 @@ impl Postgres {
     /// A connection from the pool, got on the backend's runtime (the pool's timers and
     /// new connections need one) and handed over a channel.
     fn connection(&self) -> Result<Object, StorageError> {
+        // Not polled here: on a thread inside another runtime (a tokio worker), tokio's
+        // cooperative budget belongs to that runtime's task, and once spent the pool's
+        // semaphore would answer "not yet" for ever to a poller that never yields to it.
         let (sender, receiver) = std::sync::mpsc::sync_channel(1);
         let pool = self.pool.clone();
         self.runtime.spawn(async move {
@@ -303,14 +310,23 @@ impl Postgres {
     }
 
     fn begin(&self, sql: &str) -> Result<PostgresTx, StorageError> {
-        let tx = PostgresTx {
-            client: Some(self.connection()?),
-            open: true,
-            failed: Cell::new(false),
-        };
+        let tx = self.transaction(None)?;
         // Dropped on failure, the transaction rolls back whatever part of this ran.
         tx.run(tx.client().batch_execute(sql))?;
         Ok(tx)
+    }
+
+    /// A transaction on a pooled connection; `begin`, if given, is sent together with
+    /// its first statement.
+    fn transaction(&self, begin: Option<&'static str>) -> Result<PostgresTx, StorageError> {
+        Ok(PostgresTx {
+            client: Some(self.connection()?),
+            open: true,
+            failed: Cell::new(false),
+            begin: Cell::new(begin),
+            read_only: begin.is_some(),
+            runtime: self.runtime.clone(),
+        })
     }
 
     /// Applies the migrations this database lacks, in one transaction, under a lock so
@@ -361,9 +377,9 @@ impl Backend for Postgres {
     }
 
     fn read(&self) -> Result<Box<dyn Tx + '_>, StorageError> {
-        Ok(Box::new(self.begin(
-            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        )?))
+        // No round trip of its own: BEGIN goes out with the first statement, and the
+        // snapshot is taken by that statement, inside the transaction.
+        Ok(Box::new(self.transaction(Some(READ_BEGIN))?))
     }
 
     fn pool_use(&self) -> (usize, usize) {
@@ -371,6 +387,9 @@ impl Backend for Postgres {
         (s.size.saturating_sub(s.available), s.max_size)
     }
 }
+
+/// How a read transaction begins.
+const READ_BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 /// A transaction on one pooled connection, which goes back to the pool when it ends.
 pub struct PostgresTx {
@@ -380,6 +399,13 @@ pub struct PostgresTx {
     /// A statement failed: PostgreSQL has aborted the transaction, and COMMIT would
     /// quietly roll it back, so [`Tx::commit`] refuses instead.
     failed: Cell<bool>,
+    /// A read transaction's BEGIN, not sent yet: it is pipelined with the first
+    /// statement (one round trip for both).
+    begin: Cell<Option<&'static str>>,
+    /// A read transaction (`READ ONLY`).
+    read_only: bool,
+    /// The backend's runtime, where a read transaction's COMMIT finishes.
+    runtime: tokio::runtime::Handle,
 }
 
 impl Drop for PostgresTx {
@@ -387,7 +413,10 @@ impl Drop for PostgresTx {
         let Some(client) = self.client.take() else {
             return;
         };
-        if self.open && block_on(client.batch_execute("ROLLBACK")).is_err() {
+        if self.open
+            && self.begin.get().is_none()
+            && block_on(client.batch_execute("ROLLBACK")).is_err()
+        {
             // Its state is unknown: the connection leaves the pool and closes.
             drop(Object::take(client));
         }
@@ -475,7 +504,19 @@ impl PostgresTx {
         &self,
         f: impl Future<Output = Result<T, tokio_postgres::Error>>,
     ) -> Result<T, StorageError> {
-        block_on(f).map_err(|e| {
+        let begin = self.begin.take();
+        block_on(async {
+            match begin {
+                None => f.await,
+                // Polled together, the two requests go out back to back (tokio-postgres
+                // pipelines them) and PostgreSQL runs them in order.
+                Some(sql) => {
+                    let (began, result) = tokio::join!(self.client().batch_execute(sql), f);
+                    began.and(result)
+                }
+            }
+        })
+        .map_err(|e| {
             self.failed.set(true);
             pg_error(e)
         })
@@ -541,6 +582,24 @@ impl Tx for PostgresTx {
                 false,
                 "a statement of the transaction failed; it was rolled back",
             ));
+        }
+        if self.begin.take().is_some() {
+            // Nothing was asked: nothing was begun.
+            self.open = false;
+            return Ok(());
+        }
+        if self.read_only {
+            // A read commits nothing: its COMMIT finishes on the backend's runtime, which
+            // then returns the connection to the pool, and the caller goes on.
+            if let Some(client) = self.client.take() {
+                self.runtime.spawn(async move {
+                    if client.batch_execute("COMMIT").await.is_err() {
+                        drop(Object::take(client));
+                    }
+                });
+            }
+            self.open = false;
+            return Ok(());
         }
         self.run(self.client().batch_execute("COMMIT"))?;
         self.open = false;
@@ -645,6 +704,25 @@ impl Tx for PostgresTx {
         .iter()
         .map(|r| Ok((to_u64(get(r, 0)?), get(r, 1)?)))
         .collect()
+    }
+
+    fn changes_of_docs(&self, doc_ids: &[&str]) -> Result<Vec<Vec<Vec<u8>>>, StorageError> {
+        let mut by_doc: std::collections::HashMap<&str, Vec<Vec<u8>>> =
+            doc_ids.iter().map(|id| (*id, Vec::new())).collect();
+        let rows = self.rows(
+            "SELECT doc_id, bytes FROM changes WHERE doc_id = ANY($1) ORDER BY doc_id, seq",
+            &[&doc_ids],
+        )?;
+        for r in &rows {
+            let doc_id: &str = get(r, 0)?;
+            if let Some(changes) = by_doc.get_mut(doc_id) {
+                changes.push(get(r, 1)?);
+            }
+        }
+        Ok(doc_ids
+            .iter()
+            .map(|id| by_doc.remove(id).unwrap_or_default())
+            .collect())
     }
 
     fn doc_last_seq(&self, doc_id: &str) -> Result<u64, StorageError> {

@@ -81,12 +81,19 @@ impl Store {
                 return page.finish(acknowledged).map(with_keys);
             }
         }
-        let rows = tx.changes_after(
-            &scope,
-            req.cursor,
-            &req.device_id,
-            MAX_CHANGES_PER_RESPONSE + 1,
-        )?;
+        // The highest number the caller reads, in the same snapshot: when it is the
+        // cursor, there is nothing to pull (an idle sync asks nothing more).
+        let last = tx.last_seq(&scope)?;
+        let rows = if last > req.cursor {
+            tx.changes_after(
+                &scope,
+                req.cursor,
+                &req.device_id,
+                MAX_CHANGES_PER_RESPONSE + 1,
+            )?
+        } else {
+            Vec::new()
+        };
         let mut changes = Vec::new();
         let (mut bytes, mut last_seq, mut more) = (0usize, None, false);
         for (seq, change) in rows {
@@ -105,7 +112,7 @@ impl Store {
             // Everything after the cursor that the caller reads is in `changes` or is
             // its own. The cursor moves to the last change the caller reads, never past
             // others' writes it cannot see: how often they write is not its business.
-            _ => tx.last_seq(&scope)?.max(req.cursor),
+            _ => last.max(req.cursor),
         };
         tx.commit()?;
         if erased {
@@ -381,6 +388,9 @@ impl BootstrapPage {
 /// The next page of a bootstrap: whole documents in id order after `after`, at most
 /// [`MAX_DOCUMENTS_PER_RESPONSE`] and about [`MAX_RESPONSE_BYTES`] of changes. The last
 /// page moves the cursor to `upto`: every change up to it is in some document sent.
+/// Documents whose changes a bootstrap page reads at once.
+const BOOTSTRAP_READ_GROUP: usize = 25;
+
 fn bootstrap_page(
     tx: &dyn Tx,
     scope: &ReadScope,
@@ -391,16 +401,21 @@ fn bootstrap_page(
     let mut more_documents = false;
     let mut raw = Vec::with_capacity(ids.len());
     let mut bytes = 0usize;
-    for (doc_id, kind) in ids {
-        if raw.len() == MAX_DOCUMENTS_PER_RESPONSE
-            || (!raw.is_empty() && bytes > MAX_RESPONSE_BYTES)
-        {
-            more_documents = true;
-            break;
+    // The changes of a few documents at a time (one round trip each on PostgreSQL), so
+    // the byte budget still stops the page before much more is read.
+    'page: for group in ids.chunks(BOOTSTRAP_READ_GROUP) {
+        let names: Vec<&str> = group.iter().map(|(id, _)| id.as_str()).collect();
+        let changes = tx.changes_of_docs(&names)?;
+        for ((doc_id, kind), changes) in group.iter().zip(changes) {
+            if raw.len() == MAX_DOCUMENTS_PER_RESPONSE
+                || (!raw.is_empty() && bytes > MAX_RESPONSE_BYTES)
+            {
+                more_documents = true;
+                break 'page;
+            }
+            bytes += changes.iter().map(Vec::len).sum::<usize>();
+            raw.push((doc_id.clone(), kind.clone(), changes));
         }
-        let changes = stored_changes(tx, &doc_id)?;
-        bytes += changes.iter().map(Vec::len).sum::<usize>();
-        raw.push((doc_id, kind, changes));
     }
     let more_changes = !more_documents && tx.last_seq(scope)? > upto;
     Ok(BootstrapPage {
