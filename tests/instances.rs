@@ -4,18 +4,17 @@
 //! with `JIAZHAN_TEST_BACKEND=postgres`, which is what several instances are for; else
 //! one SQLite file that both instances open).
 
-use std::sync::Mutex;
-
 use chrono::NaiveDate;
-use shared::model::Role;
-use shared::protocol::{SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse};
-use shared::{
-    ActivityFilter, ActivityInput, OpinionCategory, OpinionFilter, OpinionInput, Store, StoreKey,
-    SyncClient,
+use shared::protocol::{
+    SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest,
 };
-use sync_server::{Config, Database, NewAccount, RunningServer};
+use shared::{ActivityFilter, ActivityInput, OpinionCategory, OpinionFilter, OpinionInput};
+use sync_server::{Config, Database, RunningServer};
 
-const PASSWORD: &str = "correct horse battery";
+#[path = "support/devices.rs"]
+mod devices;
+use devices::{Device, PASSWORD, photo_bytes};
+
 const STATION: &str = "st-xibeiwang-yongfeng";
 
 fn today() -> NaiveDate {
@@ -31,92 +30,69 @@ async fn instance(database: &Database) -> RunningServer {
     .unwrap()
 }
 
-struct Device {
-    store: Mutex<Store>,
-    client: SyncClient,
+/// Records an activity of the station on `device`; its id.
+fn record(device: &Device, summary: String) -> String {
+    device
+        .store()
+        .create_activity(
+            &ActivityInput {
+                station_id: STATION.into(),
+                date: "2026-11-20".into(),
+                deputy_ids: vec!["dep-008".into()],
+                voters_received: "15".into(),
+                summary,
+                ..ActivityInput::default()
+            },
+            today(),
+        )
+        .unwrap()
 }
 
-impl Device {
-    /// A device of a new staff account of the station, signed in to `server`.
-    async fn new(dir: &std::path::Path, name: &str, server: &RunningServer) -> Device {
-        let username = format!("user-{name}");
-        server
-            .storage
-            .create_account(
-                &NewAccount {
-                    username: username.clone(),
-                    display_name: name.into(),
-                    role: Role::StationStaff,
-                    scope_id: Some(STATION.into()),
-                    deputy_id: None,
-                },
-                PASSWORD,
-            )
-            .unwrap();
-        let device = Device {
-            store: Mutex::new(
-                Store::open(
-                    &dir.join(format!("{name}.db")),
-                    &StoreKey::generate().unwrap(),
-                )
-                .unwrap(),
-            ),
-            client: SyncClient::new(false).unwrap(),
-        };
-        device
-            .client
-            .sign_in(&device.store, &server.url(), &username, PASSWORD, name)
-            .await
-            .unwrap();
-        device
-    }
-
-    async fn sync(&self) -> shared::SyncReport {
-        self.client.sync(&self.store).await.unwrap()
-    }
-
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.store.lock().unwrap()
-    }
-
-    fn record(&self, summary: String) -> String {
-        self.store()
-            .create_activity(
-                &ActivityInput {
-                    station_id: STATION.into(),
-                    date: "2026-11-20".into(),
-                    deputy_ids: vec!["dep-008".into()],
-                    voters_received: "15".into(),
-                    summary,
-                    ..ActivityInput::default()
-                },
-                today(),
-            )
-            .unwrap()
-    }
-
-    fn activities(&self) -> Vec<String> {
-        let mut ids: Vec<String> = self
-            .store()
-            .list_activities(&ActivityFilter::default())
-            .unwrap()
-            .into_iter()
-            .map(|a| a.id)
-            .collect();
-        ids.sort();
-        ids
-    }
+/// The ids of the activities `device` holds, sorted.
+fn activities(device: &Device) -> Vec<String> {
+    let mut ids: Vec<String> = device
+        .store()
+        .list_activities(&ActivityFilter::default())
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    ids.sort();
+    ids
 }
 
-/// A JPEG-looking file of `len` bytes.
-fn photo(len: usize) -> Vec<u8> {
-    let mut bytes = vec![0xff, 0xd8, 0xff, 0xe0];
-    let mut x = 7u32;
-    while bytes.len() < len {
-        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-        bytes.push((x >> 16) as u8);
-    }
-    bytes
+/// Signs in as `user-a` on `server` from the device `tablet`; its token.
+async fn sign_in_tablet(http: &reqwest::Client, server: &RunningServer) -> String {
+    let response: SignInResponse = http
+        .post(format!("{}{SIGN_IN_PATH}", server.url()))
+        .json(&SignInRequest {
+            username: "user-a".into(),
+            password: PASSWORD.into(),
+            device_id: "tablet".into(),
+            device_name: "平板".into(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    response.token
+}
+
+/// The status of an idle first sync of `tablet` on `server` with `token`.
+async fn tablet_syncs(http: &reqwest::Client, server: &RunningServer, token: &str) -> u16 {
+    http.post(format!("{}{SYNC_PATH}", server.url()))
+        .bearer_auth(token)
+        .json(&SyncRequest {
+            device_id: "tablet".into(),
+            ..SyncRequest::default()
+        })
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 #[tokio::test]
@@ -132,12 +108,12 @@ async fn devices_on_two_instances_share_records_photos_and_sessions() {
 
     // A record with a photo, sent through one instance, reaches a device on the other,
     // which fetches the photo from its own instance.
-    let id = a.record("村民反映路灯不亮".into());
-    let bytes = photo(300_000);
+    let id = record(&a, "村民反映路灯不亮".into());
+    let bytes = photo_bytes(300_000, 7);
     let hash = a.store().add_photo(&id, &bytes).unwrap();
     assert_eq!(a.sync().await.sent_photos, 1);
     b.sync().await;
-    assert_eq!(b.activities(), std::slice::from_ref(&id));
+    assert_eq!(activities(&b), std::slice::from_ref(&id));
     let fetched = b.client.fetch_photo(&b.store, &id, &hash).await.unwrap();
     assert!(fetched == bytes, "the same bytes from the other instance");
 
@@ -167,8 +143,8 @@ async fn devices_on_two_instances_share_records_photos_and_sessions() {
     // holds every record, once.
     for round in 0..3 {
         for i in 0..10 {
-            a.record(format!("甲 {round}-{i}"));
-            b.record(format!("乙 {round}-{i}"));
+            record(&a, format!("甲 {round}-{i}"));
+            record(&b, format!("乙 {round}-{i}"));
         }
         let (sent_a, sent_b) = tokio::join!(a.sync(), b.sync());
         assert_eq!(
@@ -178,79 +154,26 @@ async fn devices_on_two_instances_share_records_photos_and_sessions() {
     }
     a.sync().await;
     b.sync().await;
-    assert_eq!(a.activities().len(), 61);
-    assert_eq!(a.activities(), b.activities());
+    assert_eq!(activities(&a).len(), 61);
+    assert_eq!(activities(&a), activities(&b));
 
     // Sessions live in the database. Signed out on instance two, a session is refused by
     // instance one too (which never saw it before).
     let http = reqwest::Client::new();
-    let signed_in: SignInResponse = http
-        .post(format!("{}{SIGN_IN_PATH}", two.url()))
-        .json(&SignInRequest {
-            username: "user-a".into(),
-            password: PASSWORD.into(),
-            device_id: "tablet".into(),
-            device_name: "平板".into(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let sync_on = |server: &RunningServer| {
-        http.post(format!("{}{SYNC_PATH}", server.url()))
-            .bearer_auth(&signed_in.token)
-            .json(&shared::protocol::SyncRequest {
-                device_id: "tablet".into(),
-                cursor: 0,
-                changes: vec![],
-                bootstrap: None,
-                key_cursor: 0,
-                keys: Vec::new(),
-            })
-            .send()
-    };
+    let token = sign_in_tablet(&http, &two).await;
     let signed_out = http
         .post(format!("{}{SIGN_OUT_PATH}", two.url()))
-        .bearer_auth(&signed_in.token)
+        .bearer_auth(&token)
         .send()
         .await
         .unwrap();
     assert!(signed_out.status().is_success(), "{}", signed_out.status());
-    assert_eq!(sync_on(&one).await.unwrap().status(), 401);
-    assert_eq!(sync_on(&two).await.unwrap().status(), 401);
+    assert_eq!(tablet_syncs(&http, &one, &token).await, 401);
+    assert_eq!(tablet_syncs(&http, &two, &token).await, 401);
 
     // A session opened on instance two works on instance one.
-    let again: SignInResponse = http
-        .post(format!("{}{SIGN_IN_PATH}", two.url()))
-        .json(&SignInRequest {
-            username: "user-a".into(),
-            password: PASSWORD.into(),
-            device_id: "tablet".into(),
-            device_name: "平板".into(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let r = http
-        .post(format!("{}{SYNC_PATH}", one.url()))
-        .bearer_auth(&again.token)
-        .json(&shared::protocol::SyncRequest {
-            device_id: "tablet".into(),
-            cursor: 0,
-            changes: vec![],
-            bootstrap: None,
-            key_cursor: 0,
-            keys: Vec::new(),
-        })
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let token = sign_in_tablet(&http, &two).await;
+    assert_eq!(tablet_syncs(&http, &one, &token).await, 200);
 
     one.shutdown().await.unwrap();
     two.shutdown().await.unwrap();
