@@ -36,25 +36,22 @@ use std::io::{BufRead as _, Write as _};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
 use shared::model::Role;
 use shared::protocol::{CBOR, SYNC_PATH, SyncRequest, SyncResponse, WireChange};
-use shared::{ActivityFilter, ActivityInput, Store, StoreKey, SyncClient};
 use sync_server::{NewAccount, SqliteStorage};
 
 mod common;
-use common::town::{TOWN, directory, input, today};
+use common::town::{Device, PASSWORD, TOWN, directory, input, today};
 use common::{
     Counter, counting_proxy, process_cpu_secs, process_peak_rss_mib, reset_peak_rss,
     storage_session, wire,
 };
-
-const PASSWORD: &str = "correct horse battery";
 
 /// The clients of the many-clients scenario, each a station's staff in a town of their own.
 const SWARM: usize = 500;
@@ -411,53 +408,7 @@ impl ServerWatch {
 // ---------------------------------------------------------------------------------------
 // Our devices.
 
-struct Device {
-    store: Mutex<Store>,
-    client: SyncClient,
-}
-
 impl Device {
-    /// A device signed in (over HTTP) to account `bench-<name>`, made beforehand.
-    async fn new(dir: &Path, name: &str, url: &str) -> Device {
-        let device = Device {
-            store: Mutex::new(
-                Store::open(
-                    &dir.join(format!("{name}.db")),
-                    &StoreKey::generate().unwrap(),
-                )
-                .unwrap(),
-            ),
-            client: SyncClient::new(false).unwrap(),
-        };
-        device
-            .client
-            .sign_in(&device.store, url, &format!("bench-{name}"), PASSWORD, name)
-            .await
-            .unwrap();
-        device
-    }
-
-    async fn sync(&self) -> shared::SyncReport {
-        self.client.sync(&self.store).await.unwrap()
-    }
-
-    fn count(&self) -> usize {
-        self.store
-            .lock()
-            .unwrap()
-            .list_activities(&ActivityFilter::default())
-            .unwrap()
-            .len()
-    }
-
-    fn create(&self, input: &ActivityInput) {
-        self.store
-            .lock()
-            .unwrap()
-            .create_activity(input, today())
-            .unwrap();
-    }
-
     /// The changes waiting in the outbox (all of them: fewer than one request's worth).
     fn outbox(&self) -> Vec<WireChange> {
         let store = self.store.lock().unwrap();

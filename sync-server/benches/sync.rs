@@ -11,150 +11,37 @@
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use shared::ActivityFilter;
 use shared::model::Role;
-use shared::{ActivityFilter, ActivityInput, Store, StoreKey, SyncClient};
 use sync_server::NewAccount;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 
 mod common;
-use common::town::{TOWN, directory, input, today};
-use common::{device_session, idle_syncs};
+use common::town::{Device, PASSWORD, TOWN, directory, input};
+use common::{Counter, counting_proxy, device_session, idle_syncs};
 
-/// Bytes and requests through the proxy.
-#[derive(Default)]
-struct Counter {
-    up: AtomicU64,
-    down: AtomicU64,
-    requests: AtomicU64,
-}
-
-impl Counter {
-    fn take(&self) -> (u64, u64, u64) {
-        (
-            self.up.swap(0, Ordering::SeqCst),
-            self.down.swap(0, Ordering::SeqCst),
-            self.requests.swap(0, Ordering::SeqCst),
+/// A device signed in to a new coordinator account of the town.
+async fn coordinator(
+    dir: &Path,
+    name: &str,
+    url: &str,
+    server: &sync_server::RunningServer,
+) -> Device {
+    server
+        .storage
+        .create_account(
+            &NewAccount {
+                username: format!("bench-{name}"),
+                display_name: name.into(),
+                role: Role::SubdistrictCoordinator,
+                scope_id: Some(TOWN.into()),
+                deputy_id: None,
+            },
+            PASSWORD,
         )
-    }
-}
-
-/// A TCP proxy on 127.0.0.1 that counts what passes; returns its address.
-async fn counting_proxy(to: std::net::SocketAddr, counter: Arc<Counter>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((client, _)) = listener.accept().await else {
-                return;
-            };
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                let server = TcpStream::connect(to).await.unwrap();
-                let (mut cr, mut cw) = client.into_split();
-                let (mut sr, mut sw) = server.into_split();
-                let up = {
-                    let counter = counter.clone();
-                    async move {
-                        let mut buf = vec![0u8; 64 * 1024];
-                        while let Ok(n) = cr.read(&mut buf).await {
-                            if n == 0 {
-                                break;
-                            }
-                            counter.up.fetch_add(n as u64, Ordering::SeqCst);
-                            let posts = buf[..n].windows(5).filter(|w| w == b"POST ").count();
-                            counter.requests.fetch_add(posts as u64, Ordering::SeqCst);
-                            if sw.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                };
-                let down = async move {
-                    let mut buf = vec![0u8; 64 * 1024];
-                    while let Ok(n) = sr.read(&mut buf).await {
-                        if n == 0 {
-                            break;
-                        }
-                        counter.down.fetch_add(n as u64, Ordering::SeqCst);
-                        if cw.write_all(&buf[..n]).await.is_err() {
-                            break;
-                        }
-                    }
-                };
-                tokio::join!(up, down);
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
-struct Device {
-    store: Mutex<Store>,
-    client: SyncClient,
-}
-
-const PASSWORD: &str = "correct horse battery";
-
-impl Device {
-    /// A device signed in to a new coordinator account of the town.
-    async fn new(dir: &Path, name: &str, url: &str, server: &sync_server::RunningServer) -> Device {
-        let username = format!("bench-{name}");
-        server
-            .storage
-            .create_account(
-                &NewAccount {
-                    username: username.clone(),
-                    display_name: name.into(),
-                    role: Role::SubdistrictCoordinator,
-                    scope_id: Some(TOWN.into()),
-                    deputy_id: None,
-                },
-                PASSWORD,
-            )
-            .unwrap();
-        let device = Device {
-            store: Mutex::new(
-                Store::open(
-                    &dir.join(format!("{name}.db")),
-                    &StoreKey::generate().unwrap(),
-                )
-                .unwrap(),
-            ),
-            client: SyncClient::new(false).unwrap(),
-        };
-        device
-            .client
-            .sign_in(&device.store, url, &username, PASSWORD, name)
-            .await
-            .unwrap();
-        device
-    }
-
-    async fn sync(&self) -> shared::SyncReport {
-        self.client.sync(&self.store).await.unwrap()
-    }
-
-    fn count(&self) -> usize {
-        self.store
-            .lock()
-            .unwrap()
-            .list_activities(&ActivityFilter::default())
-            .unwrap()
-            .len()
-    }
-
-    fn create(&self, input: &ActivityInput) {
-        self.store
-            .lock()
-            .unwrap()
-            .create_activity(input, today())
-            .unwrap();
-    }
+        .unwrap();
+    Device::new(dir, name, url).await
 }
 
 fn gzip_len(bytes: &[u8]) -> usize {
@@ -185,7 +72,10 @@ async fn main() {
         .load_directory_if_missing(&directory())
         .unwrap();
     let counter = Arc::new(Counter::default());
-    let url = counting_proxy(server.addr, counter.clone()).await;
+    let url = format!(
+        "http://{}",
+        counting_proxy(server.addr, counter.clone()).await
+    );
     println!(
         "| {:<52} | {:>26} | {:<28} |",
         "measure", "measured", "goal"
@@ -193,7 +83,7 @@ async fn main() {
     println!("|{:-<54}|{:-<28}|{:-<30}|", "", "", "");
 
     // One new ~1 KB record from an up-to-date device.
-    let a = Device::new(dir.path(), "a", &url, &server).await;
+    let a = coordinator(dir.path(), "a", &url, &server).await;
     a.sync().await;
     counter.take();
     let one = input(0, 330);
@@ -226,7 +116,7 @@ async fn main() {
         a.create(&input(i * 7, 60));
     }
     a.sync().await;
-    let docs_held = Device::new(dir.path(), "b", &url, &server).await;
+    let docs_held = coordinator(dir.path(), "b", &url, &server).await;
     docs_held.sync().await;
     let documents = docs_held.store.lock().unwrap().document_count().unwrap();
     counter.take();
@@ -239,7 +129,7 @@ async fn main() {
     );
 
     // A week offline: 300 records come in, 50 go out.
-    let offline = Device::new(dir.path(), "offline", &url, &server).await;
+    let offline = coordinator(dir.path(), "offline", &url, &server).await;
     offline.sync().await;
     let mut payload = Vec::new();
     for i in 0..300 {
@@ -273,7 +163,7 @@ async fn main() {
         a.create(&input(300_000 + i, 120));
     }
     a.sync().await;
-    let fresh = Device::new(dir.path(), "fresh", &url, &server).await;
+    let fresh = coordinator(dir.path(), "fresh", &url, &server).await;
     counter.take();
     let start = Instant::now();
     fresh.sync().await;

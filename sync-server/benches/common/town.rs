@@ -1,8 +1,14 @@
 //! The town the sync benchmarks hold: the demo directory with 22 more stations in
 //! 西北旺镇, and records spread over its stations and months.
 
+use std::path::Path;
+use std::sync::Mutex;
+
 use chrono::NaiveDate;
-use shared::ActivityInput;
+use shared::{ActivityFilter, ActivityInput, Store, StoreKey, SyncClient};
+
+/// The password of the benchmarks' accounts made with it.
+pub const PASSWORD: &str = "correct horse battery";
 
 pub fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
@@ -84,5 +90,54 @@ pub fn input(i: usize, chars: usize) -> ActivityInput {
         location: "社区活动室".into(),
         summary,
         ..ActivityInput::default()
+    }
+}
+
+/// A device of the app (`Store` + `SyncClient`).
+pub struct Device {
+    pub store: Mutex<Store>,
+    pub client: SyncClient,
+}
+
+impl Device {
+    /// A device signed in (over HTTP) to account `bench-<name>`, made beforehand.
+    pub async fn new(dir: &Path, name: &str, url: &str) -> Device {
+        let device = Device {
+            store: Mutex::new(
+                Store::open(
+                    &dir.join(format!("{name}.db")),
+                    &StoreKey::generate().unwrap(),
+                )
+                .unwrap(),
+            ),
+            client: SyncClient::new(false).unwrap(),
+        };
+        device
+            .client
+            .sign_in(&device.store, url, &format!("bench-{name}"), PASSWORD, name)
+            .await
+            .unwrap();
+        device
+    }
+
+    pub async fn sync(&self) -> shared::SyncReport {
+        self.client.sync(&self.store).await.unwrap()
+    }
+
+    pub fn count(&self) -> usize {
+        self.store
+            .lock()
+            .unwrap()
+            .list_activities(&ActivityFilter::default())
+            .unwrap()
+            .len()
+    }
+
+    pub fn create(&self, input: &ActivityInput) {
+        self.store
+            .lock()
+            .unwrap()
+            .create_activity(input, today())
+            .unwrap();
     }
 }
