@@ -8,6 +8,11 @@ use shared::model::Role;
 use sync_server::public::{PublicConfig, PublicLimits};
 use sync_server::{Config, Database, NewAccount, RunningServer};
 
+// The root package's view of the server's database, shared with its tests.
+#[path = "../../tests/support/server_db.rs"]
+#[allow(dead_code)]
+mod server_db;
+
 const STATION: &str = "st-zizhuyuan-home";
 
 /// A server with the demo directory, on the database it returns too (`server.db` in
@@ -25,23 +30,7 @@ async fn server(dir: &std::path::Path, limits: PublicLimits) -> (RunningServer, 
 
 /// How many voters' submissions `database` keeps.
 async fn public_opinions(database: &Database) -> i64 {
-    const COUNT: &str = "SELECT COUNT(*) FROM public_opinions";
-    match database {
-        Database::Sqlite(path) => rusqlite::Connection::open(path)
-            .unwrap()
-            .query_row(COUNT, [], |r| r.get(0))
-            .unwrap(),
-        Database::Postgres { url, .. } => {
-            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .unwrap();
-            let connection = tokio::spawn(connection);
-            let n = client.query_one(COUNT, &[]).await.unwrap().get(0);
-            drop(client);
-            let _ = connection.await;
-            n
-        }
-    }
+    server_db::one(database, "SELECT COUNT(*) FROM public_opinions").await
 }
 
 fn web() -> reqwest::Client {
