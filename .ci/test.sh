@@ -21,6 +21,6 @@ echo "==> tests (unit, integration, end-to-end under Xvfb)"
 cargo test --workspace
 echo "==> the server's suites again, on PostgreSQL"
 JIAZHAN_TEST_BACKEND=postgres cargo test -p sync-server \
-  --test auth --test hostile --test records --test kill --test directory --test tls \
+  --test auth --test hostile --test bounds --test records --test kill --test directory --test tls \
   --test public
 JIAZHAN_TEST_BACKEND=postgres cargo test -p jiazhan --test sync --test instances

@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(sync_body change_chunk repair_message byte_range)
+[ ${#targets[@]} -gt 0 ] || targets=(sync_body change_chunk repair_message byte_range nested_values)
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/jiazhan-fuzz-target}"
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"

@@ -171,6 +171,9 @@ impl std::fmt::Debug for SignInResponse {
     }
 }
 
+/// The most changes one request pushes; a client sends the rest next.
+pub const MAX_CHANGES_PER_REQUEST: usize = 1000;
+
 /// The most changes one response carries; a client asks again while `more` is set.
 pub const MAX_CHANGES_PER_RESPONSE: usize = 1000;
 
@@ -336,6 +339,8 @@ pub mod error {
     pub const DEVICE_TAKEN: &str = "device_taken";
     pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// The body did not arrive whole within its deadline (60 s from the request).
+    pub const REQUEST_TIMEOUT: &str = "request_timeout";
     pub const SERVER_ERROR: &str = "server_error";
 }
 

@@ -83,8 +83,68 @@ fn hostile_requests(
     let repair = |message: Vec<u8>, doc: &str| {
         serde_json::to_vec(&serde_json::json!({"doc_id": doc, "message": b64(&message)})).unwrap()
     };
+    // Issue 23: changes that inflate to 4 MiB each (about 4 KB sent), and a record
+    // whose values nest 4,000 deep.
+    let big = |doc: &str| {
+        let mut am = AutoCommit::new().with_actor(ActorId::random());
+        am.put(ROOT, "note", "a".repeat(4_000_000)).unwrap();
+        wire(
+            doc,
+            am.get_last_local_change().unwrap().clone().bytes().to_vec(),
+        )
+    };
+    let elsewhere = format!("station/{}/2026-11", STATIONS[0]);
+    let deep = {
+        let mut am = AutoCommit::new();
+        let record = am
+            .put_object(ROOT, "activity:deep", automerge::ObjType::Map)
+            .unwrap();
+        let mut obj = am
+            .put_object(&record, "extra", automerge::ObjType::Map)
+            .unwrap();
+        for _ in 0..4000 {
+            obj = am.put_object(&obj, "x", automerge::ObjType::Map).unwrap();
+        }
+        wire(
+            &format!("station/{HOSTILE_STATION}/2026-05"),
+            am.get_last_local_change().unwrap().raw_bytes().to_vec(),
+        )
+    };
+    let message_of = |chunks: Vec<Vec<u8>>| {
+        let mut m = vec![0x42, 0, 0, 0];
+        write_leb128(&mut m, chunks.len() as u64);
+        for c in chunks {
+            write_leb128(&mut m, c.len() as u64);
+            m.extend(c);
+        }
+        m
+    };
     let doc = big_docs[0].clone();
     vec![
+        (
+            "23.1 150 × 4 MiB changes, other station",
+            SYNC_PATH,
+            sync(vec![big(&elsewhere); 150], 0),
+            false,
+        ),
+        (
+            "23.1 repair, 40 × 4 MiB, other station",
+            REPAIR_PATH,
+            repair(message_of(vec![big(&elsewhere).bytes; 40]), &elsewhere),
+            false,
+        ),
+        (
+            "23.1 9 × 4 MiB changes, its own (413)",
+            SYNC_PATH,
+            sync((0..9).map(|_| big(&doc)).collect(), 0),
+            false,
+        ),
+        (
+            "23.2 a record nested 4,000 deep",
+            SYNC_PATH,
+            sync(vec![deep], 0),
+            false,
+        ),
         (
             "1 repair, 10,000,000 probes",
             REPAIR_PATH,

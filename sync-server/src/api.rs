@@ -254,7 +254,6 @@ pub fn router<S: Storage>(
     storage: S,
     session_ttl: Duration,
     limits: SignInLimits,
-    body_timeout: Duration,
     metrics: &Arc<Metrics>,
 ) -> Router {
     let storage_slots = Arc::new(Semaphore::new(blocking_slots()));
@@ -300,11 +299,9 @@ pub fn router<S: Storage>(
             &format!("{BLOBS_PATH}/{{hash}}/upload"),
             get(upload_state::<S>).put(upload_chunk::<S>),
         )
+        // A body that trickles in is cut off by its deadline
+        // (`crate::limits::body_deadline`; headers: see `crate::HEADER_TIMEOUT`).
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        // A body that trickles in is cut off (headers: see `crate::HEADER_TIMEOUT`).
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            body_timeout,
-        ))
         // Bodies travel gzipped both ways when the client says so (the limit above
         // applies to the body as decompressed, so a small bomb is still refused).
         .layer(tower_http::decompression::RequestDecompressionLayer::new())
@@ -323,7 +320,10 @@ enum ApiError {
     Storage(StorageError),
     /// Too many sign-in attempts: try again after this long.
     TooManyAttempts(Duration),
-    TooLarge,
+    /// A body over this many bytes (as decompressed).
+    TooLarge(usize),
+    /// A body that did not arrive whole within its deadline.
+    BodyTimeout,
 }
 
 impl From<QueryRejection> for ApiError {
@@ -335,7 +335,9 @@ impl From<QueryRejection> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge
+            ApiError::TooLarge(MAX_BODY_BYTES)
+        } else if crate::limits::is_deadline(&rejection) {
+            ApiError::BodyTimeout
         } else {
             ApiError::Storage(StorageError::BadRequest(rejection.body_text()))
         }
@@ -637,7 +639,9 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
         let too_large = std::error::Error::source(&e)
             .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
         if too_large {
-            ApiError::TooLarge
+            ApiError::TooLarge(limit)
+        } else if crate::limits::is_deadline(&e) {
+            ApiError::BodyTimeout
         } else {
             ApiError::Storage(StorageError::BadRequest(format!("unreadable body: {e}")))
         }
@@ -700,11 +704,18 @@ impl IntoResponse for ApiError {
                 }
                 response
             }
-            ApiError::TooLarge => error_response(
+            ApiError::TooLarge(limit) => error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 error::PAYLOAD_TOO_LARGE,
                 "too_large",
-                format!("the body is over {MAX_BODY_BYTES} bytes"),
+                format!("the body is over {limit} bytes"),
+                None,
+            ),
+            ApiError::BodyTimeout => error_response(
+                StatusCode::REQUEST_TIMEOUT,
+                error::REQUEST_TIMEOUT,
+                "body_timeout",
+                "the body did not arrive whole in time".into(),
                 None,
             ),
             ApiError::Storage(e) => e.into_response(),
@@ -720,6 +731,11 @@ impl IntoResponse for StorageError {
             StorageError::BadRequest(_) => {
                 (StatusCode::BAD_REQUEST, error::BAD_REQUEST, "bad_request")
             }
+            StorageError::TooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                error::PAYLOAD_TOO_LARGE,
+                "too_large",
+            ),
             StorageError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
                 error::UNAUTHORIZED,

@@ -37,6 +37,9 @@ pub struct FileConfig {
     pub sign_in_failures_per_account_per_hour: Option<NonZeroU32>,
     /// Reverse proxies whose `X-Forwarded-For` header names the client's address.
     pub trusted_proxies: Option<Vec<IpAddr>>,
+    /// Connections one network (an IPv4 address, an IPv6 /64) may hold open at once;
+    /// past it a new one is closed at once. Trusted proxies have no cap.
+    pub connections_per_network: Option<NonZeroU32>,
     /// Upload and storage quotas per account and device (`[quotas]`, every key needed).
     pub quotas: Option<Quotas>,
     /// The voters' public pages (`[public]`): address and limits.
@@ -105,6 +108,7 @@ mod tests {
             })
         );
         assert_eq!(c.trusted_proxies, Some(vec!["127.0.0.1".parse().unwrap()]));
+        assert_eq!(c.connections_per_network, NonZeroU32::new(128));
         assert_eq!(c.metrics_bind, Some("127.0.0.1:9898".parse().unwrap()));
         assert_eq!(c.log_format, Some(LogFormat::Json));
         assert!(toml::from_str::<FileConfig>("log_format = \"xml\"").is_err());

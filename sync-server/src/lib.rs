@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod limits;
 pub mod metrics;
 pub mod pg_cluster;
 pub mod poster;
@@ -50,8 +51,12 @@ pub struct Config {
     /// How long a client may take to send a request's headers, or leave a kept-alive
     /// connection idle.
     pub header_timeout: Duration,
-    /// How long a client may take to send a request's body.
+    /// How long a client may take to send a request's whole body, from the request's
+    /// arrival.
     pub body_timeout: Duration,
+    /// The most connections one network (an IPv4 address, an IPv6 /64) holds open at
+    /// once; trusted proxies have no cap.
+    pub connections_per_network: usize,
     /// The voters' public pages: their address and limits.
     pub public: public::PublicConfig,
     /// Serve Prometheus metrics at `/metrics` on this address (port 0 picks one); none
@@ -83,6 +88,7 @@ impl Config {
             quotas: Quotas::default(),
             header_timeout: HEADER_TIMEOUT,
             body_timeout: BODY_TIMEOUT,
+            connections_per_network: CONNECTIONS_PER_NETWORK,
             public: public::PublicConfig::default(),
             metrics_bind: None,
         }
@@ -128,9 +134,13 @@ impl RunningServer {
 /// kept-alive connection may sit idle before its next request (the same timer in hyper).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// How long a client may take by default to send a request's body (16 MiB at 0.3 MB/s
-/// fits).
+/// How long a client may take by default to send a request's whole body, counted from
+/// the request's arrival (16 MiB at 0.3 MB/s fits).
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The most connections one network holds open at once by default: a station's or an
+/// office's devices behind one address keep a few each.
+pub const CONNECTIONS_PER_NETWORK: usize = 128;
 
 /// Slow clients are cut off: headers and idle connections after `timeout`; HTTP/2
 /// connections whose pings go unanswered as long are closed too.
@@ -149,27 +159,41 @@ fn with_timeouts(
         .keep_alive_timeout(timeout);
 }
 
-/// Drops a connection that sends nothing for this long. Before hyper reads headers (and
-/// starts their timer) it waits for the first bytes to tell HTTP/1 from HTTP/2, with no
-/// timer of its own.
-#[derive(Clone, Copy, Debug)]
-struct FirstByteWithin(Duration);
+/// Accepts a connection: closes it at once when its network is at its cap
+/// ([`limits::Connections`]), and drops one that sends nothing for `within`. Before
+/// hyper reads headers (and starts their timer) it waits for the first bytes to tell
+/// HTTP/1 from HTTP/2, with no timer of its own.
+#[derive(Clone)]
+pub(crate) struct Accepting {
+    pub(crate) within: Duration,
+    pub(crate) connections: limits::Connections,
+}
 
-impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for FirstByteWithin {
-    type Stream = tokio::net::TcpStream;
+impl<S: Send + 'static> axum_server::accept::Accept<tokio::net::TcpStream, S> for Accepting {
+    type Stream = limits::Counted<tokio::net::TcpStream>;
     type Service = S;
     type Future = std::pin::Pin<
         Box<dyn std::future::Future<Output = std::io::Result<(Self::Stream, S)>> + Send>,
     >;
 
     fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
-        let within = self.0;
+        let within = self.within;
+        let slot = stream
+            .peer_addr()
+            .ok()
+            .and_then(|peer| self.connections.open(peer.ip()));
         Box::pin(async move {
+            let Some(slot) = slot else {
+                tracing::debug!("connection over its network's cap closed");
+                return Err(std::io::Error::other(
+                    "too many connections from one network",
+                ));
+            };
             let mut first = [0u8; 1];
             tokio::time::timeout(within, stream.peek(&mut first))
                 .await
                 .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
-            Ok((stream, service))
+            Ok((limits::Counted::new(stream, slot), service))
         })
     }
 }
@@ -193,7 +217,6 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         storage.clone(),
         config.session_ttl,
         config.sign_in_limits.clone(),
-        config.body_timeout,
         &metrics,
     )
     .merge(public::router(
@@ -201,13 +224,24 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         &config.public,
         config.sign_in_limits.trusted_proxies.clone(),
         config.session_ttl,
+    ))
+    // Every body, the public pages' too, arrives whole within its deadline.
+    .layer(axum::middleware::from_fn_with_state(
         config.body_timeout,
+        limits::body_deadline,
     ))
     .layer(axum::middleware::from_fn_with_state(
         metrics.clone(),
         metrics::track,
     ))
     .into_make_service_with_connect_info::<SocketAddr>();
+    let accepting = Accepting {
+        within: config.header_timeout,
+        connections: limits::Connections::new(
+            config.connections_per_network,
+            config.sign_in_limits.trusted_proxies.clone(),
+        ),
+    };
     let handle = axum_server::Handle::new();
     let task = match &config.tls {
         Some(tls) => {
@@ -216,8 +250,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
             let rustls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
                 .await
                 .map_err(|e| anyhow::anyhow!("TLS certificate or key: {e}"))?;
-            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls)
-                .acceptor(FirstByteWithin(config.header_timeout));
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls).acceptor(accepting);
             let mut server = axum_server::from_tcp(listener)
                 .acceptor(acceptor)
                 .handle(handle.clone());
@@ -226,7 +259,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         }
         None => {
             let mut server = axum_server::from_tcp(listener)
-                .acceptor(FirstByteWithin(config.header_timeout))
+                .acceptor(accepting)
                 .handle(handle.clone());
             with_timeouts(server.http_builder(), config.header_timeout);
             tokio::spawn(async move { server.serve(app).await })

@@ -422,6 +422,11 @@ async fn main() -> anyhow::Result<()> {
         quotas: file.quotas.unwrap_or_default(),
         header_timeout: sync_server::HEADER_TIMEOUT,
         body_timeout: sync_server::BODY_TIMEOUT,
+        connections_per_network: file
+            .connections_per_network
+            .map_or(sync_server::CONNECTIONS_PER_NETWORK, |n| {
+                usize::try_from(n.get()).unwrap_or(usize::MAX)
+            }),
         public: file.public.unwrap_or_default(),
         metrics_bind: args.metrics_bind.or(file.metrics_bind),
     })

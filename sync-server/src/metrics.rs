@@ -331,7 +331,11 @@ impl Listener {
             .with_state(metrics);
         let handle = axum_server::Handle::new();
         let mut server = axum_server::from_tcp(listener)
-            .acceptor(crate::FirstByteWithin(header_timeout))
+            .acceptor(crate::Accepting {
+                within: header_timeout,
+                // A scraper or two, on a private address.
+                connections: crate::limits::Connections::new(16, vec![]),
+            })
             .handle(handle.clone());
         crate::with_timeouts(server.http_builder(), header_timeout);
         let task = tokio::spawn(async move { server.serve(app.into_make_service()).await });

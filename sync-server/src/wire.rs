@@ -30,6 +30,64 @@ pub const MAX_CHANGE_OPS: u64 = 100_000;
 /// The most rows any column of a document chunk (in a repair message) may hold.
 pub const MAX_DOCUMENT_OPS: u64 = 2_000_000;
 
+/// The most changes one sync request pushes (the app sends at most as many).
+pub use shared::protocol::MAX_CHANGES_PER_REQUEST;
+
+/// The most bytes the changes (and document chunks) of one request come to once
+/// inflated, together. Counted as they inflate: the request is refused the moment it
+/// passes, before the rest is inflated. A device sends about 4 MiB of change bytes at a
+/// time (`shared::store::MAX_REQUEST_CHANGE_BYTES`), which inflates to far less.
+pub const MAX_REQUEST_BYTES: usize = 32 * 1024 * 1024;
+
+/// The most operations the changes of one request hold together (each change at most
+/// [`MAX_CHANGE_OPS`]). A week of a station's entries is tens of thousands.
+pub const MAX_REQUEST_OPS: u64 = 400_000;
+
+/// How deep values may nest in a document: a record at the document's root is depth 1,
+/// its fields' lists and maps 2; the app writes at most 3. Deeper nesting is refused
+/// before Automerge builds it: working through a document costs memory by the square
+/// of its depth (each patch carries its whole path).
+pub const MAX_DEPTH: usize = 12;
+
+/// What one request may still inflate and hold: its changes' bytes and operations,
+/// taken as each change is decoded.
+#[derive(Debug)]
+pub struct Budget {
+    bytes: usize,
+    ops: u64,
+}
+
+impl Budget {
+    /// A whole request's: [`MAX_REQUEST_BYTES`] and [`MAX_REQUEST_OPS`].
+    pub fn request() -> Budget {
+        Budget {
+            bytes: MAX_REQUEST_BYTES,
+            ops: MAX_REQUEST_OPS,
+        }
+    }
+
+    /// Bytes left to inflate.
+    fn bytes_left(&self) -> usize {
+        self.bytes
+    }
+
+    fn take_bytes(&mut self, bytes: usize) -> Result<(), WireError> {
+        self.bytes = self.bytes.checked_sub(bytes).ok_or(WireError::TooLarge {
+            what: "a request's changes",
+            limit: MAX_REQUEST_BYTES,
+        })?;
+        Ok(())
+    }
+
+    fn take_ops(&mut self, ops: u64) -> Result<(), WireError> {
+        self.ops = self.ops.checked_sub(ops).ok_or(WireError::TooManyOps {
+            what: "a request's changes",
+            limit: MAX_REQUEST_OPS,
+        })?;
+        Ok(())
+    }
+}
+
 /// The most changes one Automerge sync message (a repair step) carries.
 pub const MAX_REPAIR_CHANGES: usize = 1000;
 
@@ -129,12 +187,16 @@ pub fn has_control(text: &str) -> bool {
     text.chars().any(char::is_control)
 }
 
-/// A sync request's pushed changes, decoded: each must name a well-formed document id of
-/// its `kind`, and be a change [`decode_change`] accepts. (Scope is checked afterwards,
-/// with the database.)
-pub fn decode_changes(req: &SyncRequest) -> Result<Vec<(DocId, Change)>, WireError> {
+/// A sync request's document ids, one per pushed change, each well-formed and of its
+/// change's `kind`; at most [`MAX_CHANGES_PER_REQUEST`] changes. Nothing is inflated.
+pub fn doc_ids(req: &SyncRequest) -> Result<Vec<DocId>, WireError> {
     if !is_device_id(&req.device_id) {
         return Err(malformed("bad device id"));
+    }
+    if req.changes.len() > MAX_CHANGES_PER_REQUEST {
+        return Err(malformed(format!(
+            "a request pushes at most {MAX_CHANGES_PER_REQUEST} changes"
+        )));
     }
     req.changes
         .iter()
@@ -151,9 +213,155 @@ pub fn decode_changes(req: &SyncRequest) -> Result<Vec<(DocId, Change)>, WireErr
                     wire.doc_id, wire.kind
                 )));
             }
-            Ok((id, decode_change(&wire.bytes)?))
+            Ok(id)
         })
         .collect()
+}
+
+/// A sync request's pushed changes, decoded: [`doc_ids`], then each change as
+/// [`decode_change_within`] accepts it, within one [`Budget::request`] for all. (Scope
+/// and actors are checked before, from the ids and [`change_header`]s, with the
+/// database.)
+pub fn decode_changes(req: &SyncRequest) -> Result<Vec<(DocId, Change)>, WireError> {
+    let ids = doc_ids(req)?;
+    let mut budget = Budget::request();
+    ids.into_iter()
+        .zip(&req.changes)
+        .map(|(id, wire)| Ok((id, decode_change_within(&wire.bytes, &mut budget)?)))
+        .collect()
+}
+
+/// The part of a change's header that says whose it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeHeader {
+    /// The actor id's bytes.
+    pub actor: Vec<u8>,
+    /// Its sequence number for that actor.
+    pub seq: u64,
+}
+
+/// The most of a deflated change that is inflated to read its header: room for a
+/// thousand dependencies.
+const MAX_HEADER_BYTES: u64 = 33 * 1024;
+
+/// The actor and sequence number of a change chunk, read from its header: of a deflated
+/// chunk only the start is inflated (at most 33 KiB), so a request's scope and actors
+/// are checked before any change is inflated whole.
+pub fn change_header(bytes: &[u8]) -> Result<ChangeHeader, WireError> {
+    let header = chunk_header(bytes)?;
+    let data = &bytes[header.data];
+    match header.chunk_type {
+        CHANGE_CHUNK => {
+            parse_change_header(data)?.ok_or_else(|| malformed("a change's header does not read"))
+        }
+        COMPRESSED_CHANGE_CHUNK => {
+            let mut decoder = flate2::bufread::DeflateDecoder::new(data).take(MAX_HEADER_BYTES);
+            let mut prefix = Vec::new();
+            loop {
+                let mut buf = [0u8; 512];
+                let n = decoder
+                    .read(&mut buf)
+                    .map_err(|_| malformed("a deflated change that does not inflate"))?;
+                prefix.extend_from_slice(&buf[..n]);
+                if let Some(found) = parse_change_header(&prefix)? {
+                    return Ok(found);
+                }
+                if n == 0 {
+                    return Err(malformed("a change's header does not read"));
+                }
+            }
+        }
+        other => Err(malformed(format!("chunk type {other} is not a change"))),
+    }
+}
+
+/// The actor and sequence number at the start of a change's data; `None` while
+/// `data` is too short to hold them.
+fn parse_change_header(data: &[u8]) -> Result<Option<ChangeHeader>, WireError> {
+    let Some((deps, used)) = leb128_u64(data) else {
+        return Ok(None);
+    };
+    if deps > 1000 {
+        return Err(malformed("a change depends on at most 1000 others"));
+    }
+    let at = used + deps as usize * 32;
+    let Some((len, used)) = data.get(at..).and_then(leb128_u64) else {
+        return Ok(None);
+    };
+    if len > 1024 {
+        return Err(malformed("an actor id is at most 1024 bytes"));
+    }
+    let start = at + used;
+    let end = start + len as usize;
+    let Some(actor) = data.get(start..end) else {
+        return Ok(None);
+    };
+    let Some((seq, _)) = data.get(end..).and_then(leb128_u64) else {
+        return Ok(None);
+    };
+    Ok(Some(ChangeHeader {
+        actor: actor.to_vec(),
+        seq,
+    }))
+}
+
+/// A value nested deeper than [`MAX_DEPTH`]: the record it is in (the root key it sits
+/// under) and how deep it goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TooDeep {
+    pub record: String,
+    pub depth: usize,
+}
+
+/// Checks that the objects `changes` make (in the order given, each after the changes
+/// it depends on) nest at most [`MAX_DEPTH`] deep, from their operations, before
+/// Automerge applies them. `outside` gives the depth and record of an object of the
+/// document the changes do not make, by its id as Automerge writes it
+/// (`counter@actor`); one it does not know counts as a record (depth 1): a change that
+/// works on an object nobody made is refused later anyway.
+pub fn check_depth(
+    changes: &[Change],
+    outside: &mut dyn FnMut(&str) -> Option<(usize, String)>,
+) -> Result<Result<(), TooDeep>, WireError> {
+    use automerge::legacy::{Key, ObjectId, OpType};
+    let mut made: std::collections::HashMap<(u64, automerge::ActorId), (usize, String)> =
+        std::collections::HashMap::new();
+    for change in changes {
+        let expanded = unpanicked("a change", || change.decode())?;
+        let start = change.start_op().get();
+        for (i, op) in expanded.operations.iter().enumerate() {
+            if !matches!(op.action, OpType::Make(_)) {
+                continue;
+            }
+            let (parent, record) = match &op.obj {
+                ObjectId::Root => (
+                    0,
+                    match &op.key {
+                        Key::Map(key) => key.to_string(),
+                        Key::Seq(_) => String::new(),
+                    },
+                ),
+                ObjectId::Id(id) => match made.get(&(id.0, id.1.clone())) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let found = outside(&format!("{}@{}", id.0, id.1))
+                            .unwrap_or_else(|| (1, String::new()));
+                        made.insert((id.0, id.1.clone()), found.clone());
+                        found
+                    }
+                },
+            };
+            let depth = parent + 1;
+            if depth > MAX_DEPTH {
+                return Ok(Err(TooDeep { record, depth }));
+            }
+            made.insert(
+                (start + i as u64, change.actor_id().clone()),
+                (depth, record),
+            );
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// The parts of a chunk header: magic bytes, checksum, type, length.
@@ -347,6 +555,12 @@ pub fn write_leb128(out: &mut Vec<u8>, mut n: u64) {
 /// - the checksum in its header must be the change's own (the first four bytes of its
 ///   hash), which Automerge does not check when it reads a change.
 pub fn decode_change(bytes: &[u8]) -> Result<Change, WireError> {
+    decode_change_within(bytes, &mut Budget::request())
+}
+
+/// [`decode_change`], taking the change's inflated size and operations from `budget`
+/// (the request's): refused the moment either runs out.
+pub fn decode_change_within(bytes: &[u8], budget: &mut Budget) -> Result<Change, WireError> {
     let header = chunk_header(bytes)?;
     let too_large = WireError::TooLarge {
         what: "a change",
@@ -360,9 +574,11 @@ pub fn decode_change(bytes: &[u8]) -> Result<Change, WireError> {
             None
         }
         COMPRESSED_CHANGE_CHUNK => {
+            // Never more than the change's limit or what the request has left, and one.
+            let cap = MAX_CHANGE_BYTES.min(budget.bytes_left());
             let mut inflated = Vec::new();
             flate2::bufread::DeflateDecoder::new(&bytes[header.data.clone()])
-                .take(MAX_CHANGE_BYTES as u64 + 1)
+                .take(cap as u64 + 1)
                 .read_to_end(&mut inflated)
                 .map_err(|_| malformed("a deflated change that does not inflate"))?;
             if inflated.len() > MAX_CHANGE_BYTES {
@@ -380,13 +596,16 @@ pub fn decode_change(bytes: &[u8]) -> Result<Change, WireError> {
         other => return Err(malformed(format!("chunk type {other} is not a change"))),
     };
     let plain = plain.unwrap_or_else(|| bytes.to_vec());
+    budget.take_bytes(plain.len())?;
     let data = chunk_header(&plain)?.data;
-    if change_rows(&plain[data]).is_some_and(|rows| rows > MAX_CHANGE_OPS) {
+    let rows = change_rows(&plain[data]).unwrap_or(0);
+    if rows > MAX_CHANGE_OPS {
         return Err(WireError::TooManyOps {
             what: "a change",
             limit: MAX_CHANGE_OPS,
         });
     }
+    budget.take_ops(rows)?;
     let change = unpanicked("a change", || Change::from_bytes(plain))?
         .map_err(|e| malformed(format!("undecodable change: {e}")))?;
     if change.hash().0[..4] != header.checksum {
@@ -396,15 +615,15 @@ pub fn decode_change(bytes: &[u8]) -> Result<Change, WireError> {
 }
 
 /// The most one document chunk in a sync message may inflate to, its deflated columns
-/// together.
-pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+/// together (and with the request's other chunks, [`MAX_REQUEST_BYTES`]).
+pub const MAX_DOCUMENT_BYTES: usize = MAX_REQUEST_BYTES;
 
 const DOCUMENT_CHUNK: u8 = 0;
 
 /// Checks a document chunk (Automerge sends a whole document in a sync message when the
 /// other side has nothing) within bounds: its layout reads, and its deflated columns,
 /// inflated here while counting, come to at most [`MAX_DOCUMENT_BYTES`] together.
-fn check_document_chunk(bytes: &[u8]) -> Result<(), WireError> {
+fn check_document_chunk(bytes: &[u8], budget: &mut Budget) -> Result<(), WireError> {
     let header = chunk_header(bytes)?;
     if header.chunk_type != DOCUMENT_CHUNK {
         return Err(malformed("not a document chunk"));
@@ -446,10 +665,10 @@ fn check_document_chunk(bytes: &[u8]) -> Result<(), WireError> {
         let start = at;
         skip(&mut at, len)?;
         let rows = if spec & 0x08 != 0 {
-            let budget = (MAX_DOCUMENT_BYTES - inflated) as u64 + 1;
+            let left = (MAX_DOCUMENT_BYTES - inflated).min(budget.bytes_left()) as u64 + 1;
             let mut out = Vec::new();
             flate2::bufread::DeflateDecoder::new(&data[start..at])
-                .take(budget)
+                .take(left)
                 .read_to_end(&mut out)
                 .map_err(|_| malformed("a deflated column that does not inflate"))?;
             inflated += out.len();
@@ -470,16 +689,26 @@ fn check_document_chunk(bytes: &[u8]) -> Result<(), WireError> {
                 limit: MAX_DOCUMENT_BYTES,
             });
         }
+        if inflated > budget.bytes_left() {
+            return budget.take_bytes(inflated);
+        }
     }
-    Ok(())
+    budget.take_bytes(inflated)
 }
 
-/// Decodes one step of Automerge's sync protocol (a repair request) within bounds: at
-/// most [`MAX_REPAIR_HASHES`] hashes and [`MAX_REPAIR_HAVES`] summaries, Bloom filters
-/// with Automerge's own parameters, and at most [`MAX_REPAIR_CHANGES`] chunks, each a
-/// change that [`decode_change`] accepts or a whole document within
-/// [`MAX_DOCUMENT_BYTES`].
+/// Decodes one step of Automerge's sync protocol (a repair request) within bounds:
+/// [`parse_repair_message`], then [`check_repair_chunks`].
 pub fn decode_repair_message(bytes: &[u8]) -> Result<Message, WireError> {
+    let message = parse_repair_message(bytes)?;
+    check_repair_chunks(&message)?;
+    Ok(message)
+}
+
+/// Reads one step of Automerge's sync protocol without inflating anything: at most
+/// [`MAX_REPAIR_HASHES`] hashes and [`MAX_REPAIR_HAVES`] summaries, Bloom filters with
+/// Automerge's own parameters, and at most [`MAX_REPAIR_CHANGES`] chunks (checked by
+/// [`check_repair_chunks`], once the caller may write the document).
+pub fn parse_repair_message(bytes: &[u8]) -> Result<Message, WireError> {
     let message = unpanicked("a sync message", || Message::decode(bytes))?
         .map_err(|e| malformed(format!("undecodable sync message: {e}")))?;
     let hashes = message.heads.len()
@@ -507,14 +736,23 @@ pub fn decode_repair_message(bytes: &[u8]) -> Result<Message, WireError> {
             "a sync message carries at most {MAX_REPAIR_CHANGES} changes"
         )));
     }
+    Ok(message)
+}
+
+/// Checks the chunks of a repair message within one request's [`Budget`]: each a
+/// change that [`decode_change_within`] accepts or a whole document within
+/// [`MAX_DOCUMENT_BYTES`]. Each is decoded and dropped; Automerge decodes them again
+/// when it receives the message, so the budget is the message's.
+pub fn check_repair_chunks(message: &Message) -> Result<(), WireError> {
+    let mut budget = Budget::request();
     for chunk in message.changes.iter() {
         if chunk.get(8) == Some(&DOCUMENT_CHUNK) {
-            check_document_chunk(chunk)?;
+            check_document_chunk(chunk, &mut budget)?;
         } else {
-            decode_change(chunk)?;
+            decode_change_within(chunk, &mut budget)?;
         }
     }
-    Ok(message)
+    Ok(())
 }
 
 /// A Bloom filter as Automerge encodes it: empty, or entries, bits per entry, probes
@@ -618,11 +856,11 @@ mod tests {
             decode_change(&saved),
             Err(WireError::Malformed(m)) if m.contains("not a change")
         ));
-        check_document_chunk(&saved).unwrap();
-        check_document_chunk(&doc.save_nocompress()).unwrap();
+        check_document_chunk(&saved, &mut Budget::request()).unwrap();
+        check_document_chunk(&doc.save_nocompress(), &mut Budget::request()).unwrap();
         let mut cut = saved.clone();
         cut.truncate(saved.len() / 2);
-        assert!(check_document_chunk(&cut).is_err());
+        assert!(check_document_chunk(&cut, &mut Budget::request()).is_err());
     }
 
     /// Rebuilds a change chunk's header (length and checksum) around `data`.

@@ -75,7 +75,7 @@ async fn a_repair_message_with_a_bloom_filter_automerge_never_writes_is_refused(
 }
 
 /// Finding 2: a deflated change chunk that inflates to 64 MiB (about 64 KB sent) is
-/// refused while it is inflated, and nothing is stored. A body over 16 MiB once
+/// refused (413) while it is inflated, and nothing is stored. A body over 16 MiB once
 /// decompressed gets 413.
 #[tokio::test]
 async fn a_change_that_inflates_past_its_limit_is_refused_and_nothing_is_stored() {
@@ -98,7 +98,7 @@ async fn a_change_that_inflates_past_its_limit_is_refused_and_nothing_is_stored(
             .await,
     )
     .await;
-    assert_eq!(status, 400, "{body:?}");
+    assert_eq!(status, 413, "{body:?}");
     assert!(body.message.contains("a change is over"), "{body:?}");
     assert_eq!(server.storage.change_count().unwrap(), before);
 

@@ -101,8 +101,8 @@ pub use schema::migrations_as_shipped;
 // What the job modules share: each of them `use super::*`.
 use self::{account::*, documents::*, drafts::*, photos::*, project::*, schema::*, write::*};
 
-/// The most changes one sync request carries.
-pub const MAX_CHANGES_PER_REQUEST: usize = 1000;
+/// The most changes one sync request carries (the server refuses more).
+pub use crate::protocol::MAX_CHANGES_PER_REQUEST;
 
 /// About the most change bytes one sync request carries (base64 in JSON makes this
 /// ~5.4 MiB on the wire, well under the server's 16 MiB limit).

@@ -12,7 +12,8 @@
 //! Rendered on the server (maud, escaped), no script, no cookies, a strict CSP. An
 //! unknown station and a wrong code look exactly like a station or code that never
 //! existed. Limits: page views and submissions per network (behind trusted proxies, the
-//! client's), submissions per station, wrong codes per network and in all.
+//! client's), submissions per station, wrong codes per network and per code. No limit
+//! shared by every network stands between a voter and their own code.
 
 pub mod code;
 mod pages;
@@ -60,10 +61,15 @@ pub struct PublicLimits {
     /// Opinions sent per minute to one station, from everywhere (a meeting's worth).
     pub submissions_per_station_per_minute: NonZeroU32,
     /// Wrong tracking codes per minute from one network; past it, every lookup from
-    /// there waits (429).
+    /// there waits (429). Other networks' lookups never wait for it.
     pub wrong_codes_per_network_per_minute: NonZeroU32,
-    /// Wrong tracking codes per minute from everywhere together (many networks
-    /// guessing at once).
+    /// Lookups per minute of one code that does not exist, from everywhere; past it
+    /// the code is answered "not found" without asking the database. A code that
+    /// exists is never held.
+    pub wrong_lookups_per_code_per_minute: NonZeroU32,
+    /// Wrong tracking codes per minute from every network together past which the
+    /// server warns in its log (many networks guessing at once). Never a refusal: a
+    /// limit every network shares would let anyone block every voter's own code.
     pub wrong_codes_per_minute: NonZeroU32,
 }
 
@@ -75,6 +81,7 @@ impl Default for PublicLimits {
             submissions_per_network_per_minute: n(5),
             submissions_per_station_per_minute: n(120),
             wrong_codes_per_network_per_minute: n(10),
+            wrong_lookups_per_code_per_minute: n(5),
             wrong_codes_per_minute: n(600),
         }
     }
@@ -92,15 +99,15 @@ pub struct PublicConfig {
 }
 
 /// Attempts counted over the last minute, per key.
-struct Window {
+struct Window<K> {
     per_key: usize,
-    hits: Mutex<HashMap<IpAddr, VecDeque<Instant>>>,
+    hits: Mutex<HashMap<K, VecDeque<Instant>>>,
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
 
-impl Window {
-    fn new(per_key: NonZeroU32) -> Window {
+impl<K: Eq + std::hash::Hash> Window<K> {
+    fn new(per_key: NonZeroU32) -> Window<K> {
         Window {
             per_key: usize::try_from(per_key.get()).unwrap_or(usize::MAX),
             hits: Mutex::default(),
@@ -108,9 +115,9 @@ impl Window {
     }
 
     /// Whether `key` is at its limit.
-    fn full(&self, key: IpAddr) -> bool {
+    fn full(&self, key: &K) -> bool {
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(list) = hits.get_mut(&key) else {
+        let Some(list) = hits.get_mut(key) else {
             return false;
         };
         while list.front().is_some_and(|t| t.elapsed() >= MINUTE) {
@@ -119,16 +126,21 @@ impl Window {
         list.len() >= self.per_key
     }
 
-    fn hit(&self, key: IpAddr) {
+    /// Counts an attempt of `key`; whether `key` is now at its limit.
+    fn hit(&self, key: K) -> bool {
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         if hits.len() > 100_000 {
             hits.retain(|_, l| l.back().is_some_and(|t| t.elapsed() < MINUTE));
         }
         let list = hits.entry(key).or_default();
+        while list.front().is_some_and(|t| t.elapsed() >= MINUTE) {
+            list.pop_front();
+        }
         list.push_back(Instant::now());
         if list.len() > self.per_key {
             list.pop_front();
         }
+        list.len() >= self.per_key
     }
 }
 
@@ -136,9 +148,12 @@ struct Limiters {
     pages: DefaultKeyedRateLimiter<IpAddr>,
     submissions: DefaultKeyedRateLimiter<IpAddr>,
     stations: DefaultKeyedRateLimiter<String>,
-    wrong: Window,
-    /// All networks together, under one key.
-    wrong_anywhere: Window,
+    /// Wrong codes by network.
+    wrong: Window<IpAddr>,
+    /// Lookups of codes that do not exist, by code.
+    wrong_by_code: Window<String>,
+    /// Wrong codes of all networks together, under one key: watched, never refused.
+    wrong_anywhere: Window<()>,
     trusted_proxies: Vec<IpAddr>,
 }
 
@@ -172,7 +187,6 @@ pub fn router(
     config: &PublicConfig,
     trusted_proxies: Vec<IpAddr>,
     session_ttl: Duration,
-    body_timeout: Duration,
 ) -> Router {
     let limits = &config.limits;
     let app = PublicApp {
@@ -193,6 +207,7 @@ pub fn router(
                 limits.submissions_per_station_per_minute,
             )),
             wrong: Window::new(limits.wrong_codes_per_network_per_minute),
+            wrong_by_code: Window::new(limits.wrong_lookups_per_code_per_minute),
             wrong_anywhere: Window::new(limits.wrong_codes_per_minute),
             trusted_proxies,
         }),
@@ -205,11 +220,9 @@ pub fn router(
         .route("/t/{code}", get(status))
         .route("/t/{code}/withdraw", axum::routing::post(withdraw))
         .route("/v1/stations/{station}/{file}", get(poster))
+        // A form that trickles in is cut off by the whole body's deadline
+        // (`crate::limits::body_deadline`), as on the devices' routes.
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
-        // A form that trickles in is cut off, as on the devices' routes.
-        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
-            body_timeout,
-        ))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
 }
@@ -348,16 +361,29 @@ impl PublicApp {
         blocking(&self.slots, move || f(&storage)).await
     }
 
-    /// `None` when `net` may look up a code now; otherwise the 429 to answer.
+    /// `None` when `net` may look up a code now; otherwise the 429 to answer. Only the
+    /// network's own wrong codes count: no one elsewhere can hold a voter's lookup.
     fn lookups_held(&self, net: IpAddr) -> Option<Response> {
-        let anywhere = IpAddr::from([0, 0, 0, 0]);
-        (self.limiters.wrong.full(net) || self.limiters.wrong_anywhere.full(anywhere))
-            .then(too_many)
+        self.limiters.wrong.full(&net).then(too_many)
     }
 
-    fn wrong_code(&self, net: IpAddr) -> Response {
+    /// Whether `code` was looked up and not found so often this minute that it is
+    /// answered without asking the database.
+    fn known_wrong(&self, code: &str) -> bool {
+        self.limiters.wrong_by_code.full(&code.to_owned())
+    }
+
+    /// The answer to a wrong code from `net` (`code`, when it read as one and was not
+    /// found), counted for the network, the code, and all networks together.
+    fn wrong_code(&self, net: IpAddr, code: Option<&str>) -> Response {
         self.limiters.wrong.hit(net);
-        self.limiters.wrong_anywhere.hit(IpAddr::from([0, 0, 0, 0]));
+        if let Some(code) = code {
+            self.limiters.wrong_by_code.hit(code.to_owned());
+        }
+        let was_full = self.limiters.wrong_anywhere.full(&());
+        if self.limiters.wrong_anywhere.hit(()) && !was_full {
+            tracing::warn!("wrong tracking codes from all networks together over the limit");
+        }
         no_code()
     }
 }
@@ -410,7 +436,13 @@ fn form_fields(
     if !is_form {
         return Err(StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
-    let body = body.map_err(|e| e.status())?;
+    let body = body.map_err(|e| {
+        if crate::limits::is_deadline(&e) {
+            StatusCode::REQUEST_TIMEOUT
+        } else {
+            e.status()
+        }
+    })?;
     Ok(url::form_urlencoded::parse(&body).into_owned().collect())
 }
 
@@ -505,7 +537,7 @@ async fn lookup(
     let typed = query.map(|q| q.0.code).unwrap_or_default();
     match code::normalize(&typed) {
         Some(code) => Redirect::to(&format!("/t/{code}")).into_response(),
-        None => app.wrong_code(net),
+        None => app.wrong_code(net, None),
     }
 }
 
@@ -530,7 +562,7 @@ async fn status(
         return too_many();
     }
     let Some(code) = code::normalize(&typed) else {
-        return app.wrong_code(net);
+        return app.wrong_code(net, None);
     };
     let fresh = query.is_ok_and(|q| q.0.new.is_some());
     show_status(&app, net, code, fresh, None, StatusCode::OK).await
@@ -544,10 +576,13 @@ async fn show_status(
     flash: Option<&str>,
     ok: StatusCode,
 ) -> Response {
+    if app.known_wrong(&code) {
+        return app.wrong_code(net, Some(&code));
+    }
     let c = code.clone();
     match app.run(move |s| s.public_status(&c)).await {
         Ok(Some(st)) => html(ok, pages::status(&code, &st, fresh, flash)),
-        Ok(None) => app.wrong_code(net),
+        Ok(None) => app.wrong_code(net, Some(&code)),
         Err(e) => failed(&e),
     }
 }
@@ -571,8 +606,11 @@ async fn withdraw(
         Err(status) => return bad_request(status),
     };
     let Some(code) = code::normalize(&typed) else {
-        return app.wrong_code(net);
+        return app.wrong_code(net, None);
     };
+    if app.known_wrong(&code) {
+        return app.wrong_code(net, Some(&code));
+    }
     let confirmed = fields.iter().any(|(k, v)| k == "confirm" && v == "1");
     if !confirmed {
         return show_status(
@@ -588,7 +626,7 @@ async fn withdraw(
     let c = code.clone();
     match app.run(move |s| s.withdraw_contact(&c)).await {
         Ok(true) => show_status(&app, net, code, false, Some(t("withdrawn")), StatusCode::OK).await,
-        Ok(false) => app.wrong_code(net),
+        Ok(false) => app.wrong_code(net, Some(&code)),
         Err(e) => failed(&e),
     }
 }

@@ -84,7 +84,11 @@ pub struct NewChunk<'a> {
 pub struct UploadUsage {
     pub device_uploads: u64,
     pub account_uploads: u64,
+    /// The sizes the account's unfinished uploads declared (each fixed by its first
+    /// chunk).
     pub account_reserved_bytes: u64,
+    /// The bytes the account's unfinished uploads hold (received, not declared).
+    pub account_held_bytes: u64,
     pub device_stored_bytes: u64,
     pub account_stored_bytes: u64,
 }
@@ -244,6 +248,8 @@ pub trait Tx {
     /// The size of file `hash` if it is linked to `doc_id`.
     fn linked_file_size(&self, hash: &str, doc_id: &str) -> Result<Option<u64>, StorageError>;
     fn upload_received(&self, hash: &str, doc_id: &str) -> Result<u64, StorageError>;
+    /// The size an unfinished upload declared with its first chunk.
+    fn upload_size(&self, hash: &str, doc_id: &str) -> Result<Option<u64>, StorageError>;
     fn upload_usage(&self, username: &str, device_id: &str) -> Result<UploadUsage, StorageError>;
     fn put_chunk(&self, chunk: &NewChunk<'_>) -> Result<(), StorageError>;
     /// The upload's chunks joined in order, and removed.

@@ -84,7 +84,12 @@ impl Default for Quotas {
 
 impl From<crate::wire::WireError> for StorageError {
     fn from(e: crate::wire::WireError) -> Self {
-        StorageError::BadRequest(e.to_string())
+        match e {
+            crate::wire::WireError::Malformed(_) => StorageError::BadRequest(e.to_string()),
+            crate::wire::WireError::TooLarge { .. } | crate::wire::WireError::TooManyOps { .. } => {
+                StorageError::TooLarge(e.to_string())
+            }
+        }
     }
 }
 
@@ -93,6 +98,10 @@ impl From<crate::wire::WireError> for StorageError {
 pub enum StorageError {
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A request that would take more than its limits allow (inflated bytes,
+    /// operations): refused the moment it passes them.
+    #[error("too large: {0}")]
+    TooLarge(String),
     /// No valid session: missing, unknown, expired or revoked token, or a disabled account.
     #[error("not signed in")]
     Unauthorized,
@@ -547,6 +556,13 @@ impl Storage for Store {
 /// What `account` may do with document `id` ([`shared::access::access`], with each
 /// station's street or town from the scope tables).
 pub(crate) fn doc_access(tx: &dyn Tx, account: &Account, id: &DocId) -> Access {
+    // A department the directory does not have has no documents, as a station outside
+    // every street and town has none for its coordinators.
+    if let Some(department) = id.department_id()
+        && !tx.department_exists(department).unwrap_or(false)
+    {
+        return Access::None;
+    }
     access(account, id, |station| {
         tx.subdistrict_of(station).ok().flatten()
     })

@@ -8,7 +8,7 @@ use shared::protocol::{
     DocHeads, HeadsResponse, MAX_DOCUMENTS_PER_HEADS, RepairRequest, RepairResponse,
 };
 
-use super::sync::{NewActor, build_document, insert_change, stored_changes};
+use super::sync::{NewActor, build_document, depth_in, insert_change, stored_changes, too_deep};
 use super::{Caller, MAX_HEADS_BYTES, StorageError, Store, check_doc_access};
 
 impl Store {
@@ -83,7 +83,9 @@ impl Store {
         req: &RepairRequest,
     ) -> Result<RepairResponse, StorageError> {
         use automerge::sync::{Message, State, SyncDoc as _};
-        let message = crate::wire::decode_repair_message(&req.message)?;
+        // The message is read without inflating anything, the caller's access checked,
+        // and only then its chunks inflated, within the request's budget.
+        let message = crate::wire::parse_repair_message(&req.message)?;
         let needed = if message.changes.is_empty() {
             Access::Read
         } else {
@@ -96,6 +98,7 @@ impl Store {
             check_doc_access(&*tx, caller, &req.doc_id, needed)?;
             stored_changes(&*tx, &req.doc_id)?
         };
+        crate::wire::check_repair_chunks(&message)?;
         let mut doc = build_document(stored)?;
         let before = doc.get_heads();
         let mut state = State::new();
@@ -105,6 +108,10 @@ impl Store {
         .map_err(|e| StorageError::BadRequest(format!("sync message: {e}")))?;
         let new = doc.get_changes(&before);
         if !new.is_empty() {
+            let deep = crate::wire::check_depth(&new, &mut |obj| depth_in(&doc, obj))?;
+            if let Err(deep) = deep {
+                return Err(too_deep(&req.doc_id, deep));
+            }
             self.check_records(&id, &mut doc, &before)?;
             let tx = self.backend.write()?;
             check_doc_access(&*tx, caller, &req.doc_id, Access::Write)?;

@@ -681,6 +681,17 @@ impl Tx for SqliteTx<'_> {
         Ok(to_u64(n))
     }
 
+    fn upload_size(&self, hash: &str, doc_id: &str) -> Result<Option<u64>, StorageError> {
+        let size: Option<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT size FROM upload_chunks WHERE hash = ?1 AND doc_id = ?2 LIMIT 1",
+            )?
+            .query_row([hash, doc_id], |r| r.get(0))
+            .optional()?;
+        Ok(size.map(to_u64))
+    }
+
     fn upload_usage(&self, username: &str, device_id: &str) -> Result<UploadUsage, StorageError> {
         let uploads = "SELECT COUNT(*) FROM (SELECT DISTINCT hash, doc_id FROM upload_chunks
                                              WHERE {col} = ?1)";
@@ -690,6 +701,10 @@ impl Tx for SqliteTx<'_> {
             account_reserved_bytes: self.count(
                 "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT hash, doc_id, size
                    FROM upload_chunks WHERE username = ?1)",
+                username,
+            )?,
+            account_held_bytes: self.count(
+                "SELECT COALESCE(SUM(length(data)), 0) FROM upload_chunks WHERE username = ?1",
                 username,
             )?,
             device_stored_bytes: self.count(

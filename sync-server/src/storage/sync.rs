@@ -26,8 +26,10 @@ impl Store {
                 "the device id is not the one this session was opened for".into(),
             ));
         }
-        let decoded = crate::wire::decode_changes(req)?;
+        let ids = crate::wire::doc_ids(req)?;
         super::keys::check_form(&req.keys)?;
+        self.check_before_inflating(caller, req, &ids)?;
+        let decoded = crate::wire::decode_changes(req)?;
         self.check_pushed_records(caller, &decoded)?;
         let pushes = !decoded.is_empty() || !req.keys.is_empty();
         let tx = if pushes {
@@ -127,6 +129,58 @@ impl Store {
         }))
     }
 
+    /// What can be refused before any change is inflated, from the document ids and
+    /// the changes' headers ([`crate::wire::change_header`]): the caller must write
+    /// every document pushed to, and no new change may carry another device's actor.
+    /// So a request into another station's documents costs its sender nothing of the
+    /// server's memory. (A change stored already under that actor and sequence number
+    /// may be a retry: [`check_change`] decides once it is decoded.)
+    fn check_before_inflating(
+        &self,
+        caller: &Caller,
+        req: &SyncRequest,
+        ids: &[DocId],
+    ) -> Result<(), StorageError> {
+        if req.changes.is_empty() {
+            return Ok(());
+        }
+        let tx = self.backend.read()?;
+        let mut docs = std::collections::HashSet::new();
+        let mut actors: std::collections::HashMap<Vec<u8>, bool> = std::collections::HashMap::new();
+        for (wire, id) in req.changes.iter().zip(ids) {
+            let refused = |reason| StorageError::Refused {
+                doc_id: wire.doc_id.clone(),
+                reason,
+            };
+            if docs.insert(wire.doc_id.as_str()) {
+                match doc_access(&*tx, &caller.account, id) {
+                    Access::None => return Err(refused(Refusal::NotFound)),
+                    Access::Read => return Err(refused(Refusal::ReadOnly)),
+                    Access::Write => {}
+                }
+            }
+            let header = crate::wire::change_header(&wire.bytes)?;
+            let foreign = match actors.get(&header.actor) {
+                Some(foreign) => *foreign,
+                None => {
+                    let foreign = tx
+                        .actor_device(&header.actor)?
+                        .is_some_and(|owner| owner != caller.device_id);
+                    actors.insert(header.actor.clone(), foreign);
+                    foreign
+                }
+            };
+            if foreign
+                && tx
+                    .change_hash_at(&wire.doc_id, &header.actor, header.seq)?
+                    .is_none()
+            {
+                return Err(refused(Refusal::ForeignActor));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks the records that `decoded` touches ([`shared::validate`]), against each
     /// document as stored: read in a transaction, built and checked outside it. The
     /// caller must write each document (checked first, so a refusal says no more than
@@ -173,6 +227,11 @@ impl Store {
             // since they may yet be refused. From the diff cursor, finding the records
             // they touch reads only what they changed.
             self.with_doc(&doc_id, |stored| {
+                // Values nested past the limit are refused before Automerge builds them.
+                let deep = crate::wire::check_depth(&changes, &mut |obj| depth_in(stored, obj))?;
+                if let Err(deep) = deep {
+                    return Err(too_deep(&doc_id, deep));
+                }
                 let mut doc = stored.clone();
                 doc.update_diff_cursor();
                 let before = doc.get_heads();
@@ -239,6 +298,36 @@ impl Store {
                 reason: invalid.reason,
             }
         })
+    }
+}
+
+/// The depth of object `obj` (`counter@actor`) in `doc` and the record (root key) it is
+/// in, for [`crate::wire::check_depth`]; past [`crate::wire::MAX_DEPTH`] it stops
+/// counting.
+pub(super) fn depth_in(doc: &AutoCommit, obj: &str) -> Option<(usize, String)> {
+    use automerge::ReadDoc as _;
+    let (obj, _) = doc.import(obj).ok()?;
+    let mut depth = 0;
+    let mut record = String::new();
+    for parent in doc.parents(&obj).ok()?.take(crate::wire::MAX_DEPTH + 1) {
+        depth += 1;
+        if let automerge::Prop::Map(key) = parent.prop {
+            record = key;
+        }
+    }
+    Some((depth, record))
+}
+
+/// The refusal of a value nested too deep.
+pub(super) fn too_deep(doc_id: &str, deep: crate::wire::TooDeep) -> StorageError {
+    StorageError::InvalidRecord {
+        doc_id: doc_id.to_owned(),
+        record: deep.record,
+        reason: format!(
+            "values nest {} deep, deeper than {} levels",
+            deep.depth,
+            crate::wire::MAX_DEPTH
+        ),
     }
 }
 

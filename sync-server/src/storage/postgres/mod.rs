@@ -963,6 +963,15 @@ impl Tx for PostgresTx {
         )?))
     }
 
+    fn upload_size(&self, hash: &str, doc_id: &str) -> Result<Option<u64>, StorageError> {
+        self.opt(
+            "SELECT size FROM upload_chunks WHERE hash = $1 AND doc_id = $2 LIMIT 1",
+            &[&hash, &doc_id],
+        )?
+        .map(|r| get::<i64>(&r, 0).map(to_u64))
+        .transpose()
+    }
+
     fn upload_usage(&self, username: &str, device_id: &str) -> Result<UploadUsage, StorageError> {
         let r = self.one(
             "SELECT
@@ -973,6 +982,8 @@ impl Tx for PostgresTx {
                  (SELECT COALESCE(SUM(size), 0)::bigint
                   FROM (SELECT DISTINCT hash, doc_id, size FROM upload_chunks
                         WHERE username = $1) u),
+                 (SELECT COALESCE(SUM(octet_length(data)), 0)::bigint FROM upload_chunks
+                  WHERE username = $1),
                  (SELECT COALESCE(SUM(size), 0)::bigint FROM blobs WHERE device_id = $2),
                  (SELECT COALESCE(SUM(size), 0)::bigint FROM blobs WHERE username = $1)",
             &[&username, &device_id],
@@ -982,8 +993,9 @@ impl Tx for PostgresTx {
             device_uploads: n(0)?,
             account_uploads: n(1)?,
             account_reserved_bytes: n(2)?,
-            device_stored_bytes: n(3)?,
-            account_stored_bytes: n(4)?,
+            account_held_bytes: n(3)?,
+            device_stored_bytes: n(4)?,
+            account_stored_bytes: n(5)?,
         })
     }
 

@@ -1,0 +1,201 @@
+//! The worst requests the limits allow, each measured by the server's peak memory: the
+//! process's high-water mark (`VmHWM` in /proc/self/status, reset before each request
+//! through /proc/self/clear_refs) above what it held before. One test in its own binary,
+//! so nothing else runs in the process while it measures.
+
+use std::time::Duration;
+
+use automerge::transaction::Transactable as _;
+use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc as _};
+use shared::doc::write_record;
+use shared::model::{Activity, ActivityKind};
+use shared::protocol::{REPAIR_PATH, RepairRequest, WireChange};
+use sync_server::wire::{MAX_CHANGE_OPS, MAX_DEPTH, MAX_REQUEST_OPS, write_leb128};
+
+mod support;
+
+use support::*;
+
+/// What one request may add to the server's peak memory, at most: the request's
+/// bodies (16 MiB), its changes inflated (32 MiB) and what Automerge builds of them
+/// (400,000 operations), in a debug build (before the limits: 1,146 MiB for the
+/// probe's request, 1,579 MiB for a record nested 4,000 deep).
+const MAX_PEAK_MIB: u64 = 256;
+
+/// A field of /proc/self/status, in KiB.
+fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+/// The peak memory `f` adds to the process, in MiB.
+async fn peak_mib<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
+    // Settle, then reset the high-water mark to what is held now.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let before = status_kib("VmRSS:");
+    let out = f.await;
+    let peak = status_kib("VmHWM:");
+    (out, peak.saturating_sub(before) / 1024)
+}
+
+/// A change by a new actor setting `note` to 4,000,000 bytes (about 4 KB deflated).
+fn big_change(doc_id: &str) -> WireChange {
+    let mut doc = AutoCommit::new().with_actor(ActorId::random());
+    doc.put(ROOT, "note", "a".repeat(4_000_000)).unwrap();
+    wire(
+        doc_id,
+        doc.get_last_local_change()
+            .unwrap()
+            .clone()
+            .bytes()
+            .to_vec(),
+    )
+}
+
+/// A change by a new actor of `MAX_CHANGE_OPS` operations: keys of a map under a root
+/// key no record has (left alone in a station's own document).
+fn many_ops_change(doc_id: &str) -> WireChange {
+    let mut doc = AutoCommit::new().with_actor(ActorId::random());
+    let map = doc.put_object(ROOT, "bulk", ObjType::Map).unwrap();
+    for i in 0..MAX_CHANGE_OPS - 1 {
+        doc.put(&map, format!("k{i}"), i).unwrap();
+    }
+    wire(
+        doc_id,
+        doc.get_last_local_change()
+            .unwrap()
+            .clone()
+            .bytes()
+            .to_vec(),
+    )
+}
+
+/// An activity whose `extra` nests `levels` maps.
+fn deep_activity(doc_id: &str, levels: usize) -> Vec<WireChange> {
+    let mut doc = AutoCommit::new();
+    write_record(
+        &mut doc,
+        &Activity {
+            id: "a-deep".into(),
+            kind: ActivityKind::ReceptionDay,
+            station_id: STATION.into(),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            deputy_ids: vec![],
+            guests: String::new(),
+            voters_received: 3,
+            online: false,
+            location: String::new(),
+            summary: "接待选民".into(),
+            photos: vec![],
+            campaign_id: None,
+            draft_id: None,
+        },
+    )
+    .unwrap();
+    let (_, record) = doc.get(ROOT, "activity:a-deep").unwrap().unwrap();
+    let mut obj = doc.put_object(&record, "extra", ObjType::Map).unwrap();
+    for _ in 0..levels {
+        obj = doc.put_object(&obj, "x", ObjType::Map).unwrap();
+    }
+    doc.commit();
+    doc.get_changes(&[])
+        .iter()
+        .map(|c| wire(doc_id, c.raw_bytes().to_vec()))
+        .collect()
+}
+
+fn message_with(chunks: &[Vec<u8>]) -> Vec<u8> {
+    let mut m = vec![0x42, 0, 0, 0];
+    write_leb128(&mut m, chunks.len() as u64);
+    for c in chunks {
+        write_leb128(&mut m, c.len() as u64);
+        m.extend_from_slice(c);
+    }
+    m
+}
+
+#[tokio::test]
+async fn the_worst_requests_the_limits_allow_stay_within_the_stated_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path(), |_| {}).await;
+    let station = Client::new(&server, "station", "phone-1").await;
+    let own = station_doc();
+    let other = format!("station/{OTHER_STATION}/2026-11");
+    assert_eq!(station.push_new(&own).await, 200);
+    let mut table = vec![];
+
+    // The probe's request: 150 changes of 4 MiB each into another station's document
+    // (it grew the server by 1,146 MiB).
+    let copies = vec![big_change(&other); 150];
+    let (status, mib) = peak_mib(async { station.sync(0, copies).await.status() }).await;
+    assert_eq!(status, 404);
+    table.push(("150 × 4 MiB changes, another station", status, mib));
+
+    // Each case into a month of its own, so what is measured is the request's cost,
+    // not a copy of what the cases before it stored.
+    let month = |m: u32| format!("station/{STATION}/2026-{m:02}");
+    // As much as the bytes allow: seven distinct 4 MB changes (28 MB) into its own.
+    let seven: Vec<_> = (0..7).map(|_| big_change(&month(1))).collect();
+    let (status, mib) = peak_mib(async { station.sync(0, seven).await.status() }).await;
+    assert_eq!(status, 200);
+    table.push(("7 × 4 MB changes, its own station", status, mib));
+
+    // As many operations as allowed: four changes of 100,000.
+    let n = usize::try_from(MAX_REQUEST_OPS / MAX_CHANGE_OPS).unwrap();
+    let many: Vec<_> = (0..n).map(|_| many_ops_change(&month(2))).collect();
+    let (status, mib) = peak_mib(async { station.sync(0, many).await.status() }).await;
+    assert_eq!(status, 200);
+    table.push(("4 × 100,000 operations, its own station", status, mib));
+
+    // Nesting: at the limit, and 4,000 deep (it grew the server by 1,579 MiB).
+    let (status, mib) = peak_mib(async {
+        station
+            .sync(0, deep_activity(&month(3), MAX_DEPTH - 2))
+            .await
+            .status()
+    })
+    .await;
+    assert_eq!(status, 200);
+    table.push(("a record nested to the limit", status, mib));
+    let (status, mib) = peak_mib(async {
+        station
+            .sync(0, deep_activity(&month(4), 4000))
+            .await
+            .status()
+    })
+    .await;
+    assert_eq!(status, 422);
+    table.push(("a record nested 4,000 deep", status, mib));
+
+    // A repair carrying nine 4 MB changes into its own document: refused at 32 MiB.
+    let chunks: Vec<Vec<u8>> = (0..9).map(|_| big_change(&month(5)).bytes).collect();
+    let (status, mib) = peak_mib(async {
+        station
+            .post_json(
+                REPAIR_PATH,
+                &RepairRequest {
+                    doc_id: month(5),
+                    message: message_with(&chunks),
+                },
+            )
+            .await
+            .status()
+    })
+    .await;
+    assert_eq!(status, 413);
+    table.push(("repair: 9 × 4 MB changes, its own station", status, mib));
+
+    println!("request | answer | peak above before (MiB)");
+    for (what, status, mib) in &table {
+        println!("{what} | {status} | {mib}");
+    }
+    for (what, _, mib) in table {
+        assert!(mib <= MAX_PEAK_MIB, "{what}: {mib} MiB");
+    }
+    server.shutdown().await.unwrap();
+}
