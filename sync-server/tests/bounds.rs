@@ -9,42 +9,14 @@ use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable as _;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc as _};
-use shared::doc::write_record;
-use shared::model::{Activity, ActivityKind};
 use shared::protocol::{BLOBS_PATH, MAX_CHANGES_PER_REQUEST, REPAIR_PATH, RepairRequest};
-use sync_server::wire::{MAX_DEPTH, MAX_REQUEST_BYTES, write_leb128};
+use sync_server::wire::{MAX_DEPTH, MAX_REQUEST_BYTES};
 use sync_server::{Quotas, public::PublicLimits};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 mod support;
 
 use support::*;
-
-/// A change by a new actor that sets `note` to 4,000,000 bytes: about 4 KB deflated.
-fn big_change(doc_id: &str) -> shared::protocol::WireChange {
-    let mut doc = AutoCommit::new().with_actor(ActorId::random());
-    doc.put(ROOT, "note", "a".repeat(4_000_000)).unwrap();
-    let bytes = doc
-        .get_last_local_change()
-        .unwrap()
-        .clone()
-        .bytes()
-        .to_vec();
-    assert_eq!(bytes[8], 2, "deflated");
-    assert!(bytes.len() < 8 * 1024, "{} bytes", bytes.len());
-    wire(doc_id, bytes)
-}
-
-/// A sync message (Automerge's first format) carrying `chunks` and nothing else.
-fn message_with(chunks: &[Vec<u8>]) -> Vec<u8> {
-    let mut m = vec![0x42, 0, 0, 0];
-    write_leb128(&mut m, chunks.len() as u64);
-    for c in chunks {
-        write_leb128(&mut m, c.len() as u64);
-        m.extend_from_slice(c);
-    }
-    m
-}
 
 /// Finding 1: a small request of changes that inflate to 4 MiB each is refused before
 /// any is inflated when it writes where it may not (sync and repair), and the moment
@@ -152,43 +124,6 @@ async fn another_devices_actor_is_refused_from_the_header() {
     assert_eq!(status, 403, "{body:?}");
     assert_eq!(body.error, "foreign_actor");
     server.shutdown().await.unwrap();
-}
-
-/// An activity whose `extra` nests `levels` maps below it, as one change.
-fn nested_activity(doc_id: &str, id: &str, levels: usize) -> Vec<shared::protocol::WireChange> {
-    let mut doc = AutoCommit::new();
-    write_record(
-        &mut doc,
-        &Activity {
-            id: id.into(),
-            kind: ActivityKind::ReceptionDay,
-            station_id: STATION.into(),
-            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-            deputy_ids: vec![],
-            guests: String::new(),
-            voters_received: 3,
-            online: false,
-            location: String::new(),
-            summary: "接待选民".into(),
-            photos: vec![],
-            campaign_id: None,
-            draft_id: None,
-        },
-    )
-    .unwrap();
-    let (_, record) = doc
-        .get(ROOT, format!("activity:{id}").as_str())
-        .unwrap()
-        .unwrap();
-    let mut obj = doc.put_object(&record, "extra", ObjType::Map).unwrap();
-    for _ in 0..levels {
-        obj = doc.put_object(&obj, "x", ObjType::Map).unwrap();
-    }
-    doc.commit();
-    doc.get_changes(&[])
-        .iter()
-        .map(|c| wire(doc_id, c.raw_bytes().to_vec()))
-        .collect()
 }
 
 /// Finding 2: values nest at most `MAX_DEPTH` deep; deeper is refused with 422 naming

@@ -6,11 +6,9 @@
 use std::time::Duration;
 
 use automerge::transaction::Transactable as _;
-use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc as _};
-use shared::doc::write_record;
-use shared::model::{Activity, ActivityKind};
+use automerge::{ActorId, AutoCommit, ObjType, ROOT};
 use shared::protocol::{REPAIR_PATH, RepairRequest, WireChange};
-use sync_server::wire::{MAX_CHANGE_OPS, MAX_DEPTH, MAX_REQUEST_OPS, write_leb128};
+use sync_server::wire::{MAX_CHANGE_OPS, MAX_DEPTH, MAX_REQUEST_OPS};
 
 mod support;
 
@@ -43,20 +41,6 @@ async fn peak_mib<T>(f: impl std::future::Future<Output = T>) -> (T, u64) {
     (out, peak.saturating_sub(before) / 1024)
 }
 
-/// A change by a new actor setting `note` to 4,000,000 bytes (about 4 KB deflated).
-fn big_change(doc_id: &str) -> WireChange {
-    let mut doc = AutoCommit::new().with_actor(ActorId::random());
-    doc.put(ROOT, "note", "a".repeat(4_000_000)).unwrap();
-    wire(
-        doc_id,
-        doc.get_last_local_change()
-            .unwrap()
-            .clone()
-            .bytes()
-            .to_vec(),
-    )
-}
-
 /// A change by a new actor of `MAX_CHANGE_OPS` operations: keys of a map under a root
 /// key no record has (left alone in a station's own document).
 fn many_ops_change(doc_id: &str) -> WireChange {
@@ -73,50 +57,6 @@ fn many_ops_change(doc_id: &str) -> WireChange {
             .bytes()
             .to_vec(),
     )
-}
-
-/// An activity whose `extra` nests `levels` maps.
-fn deep_activity(doc_id: &str, levels: usize) -> Vec<WireChange> {
-    let mut doc = AutoCommit::new();
-    write_record(
-        &mut doc,
-        &Activity {
-            id: "a-deep".into(),
-            kind: ActivityKind::ReceptionDay,
-            station_id: STATION.into(),
-            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-            deputy_ids: vec![],
-            guests: String::new(),
-            voters_received: 3,
-            online: false,
-            location: String::new(),
-            summary: "接待选民".into(),
-            photos: vec![],
-            campaign_id: None,
-            draft_id: None,
-        },
-    )
-    .unwrap();
-    let (_, record) = doc.get(ROOT, "activity:a-deep").unwrap().unwrap();
-    let mut obj = doc.put_object(&record, "extra", ObjType::Map).unwrap();
-    for _ in 0..levels {
-        obj = doc.put_object(&obj, "x", ObjType::Map).unwrap();
-    }
-    doc.commit();
-    doc.get_changes(&[])
-        .iter()
-        .map(|c| wire(doc_id, c.raw_bytes().to_vec()))
-        .collect()
-}
-
-fn message_with(chunks: &[Vec<u8>]) -> Vec<u8> {
-    let mut m = vec![0x42, 0, 0, 0];
-    write_leb128(&mut m, chunks.len() as u64);
-    for c in chunks {
-        write_leb128(&mut m, c.len() as u64);
-        m.extend_from_slice(c);
-    }
-    m
 }
 
 #[tokio::test]
@@ -155,7 +95,7 @@ async fn the_worst_requests_the_limits_allow_stay_within_the_stated_memory() {
     // Nesting: at the limit, and 4,000 deep (it grew the server by 1,579 MiB).
     let (status, mib) = peak_mib(async {
         station
-            .sync(0, deep_activity(&month(3), MAX_DEPTH - 2))
+            .sync(0, nested_activity(&month(3), "a-deep", MAX_DEPTH - 2))
             .await
             .status()
     })
@@ -164,7 +104,7 @@ async fn the_worst_requests_the_limits_allow_stay_within_the_stated_memory() {
     table.push(("a record nested to the limit", status, mib));
     let (status, mib) = peak_mib(async {
         station
-            .sync(0, deep_activity(&month(4), 4000))
+            .sync(0, nested_activity(&month(4), "a-deep", 4000))
             .await
             .status()
     })

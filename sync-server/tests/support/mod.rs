@@ -3,12 +3,15 @@
 #![allow(dead_code)]
 
 use automerge::transaction::Transactable as _;
-use automerge::{ActorId, AutoCommit, ROOT};
+use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc as _};
+use shared::doc::write_record;
 use shared::model::Role;
+use shared::model::{Activity, ActivityKind};
 use shared::protocol::{
     BLOBS_PATH, ErrorBody, SIGN_IN_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest,
     SyncResponse, WireChange,
 };
+use sync_server::wire::write_leb128;
 use sync_server::{Config, NewAccount, RunningServer};
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -203,4 +206,67 @@ pub async fn error_of(response: reqwest::Response) -> (u16, ErrorBody) {
 
 pub fn station_doc() -> String {
     format!("station/{STATION}/2026-11")
+}
+
+/// A change by a new actor that sets `note` to 4,000,000 bytes: about 4 KB deflated.
+pub fn big_change(doc_id: &str) -> shared::protocol::WireChange {
+    let mut doc = AutoCommit::new().with_actor(ActorId::random());
+    doc.put(ROOT, "note", "a".repeat(4_000_000)).unwrap();
+    let bytes = doc
+        .get_last_local_change()
+        .unwrap()
+        .clone()
+        .bytes()
+        .to_vec();
+    assert_eq!(bytes[8], 2, "deflated");
+    assert!(bytes.len() < 8 * 1024, "{} bytes", bytes.len());
+    wire(doc_id, bytes)
+}
+
+/// A sync message (Automerge's first format) carrying `chunks` and nothing else.
+pub fn message_with(chunks: &[Vec<u8>]) -> Vec<u8> {
+    let mut m = vec![0x42, 0, 0, 0];
+    write_leb128(&mut m, chunks.len() as u64);
+    for c in chunks {
+        write_leb128(&mut m, c.len() as u64);
+        m.extend_from_slice(c);
+    }
+    m
+}
+
+/// An activity whose `extra` nests `levels` maps below it, as one change.
+pub fn nested_activity(doc_id: &str, id: &str, levels: usize) -> Vec<shared::protocol::WireChange> {
+    let mut doc = AutoCommit::new();
+    write_record(
+        &mut doc,
+        &Activity {
+            id: id.into(),
+            kind: ActivityKind::ReceptionDay,
+            station_id: STATION.into(),
+            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            deputy_ids: vec![],
+            guests: String::new(),
+            voters_received: 3,
+            online: false,
+            location: String::new(),
+            summary: "接待选民".into(),
+            photos: vec![],
+            campaign_id: None,
+            draft_id: None,
+        },
+    )
+    .unwrap();
+    let (_, record) = doc
+        .get(ROOT, format!("activity:{id}").as_str())
+        .unwrap()
+        .unwrap();
+    let mut obj = doc.put_object(&record, "extra", ObjType::Map).unwrap();
+    for _ in 0..levels {
+        obj = doc.put_object(&obj, "x", ObjType::Map).unwrap();
+    }
+    doc.commit();
+    doc.get_changes(&[])
+        .iter()
+        .map(|c| wire(doc_id, c.raw_bytes().to_vec()))
+        .collect()
 }
