@@ -213,7 +213,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let server = sync_server::start(sync_server::Config {
         demo: true,
-        ..sync_server::Config::new(dir.path().join("server.db"), "127.0.0.1:0".parse().unwrap())
+        ..bench_config(dir.path().join("server.db"))
     })
     .await
     .unwrap();

@@ -49,8 +49,8 @@ use sync_server::{NewAccount, SqliteStorage};
 mod common;
 use common::town::{Device, PASSWORD, TOWN, directory, input, today};
 use common::{
-    Counter, counting_proxy, process_cpu_secs, process_peak_rss_mib, reset_peak_rss,
-    storage_session, wire,
+    BENCH_CONFIG_TOML, Counter, counting_proxy, process_cpu_secs, process_peak_rss_mib,
+    reset_peak_rss, storage_session, wire,
 };
 
 /// The clients of the many-clients scenario, each a station's staff in a town of their own.
@@ -341,7 +341,11 @@ struct OurServer {
 
 impl OurServer {
     fn start(db: &Path, log: &Path) -> OurServer {
+        let config = db.with_extension("toml");
+        std::fs::write(&config, BENCH_CONFIG_TOML).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_jiazhan-sync-server"))
+            .arg("--config")
+            .arg(&config)
             .arg("--db")
             .arg(db)
             .args(["--bind", "127.0.0.1:0"])

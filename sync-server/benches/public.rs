@@ -35,8 +35,7 @@ const SECONDS: u64 = 30;
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config =
-        sync_server::Config::new(dir.path().join("server.db"), "127.0.0.1:0".parse().unwrap());
+    let mut config = bench_config(dir.path().join("server.db"));
     config.demo = true;
     config.sign_in_limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     config.public = PublicConfig {

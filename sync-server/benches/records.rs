@@ -52,7 +52,7 @@ async fn main() {
     println!("# Checking pushed records: {}", database_kind(&database));
     let server = sync_server::start(Config {
         demo: true,
-        ..Config::new(database, "127.0.0.1:0".parse().unwrap())
+        ..bench_config(database)
     })
     .await
     .unwrap();

@@ -27,11 +27,11 @@ use shared::doc::{DocId, write_record};
 use shared::model::Role;
 use shared::protocol::{SYNC_PATH, SyncRequest, SyncResponse, WireChange};
 use shared::{ActivityFilter, Store, StoreKey, SyncClient};
-use sync_server::{Config, Database, NewAccount, RunningServer};
+use sync_server::{Database, NewAccount, RunningServer};
 
 mod common;
 use common::town::{STATIONS, TOWN, directory, input, station, today};
-use common::{device_session, idle_syncs, process_cpu_secs, wire};
+use common::{bench_config, device_session, idle_syncs, process_cpu_secs, wire};
 
 const RECORDS: usize = 30_000;
 const CLIENTS: usize = 500;
@@ -106,12 +106,9 @@ fn cores() -> usize {
 }
 
 async fn start(database: &Database) -> RunningServer {
-    sync_server::start(Config::new(
-        database.clone(),
-        "127.0.0.1:0".parse().unwrap(),
-    ))
-    .await
-    .unwrap()
+    sync_server::start(bench_config(database.clone()))
+        .await
+        .unwrap()
 }
 
 fn account(server: &RunningServer, username: &str, role: Role, scope: &str) {

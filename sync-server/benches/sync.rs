@@ -19,7 +19,7 @@ use sync_server::NewAccount;
 
 mod common;
 use common::town::{Device, PASSWORD, TOWN, directory, input};
-use common::{Counter, counting_proxy, device_session, idle_syncs};
+use common::{Counter, bench_config, counting_proxy, device_session, idle_syncs};
 
 /// A device signed in to a new coordinator account of the town.
 async fn coordinator(
@@ -61,12 +61,9 @@ async fn main() {
     // the throughput case also runs on two instances sharing it).
     let database = sync_server::Database::for_tests(dir.path().join("server.db"));
     println!("database: {}\n", database.describe());
-    let server = sync_server::start(sync_server::Config::new(
-        database.clone(),
-        "127.0.0.1:0".parse().unwrap(),
-    ))
-    .await
-    .unwrap();
+    let server = sync_server::start(bench_config(database.clone()))
+        .await
+        .unwrap();
     server
         .storage
         .load_directory_if_missing(&directory())
@@ -193,12 +190,9 @@ async fn main() {
     for round in 1..=rounds {
         if round == 2 {
             instances.push(
-                sync_server::start(sync_server::Config::new(
-                    database.clone(),
-                    "127.0.0.1:0".parse().unwrap(),
-                ))
-                .await
-                .unwrap(),
+                sync_server::start(bench_config(database.clone()))
+                    .await
+                    .unwrap(),
             );
         }
         let (rate, p99) = idle_throughput(&instances, cursor).await;

@@ -1,14 +1,16 @@
 //! The worst requests the limits allow, each measured by the server's peak memory: the
 //! process's high-water mark (`VmHWM` in /proc/self/status, reset before each request
-//! through /proc/self/clear_refs) above what it held before. One test in its own binary,
-//! so nothing else runs in the process while it measures.
+//! through /proc/self/clear_refs) above what it held before; and the documents the
+//! server keeps in memory between requests, within their budget. One test in its own
+//! binary, so nothing else runs in the process while it measures.
 
 use std::time::Duration;
 
 use automerge::transaction::Transactable as _;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT};
 use shared::protocol::{REPAIR_PATH, RepairRequest, WireChange};
-use sync_server::wire::{MAX_CHANGE_OPS, MAX_DEPTH, MAX_REQUEST_OPS};
+use sync_server::storage::CACHED_BYTES;
+use sync_server::wire::{MAX_CHANGE_OPS, MAX_DEPTH, MAX_REQUEST_BYTES, MAX_REQUEST_OPS};
 
 mod support;
 
@@ -60,7 +62,7 @@ fn many_ops_change(doc_id: &str) -> WireChange {
 }
 
 #[tokio::test]
-async fn the_worst_requests_the_limits_allow_stay_within_the_stated_memory() {
+async fn the_worst_requests_the_limits_allow_and_the_documents_kept_stay_within_their_memory() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path(), |_| {}).await;
     let station = Client::new(&server, "station", "phone-1").await;
@@ -136,6 +138,25 @@ async fn the_worst_requests_the_limits_allow_stay_within_the_stated_memory() {
     }
     for (what, _, mib) in table {
         assert!(mib <= MAX_PEAK_MIB, "{what}: {mib} MiB");
+    }
+
+    // The documents the server keeps in memory between requests hold at most 128 MiB
+    // of changes together (and the one a request is reading), however many large
+    // documents an account fills: 28 MB (about the most one request allows) into each
+    // of seven months, 196 MB in all.
+    // The same seven changes into each month (a change's bytes name no document).
+    let seven: Vec<_> = (0..7).map(|_| big_change(&station_doc())).collect();
+    for month in 1..=7 {
+        let doc = format!("station/{STATION}/2025-{month:02}");
+        let changes = seven.iter().map(|c| wire(&doc, c.bytes.clone())).collect();
+        assert_eq!(station.sync(0, changes).await.status(), 200);
+        // The next push reads the month as stored, 28 MB, into memory.
+        assert_eq!(station.push_new(&doc).await, 200);
+        let held = server.storage.cached_doc_bytes();
+        assert!(
+            held <= CACHED_BYTES + MAX_REQUEST_BYTES,
+            "{held} bytes after month {month}"
+        );
     }
     server.shutdown().await.unwrap();
 }

@@ -14,6 +14,20 @@ use shared::protocol::{SYNC_PATH, SyncRequest, WireChange};
 use sync_server::storage::NewSession;
 use sync_server::{NewAccount, RunningServer, Storage as _};
 
+/// A server's configuration for a benchmark on `database`, on a free loopback port:
+/// its clients stand for devices on many networks, but all connect from 127.0.0.1, so
+/// the cap on one network's connections is lifted.
+pub fn bench_config(database: impl Into<sync_server::Database>) -> sync_server::Config {
+    sync_server::Config {
+        connections_per_network: usize::MAX,
+        ..sync_server::Config::new(database, "127.0.0.1:0".parse().unwrap())
+    }
+}
+
+/// The same for the server binary: a configuration file (TOML) to pass with
+/// `--config`.
+pub const BENCH_CONFIG_TOML: &str = "connections_per_network = 4000000000\n";
+
 /// A session for a new account `name` (opened as a sign-in does, without Argon2 for
 /// each of a hundred accounts).
 pub fn session(server: &RunningServer, name: &str, station: &str, device: &str) -> String {

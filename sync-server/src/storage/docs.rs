@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use automerge::{AutoCommit, Change};
 
@@ -14,12 +15,21 @@ use super::{StorageError, Store};
 /// The most documents kept in memory; past it the cache starts over.
 const CACHED_DOCS: usize = 512;
 
-/// A document in memory and the sequence number it holds every stored change up to.
-type CachedDoc = std::sync::Arc<Mutex<(u64, AutoCommit)>>;
+/// The most change bytes the documents kept in memory hold together; past it the cache
+/// starts over. A document larger than a quarter of it is not kept at all. Without it,
+/// an account pushing 28 MB into each of many months (the most one request allows)
+/// would have the server hold all of them.
+pub const CACHED_BYTES: usize = 128 * 1024 * 1024;
 
-/// The documents one storage keeps in memory, by id.
+/// A document in memory, the sequence number it holds every stored change up to, and
+/// the bytes of the changes it holds.
+type CachedDoc = std::sync::Arc<Mutex<(u64, AutoCommit, usize)>>;
+
+/// The documents one storage keeps in memory, by id, and the change bytes they hold
+/// together (about: it is counted up as documents grow and zeroed as the cache starts
+/// over).
 #[derive(Default)]
-pub(crate) struct DocCache(Mutex<HashMap<String, CachedDoc>>);
+pub(crate) struct DocCache(Mutex<HashMap<String, CachedDoc>>, AtomicUsize);
 
 impl Store {
     /// Runs `f` on document `doc_id` with every stored change: the copy in memory
@@ -31,17 +41,23 @@ impl Store {
         doc_id: &str,
         f: impl FnOnce(&mut AutoCommit) -> T,
     ) -> Result<T, StorageError> {
+        let total = &self.docs.1;
         let entry = {
             let mut docs = self.cached_docs();
-            if docs.len() >= CACHED_DOCS && !docs.contains_key(doc_id) {
+            let full = docs.len() >= CACHED_DOCS || total.load(Ordering::Relaxed) > CACHED_BYTES;
+            if full && !docs.contains_key(doc_id) {
                 docs.clear();
+                total.store(0, Ordering::Relaxed);
             }
             docs.entry(doc_id.to_owned()).or_default().clone()
         };
         let mut held = entry.lock().unwrap_or_else(|p| p.into_inner());
-        let (seq, doc) = &mut *held;
+        let (seq, doc, bytes) = &mut *held;
         let newer = self.backend().read()?.doc_changes(doc_id, *seq)?;
         let upto = newer.last().map_or(*seq, |(s, _)| *s);
+        let added: usize = newer.iter().map(|(_, b)| b.len()).sum();
+        *bytes += added;
+        total.fetch_add(added, Ordering::Relaxed);
         let changes = newer
             .into_iter()
             .map(|(_, b)| Change::from_bytes(b))
@@ -52,12 +68,28 @@ impl Store {
         // Changes this copy makes itself (a submission) come back with a later read:
         // applying a change twice does nothing.
         *seq = upto;
-        Ok(f(doc))
+        let out = f(doc);
+        if *bytes > CACHED_BYTES / 4 {
+            // Too large to keep: built again when next asked for.
+            let size = *bytes;
+            drop(held);
+            if self.cached_docs().remove(doc_id).is_some() {
+                let _ = total.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                    Some(t.saturating_sub(size))
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Forgets the copy of `doc_id` in memory (it holds a change that was not stored).
     pub(crate) fn forget_doc(&self, doc_id: &str) {
         self.cached_docs().remove(doc_id);
+    }
+
+    /// The change bytes of the documents kept in memory, about (for tests).
+    pub fn cached_doc_bytes(&self) -> usize {
+        self.docs.1.load(Ordering::Relaxed)
     }
 
     fn cached_docs(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedDoc>> {

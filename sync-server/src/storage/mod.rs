@@ -35,6 +35,7 @@ mod sync;
 
 pub use backend::{Backend, Tx};
 pub(crate) use directory::store_server_changes;
+pub use docs::CACHED_BYTES;
 pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
