@@ -321,9 +321,40 @@ pub(crate) fn read_at<R: serde::de::DeserializeOwned>(
     let Some((automerge::Value::Object(_), obj)) = doc.get(ROOT, key)? else {
         return Err(corrupt("not a map".into()));
     };
-    // Not serde's message: it can quote the offending value (personal data in a log).
-    serde_json::from_value(object_json(doc, &obj, 0))
-        .map_err(|e| corrupt(format!("does not read as a record ({:?})", e.classify())))
+    // Which field, and what is wrong with it, but not serde's message: it can quote the
+    // offending value (personal data in a log or an answer).
+    serde_path_to_error::deserialize(object_json(doc, &obj, 0)).map_err(|e| {
+        let path = e.path().to_string();
+        corrupt(format!(
+            "does not read as a record: {}",
+            what_is_wrong(&path, e.inner())
+        ))
+    })
+}
+
+/// What is wrong with the field at `path` (`.` for the record itself), from serde's
+/// error without the value it may quote.
+fn what_is_wrong(path: &str, e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let wrong = if let Some(field) = message.strip_prefix("missing field ") {
+        // A field's name, never a value.
+        let field = field
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_matches('`');
+        return match path {
+            "." => format!("{field}: missing"),
+            _ => format!("{path}.{field}: missing"),
+        };
+    } else if message.starts_with("invalid type") {
+        "a value of the wrong type"
+    } else if message.starts_with("unknown variant") {
+        "a value it does not know"
+    } else {
+        "a value it cannot read"
+    };
+    format!("{path}: {wrong}")
 }
 
 /// Records are flat: a field nests at most a list in a record. Anything deeper is not ours
@@ -740,6 +771,39 @@ mod tests {
             "reference data in a station document"
         );
         assert!(deputy.belongs_in(&DocId::Subdistrict("sd-zizhuyuan".into()), &key));
+    }
+
+    #[test]
+    fn a_record_that_does_not_read_says_which_field_and_never_its_value() {
+        let cases: [(&str, automerge::ScalarValue, &str); 3] = [
+            (
+                "voters_received",
+                "张三 13800000000".into(),
+                "voters_received: a value of the wrong type",
+            ),
+            (
+                "kind",
+                "VoterMeeting".into(),
+                "kind: a value it does not know",
+            ),
+            ("date", "2026-13-45".into(), "date: a value it cannot read"),
+        ];
+        for (field, value, expected) in cases {
+            let mut d = AutoCommit::new();
+            write_record(&mut d, &activity("a1")).unwrap();
+            let (_, obj) = d.get(ROOT, "activity:a1").unwrap().unwrap();
+            let quoted = value.to_string();
+            d.put(&obj, field, value).unwrap();
+            let e = read_record::<Activity>(&d, "a1").unwrap_err().to_string();
+            assert!(e.contains(expected), "{e}");
+            assert!(!e.contains(quoted.trim_matches('"')), "{e}");
+        }
+        let mut d = AutoCommit::new();
+        write_record(&mut d, &activity("a1")).unwrap();
+        let (_, obj) = d.get(ROOT, "activity:a1").unwrap().unwrap();
+        d.delete(&obj, "summary").unwrap();
+        let e = read_record::<Activity>(&d, "a1").unwrap_err().to_string();
+        assert!(e.contains("summary: missing"), "{e}");
     }
 
     #[test]

@@ -111,11 +111,19 @@ pub fn check_records(
         let record = match AnyRecord::read(doc, key) {
             Ok(Some(record)) => record,
             Ok(None) => return Err(invalid("not a kind of record this document holds")),
-            Err(_) => {
-                return Err(invalid(
-                    "does not read as a record of its kind (a name it does not know, \
-                     a missing field or a value of the wrong type)",
-                ));
+            Err(e) => {
+                // Which field and what is wrong with it (`doc::read_at` never quotes
+                // the value).
+                let detail = match &e {
+                    crate::Error::Corrupt(m) => m
+                        .rsplit_once("does not read as a record: ")
+                        .map_or("", |(_, d)| d)
+                        .to_owned(),
+                    _ => String::new(),
+                };
+                return Err(invalid(&format!(
+                    "does not read as a record of its kind: {detail}"
+                )));
             }
         };
         if !record.belongs_in(id, key) || !beside_its_station(doc, &record) {

@@ -270,7 +270,7 @@ async fn a_record_the_app_cannot_read_is_refused_with_the_rest_of_its_request() 
         (
             "VoterMeeting",
             false,
-            "does not read as a record of its kind",
+            "does not read as a record of its kind: kind: a value it does not know",
         ),
         (
             "voter_meeting",
