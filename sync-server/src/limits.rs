@@ -1,5 +1,6 @@
 //! What bounds a connection, whoever sends on it: a deadline for a request's whole
-//! body, and a cap on the connections one network holds open at once.
+//! body (from the first read), and a cap on the connections one network holds open at
+//! once.
 //!
 //! hyper already closes a connection whose headers take longer than the header timeout
 //! (`crate::HEADER_TIMEOUT`) or that sits idle as long; these two bound the rest.
@@ -21,12 +22,14 @@ use axum::response::Response;
 #[error("the body did not arrive within {0:?}")]
 pub struct BodyDeadline(pub Duration);
 
-/// A request body that fails once `deadline` has passed since the request arrived,
-/// however steadily its bytes trickle in (a timeout between frames never fires on a
-/// byte every few seconds).
+/// A request body that fails once `within` has passed since the server began to read
+/// it, however steadily its bytes trickle in (a timeout between frames never fires on
+/// a byte every few seconds). The clock starts at the first read, not at the request's
+/// arrival: a request waiting its account's turn is not the client's delay. What has
+/// arrived is always read first, so a body that came whole in time never fails.
 struct DeadlineBody {
     inner: Body,
-    sleep: Pin<Box<tokio::time::Sleep>>,
+    sleep: Option<Pin<Box<tokio::time::Sleep>>>,
     within: Duration,
 }
 
@@ -38,11 +41,17 @@ impl HttpBody for DeadlineBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
-        if self.sleep.as_mut().poll(cx).is_ready() {
-            let within = self.within;
+        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
+            return Poll::Ready(frame);
+        }
+        let within = self.within;
+        let sleep = self
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(within)));
+        if sleep.as_mut().poll(cx).is_ready() {
             return Poll::Ready(Some(Err(axum::Error::new(BodyDeadline(within)))));
         }
-        Pin::new(&mut self.inner).poll_frame(cx)
+        Poll::Pending
     }
 
     fn is_end_stream(&self) -> bool {
@@ -54,7 +63,8 @@ impl HttpBody for DeadlineBody {
     }
 }
 
-/// Middleware: every request's body must arrive whole within `within` of the request.
+/// Middleware: every request's body must arrive whole within `within` of the server
+/// beginning to read it.
 pub async fn body_deadline(
     axum::extract::State(within): axum::extract::State<Duration>,
     request: Request,
@@ -63,7 +73,7 @@ pub async fn body_deadline(
     let request = request.map(|inner| {
         Body::new(DeadlineBody {
             inner,
-            sleep: Box::pin(tokio::time::sleep(within)),
+            sleep: None,
             within,
         })
     });

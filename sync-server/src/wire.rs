@@ -288,8 +288,10 @@ fn parse_change_header(data: &[u8]) -> Result<Option<ChangeHeader>, WireError> {
     let Some((len, used)) = data.get(at..).and_then(leb128_u64) else {
         return Ok(None);
     };
-    if len > 1024 {
-        return Err(malformed("an actor id is at most 1024 bytes"));
+    if len > MAX_ACTOR_BYTES {
+        return Err(malformed(format!(
+            "an actor id is at most {MAX_ACTOR_BYTES} bytes"
+        )));
     }
     let start = at + used;
     let end = start + len as usize;
@@ -313,10 +315,10 @@ pub struct TooDeep {
     pub depth: usize,
 }
 
-/// Checks that the objects `changes` make (in the order given, each after the changes
-/// it depends on) nest at most [`MAX_DEPTH`] deep, from their operations, before
-/// Automerge applies them. `outside` gives the depth and record of an object of the
-/// document the changes do not make, by its id as Automerge writes it
+/// Checks that the objects `changes` make nest at most [`MAX_DEPTH`] deep, from their
+/// operations, before Automerge applies them, in whatever order the changes come (all
+/// the objects they make are gathered first). `outside` gives the depth and record of
+/// an object of the document the changes do not make, by its id as Automerge writes it
 /// (`counter@actor`); one it does not know counts as a record (depth 1): a change that
 /// works on an object nobody made is refused later anyway.
 pub fn check_depth(
@@ -324,8 +326,14 @@ pub fn check_depth(
     outside: &mut dyn FnMut(&str) -> Option<(usize, String)>,
 ) -> Result<Result<(), TooDeep>, WireError> {
     use automerge::legacy::{Key, ObjectId, OpType};
-    let mut made: std::collections::HashMap<(u64, automerge::ActorId), (usize, String)> =
-        std::collections::HashMap::new();
+    type Id = (u64, automerge::ActorId);
+    /// Where an object made by the changes sits: under the root at a key, or in another
+    /// object.
+    enum Parent {
+        Root(String),
+        Object(Id),
+    }
+    let mut made: std::collections::HashMap<Id, Parent> = std::collections::HashMap::new();
     for change in changes {
         let expanded = unpanicked("a change", || change.decode())?;
         let start = change.start_op().get();
@@ -333,32 +341,74 @@ pub fn check_depth(
             if !matches!(op.action, OpType::Make(_)) {
                 continue;
             }
-            let (parent, record) = match &op.obj {
-                ObjectId::Root => (
-                    0,
-                    match &op.key {
-                        Key::Map(key) => key.to_string(),
-                        Key::Seq(_) => String::new(),
-                    },
-                ),
-                ObjectId::Id(id) => match made.get(&(id.0, id.1.clone())) {
-                    Some(known) => known.clone(),
-                    None => {
-                        let found = outside(&format!("{}@{}", id.0, id.1))
-                            .unwrap_or_else(|| (1, String::new()));
-                        made.insert((id.0, id.1.clone()), found.clone());
-                        found
-                    }
-                },
+            let parent = match &op.obj {
+                ObjectId::Root => Parent::Root(match &op.key {
+                    Key::Map(key) => key.to_string(),
+                    Key::Seq(_) => String::new(),
+                }),
+                ObjectId::Id(id) => Parent::Object((id.0, id.1.clone())),
             };
-            let depth = parent + 1;
-            if depth > MAX_DEPTH {
-                return Ok(Err(TooDeep { record, depth }));
+            made.insert((start + i as u64, change.actor_id().clone()), parent);
+        }
+    }
+    // Each object's depth, walking up to a known one (at most MAX_DEPTH steps: a longer
+    // chain, or a cycle, is too deep), and remembered.
+    let mut known: std::collections::HashMap<Id, (usize, String)> =
+        std::collections::HashMap::new();
+    for id in made.keys() {
+        let mut chain = vec![id.clone()];
+        let (base, record) = loop {
+            let at = chain.last().cloned().unwrap_or_else(|| id.clone());
+            if let Some(found) = known.get(&at) {
+                chain.pop();
+                break found.clone();
             }
-            made.insert(
-                (start + i as u64, change.actor_id().clone()),
-                (depth, record),
-            );
+            if chain.len() > MAX_DEPTH {
+                // The record it is in: further up, at most as many steps as objects.
+                let mut up = at;
+                let mut record = String::new();
+                for _ in 0..=made.len() {
+                    match made.get(&up) {
+                        Some(Parent::Root(key)) => {
+                            record = key.clone();
+                            break;
+                        }
+                        Some(Parent::Object(parent)) => up = parent.clone(),
+                        None => {
+                            if let Some((_, r)) = outside(&format!("{}@{}", up.0, up.1)) {
+                                record = r;
+                            }
+                            break;
+                        }
+                    }
+                }
+                return Ok(Err(TooDeep {
+                    record,
+                    depth: chain.len(),
+                }));
+            }
+            match made.get(&at) {
+                Some(Parent::Root(key)) => break (0, key.clone()),
+                Some(Parent::Object(parent)) => chain.push(parent.clone()),
+                None => {
+                    chain.pop();
+                    let found = outside(&format!("{}@{}", at.0, at.1))
+                        .unwrap_or_else(|| (1, String::new()));
+                    known.insert(at, found.clone());
+                    break found;
+                }
+            }
+        };
+        // `chain` runs from `id` up to the object just below the one of depth `base`.
+        for (n, obj) in chain.into_iter().rev().enumerate() {
+            let depth = base + n + 1;
+            if depth > MAX_DEPTH {
+                return Ok(Err(TooDeep {
+                    record: record.clone(),
+                    depth,
+                }));
+            }
+            known.insert(obj, (depth, record.clone()));
         }
     }
     Ok(Ok(()))
@@ -493,32 +543,53 @@ fn column_rows(spec: u64, data: &[u8]) -> Option<u64> {
     Some(rows)
 }
 
+/// The longest actor id a change may carry or name: Automerge makes 16 bytes. Every
+/// operation that names another actor's object copies its id when a change is
+/// expanded, so a long one would cost memory by the operation.
+pub const MAX_ACTOR_BYTES: u64 = 32;
+
 /// The most rows of any column of a change chunk's data (after its header), from its
-/// column metadata; `None` when the layout does not read (Automerge refuses it then).
-fn change_rows(data: &[u8]) -> Option<u64> {
+/// column metadata. A layout that does not read is refused (Automerge would skip a
+/// column it does not know, whose rows could then go uncounted), and so is an actor
+/// id over [`MAX_ACTOR_BYTES`].
+fn change_rows(data: &[u8]) -> Result<u64, WireError> {
+    let layout = || malformed("a change whose layout does not read");
     let mut at = 0usize;
-    let uleb = |at: &mut usize| -> Option<u64> {
-        let (n, used) = leb128_u64(data.get(*at..)?)?;
+    let uleb = |at: &mut usize| -> Result<u64, WireError> {
+        let (n, used) = leb128_u64(data.get(*at..).ok_or_else(layout)?).ok_or_else(layout)?;
         *at += used;
-        Some(n)
+        Ok(n)
     };
-    let skip = |at: &mut usize, n: u64| -> Option<()> {
-        *at = at.checked_add(usize::try_from(n).ok()?)?;
-        (*at <= data.len()).then_some(())
+    let skip = |at: &mut usize, n: u64| -> Result<(), WireError> {
+        *at = usize::try_from(n)
+            .ok()
+            .and_then(|n| at.checked_add(n))
+            .filter(|end| *end <= data.len())
+            .ok_or_else(layout)?;
+        Ok(())
+    };
+    let actor_len = |len: u64| {
+        if len > MAX_ACTOR_BYTES {
+            Err(malformed(format!(
+                "an actor id is at most {MAX_ACTOR_BYTES} bytes"
+            )))
+        } else {
+            Ok(len)
+        }
     };
     let deps = uleb(&mut at)?;
-    skip(&mut at, deps.checked_mul(32)?)?;
-    let actor = uleb(&mut at)?;
+    skip(&mut at, deps.checked_mul(32).ok_or_else(layout)?)?;
+    let actor = actor_len(uleb(&mut at)?)?;
     skip(&mut at, actor)?;
     uleb(&mut at)?; // seq
     uleb(&mut at)?; // start op
-    let (_, used) = leb128_i64(data.get(at..)?)?; // time
+    let (_, used) = leb128_i64(data.get(at..).ok_or_else(layout)?).ok_or_else(layout)?; // time
     at += used;
     let message = uleb(&mut at)?;
     skip(&mut at, message)?;
     let others = uleb(&mut at)?;
     for _ in 0..others {
-        let len = uleb(&mut at)?;
+        let len = actor_len(uleb(&mut at)?)?;
         skip(&mut at, len)?;
     }
     let n = uleb(&mut at)?;
@@ -530,9 +601,9 @@ fn change_rows(data: &[u8]) -> Option<u64> {
     for (spec, len) in columns {
         let start = at;
         skip(&mut at, len)?;
-        most = most.max(column_rows(spec, &data[start..at])?);
+        most = most.max(column_rows(spec, &data[start..at]).ok_or_else(layout)?);
     }
-    Some(most)
+    Ok(most)
 }
 
 /// Appends `n` as unsigned LEB128 (as Automerge writes lengths and counts).
@@ -598,7 +669,7 @@ pub fn decode_change_within(bytes: &[u8], budget: &mut Budget) -> Result<Change,
     let plain = plain.unwrap_or_else(|| bytes.to_vec());
     budget.take_bytes(plain.len())?;
     let data = chunk_header(&plain)?.data;
-    let rows = change_rows(&plain[data]).unwrap_or(0);
+    let rows = change_rows(&plain[data])?;
     if rows > MAX_CHANGE_OPS {
         return Err(WireError::TooManyOps {
             what: "a change",
@@ -661,6 +732,7 @@ fn check_document_chunk(bytes: &[u8], budget: &mut Budget) -> Result<(), WireErr
         }
     }
     let mut inflated = 0usize;
+    let mut most_rows = 0u64;
     for (spec, len) in columns {
         let start = at;
         skip(&mut at, len)?;
@@ -677,12 +749,14 @@ fn check_document_chunk(bytes: &[u8], budget: &mut Budget) -> Result<(), WireErr
             inflated += at - start;
             column_rows(spec, &data[start..at])
         };
-        if rows.is_some_and(|rows| rows > MAX_DOCUMENT_OPS) {
+        let rows = rows.ok_or_else(bad)?;
+        if rows > MAX_DOCUMENT_OPS {
             return Err(WireError::TooManyOps {
                 what: "a document",
                 limit: MAX_DOCUMENT_OPS,
             });
         }
+        most_rows = most_rows.max(rows);
         if inflated > MAX_DOCUMENT_BYTES {
             return Err(WireError::TooLarge {
                 what: "a document",
@@ -693,7 +767,9 @@ fn check_document_chunk(bytes: &[u8], budget: &mut Budget) -> Result<(), WireErr
             return budget.take_bytes(inflated);
         }
     }
-    budget.take_bytes(inflated)
+    budget.take_bytes(inflated)?;
+    // Its operations count against the request's too: Automerge loads them all.
+    budget.take_ops(most_rows)
 }
 
 /// Decodes one step of Automerge's sync protocol (a repair request) within bounds:
@@ -883,7 +959,7 @@ mod tests {
         doc.put(ROOT, "k", automerge::ScalarValue::Null).unwrap();
         let real = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
         let header = chunk_header(&real).unwrap();
-        assert_eq!(change_rows(&real[header.data.clone()]), Some(1));
+        assert_eq!(change_rows(&real[header.data.clone()]), Ok(1));
         // The same change with every column's one row repeated ten million times.
         let data = &real[header.data];
         let mut at = 0;
@@ -968,6 +1044,41 @@ mod tests {
     }
 
     #[test]
+    fn a_layout_that_does_not_read_or_a_long_actor_is_refused() {
+        // deps 0, actor [1], seq 1, start op 1, time 0, no message, no other actors, and
+        // one column Automerge does not know whose data does not read as its type.
+        let data = |actor: &[u8], others: &[&[u8]], spec: u64, column: &[u8]| {
+            let mut d = vec![0];
+            write_leb128(&mut d, actor.len() as u64);
+            d.extend_from_slice(actor);
+            d.extend([1, 1, 0, 0]);
+            write_leb128(&mut d, others.len() as u64);
+            for o in others {
+                write_leb128(&mut d, o.len() as u64);
+                d.extend_from_slice(o);
+            }
+            d.push(1);
+            write_leb128(&mut d, spec);
+            write_leb128(&mut d, column.len() as u64);
+            d.extend_from_slice(column);
+            d
+        };
+        let unknown = 50 << 4 | 2;
+        assert_eq!(change_rows(&data(&[1], &[], unknown, &[1, 5])), Ok(1));
+        assert_eq!(
+            change_rows(&data(&[1], &[], unknown, &[0x80])),
+            Err(malformed("a change whose layout does not read"))
+        );
+        let long = [7u8; 33];
+        for (actor, others) in [(&long[..], vec![]), (&[1u8][..], vec![&long[..]])] {
+            assert_eq!(
+                change_rows(&data(actor, &others, unknown, &[1, 5])),
+                Err(malformed("an actor id is at most 32 bytes"))
+            );
+        }
+    }
+
+    #[test]
     fn column_rows_are_counted_for_the_changes_the_app_writes() {
         let mut doc = AutoCommit::new();
         let list = doc
@@ -991,13 +1102,19 @@ mod tests {
     }
 
     /// Found by the `change_chunk` fuzz target: a change that panicked inside Automerge.
+    /// Refused (its layout does not read, so Automerge is never asked); and were it
+    /// asked, the panic is a refusal too.
     #[test]
     fn a_change_that_panics_inside_automerge_is_refused() {
         let input = include_bytes!("../../fuzz/corpus/change_chunk/panic-opid-overflow");
-        assert!(matches!(
-            decode_change(input),
-            Err(WireError::Malformed(m)) if m.contains("cannot read")
-        ));
+        assert!(matches!(decode_change(input), Err(WireError::Malformed(_))));
+        let header = chunk_header(input).unwrap();
+        let read = unpanicked("a change", || Change::from_bytes(input.to_vec()));
+        assert!(
+            read.is_err() || read.is_ok_and(|r| r.is_err()),
+            "{:?}",
+            change_rows(&input[header.data])
+        );
     }
 
     #[test]

@@ -166,6 +166,39 @@ async fn values_nested_past_the_limit_are_refused() {
     let (status, body) = error_of(station.sync(0, vec![wire(&doc, deeper)]).await).await;
     assert_eq!(status, 422, "{body:?}");
     assert!(body.message.contains("activity:a-deep-ok"), "{body:?}");
+    // Nesting one level a change, the changes sent deepest first: refused all the same.
+    let mut d = AutoCommit::new();
+    let (_, record) = {
+        for c in &at_limit {
+            d.apply_changes([automerge::Change::from_bytes(c.bytes.clone()).unwrap()])
+                .unwrap();
+        }
+        d.get(ROOT, "activity:a-deep-ok").unwrap().unwrap()
+    };
+    let heads = d.get_heads();
+    let mut obj = d.put_object(&record, "chain", ObjType::Map).unwrap();
+    d.commit();
+    for _ in 0..MAX_DEPTH {
+        obj = d.put_object(&obj, "x", ObjType::Map).unwrap();
+        d.commit();
+    }
+    let mut reversed: Vec<_> = d
+        .get_changes(&heads)
+        .iter()
+        .map(|c| wire(&doc, c.raw_bytes().to_vec()))
+        .collect();
+    reversed.reverse();
+    let (status, body) = error_of(station.sync(0, reversed).await).await;
+    assert_eq!(status, 422, "{body:?}");
+    assert!(body.message.contains("activity:a-deep-ok"), "{body:?}");
+    // An actor id longer than Automerge makes (it is copied into every operation that
+    // names it when a change is read): 400.
+    let mut long = AutoCommit::new().with_actor(ActorId::from(vec![7u8; 64]));
+    long.put(ROOT, "note", "x").unwrap();
+    let bytes = long.get_last_local_change().unwrap().raw_bytes().to_vec();
+    let (status, body) = error_of(station.sync(0, vec![wire(&doc, bytes)]).await).await;
+    assert_eq!(status, 400, "{body:?}");
+    assert!(body.message.contains("at most 32 bytes"), "{body:?}");
     assert_eq!(server.storage.change_count().unwrap(), before);
     server.shutdown().await.unwrap();
 }

@@ -102,6 +102,8 @@ pub struct PublicConfig {
 struct Window<K> {
     per_key: usize,
     hits: Mutex<HashMap<K, VecDeque<Instant>>>,
+    /// When keys not seen for a minute were last dropped.
+    pruned: Mutex<Option<Instant>>,
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
@@ -111,6 +113,7 @@ impl<K: Eq + std::hash::Hash> Window<K> {
         Window {
             per_key: usize::try_from(per_key.get()).unwrap_or(usize::MAX),
             hits: Mutex::default(),
+            pruned: Mutex::default(),
         }
     }
 
@@ -129,8 +132,14 @@ impl<K: Eq + std::hash::Hash> Window<K> {
     /// Counts an attempt of `key`; whether `key` is now at its limit.
     fn hit(&self, key: K) -> bool {
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
+        // Made-up keys cannot grow the map without bound: old ones go, at most once a
+        // second (a scan of the whole map on every hit would be its own flood).
         if hits.len() > 100_000 {
-            hits.retain(|_, l| l.back().is_some_and(|t| t.elapsed() < MINUTE));
+            let mut pruned = self.pruned.lock().unwrap_or_else(|p| p.into_inner());
+            if pruned.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                hits.retain(|_, l| l.back().is_some_and(|t| t.elapsed() < MINUTE));
+                *pruned = Some(Instant::now());
+            }
         }
         let list = hits.entry(key).or_default();
         while list.front().is_some_and(|t| t.elapsed() >= MINUTE) {
@@ -373,8 +382,8 @@ impl PublicApp {
         self.limiters.wrong_by_code.full(&code.to_owned())
     }
 
-    /// The answer to a wrong code from `net` (`code`, when it read as one and was not
-    /// found), counted for the network, the code, and all networks together.
+    /// The answer to a wrong code from `net` (`code`, when the database was asked and
+    /// did not find it), counted for the network, the code, and all networks together.
     fn wrong_code(&self, net: IpAddr, code: Option<&str>) -> Response {
         self.limiters.wrong.hit(net);
         if let Some(code) = code {
@@ -577,7 +586,8 @@ async fn show_status(
     ok: StatusCode,
 ) -> Response {
     if app.known_wrong(&code) {
-        return app.wrong_code(net, Some(&code));
+        // Counted for the network only: the code's minute is not extended.
+        return app.wrong_code(net, None);
     }
     let c = code.clone();
     match app.run(move |s| s.public_status(&c)).await {
@@ -609,7 +619,7 @@ async fn withdraw(
         return app.wrong_code(net, None);
     };
     if app.known_wrong(&code) {
-        return app.wrong_code(net, Some(&code));
+        return app.wrong_code(net, None);
     }
     let confirmed = fields.iter().any(|(k, v)| k == "confirm" && v == "1");
     if !confirmed {

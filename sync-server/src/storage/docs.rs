@@ -56,8 +56,6 @@ impl Store {
         let newer = self.backend().read()?.doc_changes(doc_id, *seq)?;
         let upto = newer.last().map_or(*seq, |(s, _)| *s);
         let added: usize = newer.iter().map(|(_, b)| b.len()).sum();
-        *bytes += added;
-        total.fetch_add(added, Ordering::Relaxed);
         let changes = newer
             .into_iter()
             .map(|(_, b)| Change::from_bytes(b))
@@ -65,26 +63,49 @@ impl Store {
             .map_err(|e| StorageError::Internal(format!("a stored change: {e}")))?;
         doc.apply_changes(changes)
             .map_err(|e| StorageError::Internal(format!("stored changes: {e}")))?;
+        *bytes += added;
+        total.fetch_add(added, Ordering::Relaxed);
         // Changes this copy makes itself (a submission) come back with a later read:
         // applying a change twice does nothing.
         *seq = upto;
         let out = f(doc);
-        if *bytes > CACHED_BYTES / 4 {
+        let size = *bytes;
+        drop(held);
+        if size > CACHED_BYTES / 4 {
             // Too large to keep: built again when next asked for.
-            let size = *bytes;
-            drop(held);
             if self.cached_docs().remove(doc_id).is_some() {
-                let _ = total.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
-                    Some(t.saturating_sub(size))
-                });
+                self.uncount(size);
             }
+        } else if total.load(Ordering::Relaxed) > CACHED_BYTES {
+            // Over the budget: start over, keeping this one.
+            let mut docs = self.cached_docs();
+            docs.clear();
+            docs.insert(doc_id.to_owned(), entry.clone());
+            total.store(size, Ordering::Relaxed);
         }
         Ok(out)
     }
 
+    /// Takes `size` bytes off the count of what the cache holds.
+    fn uncount(&self, size: usize) {
+        let _ = self
+            .docs
+            .1
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |t| {
+                Some(t.saturating_sub(size))
+            });
+    }
+
     /// Forgets the copy of `doc_id` in memory (it holds a change that was not stored).
     pub(crate) fn forget_doc(&self, doc_id: &str) {
-        self.cached_docs().remove(doc_id);
+        let removed = self.cached_docs().remove(doc_id);
+        // Its bytes, unless a request is working on it (then counted until the cache
+        // starts over).
+        if let Some(entry) = removed
+            && let Ok(held) = entry.try_lock()
+        {
+            self.uncount(held.2);
+        }
     }
 
     /// The change bytes of the documents kept in memory, about (for tests).

@@ -65,7 +65,7 @@ pub(crate) fn push(
             doc_id: k.doc_id.clone(),
             reason,
         };
-        match doc_access(tx, &caller.account, &id) {
+        match doc_access(tx, &caller.account, &id)? {
             Access::None => return Err(refused(Refusal::NotFound)),
             Access::Read => return Err(refused(Refusal::ReadOnly)),
             Access::Write => {}

@@ -468,7 +468,7 @@ impl Store {
 
     /// What `account` may do with document `id`.
     pub(crate) fn doc_access(&self, account: &Account, id: &DocId) -> Result<Access, StorageError> {
-        Ok(doc_access(&*self.backend.read()?, account, id))
+        doc_access(&*self.backend.read()?, account, id)
     }
 
     /// Every station's id, sorted.
@@ -556,17 +556,21 @@ impl Storage for Store {
 
 /// What `account` may do with document `id` ([`shared::access::access`], with each
 /// station's street or town from the scope tables).
-pub(crate) fn doc_access(tx: &dyn Tx, account: &Account, id: &DocId) -> Access {
+pub(crate) fn doc_access(
+    tx: &dyn Tx,
+    account: &Account,
+    id: &DocId,
+) -> Result<Access, StorageError> {
     // A department the directory does not have has no documents, as a station outside
     // every street and town has none for its coordinators.
     if let Some(department) = id.department_id()
-        && !tx.department_exists(department).unwrap_or(false)
+        && !tx.department_exists(department)?
     {
-        return Access::None;
+        return Ok(Access::None);
     }
-    access(account, id, |station| {
+    Ok(access(account, id, |station| {
         tx.subdistrict_of(station).ok().flatten()
-    })
+    }))
 }
 
 /// The caller must have `needed` on `doc_id`. A document the caller may not read is, as
@@ -583,7 +587,7 @@ pub(crate) fn check_doc_access(
         doc_id: doc_id.to_owned(),
         reason,
     };
-    match (doc_access(tx, &caller.account, &id), needed) {
+    match (doc_access(tx, &caller.account, &id)?, needed) {
         (Access::None, _) => Err(refused(Refusal::NotFound)),
         (Access::Read, Access::Write) => Err(refused(Refusal::ReadOnly)),
         _ => Ok(id),

@@ -38,12 +38,22 @@ impl Store {
             self.backend.read()?
         };
         let mut acknowledged = Vec::with_capacity(decoded.len());
+        // Each document's access once (a request holds up to 1,000 changes).
+        let mut accessed = std::collections::HashMap::new();
         for (wire, (id, change)) in req.changes.iter().zip(&decoded) {
             let refused = |reason| StorageError::Refused {
                 doc_id: wire.doc_id.clone(),
                 reason,
             };
-            match doc_access(&*tx, &caller.account, id) {
+            let access = match accessed.get(wire.doc_id.as_str()) {
+                Some(access) => *access,
+                None => {
+                    let access = doc_access(&*tx, &caller.account, id)?;
+                    accessed.insert(wire.doc_id.as_str(), access);
+                    access
+                }
+            };
+            match access {
                 // The same answer whether or not the document exists.
                 Access::None => return Err(refused(Refusal::NotFound)),
                 Access::Read => return Err(refused(Refusal::ReadOnly)),
@@ -153,7 +163,7 @@ impl Store {
                 reason,
             };
             if docs.insert(wire.doc_id.as_str()) {
-                match doc_access(&*tx, &caller.account, id) {
+                match doc_access(&*tx, &caller.account, id)? {
                     Access::None => return Err(refused(Refusal::NotFound)),
                     Access::Read => return Err(refused(Refusal::ReadOnly)),
                     Access::Write => {}
