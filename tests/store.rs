@@ -281,6 +281,12 @@ fn a_record_edited_many_times_reads_back_its_last_edit() {
         80
     );
     assert_eq!(store.sync_request().unwrap().changes.len(), 81);
+    // After the server found a request too large, the sync asks for fewer at a time:
+    // the oldest first, and never none.
+    let all = store.sync_request().unwrap().changes;
+    let fewer = store.sync_request_of_at_most(40).unwrap().changes;
+    assert_eq!(fewer, all[..40]);
+    assert_eq!(store.sync_request_of_at_most(0).unwrap().changes, all[..1]);
 }
 
 #[test]

@@ -556,10 +556,13 @@ impl SyncClient {
         let session = lock(store).session()?.ok_or(Error::NotSignedIn)?;
         let url = self.endpoint(&session.server_url, SYNC_PATH)?;
         let mut total = SyncReport::default();
+        // How many changes a request carries; halved each time the server answers that
+        // one is too large.
+        let mut most = crate::protocol::MAX_CHANGES_PER_REQUEST;
         for _ in 0..MAX_ROUND_TRIPS {
             let (request, held_back) = {
                 let store = lock(store);
-                let request = store.sync_request()?;
+                let request = store.sync_request_of_at_most(most)?;
                 let held_back = store.outbox_len()? > request.changes.len()
                     || request.keys.len() == crate::protocol::MAX_KEYS_PER_MESSAGE;
                 (request, held_back)
@@ -586,6 +589,20 @@ impl SyncClient {
             }
             if !status.is_success() {
                 let detail = response.text().await.unwrap_or_default();
+                // Too large together: send half as many. One change too large alone can
+                // never be taken: its document's changes are set aside, as a refusal's.
+                if status == reqwest::StatusCode::PAYLOAD_TOO_LARGE && !request.changes.is_empty() {
+                    if request.changes.len() > 1 {
+                        most = request.changes.len() / 2;
+                        continue;
+                    }
+                    let doc_id = request.changes[0].doc_id.clone();
+                    let set_aside = lock(store).set_aside(&doc_id, "payload_too_large")?;
+                    total.refused_changes += set_aside as u64;
+                    if set_aside > 0 {
+                        continue;
+                    }
+                }
                 // A change refused for its document (no right to write it, or a reused
                 // sequence number): set that document's changes aside, send the rest.
                 if let Some((doc_id, reason)) = refused_document(status, &detail, &request) {

@@ -101,12 +101,20 @@ impl Store {
     /// of change bytes, so a device back from weeks of bulk entry still gets through
     /// the server's body limit; the sync loop sends the rest next.
     pub fn sync_request(&self) -> Result<SyncRequest, Error> {
+        self.sync_request_of_at_most(MAX_CHANGES_PER_REQUEST)
+    }
+
+    /// [`Store::sync_request`] with at most `most` changes (at least one): after the
+    /// server refused a request as too large (its changes inflate past 32 MiB or hold
+    /// over 400,000 operations together), the sync sends fewer at a time.
+    pub fn sync_request_of_at_most(&self, most: usize) -> Result<SyncRequest, Error> {
+        let most = most.clamp(1, MAX_CHANGES_PER_REQUEST);
         let mut bytes = 0usize;
         let mut changes = self.query(
             &format!(
                 "SELECT doc_id, kind, bytes FROM outbox WHERE {SENDABLE} ORDER BY rowid LIMIT ?1"
             ),
-            [MAX_CHANGES_PER_REQUEST as i64],
+            [most as i64],
             |r| {
                 Ok(WireChange {
                     doc_id: r.get(0)?,
