@@ -596,11 +596,19 @@ impl SyncClient {
                         most = request.changes.len() / 2;
                         continue;
                     }
-                    let doc_id = request.changes[0].doc_id.clone();
-                    let set_aside = lock(store).set_aside(&doc_id, "payload_too_large")?;
-                    total.refused_changes += set_aside as u64;
-                    if set_aside > 0 {
-                        continue;
+                    // Only the server's own word that the change is too large: a
+                    // proxy's 413 is no reason to set a document aside.
+                    let servers = serde_json::from_str::<ErrorBody>(&detail)
+                        .is_ok_and(|b| b.error == crate::protocol::error::PAYLOAD_TOO_LARGE);
+                    if servers {
+                        let doc_id = request.changes[0].doc_id.clone();
+                        let set_aside = lock(store)
+                            .set_aside(&doc_id, crate::protocol::error::PAYLOAD_TOO_LARGE)?;
+                        total.refused_changes += set_aside as u64;
+                        if set_aside > 0 {
+                            most = crate::protocol::MAX_CHANGES_PER_REQUEST;
+                            continue;
+                        }
                     }
                 }
                 // A change refused for its document (no right to write it, or a reused
@@ -636,6 +644,8 @@ impl SyncClient {
                 }
                 store.apply_sync_response(&response)?
             };
+            // After a request too large, grow back as requests go through.
+            most = (most * 2).min(crate::protocol::MAX_CHANGES_PER_REQUEST);
             total.sent_changes += report.sent_changes;
             total.received_changes += report.received_changes;
             total.received_documents += report.received_documents;

@@ -25,8 +25,7 @@ pub struct BodyDeadline(pub Duration);
 /// A request body that fails once `within` has passed since the server began to read
 /// it, however steadily its bytes trickle in (a timeout between frames never fires on
 /// a byte every few seconds). The clock starts at the first read, not at the request's
-/// arrival: a request waiting its account's turn is not the client's delay. What has
-/// arrived is always read first, so a body that came whole in time never fails.
+/// arrival: a request waiting its account's turn is not the client's delay.
 struct DeadlineBody {
     inner: Body,
     sleep: Option<Pin<Box<tokio::time::Sleep>>>,
@@ -41,17 +40,19 @@ impl HttpBody for DeadlineBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
-        if let Poll::Ready(frame) = Pin::new(&mut self.inner).poll_frame(cx) {
-            return Poll::Ready(frame);
-        }
         let within = self.within;
-        let sleep = self
+        let this = &mut *self;
+        let sleep = this
             .sleep
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(within)));
-        if sleep.as_mut().poll(cx).is_ready() {
-            return Poll::Ready(Some(Err(axum::Error::new(BodyDeadline(within)))));
+        let late = || Poll::Ready(Some(Err(axum::Error::new(BodyDeadline(within)))));
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            // A body that keeps coming (empty frames, say) is cut off all the same.
+            Poll::Ready(Some(Ok(_))) if sleep.is_elapsed() => late(),
+            Poll::Ready(frame) => Poll::Ready(frame),
+            Poll::Pending if sleep.as_mut().poll(cx).is_ready() => late(),
+            Poll::Pending => Poll::Pending,
         }
-        Poll::Pending
     }
 
     fn is_end_stream(&self) -> bool {

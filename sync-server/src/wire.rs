@@ -55,6 +55,8 @@ pub const MAX_DEPTH: usize = 12;
 pub struct Budget {
     bytes: usize,
     ops: u64,
+    /// What whole documents (in a repair) may hold together: [`MAX_DOCUMENT_OPS`].
+    document_ops: u64,
 }
 
 impl Budget {
@@ -63,6 +65,7 @@ impl Budget {
         Budget {
             bytes: MAX_REQUEST_BYTES,
             ops: MAX_REQUEST_OPS,
+            document_ops: MAX_DOCUMENT_OPS,
         }
     }
 
@@ -76,6 +79,17 @@ impl Budget {
             what: "a request's changes",
             limit: MAX_REQUEST_BYTES,
         })?;
+        Ok(())
+    }
+
+    fn take_document_ops(&mut self, ops: u64) -> Result<(), WireError> {
+        self.document_ops = self
+            .document_ops
+            .checked_sub(ops)
+            .ok_or(WireError::TooManyOps {
+                what: "a repair's documents",
+                limit: MAX_DOCUMENT_OPS,
+            })?;
         Ok(())
     }
 
@@ -768,8 +782,9 @@ fn check_document_chunk(bytes: &[u8], budget: &mut Budget) -> Result<(), WireErr
         }
     }
     budget.take_bytes(inflated)?;
-    // Its operations count against the request's too: Automerge loads them all.
-    budget.take_ops(most_rows)
+    // A message's whole documents together hold at most as many operations as one may:
+    // Automerge loads them all.
+    budget.take_document_ops(most_rows)
 }
 
 /// Decodes one step of Automerge's sync protocol (a repair request) within bounds:

@@ -77,11 +77,19 @@ impl Store {
                 self.uncount(size);
             }
         } else if total.load(Ordering::Relaxed) > CACHED_BYTES {
-            // Over the budget: start over, keeping this one.
+            // Over the budget: start over, keeping this one, unless it was forgotten
+            // meanwhile (it may hold a change that was not stored).
             let mut docs = self.cached_docs();
+            let still = docs
+                .get(doc_id)
+                .is_some_and(|kept| std::sync::Arc::ptr_eq(kept, &entry));
             docs.clear();
-            docs.insert(doc_id.to_owned(), entry.clone());
-            total.store(size, Ordering::Relaxed);
+            if still {
+                docs.insert(doc_id.to_owned(), entry.clone());
+                total.store(size, Ordering::Relaxed);
+            } else {
+                total.store(0, Ordering::Relaxed);
+            }
         }
         Ok(out)
     }

@@ -568,9 +568,19 @@ pub(crate) fn doc_access(
     {
         return Ok(Access::None);
     }
-    Ok(access(account, id, |station| {
-        tx.subdistrict_of(station).ok().flatten()
-    }))
+    // A database error is an error, never "not found" (a device sets aside what is not
+    // found).
+    let failed = std::cell::RefCell::new(None);
+    let access = access(account, id, |station| {
+        tx.subdistrict_of(station).unwrap_or_else(|e| {
+            failed.replace(Some(e));
+            None
+        })
+    });
+    match failed.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(access),
+    }
 }
 
 /// The caller must have `needed` on `doc_id`. A document the caller may not read is, as
