@@ -8,7 +8,7 @@ use shared::protocol::{
     DocHeads, HeadsResponse, MAX_DOCUMENTS_PER_HEADS, RepairRequest, RepairResponse,
 };
 
-use super::sync::{NewActor, build_document, depth_in, insert_change, stored_changes, too_deep};
+use super::sync::{NewActor, build_document, insert_change, stored_changes, too_deep};
 use super::{Caller, MAX_HEADS_BYTES, StorageError, Store, check_doc_access};
 
 impl Store {
@@ -108,7 +108,7 @@ impl Store {
         .map_err(|e| StorageError::BadRequest(format!("sync message: {e}")))?;
         let new = doc.get_changes(&before);
         if !new.is_empty() {
-            let deep = crate::wire::check_depth(&new, &mut |obj| depth_in(&doc, obj))?;
+            let deep = crate::wire::check_depth(&new, &mut |obj| crate::wire::depth_in(&doc, obj))?;
             if let Err(deep) = deep {
                 return Err(too_deep(&req.doc_id, deep));
             }

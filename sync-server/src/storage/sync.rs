@@ -238,7 +238,9 @@ impl Store {
             // they touch reads only what they changed.
             self.with_doc(&doc_id, |stored| {
                 // Values nested past the limit are refused before Automerge builds them.
-                let deep = crate::wire::check_depth(&changes, &mut |obj| depth_in(stored, obj))?;
+                let deep = crate::wire::check_depth(&changes, &mut |obj| {
+                    crate::wire::depth_in(stored, obj)
+                })?;
                 if let Err(deep) = deep {
                     return Err(too_deep(&doc_id, deep));
                 }
@@ -309,23 +311,6 @@ impl Store {
             }
         })
     }
-}
-
-/// The depth of object `obj` (`counter@actor`) in `doc` and the record (root key) it is
-/// in, for [`crate::wire::check_depth`]; past [`crate::wire::MAX_DEPTH`] it stops
-/// counting.
-pub(super) fn depth_in(doc: &AutoCommit, obj: &str) -> Option<(usize, String)> {
-    use automerge::ReadDoc as _;
-    let (obj, _) = doc.import(obj).ok()?;
-    let mut depth = 0;
-    let mut record = String::new();
-    for parent in doc.parents(&obj).ok()?.take(crate::wire::MAX_DEPTH + 1) {
-        depth += 1;
-        if let automerge::Prop::Map(key) = parent.prop {
-            record = key;
-        }
-    }
-    Some((depth, record))
 }
 
 /// The refusal of a value nested too deep.
