@@ -339,7 +339,8 @@ pub mod error {
     pub const DEVICE_TAKEN: &str = "device_taken";
     pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
-    /// The body did not arrive whole within its deadline (60 s from the request).
+    /// The body did not arrive whole within its deadline (60 s from the server's first
+    /// read of it).
     pub const REQUEST_TIMEOUT: &str = "request_timeout";
     pub const SERVER_ERROR: &str = "server_error";
 }

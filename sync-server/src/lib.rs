@@ -51,8 +51,8 @@ pub struct Config {
     /// How long a client may take to send a request's headers, or leave a kept-alive
     /// connection idle.
     pub header_timeout: Duration,
-    /// How long a client may take to send a request's whole body, from the request's
-    /// arrival.
+    /// How long a client may take to send a request's whole body, from the server's
+    /// first read of it.
     pub body_timeout: Duration,
     /// The most connections one network (an IPv4 address, an IPv6 /64) holds open at
     /// once; trusted proxies have no cap.
@@ -135,7 +135,7 @@ impl RunningServer {
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How long a client may take by default to send a request's whole body, counted from
-/// the request's arrival (16 MiB at 0.3 MB/s fits).
+/// the server's first read of it (16 MiB at 0.3 MB/s fits).
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The most connections one network holds open at once by default: a station's or an

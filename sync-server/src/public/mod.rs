@@ -118,7 +118,11 @@ impl<K: Eq + std::hash::Hash> Window<K> {
     }
 
     /// Whether `key` is at its limit.
-    fn full(&self, key: &K) -> bool {
+    fn full<Q>(&self, key: &Q) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + std::hash::Hash + ?Sized,
+    {
         let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
         let Some(list) = hits.get_mut(key) else {
             return false;
@@ -379,7 +383,7 @@ impl PublicApp {
     /// Whether `code` was looked up and not found so often this minute that it is
     /// answered without asking the database.
     fn known_wrong(&self, code: &str) -> bool {
-        self.limiters.wrong_by_code.full(&code.to_owned())
+        self.limiters.wrong_by_code.full(code)
     }
 
     /// The answer to a wrong code from `net` (`code`, when the database was asked and

@@ -12,9 +12,7 @@ use shared::protocol::{
 };
 
 use super::backend::{NewChange, Tx};
-use super::{
-    Caller, MAX_RESPONSE_BYTES, Refusal, StorageError, Store, check_doc_access, doc_access,
-};
+use super::{Caller, MAX_RESPONSE_BYTES, Refusal, StorageError, Store, doc_access};
 
 impl Store {
     /// See [`super::Storage::sync`]. A transaction is open only to read and write the
@@ -29,7 +27,7 @@ impl Store {
         let ids = crate::wire::doc_ids(req)?;
         super::keys::check_form(&req.keys)?;
         self.check_before_inflating(caller, req, &ids)?;
-        let decoded = crate::wire::decode_changes(req)?;
+        let decoded = crate::wire::decode_changes_of(req, ids)?;
         self.check_pushed_records(caller, &decoded)?;
         let pushes = !decoded.is_empty() || !req.keys.is_empty();
         let tx = if pushes {
@@ -193,8 +191,8 @@ impl Store {
 
     /// Checks the records that `decoded` touches ([`shared::validate`]), against each
     /// document as stored: read in a transaction, built and checked outside it. The
-    /// caller must write each document (checked first, so a refusal says no more than
-    /// the scope check would).
+    /// caller writes each document ([`Store::check_before_inflating`] checked it, so a
+    /// refusal says no more than the scope check would).
     fn check_pushed_records(
         &self,
         caller: &Caller,
@@ -214,7 +212,6 @@ impl Store {
         for (doc_id, (id, changes)) in by_doc {
             {
                 let tx = self.backend.read()?;
-                check_doc_access(&*tx, caller, &doc_id, Access::Write)?;
                 // Refusals of actors and sequence numbers come first: such a change may
                 // not even apply to the document. Two changes of this request that share
                 // an actor and sequence number are refused the same way.

@@ -234,7 +234,14 @@ pub fn doc_ids(req: &SyncRequest) -> Result<Vec<DocId>, WireError> {
 /// and actors are checked before, from the ids and [`change_header`]s, with the
 /// database.)
 pub fn decode_changes(req: &SyncRequest) -> Result<Vec<(DocId, Change)>, WireError> {
-    let ids = doc_ids(req)?;
+    decode_changes_of(req, doc_ids(req)?)
+}
+
+/// [`decode_changes`] with the request's [`doc_ids`] read already.
+pub fn decode_changes_of(
+    req: &SyncRequest,
+    ids: Vec<DocId>,
+) -> Result<Vec<(DocId, Change)>, WireError> {
     let mut budget = Budget::request();
     ids.into_iter()
         .zip(&req.changes)
