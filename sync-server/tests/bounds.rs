@@ -1,7 +1,7 @@
 //! The server holds against a signed-in abuser and slow strangers, round two (issue
 //! 23): every request's work is bounded before it is done, values nest only so deep, a
 //! body arrives whole within its deadline, a network holds only so many connections, a
-//! voter's own code always answers, and quotas count the bytes actually held. Real
+//! voter's own code always answers, and an upload holds no more than it reserved. Real
 //! server on 127.0.0.1 (port 0), real HTTP.
 
 use std::net::IpAddr;
@@ -440,11 +440,11 @@ fn luhn(digits: &str) -> String {
     format!("{digits}{}", (10 - sum % 10) % 10)
 }
 
-/// Finding 5: an upload's size is what its first chunk said, and quotas count the
-/// bytes unfinished uploads hold: changing the size mid-upload is refused (409), and
-/// uploads that each declared little cannot hold more than the account's quota.
+/// Finding 5: an upload's size is what its first chunk said, so what the quota
+/// reserved bounds what it holds: changing the size mid-upload is refused (409), and
+/// uploads cannot hold more than the account's quota.
 #[tokio::test]
-async fn quotas_count_bytes_held_and_a_size_cannot_change_mid_upload() {
+async fn an_upload_keeps_its_first_size_and_holds_no_more_than_its_quota() {
     let dir = tempfile::tempdir().unwrap();
     let quota = 1024 * 1024;
     let server = server(dir.path(), |c| {

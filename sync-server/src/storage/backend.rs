@@ -87,8 +87,6 @@ pub struct UploadUsage {
     /// The sizes the account's unfinished uploads declared (each fixed by its first
     /// chunk).
     pub account_reserved_bytes: u64,
-    /// The bytes the account's unfinished uploads hold (received, not declared).
-    pub account_held_bytes: u64,
     pub device_stored_bytes: u64,
     pub account_stored_bytes: u64,
 }

@@ -61,7 +61,8 @@ impl Store {
                 state.received
             )));
         }
-        // A file's size is what its first chunk said; quotas count what is held.
+        // A file's size is what its first chunk said: the quotas reserved it then, and
+        // an upload never holds more than it reserved.
         if let Some(size) = tx.upload_size(hash, &chunk.doc_id)?
             && size != chunk.size
         {
@@ -69,14 +70,9 @@ impl Store {
                 "the upload was started as a file of {size} bytes"
             )));
         }
-        check_upload_quotas(
-            &*tx,
-            &self.quotas,
-            caller,
-            chunk.size,
-            data.len() as u64,
-            state.received == 0,
-        )?;
+        if state.received == 0 {
+            check_upload_quotas(&*tx, &self.quotas, caller, chunk.size)?;
+        }
         tx.put_chunk(&NewChunk {
             hash,
             doc_id: &chunk.doc_id,
@@ -167,40 +163,30 @@ fn check_file_access(
     Ok(())
 }
 
-/// A chunk of `chunk` bytes of a `size`-byte file must fit the caller's quotas: the
-/// bytes the account's unfinished uploads hold (received, never declared) with this
-/// chunk, at every chunk; and for a new upload (`new`), unfinished uploads per device
-/// and per account, the sizes they declared (which cannot change) with this one's, and
-/// stored files per device and per account (counting the new one).
+/// A new upload of `size` bytes must fit the caller's quotas: unfinished uploads per
+/// device and per account, the sizes they declared per account (which cannot change,
+/// so they bound what the uploads hold), and stored files per device and per account
+/// (counting the new one).
 fn check_upload_quotas(
     tx: &dyn Tx,
     quotas: &Quotas,
     caller: &Caller,
     size: u64,
-    chunk: u64,
-    new: bool,
 ) -> Result<(), StorageError> {
     let used = tx.upload_usage(&caller.account.username, &caller.device_id)?;
-    let new_one = u64::from(new);
-    let size = if new { size } else { 0 };
     let over = [
         (
-            used.device_uploads + new_one,
+            used.device_uploads + 1,
             u64::from(quotas.uploads_per_device),
             "unfinished uploads of this device",
         ),
         (
-            used.account_uploads + new_one,
+            used.account_uploads + 1,
             u64::from(quotas.uploads_per_account),
             "unfinished uploads of this account",
         ),
         (
             used.account_reserved_bytes + size,
-            quotas.reserved_bytes_per_account,
-            "bytes of this account's unfinished uploads",
-        ),
-        (
-            used.account_held_bytes + chunk,
             quotas.reserved_bytes_per_account,
             "bytes of this account's unfinished uploads",
         ),

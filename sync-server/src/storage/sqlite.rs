@@ -703,10 +703,6 @@ impl Tx for SqliteTx<'_> {
                    FROM upload_chunks WHERE username = ?1)",
                 username,
             )?,
-            account_held_bytes: self.count(
-                "SELECT COALESCE(SUM(length(data)), 0) FROM upload_chunks WHERE username = ?1",
-                username,
-            )?,
             device_stored_bytes: self.count(
                 "SELECT COALESCE(SUM(size), 0) FROM blobs WHERE device_id = ?1",
                 device_id,

@@ -982,8 +982,6 @@ impl Tx for PostgresTx {
                  (SELECT COALESCE(SUM(size), 0)::bigint
                   FROM (SELECT DISTINCT hash, doc_id, size FROM upload_chunks
                         WHERE username = $1) u),
-                 (SELECT COALESCE(SUM(octet_length(data)), 0)::bigint FROM upload_chunks
-                  WHERE username = $1),
                  (SELECT COALESCE(SUM(size), 0)::bigint FROM blobs WHERE device_id = $2),
                  (SELECT COALESCE(SUM(size), 0)::bigint FROM blobs WHERE username = $1)",
             &[&username, &device_id],
@@ -993,9 +991,8 @@ impl Tx for PostgresTx {
             device_uploads: n(0)?,
             account_uploads: n(1)?,
             account_reserved_bytes: n(2)?,
-            account_held_bytes: n(3)?,
-            device_stored_bytes: n(4)?,
-            account_stored_bytes: n(5)?,
+            device_stored_bytes: n(3)?,
+            account_stored_bytes: n(4)?,
         })
     }
 
