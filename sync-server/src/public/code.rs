@@ -64,6 +64,16 @@ pub fn hash(code: &str) -> Vec<u8> {
     Sha256::digest(format!("jiazhan tracking code {code}")).to_vec()
 }
 
+/// The code of these fifteen digits and their check digit (`None` unless `payload` is
+/// fifteen ASCII digits): a code that reads as one, for tests and tools.
+pub fn with_check_digit(payload: &str) -> Option<String> {
+    let digits: Vec<u8> = payload
+        .bytes()
+        .map(|b| b.is_ascii_digit().then(|| b - b'0'))
+        .collect::<Option<_>>()?;
+    (digits.len() == DIGITS - 1).then(|| format!("{payload}{}", luhn_check_digit(&digits)))
+}
+
 fn luhn_check_digit(payload: &[u8]) -> u8 {
     // From the right, every second digit of the payload is doubled (the check digit
     // will sit to its right).
@@ -105,6 +115,16 @@ mod tests {
             normalize("４５３９－１４８８－０３４３－６４６７").as_deref(),
             Some("4539148803436467")
         );
+        assert_eq!(
+            with_check_digit("453914880343646").as_deref(),
+            Some("4539148803436467")
+        );
+        assert_eq!(
+            with_check_digit(&a[..DIGITS - 1]).as_deref(),
+            Some(a.as_str())
+        );
+        assert_eq!(with_check_digit("45391488034364"), None);
+        assert_eq!(with_check_digit("45391488034364x"), None);
     }
 
     #[test]
