@@ -464,21 +464,7 @@ pub const MAX_ACTOR_BYTES: u64 = 32;
 /// column it does not know, whose rows could then go uncounted), and so is an actor
 /// id over [`MAX_ACTOR_BYTES`].
 fn change_rows(data: &[u8]) -> Result<u64, WireError> {
-    let layout = || malformed("a change whose layout does not read");
-    let mut at = 0usize;
-    let uleb = |at: &mut usize| -> Result<u64, WireError> {
-        let (n, used) = leb128_u64(data.get(*at..).ok_or_else(layout)?).ok_or_else(layout)?;
-        *at += used;
-        Ok(n)
-    };
-    let skip = |at: &mut usize, n: u64| -> Result<(), WireError> {
-        *at = usize::try_from(n)
-            .ok()
-            .and_then(|n| at.checked_add(n))
-            .filter(|end| *end <= data.len())
-            .ok_or_else(layout)?;
-        Ok(())
-    };
+    let mut r = Reader::new(data, "a change whose layout does not read");
     let actor_len = |len: u64| {
         if len > MAX_ACTOR_BYTES {
             Err(malformed(format!(
@@ -488,33 +474,84 @@ fn change_rows(data: &[u8]) -> Result<u64, WireError> {
             Ok(len)
         }
     };
-    let deps = uleb(&mut at)?;
-    skip(&mut at, deps.checked_mul(32).ok_or_else(layout)?)?;
-    let actor = actor_len(uleb(&mut at)?)?;
-    skip(&mut at, actor)?;
-    uleb(&mut at)?; // seq
-    uleb(&mut at)?; // start op
-    let (_, used) = leb128_i64(data.get(at..).ok_or_else(layout)?).ok_or_else(layout)?; // time
-    at += used;
-    let message = uleb(&mut at)?;
-    skip(&mut at, message)?;
-    let others = uleb(&mut at)?;
-    for _ in 0..others {
-        let len = actor_len(uleb(&mut at)?)?;
-        skip(&mut at, len)?;
+    let deps = r.uleb()?;
+    r.skip(deps.checked_mul(32).ok_or_else(|| r.bad())?)?;
+    let actor = actor_len(r.uleb()?)?;
+    r.skip(actor)?;
+    r.uleb()?; // seq
+    r.uleb()?; // start op
+    r.sleb()?; // time
+    let message = r.uleb()?;
+    r.skip(message)?;
+    for _ in 0..r.uleb()? {
+        let len = actor_len(r.uleb()?)?;
+        r.skip(len)?;
     }
-    let n = uleb(&mut at)?;
+    let n = r.uleb()?;
     let mut columns = vec![];
     for _ in 0..n {
-        columns.push((uleb(&mut at)?, uleb(&mut at)?));
+        columns.push((r.uleb()?, r.uleb()?));
     }
     let mut most = 0u64;
     for (spec, len) in columns {
-        let start = at;
-        skip(&mut at, len)?;
-        most = most.max(column_rows(spec, &data[start..at]).ok_or_else(layout)?);
+        let column = r.take(len)?;
+        most = most.max(column_rows(spec, column).ok_or_else(|| r.bad())?);
     }
     Ok(most)
+}
+
+/// Reads the LEB128 numbers and runs of bytes of a chunk's layout, refusing (as `what`)
+/// whatever runs past its end.
+struct Reader<'a> {
+    data: &'a [u8],
+    at: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    fn new(data: &'a [u8], what: &'static str) -> Reader<'a> {
+        Reader { data, at: 0, what }
+    }
+
+    fn bad(&self) -> WireError {
+        malformed(self.what)
+    }
+
+    fn uleb(&mut self) -> Result<u64, WireError> {
+        let (n, used) = self
+            .data
+            .get(self.at..)
+            .and_then(leb128_u64)
+            .ok_or_else(|| self.bad())?;
+        self.at += used;
+        Ok(n)
+    }
+
+    fn sleb(&mut self) -> Result<i64, WireError> {
+        let (n, used) = self
+            .data
+            .get(self.at..)
+            .and_then(leb128_i64)
+            .ok_or_else(|| self.bad())?;
+        self.at += used;
+        Ok(n)
+    }
+
+    /// The next `n` bytes.
+    fn take(&mut self, n: u64) -> Result<&'a [u8], WireError> {
+        let end = usize::try_from(n)
+            .ok()
+            .and_then(|n| self.at.checked_add(n))
+            .filter(|end| *end <= self.data.len())
+            .ok_or_else(|| self.bad())?;
+        let taken = &self.data[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    fn skip(&mut self, n: u64) -> Result<(), WireError> {
+        self.take(n).map(|_| ())
+    }
 }
 
 /// Appends `n` as unsigned LEB128 (as Automerge writes lengths and counts).
@@ -610,57 +647,40 @@ fn check_document_chunk(bytes: &[u8], budget: &mut Budget) -> Result<(), WireErr
     if header.chunk_type != DOCUMENT_CHUNK {
         return Err(malformed("not a document chunk"));
     }
-    let data = &bytes[header.data];
-    let bad = || malformed("a document chunk that does not read");
-    let mut at = 0usize;
-    let uleb = |at: &mut usize| -> Result<u64, WireError> {
-        let (n, used) = leb128_u64(data.get(*at..).ok_or_else(bad)?).ok_or_else(bad)?;
-        *at += used;
-        Ok(n)
-    };
-    let skip = |at: &mut usize, n: u64| -> Result<(), WireError> {
-        let n = usize::try_from(n).map_err(|_| bad())?;
-        *at = at
-            .checked_add(n)
-            .filter(|end| *end <= data.len())
-            .ok_or_else(bad)?;
-        Ok(())
-    };
-    let actors = uleb(&mut at)?;
-    for _ in 0..actors {
-        let len = uleb(&mut at)?;
-        skip(&mut at, len)?;
+    let mut r = Reader::new(&bytes[header.data], "a document chunk that does not read");
+    for _ in 0..r.uleb()? {
+        let len = r.uleb()?;
+        r.skip(len)?;
     }
-    let heads = uleb(&mut at)?;
-    skip(&mut at, heads.checked_mul(32).ok_or_else(bad)?)?;
+    let heads = r.uleb()?;
+    r.skip(heads.checked_mul(32).ok_or_else(|| r.bad())?)?;
     let mut columns = vec![];
     for _ in 0..2 {
-        let n = uleb(&mut at)?;
+        let n = r.uleb()?;
         for _ in 0..n {
-            let spec = uleb(&mut at)?;
-            let len = uleb(&mut at)?;
+            let spec = r.uleb()?;
+            let len = r.uleb()?;
             columns.push((spec, len));
         }
     }
     let mut inflated = 0usize;
     let mut most_rows = 0u64;
     for (spec, len) in columns {
-        let start = at;
-        skip(&mut at, len)?;
+        let column = r.take(len)?;
         let rows = if spec & 0x08 != 0 {
             let left = (MAX_DOCUMENT_BYTES - inflated).min(budget.bytes_left()) as u64 + 1;
             let mut out = Vec::new();
-            flate2::bufread::DeflateDecoder::new(&data[start..at])
+            flate2::bufread::DeflateDecoder::new(column)
                 .take(left)
                 .read_to_end(&mut out)
                 .map_err(|_| malformed("a deflated column that does not inflate"))?;
             inflated += out.len();
             column_rows(spec, &out)
         } else {
-            inflated += at - start;
-            column_rows(spec, &data[start..at])
+            inflated += column.len();
+            column_rows(spec, column)
         };
-        let rows = rows.ok_or_else(bad)?;
+        let rows = rows.ok_or_else(|| r.bad())?;
         if rows > MAX_DOCUMENT_OPS {
             return Err(WireError::TooManyOps {
                 what: "a document",
