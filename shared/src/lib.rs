@@ -26,6 +26,8 @@ pub mod access;
 #[cfg(feature = "store")]
 pub mod doc;
 #[cfg(feature = "store")]
+pub mod doc_id;
+#[cfg(feature = "store")]
 pub mod export;
 #[cfg(feature = "store")]
 pub mod key;
