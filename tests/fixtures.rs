@@ -98,7 +98,7 @@ fn answer() -> Answer {
 
 /// Every record of a document, as JSON in key order: what a fixture must read back as.
 fn records_json(d: &AutoCommit) -> serde_json::Value {
-    let mut records = doc::read_records(d).unwrap();
+    let mut records = shared::registry::read_records(d).unwrap();
     records.sort_by(|a, b| a.0.cmp(&b.0));
     serde_json::to_value(records).unwrap()
 }
@@ -267,7 +267,7 @@ fn corrupt_documents_are_refused_cleanly() {
                 if version == "v1" {
                     doc::v1::read_meeting(&d, "x").map(|a| format!("{a:?}"))
                 } else {
-                    doc::read_records(&d).map(|r| format!("{r:?}"))
+                    shared::registry::read_records(&d).map(|r| format!("{r:?}"))
                 }
             });
             match result {
@@ -302,5 +302,5 @@ fn fields_a_newer_app_added_survive_an_edit_by_this_one() {
         Some(edited)
     );
     // The unknown record kind is skipped, not an error.
-    assert_eq!(doc::read_records(&d).unwrap().len(), 1);
+    assert_eq!(shared::registry::read_records(&d).unwrap().len(), 1);
 }

@@ -1,5 +1,7 @@
 //! Automerge documents: which document holds which record, how records are laid out in
-//! it, and the only place that reads or writes document content.
+//! it, and how a record is written into and read from one. Which kind goes where is each
+//! kind's `home` in [`crate::registry`] (rules in [`crate::doc_id::Home`]); this module
+//! does not know the kinds.
 //!
 //! # The document model
 //! A document is a *bucket* of records that share one permission scope, named by a
@@ -28,9 +30,8 @@ use autosurgeon::{Hydrate, Reconcile, reconcile_prop};
 use chrono::NaiveDate;
 
 use crate::Error;
-pub use crate::doc_id::{DocFamily, DocId, is_valid_id};
+pub use crate::doc_id::{DocFamily, DocId, Home, Places, is_valid_id};
 use crate::model::{Activity, Deputy, Directory, Station, Subdistrict};
-pub use crate::registry::AnyRecord;
 
 /// The schema version this build writes. v1 (the walking skeleton) kept one voter meeting
 /// per document; see [`v1`].
@@ -43,50 +44,10 @@ pub trait Record: Reconcile + Clone + serde::Serialize + serde::de::DeserializeO
     /// The family of document that holds this kind of record.
     const FAMILY: DocFamily;
     fn id(&self) -> &str;
+    /// Where its document is: its kind's placement rule with its values.
+    fn home(&self) -> Home<'_>;
     fn record_key(&self) -> String {
         format!("{}:{}", Self::PREFIX, self.id())
-    }
-}
-
-impl AnyRecord {
-    /// Whether this record, read under root key `key`, may live in document `doc`: its
-    /// kind belongs to the document's family, its id is the key's, and it names the
-    /// document's station (and department). A record that fails this is never projected:
-    /// a device may write station documents, but never a deputy or another station's
-    /// record through one.
-    pub fn belongs_in(&self, doc: &DocId, key: &str) -> bool {
-        let id_matches = key.split_once(':').is_some_and(|(_, id)| id == self.id());
-        let place_matches = match (self, doc) {
-            (AnyRecord::Activity(r), DocId::Station { station, .. }) => &r.station_id == station,
-            (AnyRecord::Opinion(r), DocId::Station { station, .. }) => &r.station_id == station,
-            (AnyRecord::DeputySuggestion(r), DocId::Station { station, .. }) => {
-                &r.station_id == station
-            }
-            (AnyRecord::LivelihoodLead(r), DocId::Station { station, .. }) => {
-                &r.station_id == station
-            }
-            (AnyRecord::YearReport(r), DocId::Station { station, .. }) => &r.station_id == station,
-            (
-                AnyRecord::Referral(r),
-                DocId::Referrals {
-                    department,
-                    station,
-                    ..
-                },
-            ) => &r.department_id == department && &r.station_id == station,
-            (
-                AnyRecord::Answer(r),
-                DocId::Answers {
-                    department,
-                    station,
-                    ..
-                },
-            ) => &r.department_id == department && &r.station_id == station,
-            (AnyRecord::Station(r), DocId::Subdistrict(sub)) => &r.subdistrict_id == sub,
-            (AnyRecord::DraftRegulation(r), DocId::Consultation(id)) => &r.id == id,
-            _ => self.family() == doc.family(),
-        };
-        id_matches && place_matches && self.family() == doc.family()
     }
 }
 
@@ -131,10 +92,7 @@ pub fn read_record<R: Record>(doc: &AutoCommit, id: &str) -> Result<Option<R>, E
 /// document (`autosurgeon(rename)` keeps enum variants snake_case, like serde). A field
 /// of the wrong type, a missing field or a bad date is an error; a field this build does
 /// not know is ignored; a missing `Option` field reads as `None`.
-pub(crate) fn read_at<R: serde::de::DeserializeOwned>(
-    doc: &AutoCommit,
-    key: &str,
-) -> Result<R, Error> {
+pub fn read_at<R: serde::de::DeserializeOwned>(doc: &AutoCommit, key: &str) -> Result<R, Error> {
     let corrupt = |what: String| Error::Corrupt(format!("{key}: {what}"));
     let Some((automerge::Value::Object(_), obj)) = doc.get(ROOT, key)? else {
         return Err(corrupt("not a map".into()));
@@ -230,19 +188,6 @@ pub fn record_keys(doc: &AutoCommit) -> Vec<String> {
     doc.keys(ROOT).filter(|k| k.contains(':')).collect()
 }
 
-/// Every record `doc` holds, by root key; an error if any record does not read (a
-/// document this build cannot make sense of is refused whole, never half-read). Keys of
-/// record kinds from a newer app are skipped.
-pub fn read_records(doc: &AutoCommit) -> Result<Vec<(String, AnyRecord)>, Error> {
-    let mut out = Vec::new();
-    for key in record_keys(doc) {
-        if let Some(r) = AnyRecord::read(doc, &key)? {
-            out.push((key, r));
-        }
-    }
-    Ok(out)
-}
-
 /// The documents the reference data lives in, each with its records.
 pub fn directory_documents(dir: &Directory) -> Result<Vec<(DocId, AutoCommit)>, Error> {
     let mut docs = std::collections::BTreeMap::new();
@@ -288,51 +233,51 @@ pub fn write_directory(
     fn put<R: Record>(
         docs: &mut std::collections::BTreeMap<DocId, AutoCommit>,
         new: &dyn Fn() -> AutoCommit,
-        id: DocId,
+        dir: &Directory,
         r: &R,
     ) -> Result<(), Error> {
+        let id = r
+            .home()
+            .doc_id(dir)
+            .map_err(|e| Error::Corrupt(e.to_string()))?;
         write_record(docs.entry(id).or_insert_with(new), r)?;
         Ok(())
     }
-    let subdistrict_of = |station: &str| {
-        dir.stations
+    for r in &dir.subdistricts {
+        put(docs, &new, dir, r)?;
+    }
+    for r in &dir.departments {
+        put(docs, &new, dir, r)?;
+    }
+    for r in &dir.campaigns {
+        put(docs, &new, dir, r)?;
+    }
+    for r in &dir.stations {
+        put(docs, &new, dir, r)?;
+    }
+    for r in &dir.staff {
+        put(docs, &new, dir, r)?;
+    }
+    for r in &dir.deputies {
+        put(docs, &new, dir, r)?;
+    }
+    for r in &dir.drafts {
+        put(docs, &new, dir, r)?;
+    }
+    Ok(())
+}
+
+/// A directory knows its stations' streets and towns; it holds no referrals.
+impl Places for Directory {
+    fn subdistrict_of(&self, station: &str) -> Option<String> {
+        self.stations
             .iter()
             .find(|s| s.id == station)
             .map(|s| s.subdistrict_id.clone())
-            .ok_or_else(|| Error::Corrupt(format!("unknown station {station}")))
-    };
-    for r in &dir.subdistricts {
-        put(docs, &new, DocId::District, r)?;
     }
-    for r in &dir.departments {
-        put(docs, &new, DocId::District, r)?;
+    fn referral_year(&self, _: &str) -> Option<i32> {
+        None
     }
-    for r in &dir.campaigns {
-        put(docs, &new, DocId::District, r)?;
-    }
-    for r in &dir.stations {
-        put(docs, &new, DocId::Subdistrict(r.subdistrict_id.clone()), r)?;
-    }
-    for r in &dir.staff {
-        put(
-            docs,
-            &new,
-            DocId::Subdistrict(subdistrict_of(&r.station_id)?),
-            r,
-        )?;
-    }
-    for r in &dir.deputies {
-        put(
-            docs,
-            &new,
-            DocId::Subdistrict(subdistrict_of(&r.station_id)?),
-            r,
-        )?;
-    }
-    for r in &dir.drafts {
-        put(docs, &new, DocId::Consultation(r.id.clone()), r)?;
-    }
-    Ok(())
 }
 
 /// One change to a record: who made it, when, and the record before and after (as JSON
@@ -519,6 +464,7 @@ pub mod v1 {
 mod tests {
     use super::*;
     use crate::model::ActivityKind;
+    use crate::registry::AnyRecord;
 
     fn activity(id: &str) -> Activity {
         Activity {

@@ -185,3 +185,185 @@ impl std::fmt::Display for DocId {
         }
     }
 }
+
+/// Where a record's document is: the placement rule of its kind, as its `kinds!` entry in
+/// [`crate::registry`] names it, with the record's values. It decides the document a new
+/// record goes in ([`Home::doc_id`]), the documents a pushed record may sit in
+/// ([`Home::admits`]) and what else it must belong to ([`Home::must_belong_to`]); the
+/// protocol docs print [`Home::pattern`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Home<'a> {
+    /// `district`: the streets and towns, departments and campaigns.
+    District(),
+    /// `subdistrict/<id>`: a station, in its street's or town's document.
+    Subdistrict(&'a str),
+    /// The document of the street or town of station `.0`, which must hold that station:
+    /// its staff and deputies.
+    BesideStation(&'a str),
+    /// `consultation/<id>`: a draft regulation, in a document of its own.
+    Consultation(&'a str),
+    /// `station/<station>/<YYYY-MM of date>`. A record stays in the month it was first
+    /// saved in when its date is edited, so it belongs in any month of its station.
+    StationMonth(&'a str, NaiveDate),
+    /// `referrals/<department>/<station>/<YYYY of date>`; it belongs in any year of the
+    /// pair.
+    Referrals(&'a str, &'a str, NaiveDate),
+    /// `answers/<department>/<station>/<YYYY>`, the year of the document of the referral
+    /// `.2` it answers, which must be one of that station's to that department.
+    Answers(&'a str, &'a str, &'a str),
+}
+
+/// The family of document a place of [`Home`] names, for a `kinds!` entry (so a kind's
+/// family is known without a record).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! family_of {
+    (District) => {
+        $crate::doc_id::DocFamily::District
+    };
+    (Subdistrict) => {
+        $crate::doc_id::DocFamily::Subdistrict
+    };
+    (BesideStation) => {
+        $crate::doc_id::DocFamily::Subdistrict
+    };
+    (Consultation) => {
+        $crate::doc_id::DocFamily::Consultation
+    };
+    (StationMonth) => {
+        $crate::doc_id::DocFamily::Station
+    };
+    (Referrals) => {
+        $crate::doc_id::DocFamily::Referrals
+    };
+    (Answers) => {
+        $crate::doc_id::DocFamily::Answers
+    };
+}
+
+/// What a record alone cannot tell about where it goes: answered from the store's
+/// tables, a directory, or a generated year.
+pub trait Places {
+    /// The street or town of station `station`.
+    fn subdistrict_of(&self, station: &str) -> Option<String>;
+    /// The year of the document of referral `referral`.
+    fn referral_year(&self, referral: &str) -> Option<i32>;
+}
+
+/// What [`Home::doc_id`] could not find.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unplaced {
+    Station(String),
+    Referral(String),
+}
+
+impl std::fmt::Display for Unplaced {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unplaced::Station(id) => write!(f, "unknown station {id}"),
+            Unplaced::Referral(id) => write!(f, "unknown referral {id}"),
+        }
+    }
+}
+
+/// What a record must belong to beyond its document's id, checked with the document (or
+/// the department's referrals) in hand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BelongsTo<'a> {
+    /// Nothing: the document's id says it all.
+    Nothing,
+    /// The station of this id, held by the same document.
+    StationBeside(&'a str),
+    /// The referral of this id, of the same station, department and opinion.
+    Referral(&'a str),
+}
+
+impl<'a> Home<'a> {
+    pub fn family(&self) -> DocFamily {
+        match self {
+            Home::District() => DocFamily::District,
+            Home::Subdistrict(_) | Home::BesideStation(_) => DocFamily::Subdistrict,
+            Home::Consultation(_) => DocFamily::Consultation,
+            Home::StationMonth(..) => DocFamily::Station,
+            Home::Referrals(..) => DocFamily::Referrals,
+            Home::Answers(..) => DocFamily::Answers,
+        }
+    }
+
+    /// The document a new record goes in.
+    pub fn doc_id(&self, places: &dyn Places) -> Result<DocId, Unplaced> {
+        Ok(match *self {
+            Home::District() => DocId::District,
+            Home::Subdistrict(id) => DocId::Subdistrict(id.to_owned()),
+            Home::BesideStation(station) => DocId::Subdistrict(
+                places
+                    .subdistrict_of(station)
+                    .ok_or_else(|| Unplaced::Station(station.to_owned()))?,
+            ),
+            Home::Consultation(id) => DocId::Consultation(id.to_owned()),
+            Home::StationMonth(station, date) => DocId::station(station, date),
+            Home::Referrals(department, station, date) => DocId::Referrals {
+                department: department.to_owned(),
+                station: station.to_owned(),
+                year: date.year(),
+            },
+            Home::Answers(department, station, referral) => DocId::Answers {
+                department: department.to_owned(),
+                station: station.to_owned(),
+                year: places
+                    .referral_year(referral)
+                    .ok_or_else(|| Unplaced::Referral(referral.to_owned()))?,
+            },
+        })
+    }
+
+    /// Whether a record with this home may sit in document `doc`, as far as the
+    /// document's id tells (see [`Home::must_belong_to`] for the rest).
+    pub fn admits(&self, doc: &DocId) -> bool {
+        match *self {
+            Home::District() => matches!(doc, DocId::District),
+            Home::Subdistrict(id) => matches!(doc, DocId::Subdistrict(s) if s == id),
+            Home::BesideStation(_) => matches!(doc, DocId::Subdistrict(_)),
+            Home::Consultation(id) => matches!(doc, DocId::Consultation(c) if c == id),
+            Home::StationMonth(station, _) => {
+                matches!(doc, DocId::Station { station: s, .. } if s == station)
+            }
+            Home::Referrals(department, station, _) => matches!(
+                doc,
+                DocId::Referrals { department: d, station: s, .. } if d == department && s == station
+            ),
+            Home::Answers(department, station, _) => matches!(
+                doc,
+                DocId::Answers { department: d, station: s, .. } if d == department && s == station
+            ),
+        }
+    }
+
+    /// What the record must belong to besides its document.
+    pub fn must_belong_to(&self) -> BelongsTo<'a> {
+        match *self {
+            Home::BesideStation(station) => BelongsTo::StationBeside(station),
+            Home::Answers(_, _, referral) => BelongsTo::Referral(referral),
+            Home::District()
+            | Home::Subdistrict(_)
+            | Home::Consultation(_)
+            | Home::StationMonth(..)
+            | Home::Referrals(..) => BelongsTo::Nothing,
+        }
+    }
+
+    /// The rule in words, as docs/PROTOCOL.md prints it.
+    pub fn pattern(&self) -> &'static str {
+        match self {
+            Home::District() => "`district`",
+            Home::Subdistrict(_) => "`subdistrict/<subdistrict_id>`",
+            Home::BesideStation(_) => "`subdistrict/<the station's subdistrict_id>`",
+            Home::Consultation(_) => "`consultation/<id>` (its own document)",
+            Home::StationMonth(..) => "`station/<station_id>/<YYYY-MM of date>`",
+            Home::Referrals(..) => "`referrals/<department_id>/<station_id>/<YYYY of referred_on>`",
+            Home::Answers(..) => {
+                "`answers/<department_id>/<station_id>/<YYYY>`, the year of its referral's document (not of the answer's date)"
+            }
+        }
+    }
+}

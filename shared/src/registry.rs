@@ -15,7 +15,8 @@ use chrono::NaiveDate;
 use rusqlite::types::Value;
 
 use crate::Error;
-use crate::doc::{self, DocFamily, Record, Revision};
+use crate::doc;
+use crate::doc_id::{BelongsTo, DocFamily};
 use crate::model::*;
 
 /// What every part of the store knows about one kind of record.
@@ -25,7 +26,13 @@ pub struct KindInfo {
     pub name: &'static str,
     /// The root-key prefix, e.g. `activity` for `activity:<uuid>`.
     pub prefix: &'static str,
+    /// The family of document that holds it, from its placement rule ([`Home`](crate::doc_id::Home)).
     pub family: DocFamily,
+    /// Fields that hold a sealed value ([`crate::seal`]) whenever they hold one.
+    pub sealed: &'static [&'static str],
+    /// Whether a pushed record of this kind carries exactly the kind's fields, nothing a
+    /// newer app might add (a referral: never a voter's name or phone).
+    pub only_its_fields: bool,
     /// The projection table the UI lists from.
     pub table: &'static str,
     /// The projection's columns after `doc_id`, in the order of [`AnyRecord::row`].
@@ -43,11 +50,6 @@ impl KindInfo {
             .find(|(k, _)| *k == key)
             .map(|(_, f)| *f)
     }
-}
-
-/// The kind with key prefix `prefix`, if this build knows it.
-pub fn kind(prefix: &str) -> Option<&'static KindInfo> {
-    KINDS.iter().find(|k| k.prefix == prefix)
 }
 
 // Projection values, as the tables keep them.
@@ -89,17 +91,89 @@ pub(crate) fn enum_name<T: serde::Serialize>(v: T) -> String {
     }
 }
 
+/// What the code `kinds!` generates names, for its use from other crates (its doctests).
+#[doc(hidden)]
+pub mod __kinds {
+    pub use crate::Error;
+    pub use crate::doc::{Record, Revision, read_at, record_history, write_record};
+    pub use crate::doc_id::{DocFamily, Home};
+    pub use crate::model::Field;
+    pub use crate::registry::KindInfo;
+    pub use automerge::{AutoCommit, Change};
+    pub use autosurgeon::{ReconcileError, reconcile};
+    pub use rusqlite::types::Value;
+}
+
+/// Declares the record kinds: for each, its type, key prefix, placement rule (`home`:
+/// a variant of [`Home`](crate::doc_id::Home) and the record's values for it, from which its family
+/// follows), sealed fields, whether it carries only its own fields, projection table,
+/// history and projection row. Everything per kind is generated from here; an entry
+/// without any of these does not build:
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use autosurgeon::{Hydrate, Reconcile};
+/// #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+/// #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+/// pub struct Petition {
+///     id: String,
+///     station_id: String,
+///     #[autosurgeon(with = "shared::model::am_date")]
+///     date: chrono::NaiveDate,
+/// }
+///
+/// shared::kinds! {
+///     Petition => "petition", home StationMonth |p| (&p.station_id, p.date),
+///         sealed [], only_its_fields false,
+///         table "petitions",
+///         history ["date" => Date],
+///         row |p| [id = shared::registry::__kinds::Value::Text(p.id.clone())];
+/// }
+/// let p = Petition { id: "p1".into(), station_id: "st-1".into(), date: "2026-12-07".parse().unwrap() };
+/// let doc = shared::doc::DocId::parse("station/st-1/2026-12").unwrap();
+/// assert!(AnyRecord::from(p.clone()).belongs_in(&doc, "petition:p1"));
+/// ```
+///
+/// The same kind without its placement rule is refused by the compiler:
+///
+/// ```compile_fail
+/// # use serde::{Deserialize, Serialize};
+/// # use autosurgeon::{Hydrate, Reconcile};
+/// #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+/// #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+/// pub struct Petition {
+///     id: String,
+///     station_id: String,
+///     #[autosurgeon(with = "shared::model::am_date")]
+///     date: chrono::NaiveDate,
+/// }
+///
+/// shared::kinds! {
+///     Petition => "petition",
+///         sealed [], only_its_fields false,
+///         table "petitions",
+///         history ["date" => Date],
+///         row |p| [id = shared::registry::__kinds::Value::Text(p.id.clone())];
+/// }
+/// ```
+#[macro_export]
 macro_rules! kinds {
     ($(
-        $ty:ident => $prefix:literal in $family:ident, table $table:literal,
+        $ty:ident => $prefix:literal, home $place:ident |$h:ident| $args:tt,
+        sealed [$($sealed:literal),* $(,)?], only_its_fields $closed:literal,
+        table $table:literal,
         history [$($hkey:literal => $hfield:ident),* $(,)?],
         row |$r:ident| [$($col:ident = $val:expr),* $(,)?];
     )*) => {
-        $(impl Record for $ty {
+        $(impl $crate::registry::__kinds::Record for $ty {
             const PREFIX: &'static str = $prefix;
-            const FAMILY: DocFamily = DocFamily::$family;
+            const FAMILY: $crate::registry::__kinds::DocFamily = $crate::family_of!($place);
             fn id(&self) -> &str {
                 &self.id
+            }
+            fn home(&self) -> $crate::registry::__kinds::Home<'_> {
+                let $h = self;
+                $crate::registry::__kinds::Home::$place $args
             }
         }
 
@@ -117,24 +191,34 @@ macro_rules! kinds {
         }
 
         /// Every kind of record this build knows.
-        pub const KINDS: &[KindInfo] = &[$(KindInfo {
+        pub const KINDS: &[$crate::registry::__kinds::KindInfo] = &[$($crate::registry::__kinds::KindInfo {
             name: stringify!($ty),
             prefix: $prefix,
-            family: DocFamily::$family,
+            family: $crate::family_of!($place),
+            sealed: &[$($sealed),*],
+            only_its_fields: $closed,
             table: $table,
             columns: &[$(stringify!($col)),*],
-            history: &[$(($hkey, Field::$hfield)),*],
+            history: &[$(($hkey, $crate::registry::__kinds::Field::$hfield)),*],
         }),*];
+
+        /// The kind with key prefix `prefix`, if this build knows it.
+        pub fn kind(prefix: &str) -> Option<&'static $crate::registry::__kinds::KindInfo> {
+            KINDS.iter().find(|k| k.prefix == prefix)
+        }
 
         impl AnyRecord {
             /// Reads the record under root key `key`; `None` for a key this build does
             /// not know (a record kind from a newer app, kept but not shown).
-            pub fn read(doc: &AutoCommit, key: &str) -> Result<Option<AnyRecord>, Error> {
+            pub fn read(
+                doc: &$crate::registry::__kinds::AutoCommit,
+                key: &str,
+            ) -> Result<Option<AnyRecord>, $crate::registry::__kinds::Error> {
                 let Some((prefix, _)) = key.split_once(':') else {
                     return Ok(None);
                 };
                 Ok(match prefix {
-                    $($prefix => Some(AnyRecord::$ty(doc::read_at(doc, key)?)),)*
+                    $($prefix => Some(AnyRecord::$ty($crate::registry::__kinds::read_at(doc, key)?)),)*
                     _ => None,
                 })
             }
@@ -147,18 +231,61 @@ macro_rules! kinds {
             }
 
             /// The record's kind.
-            pub fn kind(&self) -> &'static KindInfo {
+            pub fn kind(&self) -> &'static $crate::registry::__kinds::KindInfo {
                 match self {
                     $(AnyRecord::$ty(_) => kind($prefix).expect("registered"),)*
                 }
             }
 
-            pub fn family(&self) -> DocFamily {
+            pub fn family(&self) -> $crate::registry::__kinds::DocFamily {
                 self.kind().family
             }
 
+            /// Where the record's document is ([`Record::home`]).
+            pub fn home(&self) -> $crate::registry::__kinds::Home<'_> {
+                use $crate::registry::__kinds::Record as _;
+                match self {
+                    $(AnyRecord::$ty(r) => r.home(),)*
+                }
+            }
+
+            /// Whether this record, read under root key `key`, may live in document
+            /// `doc`: its id is the key's and its home admits the document (its kind's
+            /// family, its station and department). A record that fails this is never
+            /// projected: a device may write station documents, but never a deputy or
+            /// another station's record through one. What the id cannot tell
+            /// ([`Home::must_belong_to`]) is checked with the document:
+            /// [`crate::validate`] on the server.
+            pub fn belongs_in(&self, doc: &$crate::doc_id::DocId, key: &str) -> bool {
+                let id_matches = key.split_once(':').is_some_and(|(_, id)| id == self.id());
+                id_matches && self.home().admits(doc)
+            }
+
+            /// Writes the record (new or edited) into `doc` as the app writes it
+            /// ([`crate::doc::write_record`]); the changes this made.
+            pub fn write_into(
+                &self,
+                doc: &mut $crate::registry::__kinds::AutoCommit,
+            ) -> Result<Vec<$crate::registry::__kinds::Change>, $crate::registry::__kinds::Error> {
+                match self {
+                    $(AnyRecord::$ty(r) => $crate::registry::__kinds::write_record(doc, r),)*
+                }
+            }
+
+            /// Writes the record's fields at the root of the empty `doc`, with the
+            /// app's writer (its `Reconcile`): into an empty document autosurgeon writes
+            /// the whole map at once, seven times faster than field by field under a key.
+            pub fn write_at_root(
+                &self,
+                doc: &mut $crate::registry::__kinds::AutoCommit,
+            ) -> Result<(), $crate::registry::__kinds::ReconcileError> {
+                match self {
+                    $(AnyRecord::$ty(r) => $crate::registry::__kinds::reconcile(doc, r),)*
+                }
+            }
+
             /// The record's projection row: values of [`KindInfo::columns`], in order.
-            pub fn row(&self) -> Vec<Value> {
+            pub fn row(&self) -> Vec<$crate::registry::__kinds::Value> {
                 match self {
                     $(AnyRecord::$ty($r) => vec![$($val),*],)*
                 }
@@ -168,19 +295,41 @@ macro_rules! kinds {
         /// The revisions of record `id` of the kind with prefix `prefix` in `doc`.
         pub fn record_history(
             prefix: &str,
-            doc: &mut AutoCommit,
+            doc: &mut $crate::registry::__kinds::AutoCommit,
             id: &str,
-        ) -> Result<Option<Vec<Revision>>, Error> {
+        ) -> Result<Option<Vec<$crate::registry::__kinds::Revision>>, $crate::registry::__kinds::Error> {
             Ok(match prefix {
-                $($prefix => Some(doc::record_history::<$ty>(doc, id)?),)*
+                $($prefix => Some($crate::registry::__kinds::record_history::<$ty>(doc, id)?),)*
                 _ => None,
             })
         }
     };
 }
 
+impl AnyRecord {
+    /// What the record must belong to besides its document.
+    pub fn must_belong_to(&self) -> BelongsTo<'_> {
+        self.home().must_belong_to()
+    }
+}
+
+/// Every record `doc` holds, by root key; an error if any record does not read (a
+/// document this build cannot make sense of is refused whole, never half-read). Keys of
+/// record kinds from a newer app are skipped.
+pub fn read_records(doc: &AutoCommit) -> Result<Vec<(String, AnyRecord)>, Error> {
+    let mut out = Vec::new();
+    for key in doc::record_keys(doc) {
+        if let Some(r) = AnyRecord::read(doc, &key)? {
+            out.push((key, r));
+        }
+    }
+    Ok(out)
+}
+
 kinds! {
-    Activity => "activity" in Station, table "activities",
+    Activity => "activity", home StationMonth |a| (&a.station_id, a.date),
+        sealed [], only_its_fields false,
+        table "activities",
         history [
             "kind" => Kind, "station_id" => Station, "date" => Date, "deputy_ids" => Deputies,
             "guests" => Guests, "voters_received" => VotersReceived, "online" => Online,
@@ -195,7 +344,9 @@ kinds! {
             campaign_id = opt(&a.campaign_id), draft_id = opt(&a.draft_id),
             attendances = int(a.deputy_ids.len() as i64),
         ];
-    Opinion => "opinion" in Station, table "opinions",
+    Opinion => "opinion", home StationMonth |o| (&o.station_id, o.date),
+        sealed ["contact"], only_its_fields false,
+        table "opinions",
         history [
             "station_id" => Station, "date" => Date, "categories" => Categories,
             "content" => Content, "voter_name" => VoterName, "voter_phone" => VoterPhone,
@@ -214,7 +365,9 @@ kinds! {
             feedback = text(&x.feedback), satisfaction = opt_name(x.satisfaction),
             channel = opt_name(x.channel), contact = opt(&x.contact),
         ];
-    DeputySuggestion => "suggestion" in Station, table "suggestions",
+    DeputySuggestion => "suggestion", home StationMonth |s| (&s.station_id, s.date),
+        sealed [], only_its_fields false,
+        table "suggestions",
         history [
             "station_id" => Station, "date" => Date, "title" => Title, "content" => Content,
             "deputy_ids" => Deputies, "opinion_ids" => Opinions, "department_id" => Department,
@@ -226,7 +379,9 @@ kinds! {
             opinion_ids = json(&x.opinion_ids), department_id = opt(&x.department_id),
             supervised = flag(x.supervised),
         ];
-    LivelihoodLead => "lead" in Station, table "leads",
+    LivelihoodLead => "lead", home StationMonth |l| (&l.station_id, l.date),
+        sealed [], only_its_fields false,
+        table "leads",
         history [
             "station_id" => Station, "date" => Date, "title" => Title, "content" => Content,
             "opinion_ids" => Opinions,
@@ -236,14 +391,18 @@ kinds! {
             title = text(&x.title), content = text(&x.content),
             opinion_ids = json(&x.opinion_ids),
         ];
-    YearReport => "report" in Station, table "reports",
+    YearReport => "report", home StationMonth |y| (&y.station_id, y.date),
+        sealed [], only_its_fields false,
+        table "reports",
         history ["title" => Title, "text" => Content],
         row |x| [
             id = text(&x.id), deputy_id = text(&x.deputy_id), station_id = text(&x.station_id),
             year = int(x.year), date = date(&x.date), title = text(&x.title),
             text = text(&x.text),
         ];
-    Referral => "referral" in Referrals, table "referrals",
+    Referral => "referral", home Referrals |r| (&r.department_id, &r.station_id, r.referred_on),
+        sealed [], only_its_fields true,
+        table "referrals",
         history [
             "station_id" => Station, "department_id" => Department, "referred_on" => Date,
             "deadline" => Deadline, "categories" => Categories, "content" => Content,
@@ -255,7 +414,9 @@ kinds! {
             deadline = date(&x.deadline), categories = json(&x.categories),
             content = text(&x.content), note = text(&x.note),
         ];
-    Answer => "answer" in Answers, table "answers",
+    Answer => "answer", home Answers |a| (&a.department_id, &a.station_id, &a.referral_id),
+        sealed [], only_its_fields false,
+        table "answers",
         history [
             "station_id" => Station, "department_id" => Department, "status" => Status,
             "date" => Date, "text" => Answer,
@@ -265,37 +426,51 @@ kinds! {
             station_id = text(&x.station_id), department_id = text(&x.department_id),
             status = name(x.status), date = date(&x.date), text = text(&x.text),
         ];
-    Subdistrict => "subdistrict" in District, table "subdistricts",
+    Subdistrict => "subdistrict", home District |_s| (),
+        sealed [], only_its_fields false,
+        table "subdistricts",
         history [],
         row |x| [id = text(&x.id), name = text(&x.name), kind = name(x.kind)];
-    Department => "department" in District, table "departments",
+    Department => "department", home District |_d| (),
+        sealed [], only_its_fields false,
+        table "departments",
         history [],
         row |x| [id = text(&x.id), name = text(&x.name)];
-    Campaign => "campaign" in District, table "campaigns",
+    Campaign => "campaign", home District |_c| (),
+        sealed [], only_its_fields false,
+        table "campaigns",
         history [],
         row |x| [
             id = text(&x.id), name = text(&x.name), activity_kind = name(x.activity_kind),
             starts = date(&x.starts), ends = date(&x.ends), station_ids = json(&x.station_ids),
         ];
-    Station => "station" in Subdistrict, table "stations",
+    Station => "station", home Subdistrict |s| (&s.subdistrict_id),
+        sealed [], only_its_fields false,
+        table "stations",
         history [],
         row |x| [
             id = text(&x.id), name = text(&x.name), kind = name(x.kind),
             subdistrict_id = text(&x.subdistrict_id),
         ];
-    StationStaff => "staff" in Subdistrict, table "station_staff",
+    StationStaff => "staff", home BesideStation |s| (&s.station_id),
+        sealed [], only_its_fields false,
+        table "station_staff",
         history [],
         row |x| [
             id = text(&x.id), station_id = text(&x.station_id), name = text(&x.name),
             post = text(&x.post),
         ];
-    Deputy => "deputy" in Subdistrict, table "deputies",
+    Deputy => "deputy", home BesideStation |d| (&d.station_id),
+        sealed [], only_its_fields false,
+        table "deputies",
         history [],
         row |x| [
             id = text(&x.id), name = text(&x.name), levels = json(&x.levels),
             station_id = text(&x.station_id),
         ];
-    DraftRegulation => "draft" in Consultation, table "drafts",
+    DraftRegulation => "draft", home Consultation |d| (&d.id),
+        sealed [], only_its_fields false,
+        table "drafts",
         history [],
         row |x| [
             id = text(&x.id), title = text(&x.title), opens = date(&x.opens),

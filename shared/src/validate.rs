@@ -21,16 +21,14 @@
 //! may be a voter's name or phone).
 
 use std::collections::BTreeSet;
-use std::sync::LazyLock;
 
+use crate::doc_id::{BelongsTo, DocFamily, DocId};
+use crate::model::{Answer, Referral, Station};
+use crate::registry::AnyRecord;
 use automerge::{
     AutoCommit, ChangeHash, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, ScalarValueRef,
     Value, ValueRef,
 };
-use chrono::NaiveDate;
-
-use crate::doc::{AnyRecord, DocFamily, DocId};
-use crate::model::{Answer, Referral, Station};
 
 /// Why a record was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,47 +124,54 @@ pub fn check_records(
                 )));
             }
         };
-        if !record.belongs_in(id, key) || !beside_its_station(doc, &record) {
+        if !record.belongs_in(id, key) {
             return Err(invalid("does not belong in this document"));
         }
-        as_written(doc, &obj, &record).map_err(|reason| invalid(&reason))?;
-        match record {
-            AnyRecord::Referral(_) => {
-                let Value::Object(ObjType::Map) = value else {
-                    return Err(invalid("not a map"));
-                };
-                if let Some(extra) = doc
-                    .keys(&obj)
-                    .find(|k| !REFERRAL_FIELDS.contains(k.as_str()))
-                {
-                    return Err(invalid(&format!(
-                        "a referral has no field {extra:?} (it never carries a voter's name or phone)"
-                    )));
+        match record.must_belong_to() {
+            BelongsTo::Nothing => {}
+            BelongsTo::StationBeside(station) => {
+                if !matches!(
+                    crate::doc::read_record::<Station>(doc, station),
+                    Ok(Some(_))
+                ) {
+                    return Err(invalid("does not belong in this document"));
                 }
             }
-            AnyRecord::Answer(answer) => check_answer(&answer, referral).map_err(invalid)?,
-            AnyRecord::Opinion(o) if o.contact.as_deref().is_some_and(|c| !is_sealed(c)) => {
-                return Err(invalid("contact: not a sealed value"));
+            BelongsTo::Referral(referral_id) => match &record {
+                AnyRecord::Answer(answer) => {
+                    check_answer(answer, referral_id, referral).map_err(invalid)?;
+                }
+                _ => return Err(invalid("only an answer answers a referral")),
+            },
+        }
+        let written = as_written(doc, &obj, &record).map_err(|reason| invalid(&reason))?;
+        let kind = record.kind();
+        if kind.only_its_fields {
+            let Value::Object(ObjType::Map) = value else {
+                return Err(invalid("not a map"));
+            };
+            if let Some(extra) = doc
+                .keys(&obj)
+                .find(|k| written.get(ROOT, k).ok().flatten().is_none())
+            {
+                return Err(invalid(&format!(
+                    "a {} has no field {extra:?} (it carries exactly its own fields)",
+                    kind.prefix
+                )));
             }
-            _ => {}
+        }
+        if !kind.sealed.is_empty() {
+            let fields = serde_json::to_value(&record).unwrap_or_default();
+            let fields = fields.as_object().and_then(|o| o.values().next());
+            for field in kind.sealed {
+                let value = fields.and_then(|f| f.get(field)).and_then(|v| v.as_str());
+                if value.is_some_and(|v| !is_sealed(v)) {
+                    return Err(invalid(&format!("{field}: not a sealed value")));
+                }
+            }
         }
     }
     Ok(())
-}
-
-/// What [`AnyRecord::belongs_in`] cannot tell from the document's id: a station's staff
-/// and deputies sit in the document of their station's street or town, which holds the
-/// station.
-fn beside_its_station(doc: &AutoCommit, record: &AnyRecord) -> bool {
-    let station = match record {
-        AnyRecord::StationStaff(r) => &r.station_id,
-        AnyRecord::Deputy(r) => &r.station_id,
-        _ => return true,
-    };
-    matches!(
-        crate::doc::read_record::<Station>(doc, station),
-        Ok(Some(_))
-    )
 }
 
 /// Whether the record at `pushed` in `doc` holds what the app writes for `record` (which
@@ -174,34 +179,13 @@ fn beside_its_station(doc: &AutoCommit, record: &AnyRecord) -> bool {
 /// and each value written there must be in the pushed record, of the same type, with the
 /// same value. A field written as null may be absent (a build older than the field did
 /// not write it, and the reader takes it as null).
-fn as_written(doc: &AutoCommit, pushed: &ObjId, record: &AnyRecord) -> Result<(), String> {
+fn as_written(doc: &AutoCommit, pushed: &ObjId, record: &AnyRecord) -> Result<AutoCommit, String> {
     let mut written = AutoCommit::new();
-    write(&mut written, record).map_err(|_| "cannot be written again".to_owned())?;
-    same_object((doc, pushed), (&written, &ROOT), "")
-}
-
-/// Writes `record` into the empty `doc` with the app's writer (the record's
-/// `Reconcile`, as [`crate::doc::write_record`] writes it), its fields at the root: into
-/// an empty document autosurgeon writes the whole map at once, seven times faster than
-/// field by field under a key.
-fn write(doc: &mut AutoCommit, record: &AnyRecord) -> Result<(), autosurgeon::ReconcileError> {
-    // Every kind, without a catch-all: a new kind does not build until it is here.
-    match record {
-        AnyRecord::Activity(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::Opinion(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::DeputySuggestion(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::LivelihoodLead(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::YearReport(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::Referral(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::Answer(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::Subdistrict(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::Department(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::Campaign(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::Station(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::StationStaff(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::Deputy(r) => autosurgeon::reconcile(doc, r),
-        AnyRecord::DraftRegulation(r) => autosurgeon::reconcile(doc, r),
-    }
+    record
+        .write_at_root(&mut written)
+        .map_err(|_| "cannot be written again".to_owned())?;
+    same_object((doc, pushed), (&written, &ROOT), "")?;
+    Ok(written)
 }
 
 /// A value as Automerge's ranges give it, with its id when it is an object.
@@ -324,37 +308,21 @@ fn is_sealed(contact: &str) -> bool {
 
 fn check_answer(
     answer: &Answer,
+    referral_id: &str,
     referral: &mut dyn FnMut(&str) -> Option<Referral>,
 ) -> Result<(), &'static str> {
-    match referral(&answer.referral_id) {
+    match referral(referral_id) {
         Some(r) if r.opinion_id == answer.opinion_id => Ok(()),
         Some(_) => Err("the answer's opinion is not its referral's"),
         None => Err("no referral of this station to this department has this id"),
     }
 }
 
-/// The fields of a referral, as documents name them.
-static REFERRAL_FIELDS: LazyLock<BTreeSet<String>> = LazyLock::new(|| {
-    let sample = Referral {
-        id: String::new(),
-        opinion_id: String::new(),
-        station_id: String::new(),
-        department_id: String::new(),
-        referred_on: NaiveDate::MIN,
-        deadline: NaiveDate::MIN,
-        categories: vec![],
-        content: String::new(),
-        note: String::new(),
-    };
-    match serde_json::to_value(sample) {
-        Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
-        _ => BTreeSet::new(),
-    }
-});
-
 #[cfg(test)]
 mod tests {
     use automerge::transaction::Transactable as _;
+
+    use chrono::NaiveDate;
 
     use super::*;
     use crate::demo;
@@ -477,11 +445,26 @@ mod tests {
 
     #[test]
     fn a_referral_has_exactly_its_fields_and_no_personal_data() {
-        assert!(REFERRAL_FIELDS.contains("content"));
-        assert!(REFERRAL_FIELDS.contains("opinion_id"));
-        assert_eq!(REFERRAL_FIELDS.len(), 9);
-        assert!(!REFERRAL_FIELDS.contains("voter_name"));
-        assert!(!REFERRAL_FIELDS.contains("voter_phone"));
+        let referral = AnyRecord::Referral(Referral {
+            id: String::new(),
+            opinion_id: String::new(),
+            station_id: String::new(),
+            department_id: String::new(),
+            referred_on: NaiveDate::MIN,
+            deadline: NaiveDate::MIN,
+            categories: vec![],
+            content: String::new(),
+            note: String::new(),
+        });
+        assert!(referral.kind().only_its_fields);
+        let mut written = AutoCommit::new();
+        referral.write_at_root(&mut written).unwrap();
+        let fields: BTreeSet<String> = written.keys(ROOT).collect();
+        assert!(fields.contains("content"));
+        assert!(fields.contains("opinion_id"));
+        assert_eq!(fields.len(), 9);
+        assert!(!fields.contains("voter_name"));
+        assert!(!fields.contains("voter_phone"));
     }
 
     #[test]
@@ -914,7 +897,7 @@ mod tests {
                     },
                 ],
             };
-            for (key, record) in crate::doc::read_records(&doc).unwrap() {
+            for (key, record) in crate::registry::read_records(&doc).unwrap() {
                 // Alone in the other place's document, as a device would push it there.
                 let mut there = doc.clone();
                 for other in crate::doc::record_keys(&there) {

@@ -34,7 +34,8 @@ use chrono::{Datelike as _, NaiveDate};
 use serde_json::{Value as Json, json};
 use shared::demo::documents::year_documents;
 use shared::demo::haidian;
-use shared::doc::{self, AnyRecord, DocFamily, DocId, SCHEMA_VERSION};
+use shared::doc::{self, DocFamily, DocId, Places, SCHEMA_VERSION};
+use shared::registry::AnyRecord;
 use shared::registry::{KINDS, KindInfo};
 
 const BEGIN: &str = "<!-- records:begin -->";
@@ -232,27 +233,6 @@ fn server_takes(sample: &Sample, record: &Am) -> bool {
         &mut |id| s.referrals.get(id).cloned(),
     )
     .is_ok()
-}
-
-/// Writes `record` with the app's writer ([`doc::write_record`]).
-fn write_any(doc: &mut AutoCommit, record: &AnyRecord) {
-    match record {
-        AnyRecord::Activity(r) => doc::write_record(doc, r),
-        AnyRecord::Opinion(r) => doc::write_record(doc, r),
-        AnyRecord::DeputySuggestion(r) => doc::write_record(doc, r),
-        AnyRecord::LivelihoodLead(r) => doc::write_record(doc, r),
-        AnyRecord::YearReport(r) => doc::write_record(doc, r),
-        AnyRecord::Referral(r) => doc::write_record(doc, r),
-        AnyRecord::Answer(r) => doc::write_record(doc, r),
-        AnyRecord::Subdistrict(r) => doc::write_record(doc, r),
-        AnyRecord::Department(r) => doc::write_record(doc, r),
-        AnyRecord::Campaign(r) => doc::write_record(doc, r),
-        AnyRecord::Station(r) => doc::write_record(doc, r),
-        AnyRecord::StationStaff(r) => doc::write_record(doc, r),
-        AnyRecord::Deputy(r) => doc::write_record(doc, r),
-        AnyRecord::DraftRegulation(r) => doc::write_record(doc, r),
-    }
-    .unwrap();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -599,64 +579,16 @@ fn family_pattern(family: DocFamily) -> &'static str {
 
 /// Which document of its family a record is written into, in words, and as computed.
 fn placement(record: &AnyRecord) -> (&'static str, DocId) {
-    let s = &*SAMPLES;
-    match record {
-        AnyRecord::Activity(r) => (
-            "`station/<station_id>/<YYYY-MM of date>`",
-            DocId::station(&r.station_id, r.date),
-        ),
-        AnyRecord::Opinion(r) => (
-            "`station/<station_id>/<YYYY-MM of date>`",
-            DocId::station(&r.station_id, r.date),
-        ),
-        AnyRecord::DeputySuggestion(r) => (
-            "`station/<station_id>/<YYYY-MM of date>`",
-            DocId::station(&r.station_id, r.date),
-        ),
-        AnyRecord::LivelihoodLead(r) => (
-            "`station/<station_id>/<YYYY-MM of date>`",
-            DocId::station(&r.station_id, r.date),
-        ),
-        AnyRecord::YearReport(r) => (
-            "`station/<station_id>/<YYYY-MM of date>` (the day it was first saved)",
-            DocId::station(&r.station_id, r.date),
-        ),
-        AnyRecord::Referral(r) => (
-            "`referrals/<department_id>/<station_id>/<YYYY of referred_on>`",
-            DocId::Referrals {
-                department: r.department_id.clone(),
-                station: r.station_id.clone(),
-                year: r.referred_on.year(),
-            },
-        ),
-        AnyRecord::Answer(r) => (
-            "`answers/<department_id>/<station_id>/<YYYY>`, the year of its referral's \
-             document (not of the answer's date)",
-            DocId::Answers {
-                department: r.department_id.clone(),
-                station: r.station_id.clone(),
-                year: s.referral_year[&r.referral_id],
-            },
-        ),
-        AnyRecord::Subdistrict(_) | AnyRecord::Department(_) | AnyRecord::Campaign(_) => {
-            ("`district`", DocId::District)
-        }
-        AnyRecord::Station(r) => (
-            "`subdistrict/<subdistrict_id>`",
-            DocId::Subdistrict(r.subdistrict_id.clone()),
-        ),
-        AnyRecord::StationStaff(r) => (
-            "`subdistrict/<the station's subdistrict_id>`",
-            DocId::Subdistrict(s.subdistrict_of[&r.station_id].clone()),
-        ),
-        AnyRecord::Deputy(r) => (
-            "`subdistrict/<the station's subdistrict_id>`",
-            DocId::Subdistrict(s.subdistrict_of[&r.station_id].clone()),
-        ),
-        AnyRecord::DraftRegulation(r) => (
-            "`consultation/<id>` (its own document)",
-            DocId::Consultation(r.id.clone()),
-        ),
+    let home = record.home();
+    (home.pattern(), home.doc_id(&*SAMPLES).expect("placed"))
+}
+
+impl Places for Samples {
+    fn subdistrict_of(&self, station: &str) -> Option<String> {
+        self.subdistrict_of.get(station).cloned()
+    }
+    fn referral_year(&self, referral: &str) -> Option<i32> {
+        self.referral_year.get(referral).copied()
     }
 }
 
@@ -1669,7 +1601,7 @@ fn every_enum_spelling_is_what_the_app_writes_and_reads() {
                     .unwrap_or_else(|e| panic!("{}.{} = {value:?}: {e}", kind.name, f.path))
                     .unwrap();
                 let mut d = AutoCommit::new();
-                write_any(&mut d, &record);
+                record.write_into(&mut d).unwrap();
                 let written = read_root(&d, &base.key);
                 assert_eq!(
                     written.field(&f.path),
@@ -1827,7 +1759,7 @@ fn unknown_fields_and_kinds_are_read_past_and_kept() {
         put_value(&mut d, &ROOT, At::Key(&base.key), &Am::Map(entries));
         let read = AnyRecord::read(&d, &base.key).unwrap().unwrap();
         assert_eq!(read, base.record, "{}", kind.name);
-        write_any(&mut d, &read);
+        read.write_into(&mut d).unwrap();
         assert_eq!(
             read_root(&d, &base.key).field("from_a_newer_app"),
             Some(&Am::Str("x".into())),

@@ -11,7 +11,8 @@ use chrono::{Datelike as _, NaiveDate};
 
 use super::haidian::YearRecords;
 use crate::Error;
-use crate::doc::{AnyRecord, DocId, Record, SCHEMA_VERSION};
+use crate::doc::{DocId, Home, Places, Record, SCHEMA_VERSION};
+use crate::registry::AnyRecord;
 use crate::seal::{self, KEY_BYTES};
 
 /// The documents of a year, and the keys of the contact details sealed in them.
@@ -43,15 +44,19 @@ pub fn year_documents(records: &YearRecords) -> Result<YearDocuments, Error> {
         entry.1 = entry.1.max(day);
     };
     let mut keys = Vec::new();
+    let places = YearPlaces(
+        records
+            .referrals
+            .iter()
+            .map(|r| (r.id.as_str(), r.referred_on.year()))
+            .collect(),
+    );
+    let home = |r: Home<'_>| r.doc_id(&places).map_err(|e| Error::Corrupt(e.to_string()));
     for a in &records.activities {
-        add(
-            DocId::station(&a.station_id, a.date),
-            a.clone().into(),
-            a.date,
-        );
+        add(home(a.home())?, a.clone().into(), a.date);
     }
     for o in &records.opinions {
-        let id = DocId::station(&o.station_id, o.date);
+        let id = home(o.home())?;
         let mut o = o.clone();
         if let Some((key_id, key, _)) = seal::seal_opinion(&mut o, None) {
             keys.push((id.clone(), key_id, key));
@@ -60,39 +65,16 @@ pub fn year_documents(records: &YearRecords) -> Result<YearDocuments, Error> {
         add(id, o.into(), day);
     }
     for s in &records.suggestions {
-        add(
-            DocId::station(&s.station_id, s.date),
-            s.clone().into(),
-            s.date,
-        );
+        add(home(s.home())?, s.clone().into(), s.date);
     }
     for l in &records.leads {
-        add(
-            DocId::station(&l.station_id, l.date),
-            l.clone().into(),
-            l.date,
-        );
+        add(home(l.home())?, l.clone().into(), l.date);
     }
-    let mut referred_in = BTreeMap::new();
     for r in &records.referrals {
-        referred_in.insert(r.id.as_str(), r.referred_on.year());
-        let id = DocId::Referrals {
-            department: r.department_id.clone(),
-            station: r.station_id.clone(),
-            year: r.referred_on.year(),
-        };
-        add(id, r.clone().into(), r.referred_on);
+        add(home(r.home())?, r.clone().into(), r.referred_on);
     }
     for a in &records.answers {
-        let year = *referred_in
-            .get(a.referral_id.as_str())
-            .ok_or_else(|| Error::Corrupt(format!("answer {} of no referral", a.id)))?;
-        let id = DocId::Answers {
-            department: a.department_id.clone(),
-            station: a.station_id.clone(),
-            year,
-        };
-        add(id, a.clone().into(), a.date);
+        add(home(a.home())?, a.clone().into(), a.date);
     }
     // Unoptimised builds write documents slowly: each core writes its share.
     let docs: Vec<(DocId, (Vec<AnyRecord>, NaiveDate))> = docs.into_iter().collect();
@@ -112,6 +94,19 @@ pub fn year_documents(records: &YearRecords) -> Result<YearDocuments, Error> {
         Ok::<_, Error>(documents)
     })?;
     Ok(YearDocuments { documents, keys })
+}
+
+/// A generated year knows the year of each of its referrals; it holds no staff or
+/// deputies.
+struct YearPlaces<'a>(BTreeMap<&'a str, i32>);
+
+impl Places for YearPlaces<'_> {
+    fn subdistrict_of(&self, _: &str) -> Option<String> {
+        None
+    }
+    fn referral_year(&self, referral: &str) -> Option<i32> {
+        self.0.get(referral).copied()
+    }
 }
 
 /// One document holding `records`, in one change dated `day`.
@@ -209,7 +204,7 @@ mod tests {
         for (id, doc) in &out.documents {
             let mut doc = doc.clone();
             assert_eq!(doc.get_changes(&[]).len(), 1, "{id}: one change");
-            for (key, record) in crate::doc::read_records(&doc).unwrap() {
+            for (key, record) in crate::registry::read_records(&doc).unwrap() {
                 assert!(record.belongs_in(id, &key), "{key} in {id}");
                 read += 1;
                 let AnyRecord::Opinion(o) = record else {

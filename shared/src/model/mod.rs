@@ -461,15 +461,15 @@ pub enum AppError {
 
 /// Dates in documents are `YYYY-MM-DD` strings (readable in any Automerge tool).
 #[cfg(feature = "store")]
-pub(crate) mod am_date {
+pub mod am_date {
     use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc, Reconciler};
     use chrono::NaiveDate;
 
-    pub(crate) fn reconcile<R: Reconciler>(d: &NaiveDate, mut r: R) -> Result<(), R::Error> {
+    pub fn reconcile<R: Reconciler>(d: &NaiveDate, mut r: R) -> Result<(), R::Error> {
         r.str(d.format("%Y-%m-%d").to_string())
     }
 
-    pub(crate) fn hydrate<D: ReadDoc>(
+    pub fn hydrate<D: ReadDoc>(
         doc: &D,
         obj: &automerge::ObjId,
         prop: Prop<'_>,
@@ -486,11 +486,11 @@ pub(crate) mod am_opt_date {
     use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc, Reconcile, Reconciler};
     use chrono::NaiveDate;
 
-    pub(crate) fn reconcile<R: Reconciler>(d: &Option<NaiveDate>, r: R) -> Result<(), R::Error> {
+    pub fn reconcile<R: Reconciler>(d: &Option<NaiveDate>, r: R) -> Result<(), R::Error> {
         d.map(|d| d.format("%Y-%m-%d").to_string()).reconcile(r)
     }
 
-    pub(crate) fn hydrate<D: ReadDoc>(
+    pub fn hydrate<D: ReadDoc>(
         doc: &D,
         obj: &automerge::ObjId,
         prop: Prop<'_>,

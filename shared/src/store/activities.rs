@@ -13,10 +13,9 @@ impl Store {
         let mut a = input.validate(today).map_err(Error::Invalid)?;
         self.check_activity(&a)?;
         a.id = new_id();
-        let home = DocId::station(&a.station_id, a.date);
         // The new-activity form's draft goes in the same transaction.
         self.forget = Some(DRAFT_KEY.to_owned());
-        self.save(&a, Some(home))?;
+        self.save(&a)?;
         Ok(a.id)
     }
 
@@ -39,7 +38,7 @@ impl Store {
         self.check_activity(&a)?;
         a.id = id.to_owned();
         // What this build does not show (photos are added by their own command) is kept.
-        self.save(&a, None)?;
+        self.save(&a)?;
         Ok(())
     }
 

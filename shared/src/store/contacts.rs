@@ -177,7 +177,7 @@ impl Store {
             o.voter_phone.clear();
             o.consent = false;
         }
-        self.save_with(&o, None, |tx| match &key_id {
+        self.save_with(&o, |tx| match &key_id {
             Some(key_id) => erase_key(tx, key_id, &doc_id, true),
             None => Ok(()),
         })?;

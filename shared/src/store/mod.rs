@@ -19,10 +19,11 @@ use rusqlite_migration::{M, Migrations};
 use serde::{Deserialize, Serialize};
 
 use crate::Error;
-use crate::doc::{self, AnyRecord, DocId, Record};
+use crate::doc::{self, DocId, Record};
 use crate::key::StoreKey;
 use crate::model::*;
 use crate::protocol::{MAX_PHOTO_BYTES, SyncRequest, SyncResponse, WireChange, content_hash};
+use crate::registry::AnyRecord;
 
 /// SQL common table expressions (after a `WITH`) ending in `v`: every opinion's row with
 /// its latest referral (`referral_id`, `dept`, `referred_on`, `deadline`), the date of
@@ -182,25 +183,20 @@ impl Store {
     /// Writes `record` in one transaction (document, projection, index, outbox, and the
     /// form draft named by `self.forget`, which this write takes: see
     /// [`Store::saving_form`]), then caches its document.
-    fn save<R: Record + Into<AnyRecord>>(
-        &mut self,
-        record: &R,
-        home: Option<DocId>,
-    ) -> Result<(), Error> {
-        self.save_with(record, home, |_| Ok(()))
+    fn save<R: Record + Into<AnyRecord>>(&mut self, record: &R) -> Result<(), Error> {
+        self.save_with(record, |_| Ok(()))
     }
 
     /// [`Store::save`], with `before` run first in the same transaction.
     fn save_with<R: Record + Into<AnyRecord>>(
         &mut self,
         record: &R,
-        home: Option<DocId>,
         before: impl FnOnce(&Transaction<'_>) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let forget = self.forget.take();
         let tx = self.conn.transaction()?;
         before(&tx)?;
-        let written = write_record(&tx, &self.actor, &mut self.cache, record, home)?;
+        let written = write_record(&tx, &self.actor, &mut self.cache, record)?;
         if let Some(key) = &forget {
             tx.execute("DELETE FROM meta WHERE key = ?1", [key])?;
         }
@@ -209,6 +205,12 @@ impl Store {
             cache_put(&mut self.cache, doc_id, stored);
         }
         Ok(())
+    }
+
+    /// The document a new record goes in: its kind's placement rule, with what the
+    /// record alone cannot tell read from the tables.
+    fn home_of<R: Record>(&self, record: &R) -> Result<DocId, Error> {
+        write::home_of(&self.conn, record)
     }
 
     fn names(&self, table: &str) -> Result<HashMap<String, String>, Error> {

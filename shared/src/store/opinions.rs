@@ -12,9 +12,9 @@ impl Store {
         let mut o = input.validate(today).map_err(Error::Invalid)?;
         self.check_opinion(&o)?;
         o.id = new_id();
-        let home = DocId::station(&o.station_id, o.date);
+        let home = self.home_of(&o)?;
         let sealing = contacts::seal_new(&mut o, None, &home.to_string());
-        self.save_with(&o, Some(home), |tx| sealing.keep(tx))?;
+        self.save_with(&o, |tx| sealing.keep(tx))?;
         Ok(o.id)
     }
 
@@ -44,7 +44,7 @@ impl Store {
         };
         let doc_id = write::doc_of(&self.conn, &o.record_key())?.ok_or(Error::NotFound)?;
         let sealing = self.seal_edited(&mut o, &stored, &doc_id)?;
-        self.save_with(&o, None, |tx| sealing.keep(tx))?;
+        self.save_with(&o, |tx| sealing.keep(tx))?;
         Ok(())
     }
 
@@ -249,12 +249,7 @@ impl Store {
             },
             note,
         };
-        let home = DocId::Referrals {
-            department: department_id,
-            station: opinion.station_id,
-            year: chrono::Datelike::year(&today),
-        };
-        self.save(&referral, Some(home))?;
+        self.save(&referral)?;
         Ok(referral.id)
     }
 
@@ -294,12 +289,7 @@ impl Store {
             date,
             text,
         };
-        let home = DocId::Answers {
-            department: referral.department_id,
-            station: referral.station_id,
-            year: chrono::Datelike::year(&referral.referred_on),
-        };
-        self.save(&answer, Some(home))?;
+        self.save(&answer)?;
         Ok(answer.id)
     }
 
@@ -346,7 +336,7 @@ impl Store {
         o.feedback_date = Some(date);
         o.feedback = text;
         o.satisfaction = input.satisfaction;
-        self.save(&o, None)?;
+        self.save(&o)?;
         Ok(())
     }
 

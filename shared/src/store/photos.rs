@@ -91,7 +91,7 @@ impl Store {
         let hash = self.stage_photo(bytes)?;
         if !activity.photos.contains(&hash) {
             activity.photos.push(hash.clone());
-            self.save(&activity, None)?;
+            self.save(&activity)?;
         }
         Ok(hash)
     }

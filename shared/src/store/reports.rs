@@ -187,8 +187,7 @@ impl Store {
             title: input.title.trim().to_owned(),
             text: input.text.trim().to_owned(),
         };
-        let home = DocId::station(&report.station_id, report.date);
-        self.save(&report, Some(home))?;
+        self.save(&report)?;
         Ok(report.id)
     }
 

@@ -27,8 +27,7 @@ impl Store {
         errors.dedup();
         refuse(errors)?;
         s.id = new_id();
-        let home = DocId::station(&s.station_id, s.date);
-        self.save(&s, Some(home))?;
+        self.save(&s)?;
         Ok(s.id)
     }
 
@@ -43,8 +42,7 @@ impl Store {
         errors.dedup();
         refuse(errors)?;
         l.id = new_id();
-        let home = DocId::station(&l.station_id, l.date);
-        self.save(&l, Some(home))?;
+        self.save(&l)?;
         Ok(l.id)
     }
 

@@ -1,6 +1,7 @@
 //! The write path: a record into its document, projection and outbox in one transaction.
 
 use super::*;
+use crate::doc_id::{Places, Unplaced};
 
 /// The document that holds the record under root key `key`, from its projection row.
 pub(super) fn doc_of(conn: &Connection, key: &str) -> Result<Option<String>, Error> {
@@ -16,22 +17,50 @@ pub(super) fn doc_of(conn: &Connection, key: &str) -> Result<Option<String>, Err
         .flatten())
 }
 
+/// The tables know each station's street or town and each referral's document.
+impl Places for Connection {
+    fn subdistrict_of(&self, station: &str) -> Option<String> {
+        self.prepare_cached("SELECT subdistrict_id FROM stations WHERE id = ?1")
+            .and_then(|mut q| q.query_row([station], |r| r.get(0)))
+            .ok()
+    }
+    fn referral_year(&self, referral: &str) -> Option<i32> {
+        let doc_id: String = self
+            .prepare_cached("SELECT doc_id FROM referrals WHERE id = ?1")
+            .and_then(|mut q| q.query_row([referral], |r| r.get(0)))
+            .ok()?;
+        match DocId::parse(&doc_id)? {
+            DocId::Referrals { year, .. } => Some(year),
+            _ => None,
+        }
+    }
+}
+
+/// The document a new `record` goes in ([`Record::home`]).
+pub(super) fn home_of<R: Record>(conn: &Connection, record: &R) -> Result<DocId, Error> {
+    record.home().doc_id(conn).map_err(|e| match e {
+        Unplaced::Station(_) => {
+            Error::Invalid(vec![FieldError::new(Field::Station, Problem::Unknown)])
+        }
+        Unplaced::Referral(_) => {
+            Error::Invalid(vec![FieldError::new(Field::Referral, Problem::Unknown)])
+        }
+    })
+}
+
 /// Writes `record` into its document in `tx`: the document the index says holds it, or
-/// `home` for a new record. Updates document, projection, index and outbox together.
+/// its home ([`home_of`]) for a new record. Updates document, projection, index and outbox together.
 /// Returns the document to cache once the transaction commits (`None`: nothing changed).
 pub(super) fn write_record<R: Record + Into<AnyRecord>>(
     tx: &Transaction<'_>,
     actor: &ActorId,
     cache: &mut HashMap<String, StoredDoc>,
     record: &R,
-    home: Option<DocId>,
 ) -> Result<Option<(String, StoredDoc)>, Error> {
     let key = record.record_key();
-    let indexed: Option<String> = doc_of(tx, &key)?;
-    let doc_id = match (indexed, home) {
-        (Some(d), _) => d,
-        (None, Some(home)) => home.to_string(),
-        (None, None) => return Err(Error::NotFound),
+    let doc_id = match doc_of(tx, &key)? {
+        Some(d) => d,
+        None => home_of(tx, record)?.to_string(),
     };
     check_write_access(tx, &doc_id)?;
     let mut stored = match cache.remove(&doc_id) {

@@ -11,11 +11,12 @@ use std::sync::Mutex;
 
 use automerge::ActorId;
 use chrono::NaiveDate;
-use shared::doc::{self, AnyRecord, DocFamily, DocId};
+use shared::doc::{self, DocFamily, DocId};
 use shared::model::{
     AnswerStatus, DeputyLevel, FieldError, Opinion, OpinionCategory, OpinionChannel, OpinionInput,
     StationKind,
 };
+use shared::registry::{self, AnyRecord};
 use shared::seal;
 
 use super::code;
@@ -134,7 +135,7 @@ impl Store {
         doc_id: &str,
         mut pick: impl FnMut(AnyRecord) -> Option<T>,
     ) -> Result<Vec<T>, StorageError> {
-        let records = self.with_doc(doc_id, |doc| doc::read_records(doc))??;
+        let records = self.with_doc(doc_id, |doc| registry::read_records(doc))??;
         Ok(records.into_iter().filter_map(|(_, r)| pick(r)).collect())
     }
 
