@@ -24,11 +24,11 @@ enum Kind {
     Bytes,
 }
 
-/// A table and its columns (SQLite's name, PostgreSQL's name, kind); the identity
+/// A table and its columns (name, the same in both databases, and kind); the identity
 /// column whose values are copied too.
 struct Table {
     name: &'static str,
-    columns: &'static [(&'static str, &'static str, Kind)],
+    columns: &'static [(&'static str, Kind)],
     identity: Option<&'static str>,
 }
 
@@ -38,125 +38,122 @@ use Kind::{Bool, Bytes, Int, Text};
 const TABLES: &[Table] = &[
     Table {
         name: "stations",
-        columns: &[
-            ("id", "id", Text),
-            ("subdistrict_id", "subdistrict_id", Text),
-        ],
+        columns: &[("id", Text), ("subdistrict_id", Text)],
         identity: None,
     },
     Table {
         name: "departments",
-        columns: &[("id", "id", Text)],
+        columns: &[("id", Text)],
         identity: None,
     },
     Table {
         name: "docs",
         columns: &[
-            ("id", "id", Text),
-            ("kind", "kind", Text),
-            ("station", "station", Text),
-            ("department", "department", Text),
-            ("last_seq", "last_seq", Int),
-            ("last_key_seq", "last_key_seq", Int),
+            ("id", Text),
+            ("kind", Text),
+            ("station", Text),
+            ("department", Text),
+            ("last_seq", Int),
+            ("last_key_seq", Int),
         ],
         identity: None,
     },
     Table {
         name: "changes",
         columns: &[
-            ("seq", "seq", Int),
-            ("doc_id", "doc_id", Text),
-            ("hash", "hash", Text),
-            ("device_id", "device_id", Text),
-            ("bytes", "bytes", Bytes),
-            ("actor", "actor", Bytes),
-            ("actor_seq", "actor_seq", Int),
+            ("seq", Int),
+            ("doc_id", Text),
+            ("hash", Text),
+            ("device_id", Text),
+            ("bytes", Bytes),
+            ("actor", Bytes),
+            ("actor_seq", Int),
         ],
         identity: Some("seq"),
     },
     Table {
         name: "device_actors",
-        columns: &[("actor", "actor", Bytes), ("device_id", "device_id", Text)],
+        columns: &[("actor", Bytes), ("device_id", Text)],
         identity: None,
     },
     Table {
         name: "blobs",
         columns: &[
-            ("hash", "hash", Text),
-            ("size", "size", Int),
-            ("data", "data", Bytes),
-            ("username", "username", Text),
-            ("device_id", "device_id", Text),
+            ("hash", Text),
+            ("size", Int),
+            ("data", Bytes),
+            ("username", Text),
+            ("device_id", Text),
         ],
         identity: None,
     },
     Table {
         name: "blob_docs",
-        columns: &[("hash", "hash", Text), ("doc_id", "doc_id", Text)],
+        columns: &[("hash", Text), ("doc_id", Text)],
         identity: None,
     },
     Table {
         name: "upload_chunks",
         columns: &[
-            ("hash", "hash", Text),
-            ("doc_id", "doc_id", Text),
-            ("offset", "byte_offset", Int),
-            ("data", "data", Bytes),
-            ("received_at", "received_at", Int),
-            ("size", "size", Int),
-            ("username", "username", Text),
-            ("device_id", "device_id", Text),
+            ("hash", Text),
+            ("doc_id", Text),
+            ("byte_offset", Int),
+            ("data", Bytes),
+            ("received_at", Int),
+            ("size", Int),
+            ("username", Text),
+            ("device_id", Text),
         ],
         identity: None,
     },
     Table {
         name: "accounts",
         columns: &[
-            ("id", "id", Int),
-            ("username", "username", Text),
-            ("display_name", "display_name", Text),
-            ("role", "role", Text),
-            ("scope_id", "scope_id", Text),
-            ("deputy_id", "deputy_id", Text),
-            ("password_hash", "password_hash", Text),
-            ("disabled", "disabled", Bool),
-            ("created_at", "created_at", Int),
+            ("id", Int),
+            ("username", Text),
+            ("display_name", Text),
+            ("role", Text),
+            ("scope_id", Text),
+            ("deputy_id", Text),
+            ("password_hash", Text),
+            ("disabled", Bool),
+            ("created_at", Int),
         ],
         identity: Some("id"),
     },
     Table {
         name: "sessions",
         columns: &[
-            ("token_hash", "token_hash", Bytes),
-            ("account_id", "account_id", Int),
-            ("device_id", "device_id", Text),
-            ("device_name", "device_name", Text),
-            ("created_at", "created_at", Int),
-            ("last_seen", "last_seen", Int),
-            ("expires_at", "expires_at", Int),
-            ("revoked", "revoked", Bool),
+            ("token_hash", Bytes),
+            ("account_id", Int),
+            ("device_id", Text),
+            ("device_name", Text),
+            ("created_at", Int),
+            ("last_seen", Int),
+            ("expires_at", Int),
+            ("revoked", Bool),
         ],
         identity: None,
     },
     Table {
         name: "record_keys",
         columns: &[
-            ("key_id", "key_id", Text),
-            ("doc_id", "doc_id", Text),
-            ("key", "key", Bytes),
-            ("seq", "seq", Int),
+            ("key_id", Text),
+            ("doc_id", Text),
+            ("key", Bytes),
+            ("seq", Int),
         ],
         identity: None,
     },
     Table {
         name: "public_opinions",
         columns: &[
-            ("code_hash", "code_hash", Bytes),
-            ("station_id", "station_id", Text),
-            ("doc_id", "doc_id", Text),
-            ("opinion_id", "opinion_id", Text),
-            ("key_id", "key_id", Text),
-            ("created_at", "created_at", Int),
+            ("code_hash", Bytes),
+            ("station_id", Text),
+            ("doc_id", Text),
+            ("opinion_id", Text),
+            ("key_id", Text),
+            ("created_at", Int),
         ],
         identity: None,
     },
@@ -300,13 +297,13 @@ async fn copy(source: &rusqlite::Connection, to: &str) -> Result<Migrated, Stora
     }
     let mut tables = Vec::new();
     for t in TABLES {
-        let pg_columns: Vec<&str> = t.columns.iter().map(|c| c.1).collect();
+        let columns: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
         let marks: Vec<String> = (1..=t.columns.len()).map(|i| format!("${i}")).collect();
         let insert = tx
             .prepare(&format!(
                 "INSERT INTO {} ({}) {} VALUES ({})",
                 t.name,
-                pg_columns.join(", "),
+                columns.join(", "),
                 if t.identity.is_some() {
                     "OVERRIDING SYSTEM VALUE"
                 } else {
@@ -316,21 +313,17 @@ async fn copy(source: &rusqlite::Connection, to: &str) -> Result<Migrated, Stora
             ))
             .await
             .map_err(|e| failed(t.name, e))?;
-        let sqlite_columns: Vec<&str> = t.columns.iter().map(|c| c.0).collect();
         let mut source_tally = Tally::default();
         // Row by row, so a table of photos is never held in memory at once.
-        let mut query = source.prepare(&format!(
-            "SELECT {} FROM {}",
-            sqlite_columns.join(", "),
-            t.name
-        ))?;
+        let mut query =
+            source.prepare(&format!("SELECT {} FROM {}", columns.join(", "), t.name))?;
         let mut rows = query.query([])?;
         while let Some(r) = rows.next()? {
             let row = sqlite_row(r, t.columns.len())?;
             let params: Vec<Box<dyn ToSql + Sync + Send>> = row
                 .iter()
                 .zip(t.columns)
-                .map(|(v, (_, _, kind))| v.to_sql(*kind))
+                .map(|(v, (_, kind))| v.to_sql(*kind))
                 .collect();
             let refs: Vec<&(dyn ToSql + Sync)> = params
                 .iter()
@@ -358,7 +351,7 @@ async fn copy(source: &rusqlite::Connection, to: &str) -> Result<Migrated, Stora
         // Read back what PostgreSQL holds, the same way.
         let mut target_tally = Tally::default();
         let select = tx
-            .prepare(&format!("SELECT {} FROM {}", pg_columns.join(", "), t.name))
+            .prepare(&format!("SELECT {} FROM {}", columns.join(", "), t.name))
             .await
             .map_err(|e| failed(t.name, e))?;
         let portal = tx.bind(&select, &[]).await.map_err(|e| failed(t.name, e))?;
@@ -372,7 +365,7 @@ async fn copy(source: &rusqlite::Connection, to: &str) -> Result<Migrated, Stora
                     .columns
                     .iter()
                     .enumerate()
-                    .map(|(i, (_, _, kind))| pg_value(r, i, *kind))
+                    .map(|(i, (_, kind))| pg_value(r, i, *kind))
                     .collect::<Result<_, _>>()?;
                 target_tally.add(&row);
             }

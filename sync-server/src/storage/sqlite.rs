@@ -126,6 +126,9 @@ const MIGRATIONS: &[&str] = &[
              created_at INTEGER NOT NULL
          );
          CREATE INDEX public_opinions_station ON public_opinions(station_id, created_at);",
+    // The column PostgreSQL calls `byte_offset` (`offset` is a keyword there), under the
+    // same name here, so both databases take one SQL text (storage/sql.rs).
+    r#"ALTER TABLE upload_chunks RENAME COLUMN "offset" TO byte_offset;"#,
 ];
 
 impl From<rusqlite::Error> for StorageError {
@@ -717,7 +720,7 @@ impl Tx for SqliteTx<'_> {
     fn put_chunk(&self, c: &NewChunk<'_>) -> Result<(), StorageError> {
         self.conn
             .prepare_cached(
-                "INSERT INTO upload_chunks (hash, doc_id, offset, data, received_at, size,
+                "INSERT INTO upload_chunks (hash, doc_id, byte_offset, data, received_at, size,
                                             username, device_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
@@ -738,7 +741,7 @@ impl Tx for SqliteTx<'_> {
         let mut file = Vec::new();
         {
             let mut q = self.conn.prepare_cached(
-                "SELECT data FROM upload_chunks WHERE hash = ?1 AND doc_id = ?2 ORDER BY offset",
+                "SELECT data FROM upload_chunks WHERE hash = ?1 AND doc_id = ?2 ORDER BY byte_offset",
             )?;
             let mut rows = q.query([hash, doc_id])?;
             while let Some(row) = rows.next()? {
@@ -1093,6 +1096,7 @@ pub(super) mod tests {
         "7b8c8557cdb7a3d8c9fd231b0fb7023254cace09faeb70cfe24057a5d678aa41",
         "1bb62ee49ebf9add40a679782223b4d89037956a7a002bdbd553639d6357272e",
         "1da9ea9f4b369d4a46234d27aad66a7456b63c27fe7ee98d91d3a5bccfaa3861",
+        "466b8ce18d8c031cee7ce7d89505bdfdb87562cd527a5a5c734a11b31b444911",
     ];
 
     #[test]
