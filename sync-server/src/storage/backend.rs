@@ -1,8 +1,9 @@
 //! What the protocol needs from a database: transactions of small reads and writes,
 //! nothing of the sync protocol itself. The protocol (`storage::sync`, `repair`,
 //! `photos`, `sessions`, `keys`, `directory`, `public::store`) is written once over
-//! [`Backend`] and [`Tx`]; a backend (`storage::sqlite`, later PostgreSQL) only stores
-//! and finds rows. Errors cross as [`StorageError::Backend`], which names no engine.
+//! [`Backend`] and [`Tx`]; a backend (`storage::sqlite`, `storage::postgres`) only
+//! stores and finds rows, its statements written once for both in `storage::sql`. Errors
+//! cross as [`StorageError::Backend`], which names no engine.
 //!
 //! ## The one ordering guarantee: sequence numbers are seen in order
 //! A device's cursor is the highest change sequence number it has read, and a pull asks

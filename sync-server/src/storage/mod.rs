@@ -30,6 +30,7 @@ mod photos;
 pub mod postgres;
 mod repair;
 mod sessions;
+mod sql;
 pub mod sqlite;
 mod sync;
 

@@ -9,18 +9,16 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use automerge::Change;
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, named_params, params};
 use rusqlite_migration::{M, Migrations};
 use shared::access::ReadScope;
-use shared::doc::{DocFamily, DocId};
-use shared::model::{Account, Role};
+use shared::doc::DocId;
 use shared::protocol::{WireChange, WireKey};
 
-use super::backend::{
-    AccountChange, AccountRow, Backend, NewChange, NewChunk, PublicOpinion, SessionRow, Sessions,
-    Tx, UploadUsage,
-};
-use super::{BackendError, Credentials, DeviceSession, NewSession, StorageError};
+use super::backend::{Backend, NewChange, Tx};
+use super::sql::{self, Arg, Cell, Driver, Row, to_i64, to_u64};
+use super::{BackendError, StorageError};
 
 /// Append-only: never edit a migration that has shipped; add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -239,24 +237,50 @@ impl Drop for SqliteTx<'_> {
     }
 }
 
-/// The SQL condition on `docs d` for the documents `scope` reads, with the scope's id
-/// bound as `:scope` ([`scope_param`]).
+/// An argument as SQLite binds it (a boolean as 0 or 1).
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match *self {
+            Arg::Int(n) => ToSqlOutput::Owned(Value::Integer(n)),
+            Arg::Bool(b) => ToSqlOutput::Owned(Value::Integer(i64::from(b))),
+            Arg::Text(Some(s)) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Arg::Blob(Some(b)) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            Arg::Text(None) | Arg::Blob(None) => ToSqlOutput::Owned(Value::Null),
+        })
+    }
+}
+
+fn cell(v: ValueRef<'_>) -> Result<Cell, StorageError> {
+    Ok(match v {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(n) => Cell::Int(n),
+        ValueRef::Text(t) => Cell::Text(
+            String::from_utf8(t.to_vec())
+                .map_err(|_| backend_error("a text column holds bytes that are not UTF-8"))?,
+        ),
+        ValueRef::Blob(b) => Cell::Blob(b.to_vec()),
+        ValueRef::Real(_) => return Err(backend_error("a column holds a real number")),
+    })
+}
+
+fn backend_error(message: &str) -> StorageError {
+    StorageError::Backend(BackendError {
+        unavailable: false,
+        message: message.to_owned(),
+    })
+}
+
+/// The SQL condition on `docs d` for the documents `scope` reads, the scope's id bound as
+/// `:scope` (what [`sql::readable`] says, with SQLite's named parameter, for the
+/// statements that are SQLite's own).
 fn readable(scope: &ReadScope) -> String {
-    let shared = DocFamily::ALL
-        .iter()
-        .filter(|f| f.is_shared())
-        .map(|f| format!("'{}'", f.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let own = match scope {
-        ReadScope::All => "1 OR :scope IS NULL",
-        ReadScope::Station(_) | ReadScope::Shared => "d.station = :scope",
-        ReadScope::Subdistrict(_) => {
-            "d.station IN (SELECT id FROM stations WHERE subdistrict_id = :scope)"
-        }
-        ReadScope::Department(_) => "d.department = :scope",
-    };
-    format!("(d.kind IN ({shared}) OR {own})")
+    let own = sql::readable(scope, 0).replace("$0", ":scope");
+    if own.contains(":scope") {
+        own
+    } else {
+        // Every statement binds `:scope`; a scope without an id binds it as null.
+        format!("({own} AND :scope IS NULL)")
+    }
 }
 
 fn scope_param(scope: &ReadScope) -> Option<&str> {
@@ -266,214 +290,31 @@ fn scope_param(scope: &ReadScope) -> Option<&str> {
     }
 }
 
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
+impl Driver for SqliteTx<'_> {
+    fn query(&self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>, StorageError> {
+        let mut stmt = self.conn.prepare_cached(&sql::numbered_for_sqlite(sql))?;
+        let columns = stmt.column_count();
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push(Row((0..columns)
+                .map(|i| cell(r.get_ref(i)?))
+                .collect::<Result<_, StorageError>>()?));
+        }
+        Ok(out)
+    }
 
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
-}
-
-/// The columns [`account_row`] reads, in its order.
-const ACCOUNT_COLUMNS: &str = "accounts.username, accounts.display_name, accounts.role, \
-                               accounts.scope_id, accounts.deputy_id";
-
-fn account_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Account> {
-    let role: String = r.get(2)?;
-    Ok(Account {
-        username: r.get(0)?,
-        display_name: r.get(1)?,
-        role: Role::parse(&role).ok_or_else(|| {
-            rusqlite::Error::FromSqlConversionFailure(
-                2,
-                rusqlite::types::Type::Text,
-                format!("unknown role {role:?}").into(),
-            )
-        })?,
-        scope_id: r.get(3)?,
-        deputy_id: r.get(4)?,
-    })
-}
-
-impl SqliteTx<'_> {
-    fn strings(&self, sql: &str, p: impl rusqlite::Params) -> Result<Vec<String>, StorageError> {
-        Ok(self
+    fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StorageError> {
+        let n = self
             .conn
-            .prepare_cached(sql)?
-            .query_map(p, |r| r.get(0))?
-            .collect::<Result<_, _>>()?)
+            .prepare_cached(&sql::numbered_for_sqlite(sql))?
+            .execute(rusqlite::params_from_iter(args))?;
+        Ok(n as u64)
     }
 
-    fn exists(&self, sql: &str, p: impl rusqlite::Params) -> Result<bool, StorageError> {
-        Ok(self.conn.prepare_cached(sql)?.query_row(p, |r| r.get(0))?)
-    }
-
-    fn count(&self, sql: &str, key: &str) -> Result<u64, StorageError> {
-        let n: i64 = self
-            .conn
-            .prepare_cached(sql)?
-            .query_row([key], |r| r.get(0))?;
-        Ok(n.unsigned_abs())
-    }
-
-    /// The highest of `docs.<column>` (`last_seq`, `last_key_seq`, each with its index
-    /// `docs_<column>`) among the documents `scope` reads: the documents newest first,
-    /// to the first the caller reads.
-    fn max_readable(&self, scope: &ReadScope, column: &str) -> Result<u64, StorageError> {
-        let max: Option<i64> = self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT d.{column} FROM docs d INDEXED BY docs_{column} WHERE {}
-                 ORDER BY d.{column} DESC LIMIT 1",
-                readable(scope)
-            ))?
-            .query_row(named_params! {":scope": scope_param(scope)}, |r| r.get(0))
-            .optional()?;
-        Ok(max.map_or(0, to_u64))
-    }
-}
-
-impl Tx for SqliteTx<'_> {
-    fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
+    fn commit_tx(mut self: Box<Self>) -> Result<(), StorageError> {
         self.conn.execute_batch("COMMIT")?;
         self.open = false;
-        Ok(())
-    }
-
-    fn subdistrict_of(&self, station: &str) -> Result<Option<String>, StorageError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT subdistrict_id FROM stations WHERE id = ?1")?
-            .query_row([station], |r| r.get(0))
-            .optional()?)
-    }
-
-    fn put_station(&self, id: &str, subdistrict_id: &str) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached("INSERT OR REPLACE INTO stations (id, subdistrict_id) VALUES (?1, ?2)")?
-            .execute([id, subdistrict_id])?;
-        Ok(())
-    }
-
-    fn put_department(&self, id: &str) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached("INSERT OR IGNORE INTO departments (id) VALUES (?1)")?
-            .execute([id])?;
-        Ok(())
-    }
-
-    fn department_exists(&self, id: &str) -> Result<bool, StorageError> {
-        self.exists(
-            "SELECT EXISTS (SELECT 1 FROM departments WHERE id = ?1)",
-            [id],
-        )
-    }
-
-    fn subdistrict_exists(&self, id: &str) -> Result<bool, StorageError> {
-        self.exists(
-            "SELECT EXISTS (SELECT 1 FROM stations WHERE subdistrict_id = ?1)",
-            [id],
-        )
-    }
-
-    fn station_ids(&self) -> Result<Vec<String>, StorageError> {
-        self.strings("SELECT id FROM stations ORDER BY id", [])
-    }
-
-    fn department_ids(&self) -> Result<Vec<String>, StorageError> {
-        self.strings("SELECT id FROM departments ORDER BY id", [])
-    }
-
-    fn insert_doc(&self, id: &DocId) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO docs (id, kind, station, department)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![
-                id.to_string(),
-                id.family().as_str(),
-                id.station_id(),
-                id.department_id()
-            ])?;
-        Ok(())
-    }
-
-    fn doc_exists(&self, doc_id: &str) -> Result<bool, StorageError> {
-        self.exists("SELECT EXISTS (SELECT 1 FROM docs WHERE id = ?1)", [doc_id])
-    }
-
-    fn doc_ids(
-        &self,
-        family: DocFamily,
-        station: Option<&str>,
-        department: Option<&str>,
-    ) -> Result<Vec<String>, StorageError> {
-        self.strings(
-            "SELECT id FROM docs WHERE kind = ?1
-               AND (?2 IS NULL OR station = ?2) AND (?3 IS NULL OR department = ?3)
-             ORDER BY id",
-            params![family.as_str(), station, department],
-        )
-    }
-
-    fn any_doc(&self, family: DocFamily) -> Result<bool, StorageError> {
-        self.exists(
-            "SELECT EXISTS (SELECT 1 FROM docs WHERE kind = ?1)",
-            [family.as_str()],
-        )
-    }
-
-    fn doc_changes(&self, doc_id: &str, after: u64) -> Result<Vec<(u64, Vec<u8>)>, StorageError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT seq, bytes FROM changes WHERE doc_id = ?1 AND seq > ?2 ORDER BY seq",
-            )?
-            .query_map(params![doc_id, to_i64(after)], |r| {
-                Ok((to_u64(r.get(0)?), r.get(1)?))
-            })?
-            .collect::<Result<_, _>>()?)
-    }
-
-    fn doc_last_seq(&self, doc_id: &str) -> Result<u64, StorageError> {
-        let seq: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT last_seq FROM docs WHERE id = ?1")?
-            .query_row([doc_id], |r| r.get(0))
-            .optional()?;
-        Ok(seq.map_or(0, to_u64))
-    }
-
-    fn change_hash_at(
-        &self,
-        doc_id: &str,
-        actor: &[u8],
-        actor_seq: u64,
-    ) -> Result<Option<String>, StorageError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT hash FROM changes WHERE doc_id = ?1 AND actor = ?2 AND actor_seq = ?3",
-            )?
-            .query_row(params![doc_id, actor, to_i64(actor_seq)], |r| r.get(0))
-            .optional()?)
-    }
-
-    fn actor_device(&self, actor: &[u8]) -> Result<Option<String>, StorageError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT device_id FROM device_actors WHERE actor = ?1")?
-            .query_row([actor], |r| r.get(0))
-            .optional()?)
-    }
-
-    fn bind_actor(&self, actor: &[u8], device_id: &str) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO device_actors (actor, device_id) VALUES (?1, ?2)",
-            )?
-            .execute(params![actor, device_id])?;
         Ok(())
     }
 
@@ -500,15 +341,19 @@ impl Tx for SqliteTx<'_> {
         Ok(stored > 0)
     }
 
-    fn change_count(&self) -> Result<u64, StorageError> {
-        let n: i64 = self
+    /// The documents newest first (by the column's index `docs_<column>`), to the first
+    /// the caller reads.
+    fn max_readable(&self, scope: &ReadScope, column: &str) -> Result<u64, StorageError> {
+        let max: Option<i64> = self
             .conn
-            .query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))?;
-        Ok(n.unsigned_abs())
-    }
-
-    fn last_seq(&self, scope: &ReadScope) -> Result<u64, StorageError> {
-        self.max_readable(scope, "last_seq")
+            .prepare_cached(&format!(
+                "SELECT d.{column} FROM docs d INDEXED BY docs_{column} WHERE {}
+                 ORDER BY d.{column} DESC LIMIT 1",
+                readable(scope)
+            ))?
+            .query_row(named_params! {":scope": scope_param(scope)}, |r| r.get(0))
+            .optional()?;
+        Ok(max.map_or(0, to_u64))
     }
 
     fn changes_after(
@@ -550,77 +395,6 @@ impl Tx for SqliteTx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn docs_after(
-        &self,
-        scope: &ReadScope,
-        after: &str,
-        limit: usize,
-    ) -> Result<Vec<(String, String)>, StorageError> {
-        Ok(self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT d.id, d.kind FROM docs d WHERE d.id > :after AND {} ORDER BY d.id
-                 LIMIT :limit",
-                readable(scope)
-            ))?
-            .query_map(
-                named_params! {
-                    ":after": after,
-                    ":limit": to_i64(limit as u64),
-                    ":scope": scope_param(scope),
-                },
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?
-            .collect::<Result<_, _>>()?)
-    }
-
-    fn last_key_seq(&self) -> Result<u64, StorageError> {
-        let n: i64 = self
-            .conn
-            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM record_keys")?
-            .query_row([], |r| r.get(0))?;
-        Ok(to_u64(n))
-    }
-
-    fn key_state(&self, key_id: &str) -> Result<Option<(String, bool)>, StorageError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT doc_id, key IS NOT NULL FROM record_keys WHERE key_id = ?1")?
-            .query_row([key_id], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?)
-    }
-
-    fn insert_key(
-        &self,
-        key_id: &str,
-        doc_id: &str,
-        key: Option<&[u8]>,
-        seq: u64,
-    ) -> Result<bool, StorageError> {
-        let added = self
-            .conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO record_keys (key_id, doc_id, key, seq)
-                 VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![key_id, doc_id, key, to_i64(seq)])?;
-        if added > 0 {
-            self.touch_keys(doc_id, seq)?;
-        }
-        Ok(added > 0)
-    }
-
-    fn clear_key(&self, key_id: &str, doc_id: &str, seq: u64) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached("UPDATE record_keys SET key = NULL, seq = ?2 WHERE key_id = ?1")?
-            .execute(params![key_id, to_i64(seq)])?;
-        self.touch_keys(doc_id, seq)
-    }
-
-    fn last_key_seq_of(&self, scope: &ReadScope) -> Result<u64, StorageError> {
-        self.max_readable(scope, "last_key_seq")
-    }
-
     fn keys_after(
         &self,
         scope: &ReadScope,
@@ -652,373 +426,6 @@ impl Tx for SqliteTx<'_> {
             },
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn drop_uploads_before(&self, received_before: i64) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached("DELETE FROM upload_chunks WHERE received_at < ?1")?
-            .execute([received_before])?;
-        Ok(())
-    }
-
-    fn linked_file_size(&self, hash: &str, doc_id: &str) -> Result<Option<u64>, StorageError> {
-        let size: Option<i64> = self
-            .conn
-            .prepare_cached(
-                "SELECT b.size FROM blobs b JOIN blob_docs l ON l.hash = b.hash
-                 WHERE b.hash = ?1 AND l.doc_id = ?2",
-            )?
-            .query_row([hash, doc_id], |r| r.get(0))
-            .optional()?;
-        Ok(size.map(to_u64))
-    }
-
-    fn upload_received(&self, hash: &str, doc_id: &str) -> Result<u64, StorageError> {
-        let n: i64 = self
-            .conn
-            .prepare_cached(
-                "SELECT COALESCE(SUM(length(data)), 0) FROM upload_chunks
-                 WHERE hash = ?1 AND doc_id = ?2",
-            )?
-            .query_row([hash, doc_id], |r| r.get(0))?;
-        Ok(to_u64(n))
-    }
-
-    fn upload_size(&self, hash: &str, doc_id: &str) -> Result<Option<u64>, StorageError> {
-        let size: Option<i64> = self
-            .conn
-            .prepare_cached(
-                "SELECT size FROM upload_chunks WHERE hash = ?1 AND doc_id = ?2 LIMIT 1",
-            )?
-            .query_row([hash, doc_id], |r| r.get(0))
-            .optional()?;
-        Ok(size.map(to_u64))
-    }
-
-    fn upload_usage(&self, username: &str, device_id: &str) -> Result<UploadUsage, StorageError> {
-        let uploads = "SELECT COUNT(*) FROM (SELECT DISTINCT hash, doc_id FROM upload_chunks
-                                             WHERE {col} = ?1)";
-        Ok(UploadUsage {
-            device_uploads: self.count(&uploads.replace("{col}", "device_id"), device_id)?,
-            account_uploads: self.count(&uploads.replace("{col}", "username"), username)?,
-            account_reserved_bytes: self.count(
-                "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT hash, doc_id, size
-                   FROM upload_chunks WHERE username = ?1)",
-                username,
-            )?,
-            device_stored_bytes: self.count(
-                "SELECT COALESCE(SUM(size), 0) FROM blobs WHERE device_id = ?1",
-                device_id,
-            )?,
-            account_stored_bytes: self.count(
-                "SELECT COALESCE(SUM(size), 0) FROM blobs WHERE username = ?1",
-                username,
-            )?,
-        })
-    }
-
-    fn put_chunk(&self, c: &NewChunk<'_>) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO upload_chunks (hash, doc_id, byte_offset, data, received_at, size,
-                                            username, device_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                c.hash,
-                c.doc_id,
-                to_i64(c.offset),
-                c.data,
-                c.received_at,
-                to_i64(c.size),
-                c.username,
-                c.device_id
-            ])?;
-        Ok(())
-    }
-
-    fn take_upload(&self, hash: &str, doc_id: &str) -> Result<Vec<u8>, StorageError> {
-        let mut file = Vec::new();
-        {
-            let mut q = self.conn.prepare_cached(
-                "SELECT data FROM upload_chunks WHERE hash = ?1 AND doc_id = ?2 ORDER BY byte_offset",
-            )?;
-            let mut rows = q.query([hash, doc_id])?;
-            while let Some(row) = rows.next()? {
-                file.extend_from_slice(row.get_ref(0)?.as_blob().unwrap_or_default());
-            }
-        }
-        self.conn
-            .prepare_cached("DELETE FROM upload_chunks WHERE hash = ?1 AND doc_id = ?2")?
-            .execute([hash, doc_id])?;
-        Ok(file)
-    }
-
-    fn put_file(
-        &self,
-        hash: &str,
-        data: &[u8],
-        doc_id: &str,
-        username: &str,
-        device_id: &str,
-    ) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached(
-                "INSERT OR IGNORE INTO blobs (hash, size, data, username, device_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                hash,
-                to_i64(data.len() as u64),
-                data,
-                username,
-                device_id
-            ])?;
-        self.conn
-            .prepare_cached("INSERT OR IGNORE INTO blob_docs (hash, doc_id) VALUES (?1, ?2)")?
-            .execute([hash, doc_id])?;
-        Ok(())
-    }
-
-    fn file_bytes(&self, hash: &str, start: u64, len: u64) -> Result<Vec<u8>, StorageError> {
-        // SQLite's substr counts from 1, in bytes for a blob.
-        Ok(self
-            .conn
-            .prepare_cached("SELECT substr(data, ?2, ?3) FROM blobs WHERE hash = ?1")?
-            .query_row(params![hash, to_i64(start + 1), to_i64(len)], |r| r.get(0))?)
-    }
-
-    fn credentials(
-        &self,
-        username: &str,
-        device_id: &str,
-    ) -> Result<Option<Credentials>, StorageError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT id, password_hash,
-                        EXISTS (SELECT 1 FROM sessions s
-                                WHERE s.account_id = accounts.id AND s.device_id = ?2)
-                 FROM accounts WHERE username = ?1 AND disabled = 0",
-            )?
-            .query_row([username, device_id], |r| {
-                Ok(Credentials {
-                    account_id: r.get(0)?,
-                    password_hash: r.get(1)?,
-                    known_device: r.get(2)?,
-                })
-            })
-            .optional()?)
-    }
-
-    fn device_of_other_account(
-        &self,
-        device_id: &str,
-        account_id: i64,
-    ) -> Result<bool, StorageError> {
-        self.exists(
-            "SELECT EXISTS (SELECT 1 FROM sessions WHERE device_id = ?1 AND account_id != ?2)",
-            params![device_id, account_id],
-        )
-    }
-
-    fn insert_session(&self, s: &NewSession) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO sessions (token_hash, account_id, device_id, device_name,
-                                       created_at, last_seen, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
-            )?
-            .execute(params![
-                s.token_hash,
-                s.account_id,
-                s.device_id,
-                s.device_name,
-                s.now,
-                s.expires_at
-            ])?;
-        Ok(())
-    }
-
-    fn end_sessions(&self, which: Sessions<'_>) -> Result<usize, StorageError> {
-        let open = "UPDATE sessions SET revoked = 1 WHERE revoked = 0 AND";
-        Ok(match which {
-            Sessions::Token(t) => self.conn.execute(&format!("{open} token_hash = ?1"), [t])?,
-            Sessions::AccountDevice(a, d) => self.conn.execute(
-                &format!("{open} account_id = ?1 AND device_id = ?2"),
-                params![a, d],
-            )?,
-            Sessions::Account(a) => self.conn.execute(&format!("{open} account_id = ?1"), [a])?,
-            Sessions::Device(d) => self.conn.execute(&format!("{open} device_id = ?1"), [d])?,
-        })
-    }
-
-    fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<SessionRow>, StorageError> {
-        // Every request asks this: prepared once per connection.
-        Ok(self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {ACCOUNT_COLUMNS}, s.device_id, s.last_seen, s.expires_at FROM sessions s
-                 JOIN accounts ON accounts.id = s.account_id
-                 WHERE s.token_hash = ?1 AND s.revoked = 0 AND s.expires_at > ?2
-                   AND accounts.disabled = 0"
-            ))?
-            .query_row(params![token_hash, now], |r| {
-                Ok(SessionRow {
-                    account: account_row(r)?,
-                    device_id: r.get(5)?,
-                    last_seen: r.get(6)?,
-                    expires_at: r.get(7)?,
-                })
-            })
-            .optional()?)
-    }
-
-    fn extend_session(
-        &self,
-        token_hash: &[u8],
-        now: i64,
-        expires_at: i64,
-    ) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached(
-                "UPDATE sessions SET last_seen = ?2, expires_at = ?3 WHERE token_hash = ?1",
-            )?
-            .execute(params![token_hash, now, expires_at])?;
-        Ok(())
-    }
-
-    fn account(&self, id: i64) -> Result<Option<Account>, StorageError> {
-        Ok(self
-            .conn
-            .prepare_cached(&format!(
-                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?1"
-            ))?
-            .query_row([id], account_row)
-            .optional()?)
-    }
-
-    fn account_id(&self, username: &str) -> Result<Option<i64>, StorageError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT id FROM accounts WHERE username = ?1")?
-            .query_row([username], |r| r.get(0))
-            .optional()?)
-    }
-
-    fn insert_account(&self, a: &AccountRow<'_>) -> Result<bool, StorageError> {
-        let inserted = self.conn.execute(
-            "INSERT OR IGNORE INTO accounts
-                 (username, display_name, role, scope_id, deputy_id, password_hash, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                a.username,
-                a.display_name,
-                a.role,
-                a.scope_id,
-                a.deputy_id,
-                a.password_hash,
-                a.created_at
-            ],
-        )?;
-        Ok(inserted > 0)
-    }
-
-    fn change_account(&self, id: i64, change: AccountChange<'_>) -> Result<(), StorageError> {
-        match change {
-            AccountChange::Disable => self
-                .conn
-                .execute("UPDATE accounts SET disabled = 1 WHERE id = ?1", [id])?,
-            AccountChange::Password(hash) => self.conn.execute(
-                "UPDATE accounts SET password_hash = ?2 WHERE id = ?1",
-                params![id, hash],
-            )?,
-        };
-        Ok(())
-    }
-
-    fn accounts(&self) -> Result<Vec<(Account, bool)>, StorageError> {
-        let mut q = self.conn.prepare(&format!(
-            "SELECT {ACCOUNT_COLUMNS}, disabled FROM accounts ORDER BY username"
-        ))?;
-        let rows = q
-            .query_map([], |r| Ok((account_row(r)?, r.get::<_, bool>(5)?)))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
-    }
-
-    fn devices(&self, username: Option<&str>) -> Result<Vec<DeviceSession>, StorageError> {
-        let mut q = self.conn.prepare(
-            "SELECT a.username, s.device_id, s.device_name, s.created_at, s.last_seen,
-                    s.expires_at, s.revoked
-             FROM sessions s JOIN accounts a ON a.id = s.account_id
-             WHERE ?1 IS NULL OR a.username = ?1
-             ORDER BY a.username, s.created_at",
-        )?;
-        let rows = q
-            .query_map([username], |r| {
-                Ok(DeviceSession {
-                    username: r.get(0)?,
-                    device_id: r.get(1)?,
-                    device_name: r.get(2)?,
-                    created_at: r.get(3)?,
-                    last_seen: r.get(4)?,
-                    expires_at: r.get(5)?,
-                    revoked: r.get(6)?,
-                })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
-    }
-
-    fn put_public_opinion(
-        &self,
-        code_hash: &[u8],
-        o: &PublicOpinion,
-        created_at: i64,
-    ) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO public_opinions
-                     (code_hash, station_id, doc_id, opinion_id, key_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                code_hash,
-                o.station_id,
-                o.doc_id,
-                o.opinion_id,
-                o.key_id,
-                created_at
-            ])?;
-        Ok(())
-    }
-
-    fn public_opinion(&self, code_hash: &[u8]) -> Result<Option<PublicOpinion>, StorageError> {
-        Ok(self
-            .conn
-            .prepare_cached(
-                "SELECT station_id, doc_id, opinion_id, key_id FROM public_opinions
-                 WHERE code_hash = ?1",
-            )?
-            .query_row([code_hash], |r| {
-                Ok(PublicOpinion {
-                    station_id: r.get(0)?,
-                    doc_id: r.get(1)?,
-                    opinion_id: r.get(2)?,
-                    key_id: r.get(3)?,
-                })
-            })
-            .optional()?)
-    }
-}
-
-impl SqliteTx<'_> {
-    fn touch_keys(&self, doc_id: &str, seq: u64) -> Result<(), StorageError> {
-        self.conn
-            .prepare_cached("UPDATE docs SET last_key_seq = ?2 WHERE id = ?1")?
-            .execute(params![doc_id, to_i64(seq)])?;
-        Ok(())
     }
 }
 
@@ -1085,6 +492,7 @@ fn backfill_change_actors(conn: &mut Connection) -> Result<(), StorageError> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use shared::model::{Account, Role};
 
     /// SHA-256 of the text of every migration that has shipped, in order. Add the hash
     /// of a new migration when it ships; never change one.

@@ -30,23 +30,18 @@
 //! [`Backend::after_erase`] has nothing to do here.
 
 use std::cell::Cell;
-use std::sync::LazyLock;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod};
 use futures_executor::block_on;
 use shared::access::ReadScope;
-use shared::doc::{DocFamily, DocId};
-use shared::model::{Account, Role};
 use shared::protocol::{WireChange, WireKey};
-use tokio_postgres::Row;
-use tokio_postgres::types::{FromSql, ToSql};
+use tokio_postgres::types::{FromSql, ToSql, Type};
+use tokio_postgres::{Row as PgRow, Statement};
 
-use super::backend::{
-    AccountChange, AccountRow, Backend, NewChange, NewChunk, PublicOpinion, SessionRow, Sessions,
-    Tx, UploadUsage,
-};
-use super::{BackendError, Credentials, DeviceSession, NewSession, StorageError};
+use super::backend::{Backend, NewChange, Tx};
+use super::sql::{self, Arg, Cell as Value, Driver, Row, to_i64};
+use super::{BackendError, StorageError};
 
 /// Append-only: never edit a migration that has shipped; add a new one.
 const MIGRATIONS: &[&str] = &[
@@ -339,7 +334,7 @@ impl Postgres {
              CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY);"
         ))?;
         let applied: i32 = get(
-            &tx.one(
+            &tx.pg_one(
                 "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
                 &[],
             )?,
@@ -426,68 +421,47 @@ impl Drop for PostgresTx {
 type Params<'a> = [&'a (dyn ToSql + Sync)];
 
 /// Column `i` of `row`.
-fn get<'a, T: FromSql<'a>>(row: &'a Row, i: usize) -> Result<T, StorageError> {
+fn get<'a, T: FromSql<'a>>(row: &'a PgRow, i: usize) -> Result<T, StorageError> {
     row.try_get(i).map_err(pg_error)
 }
 
-fn to_i64(n: u64) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
+/// The SQL condition on `docs d` for the documents `scope` reads (the common text's),
+/// its scope id bound as `$id`.
+fn readable(scope: &ReadScope, id: usize) -> String {
+    sql::readable(scope, id)
 }
 
-fn to_u64(n: i64) -> u64 {
-    u64::try_from(n).unwrap_or(0)
+/// An argument as the statement's parameter type `ty` takes it: PostgreSQL's types are
+/// strict where SQLite's are not (an `int4` parameter takes no `int8`, a boolean no
+/// integer).
+fn pg_arg<'a>(arg: Arg<'a>, ty: &Type) -> Result<Box<dyn ToSql + Sync + 'a>, StorageError> {
+    Ok(match arg {
+        Arg::Int(n) if *ty == Type::INT4 => Box::new(
+            i32::try_from(n).map_err(|_| StorageError::BadRequest("number too large".into()))?,
+        ),
+        Arg::Int(n) if *ty == Type::BOOL => Box::new(n != 0),
+        Arg::Int(n) => Box::new(n),
+        Arg::Bool(b) => Box::new(b),
+        Arg::Text(t) => Box::new(t),
+        Arg::Blob(b) => Box::new(b),
+    })
 }
 
-/// The document families every account reads, bound as one text[] parameter.
-static SHARED_FAMILIES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    DocFamily::ALL
-        .iter()
-        .filter(|f| f.is_shared())
-        .map(|f| f.as_str())
-        .collect()
-});
-
-/// The SQL condition on `docs d` for the documents `scope` reads, as SQLite's: its
-/// parameters ([`readable_params`]) numbered from `$first`.
-fn readable(scope: &ReadScope, first: usize) -> String {
-    let id = first + 1;
-    let own = match scope {
-        ReadScope::All => "TRUE".to_owned(),
-        ReadScope::Shared => "FALSE".to_owned(),
-        ReadScope::Station(_) => format!("d.station = ${id}"),
-        ReadScope::Subdistrict(_) => {
-            format!("d.station IN (SELECT id FROM stations WHERE subdistrict_id = ${id})")
-        }
-        ReadScope::Department(_) => format!("d.department = ${id}"),
-    };
-    format!("(d.kind = ANY(${first}::text[]) OR {own})")
-}
-
-/// The parameters of [`readable`]: the shared families, then the scope's id if it has
-/// one.
-fn readable_params(scope: &ReadScope) -> Vec<&(dyn ToSql + Sync)> {
-    let mut p: Vec<&(dyn ToSql + Sync)> = vec![&*SHARED_FAMILIES];
-    match scope {
-        ReadScope::All | ReadScope::Shared => {}
-        ReadScope::Station(id) | ReadScope::Subdistrict(id) | ReadScope::Department(id) => {
-            p.push(id);
-        }
-    }
-    p
-}
-
-/// The columns [`account_row`] reads, in its order, from `accounts a`.
-const ACCOUNT_COLUMNS: &str = "a.username, a.display_name, a.role, a.scope_id, a.deputy_id";
-
-fn account_row(r: &Row) -> Result<Account, StorageError> {
-    let role: String = get(r, 2)?;
-    Ok(Account {
-        username: get(r, 0)?,
-        display_name: get(r, 1)?,
-        role: Role::parse(&role)
-            .ok_or_else(|| backend_error(false, format!("unknown role {role:?}")))?,
-        scope_id: get(r, 3)?,
-        deputy_id: get(r, 4)?,
+/// Column `i` of `row` as a [`Cell`] (a boolean as 0 or 1).
+fn cell(row: &PgRow, i: usize) -> Result<Value, StorageError> {
+    let ty = row.columns()[i].type_();
+    Ok(if *ty == Type::INT8 {
+        get::<Option<i64>>(row, i)?.map_or(Value::Null, Value::Int)
+    } else if *ty == Type::INT4 {
+        get::<Option<i32>>(row, i)?.map_or(Value::Null, |n| Value::Int(n.into()))
+    } else if *ty == Type::INT2 {
+        get::<Option<i16>>(row, i)?.map_or(Value::Null, |n| Value::Int(n.into()))
+    } else if *ty == Type::BOOL {
+        get::<Option<bool>>(row, i)?.map_or(Value::Null, |b| Value::Int(b.into()))
+    } else if *ty == Type::BYTEA {
+        get::<Option<Vec<u8>>>(row, i)?.map_or(Value::Null, Value::Blob)
+    } else {
+        get::<Option<String>>(row, i)?.map_or(Value::Null, Value::Text)
     })
 }
 
@@ -522,17 +496,12 @@ impl PostgresTx {
         })
     }
 
-    fn rows(&self, sql: &str, p: &Params<'_>) -> Result<Vec<Row>, StorageError> {
+    fn rows(&self, sql: &str, p: &Params<'_>) -> Result<Vec<PgRow>, StorageError> {
         let c = self.client();
         self.run(async { c.query(&c.prepare_cached(sql).await?, p).await })
     }
 
-    fn opt(&self, sql: &str, p: &Params<'_>) -> Result<Option<Row>, StorageError> {
-        let c = self.client();
-        self.run(async { c.query_opt(&c.prepare_cached(sql).await?, p).await })
-    }
-
-    fn one(&self, sql: &str, p: &Params<'_>) -> Result<Row, StorageError> {
+    fn pg_one(&self, sql: &str, p: &Params<'_>) -> Result<PgRow, StorageError> {
         let c = self.client();
         self.run(async { c.query_one(&c.prepare_cached(sql).await?, p).await })
     }
@@ -542,41 +511,58 @@ impl PostgresTx {
         self.run(async { c.execute(&c.prepare_cached(sql).await?, p).await })
     }
 
-    fn strings(&self, sql: &str, p: &Params<'_>) -> Result<Vec<String>, StorageError> {
-        self.rows(sql, p)?.iter().map(|r| get(r, 0)).collect()
-    }
-
-    fn exists(&self, sql: &str, p: &Params<'_>) -> Result<bool, StorageError> {
-        get(&self.one(sql, p)?, 0)
-    }
-
-    /// The highest of `docs.<column>` (`last_seq`, `last_key_seq`, each indexed) among
-    /// the documents `scope` reads: the documents newest first, to the first it reads.
-    fn max_readable(&self, scope: &ReadScope, column: &str) -> Result<u64, StorageError> {
-        let row = self.opt(
-            &format!(
-                "SELECT d.{column} FROM docs d WHERE {} ORDER BY d.{column} DESC LIMIT 1",
-                readable(scope, 1)
-            ),
-            &readable_params(scope),
-        )?;
-        Ok(match row {
-            Some(r) => to_u64(get(&r, 0)?),
-            None => 0,
-        })
-    }
-
-    fn touch_keys(&self, doc_id: &str, seq: u64) -> Result<(), StorageError> {
-        self.exec(
-            "UPDATE docs SET last_key_seq = $2 WHERE id = $1",
-            &[&doc_id, &to_i64(seq)],
-        )?;
-        Ok(())
+    /// Runs a statement of the common SQL text: its arguments bound as its parameter
+    /// types ask, prepared (once per connection) and run in one round trip with the
+    /// read transaction's BEGIN, if not sent yet.
+    fn common<T>(
+        &self,
+        sql: &str,
+        args: &[Arg<'_>],
+        run: impl AsyncFnOnce(&Object, &Statement, &Params<'_>) -> Result<T, tokio_postgres::Error>,
+    ) -> Result<T, StorageError> {
+        let c = self.client();
+        let mut failed = None;
+        let result = self.run(async {
+            let stmt = c.prepare_cached(sql).await?;
+            let bound: Vec<Box<dyn ToSql + Sync>> = match args
+                .iter()
+                .zip(stmt.params())
+                .map(|(a, ty)| pg_arg(*a, ty))
+                .collect()
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    failed = Some(e);
+                    return run(c, &stmt, &[]).await;
+                }
+            };
+            let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| b.as_ref() as _).collect();
+            run(c, &stmt, &refs).await
+        });
+        match failed {
+            Some(e) => Err(e),
+            None => result,
+        }
     }
 }
 
-impl Tx for PostgresTx {
-    fn commit(mut self: Box<Self>) -> Result<(), StorageError> {
+impl Driver for PostgresTx {
+    fn query(&self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Row>, StorageError> {
+        let rows = self.common(sql, args, async |c, stmt, p| c.query(stmt, p).await)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Row((0..r.len())
+                    .map(|i| cell(r, i))
+                    .collect::<Result<_, _>>()?))
+            })
+            .collect()
+    }
+
+    fn execute(&self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StorageError> {
+        self.common(sql, args, async |c, stmt, p| c.execute(stmt, p).await)
+    }
+
+    fn commit_tx(mut self: Box<Self>) -> Result<(), StorageError> {
         if self.failed.get() {
             return Err(backend_error(
                 false,
@@ -606,166 +592,6 @@ impl Tx for PostgresTx {
         Ok(())
     }
 
-    fn subdistrict_of(&self, station: &str) -> Result<Option<String>, StorageError> {
-        self.opt(
-            "SELECT subdistrict_id FROM stations WHERE id = $1",
-            &[&station],
-        )?
-        .map(|r| get(&r, 0))
-        .transpose()
-    }
-
-    fn put_station(&self, id: &str, subdistrict_id: &str) -> Result<(), StorageError> {
-        self.exec(
-            "INSERT INTO stations (id, subdistrict_id) VALUES ($1, $2)
-             ON CONFLICT (id) DO UPDATE SET subdistrict_id = EXCLUDED.subdistrict_id",
-            &[&id, &subdistrict_id],
-        )?;
-        Ok(())
-    }
-
-    fn put_department(&self, id: &str) -> Result<(), StorageError> {
-        self.exec(
-            "INSERT INTO departments (id) VALUES ($1) ON CONFLICT DO NOTHING",
-            &[&id],
-        )?;
-        Ok(())
-    }
-
-    fn department_exists(&self, id: &str) -> Result<bool, StorageError> {
-        self.exists(
-            "SELECT EXISTS (SELECT 1 FROM departments WHERE id = $1)",
-            &[&id],
-        )
-    }
-
-    fn subdistrict_exists(&self, id: &str) -> Result<bool, StorageError> {
-        self.exists(
-            "SELECT EXISTS (SELECT 1 FROM stations WHERE subdistrict_id = $1)",
-            &[&id],
-        )
-    }
-
-    fn station_ids(&self) -> Result<Vec<String>, StorageError> {
-        self.strings("SELECT id FROM stations ORDER BY id", &[])
-    }
-
-    fn department_ids(&self) -> Result<Vec<String>, StorageError> {
-        self.strings("SELECT id FROM departments ORDER BY id", &[])
-    }
-
-    fn insert_doc(&self, id: &DocId) -> Result<(), StorageError> {
-        self.exec(
-            "INSERT INTO docs (id, kind, station, department) VALUES ($1, $2, $3, $4)
-             ON CONFLICT DO NOTHING",
-            &[
-                &id.to_string(),
-                &id.family().as_str(),
-                &id.station_id(),
-                &id.department_id(),
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn doc_exists(&self, doc_id: &str) -> Result<bool, StorageError> {
-        self.exists(
-            "SELECT EXISTS (SELECT 1 FROM docs WHERE id = $1)",
-            &[&doc_id],
-        )
-    }
-
-    fn doc_ids(
-        &self,
-        family: DocFamily,
-        station: Option<&str>,
-        department: Option<&str>,
-    ) -> Result<Vec<String>, StorageError> {
-        self.strings(
-            "SELECT id FROM docs WHERE kind = $1
-               AND ($2::text IS NULL OR station = $2) AND ($3::text IS NULL OR department = $3)
-             ORDER BY id",
-            &[&family.as_str(), &station, &department],
-        )
-    }
-
-    fn any_doc(&self, family: DocFamily) -> Result<bool, StorageError> {
-        self.exists(
-            "SELECT EXISTS (SELECT 1 FROM docs WHERE kind = $1)",
-            &[&family.as_str()],
-        )
-    }
-
-    fn doc_changes(&self, doc_id: &str, after: u64) -> Result<Vec<(u64, Vec<u8>)>, StorageError> {
-        self.rows(
-            "SELECT seq, bytes FROM changes WHERE doc_id = $1 AND seq > $2 ORDER BY seq",
-            &[&doc_id, &to_i64(after)],
-        )?
-        .iter()
-        .map(|r| Ok((to_u64(get(r, 0)?), get(r, 1)?)))
-        .collect()
-    }
-
-    fn changes_of_docs(&self, doc_ids: &[&str]) -> Result<Vec<Vec<Vec<u8>>>, StorageError> {
-        let mut by_doc: std::collections::HashMap<&str, Vec<Vec<u8>>> =
-            doc_ids.iter().map(|id| (*id, Vec::new())).collect();
-        let rows = self.rows(
-            "SELECT doc_id, bytes FROM changes WHERE doc_id = ANY($1) ORDER BY doc_id, seq",
-            &[&doc_ids],
-        )?;
-        for r in &rows {
-            let doc_id: &str = get(r, 0)?;
-            if let Some(changes) = by_doc.get_mut(doc_id) {
-                changes.push(get(r, 1)?);
-            }
-        }
-        Ok(doc_ids
-            .iter()
-            .map(|id| by_doc.remove(id).unwrap_or_default())
-            .collect())
-    }
-
-    fn doc_last_seq(&self, doc_id: &str) -> Result<u64, StorageError> {
-        Ok(
-            match self.opt("SELECT last_seq FROM docs WHERE id = $1", &[&doc_id])? {
-                Some(r) => to_u64(get(&r, 0)?),
-                None => 0,
-            },
-        )
-    }
-
-    fn change_hash_at(
-        &self,
-        doc_id: &str,
-        actor: &[u8],
-        actor_seq: u64,
-    ) -> Result<Option<String>, StorageError> {
-        self.opt(
-            "SELECT hash FROM changes WHERE doc_id = $1 AND actor = $2 AND actor_seq = $3
-             LIMIT 1",
-            &[&doc_id, &actor, &to_i64(actor_seq)],
-        )?
-        .map(|r| get(&r, 0))
-        .transpose()
-    }
-
-    fn actor_device(&self, actor: &[u8]) -> Result<Option<String>, StorageError> {
-        self.opt(
-            "SELECT device_id FROM device_actors WHERE actor = $1",
-            &[&actor],
-        )?
-        .map(|r| get(&r, 0))
-        .transpose()
-    }
-
-    fn bind_actor(&self, actor: &[u8], device_id: &str) -> Result<(), StorageError> {
-        self.exec(
-            "INSERT INTO device_actors (actor, device_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&actor, &device_id],
-        )?;
-        Ok(())
-    }
-
     fn append_change(&self, c: &NewChange<'_>) -> Result<bool, StorageError> {
         // The change and its document's last sequence number, in one round trip.
         let stored = self.exec(
@@ -788,15 +614,17 @@ impl Tx for PostgresTx {
         Ok(stored > 0)
     }
 
-    fn change_count(&self) -> Result<u64, StorageError> {
-        Ok(to_u64(get(
-            &self.one("SELECT COUNT(*) FROM changes", &[])?,
-            0,
-        )?))
-    }
-
-    fn last_seq(&self, scope: &ReadScope) -> Result<u64, StorageError> {
-        self.max_readable(scope, "last_seq")
+    /// The documents newest first (each column is indexed), to the first it reads.
+    fn max_readable(&self, scope: &ReadScope, column: &str) -> Result<u64, StorageError> {
+        let sql = format!(
+            "SELECT d.{column} FROM docs d WHERE {} ORDER BY d.{column} DESC LIMIT 1",
+            readable(scope, 1)
+        );
+        let args: Vec<Arg> = sql::scope_arg(scope).into_iter().collect();
+        Ok(match self.opt(&sql, &args)? {
+            Some(mut r) => r.count(0)?,
+            None => 0,
+        })
     }
 
     fn changes_after(
@@ -818,87 +646,25 @@ impl Tx for PostgresTx {
              ORDER BY c.seq LIMIT $3",
             readable(scope, 4)
         );
-        let (cursor, limit) = (to_i64(cursor), to_i64(limit as u64));
-        let mut p: Vec<&(dyn ToSql + Sync)> = vec![&cursor, &except_device, &limit];
-        p.extend(readable_params(scope));
-        self.rows(&sql, &p)?
-            .iter()
-            .map(|r| {
+        let mut args = vec![
+            Arg::from(cursor),
+            Arg::from(except_device),
+            Arg::from(limit as u64),
+        ];
+        args.extend(sql::scope_arg(scope));
+        self.query(&sql, &args)?
+            .into_iter()
+            .map(|mut r| {
                 Ok((
-                    to_u64(get(r, 0)?),
+                    r.count(0)?,
                     WireChange {
-                        doc_id: get(r, 1)?,
-                        kind: get(r, 2)?,
-                        bytes: get(r, 3)?,
+                        doc_id: r.text(1)?,
+                        kind: r.text(2)?,
+                        bytes: r.blob(3)?,
                     },
                 ))
             })
             .collect()
-    }
-
-    fn docs_after(
-        &self,
-        scope: &ReadScope,
-        after: &str,
-        limit: usize,
-    ) -> Result<Vec<(String, String)>, StorageError> {
-        let sql = format!(
-            "SELECT d.id, d.kind FROM docs d WHERE d.id > $1 AND {} ORDER BY d.id LIMIT $2",
-            readable(scope, 3)
-        );
-        let limit = to_i64(limit as u64);
-        let mut p: Vec<&(dyn ToSql + Sync)> = vec![&after, &limit];
-        p.extend(readable_params(scope));
-        self.rows(&sql, &p)?
-            .iter()
-            .map(|r| Ok((get(r, 0)?, get(r, 1)?)))
-            .collect()
-    }
-
-    fn last_key_seq(&self) -> Result<u64, StorageError> {
-        Ok(to_u64(get(
-            &self.one("SELECT COALESCE(MAX(seq), 0) FROM record_keys", &[])?,
-            0,
-        )?))
-    }
-
-    fn key_state(&self, key_id: &str) -> Result<Option<(String, bool)>, StorageError> {
-        self.opt(
-            "SELECT doc_id, key IS NOT NULL FROM record_keys WHERE key_id = $1",
-            &[&key_id],
-        )?
-        .map(|r| Ok((get(&r, 0)?, get(&r, 1)?)))
-        .transpose()
-    }
-
-    fn insert_key(
-        &self,
-        key_id: &str,
-        doc_id: &str,
-        key: Option<&[u8]>,
-        seq: u64,
-    ) -> Result<bool, StorageError> {
-        let added = self.exec(
-            "INSERT INTO record_keys (key_id, doc_id, key, seq) VALUES ($1, $2, $3, $4)
-             ON CONFLICT DO NOTHING",
-            &[&key_id, &doc_id, &key, &to_i64(seq)],
-        )?;
-        if added > 0 {
-            self.touch_keys(doc_id, seq)?;
-        }
-        Ok(added > 0)
-    }
-
-    fn clear_key(&self, key_id: &str, doc_id: &str, seq: u64) -> Result<(), StorageError> {
-        self.exec(
-            "UPDATE record_keys SET key = NULL, seq = $2 WHERE key_id = $1",
-            &[&key_id, &to_i64(seq)],
-        )?;
-        self.touch_keys(doc_id, seq)
-    }
-
-    fn last_key_seq_of(&self, scope: &ReadScope) -> Result<u64, StorageError> {
-        self.max_readable(scope, "last_key_seq")
     }
 
     fn keys_after(
@@ -916,376 +682,41 @@ impl Tx for PostgresTx {
              ORDER BY k.seq LIMIT $2",
             readable(scope, 3)
         );
-        let (cursor, limit) = (to_i64(cursor), to_i64(limit as u64));
-        let mut p: Vec<&(dyn ToSql + Sync)> = vec![&cursor, &limit];
-        p.extend(readable_params(scope));
-        self.rows(&sql, &p)?
-            .iter()
-            .map(|r| {
+        let mut args = vec![Arg::from(cursor), Arg::from(limit as u64)];
+        args.extend(sql::scope_arg(scope));
+        self.query(&sql, &args)?
+            .into_iter()
+            .map(|mut r| {
                 Ok((
-                    to_u64(get(r, 0)?),
+                    r.count(0)?,
                     WireKey {
-                        key_id: get(r, 1)?,
-                        doc_id: get(r, 2)?,
-                        key: get(r, 3)?,
+                        key_id: r.text(1)?,
+                        doc_id: r.text(2)?,
+                        key: r.opt_blob(3)?,
                     },
                 ))
             })
             .collect()
     }
 
-    fn drop_uploads_before(&self, received_before: i64) -> Result<(), StorageError> {
-        self.exec(
-            "DELETE FROM upload_chunks WHERE received_at < $1",
-            &[&received_before],
+    /// All in one round trip, by an array parameter.
+    fn changes_of_docs(&self, doc_ids: &[&str]) -> Result<Vec<Vec<Vec<u8>>>, StorageError> {
+        let mut by_doc: std::collections::HashMap<&str, Vec<Vec<u8>>> =
+            doc_ids.iter().map(|id| (*id, Vec::new())).collect();
+        let rows = self.rows(
+            "SELECT doc_id, bytes FROM changes WHERE doc_id = ANY($1) ORDER BY doc_id, seq",
+            &[&doc_ids],
         )?;
-        Ok(())
-    }
-
-    fn linked_file_size(&self, hash: &str, doc_id: &str) -> Result<Option<u64>, StorageError> {
-        self.opt(
-            "SELECT b.size FROM blobs b JOIN blob_docs l ON l.hash = b.hash
-             WHERE b.hash = $1 AND l.doc_id = $2",
-            &[&hash, &doc_id],
-        )?
-        .map(|r| Ok(to_u64(get(&r, 0)?)))
-        .transpose()
-    }
-
-    fn upload_received(&self, hash: &str, doc_id: &str) -> Result<u64, StorageError> {
-        Ok(to_u64(get(
-            &self.one(
-                "SELECT COALESCE(SUM(octet_length(data)), 0)::bigint FROM upload_chunks
-                 WHERE hash = $1 AND doc_id = $2",
-                &[&hash, &doc_id],
-            )?,
-            0,
-        )?))
-    }
-
-    fn upload_size(&self, hash: &str, doc_id: &str) -> Result<Option<u64>, StorageError> {
-        self.opt(
-            "SELECT size FROM upload_chunks WHERE hash = $1 AND doc_id = $2 LIMIT 1",
-            &[&hash, &doc_id],
-        )?
-        .map(|r| get::<i64>(&r, 0).map(to_u64))
-        .transpose()
-    }
-
-    fn upload_usage(&self, username: &str, device_id: &str) -> Result<UploadUsage, StorageError> {
-        let r = self.one(
-            "SELECT
-                 (SELECT COUNT(*) FROM (SELECT DISTINCT hash, doc_id FROM upload_chunks
-                                        WHERE device_id = $2) u),
-                 (SELECT COUNT(*) FROM (SELECT DISTINCT hash, doc_id FROM upload_chunks
-                                        WHERE username = $1) u),
-                 (SELECT COALESCE(SUM(size), 0)::bigint
-                  FROM (SELECT DISTINCT hash, doc_id, size FROM upload_chunks
-                        WHERE username = $1) u),
-                 (SELECT COALESCE(SUM(size), 0)::bigint FROM blobs WHERE device_id = $2),
-                 (SELECT COALESCE(SUM(size), 0)::bigint FROM blobs WHERE username = $1)",
-            &[&username, &device_id],
-        )?;
-        let n = |i| -> Result<u64, StorageError> { Ok(to_u64(get(&r, i)?)) };
-        Ok(UploadUsage {
-            device_uploads: n(0)?,
-            account_uploads: n(1)?,
-            account_reserved_bytes: n(2)?,
-            device_stored_bytes: n(3)?,
-            account_stored_bytes: n(4)?,
-        })
-    }
-
-    fn put_chunk(&self, c: &NewChunk<'_>) -> Result<(), StorageError> {
-        self.exec(
-            "INSERT INTO upload_chunks (hash, doc_id, byte_offset, data, received_at, size,
-                                        username, device_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[
-                &c.hash,
-                &c.doc_id,
-                &to_i64(c.offset),
-                &c.data,
-                &c.received_at,
-                &to_i64(c.size),
-                &c.username,
-                &c.device_id,
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn take_upload(&self, hash: &str, doc_id: &str) -> Result<Vec<u8>, StorageError> {
-        let mut chunks = self
-            .rows(
-                "DELETE FROM upload_chunks WHERE hash = $1 AND doc_id = $2
-                 RETURNING byte_offset, data",
-                &[&hash, &doc_id],
-            )?
-            .iter()
-            .map(|r| Ok((get::<i64>(r, 0)?, get::<Vec<u8>>(r, 1)?)))
-            .collect::<Result<Vec<_>, StorageError>>()?;
-        chunks.sort_unstable_by_key(|(offset, _)| *offset);
-        Ok(chunks.into_iter().flat_map(|(_, data)| data).collect())
-    }
-
-    fn put_file(
-        &self,
-        hash: &str,
-        data: &[u8],
-        doc_id: &str,
-        username: &str,
-        device_id: &str,
-    ) -> Result<(), StorageError> {
-        self.exec(
-            "INSERT INTO blobs (hash, size, data, username, device_id) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT DO NOTHING",
-            &[
-                &hash,
-                &to_i64(data.len() as u64),
-                &data,
-                &username,
-                &device_id,
-            ],
-        )?;
-        self.exec(
-            "INSERT INTO blob_docs (hash, doc_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&hash, &doc_id],
-        )?;
-        Ok(())
-    }
-
-    fn file_bytes(&self, hash: &str, start: u64, len: u64) -> Result<Vec<u8>, StorageError> {
-        // substring counts from 1, in int4.
-        let int = |n: u64| {
-            i32::try_from(n).map_err(|_| StorageError::BadRequest("range too large".into()))
-        };
-        let (from, count) = (int(start + 1)?, int(len)?);
-        match self.opt(
-            "SELECT substring(data FROM $2 FOR $3) FROM blobs WHERE hash = $1",
-            &[&hash, &from, &count],
-        )? {
-            Some(r) => get(&r, 0),
-            None => Err(StorageError::NotFound(format!("no file {hash}"))),
-        }
-    }
-
-    fn credentials(
-        &self,
-        username: &str,
-        device_id: &str,
-    ) -> Result<Option<Credentials>, StorageError> {
-        self.opt(
-            "SELECT a.id, a.password_hash,
-                    EXISTS (SELECT 1 FROM sessions s
-                            WHERE s.account_id = a.id AND s.device_id = $2)
-             FROM accounts a WHERE a.username = $1 AND NOT a.disabled",
-            &[&username, &device_id],
-        )?
-        .map(|r| {
-            Ok(Credentials {
-                account_id: get(&r, 0)?,
-                password_hash: get(&r, 1)?,
-                known_device: get(&r, 2)?,
-            })
-        })
-        .transpose()
-    }
-
-    fn device_of_other_account(
-        &self,
-        device_id: &str,
-        account_id: i64,
-    ) -> Result<bool, StorageError> {
-        self.exists(
-            "SELECT EXISTS (SELECT 1 FROM sessions WHERE device_id = $1 AND account_id <> $2)",
-            &[&device_id, &account_id],
-        )
-    }
-
-    fn insert_session(&self, s: &NewSession) -> Result<(), StorageError> {
-        self.exec(
-            "INSERT INTO sessions (token_hash, account_id, device_id, device_name,
-                                   created_at, last_seen, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $5, $6)",
-            &[
-                &s.token_hash,
-                &s.account_id,
-                &s.device_id,
-                &s.device_name,
-                &s.now,
-                &s.expires_at,
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn end_sessions(&self, which: Sessions<'_>) -> Result<usize, StorageError> {
-        let open = "UPDATE sessions SET revoked = true WHERE NOT revoked AND";
-        let ended = match which {
-            Sessions::Token(t) => self.exec(&format!("{open} token_hash = $1"), &[&t])?,
-            Sessions::AccountDevice(a, d) => self.exec(
-                &format!("{open} account_id = $1 AND device_id = $2"),
-                &[&a, &d],
-            )?,
-            Sessions::Account(a) => self.exec(&format!("{open} account_id = $1"), &[&a])?,
-            Sessions::Device(d) => self.exec(&format!("{open} device_id = $1"), &[&d])?,
-        };
-        Ok(usize::try_from(ended).unwrap_or(usize::MAX))
-    }
-
-    fn session(&self, token_hash: &[u8], now: i64) -> Result<Option<SessionRow>, StorageError> {
-        self.opt(
-            &format!(
-                "SELECT {ACCOUNT_COLUMNS}, s.device_id, s.last_seen, s.expires_at
-                 FROM sessions s JOIN accounts a ON a.id = s.account_id
-                 WHERE s.token_hash = $1 AND NOT s.revoked AND s.expires_at > $2
-                   AND NOT a.disabled"
-            ),
-            &[&token_hash, &now],
-        )?
-        .map(|r| {
-            Ok(SessionRow {
-                account: account_row(&r)?,
-                device_id: get(&r, 5)?,
-                last_seen: get(&r, 6)?,
-                expires_at: get(&r, 7)?,
-            })
-        })
-        .transpose()
-    }
-
-    fn extend_session(
-        &self,
-        token_hash: &[u8],
-        now: i64,
-        expires_at: i64,
-    ) -> Result<(), StorageError> {
-        self.exec(
-            "UPDATE sessions SET last_seen = $2, expires_at = $3 WHERE token_hash = $1",
-            &[&token_hash, &now, &expires_at],
-        )?;
-        Ok(())
-    }
-
-    fn account(&self, id: i64) -> Result<Option<Account>, StorageError> {
-        self.opt(
-            &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1"),
-            &[&id],
-        )?
-        .map(|r| account_row(&r))
-        .transpose()
-    }
-
-    fn account_id(&self, username: &str) -> Result<Option<i64>, StorageError> {
-        self.opt("SELECT id FROM accounts WHERE username = $1", &[&username])?
-            .map(|r| get(&r, 0))
-            .transpose()
-    }
-
-    fn insert_account(&self, a: &AccountRow<'_>) -> Result<bool, StorageError> {
-        let inserted = self.exec(
-            "INSERT INTO accounts
-                 (username, display_name, role, scope_id, deputy_id, password_hash, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT DO NOTHING",
-            &[
-                &a.username,
-                &a.display_name,
-                &a.role,
-                &a.scope_id,
-                &a.deputy_id,
-                &a.password_hash,
-                &a.created_at,
-            ],
-        )?;
-        Ok(inserted > 0)
-    }
-
-    fn change_account(&self, id: i64, change: AccountChange<'_>) -> Result<(), StorageError> {
-        match change {
-            AccountChange::Disable => {
-                self.exec("UPDATE accounts SET disabled = true WHERE id = $1", &[&id])?
+        for r in &rows {
+            let doc_id: &str = get(r, 0)?;
+            if let Some(changes) = by_doc.get_mut(doc_id) {
+                changes.push(get(r, 1)?);
             }
-            AccountChange::Password(hash) => self.exec(
-                "UPDATE accounts SET password_hash = $2 WHERE id = $1",
-                &[&id, &hash],
-            )?,
-        };
-        Ok(())
-    }
-
-    fn accounts(&self) -> Result<Vec<(Account, bool)>, StorageError> {
-        self.rows(
-            &format!("SELECT {ACCOUNT_COLUMNS}, a.disabled FROM accounts a ORDER BY a.username"),
-            &[],
-        )?
-        .iter()
-        .map(|r| Ok((account_row(r)?, get(r, 5)?)))
-        .collect()
-    }
-
-    fn devices(&self, username: Option<&str>) -> Result<Vec<DeviceSession>, StorageError> {
-        self.rows(
-            "SELECT a.username, s.device_id, s.device_name, s.created_at, s.last_seen,
-                    s.expires_at, s.revoked
-             FROM sessions s JOIN accounts a ON a.id = s.account_id
-             WHERE $1::text IS NULL OR a.username = $1
-             ORDER BY a.username, s.created_at",
-            &[&username],
-        )?
-        .iter()
-        .map(|r| {
-            Ok(DeviceSession {
-                username: get(r, 0)?,
-                device_id: get(r, 1)?,
-                device_name: get(r, 2)?,
-                created_at: get(r, 3)?,
-                last_seen: get(r, 4)?,
-                expires_at: get(r, 5)?,
-                revoked: get(r, 6)?,
-            })
-        })
-        .collect()
-    }
-
-    fn put_public_opinion(
-        &self,
-        code_hash: &[u8],
-        o: &PublicOpinion,
-        created_at: i64,
-    ) -> Result<(), StorageError> {
-        self.exec(
-            "INSERT INTO public_opinions
-                 (code_hash, station_id, doc_id, opinion_id, key_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                &code_hash,
-                &o.station_id,
-                &o.doc_id,
-                &o.opinion_id,
-                &o.key_id,
-                &created_at,
-            ],
-        )?;
-        Ok(())
-    }
-
-    fn public_opinion(&self, code_hash: &[u8]) -> Result<Option<PublicOpinion>, StorageError> {
-        self.opt(
-            "SELECT station_id, doc_id, opinion_id, key_id FROM public_opinions
-             WHERE code_hash = $1",
-            &[&code_hash],
-        )?
-        .map(|r| {
-            Ok(PublicOpinion {
-                station_id: get(&r, 0)?,
-                doc_id: get(&r, 1)?,
-                opinion_id: get(&r, 2)?,
-                key_id: get(&r, 3)?,
-            })
-        })
-        .transpose()
+        }
+        Ok(doc_ids
+            .iter()
+            .map(|id| by_doc.remove(id).unwrap_or_default())
+            .collect())
     }
 }
 
