@@ -28,7 +28,7 @@ use tower_http::compression::predicate::{NotForContentType, Predicate as _, Size
 
 use crate::auth;
 use crate::metrics::{ErrorKind, Metrics, SyncSizes};
-use crate::storage::{Caller, NewSession, Refusal, Storage, StorageError};
+use crate::storage::{Caller, NewSession, Refusal, StorageError, Store};
 use crate::wire::Format;
 pub use crate::wire::MAX_BODY_BYTES;
 
@@ -153,8 +153,8 @@ pub(crate) fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -
 
 /// What every handler shares.
 #[derive(Clone)]
-struct App<S> {
-    storage: S,
+struct App {
+    storage: Store,
     limiters: Arc<Limiters>,
     session_ttl: Duration,
     /// Sync and sign-out work waiting for a blocking thread, first come first served.
@@ -184,7 +184,7 @@ struct Authenticated {
     turn: Turn,
 }
 
-impl<S: Storage> App<S> {
+impl App {
     /// The caller behind the request's token: checked before anything of the body is
     /// read.
     async fn authenticate(&self, headers: &HeaderMap) -> Result<Authenticated, StorageError> {
@@ -229,7 +229,7 @@ impl<S: Storage> App<S> {
     async fn work<T: Send + 'static>(
         &self,
         who: Authenticated,
-        f: impl FnOnce(&S, &Caller) -> Result<T, StorageError> + Send + 'static,
+        f: impl FnOnce(&Store, &Caller) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
         let turn = acquire(&who.turn.work).await?;
         let storage = self.storage.clone();
@@ -250,8 +250,8 @@ async fn acquire(semaphore: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit, Sto
 
 /// The routes, over any storage backend; their blocking-work slots are reported to
 /// `metrics`.
-pub fn router<S: Storage>(
-    storage: S,
+pub fn router(
+    storage: Store,
     session_ttl: Duration,
     limits: SignInLimits,
     metrics: &Arc<Metrics>,
@@ -289,15 +289,15 @@ pub fn router<S: Storage>(
     };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route(SIGN_IN_PATH, post(sign_in::<S>))
-        .route(SIGN_OUT_PATH, post(sign_out::<S>))
-        .route(SYNC_PATH, post(sync::<S>))
-        .route(HEADS_PATH, post(heads::<S>))
-        .route(REPAIR_PATH, post(repair::<S>))
-        .route(&format!("{BLOBS_PATH}/{{hash}}"), get(download::<S>))
+        .route(SIGN_IN_PATH, post(sign_in))
+        .route(SIGN_OUT_PATH, post(sign_out))
+        .route(SYNC_PATH, post(sync))
+        .route(HEADS_PATH, post(heads))
+        .route(REPAIR_PATH, post(repair))
+        .route(&format!("{BLOBS_PATH}/{{hash}}"), get(download))
         .route(
             &format!("{BLOBS_PATH}/{{hash}}/upload"),
-            get(upload_state::<S>).put(upload_chunk::<S>),
+            get(upload_state).put(upload_chunk),
         )
         // A body that trickles in is cut off by its deadline
         // (`crate::limits::body_deadline`; headers: see `crate::HEADER_TIMEOUT`).
@@ -397,8 +397,8 @@ enum SignedIn {
     Held(Duration),
 }
 
-async fn sign_in<S: Storage>(
-    State(app): State<App<S>>,
+async fn sign_in(
+    State(app): State<App>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     req: Result<Json<SignInRequest>, JsonRejection>,
@@ -495,10 +495,7 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<Vec<u8>, StorageError> {
         .ok_or(StorageError::Unauthorized)
 }
 
-async fn sign_out<S: Storage>(
-    State(app): State<App<S>>,
-    headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
+async fn sign_out(State(app): State<App>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
     let token_hash = bearer(&headers)?;
     let storage = app.storage.clone();
     blocking(&app.storage_slots, move || {
@@ -513,8 +510,8 @@ const BLOB_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// The caller behind `token_hash`, whose session is extended: for use inside
 /// [`blocking`].
-pub(crate) fn authenticate<S: Storage>(
-    storage: &S,
+pub(crate) fn authenticate(
+    storage: &Store,
     token_hash: &[u8],
     ttl: i64,
 ) -> Result<Caller, StorageError> {
@@ -523,8 +520,8 @@ pub(crate) fn authenticate<S: Storage>(
         .ok_or(StorageError::Unauthorized)
 }
 
-async fn upload_state<S: Storage>(
-    State(app): State<App<S>>,
+async fn upload_state(
+    State(app): State<App>,
     headers: HeaderMap,
     Path(hash): Path<String>,
     query: Result<Query<BlobQuery>, QueryRejection>,
@@ -539,8 +536,8 @@ async fn upload_state<S: Storage>(
     Ok(Json(state))
 }
 
-async fn upload_chunk<S: Storage>(
-    State(app): State<App<S>>,
+async fn upload_chunk(
+    State(app): State<App>,
     headers: HeaderMap,
     Path(hash): Path<String>,
     query: Result<Query<ChunkQuery>, QueryRejection>,
@@ -567,8 +564,8 @@ fn byte_range(headers: &HeaderMap) -> Result<Option<(u64, u64)>, StorageError> {
         .map_err(StorageError::from)
 }
 
-async fn download<S: Storage>(
-    State(app): State<App<S>>,
+async fn download(
+    State(app): State<App>,
     headers: HeaderMap,
     Path(hash): Path<String>,
     query: Result<Query<BlobQuery>, QueryRejection>,
@@ -600,8 +597,8 @@ async fn download<S: Storage>(
     Ok(response)
 }
 
-async fn heads<S: Storage>(
-    State(app): State<App<S>>,
+async fn heads(
+    State(app): State<App>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<HeadsResponse>, ApiError> {
@@ -616,8 +613,8 @@ async fn heads<S: Storage>(
     Ok(Json(response))
 }
 
-async fn repair<S: Storage>(
-    State(app): State<App<S>>,
+async fn repair(
+    State(app): State<App>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<RepairResponse>, ApiError> {
@@ -648,8 +645,8 @@ async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     })
 }
 
-async fn sync<S: Storage>(
-    State(app): State<App<S>>,
+async fn sync(
+    State(app): State<App>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {

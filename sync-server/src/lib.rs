@@ -3,8 +3,8 @@
 //!
 //! It merges Automerge changes from many devices: each sync request pushes a device's
 //! unacknowledged changes and pulls everything newer than the device's cursor (see
-//! docs/PROTOCOL.md). The protocol is [`storage::Store`] (behind the [`storage::Storage`]
-//! trait the handlers use) over a database backend: an SQLite file, or PostgreSQL shared
+//! docs/PROTOCOL.md). The protocol is [`storage::Store`], which the handlers use, over a
+//! database backend: an SQLite file, or PostgreSQL shared
 //! by several instances ([`Database`]). HTTP handling is in [`api`], the one place storage
 //! errors become HTTP statuses.
 
@@ -27,9 +27,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 pub use api::SignInLimits;
-pub use storage::{
-    Caller, Database, NewAccount, Quotas, SqliteStorage, Storage, StorageError, Store,
-};
+pub use storage::{Caller, Database, NewAccount, Quotas, SqliteStorage, StorageError, Store};
 
 /// What the server needs to start.
 #[derive(Clone, Debug)]

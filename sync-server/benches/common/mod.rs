@@ -12,7 +12,7 @@ use automerge::{ActorId, AutoCommit, ROOT};
 use shared::model::Role;
 use shared::protocol::{SYNC_PATH, SyncRequest, WireChange};
 use sync_server::storage::NewSession;
-use sync_server::{NewAccount, RunningServer, Storage as _};
+use sync_server::{NewAccount, RunningServer};
 
 /// A server's configuration for a benchmark on `database`, on a free loopback port:
 /// its clients stand for devices on many networks, but all connect from 127.0.0.1, so

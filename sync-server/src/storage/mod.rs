@@ -1,5 +1,5 @@
-//! Server storage: the sync protocol's use cases ([`Storage`], implemented once by
-//! [`Store`]) over a narrow database interface ([`backend::Backend`]), with SQLite as the
+//! Server storage: the sync protocol's use cases ([`Store`], what the handlers call)
+//! over a narrow database interface ([`backend::Backend`]), with SQLite as the
 //! embedded backend ([`sqlite::Sqlite`]).
 //!
 //! - `sync`: pushes (records checked, actors and sequence numbers), pulls, bootstrap;
@@ -16,10 +16,6 @@ use std::sync::{Arc, Mutex};
 use shared::access::access;
 use shared::doc::DocId;
 use shared::model::{Access, Account, Role};
-use shared::protocol::{
-    ChunkQuery, HeadsResponse, RepairRequest, RepairResponse, SyncRequest, SyncResponse,
-    UploadState,
-};
 
 pub mod backend;
 mod directory;
@@ -176,82 +172,6 @@ impl From<shared::Error> for StorageError {
     fn from(e: shared::Error) -> Self {
         StorageError::Core(Box::new(e))
     }
-}
-
-/// What the HTTP layer needs from storage: the protocol's use cases, implemented once by
-/// [`Store`] over any [`Backend`]. Handlers see only this trait and its one error type.
-pub trait Storage: Clone + Send + Sync + 'static {
-    /// Handles one sync request atomically for `caller`: checks every document id against
-    /// the caller's scope, validates and stores the pushed changes, then reads what the
-    /// caller may see and has not seen. Nothing is stored if any change is refused.
-    fn sync(&self, caller: &Caller, req: &SyncRequest) -> Result<SyncResponse, StorageError>;
-
-    /// The password hash of the enabled account `username`, to check a sign-in against
-    /// (outside any lock: Argon2 is slow on purpose).
-    /// (`known_device`: whether `device_id` has signed in to the account before.)
-    fn credentials(
-        &self,
-        username: &str,
-        device_id: &str,
-    ) -> Result<Option<Credentials>, StorageError>;
-
-    /// Starts a session for a device whose password was checked; the device's earlier
-    /// sessions end.
-    fn open_session(&self, session: &NewSession) -> Result<Account, StorageError>;
-
-    /// Who holds the token hashed as `token_hash` at `now` (unix seconds); `None` when
-    /// the token is unknown, expired or revoked, or the account is disabled. A session in
-    /// use is extended to `now + ttl`.
-    fn caller(&self, token_hash: &[u8], now: i64, ttl: i64)
-    -> Result<Option<Caller>, StorageError>;
-
-    /// The caller behind `token_hash` if [`Storage::caller`] found it within the last
-    /// [`SESSION_CACHE_SECS`] and no session has ended in this process since: no database,
-    /// no lock, for every request's first step.
-    fn known_caller(&self, token_hash: &[u8], now: i64) -> Option<Caller>;
-
-    /// Ends the session of `token_hash` (signing out).
-    fn close_session(&self, token_hash: &[u8]) -> Result<(), StorageError>;
-
-    /// How much of file `hash` the caller has uploaded for `doc_id`, which it must write.
-    fn upload_state(
-        &self,
-        caller: &Caller,
-        hash: &str,
-        doc_id: &str,
-    ) -> Result<UploadState, StorageError>;
-
-    /// Stores one chunk of file `hash` (`size` bytes in all) for `doc_id`, starting at
-    /// `offset`. A chunk the server already holds changes nothing (a retry); one past
-    /// what it holds is refused. The last chunk completes the file, once it matches its
-    /// hash.
-    fn upload_chunk(
-        &self,
-        caller: &Caller,
-        hash: &str,
-        chunk: &ChunkQuery,
-        data: &[u8],
-    ) -> Result<UploadState, StorageError>;
-
-    /// The server's heads of each of `doc_ids` the caller reads (none for the others,
-    /// as for a document that does not exist).
-    fn heads(&self, caller: &Caller, doc_ids: &[String]) -> Result<HeadsResponse, StorageError>;
-
-    /// One step of Automerge's sync protocol on one document the caller reads: applies
-    /// the changes the message carries (the caller must write the document) and answers
-    /// with the server's message. The server keeps no sync state between steps: every
-    /// message carries the sender's heads and a summary of what it has, which is enough.
-    fn repair(&self, caller: &Caller, req: &RepairRequest) -> Result<RepairResponse, StorageError>;
-
-    /// Bytes `range` (start, inclusive end) of file `hash`, or all of it, if the caller
-    /// reads `doc_id` and `doc_id` refers to the file; with the file's size.
-    fn download(
-        &self,
-        caller: &Caller,
-        hash: &str,
-        doc_id: &str,
-        range: Option<(u64, u64)>,
-    ) -> Result<(u64, Vec<u8>), StorageError>;
 }
 
 /// The account and device behind a request.
@@ -477,18 +397,10 @@ impl Store {
         self.backend.read()?.station_ids()
     }
 
-    /// Number of stored changes (for tests and the admin CLI).
-    pub fn change_count(&self) -> Result<u64, StorageError> {
-        self.backend.read()?.change_count()
-    }
-}
-
-impl Storage for Store {
-    fn sync(&self, caller: &Caller, req: &SyncRequest) -> Result<SyncResponse, StorageError> {
-        Store::sync(self, caller, req)
-    }
-
-    fn credentials(
+    /// The password hash of the enabled account `username`, to check a sign-in against
+    /// (outside any lock: Argon2 is slow on purpose), and whether `device_id` has signed
+    /// in to the account before.
+    pub fn credentials(
         &self,
         username: &str,
         device_id: &str,
@@ -496,62 +408,9 @@ impl Storage for Store {
         self.backend.read()?.credentials(username, device_id)
     }
 
-    fn open_session(&self, session: &NewSession) -> Result<Account, StorageError> {
-        Store::open_session(self, session)
-    }
-
-    fn caller(
-        &self,
-        token_hash: &[u8],
-        now: i64,
-        ttl: i64,
-    ) -> Result<Option<Caller>, StorageError> {
-        Store::caller(self, token_hash, now, ttl)
-    }
-
-    fn known_caller(&self, token_hash: &[u8], now: i64) -> Option<Caller> {
-        Store::known_caller(self, token_hash, now)
-    }
-
-    fn close_session(&self, token_hash: &[u8]) -> Result<(), StorageError> {
-        Store::close_session(self, token_hash)
-    }
-
-    fn upload_state(
-        &self,
-        caller: &Caller,
-        hash: &str,
-        doc_id: &str,
-    ) -> Result<UploadState, StorageError> {
-        Store::upload_state(self, caller, hash, doc_id)
-    }
-
-    fn upload_chunk(
-        &self,
-        caller: &Caller,
-        hash: &str,
-        chunk: &ChunkQuery,
-        data: &[u8],
-    ) -> Result<UploadState, StorageError> {
-        Store::upload_chunk(self, caller, hash, chunk, data)
-    }
-
-    fn heads(&self, caller: &Caller, doc_ids: &[String]) -> Result<HeadsResponse, StorageError> {
-        Store::heads(self, caller, doc_ids)
-    }
-
-    fn repair(&self, caller: &Caller, req: &RepairRequest) -> Result<RepairResponse, StorageError> {
-        Store::repair(self, caller, req)
-    }
-
-    fn download(
-        &self,
-        caller: &Caller,
-        hash: &str,
-        doc_id: &str,
-        range: Option<(u64, u64)>,
-    ) -> Result<(u64, Vec<u8>), StorageError> {
-        Store::download(self, caller, hash, doc_id, range)
+    /// Number of stored changes (for tests and the admin CLI).
+    pub fn change_count(&self) -> Result<u64, StorageError> {
+        self.backend.read()?.change_count()
     }
 }
 
@@ -610,7 +469,7 @@ mod tests {
     use automerge::AutoCommit;
     use automerge::transaction::Transactable as _;
     use shared::model::Role;
-    use shared::protocol::WireChange;
+    use shared::protocol::{ChunkQuery, RepairRequest, SyncRequest, WireChange};
 
     use super::sync::{NewActor, insert_change};
     use super::*;

@@ -9,7 +9,7 @@ use super::backend::{NewChunk, Tx};
 use super::{Caller, Quotas, Refusal, StorageError, Store, UPLOAD_KEPT_SECS, check_doc_access};
 
 impl Store {
-    /// See [`super::Storage::upload_state`].
+    /// How much of file `hash` the caller has uploaded for `doc_id`, which it must write.
     pub fn upload_state(
         &self,
         caller: &Caller,
@@ -21,7 +21,10 @@ impl Store {
         upload_state(&*tx, hash, doc_id)
     }
 
-    /// See [`super::Storage::upload_chunk`].
+    /// Stores one chunk of file `hash` (`size` bytes in all) for `doc_id`, starting at
+    /// `offset`. A chunk the server already holds changes nothing (a retry); one past
+    /// what it holds is refused. The last chunk completes the file, once it matches its
+    /// hash.
     pub fn upload_chunk(
         &self,
         caller: &Caller,
@@ -113,7 +116,8 @@ impl Store {
         })
     }
 
-    /// See [`super::Storage::download`].
+    /// Bytes `range` (start, inclusive end) of file `hash`, or all of it, if the caller
+    /// reads `doc_id` and `doc_id` refers to the file; with the file's size.
     pub fn download(
         &self,
         caller: &Caller,

@@ -12,7 +12,8 @@ use super::sync::{NewActor, build_document, insert_change, stored_changes, too_d
 use super::{Caller, MAX_HEADS_BYTES, StorageError, Store, check_doc_access};
 
 impl Store {
-    /// See [`super::Storage::heads`].
+    /// The server's heads of each of `doc_ids` the caller reads (none for the others,
+    /// as for a document that does not exist).
     pub fn heads(
         &self,
         caller: &Caller,
@@ -76,7 +77,10 @@ impl Store {
         Ok(HeadsResponse { heads })
     }
 
-    /// See [`super::Storage::repair`].
+    /// One step of Automerge's sync protocol on one document the caller reads: applies
+    /// the changes the message carries (the caller must write the document) and answers
+    /// with the server's message. The server keeps no sync state between steps: every
+    /// message carries the sender's heads and a summary of what it has, which is enough.
     pub fn repair(
         &self,
         caller: &Caller,

@@ -10,7 +10,8 @@ use super::{
 };
 
 impl Store {
-    /// See [`super::Storage::open_session`].
+    /// Starts a session for a device whose password was checked; the device's earlier
+    /// sessions end.
     pub fn open_session(&self, s: &NewSession) -> Result<Account, StorageError> {
         let tx = self.backend.write()?;
         // A device id is one account's: another account's changes under it would be
@@ -29,7 +30,9 @@ impl Store {
         Ok(account)
     }
 
-    /// See [`super::Storage::caller`].
+    /// Who holds the token hashed as `token_hash` at `now` (unix seconds); `None` when
+    /// the token is unknown, expired or revoked, or the account is disabled. A session in
+    /// use is extended to `now + ttl`.
     pub fn caller(
         &self,
         token_hash: &[u8],
@@ -60,7 +63,9 @@ impl Store {
         Ok(Some(caller))
     }
 
-    /// See [`super::Storage::known_caller`].
+    /// The caller behind `token_hash` if [`Store::caller`] found it within the last
+    /// [`SESSION_CACHE_SECS`] and no session has ended in this process since: no database,
+    /// no lock, for every request's first step.
     pub fn known_caller(&self, token_hash: &[u8], now: i64) -> Option<Caller> {
         match self.sessions().get(token_hash) {
             Some((caller, until)) if now < *until => Some(caller.clone()),
@@ -68,7 +73,7 @@ impl Store {
         }
     }
 
-    /// See [`super::Storage::close_session`].
+    /// Ends the session of `token_hash` (signing out).
     pub fn close_session(&self, token_hash: &[u8]) -> Result<(), StorageError> {
         self.end_sessions(Sessions::Token(token_hash))?;
         Ok(())

@@ -15,7 +15,10 @@ use super::backend::{NewChange, Tx};
 use super::{Caller, MAX_RESPONSE_BYTES, Refusal, StorageError, Store, doc_access};
 
 impl Store {
-    /// See [`super::Storage::sync`]. A transaction is open only to read and write the
+    /// Handles one sync request atomically for `caller`: checks every document id against
+    /// the caller's scope, validates and stores the pushed changes, then reads what the
+    /// caller may see and has not seen. Nothing is stored if any change is refused.
+    /// A transaction is open only to read and write the
     /// database: changes are decoded before, and documents built after (a bootstrap) or
     /// before (records checked) it. A sync that pushes nothing only reads.
     pub fn sync(&self, caller: &Caller, req: &SyncRequest) -> Result<SyncResponse, StorageError> {

@@ -10,7 +10,7 @@ use shared::protocol::{ChunkQuery, MAX_DOCUMENTS_PER_RESPONSE, SyncRequest, cont
 use super::*;
 use crate::pg_cluster::PgCluster;
 use crate::storage::backend::{AccountRow, PublicOpinion};
-use crate::storage::{Caller, NewAccount, NewSession, Storage as _, Store};
+use crate::storage::{Caller, NewAccount, NewSession, Store};
 use shared::model::{Account, Role};
 
 /// SHA-256 of the text of every migration that has shipped, in order. Add the hash
