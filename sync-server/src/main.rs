@@ -190,8 +190,9 @@ fn admin(storage: &Store, task: Admin, db: &Database, file: &FileConfig) -> anyh
                 stations
             };
             std::fs::create_dir_all(&out)?;
+            let public = sync_server::public::store::PublicStore::new(storage.clone());
             for id in stations {
-                let (text, address) = sync_server::public::poster_for(storage, &url, &id)?
+                let (text, address) = sync_server::public::poster_for(&public, &url, &id)?
                     .ok_or_else(|| anyhow::anyhow!("no station {id:?}"))?;
                 let poster = sync_server::poster::poster(&text, &address)?;
                 // Named for people: the station's name (no path separators).

@@ -39,7 +39,7 @@ use tokio::sync::Semaphore;
 
 use crate::api::{blocking, client_ip, network};
 use crate::storage::{StorageError, Store};
-use store::{Submission, SubmitError};
+use store::{PublicStore, Submission, SubmitError};
 
 /// Public requests doing blocking work at once, apart from the devices' slots: a
 /// submission mostly waits for the disk with others (their writes share one flush), so
@@ -171,7 +171,7 @@ struct Limiters {
 }
 
 struct PublicApp {
-    storage: Store,
+    storage: PublicStore,
     /// The public address (for the posters' QR codes), without a trailing `/`.
     url: Option<String>,
     session_ttl: Duration,
@@ -203,7 +203,7 @@ pub fn router(
 ) -> Router {
     let limits = &config.limits;
     let app = PublicApp {
-        storage,
+        storage: PublicStore::new(storage),
         url: config
             .url
             .as_ref()
@@ -368,7 +368,7 @@ impl PublicApp {
 
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Store) -> Result<T, StorageError> + Send + 'static,
+        f: impl FnOnce(&PublicStore) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
         let storage = self.storage.clone();
         blocking(&self.slots, move || f(&storage)).await
@@ -647,7 +647,7 @@ async fn withdraw(
 
 /// The text and address of station `id`'s poster (`None`: no such station).
 pub fn poster_for(
-    storage: &Store,
+    storage: &PublicStore,
     public_url: &str,
     id: &str,
 ) -> Result<Option<(crate::poster::PosterText, String)>, StorageError> {
@@ -684,7 +684,8 @@ async fn poster(
     };
     let ttl = crate::api::ttl_seconds(app.session_ttl);
     let made = app
-        .run(move |storage| {
+        .run(move |public| {
+            let storage = public.store();
             let caller = match storage.known_caller(&token_hash, crate::api::now()) {
                 Some(c) => c,
                 None => crate::api::authenticate(storage, &token_hash, ttl)?,
@@ -698,7 +699,7 @@ async fn poster(
             if access == shared::model::Access::None {
                 return Err(not_found);
             }
-            let Some((text, url)) = poster_for(storage, &url, &station)? else {
+            let Some((text, url)) = poster_for(public, &url, &station)? else {
                 return Err(not_found);
             };
             crate::poster::poster(&text, &url)

@@ -29,8 +29,30 @@ const CACHED_PAGES: usize = 512;
 /// The longest opinion a voter may send online (characters).
 pub const MAX_PUBLIC_CONTENT_CHARS: usize = 500;
 
-/// In-memory state of the public pages, one per storage.
-pub struct PublicState {
+/// The voters' pages over the server's storage: their own state (pages built, the
+/// server's actor, submissions waiting) beside the [`Store`] they read and write through.
+#[derive(Clone)]
+pub struct PublicStore {
+    store: Store,
+    state: std::sync::Arc<PublicState>,
+}
+
+impl PublicStore {
+    pub fn new(store: Store) -> PublicStore {
+        PublicStore {
+            store,
+            state: std::sync::Arc::default(),
+        }
+    }
+
+    /// The storage the pages read and write through.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
+/// In-memory state of the public pages.
+struct PublicState {
     /// Station pages as last built, with the sequence numbers of the district's and the
     /// station's street's documents they were built from.
     pages: Mutex<HashMap<String, BuiltPage>>,
@@ -128,14 +150,16 @@ pub enum PublicContact {
     Erased,
 }
 
-impl Store {
+impl PublicStore {
     /// The records of `doc_id` that `pick` keeps.
     fn read_from<T>(
         &self,
         doc_id: &str,
         mut pick: impl FnMut(AnyRecord) -> Option<T>,
     ) -> Result<Vec<T>, StorageError> {
-        let records = self.with_doc(doc_id, |doc| registry::read_records(doc))??;
+        let records = self
+            .store
+            .with_doc(doc_id, |doc| registry::read_records(doc))??;
         Ok(records.into_iter().filter_map(|(_, r)| pick(r)).collect())
     }
 
@@ -148,7 +172,7 @@ impl Store {
             return Ok(None);
         }
         let (subdistrict_id, seqs) = {
-            let tx = self.backend().read()?;
+            let tx = self.store.backend().read()?;
             let Some(subdistrict_id) = tx.subdistrict_of(id)? else {
                 return Ok(None);
             };
@@ -176,7 +200,7 @@ impl Store {
     }
 
     fn public_pages(&self) -> std::sync::MutexGuard<'_, HashMap<String, BuiltPage>> {
-        self.public.pages.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.pages.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn build_station_page(
@@ -273,7 +297,13 @@ impl Store {
         let mut opinion = input
             .validate(today)
             .map_err(|_| SubmitError::Invalid(vec!["bad_request"]))?;
-        if self.backend().read()?.subdistrict_of(station_id)?.is_none() {
+        if self
+            .store
+            .backend()
+            .read()?
+            .subdistrict_of(station_id)?
+            .is_none()
+        {
             return Err(SubmitError::NoStation);
         }
         opinion.id = uuid::Uuid::new_v4().to_string();
@@ -289,11 +319,7 @@ impl Store {
             done: done.clone(),
         });
         // The writer before us may have taken ours; if not, we write all that wait.
-        let _writing = self
-            .public
-            .writing
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
+        let _writing = self.state.writing.lock().unwrap_or_else(|p| p.into_inner());
         if done.lock().unwrap_or_else(|p| p.into_inner()).is_none() {
             let batch = std::mem::take(&mut *self.public_queue());
             let result = self.write_submissions(&batch);
@@ -314,7 +340,7 @@ impl Store {
     }
 
     fn public_queue(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
-        self.public.queue.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.queue.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Writes `batch` (holding `writing`): each document's new records as the server's
@@ -328,7 +354,7 @@ impl Store {
         let result = self.store_submissions(batch, by_doc);
         if result.is_err() {
             // Their copies in memory may hold changes that were not stored.
-            docs.iter().for_each(|d| self.forget_doc(d));
+            docs.iter().for_each(|d| self.store.forget_doc(d));
         }
         result
     }
@@ -342,8 +368,8 @@ impl Store {
         let mut written = Vec::new();
         for (doc_id, pending) in by_doc {
             let changes =
-                self.with_doc(doc_id, |doc| {
-                    doc.set_actor(self.public.actor.clone());
+                self.store.with_doc(doc_id, |doc| {
+                    doc.set_actor(self.state.actor.clone());
                     let mut changes = Vec::new();
                     for p in pending {
                         changes.extend(doc::write_record(doc, &p.opinion).map_err(|e| {
@@ -354,7 +380,7 @@ impl Store {
                 })??;
             written.push((doc_id, changes));
         }
-        let tx = self.backend().write()?;
+        let tx = self.store.backend().write()?;
         for (doc_id, changes) in &written {
             let id = DocId::parse(doc_id)
                 .ok_or_else(|| StorageError::Internal(format!("doc id {doc_id}")))?;
@@ -394,13 +420,14 @@ impl Store {
         let station_name = self
             .station_page(&station_id)?
             .map_or_else(|| station_id.clone(), |p| p.name);
-        let opinion =
-            self.with_doc(&doc_id, |doc| doc::read_record::<Opinion>(doc, &opinion_id))?;
+        let opinion = self
+            .store
+            .with_doc(&doc_id, |doc| doc::read_record::<Opinion>(doc, &opinion_id))?;
         let Some(opinion) = opinion? else {
             return Ok(None);
         };
         let (referrals, answers): (Vec<String>, Vec<String>) = {
-            let tx = self.backend().read()?;
+            let tx = self.store.backend().read()?;
             // Referrals and answers documents are per year: from the opinion's on.
             let year = chrono::Datelike::year(&opinion.date);
             let ids = |family| -> Result<Vec<String>, StorageError> {
@@ -444,7 +471,7 @@ impl Store {
         let contact = match key_id {
             None => PublicContact::None,
             Some(key_id) => {
-                let held = self.backend().read()?.key_state(&key_id)?;
+                let held = self.store.backend().read()?.key_state(&key_id)?;
                 if held.is_some_and(|(_, kept)| kept) {
                     PublicContact::Kept
                 } else {
@@ -476,11 +503,11 @@ impl Store {
             return Ok(false);
         };
         if let Some(key_id) = found.key_id {
-            let tx = self.backend().write()?;
+            let tx = self.store.backend().write()?;
             let erased = crate::storage::keys::erase(&*tx, &key_id, None)?;
             tx.commit()?;
             if erased {
-                self.backend().after_erase();
+                self.store.backend().after_erase();
             }
         }
         Ok(true)
@@ -488,7 +515,10 @@ impl Store {
 
     /// Where the opinion with tracking code `code` is.
     fn by_code(&self, code: &str) -> Result<Option<PublicOpinion>, StorageError> {
-        self.backend().read()?.public_opinion(&code::hash(code))
+        self.store
+            .backend()
+            .read()?
+            .public_opinion(&code::hash(code))
     }
 }
 

@@ -330,8 +330,6 @@ pub struct Store {
     /// Sessions recently found, by token hash, with the time (unix seconds) each may be
     /// believed until. Emptied whenever a session ends in this process.
     sessions: Arc<Mutex<SessionCache>>,
-    /// What the voters' public pages keep in memory (documents, the server's actor).
-    pub(crate) public: Arc<crate::public::store::PublicState>,
     /// Documents kept in memory between requests.
     docs: Arc<docs::DocCache>,
 }
@@ -367,7 +365,6 @@ impl Store {
             backend,
             quotas: Quotas::default(),
             sessions: Arc::default(),
-            public: Arc::default(),
             docs: Arc::default(),
         }
     }
