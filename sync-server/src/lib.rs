@@ -14,6 +14,7 @@ pub mod config;
 pub mod demo;
 pub mod limits;
 pub mod metrics;
+#[cfg(any(test, feature = "test-support"))]
 pub mod pg_cluster;
 pub mod poster;
 pub mod public;

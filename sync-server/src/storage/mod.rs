@@ -276,6 +276,7 @@ impl Database {
     /// `JIAZHAN_TEST_BACKEND=postgres`, a new empty database in the test cluster
     /// ([`crate::pg_cluster`]; `.ci/test.sh` starts one and names it in
     /// `JIAZHAN_TEST_PG`, otherwise one is started for the test process).
+    #[cfg(any(test, feature = "test-support"))]
     pub fn for_tests(path: PathBuf) -> Database {
         if std::env::var("JIAZHAN_TEST_BACKEND").as_deref() != Ok("postgres") {
             return Database::Sqlite(path);
