@@ -44,8 +44,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{
     Activity, ActivityKind, Answer, AnswerStatus, Campaign, Department, Deputy, DeputyLevel,
-    DeputySuggestion, Directory, LivelihoodLead, Opinion, OpinionCategory, Referral, Satisfaction,
-    Station, StationKind, StationStaff, Subdistrict, SubdistrictKind,
+    DeputySuggestion, Directory, LivelihoodLead, Opinion, OpinionCategory, Referral, Rhythm,
+    Satisfaction, Station, StationKind, StationStaff, Subdistrict, SubdistrictKind,
 };
 
 /// The year the records are of.

@@ -583,19 +583,6 @@ struct Said {
     plan: Option<usize>,
 }
 
-/// Whether an attendance at an activity of `kind` is a month's visit to the station
-/// (月进站).
-fn keeps_month(kind: ActivityKind) -> bool {
-    matches!(
-        kind,
-        ActivityKind::VoterMeeting
-            | ActivityKind::ReceptionDay
-            | ActivityKind::BureauVisit
-            | ActivityKind::ProsecutorVisit
-            | ActivityKind::LegislativeConsultation
-    )
-}
-
 struct Gen<'a> {
     dir: &'a Directory,
     rng: ChaCha8Rng,
@@ -744,7 +731,7 @@ impl<'a> Gen<'a> {
         assert!(!deputies.is_empty(), "an activity has deputies");
         deputies.sort_unstable();
         deputies.dedup();
-        if keeps_month(kind) {
+        if kind.rhythm() == Some(Rhythm::Month) {
             for &d in &deputies {
                 self.kept.insert((d, date.month()));
             }
