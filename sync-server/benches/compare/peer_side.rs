@@ -273,15 +273,19 @@ pub async fn peer_bootstrap(peer: &mut Peer, ex: &Exports, batch: Option<usize>)
             let count = fresh.send(json!({"op": "count"}), LOAD_LIMIT)?;
             let got = count["activities"].as_u64().unwrap_or(0);
             match &mut outcome {
-                Outcome::Done(run) => {
-                    run.records_per_sec = Some(got as f64 / run.secs);
-                    if got as usize != ex.full_records {
-                        peer.notes.push(format!(
-                            "{what}: the new device holds {got} records, ours {}",
-                            ex.full_records
-                        ));
-                    }
+                // Done without every record is not done: no time, no rate, no ratio.
+                Outcome::Done(_) if got as usize != ex.full_records => {
+                    peer.notes.push(format!(
+                        "{what}: the new device holds {got} records, ours {}",
+                        ex.full_records
+                    ));
+                    outcome = Outcome::Failed(format!(
+                        "did not finish: {} of {} records arrived",
+                        thousands(got),
+                        thousands(ex.full_records as u64)
+                    ));
                 }
+                Outcome::Done(run) => run.records_per_sec = Some(got as f64 / run.secs),
                 _ => peer.notes.push(format!(
                     "{what}: by then the new device held {} of {} records",
                     thousands(got),

@@ -135,7 +135,7 @@ pub fn cell(outcome: &Outcome, m: &Measure, first: bool, limit: Duration) -> (St
         },
         Outcome::Stopped(r) => {
             if m.name == "time" {
-                (format!("> {} s (stopped)", limit.as_secs()), None)
+                (format!("did not finish in {} s", limit.as_secs()), None)
             } else {
                 match (m.show)(r) {
                     Some((text, _))
@@ -179,8 +179,12 @@ pub fn print_table(scenarios: &[Scenario], limit: Duration) {
             }
             let (ours, a) = cell(&s.ours, &m, first, limit);
             let (theirs, b) = cell(&s.theirs, &m, first, limit);
+            // A ratio only where both sides finished with a measured value: never of a
+            // side that stopped, failed or measured nothing.
             let ratio = match (a, b) {
-                (Some(a), Some(b)) if a > 0.0 => format!("{:.1}×", b / a),
+                (Some(a), Some(b)) if a > 0.0 && b > 0.0 && (b / a).is_finite() => {
+                    format!("{:.1}×", b / a)
+                }
                 _ => String::new(),
             };
             rows.push([
