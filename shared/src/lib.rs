@@ -19,6 +19,7 @@
 //! ```
 
 pub mod demo;
+pub mod fonts;
 pub mod model;
 
 #[cfg(feature = "store")]

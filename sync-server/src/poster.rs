@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 
 use resvg::tiny_skia;
 use resvg::usvg::{self, fontdb};
+use shared::fonts::{CJK_FAMILIES, TEST_CHAR};
 
 /// The words on a poster; they may come from data and are escaped here.
 #[derive(Clone, Debug)]
@@ -66,21 +67,6 @@ const QR_TOP: f32 = 82.0;
 const PNG_DPI: f32 = 150.0;
 const SVG_DPI: f32 = 96.0;
 
-/// Simplified Chinese sans-serif families, preferred first (Debian's fonts-noto-cjk,
-/// Adobe's name for the same font, WenQuanYi, Android's fallback, macOS and Windows).
-const CJK_FAMILIES: &[&str] = &[
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "Droid Sans Fallback",
-    "PingFang SC",
-    "Microsoft YaHei",
-    "Noto Serif CJK SC",
-];
-
 /// The system fonts, and the CJK family found among them.
 struct Fonts {
     db: Arc<fontdb::Database>,
@@ -108,12 +94,12 @@ fn fonts() -> &'static Fonts {
     })
 }
 
-/// The first known Chinese family installed, else any family that has Chinese ("站" is
-/// our test character; it is in every font made for Simplified Chinese).
+/// The first known Chinese family installed ([`CJK_FAMILIES`]), else any family that
+/// has Chinese ([`TEST_CHAR`]).
 fn cjk_family(db: &fontdb::Database) -> Option<String> {
     let has_chinese = |id| {
         db.with_face_data(id, |data, index| {
-            ttf_parser::Face::parse(data, index).is_ok_and(|f| f.glyph_index('站').is_some())
+            ttf_parser::Face::parse(data, index).is_ok_and(|f| f.glyph_index(TEST_CHAR).is_some())
         }) == Some(true)
     };
     let known = CJK_FAMILIES.iter().find(|name| {

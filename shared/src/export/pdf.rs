@@ -69,6 +69,7 @@ use skrifa::{FontRef, MetadataProvider};
 
 use super::table::is_wide;
 use crate::Error;
+use crate::fonts::{CJK_FAMILIES, TEST_CHAR};
 
 /// A report: a title page head, then sections of paragraphs.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -172,24 +173,6 @@ const KNOWN_FILES: &[(&str, &str)] = &[
     ),
     ("C:\\Windows\\Fonts\\msyh.ttc", "Microsoft YaHei"),
 ];
-
-/// The same families, looked for by name among the system's fonts.
-const FAMILIES: &[&str] = &[
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Micro Hei",
-    "WenQuanYi Zen Hei",
-    "Droid Sans Fallback",
-    "PingFang SC",
-    "Hiragino Sans GB",
-    "Microsoft YaHei",
-    "Noto Serif CJK SC",
-];
-
-/// Every font made for simplified Chinese has this character.
-const TEST_CHAR: char = '站';
 
 impl CjkFont {
     /// The system's Chinese font (see the module's notes for the order). Reads the whole
@@ -295,7 +278,7 @@ fn scan_system_fonts() -> Option<CjkFont> {
             FontRef::from_index(data, index).is_ok_and(|f| f.charmap().map(TEST_CHAR).is_some())
         }) == Some(true)
     };
-    let known = FAMILIES.iter().find_map(|name| {
+    let known = CJK_FAMILIES.iter().find_map(|name| {
         let query = fontdb::Query {
             families: &[fontdb::Family::Name(name)],
             ..Default::default()
