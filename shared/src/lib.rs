@@ -4,7 +4,8 @@
 //! exercise exactly the code the app runs. Its parts:
 //! - [`model`]: domain types and validation (raw input → validated record). Always built,
 //!   also for the wasm UI, which uses these types as command arguments and results.
-//! - [`demo`]: demo reference data (Haidian streets, towns, stations).
+//! - [`demo`] (feature `demo`, never in the app): demo reference data (Haidian streets,
+//!   towns, stations) and a generated year.
 //! - with the `store` feature (default): [`doc`] (Automerge documents), [`store`] (the
 //!   device's encrypted SQLite store with projections and outbox), [`key`] (its key), [`protocol`] (the sync wire
 //!   format) and [`sync`] (the reqwest sync client).
@@ -18,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod fonts;
 pub mod model;
