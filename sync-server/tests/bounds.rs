@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable as _;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc as _};
-use shared::protocol::{BLOBS_PATH, MAX_CHANGES_PER_REQUEST, REPAIR_PATH, RepairRequest};
+use shared::protocol::{MAX_CHANGES_PER_REQUEST, REPAIR_PATH, RepairRequest};
 use sync_server::wire::{MAX_DEPTH, MAX_REQUEST_BYTES};
 use sync_server::{Quotas, public::PublicLimits};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -342,10 +342,7 @@ async fn a_voters_own_code_always_answers_however_many_networks_guess() {
     })
     .await;
     let url = server.url();
-    let web = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let web = web();
     let submitted = web
         .post(format!("{url}/s/{STATION}"))
         .header("x-forwarded-for", "198.51.100.7")
@@ -438,31 +435,26 @@ async fn an_upload_keeps_its_first_size_and_holds_no_more_than_its_quota() {
     let station = Client::new(&server, "station", "phone-1").await;
     assert_eq!(station.push_new(&station_doc()).await, 200);
     let chunk = 256 * 1024;
+    let doc = station_doc();
     let put = |hash: String, size: u64, offset: u64| {
-        station
-            .http
-            .put(format!(
-                "{}{BLOBS_PATH}/{hash}/upload?doc_id={}&size={size}&offset={offset}",
-                station.url,
-                station_doc()
-            ))
-            .bearer_auth(&station.token)
-            .body(vec![7u8; chunk])
-            .send()
+        let (station, doc) = (&station, &doc);
+        async move {
+            station
+                .put_chunk(doc, &hash, size, offset, vec![7u8; chunk])
+                .await
+        }
     };
     let hash = |i: u8| shared::protocol::content_hash(&[i]);
     // Declared 262,145 bytes, then continued as 10 MiB: refused.
-    assert_eq!(put(hash(1), 262_145, 0).await.unwrap().status(), 200);
-    let changed = put(hash(1), 10 * 1024 * 1024, chunk as u64).await.unwrap();
+    assert_eq!(put(hash(1), 262_145, 0).await.status(), 200);
+    let changed = put(hash(1), 10 * 1024 * 1024, chunk as u64).await;
     assert_eq!(changed.status(), 409);
     // Uploads of 10 MiB each: chunks go on until the held bytes reach the quota.
     let mut held = chunk as u64; // the first upload's chunk
     let mut refused = false;
     'uploads: for i in 2..6u8 {
         for n in 0..40u64 {
-            let r = put(hash(i), 10 * 1024 * 1024, n * chunk as u64)
-                .await
-                .unwrap();
+            let r = put(hash(i), 10 * 1024 * 1024, n * chunk as u64).await;
             if r.status() == 507 {
                 refused = true;
                 break 'uploads;
@@ -511,19 +503,10 @@ async fn the_smaller_findings() {
     let real = format!("referrals/{DEPARTMENT}/{STATION}/2026");
     assert_eq!(station.push_new(&real).await, 422);
 
+    let hash = shared::protocol::content_hash(b"x");
     let over = station
-        .http
-        .put(format!(
-            "{}{BLOBS_PATH}/{}/upload?doc_id={}&size=300000&offset=0",
-            station.url,
-            shared::protocol::content_hash(b"x"),
-            station_doc()
-        ))
-        .bearer_auth(&station.token)
-        .body(vec![0u8; 256 * 1024 + 1])
-        .send()
-        .await
-        .unwrap();
+        .put_chunk(&station_doc(), &hash, 300_000, 0, vec![0u8; 256 * 1024 + 1])
+        .await;
     let (status, body) = error_of(over).await;
     assert_eq!(status, 413);
     assert!(body.message.contains("over 262144 bytes"), "{body:?}");

@@ -6,14 +6,17 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-use std::sync::Mutex;
 
 use chrono::{Datelike as _, NaiveDate};
+use shared::ActivityFilter;
 use shared::demo::haidian;
 use shared::doc::DocId;
 use shared::model::{OpinionFilter, OpinionStatus, StatsQuery, VoterContact};
-use shared::{ActivityFilter, Store, StoreKey, SyncClient};
 use sync_server::Config;
+
+mod support;
+
+use support::app;
 
 /// Runs an admin subcommand of the real binary on `db`; its standard output.
 fn admin(db: &Path, args: &[&str]) -> String {
@@ -113,19 +116,8 @@ async fn load_demo_writes_the_district_and_its_year_and_devices_receive_them() {
     let server = sync_server::start(Config::new(db.clone(), "127.0.0.1:0".parse().unwrap()))
         .await
         .unwrap();
-    let device = |name: &str| {
-        Mutex::new(
-            Store::open(
-                &dir.path().join(format!("{name}.db")),
-                &StoreKey::generate().unwrap(),
-            )
-            .unwrap(),
-        )
-    };
-
     // The 紫竹院 home's staff receive their station's year: the report's example figures.
-    let station = device("station");
-    let client = SyncClient::new(false).unwrap();
+    let (station, client) = app(dir.path(), "station");
     client
         .sign_in(
             &station,
@@ -190,8 +182,7 @@ async fn load_demo_writes_the_district_and_its_year_and_devices_receive_them() {
     }
 
     // The traffic department's inbox: the station's referrals to it, answered or not.
-    let department = device("department");
-    let client = SyncClient::new(false).unwrap();
+    let (department, client) = app(dir.path(), "department");
     client
         .sign_in(
             &department,

@@ -2,68 +2,26 @@
 //! changes devices receive, and scopes follow.
 
 use std::process::Command;
-use std::sync::Mutex;
 
+use shared::ActivityInput;
 use shared::model::{Deputy, DeputyLevel, Role, Station, StationKind};
-use shared::{ActivityInput, Store, StoreKey, SyncClient};
-use sync_server::{Config, NewAccount, RunningServer};
 
-const PASSWORD: &str = "correct horse battery";
+mod support;
 
-async fn device(
-    dir: &std::path::Path,
-    server: &RunningServer,
-    name: &str,
-    role: Role,
-    scope: &str,
-) -> (Mutex<Store>, SyncClient) {
-    server
-        .storage
-        .create_account(
-            &NewAccount {
-                username: name.into(),
-                display_name: name.into(),
-                role,
-                scope_id: Some(scope.into()),
-                deputy_id: None,
-            },
-            PASSWORD,
-        )
-        .unwrap();
-    let store = Mutex::new(
-        Store::open(
-            &dir.join(format!("{name}.db")),
-            &StoreKey::generate().unwrap(),
-        )
-        .unwrap(),
-    );
-    let client = SyncClient::new(false).unwrap();
-    client
-        .sign_in(&store, &server.url(), name, PASSWORD, name)
-        .await
-        .unwrap();
-    client.sync(&store).await.unwrap();
-    (store, client)
-}
+use support::*;
 
 #[tokio::test]
 async fn a_new_station_and_a_renamed_one_reach_devices_and_scopes_follow() {
     let dir = tempfile::tempdir().unwrap();
-    let db = sync_server::Database::for_tests(dir.path().join("server.db"));
-    let server = sync_server::start(Config {
-        demo: true,
-        ..Config::new(db.clone(), "127.0.0.1:0".parse().unwrap())
-    })
-    .await
-    .unwrap();
-    let (store, client) = device(
-        dir.path(),
+    let server = bare_server(dir.path(), |_| {}).await;
+    let db = server.database.clone();
+    create_account(
         &server,
         "coordinator",
         Role::SubdistrictCoordinator,
-        "sd-xibeiwang",
-    )
-    .await;
+        Some("sd-xibeiwang"),
+    );
+    let (store, client) = signed_in_app(dir.path(), &server, "coordinator").await;
     let before = store.lock().unwrap().writable_stations().unwrap().len();
 
     // The administrator edits the directory file the example command printed.

@@ -14,7 +14,7 @@ use shared::doc::write_record;
 use shared::model::{Answer, AnswerStatus, OpinionCategory, Referral};
 use shared::protocol::{
     BLOBS_PATH, HEADS_PATH, HeadsRequest, HeadsResponse, REPAIR_PATH, RepairRequest, SIGN_IN_PATH,
-    SYNC_PATH, SignInRequest, SyncRequest, WireChange, content_hash,
+    SYNC_PATH, WireChange, content_hash,
 };
 use sync_server::wire::write_leb128;
 use sync_server::{Config, Quotas, SignInLimits};
@@ -345,31 +345,15 @@ async fn sign_in_limits_cannot_be_turned_against_the_owner() {
     let dir = tempfile::tempdir().unwrap();
     let server = server(dir.path(), |c| {
         c.sign_in_limits = SignInLimits {
-            per_account_per_minute: NonZeroU32::new(3).unwrap(),
-            per_address_per_minute: NonZeroU32::new(100).unwrap(),
             account_failures_per_hour: NonZeroU32::new(6).unwrap(),
             trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+            ..sign_in_limits(3, 100)
         };
     })
     .await;
     let attempt = |from: &'static str, password: &'static str, device: &'static str| {
         let url = server.url();
-        async move {
-            reqwest::Client::new()
-                .post(format!("{url}{SIGN_IN_PATH}"))
-                .header("x-forwarded-for", from)
-                .json(&SignInRequest {
-                    username: "station".into(),
-                    password: password.into(),
-                    device_id: device.into(),
-                    device_name: "d".into(),
-                })
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
+        async move { sign_in_from(&url, from, "station", password, device).await }
     };
     // The owner's phone signed in once, from home.
     assert_eq!(attempt("192.0.2.1", PASSWORD, "owners-phone").await, 200);
@@ -451,10 +435,7 @@ fn referral_change(
         doc.put(&obj, key, value).unwrap();
         doc.commit();
     }
-    doc.get_changes(&[])
-        .iter()
-        .map(|c| wire(doc_id, c.raw_bytes().to_vec()))
-        .collect()
+    changes(doc_id, &mut doc)
 }
 
 /// Finding 13: a referral that carries a voter's name or phone is refused with 422
@@ -557,12 +538,7 @@ async fn names_holding_control_characters_name_nothing_on_every_route() {
         // Sign-in: a username is unknown, a device id or name is refused.
         let sign_in = |username: String, device_id: String, device_name: String| {
             http.post(format!("{url}{SIGN_IN_PATH}"))
-                .json(&SignInRequest {
-                    username,
-                    password: PASSWORD.into(),
-                    device_id,
-                    device_name,
-                })
+                .json(&sign_in_body(username, PASSWORD, device_id, device_name))
                 .send()
         };
         let r = sign_in(format!("sta{bad}tion"), "phone-9".into(), "手机".into())
@@ -579,20 +555,9 @@ async fn names_holding_control_characters_name_nothing_on_every_route() {
         assert_eq!(r.status(), 400, "device name {bad:?}");
 
         // Sync: a device id that is not the session's, a document id that does not parse.
-        let r = http
-            .post(format!("{url}{SYNC_PATH}"))
-            .bearer_auth(&station.token)
-            .json(&SyncRequest {
-                device_id: format!("phone-1{bad}"),
-                cursor: 0,
-                changes: vec![],
-                bootstrap: None,
-                key_cursor: 0,
-                keys: Vec::new(),
-            })
-            .send()
-            .await
-            .unwrap();
+        let mut request = station.request(0, vec![], None);
+        request.device_id = format!("phone-1{bad}");
+        let r = station.post_json(SYNC_PATH, &request).await;
         assert_eq!(r.status(), 400, "sync device id {bad:?}");
         let doc = format!("{}{bad}", station_doc());
         let (status, _) = error_of(
@@ -635,16 +600,10 @@ async fn names_holding_control_characters_name_nothing_on_every_route() {
                 r.status()
             );
         }
-        let r = http
-            .put(format!(
-                "{url}{BLOBS_PATH}/{hash}/upload?doc_id={}{escaped}&size=1&offset=0",
-                station_doc()
-            ))
-            .bearer_auth(&station.token)
-            .body(b"x".to_vec())
-            .send()
-            .await
-            .unwrap();
+        let escaped_doc = format!("{}{escaped}", station_doc());
+        let r = station
+            .put_chunk(&escaped_doc, &hash, 1, 0, b"x".to_vec())
+            .await;
         assert!(
             [400, 404].contains(&r.status().as_u16()),
             "upload {bad:?}: {}",

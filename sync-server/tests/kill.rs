@@ -6,11 +6,14 @@
 use std::net::TcpListener;
 
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use shared::{ActivityFilter, ActivityInput, Store, StoreKey, SyncClient};
+use shared::{ActivityFilter, ActivityInput, Store};
 use sync_server::Database;
+
+mod support;
+
+use support::{PASSWORD, app, shangdi_activity};
 
 const KILLS: usize = 100;
 
@@ -51,15 +54,9 @@ async fn start(db: &Database, port: u16) -> Server {
     server
 }
 
+/// The `i`th activity phone A records.
 fn input(i: usize) -> ActivityInput {
-    ActivityInput {
-        station_id: "st-shangdi-park".into(),
-        date: "2026-11-20".into(),
-        deputy_ids: vec!["dep-004".into()],
-        voters_received: (i % 100).to_string(),
-        summary: format!("第{i}次：园区企业职工反映通勤问题"),
-        ..ActivityInput::default()
-    }
+    shangdi_activity(i % 100, format!("第{i}次：园区企业职工反映通勤问题"))
 }
 
 /// Runs an admin subcommand of the real binary on `db`, with `stdin` as its input.
@@ -83,8 +80,6 @@ fn admin(db: &Database, args: &[&str], stdin: &str) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-const PASSWORD: &str = "correct horse battery";
-
 /// A small deterministic generator, so a failing run can be replayed.
 struct Rng(u64);
 
@@ -103,14 +98,6 @@ async fn a_server_killed_mid_sync_loses_nothing_acknowledged() {
     let db = Database::for_tests(dir.path().join("server.db"));
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let device = |name: &str| {
-        let store = Store::open(
-            &dir.path().join(format!("{name}.db")),
-            &StoreKey::generate().unwrap(),
-        )
-        .unwrap();
-        (Mutex::new(store), SyncClient::new(false).unwrap())
-    };
     // Accounts come from the admin commands of the same binary, on the small directory
     // (the whole demo district's year is loaded by tests/demo.rs).
     let directory = dir.path().join("directory.json");
@@ -137,8 +124,8 @@ async fn a_server_killed_mid_sync_loses_nothing_acknowledged() {
             &format!("{PASSWORD}\n"),
         );
     }
-    let (a, a_sync) = device("a");
-    let (b, b_sync) = device("b");
+    let (a, a_sync) = app(dir.path(), "a");
+    let (b, b_sync) = app(dir.path(), "b");
     let mut server = start(&db, port).await;
     for (name, store, client) in [("phone-a", &a, &a_sync), ("phone-b", &b, &b_sync)] {
         client

@@ -8,14 +8,13 @@ use std::io::BufRead as _;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use automerge::{AutoCommit, ROOT, transaction::Transactable as _};
 use shared::model::Role;
-use shared::protocol::{
-    SIGN_IN_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest, SyncResponse, WireChange,
-};
-use sync_server::{Config, NewAccount};
+use shared::protocol::{SIGN_IN_PATH, SYNC_PATH, SyncRequest, SyncResponse};
+use sync_server::Config;
 
-const PASSWORD: &str = "correct horse battery";
+mod support;
+
+use support::{Client, bare_server_on, create_account_shown_as, schema_change, text_at};
 
 /// One sample of the text format: its name and labels, and its value.
 #[derive(Debug)]
@@ -78,71 +77,26 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
     found.first().map_or(0.0, |s| s.value)
 }
 
-fn change(doc_id: &str) -> WireChange {
-    let mut doc = AutoCommit::new();
-    doc.put(ROOT, "schema", 2u64).unwrap();
-    WireChange {
-        doc_id: doc_id.into(),
-        kind: doc_id.split('/').next().unwrap().into(),
-        bytes: doc.get_changes(&[])[0].raw_bytes().to_vec(),
-    }
-}
-
-fn sync_request(cursor: u64, changes: Vec<WireChange>) -> SyncRequest {
-    SyncRequest {
-        device_id: "phone-1".into(),
-        cursor,
-        changes,
-        bootstrap: None,
-        key_cursor: 0,
-        keys: Vec::new(),
-    }
-}
-
 #[tokio::test]
 async fn metrics_move_with_requests_by_route_template_and_only_on_their_own_listener() {
     let dir = tempfile::tempdir().unwrap();
-    let server = sync_server::start(Config {
-        demo: true,
-        metrics_bind: Some("127.0.0.1:0".parse().unwrap()),
-        ..Config::new(dir.path().join("server.db"), "127.0.0.1:0".parse().unwrap())
+    let server = bare_server_on(dir.path().join("server.db"), |c| {
+        c.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
     })
-    .await
-    .unwrap();
+    .await;
     let metrics_addr = server.metrics_addr.expect("a metrics listener");
     assert_ne!(metrics_addr.port(), 0);
     assert_ne!(metrics_addr, server.addr);
-    server
-        .storage
-        .create_account(
-            &NewAccount {
-                username: "wang-fang".into(),
-                display_name: "王芳".into(),
-                role: Role::StationStaff,
-                scope_id: Some("st-zizhuyuan-home".into()),
-                deputy_id: None,
-            },
-            PASSWORD,
-        )
-        .unwrap();
+    create_account_shown_as(
+        &server,
+        "wang-fang",
+        "王芳",
+        Role::StationStaff,
+        Some("st-zizhuyuan-home"),
+    );
     let http = reqwest::Client::new();
     let url = server.url();
-    let signed_in: SignInResponse = http
-        .post(format!("{url}{SIGN_IN_PATH}"))
-        .json(&SignInRequest {
-            username: "wang-fang".into(),
-            password: PASSWORD.into(),
-            device_id: "phone-1".into(),
-            device_name: "测试手机".into(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let phone = Client::new(&server, "wang-fang", "phone-1").await;
     let sync = |request: SyncRequest, token: Option<&str>| {
         let mut builder = http.post(format!("{url}{SYNC_PATH}")).json(&request);
         if let Some(token) = token {
@@ -150,36 +104,31 @@ async fn metrics_move_with_requests_by_route_template_and_only_on_their_own_list
         }
         builder.send()
     };
-    let token = signed_in.token.as_str();
+    let token = phone.token.as_str();
     // A bootstrap page with one pushed change, then the rest of the pages.
     let mut syncs = 0.0;
     let mut pulled_documents = 0;
-    let first = sync(
-        sync_request(0, vec![change("station/st-zizhuyuan-home/2026-11")]),
-        Some(token),
-    )
-    .await
-    .unwrap();
+    let own = schema_change("station/st-zizhuyuan-home/2026-11");
+    let first = sync(phone.request(0, vec![own], None), Some(token))
+        .await
+        .unwrap();
     assert_eq!(first.status(), 200);
     syncs += 1.0;
     let mut page: SyncResponse = first.json().await.unwrap();
     pulled_documents += page.documents.len();
     while page.more {
-        let mut next = sync_request(page.cursor, vec![]);
-        next.bootstrap = page.bootstrap.clone();
+        let next = phone.request(page.cursor, vec![], page.bootstrap.clone());
         page = sync(next, Some(token)).await.unwrap().json().await.unwrap();
         syncs += 1.0;
         pulled_documents += page.documents.len();
     }
     assert!(pulled_documents > 0);
     // A 401 (no token) and a 404 (a station outside the account's scope).
-    let unauthorized = sync(sync_request(0, vec![]), None).await.unwrap();
+    let unauthorized = sync(phone.request(0, vec![], None), None).await.unwrap();
     assert_eq!(unauthorized.status(), 401);
+    let elsewhere = schema_change("station/st-xibeiwang-yongfeng/2026-11");
     let refused = sync(
-        sync_request(
-            page.cursor,
-            vec![change("station/st-xibeiwang-yongfeng/2026-11")],
-        ),
+        phone.request(page.cursor, vec![elsewhere], None),
         Some(token),
     )
     .await
@@ -292,16 +241,7 @@ async fn metrics_move_with_requests_by_route_template_and_only_on_their_own_list
         );
     }
     // Scraping is not itself counted: the main listener's figures stand still.
-    let again = parse(
-        &http
-            .get(format!("http://{metrics_addr}/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let again = parse(&text_at(&http, &format!("http://{metrics_addr}/metrics")).await);
     assert_eq!(
         value(
             &again,
@@ -392,14 +332,7 @@ async fn the_binary_writes_json_log_lines_with_log_format_json() {
         200
     );
     // The flag reached the server: its metrics listener counted the request.
-    let text = http
-        .get(format!("http://{metrics_addr}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = text_at(&http, &format!("http://{metrics_addr}/metrics")).await;
     assert_eq!(
         value(
             &parse(&text),

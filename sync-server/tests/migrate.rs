@@ -5,22 +5,20 @@ use std::process::Command;
 use std::sync::Mutex;
 
 use shared::model::Role;
-use shared::{ActivityFilter, ActivityInput, Store, StoreKey, SyncClient};
+use shared::{ActivityFilter, ActivityInput, Store};
 use sync_server::pg_cluster::PgCluster;
-use sync_server::{Config, Database, NewAccount};
+use sync_server::{Config, Database};
 
-const PASSWORD: &str = "correct horse battery";
-const STATION: &str = "st-shangdi-park";
+mod support;
 
+use support::{
+    OTHER_STATION, PASSWORD, app, bare_server_on, create_account_shown_as, shangdi_activity,
+    signed_in_app,
+};
+
+/// The `i`th activity phone A records.
 fn input(i: usize) -> ActivityInput {
-    ActivityInput {
-        station_id: STATION.into(),
-        date: "2026-11-20".into(),
-        deputy_ids: vec!["dep-004".into()],
-        voters_received: (i % 50).to_string(),
-        summary: format!("第{i}次接待：社区停车问题"),
-        ..ActivityInput::default()
-    }
+    shangdi_activity(i % 50, format!("第{i}次接待：社区停车问题"))
 }
 
 fn activities(store: &Mutex<Store>) -> usize {
@@ -38,42 +36,18 @@ async fn a_migrated_server_keeps_every_change_session_and_cursor() {
     let db = dir.path().join("server.db");
     let cluster = PgCluster::start().unwrap();
     let target = cluster.fresh_database().unwrap();
-    let server = sync_server::start(Config {
-        demo: true,
-        ..Config::new(db.clone(), "127.0.0.1:0".parse().unwrap())
-    })
-    .await
-    .unwrap();
+    let server = bare_server_on(db.clone(), |_| {}).await;
     let addr = server.addr;
     let mut devices = Vec::new();
     for name in ["phone-a", "phone-b"] {
-        server
-            .storage
-            .create_account(
-                &NewAccount {
-                    username: name.into(),
-                    display_name: "联络员".into(),
-                    role: Role::StationStaff,
-                    scope_id: Some(STATION.into()),
-                    deputy_id: None,
-                },
-                PASSWORD,
-            )
-            .unwrap();
-        let store = Mutex::new(
-            Store::open(
-                &dir.path().join(format!("{name}.db")),
-                &StoreKey::generate().unwrap(),
-            )
-            .unwrap(),
+        create_account_shown_as(
+            &server,
+            name,
+            "联络员",
+            Role::StationStaff,
+            Some(OTHER_STATION),
         );
-        let client = SyncClient::new(false).unwrap();
-        client
-            .sign_in(&store, &server.url(), name, PASSWORD, name)
-            .await
-            .unwrap();
-        client.sync(&store).await.unwrap();
-        devices.push((store, client));
+        devices.push(signed_in_app(dir.path(), &server, name).await);
     }
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
     for i in 0..40 {
@@ -138,10 +112,7 @@ async fn a_migrated_server_keeps_every_change_session_and_cursor() {
     assert_eq!(activities(&devices[0].0), 45);
     assert_eq!(devices[1].0.lock().unwrap().outbox_len().unwrap(), 0);
     // A new device gets everything from the migrated database.
-    let fresh = Mutex::new(
-        Store::open(&dir.path().join("fresh.db"), &StoreKey::generate().unwrap()).unwrap(),
-    );
-    let client = SyncClient::new(false).unwrap();
+    let (fresh, client) = app(dir.path(), "fresh");
     client
         .sign_in(&fresh, &server.url(), "phone-a", PASSWORD, "tablet")
         .await

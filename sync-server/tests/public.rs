@@ -5,27 +5,31 @@
 use std::num::NonZeroU32;
 
 use shared::model::Role;
+use shared::protocol::SignInResponse;
 use sync_server::public::{PublicConfig, PublicLimits};
-use sync_server::{Config, Database, NewAccount, RunningServer};
+use sync_server::{Database, RunningServer};
 
 // The root package's view of the server's database, shared with its tests.
 #[path = "../../tests/support/server_db.rs"]
 #[allow(dead_code)]
 mod server_db;
 
-const STATION: &str = "st-zizhuyuan-home";
+mod support;
 
-/// A server with the demo directory, on the database it returns too (`server.db` in
-/// `dir`, or PostgreSQL: [`Database::for_tests`]).
-async fn server(dir: &std::path::Path, limits: PublicLimits) -> (RunningServer, Database) {
-    let database = Database::for_tests(dir.join("server.db"));
-    let mut config = Config::new(database.clone(), "127.0.0.1:0".parse().unwrap());
-    config.demo = true;
-    config.public = PublicConfig {
-        url: Some("https://jzt.example.cn/".into()),
-        limits,
-    };
-    (sync_server::start(config).await.unwrap(), database)
+use support::*;
+
+/// A server with the demo directory and the voters' pages at a public address, on the
+/// database it returns too (`server.db` in `dir`, or PostgreSQL: [`Database::for_tests`]).
+async fn public_server(dir: &std::path::Path, limits: PublicLimits) -> (RunningServer, Database) {
+    let server = bare_server(dir, |c| {
+        c.public = PublicConfig {
+            url: Some("https://jzt.example.cn/".into()),
+            limits,
+        };
+    })
+    .await;
+    let database = server.database.clone();
+    (server, database)
 }
 
 /// How many voters' submissions `database` keeps.
@@ -33,17 +37,10 @@ async fn public_opinions(database: &Database) -> i64 {
     server_db::one(database, "SELECT COUNT(*) FROM public_opinions").await
 }
 
-fn web() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn markup_in_every_field_comes_back_as_text_and_nothing_is_stored_from_a_bad_form() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, database) = server(dir.path(), PublicLimits::default()).await;
+    let (server, database) = public_server(dir.path(), PublicLimits::default()).await;
     let url = server.url();
     let evil = r#"<script>alert(1)</script><img src=x onerror=alert(2)>"#;
     // Refused (a category that does not exist, a phone that is no phone): the form
@@ -101,14 +98,7 @@ async fn markup_in_every_field_comes_back_as_text_and_nothing_is_stored_from_a_b
         .unwrap();
     assert_eq!(r.status().as_u16(), 303);
     let location = r.headers()["location"].to_str().unwrap().to_owned();
-    let html = web()
-        .get(format!("{url}{location}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_at(&web(), &format!("{url}{location}")).await;
     assert!(!html.contains("alert"), "{html}");
 
     // A body past 16 KiB, a body that is not a form, a form sent as JSON.
@@ -157,7 +147,7 @@ async fn markup_in_every_field_comes_back_as_text_and_nothing_is_stored_from_a_b
 #[tokio::test]
 async fn a_station_that_does_not_exist_looks_like_no_station_and_bots_are_thanked_not_heard() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, database) = server(dir.path(), PublicLimits::default()).await;
+    let (server, database) = public_server(dir.path(), PublicLimits::default()).await;
     let url = server.url();
     let mut pages = Vec::new();
     for id in [
@@ -206,11 +196,11 @@ async fn guessing_codes_and_flooding_a_station_are_held_back() {
         submissions_per_station_per_minute: NonZeroU32::new(5).unwrap(),
         ..PublicLimits::default()
     };
-    let mut config = Config::new(dir.path().join("server.db"), "127.0.0.1:0".parse().unwrap());
-    config.demo = true;
-    config.sign_in_limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
-    config.public.limits = limits;
-    let server = sync_server::start(config).await.unwrap();
+    let server = bare_server_on(dir.path().join("server.db"), |c| {
+        c.sign_in_limits.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        c.public.limits = limits;
+    })
+    .await;
     let url = server.url();
     let send = |from: &'static str, station: &'static str| {
         web()
@@ -324,39 +314,17 @@ async fn guessing_codes_and_flooding_a_station_are_held_back() {
 #[tokio::test]
 async fn a_station_prints_its_own_poster_and_no_one_else_does() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, _) = server(dir.path(), PublicLimits::default()).await;
+    let (server, _) = public_server(dir.path(), PublicLimits::default()).await;
     let url = server.url();
     let token = |username: &str, role: Role, scope: Option<&str>| {
-        server
-            .storage
-            .create_account(
-                &NewAccount {
-                    username: username.into(),
-                    display_name: username.into(),
-                    role,
-                    scope_id: scope.map(str::to_owned),
-                    deputy_id: None,
-                },
-                "poster password 1",
-            )
-            .unwrap();
+        create_account(&server, username, role, scope);
         let username = username.to_owned();
         let url = url.clone();
         async move {
-            let r: serde_json::Value = reqwest::Client::new()
-                .post(format!("{url}/v1/sign-in"))
-                .json(&serde_json::json!({
-                    "username": username, "password": "poster password 1",
-                    "device_id": uuid::Uuid::new_v4().simple().to_string(),
-                    "device_name": "test",
-                }))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            r["token"].as_str().unwrap().to_owned()
+            let device_id = uuid::Uuid::new_v4().simple().to_string();
+            let http = reqwest::Client::new();
+            let response = sign_in_at(&http, &url, &username, PASSWORD, &device_id).await;
+            response.json::<SignInResponse>().await.unwrap().token
         }
     };
     let staff = token("staff", Role::StationStaff, Some(STATION)).await;

@@ -11,149 +11,33 @@ use automerge::{AutoCommit, ObjType, ROOT};
 use chrono::NaiveDate;
 use shared::doc::write_record;
 use shared::model::{Activity, ActivityKind, OpinionCategory, OpinionInput, Role};
-use shared::protocol::{
-    ErrorBody, REPAIR_PATH, RepairRequest, RepairResponse, SIGN_IN_PATH, SYNC_PATH, SignInRequest,
-    SignInResponse, SyncRequest, SyncResponse, WireChange,
-};
-use sync_server::{Config, NewAccount, RunningServer};
+use shared::protocol::{REPAIR_PATH, RepairRequest, RepairResponse, SyncResponse, WireChange};
+use sync_server::RunningServer;
 
-const PASSWORD: &str = "correct horse battery";
-const STATION: &str = "st-zizhuyuan-home";
-const OTHER_STATION: &str = "st-shangdi-park";
+mod support;
+
+use support::*;
+
 const NOVEMBER: &str = "station/st-zizhuyuan-home/2026-11";
 const OCTOBER: &str = "station/st-zizhuyuan-home/2026-10";
 
-async fn server(dir: &std::path::Path) -> RunningServer {
-    let config = Config {
-        demo: true,
-        ..Config::new(
-            sync_server::Database::for_tests(dir.join("server.db")),
-            "127.0.0.1:0".parse().unwrap(),
-        )
-    };
-    let server = sync_server::start(config).await.unwrap();
-    server
-        .storage
-        .create_account(
-            &NewAccount {
-                username: "station".into(),
-                display_name: "station".into(),
-                role: Role::StationStaff,
-                scope_id: Some(STATION.into()),
-                deputy_id: None,
-            },
-            PASSWORD,
-        )
-        .unwrap();
+/// A server with the station's account only.
+async fn station_server(dir: &std::path::Path) -> RunningServer {
+    let server = bare_server(dir, |_| {}).await;
+    create_account(&server, "station", Role::StationStaff, Some(STATION));
     server
 }
 
-/// One device of the station's account, speaking the protocol by hand.
-struct Device {
-    http: reqwest::Client,
-    url: String,
-    device_id: String,
-    token: String,
-}
-
-impl Device {
-    async fn new(server: &RunningServer, device_id: &str) -> Device {
-        let http = reqwest::Client::new();
-        let response = http
-            .post(format!("{}{SIGN_IN_PATH}", server.url()))
-            .json(&SignInRequest {
-                username: "station".into(),
-                password: PASSWORD.into(),
-                device_id: device_id.into(),
-                device_name: "测试手机".into(),
-            })
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let signed_in: SignInResponse = response.json().await.unwrap();
-        Device {
-            http,
-            url: server.url(),
-            device_id: device_id.into(),
-            token: signed_in.token,
-        }
-    }
-
-    async fn post<T: serde::Serialize>(&self, path: &str, body: &T) -> reqwest::Response {
-        self.http
-            .post(format!("{}{path}", self.url))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn push(&self, changes: Vec<WireChange>) -> reqwest::Response {
-        self.push_at(0, changes).await
-    }
-
-    /// Pushes `changes` from `cursor` (0 is a new device's first sync: it also gets a
-    /// bootstrap page).
-    async fn push_at(&self, cursor: u64, changes: Vec<WireChange>) -> reqwest::Response {
-        self.post(
-            SYNC_PATH,
-            &SyncRequest {
-                device_id: self.device_id.clone(),
-                cursor,
-                changes,
-                bootstrap: None,
-                key_cursor: 0,
-                keys: Vec::new(),
-            },
-        )
-        .await
-    }
-
-    /// The documents of the changes the server has for this device, after the
-    /// directory's.
-    async fn pull(&self) -> Vec<String> {
-        let response = self
-            .post(
-                SYNC_PATH,
-                &SyncRequest {
-                    device_id: self.device_id.clone(),
-                    cursor: 1,
-                    changes: vec![],
-                    bootstrap: None,
-                    key_cursor: 0,
-                    keys: Vec::new(),
-                },
-            )
-            .await;
-        assert_eq!(response.status(), 200);
-        let r: SyncResponse = response.json().await.unwrap();
-        assert!(!r.more);
-        r.changes
-            .into_iter()
-            .map(|c| c.doc_id)
-            .filter(|id| id.starts_with("station/"))
-            .collect()
-    }
-}
-
-async fn refusal(response: reqwest::Response) -> (u16, ErrorBody) {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: {text}"));
-    (status, body)
-}
-
-/// The changes of `doc` (all of them) for document `doc_id`.
-fn changes(doc_id: &str, doc: &mut AutoCommit) -> Vec<WireChange> {
-    doc.get_changes(&[])
-        .iter()
-        .map(|c| WireChange {
-            doc_id: doc_id.into(),
-            kind: "station".into(),
-            bytes: c.raw_bytes().to_vec(),
-        })
+/// The documents of the changes the server has for `device`, after the directory's.
+async fn pulled(device: &Client) -> Vec<String> {
+    let response = device.sync(1, vec![]).await;
+    assert_eq!(response.status(), 200);
+    let r: SyncResponse = response.json().await.unwrap();
+    assert!(!r.more);
+    r.changes
+        .into_iter()
+        .map(|c| c.doc_id)
+        .filter(|id| id.starts_with("station/"))
         .collect()
 }
 
@@ -241,7 +125,7 @@ async fn assert_refused(
     (doc_id, record, reason): (&str, &str, &str),
     stored: u64,
 ) {
-    let (status, body) = refusal(response).await;
+    let (status, body) = error_of(response).await;
     assert_eq!(status, 422, "{body:?}");
     assert_eq!(body.error, "invalid_record");
     assert_eq!(body.doc_id.as_deref(), Some(doc_id), "{body:?}");
@@ -261,9 +145,9 @@ async fn assert_refused(
 #[tokio::test]
 async fn a_record_the_app_cannot_read_is_refused_with_the_rest_of_its_request() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server(dir.path()).await;
-    let phone = Device::new(&server, "phone-1").await;
-    let tablet = Device::new(&server, "tablet-1").await;
+    let server = station_server(dir.path()).await;
+    let phone = Client::new(&server, "station", "phone-1").await;
+    let tablet = Client::new(&server, "station", "tablet-1").await;
     let stored = server.storage.change_count().unwrap();
 
     for (kind, text, reason) in [
@@ -281,7 +165,7 @@ async fn a_record_the_app_cannot_read_is_refused_with_the_rest_of_its_request() 
         let mut request = valid_change();
         let mut bad = outside_client_activity("a-1", kind, text);
         request.extend(changes(NOVEMBER, &mut bad));
-        let response = phone.push(request).await;
+        let response = phone.sync(0, request).await;
         assert_refused(
             &server,
             response,
@@ -290,21 +174,21 @@ async fn a_record_the_app_cannot_read_is_refused_with_the_rest_of_its_request() 
         )
         .await;
         assert!(
-            tablet.pull().await.is_empty(),
+            pulled(&tablet).await.is_empty(),
             "another device gets nothing"
         );
     }
     // The names of values are never quoted back (they may be a voter's details).
     let mut bad = outside_client_activity("a-1", "VoterMeeting", false);
-    let (_, body) = refusal(phone.push(changes(NOVEMBER, &mut bad)).await).await;
+    let (_, body) = error_of(phone.sync(0, changes(NOVEMBER, &mut bad)).await).await;
     assert!(!body.message.contains("VoterMeeting"), "{body:?}");
 
     // In the app's form, the same client's record is taken, and so is the valid change.
     let mut good = outside_client_activity("a-1", "voter_meeting", false);
     let mut request = valid_change();
     request.extend(changes(NOVEMBER, &mut good));
-    assert_eq!(phone.push(request).await.status(), 200);
-    let mut seen = tablet.pull().await;
+    assert_eq!(phone.sync(0, request).await.status(), 200);
+    let mut seen = pulled(&tablet).await;
     seen.sort();
     assert_eq!(seen, [OCTOBER, NOVEMBER]);
     server.shutdown().await.unwrap();
@@ -315,14 +199,14 @@ async fn a_record_the_app_cannot_read_is_refused_with_the_rest_of_its_request() 
 #[tokio::test]
 async fn a_record_of_another_station_is_refused_by_sync_and_repair() {
     let dir = tempfile::tempdir().unwrap();
-    let server = server(dir.path()).await;
-    let phone = Device::new(&server, "phone-1").await;
+    let server = station_server(dir.path()).await;
+    let phone = Client::new(&server, "station", "phone-1").await;
     let stored = server.storage.change_count().unwrap();
     let mut doc = AutoCommit::new();
     write_record(&mut doc, &activity("a-2", OTHER_STATION)).unwrap();
     let mut request = valid_change();
     request.extend(changes(NOVEMBER, &mut doc));
-    let response = phone.push(request).await;
+    let response = phone.sync(0, request).await;
     let refused = (NOVEMBER, "activity:a-2", "does not belong in this document");
     assert_refused(&server, response, refused, stored).await;
 
@@ -339,7 +223,7 @@ async fn a_record_of_another_station_is_refused_by_sync_and_repair() {
         let message = doc.sync().generate_sync_message(&mut state).unwrap();
         let carries_changes = !message.changes.is_empty();
         let response = phone
-            .post(
+            .post_json(
                 REPAIR_PATH,
                 &RepairRequest {
                     doc_id: NOVEMBER.into(),
@@ -360,6 +244,9 @@ async fn a_record_of_another_station_is_refused_by_sync_and_repair() {
     // Its own station's is taken.
     let mut doc = AutoCommit::new();
     write_record(&mut doc, &activity("a-2", STATION)).unwrap();
-    assert_eq!(phone.push(changes(NOVEMBER, &mut doc)).await.status(), 200);
+    assert_eq!(
+        phone.sync(0, changes(NOVEMBER, &mut doc)).await.status(),
+        200
+    );
     server.shutdown().await.unwrap();
 }

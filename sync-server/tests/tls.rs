@@ -1,8 +1,12 @@
 //! HTTPS straight from the server (rustls), with a certificate from PEM files.
 
 use shared::model::Role;
-use shared::protocol::{SIGN_IN_PATH, SignInRequest, SignInResponse};
-use sync_server::{Config, NewAccount, Tls};
+use shared::protocol::SignInResponse;
+use sync_server::Tls;
+
+mod support;
+
+use support::{PASSWORD, bare_server, create_account_shown_as, sign_in_at};
 
 #[tokio::test]
 async fn the_server_speaks_https_with_a_configured_certificate() {
@@ -11,33 +15,21 @@ async fn the_server_speaks_https_with_a_configured_certificate() {
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).unwrap();
     std::fs::write(&key_path, cert.key_pair.serialize_pem()).unwrap();
-    let server = sync_server::start(Config {
-        demo: true,
-        tls: Some(Tls {
+    let server = bare_server(dir.path(), |c| {
+        c.tls = Some(Tls {
             cert: cert_path,
             key: key_path,
-        }),
-        ..Config::new(
-            sync_server::Database::for_tests(dir.path().join("server.db")),
-            "127.0.0.1:0".parse().unwrap(),
-        )
+        });
     })
-    .await
-    .unwrap();
+    .await;
     assert!(server.url().starts_with("https://"));
-    server
-        .storage
-        .create_account(
-            &NewAccount {
-                username: "wang-fang".into(),
-                display_name: "王芳".into(),
-                role: Role::Deputy,
-                scope_id: Some("st-zizhuyuan-home".into()),
-                deputy_id: None,
-            },
-            "correct horse battery",
-        )
-        .unwrap();
+    create_account_shown_as(
+        &server,
+        "wang-fang",
+        "王芳",
+        Role::Deputy,
+        Some("st-zizhuyuan-home"),
+    );
     let base = format!("https://localhost:{}", server.addr.port());
     let trusting = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
@@ -49,17 +41,8 @@ async fn the_server_speaks_https_with_a_configured_certificate() {
         .await
         .unwrap();
     assert_eq!(health.text().await.unwrap(), "ok");
-    let signed_in: SignInResponse = trusting
-        .post(format!("{base}{SIGN_IN_PATH}"))
-        .json(&SignInRequest {
-            username: "wang-fang".into(),
-            password: "correct horse battery".into(),
-            device_id: "phone".into(),
-            device_name: "手机".into(),
-        })
-        .send()
+    let signed_in: SignInResponse = sign_in_at(&trusting, &base, "wang-fang", PASSWORD, "phone")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -1,59 +1,191 @@
 //! What the server's suites share: a server on 127.0.0.1 (port 0) with one account of
-//! each kind, and a device of one account speaking the protocol by hand.
+//! each kind (or the accounts a suite makes), a device of one account speaking the
+//! protocol by hand, the changes it sends (`changes.rs`), and the app's own devices
+//! (`app.rs`).
 #![allow(dead_code)]
 
-use automerge::transaction::Transactable as _;
-use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc as _};
-use shared::doc::write_record;
+mod app;
+mod changes;
+
+// Not every suite uses both.
+#[allow(unused_imports)]
+pub use app::*;
+#[allow(unused_imports)]
+pub use changes::*;
+
+use std::num::NonZeroU32;
+
 use shared::model::Role;
-use shared::model::{Activity, ActivityKind};
 use shared::protocol::{
-    BLOBS_PATH, ErrorBody, SIGN_IN_PATH, SYNC_PATH, SignInRequest, SignInResponse, SyncRequest,
-    SyncResponse, WireChange,
+    BLOBS_PATH, Bootstrap, ErrorBody, SIGN_IN_PATH, SYNC_PATH, SignInRequest, SignInResponse,
+    SyncRequest, SyncResponse, WireChange,
 };
-use sync_server::wire::write_leb128;
-use sync_server::{Config, NewAccount, RunningServer};
+use sync_server::{Config, Database, NewAccount, RunningServer, SignInLimits};
 
 pub const PASSWORD: &str = "correct horse battery";
 pub const STATION: &str = "st-zizhuyuan-home";
 pub const OTHER_STATION: &str = "st-shangdi-park";
 pub const DEPARTMENT: &str = "dept-traffic";
 
-pub async fn server(dir: &std::path::Path, tweak: impl FnOnce(&mut Config)) -> RunningServer {
+/// The accounts [`server`] makes (username, role, scope), each with [`PASSWORD`].
+pub const ACCOUNTS: [(&str, Role, Option<&str>); 4] = [
+    ("station", Role::StationStaff, Some(STATION)),
+    ("other-station", Role::StationStaff, Some(OTHER_STATION)),
+    (
+        "coordinator",
+        Role::SubdistrictCoordinator,
+        Some("sd-zizhuyuan"),
+    ),
+    ("department", Role::Department, Some(DEPARTMENT)),
+];
+
+/// A server with the small demo directory on `database` (`tweak`ed), and no accounts.
+pub async fn bare_server_on(
+    database: impl Into<Database>,
+    tweak: impl FnOnce(&mut Config),
+) -> RunningServer {
     let mut config = Config {
         demo: true,
-        ..Config::new(
-            sync_server::Database::for_tests(dir.join("server.db")),
-            "127.0.0.1:0".parse().unwrap(),
-        )
+        ..Config::new(database, "127.0.0.1:0".parse().unwrap())
     };
     tweak(&mut config);
-    let server = sync_server::start(config).await.unwrap();
-    for (name, role, scope) in [
-        ("station", Role::StationStaff, Some(STATION)),
-        ("other-station", Role::StationStaff, Some(OTHER_STATION)),
-        (
-            "coordinator",
-            Role::SubdistrictCoordinator,
-            Some("sd-zizhuyuan"),
-        ),
-        ("department", Role::Department, Some(DEPARTMENT)),
-    ] {
-        server
-            .storage
-            .create_account(
-                &NewAccount {
-                    username: name.into(),
-                    display_name: name.into(),
-                    role,
-                    scope_id: scope.map(str::to_owned),
-                    deputy_id: None,
-                },
-                PASSWORD,
-            )
-            .unwrap();
+    sync_server::start(config).await.unwrap()
+}
+
+/// [`bare_server_on`] the test database in `dir` (`server.db`, or PostgreSQL:
+/// [`Database::for_tests`]).
+pub async fn bare_server(dir: &std::path::Path, tweak: impl FnOnce(&mut Config)) -> RunningServer {
+    bare_server_on(Database::for_tests(dir.join("server.db")), tweak).await
+}
+
+/// [`bare_server`] with the [`ACCOUNTS`].
+pub async fn server(dir: &std::path::Path, tweak: impl FnOnce(&mut Config)) -> RunningServer {
+    let server = bare_server(dir, tweak).await;
+    for (name, role, scope) in ACCOUNTS {
+        create_account(&server, name, role, scope);
     }
     server
+}
+
+/// Creates the account `username` (shown as its username) on `server`, with
+/// [`PASSWORD`].
+pub fn create_account(server: &RunningServer, username: &str, role: Role, scope: Option<&str>) {
+    create_account_shown_as(server, username, username, role, scope);
+}
+
+/// Creates the account `username`, shown as `display_name`, on `server`, with
+/// [`PASSWORD`].
+pub fn create_account_shown_as(
+    server: &RunningServer,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    scope: Option<&str>,
+) {
+    server
+        .storage
+        .create_account(
+            &NewAccount {
+                username: username.into(),
+                display_name: display_name.into(),
+                role,
+                scope_id: scope.map(str::to_owned),
+                deputy_id: None,
+            },
+            PASSWORD,
+        )
+        .unwrap();
+}
+
+/// Sign-in limits of `per_account` and `per_address` attempts a minute, the rest as
+/// by default.
+pub fn sign_in_limits(per_account: u32, per_address: u32) -> SignInLimits {
+    SignInLimits {
+        per_account_per_minute: NonZeroU32::new(per_account).unwrap(),
+        per_address_per_minute: NonZeroU32::new(per_address).unwrap(),
+        ..SignInLimits::default()
+    }
+}
+
+/// What a device sends to sign in.
+pub fn sign_in_body(
+    username: impl Into<String>,
+    password: impl Into<String>,
+    device_id: impl Into<String>,
+    device_name: impl Into<String>,
+) -> SignInRequest {
+    SignInRequest {
+        username: username.into(),
+        password: password.into(),
+        device_id: device_id.into(),
+        device_name: device_name.into(),
+    }
+}
+
+/// Signs `username` in with `password` on `device_id`, through `http` to the server at
+/// `url`.
+pub async fn sign_in_at(
+    http: &reqwest::Client,
+    url: &str,
+    username: &str,
+    password: &str,
+    device_id: &str,
+) -> reqwest::Response {
+    http.post(format!("{url}{SIGN_IN_PATH}"))
+        .json(&sign_in_body(username, password, device_id, "测试手机"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs `username` in with [`PASSWORD`] on `device_id`.
+pub async fn sign_in_as(
+    server: &RunningServer,
+    username: &str,
+    device_id: &str,
+) -> reqwest::Response {
+    sign_in_at(
+        &reqwest::Client::new(),
+        &server.url(),
+        username,
+        PASSWORD,
+        device_id,
+    )
+    .await
+}
+
+/// Signs `username` in with `password` on `device_id` (named `d`) at `url`, through a
+/// proxy that forwards for `from` (`X-Forwarded-For`); the status.
+pub async fn sign_in_from(
+    url: &str,
+    from: &str,
+    username: &str,
+    password: &str,
+    device_id: &str,
+) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{url}{SIGN_IN_PATH}"))
+        .header("x-forwarded-for", from)
+        .json(&sign_in_body(username, password, device_id, "d"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// A browser that shows redirects instead of following them, as the voters' pages are
+/// tested.
+pub fn web() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The body of a GET of `url` through `http`, as text.
+pub async fn text_at(http: &reqwest::Client, url: &str) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
 }
 
 /// One device of one account, speaking the protocol by hand.
@@ -62,24 +194,6 @@ pub struct Client {
     pub url: String,
     pub device_id: String,
     pub token: String,
-}
-
-pub async fn sign_in_as(
-    server: &RunningServer,
-    username: &str,
-    device_id: &str,
-) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{}{SIGN_IN_PATH}", server.url()))
-        .json(&SignInRequest {
-            username: username.into(),
-            password: PASSWORD.into(),
-            device_id: device_id.into(),
-            device_name: "测试手机".into(),
-        })
-        .send()
-        .await
-        .unwrap()
 }
 
 impl Client {
@@ -95,21 +209,26 @@ impl Client {
         }
     }
 
+    /// This device's sync request from `cursor`.
+    pub fn request(
+        &self,
+        cursor: u64,
+        changes: Vec<WireChange>,
+        bootstrap: Option<Bootstrap>,
+    ) -> SyncRequest {
+        SyncRequest {
+            device_id: self.device_id.clone(),
+            cursor,
+            changes,
+            bootstrap,
+            key_cursor: 0,
+            keys: Vec::new(),
+        }
+    }
+
     pub async fn sync(&self, cursor: u64, changes: Vec<WireChange>) -> reqwest::Response {
-        self.http
-            .post(format!("{}{SYNC_PATH}", self.url))
-            .bearer_auth(&self.token)
-            .json(&SyncRequest {
-                device_id: self.device_id.clone(),
-                cursor,
-                changes,
-                bootstrap: None,
-                key_cursor: 0,
-                keys: Vec::new(),
-            })
-            .send()
+        self.post_json(SYNC_PATH, &self.request(cursor, changes, None))
             .await
-            .unwrap()
     }
 
     /// Pulls until the server has no more; the final cursor and the documents seen.
@@ -118,20 +237,8 @@ impl Client {
         let mut bootstrap = None;
         loop {
             let response = self
-                .http
-                .post(format!("{}{SYNC_PATH}", self.url))
-                .bearer_auth(&self.token)
-                .json(&SyncRequest {
-                    device_id: self.device_id.clone(),
-                    cursor,
-                    changes: vec![],
-                    bootstrap,
-                    key_cursor: 0,
-                    keys: Vec::new(),
-                })
-                .send()
-                .await
-                .unwrap();
+                .post_json(SYNC_PATH, &self.request(cursor, vec![], bootstrap))
+                .await;
             assert_eq!(response.status(), 200);
             let r: SyncResponse = response.json().await.unwrap();
             seen.extend(r.changes.iter().map(|c| c.doc_id.clone()));
@@ -146,16 +253,28 @@ impl Client {
 
     /// Pushes one new change to `doc_id` under a new actor; the status.
     pub async fn push_new(&self, doc_id: &str) -> u16 {
-        let change = change_by(doc_id, &ActorId::random());
+        let change = change_by(doc_id, &automerge::ActorId::random());
         self.sync(0, vec![change]).await.status().as_u16()
     }
 
-    /// Sends the first chunk (`data`) of a `size`-byte file `hash` for `doc_id`; the
-    /// status.
-    pub async fn put_first_chunk(&self, doc_id: &str, hash: &str, size: u64, data: Vec<u8>) -> u16 {
+    /// Pushes a device's first write to `doc_id` ([`schema_change`]); the status.
+    pub async fn push_schema(&self, doc_id: &str) -> u16 {
+        let change = schema_change(doc_id);
+        self.sync(0, vec![change]).await.status().as_u16()
+    }
+
+    /// Sends `data` at `offset` of a `size`-byte file `hash` for `doc_id`.
+    pub async fn put_chunk(
+        &self,
+        doc_id: &str,
+        hash: &str,
+        size: u64,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> reqwest::Response {
         self.http
             .put(format!(
-                "{}{BLOBS_PATH}/{hash}/upload?doc_id={doc_id}&size={size}&offset=0",
+                "{}{BLOBS_PATH}/{hash}/upload?doc_id={doc_id}&size={size}&offset={offset}",
                 self.url
             ))
             .bearer_auth(&self.token)
@@ -163,6 +282,13 @@ impl Client {
             .send()
             .await
             .unwrap()
+    }
+
+    /// Sends the first chunk (`data`) of a `size`-byte file `hash` for `doc_id`; the
+    /// status.
+    pub async fn put_first_chunk(&self, doc_id: &str, hash: &str, size: u64, data: Vec<u8>) -> u16 {
+        self.put_chunk(doc_id, hash, size, 0, data)
+            .await
             .status()
             .as_u16()
     }
@@ -178,25 +304,7 @@ impl Client {
     }
 }
 
-/// A new change to `doc_id` by `actor` (its first in that document).
-pub fn change_by(doc_id: &str, actor: &ActorId) -> WireChange {
-    let mut doc = AutoCommit::new().with_actor(actor.clone());
-    doc.put(ROOT, "note", uuid::Uuid::new_v4().to_string())
-        .unwrap();
-    wire(
-        doc_id,
-        doc.get_last_local_change().unwrap().raw_bytes().to_vec(),
-    )
-}
-
-pub fn wire(doc_id: &str, bytes: Vec<u8>) -> WireChange {
-    WireChange {
-        doc_id: doc_id.into(),
-        kind: doc_id.split('/').next().unwrap().into(),
-        bytes,
-    }
-}
-
+/// A refusal's status and body (the body must be an [`ErrorBody`]).
 pub async fn error_of(response: reqwest::Response) -> (u16, ErrorBody) {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
@@ -206,67 +314,4 @@ pub async fn error_of(response: reqwest::Response) -> (u16, ErrorBody) {
 
 pub fn station_doc() -> String {
     format!("station/{STATION}/2026-11")
-}
-
-/// A change by a new actor that sets `note` to 4,000,000 bytes: about 4 KB deflated.
-pub fn big_change(doc_id: &str) -> shared::protocol::WireChange {
-    let mut doc = AutoCommit::new().with_actor(ActorId::random());
-    doc.put(ROOT, "note", "a".repeat(4_000_000)).unwrap();
-    let bytes = doc
-        .get_last_local_change()
-        .unwrap()
-        .clone()
-        .bytes()
-        .to_vec();
-    assert_eq!(bytes[8], 2, "deflated");
-    assert!(bytes.len() < 8 * 1024, "{} bytes", bytes.len());
-    wire(doc_id, bytes)
-}
-
-/// A sync message (Automerge's first format) carrying `chunks` and nothing else.
-pub fn message_with(chunks: &[Vec<u8>]) -> Vec<u8> {
-    let mut m = vec![0x42, 0, 0, 0];
-    write_leb128(&mut m, chunks.len() as u64);
-    for c in chunks {
-        write_leb128(&mut m, c.len() as u64);
-        m.extend_from_slice(c);
-    }
-    m
-}
-
-/// An activity whose `extra` nests `levels` maps below it, as one change.
-pub fn nested_activity(doc_id: &str, id: &str, levels: usize) -> Vec<shared::protocol::WireChange> {
-    let mut doc = AutoCommit::new();
-    write_record(
-        &mut doc,
-        &Activity {
-            id: id.into(),
-            kind: ActivityKind::ReceptionDay,
-            station_id: STATION.into(),
-            date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-            deputy_ids: vec![],
-            guests: String::new(),
-            voters_received: 3,
-            online: false,
-            location: String::new(),
-            summary: "接待选民".into(),
-            photos: vec![],
-            campaign_id: None,
-            draft_id: None,
-        },
-    )
-    .unwrap();
-    let (_, record) = doc
-        .get(ROOT, format!("activity:{id}").as_str())
-        .unwrap()
-        .unwrap();
-    let mut obj = doc.put_object(&record, "extra", ObjType::Map).unwrap();
-    for _ in 0..levels {
-        obj = doc.put_object(&obj, "x", ObjType::Map).unwrap();
-    }
-    doc.commit();
-    doc.get_changes(&[])
-        .iter()
-        .map(|c| wire(doc_id, c.raw_bytes().to_vec()))
-        .collect()
 }
