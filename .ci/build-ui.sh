@@ -12,6 +12,9 @@ mkdir -p app/dist
 wasm-bindgen --target web --no-typescript --out-dir app/dist --out-name app \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/app.wasm"
 cp app/static/* app/dist/
+# The locale files, fetched at start (only the chosen language).
+mkdir -p app/dist/locales
+cp app/locales/*.json app/dist/locales/
 
 wasm=app/dist/app_bg.wasm
 size() { printf '%s raw, %s gzipped' "$(numfmt --to=si --suffix=B "$(stat -c %s "$1")")" \

@@ -329,8 +329,5 @@ pub fn ActivityForm() -> impl IntoView {
 
 /// The stable key of an activity kind (its snake_case name), for `<option value>`.
 fn kind_key(k: ActivityKind) -> String {
-    serde_json::to_value(k)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    serde_plain::to_string(&k).unwrap_or_default()
 }

@@ -62,21 +62,26 @@ pub async fn photo(activity_id: Option<&str>, hash: &str) -> Result<Vec<u8>, App
 }
 
 async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Result<R, AppError> {
-    let args = serde_wasm_bindgen::to_value(args).map_err(|e| AppError::Storage {
+    let args = serde_wasm_bindgen::to_value(args).map_err(storage_error)?;
+    serde_wasm_bindgen::from_value(call_js(cmd, args).await?).map_err(storage_error)
+}
+
+fn storage_error(e: serde_wasm_bindgen::Error) -> AppError {
+    AppError::Storage {
         detail: e.to_string(),
-    })?;
-    match invoke(cmd, args).await {
-        Ok(v) => serde_wasm_bindgen::from_value(v).map_err(|e| AppError::Storage {
-            detail: e.to_string(),
-        }),
-        Err(e) => Err(
-            serde_wasm_bindgen::from_value::<AppError>(e.clone()).unwrap_or_else(|_| {
-                AppError::Storage {
-                    detail: e.as_string().unwrap_or_else(|| format!("{e:?}")),
-                }
-            }),
-        ),
     }
+}
+
+/// One command with its arguments as a JS value; what each command shares, written once
+/// (not once per command's types).
+async fn call_js(cmd: &str, args: JsValue) -> Result<JsValue, AppError> {
+    invoke(cmd, args).await.map_err(|e| {
+        serde_wasm_bindgen::from_value::<AppError>(e.clone()).unwrap_or_else(|_| {
+            AppError::Storage {
+                detail: e.as_string().unwrap_or_else(|| format!("{e:?}")),
+            }
+        })
+    })
 }
 
 #[derive(Serialize)]
@@ -246,18 +251,14 @@ struct FormArgs<'a> {
     form: &'a str,
 }
 
-/// Keeps what is typed into `form` (nothing typed: forgets it).
-pub async fn save_form_draft<T: Serialize>(form: &str, draft: Option<&T>) -> Result<(), AppError> {
-    let draft = draft
-        .and_then(|d| serde_json::to_string(d).ok())
-        .unwrap_or_default();
+/// Keeps `draft` (a form's fields as JSON text) for `form`; an empty text forgets it.
+pub async fn save_form_draft(form: &str, draft: String) -> Result<(), AppError> {
     call("save_form_draft", &FormDraftArgs { form, draft }).await
 }
 
-/// The draft kept for `form`, if any.
-pub async fn form_draft<T: DeserializeOwned>(form: &str) -> Option<T> {
-    let json: Option<String> = call("form_draft", &FormArgs { form }).await.ok()?;
-    json.and_then(|j| serde_json::from_str(&j).ok())
+/// The draft kept for `form` (JSON text), if any.
+pub async fn form_draft(form: &str) -> Option<String> {
+    call("form_draft", &FormArgs { form }).await.ok().flatten()
 }
 
 pub async fn discard_refused() -> Result<usize, AppError> {

@@ -20,7 +20,7 @@ pub fn parse_enum<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
     if s.is_empty() {
         return None;
     }
-    serde_json::from_value(serde_json::Value::String(s.to_owned())).ok()
+    serde_plain::from_str(s).ok()
 }
 
 /// `true`/`1` or `false`/`0`.

@@ -132,37 +132,47 @@ pub enum DraftSlot {
 }
 
 impl DraftSlot {
-    async fn load<T: DeserializeOwned>(&self) -> Option<T> {
+    /// The kept draft, as JSON text.
+    async fn load(&self) -> Option<String> {
         match self {
-            DraftSlot::Form(form) => crate::api::form_draft::<T>(form).await,
+            DraftSlot::Form(form) => crate::api::form_draft(form).await,
             DraftSlot::Activity => {
                 let draft = crate::api::load_draft().await.ok().flatten()?;
-                serde_json::to_value(draft)
-                    .ok()
-                    .and_then(|v| serde_json::from_value(v).ok())
+                to_json(&draft)
             }
             DraftSlot::Off => None,
         }
     }
 
-    /// Keeps `draft`, or forgets the kept one (`None`).
-    async fn keep<T: Serialize>(&self, draft: Option<&T>) {
+    /// Keeps `draft` (JSON text), or forgets the kept one (`None`).
+    async fn keep(&self, draft: Option<String>) {
         match self {
             DraftSlot::Form(form) => {
-                let _ = crate::api::save_form_draft(form, draft).await;
+                let _ = crate::api::save_form_draft(form, draft.unwrap_or_default()).await;
             }
             DraftSlot::Activity => {
                 // The core keeps only a draft with something typed in it: an empty input
                 // forgets it.
-                let input: shared::ActivityInput = draft
-                    .and_then(|d| serde_json::to_value(d).ok())
-                    .and_then(|v| serde_json::from_value(v).ok())
-                    .unwrap_or_default();
+                let input: shared::ActivityInput =
+                    draft.and_then(|d| from_json(&d)).unwrap_or_default();
                 let _ = crate::api::save_draft(&input).await;
             }
             DraftSlot::Off => {}
         }
     }
+}
+
+/// `value` as JSON text (through the browser's JSON, so no JSON library ships in the UI).
+fn to_json<T: Serialize>(value: &T) -> Option<String> {
+    let js = value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()?;
+    js_sys::JSON::stringify(&js).ok()?.as_string()
+}
+
+/// JSON text as a `T`, if it reads as one.
+fn from_json<T: DeserializeOwned>(json: &str) -> Option<T> {
+    serde_wasm_bindgen::from_value(js_sys::JSON::parse(json).ok()?).ok()
 }
 
 /// A form's draft in the device store: what is typed survives closing the app.
@@ -177,7 +187,7 @@ impl Draft {
     pub fn forget(self) {
         self.ready.set(false);
         let slot = self.slot.get_value();
-        spawn_local(async move { slot.keep::<()>(None).await });
+        spawn_local(async move { slot.keep(None).await });
     }
 }
 
@@ -205,25 +215,45 @@ pub fn keep_draft_in<T>(
 where
     T: Serialize + DeserializeOwned + 'static,
 {
+    keep_json(
+        slot,
+        Box::new(move || {
+            let input = current();
+            typed(&input).then(|| to_json(&input)).flatten()
+        }),
+        Box::new(move |json| {
+            if let Some(d) = from_json(&json) {
+                restore(d);
+            }
+        }),
+    )
+}
+
+/// [`keep_draft_in`] on JSON text: what every form shares, built once for all of them.
+/// `current` gives the draft to keep (`None`: nothing typed, forget it).
+fn keep_json(
+    slot: DraftSlot,
+    current: Box<dyn Fn() -> Option<String> + Send + Sync>,
+    restore: Box<dyn FnOnce(String)>,
+) -> Draft {
     let ready = RwSignal::new(false);
     let off = matches!(slot, DraftSlot::Off);
     let slot = StoredValue::new(slot);
     if !off {
         spawn_local(async move {
-            if let Some(d) = slot.get_value().load::<T>().await {
+            if let Some(d) = slot.get_value().load().await {
                 restore(d);
             }
             ready.set(true);
         });
     }
     Effect::new(move |_| {
-        let input = current();
+        let draft = current();
         if !ready.get() {
             return;
         }
-        let typed = typed(&input);
         let slot = slot.get_value();
-        spawn_local(async move { slot.keep(typed.then_some(&input)).await });
+        spawn_local(async move { slot.keep(draft).await });
     });
     Draft { ready, slot }
 }

@@ -5,18 +5,75 @@
 //! files have the same keys and placeholders.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use shared::{ActivityKind, AppError, Field, FieldError, Language};
+use wasm_bindgen::JsCast as _;
 
-static ZH_CN: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../locales/zh-CN.json")).expect("zh-CN.json is valid")
-});
+/// The texts of the chosen language, loaded once at start ([`load`]): only that
+/// language's file is fetched (app/dist/locales/, beside the wasm), so neither ships
+/// inside the wasm.
+static TEXTS: OnceLock<HashMap<String, String>> = OnceLock::new();
 
-static EN: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../locales/en.json")).expect("en.json is valid")
-});
+/// The locale file of `language`.
+fn file_of(language: Language) -> &'static str {
+    match language {
+        Language::ZhCn => "locales/zh-CN.json",
+        Language::En => "locales/en.json",
+    }
+}
+
+/// Fetches and keeps `language`'s texts (Chinese if that file cannot be read), and
+/// chooses it for every text from now on. Called once, before the app is drawn.
+pub async fn load(language: Language) {
+    set_language(language);
+    let mut texts = fetch_texts(file_of(language)).await;
+    if texts.is_none() && language != Language::ZhCn {
+        set_language(Language::ZhCn);
+        texts = fetch_texts(file_of(Language::ZhCn)).await;
+    }
+    let _ = TEXTS.set(texts.unwrap_or_default());
+}
+
+/// A locale file's keys and texts, read with the browser's fetch and JSON.
+async fn fetch_texts(path: &str) -> Option<HashMap<String, String>> {
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window()?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(path))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let json = JsFuture::from(response.json().ok()?).await.ok()?;
+    let object: js_sys::Object = json.dyn_into().ok()?;
+    Some(
+        js_sys::Object::entries(&object)
+            .iter()
+            .filter_map(|entry| {
+                let pair: js_sys::Array = entry.dyn_into().ok()?;
+                Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+            })
+            .collect(),
+    )
+}
+
+/// The texts `text_in` reads: the loaded language's (the tests: the file asked for).
+#[cfg(not(test))]
+fn texts(_english: bool) -> &'static HashMap<String, String> {
+    static EMPTY: OnceLock<HashMap<String, String>> = OnceLock::new();
+    TEXTS
+        .get()
+        .unwrap_or_else(|| EMPTY.get_or_init(HashMap::new))
+}
+
+#[cfg(test)]
+fn texts(english: bool) -> &'static HashMap<String, String> {
+    if english { &tests::EN } else { &tests::ZH_CN }
+}
 
 /// Whether the app shows English (set once at start, from the device's setting).
 static ENGLISH: AtomicBool = AtomicBool::new(false);
@@ -34,17 +91,16 @@ pub fn language() -> Language {
     }
 }
 
-/// The text for `key` in the chosen language (Chinese where a text is missing); the key
-/// itself if it is missing everywhere (the tidy test prevents that).
+/// The text for `key` in the chosen language; the key itself if it is missing (the tests
+/// check that both files have every key used).
 pub fn t(key: &str) -> String {
     text_in(ENGLISH.load(Ordering::Relaxed), key)
 }
 
 /// [`t`] in English or not.
 fn text_in(english: bool, key: &str) -> String {
-    let chosen = if english { EN.get(key) } else { None };
-    chosen
-        .or_else(|| ZH_CN.get(key))
+    texts(english)
+        .get(key)
         .cloned()
         .unwrap_or_else(|| key.to_owned())
 }
@@ -71,7 +127,7 @@ pub fn tn(key: &str, n: u64, args: &[(&str, &str)]) -> String {
 /// [`tn`] in English or not.
 fn plural_in(english: bool, key: &str, n: u64, args: &[(&str, &str)]) -> String {
     let one = format!("{key}.one");
-    let form = if english && n == 1 && EN.contains_key(&one) {
+    let form = if english && n == 1 && texts(english).contains_key(&one) {
         one
     } else {
         format!("{key}.other")
@@ -136,16 +192,23 @@ pub fn app_error(e: &AppError) -> String {
 }
 
 pub fn snake<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    serde_plain::to_string(v).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::LazyLock;
+
     use super::*;
     use shared::Problem;
+
+    pub(super) static ZH_CN: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+        serde_json::from_str(include_str!("../locales/zh-CN.json")).expect("zh-CN.json is valid")
+    });
+
+    pub(super) static EN: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+        serde_json::from_str(include_str!("../locales/en.json")).expect("en.json is valid")
+    });
 
     /// Every key passed to `t`, `tf`, `tn` (its `.other` form) or `labelled` in the UI
     /// sources exists in zh-CN.json.

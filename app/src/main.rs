@@ -133,12 +133,11 @@ fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
 
 fn main() {
     console_error_panic_hook::set_once();
-    // The device's language first, so every text is drawn in it. (Leptos's own executor
-    // starts with the mount.)
+    // The device's language and its texts first, so every text is drawn in it. (Leptos's
+    // own executor starts with the mount.)
     wasm_bindgen_futures::spawn_local(async {
-        if let Ok(language) = api::language().await {
-            i18n::set_language(language);
-        }
+        let language = api::language().await.unwrap_or(shared::Language::ZhCn);
+        i18n::load(language).await;
         mount_to_body(App);
     });
 }
