@@ -1413,6 +1413,27 @@ async fn the_district_office_reports_on_the_generated_year() -> Result<()> {
         bail!("{e}\n\nthe page:\n{}", deputy.page_text().await?);
     }
     deputy.screenshot("phone-suggestions").await?;
+    // And a livelihood lead from the same form, without the suggestion's fields.
+    deputy.click("#lead-new").await?;
+    deputy.find("#lead-title").await?;
+    assert!(
+        deputy
+            .c
+            .find_all(Locator::Css("#suggestion-deputies"))
+            .await?
+            .is_empty(),
+        "a lead names no deputies"
+    );
+    deputy.fill("#lead-title", "停车场改造").await?;
+    deputy
+        .fill("#lead-content", "建议纳入明年民生实事。")
+        .await?;
+    deputy.click("#lead-opinions li label").await?;
+    deputy.screenshot("phone-lead-form").await?;
+    deputy.click("#lead-save").await?;
+    if let Err(e) = deputy.until_in("#lead-list", "停车场改造", WAIT).await {
+        bail!("{e}\n\nthe page:\n{}", deputy.page_text().await?);
+    }
     deputy.close().await?;
     drop(desktop);
     server.shutdown().await?;

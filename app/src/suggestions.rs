@@ -407,29 +407,16 @@ pub fn SuggestionsPage() -> impl IntoView {
                 // Waiting for the station of the opinion it starts from.
                 let station = o.station.clone()?;
                 let station = Some(station).filter(|s| !s.is_empty());
-                Some(
-                    if o.lead {
-                        view! {
-                            <LeadForm
-                                opinion=o.opinion.clone()
-                                station=station
-                                on_saved=move || saved(true)
-                                on_cancel=move || opening.set(None)
-                            />
-                        }
-                            .into_any()
-                    } else {
-                        view! {
-                            <SuggestionForm
-                                opinion=o.opinion.clone()
-                                station=station
-                                on_saved=move || saved(false)
-                                on_cancel=move || opening.set(None)
-                            />
-                        }
-                            .into_any()
-                    },
-                )
+                let lead = o.lead;
+                Some(view! {
+                    <SuggestionOrLeadForm
+                        lead=lead
+                        opinion=o.opinion.clone()
+                        station=station
+                        on_saved=move || saved(lead)
+                        on_cancel=move || opening.set(None)
+                    />
+                })
             }}
             <Chips chips=chips on_remove=remove on_clear=clear_all/>
             // Keyed lists: a name arriving (a station, a department) does not draw the
@@ -745,13 +732,20 @@ fn show_first_refusal() {
     );
 }
 
+/// The form of a deputy suggestion (`lead: false`) or a livelihood lead (`lead: true`):
+/// one form, the suggestion's with its deputies, department and supervision besides.
+/// Both keep their draft as a [`SuggestionInput`] (a lead's reads as one: the fields it
+/// lacks default).
 #[component]
-fn SuggestionForm(
+fn SuggestionOrLeadForm(
+    lead: bool,
     opinion: Option<String>,
     station: Option<String>,
     on_saved: impl Fn() + Copy + Send + Sync + 'static,
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let form: &'static str = if lead { "lead" } else { "suggestion" };
+    let id = move |part: &str| format!("{form}-{part}");
     let ctx = expect_context::<Ctx>();
     let from_opinion = opinion.is_some();
     let station_id = RwSignal::new(station.unwrap_or_else(|| {
@@ -765,21 +759,25 @@ fn SuggestionForm(
     let date = RwSignal::new(today());
     let title = RwSignal::new(String::new());
     let content = RwSignal::new(String::new());
-    let deputy_ids = RwSignal::new(
+    let deputy_ids = RwSignal::new(if lead {
+        vec![]
+    } else {
         ctx.status
             .get_untracked()
             .and_then(|s| s.account)
             .and_then(|a| a.deputy_id)
             .into_iter()
-            .collect::<Vec<_>>(),
-    );
+            .collect::<Vec<_>>()
+    });
     let opinion_ids = RwSignal::new(opinion.into_iter().collect::<Vec<_>>());
     let department = RwSignal::new(String::new());
     let supervised = RwSignal::new(false);
     let departments = RwSignal::new(Vec::<Department>::new());
-    spawn_local(async move {
-        departments.set(api::departments().await.unwrap_or_default());
-    });
+    if !lead {
+        spawn_local(async move {
+            departments.set(api::departments().await.unwrap_or_default());
+        });
+    }
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let message = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
@@ -796,7 +794,7 @@ fn SuggestionForm(
     // What was typed before the app closed comes back (unless the form starts from an
     // opinion: then it is about that one).
     let draft = crate::form::keep_draft(
-        "suggestion".to_owned(),
+        form.to_owned(),
         current,
         |i| !i.title.trim().is_empty() || !i.content.trim().is_empty(),
         move |d: SuggestionInput| {
@@ -827,7 +825,20 @@ fn SuggestionForm(
                 message.set(Some(m));
                 show_first_refusal();
             },
-            async move { api::create_suggestion(&input).await },
+            async move {
+                if lead {
+                    api::create_lead(&LeadInput {
+                        station_id: input.station_id,
+                        date: input.date,
+                        title: input.title,
+                        content: input.content,
+                        opinion_ids: input.opinion_ids,
+                    })
+                    .await
+                } else {
+                    api::create_suggestion(&input).await
+                }
+            },
             move |_| {
                 draft.forget();
                 on_saved();
@@ -835,18 +846,18 @@ fn SuggestionForm(
         );
     };
     let invalid = move |field: Field| crate::form::invalid(errors, field);
-    let error_in = move |field: Field| crate::form::error_in(errors, field, "suggestion");
+    let error_in = move |field: Field| crate::form::error_in(errors, field, form);
     let required = crate::form::required;
     view! {
-        <form class="form card" on:submit=save novalidate aria-labelledby="suggestion-form-title">
-            <h3 id="suggestion-form-title">{t("suggestions.form_suggestion")}</h3>
+        <form class="form card" on:submit=save novalidate aria-labelledby=id("form-title")>
+            <h3 id=id("form-title")>{t(&format!("suggestions.form_{form}"))}</h3>
             {move || {
                 message
                     .get()
-                    .map(|m| view! { <p class="message error" role="status" id="suggestion-message">{m}</p> })
+                    .map(|m| view! { <p class="message error" role="status" id=id("message")>{m}</p> })
             }}
             <crate::form::StationSelect
-                id="suggestion-station"
+                id=if lead { "lead-station" } else { "suggestion-station" }
                 value=station_id
                 stations=ctx.stations
                 errors=errors
@@ -855,159 +866,65 @@ fn SuggestionForm(
                     opinion_ids.set(vec![]);
                 })
             />
-            <crate::form::DateField id="suggestion-date" value=date errors=errors/>
-            {text_fields("suggestion", "suggestion", title, content, errors)}
-            <fieldset class="field" class:invalid=invalid(Field::Deputies)>
-                <legend>{t("suggestions.by_deputies")} {required()}</legend>
-                <crate::form::DeputyChips id="suggestion-deputies" roster=roster chosen=deputy_ids/>
-                {error_in(Field::Deputies)}
-            </fieldset>
+            <crate::form::DateField
+                id=if lead { "lead-date" } else { "suggestion-date" }
+                value=date
+                errors=errors
+            />
+            {text_fields(form, form, title, content, errors)}
+            {(!lead).then(|| view! {
+                <fieldset class="field" class:invalid=invalid(Field::Deputies)>
+                    <legend>{t("suggestions.by_deputies")} {required()}</legend>
+                    <crate::form::DeputyChips id="suggestion-deputies" roster=roster chosen=deputy_ids/>
+                    {error_in(Field::Deputies)}
+                </fieldset>
+            })}
             <OpinionPicker
-                prefix="suggestion"
+                prefix=form
                 station=station_id
                 chosen=opinion_ids
                 errors=errors
-                form="suggestion"
-                required=false
+                form=form
+                required=lead
             />
-            <div class="field" class:invalid=invalid(Field::Department)>
-                <label for="suggestion-department">{t("suggestions.department_optional")}</label>
-                <select
-                    id="suggestion-department"
-                    prop:value=move || department.get()
-                    on:change=move |ev| department.set(event_target_value(&ev))
-                >
-                    <option value="">{t("suggestions.no_department")}</option>
-                    <For
-                        each=move || departments.get()
-                        key=|d| d.id.clone()
-                        children=move |d: Department| {
-                            let id = d.id.clone();
-                            view! {
-                                <option value=d.id.clone() selected=move || department.get() == id>
-                                    {d.name.clone()}
-                                </option>
+            {(!lead).then(|| view! {
+                <div class="field" class:invalid=invalid(Field::Department)>
+                    <label for="suggestion-department">{t("suggestions.department_optional")}</label>
+                    <select
+                        id="suggestion-department"
+                        prop:value=move || department.get()
+                        on:change=move |ev| department.set(event_target_value(&ev))
+                    >
+                        <option value="">{t("suggestions.no_department")}</option>
+                        <For
+                            each=move || departments.get()
+                            key=|d| d.id.clone()
+                            children=move |d: Department| {
+                                let id = d.id.clone();
+                                view! {
+                                    <option value=d.id.clone() selected=move || department.get() == id>
+                                        {d.name.clone()}
+                                    </option>
+                                }
                             }
-                        }
-                    />
-                </select>
-                {error_in(Field::Department)}
-            </div>
-            <div class="field check">
-                <label>
-                    <input
-                        id="suggestion-supervised"
-                        type="checkbox"
-                        prop:checked=move || supervised.get()
-                        on:change=move |ev| supervised.set(event_target_checked(&ev))
-                    />
-                    {t("suggestions.supervised_check")}
-                </label>
-            </div>
+                        />
+                    </select>
+                    {error_in(Field::Department)}
+                </div>
+                <div class="field check">
+                    <label>
+                        <input
+                            id="suggestion-supervised"
+                            type="checkbox"
+                            prop:checked=move || supervised.get()
+                            on:change=move |ev| supervised.set(event_target_checked(&ev))
+                        />
+                        {t("suggestions.supervised_check")}
+                    </label>
+                </div>
+            })}
             <crate::form::SaveOrCancel
-                save_id="suggestion-save"
-                label=t("form.save")
-                saving=saving
-                draft=draft
-                on_cancel=on_cancel
-            />
-        </form>
-    }
-}
-
-#[component]
-fn LeadForm(
-    opinion: Option<String>,
-    station: Option<String>,
-    on_saved: impl Fn() + Copy + Send + Sync + 'static,
-    on_cancel: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let ctx = expect_context::<Ctx>();
-    let from_opinion = opinion.is_some();
-    let station_id = RwSignal::new(station.unwrap_or_else(|| {
-        ctx.stations
-            .get_untracked()
-            .first()
-            .map(|s| s.id.clone())
-            .unwrap_or_default()
-    }));
-    let date = RwSignal::new(today());
-    let title = RwSignal::new(String::new());
-    let content = RwSignal::new(String::new());
-    let opinion_ids = RwSignal::new(opinion.into_iter().collect::<Vec<_>>());
-    let errors = RwSignal::new(Vec::<FieldError>::new());
-    let message = RwSignal::new(None::<String>);
-    let saving = RwSignal::new(false);
-    let current = move || LeadInput {
-        station_id: station_id.get(),
-        date: date.get(),
-        title: title.get(),
-        content: content.get(),
-        opinion_ids: opinion_ids.get(),
-    };
-    let draft = crate::form::keep_draft(
-        "lead".to_owned(),
-        current,
-        |i| !i.title.trim().is_empty() || !i.content.trim().is_empty(),
-        move |d: LeadInput| {
-            if from_opinion {
-                return;
-            }
-            if !d.station_id.is_empty() {
-                station_id.set(d.station_id);
-            }
-            if !d.date.is_empty() {
-                date.set(d.date);
-            }
-            title.set(d.title);
-            content.set(d.content);
-            opinion_ids.set(d.opinion_ids);
-        },
-    );
-    let save = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let input = untrack(current);
-        crate::form::submit(
-            saving,
-            errors,
-            move |m| {
-                message.set(Some(m));
-                show_first_refusal();
-            },
-            async move { api::create_lead(&input).await },
-            move |_| {
-                draft.forget();
-                on_saved();
-            },
-        );
-    };
-    view! {
-        <form class="form card" on:submit=save novalidate aria-labelledby="lead-form-title">
-            <h3 id="lead-form-title">{t("suggestions.form_lead")}</h3>
-            {move || {
-                message
-                    .get()
-                    .map(|m| view! { <p class="message error" role="status" id="lead-message">{m}</p> })
-            }}
-            <crate::form::StationSelect
-                id="lead-station"
-                value=station_id
-                stations=ctx.stations
-                errors=errors
-                on_change=Callback::new(move |_| opinion_ids.set(vec![]))
-            />
-            <crate::form::DateField id="lead-date" value=date errors=errors/>
-            {text_fields("lead", "lead", title, content, errors)}
-            <OpinionPicker
-                prefix="lead"
-                station=station_id
-                chosen=opinion_ids
-                errors=errors
-                form="lead"
-                required=true
-            />
-            <crate::form::SaveOrCancel
-                save_id="lead-save"
+                save_id=if lead { "lead-save" } else { "suggestion-save" }
                 label=t("form.save")
                 saving=saving
                 draft=draft
