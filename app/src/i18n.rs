@@ -214,10 +214,25 @@ mod tests {
     /// sources exists in zh-CN.json.
     #[test]
     fn every_key_used_in_the_ui_exists() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = vec![];
+        sources(
+            std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src")),
+            &mut files,
+        );
+        assert!(files.len() > 20, "the UI's sources are read");
         let mut missing = vec![];
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let src = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for path in files {
+            let src = std::fs::read_to_string(path).unwrap();
             for pat in ["t(\"", "tf(\"", "tn(\"", "labelled(\""] {
                 for (i, _) in src.match_indices(pat) {
                     let before = src[..i].chars().next_back();
