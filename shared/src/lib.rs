@@ -36,6 +36,9 @@ pub mod export;
 pub mod key;
 #[cfg(feature = "store")]
 pub mod protocol;
+#[cfg(all(feature = "store", feature = "schema", feature = "demo"))]
+#[doc(hidden)]
+pub mod protocol_docs;
 #[cfg(feature = "store")]
 pub mod registry;
 #[cfg(feature = "store")]
