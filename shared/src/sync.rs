@@ -559,6 +559,7 @@ impl SyncClient {
         // How many changes a request carries; halved each time the server answers that
         // one is too large.
         let mut most = crate::protocol::MAX_CHANGES_PER_REQUEST;
+        let mut prefetched: Option<Prefetch> = None;
         for _ in 0..MAX_ROUND_TRIPS {
             let (request, held_back) = {
                 let store = lock(store);
@@ -567,75 +568,76 @@ impl SyncClient {
                     || request.keys.len() == crate::protocol::MAX_KEYS_PER_MESSAGE;
                 (request, held_back)
             };
-            // CBOR: change bytes go as they are, not as base64 text.
-            let body = to_cbor(&request);
-            let post = self
-                .http
-                .post(url.clone())
-                .bearer_auth(&session.token)
-                .header(reqwest::header::CONTENT_TYPE, CBOR)
-                .header(reqwest::header::ACCEPT, CBOR);
-            // Small bodies (an idle sync) are smaller as they are.
-            let post = if body.len() > 1024 {
-                post.header(reqwest::header::CONTENT_ENCODING, "gzip")
-                    .body(gzip(&body)?)
-            } else {
-                post.body(body)
+            let answer = match prefetched.take() {
+                // The page asked for while the last one was applied, if this is the
+                // request it was asked with.
+                Some(p) if p.request == request => p.answer().await?,
+                _ => post_sync(&self.http, &url, &session.token, &request).await?,
             };
-            let response = post.send().await?;
-            let status = response.status();
-            if status == reqwest::StatusCode::UNAUTHORIZED {
-                return Err(Error::SessionExpired);
-            }
-            if !status.is_success() {
-                let detail = response.text().await.unwrap_or_default();
-                // Too large together: send half as many. One change too large alone can
-                // never be taken: its document's changes are set aside, as a refusal's.
-                if status == reqwest::StatusCode::PAYLOAD_TOO_LARGE && !request.changes.is_empty() {
-                    if request.changes.len() > 1 {
-                        most = request.changes.len() / 2;
-                        continue;
+            let (response, body_len) = match answer {
+                Answer::Taken { response, body_len } => (response, body_len),
+                Answer::Refused { status, detail } => {
+                    // Too large together: send half as many. One change too large alone
+                    // can never be taken: its document's changes are set aside, as a
+                    // refusal's.
+                    if status == reqwest::StatusCode::PAYLOAD_TOO_LARGE
+                        && !request.changes.is_empty()
+                    {
+                        if request.changes.len() > 1 {
+                            most = request.changes.len() / 2;
+                            continue;
+                        }
+                        // Only the server's own word that the change is too large: a
+                        // proxy's 413 is no reason to set a document aside.
+                        let servers = serde_json::from_str::<ErrorBody>(&detail)
+                            .is_ok_and(|b| b.error == crate::protocol::error::PAYLOAD_TOO_LARGE);
+                        if servers {
+                            let doc_id = request.changes[0].doc_id.clone();
+                            let set_aside = lock(store)
+                                .set_aside(&doc_id, crate::protocol::error::PAYLOAD_TOO_LARGE)?;
+                            total.refused_changes += set_aside as u64;
+                            if set_aside > 0 {
+                                most = crate::protocol::MAX_CHANGES_PER_REQUEST;
+                                continue;
+                            }
+                        }
                     }
-                    // Only the server's own word that the change is too large: a
-                    // proxy's 413 is no reason to set a document aside.
-                    let servers = serde_json::from_str::<ErrorBody>(&detail)
-                        .is_ok_and(|b| b.error == crate::protocol::error::PAYLOAD_TOO_LARGE);
-                    if servers {
-                        let doc_id = request.changes[0].doc_id.clone();
-                        let set_aside = lock(store)
-                            .set_aside(&doc_id, crate::protocol::error::PAYLOAD_TOO_LARGE)?;
+                    // A change refused for its document (no right to write it, or a
+                    // reused sequence number): set that document's changes aside, send
+                    // the rest.
+                    if let Some((doc_id, reason)) = refused_document(status, &detail, &request) {
+                        let set_aside = lock(store).set_aside(&doc_id, &reason)?;
                         total.refused_changes += set_aside as u64;
                         if set_aside > 0 {
-                            most = crate::protocol::MAX_CHANGES_PER_REQUEST;
                             continue;
                         }
                     }
+                    return Err(Error::Server {
+                        status: status.as_u16(),
+                        detail,
+                    });
                 }
-                // A change refused for its document (no right to write it, or a reused
-                // sequence number): set that document's changes aside, send the rest.
-                if let Some((doc_id, reason)) = refused_document(status, &detail, &request) {
-                    let set_aside = lock(store).set_aside(&doc_id, &reason)?;
-                    total.refused_changes += set_aside as u64;
-                    if set_aside > 0 {
-                        continue;
-                    }
-                }
-                return Err(Error::Server {
-                    status: status.as_u16(),
-                    detail,
-                });
-            }
-            let cbor = response
-                .headers()
-                .get(reqwest::header::CONTENT_TYPE)
-                .is_some_and(|v| v.as_bytes().starts_with(CBOR.as_bytes()));
-            let body = response.bytes().await?;
-            let body_len = body.len() as u64;
-            let response: SyncResponse = if cbor {
-                from_cbor(&body).map_err(Error::Protocol)?
-            } else {
-                serde_json::from_slice(&body).map_err(|e| Error::Protocol(e.to_string()))?
             };
+            // A bootstrap brings a page of whole documents at a time: the next page is
+            // asked for now, and built by the server while this one is applied. It is
+            // used only if the request after this page is the one predicted (nothing
+            // new to send); otherwise it is dropped unread.
+            // (Not outside a tokio runtime: there is nothing to run it on.)
+            if response.more
+                && !held_back
+                && response.bootstrap.is_some()
+                && tokio::runtime::Handle::try_current().is_ok()
+            {
+                let next = SyncRequest {
+                    device_id: request.device_id.clone(),
+                    cursor: response.cursor,
+                    changes: Vec::new(),
+                    bootstrap: response.bootstrap.clone(),
+                    key_cursor: response.key_cursor,
+                    keys: Vec::new(),
+                };
+                prefetched = Some(Prefetch::start(&self.http, &url, &session.token, next));
+            }
             let report = {
                 let mut store = lock(store);
                 // Signed in as someone else meanwhile: this response is not for them.
@@ -663,6 +665,93 @@ impl SyncClient {
             }
         }
         Err(Error::Protocol("server kept answering `more`".into()))
+    }
+}
+
+/// What the server answered a sync request.
+enum Answer {
+    Taken {
+        response: SyncResponse,
+        body_len: u64,
+    },
+    /// Not 2xx (401 is [`Error::SessionExpired`]): the status and the body.
+    Refused {
+        status: reqwest::StatusCode,
+        detail: String,
+    },
+}
+
+/// Sends one sync request (CBOR, gzipped when not small) and reads the answer.
+async fn post_sync(
+    http: &reqwest::Client,
+    url: &Url,
+    token: &str,
+    request: &SyncRequest,
+) -> Result<Answer, Error> {
+    // CBOR: change bytes go as they are, not as base64 text.
+    let body = to_cbor(request);
+    let post = http
+        .post(url.clone())
+        .bearer_auth(token)
+        .header(reqwest::header::CONTENT_TYPE, CBOR)
+        .header(reqwest::header::ACCEPT, CBOR);
+    // Small bodies (an idle sync) are smaller as they are.
+    let post = if body.len() > 1024 {
+        post.header(reqwest::header::CONTENT_ENCODING, "gzip")
+            .body(gzip(&body)?)
+    } else {
+        post.body(body)
+    };
+    let response = post.send().await?;
+    let status = response.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err(Error::SessionExpired);
+    }
+    if !status.is_success() {
+        let detail = response.text().await.unwrap_or_default();
+        return Ok(Answer::Refused { status, detail });
+    }
+    let cbor = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(CBOR.as_bytes()));
+    let body = response.bytes().await?;
+    let body_len = body.len() as u64;
+    let response: SyncResponse = if cbor {
+        from_cbor(&body).map_err(Error::Protocol)?
+    } else {
+        serde_json::from_slice(&body).map_err(|e| Error::Protocol(e.to_string()))?
+    };
+    Ok(Answer::Taken { response, body_len })
+}
+
+/// A sync request sent ahead, running on the runtime while the caller applies the last
+/// answer. Dropped unread, it is cancelled.
+struct Prefetch {
+    request: SyncRequest,
+    answer: tokio::task::JoinHandle<Result<Answer, Error>>,
+}
+
+impl Prefetch {
+    fn start(http: &reqwest::Client, url: &Url, token: &str, request: SyncRequest) -> Prefetch {
+        let (http, url, token, sent) =
+            (http.clone(), url.clone(), token.to_owned(), request.clone());
+        Prefetch {
+            request,
+            answer: tokio::spawn(async move { post_sync(&http, &url, &token, &sent).await }),
+        }
+    }
+
+    async fn answer(mut self) -> Result<Answer, Error> {
+        (&mut self.answer)
+            .await
+            .map_err(|e| Error::Protocol(format!("a page asked for ahead was lost: {e}")))?
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.answer.abort();
     }
 }
 
