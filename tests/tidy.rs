@@ -11,8 +11,9 @@ use std::path::{Path, PathBuf};
 const NO_CJK_IN: &[&str] = &["app/src", "shared/src"];
 
 /// Files allowed to hold CJK text: the demo data (Haidian's streets, stations, invented
-/// names and opinions in Chinese), the PDF's line breaking, whose rules (禁则) name
-/// Chinese punctuation, and the character a Chinese font must have.
+/// names and opinions in Chinese, and the protocol docs' sample of what the demo year
+/// lacks), the PDF's line breaking, whose rules (禁则) name Chinese punctuation, and the
+/// character a Chinese font must have.
 const CJK_ALLOWED: &[&str] = &[
     "shared/src/demo/mod.rs",
     "shared/src/demo/haidian/mod.rs",
@@ -22,6 +23,7 @@ const CJK_ALLOWED: &[&str] = &[
     "shared/src/demo/haidian/year/records.rs",
     "shared/src/export/pdf.rs",
     "shared/src/fonts.rs",
+    "shared/src/protocol_docs/samples.rs",
 ];
 
 /// CJK ideographs (with extension A and compatibility ideographs), CJK symbols and
