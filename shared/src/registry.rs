@@ -102,6 +102,7 @@ pub mod __kinds {
     pub use automerge::{AutoCommit, Change};
     pub use autosurgeon::{ReconcileError, reconcile};
     pub use rusqlite::types::Value;
+    pub use serde_json;
 }
 
 /// Declares the record kinds: for each, its type, key prefix, placement rule (`home`:
@@ -281,6 +282,15 @@ macro_rules! kinds {
             ) -> Result<(), $crate::registry::__kinds::ReconcileError> {
                 match self {
                     $(AnyRecord::$ty(r) => $crate::registry::__kinds::reconcile(doc, r),)*
+                }
+            }
+
+            /// The record's own fields as a JSON object, as serde writes them.
+            pub fn fields_json(
+                &self,
+            ) -> Result<$crate::registry::__kinds::serde_json::Value, $crate::registry::__kinds::serde_json::Error> {
+                match self {
+                    $(AnyRecord::$ty(r) => $crate::registry::__kinds::serde_json::to_value(r),)*
                 }
             }
 

@@ -572,7 +572,11 @@ impl SyncClient {
                 // The page asked for while the last one was applied, if this is the
                 // request it was asked with.
                 Some(p) if p.request == request => p.answer().await?,
-                _ => post_sync(&self.http, &url, &session.token, &request).await?,
+                other => {
+                    // Not the request: the early one is cancelled before this one goes.
+                    drop(other);
+                    post_sync(&self.http, &url, &session.token, &request).await?
+                }
             };
             let (response, body_len) = match answer {
                 Answer::Taken { response, body_len } => (response, body_len),

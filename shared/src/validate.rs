@@ -161,12 +161,16 @@ pub fn check_records(
             }
         }
         if !kind.sealed.is_empty() {
-            let fields = serde_json::to_value(&record).unwrap_or_default();
-            let fields = fields.as_object().and_then(|o| o.values().next());
+            // The record's own fields (not the kind's enum around them); a record that
+            // cannot be shown as JSON is refused rather than let through unchecked.
+            let fields = record
+                .fields_json()
+                .map_err(|_| invalid("cannot be read as its fields"))?;
             for field in kind.sealed {
-                let value = fields.and_then(|f| f.get(field)).and_then(|v| v.as_str());
-                if value.is_some_and(|v| !is_sealed(v)) {
-                    return Err(invalid(&format!("{field}: not a sealed value")));
+                match fields.get(field) {
+                    None | Some(serde_json::Value::Null) => {}
+                    Some(serde_json::Value::String(v)) if is_sealed(v) => {}
+                    Some(_) => return Err(invalid(&format!("{field}: not a sealed value"))),
                 }
             }
         }
