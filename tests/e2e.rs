@@ -729,6 +729,16 @@ async fn an_online_opinion_arrives_marked_and_consent_is_withdrawn_for_the_voter
         page.contains("赵阿姨") && page.contains("13611112222"),
         "{page}"
     );
+    // A red link, not red text on a red button (it is a `button.link.danger`).
+    let withdraw = app.find("#withdraw-consent").await?;
+    let (fg, bg) = (
+        withdraw.css_value("color").await?,
+        withdraw.css_value("background-color").await?,
+    );
+    assert!(
+        bg == "rgba(0, 0, 0, 0)" || bg == "transparent",
+        "the link has no background of its own: text {fg} on {bg}"
+    );
     app.click("#withdraw-consent").await?;
     app.until_text("确定撤回吗").await?;
     app.screenshot("phone-online-2-withdraw").await?;
