@@ -206,6 +206,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let listener = std::net::TcpListener::bind(config.bind)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
+    // A demo server without a public address is reached at its own: its posters work.
+    let mut public = config.public.clone();
+    if config.demo && public.url.is_none() {
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        public.url = Some(format!("{scheme}://{addr}"));
+    }
     let metrics = std::sync::Arc::new(metrics::Metrics::new());
     let backend = storage.clone();
     metrics.pool("database", move || {
@@ -220,7 +230,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     )
     .merge(public::router(
         storage.clone(),
-        &config.public,
+        &public,
         config.sign_in_limits.trusted_proxies.clone(),
         config.session_ttl,
     ))

@@ -354,3 +354,35 @@ async fn a_station_prints_its_own_poster_and_no_one_else_does() {
     }
     server.shutdown().await.unwrap();
 }
+
+/// A demo server started without a public address is reached at its own, so its
+/// stations' posters work (they hold the server's address); a server that is no demo
+/// says it has none.
+#[tokio::test]
+async fn a_demo_server_prints_posters_at_its_own_address() {
+    for (demo, status) in [(true, 200), (false, 409)] {
+        let dir = tempfile::tempdir().unwrap();
+        let server = bare_server(dir.path(), |c| c.demo = demo).await;
+        if !demo {
+            // The same directory, loaded as an office would.
+            server
+                .storage
+                .load_directory_if_missing(&shared::demo::directory())
+                .unwrap();
+        }
+        create_account(&server, "station", Role::StationStaff, Some(STATION));
+        let station = Client::new(&server, "station", "poster-phone").await;
+        let png = station
+            .http
+            .get(format!("{}/v1/stations/{STATION}/poster.png", station.url))
+            .bearer_auth(&station.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(png.status().as_u16(), status, "demo: {demo}");
+        if demo {
+            assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
+        }
+        server.shutdown().await.unwrap();
+    }
+}
