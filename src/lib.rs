@@ -7,11 +7,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
-    Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation, DutyRecord,
-    ExportFormat, FeedbackInput, HistoryEntry, Home, Language, LeadInput, LivelihoodLead,
-    OpinionFilter, OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station,
-    Statistics, StatsQuery, Store, StoreKey, Subdistrict, SuggestionInput, SyncClient,
-    SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact, YearReportInput,
+    Campaign, CampaignProgress, Department, Deputy, DraftRegulation, DutyRecord, ExportFormat,
+    FeedbackInput, HistoryEntry, Home, Language, OpinionFilter, OpinionInput, OpinionSummary,
+    ReferralInput, ReferralSummary, Station, Statistics, StatsQuery, Store, StoreKey, Subdistrict,
+    SyncClient, SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact, YearReportInput,
 };
 use tauri::{Manager, State};
 
@@ -354,29 +353,26 @@ fn department_inbox(
         .department_inbox(&department_id, shared::local_today())?)
 }
 
+/// Makes a record of kind `kind` from its form (any [`shared::RecordForm`]); its id.
 #[tauri::command]
-fn create_suggestion(
+fn create_record(
     state: State<'_, AppState>,
-    input: SuggestionInput,
+    kind: String,
+    input: serde_json::Value,
 ) -> Result<String, AppError> {
-    Ok(state
-        .store()
-        .create_suggestion(&input, shared::local_today())?)
+    let mut store = state.store();
+    Ok(shared::registry::create_record(
+        &mut store,
+        &kind,
+        input,
+        shared::local_today(),
+    )?)
 }
 
+/// Every record of kind `kind` (one with a form), newest first.
 #[tauri::command]
-fn suggestions(state: State<'_, AppState>) -> Result<Vec<DeputySuggestion>, AppError> {
-    Ok(state.store().suggestions()?)
-}
-
-#[tauri::command]
-fn create_lead(state: State<'_, AppState>, input: LeadInput) -> Result<String, AppError> {
-    Ok(state.store().create_lead(&input, shared::local_today())?)
-}
-
-#[tauri::command]
-fn leads(state: State<'_, AppState>) -> Result<Vec<LivelihoodLead>, AppError> {
-    Ok(state.store().leads()?)
+fn records(state: State<'_, AppState>, kind: String) -> Result<Vec<serde_json::Value>, AppError> {
+    Ok(state.store().records(&kind)?)
 }
 
 #[tauri::command]
@@ -650,10 +646,8 @@ pub fn run() {
             answer_referral,
             record_feedback,
             department_inbox,
-            create_suggestion,
-            suggestions,
-            create_lead,
-            leads,
+            create_record,
+            records,
             article_counts,
             campaign_progress,
             statistics,

@@ -188,7 +188,7 @@ fn figures_follow_the_counting_rules_and_open_the_records_behind_them() {
     )
     .unwrap();
     refer(&mut s, &o3, "dept-health", "2026-03-16", "2026-04-15"); // overdue by today
-    s.create_suggestion(
+    s.create(
         &SuggestionInput {
             station_id: "st-zizhuyuan-home".into(),
             date: "2026-02-01".into(),

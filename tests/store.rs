@@ -6,7 +6,7 @@ use shared::protocol::{Ack, SyncResponse};
 use shared::{
     ActivityFilter, ActivityInput, ActivityKind, AnswerInput, AnswerStatus, AppError,
     FeedbackInput, Field, LeadInput, OpinionCategory, OpinionFilter, OpinionInput, OpinionStatus,
-    Problem, ReferralInput, Satisfaction, Store, StoreKey, SuggestionInput,
+    Problem, RecordForm, ReferralInput, Satisfaction, Store, StoreKey, SuggestionInput,
 };
 
 fn key() -> StoreKey {
@@ -673,34 +673,53 @@ fn activities_of_every_kind_filter_and_count_for_campaigns_and_consultations() {
         supervised: true,
     };
     assert!(matches!(
-        store.create_suggestion(&s, today()),
+        store.create(&s, today()),
         Err(shared::Error::Invalid(_))
     ));
     let op = store.create_opinion(&opinion_input(), today()).unwrap();
     store
-        .create_suggestion(
+        .create(
             &SuggestionInput {
                 opinion_ids: vec![op.clone()],
-                ..s
+                ..s.clone()
             },
             today(),
         )
         .unwrap();
     store
-        .create_lead(
+        .create(
             &LeadInput {
                 station_id: "st-zizhuyuan-home".into(),
                 date: "2026-11-25".into(),
                 title: "老旧小区加装电梯".into(),
                 content: "多位老人反映上下楼难".into(),
-                opinion_ids: vec![op],
+                opinion_ids: vec![op.clone()],
             },
             today(),
         )
         .unwrap();
-    assert_eq!(store.suggestions().unwrap().len(), 1);
-    assert!(store.suggestions().unwrap()[0].supervised);
-    assert_eq!(store.leads().unwrap().len(), 1);
+    // Listed whole, as saved: every field read back from its projection row.
+    let suggestions = store.list::<SuggestionInput>().unwrap();
+    assert_eq!(suggestions.len(), 1);
+    let mut expected = SuggestionInput {
+        opinion_ids: vec![op.clone()],
+        ..s
+    }
+    .validate(today())
+    .unwrap();
+    expected.id = suggestions[0].id.clone();
+    assert_eq!(suggestions[0], expected);
+    assert!(suggestions[0].supervised);
+    assert_eq!(
+        suggestions[0].department_id.as_deref(),
+        Some("dept-traffic")
+    );
+    let leads = store.list::<LeadInput>().unwrap();
+    assert_eq!(leads.len(), 1);
+    assert_eq!(leads[0].opinion_ids, std::slice::from_ref(&op));
+    assert_eq!(leads[0].title, "老旧小区加装电梯");
+    // A form's kind is the only way in: a kind without a form is not listed this way.
+    assert!(store.records("opinion").is_err());
     store.verify().unwrap();
 }
 
@@ -957,7 +976,7 @@ fn store_with_every_kind(path: &std::path::Path) -> Store {
         )
         .unwrap();
     store
-        .create_suggestion(
+        .create(
             &SuggestionInput {
                 station_id: "st-zizhuyuan-home".into(),
                 date: "2026-11-24".into(),
@@ -970,7 +989,7 @@ fn store_with_every_kind(path: &std::path::Path) -> Store {
         )
         .unwrap();
     store
-        .create_lead(
+        .create(
             &LeadInput {
                 station_id: "st-zizhuyuan-home".into(),
                 date: "2026-11-24".into(),

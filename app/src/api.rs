@@ -5,11 +5,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
-    Campaign, CampaignProgress, Department, Deputy, DeputySuggestion, DraftRegulation, DutyRecord,
-    FeedbackInput, HistoryEntry, Home, Language, LeadInput, LivelihoodLead, OpinionFilter,
-    OpinionInput, OpinionSummary, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery,
-    SuggestionInput, SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact,
-    YearReportInput,
+    Campaign, CampaignProgress, Department, Deputy, DraftRegulation, DutyRecord, FeedbackInput,
+    HistoryEntry, Home, Language, OpinionFilter, OpinionInput, OpinionSummary, RecordForm,
+    ReferralInput, ReferralSummary, Station, Statistics, StatsQuery, SyncProgress, SyncReport,
+    SyncStatus, TimelineStep, VoterContact, YearReportInput,
 };
 use wasm_bindgen::prelude::*;
 
@@ -399,24 +398,33 @@ struct InputArgs<'a, T> {
     input: &'a T,
 }
 
-/// Records a deputy suggestion formed from opinions; its id.
-pub async fn create_suggestion(input: &SuggestionInput) -> Result<String, AppError> {
-    call("create_suggestion", &InputArgs { input }).await
+#[derive(Serialize)]
+struct RecordArgs<'a, T> {
+    kind: &'static str,
+    input: &'a T,
 }
 
-/// Deputy suggestions, newest first.
-pub async fn suggestions() -> Result<Vec<DeputySuggestion>, AppError> {
-    call("suggestions", &NoArgs {}).await
+#[derive(Serialize)]
+struct KindArgs {
+    kind: &'static str,
 }
 
-/// Records a livelihood-project lead formed from opinions; its id.
-pub async fn create_lead(input: &LeadInput) -> Result<String, AppError> {
-    call("create_lead", &InputArgs { input }).await
+/// Makes a record from its form (a deputy suggestion, a livelihood lead: any
+/// [`RecordForm`]); its id.
+pub async fn create<F: RecordForm>(input: &F) -> Result<String, AppError> {
+    call(
+        "create_record",
+        &RecordArgs {
+            kind: F::KIND,
+            input,
+        },
+    )
+    .await
 }
 
-/// Livelihood leads, newest first.
-pub async fn leads() -> Result<Vec<LivelihoodLead>, AppError> {
-    call("leads", &NoArgs {}).await
+/// Every record a form of type `F` makes, newest first.
+pub async fn records<F: RecordForm>() -> Result<Vec<F::Record>, AppError> {
+    call("records", &KindArgs { kind: F::KIND }).await
 }
 
 #[derive(Serialize)]

@@ -177,12 +177,12 @@ pub fn SuggestionsPage() -> impl IntoView {
     Effect::new(move |_| {
         ctx.data_version.track();
         spawn_local(async move {
-            let s = api::suggestions().await.unwrap_or_default();
+            let s = api::records::<SuggestionInput>().await.unwrap_or_default();
             let mut wanted: Vec<String> = s.iter().map(|x| x.station_id.clone()).collect();
             wanted.sort();
             wanted.dedup();
             suggestions.set(s);
-            leads.set(api::leads().await.unwrap_or_default());
+            leads.set(api::records::<LeadInput>().await.unwrap_or_default());
             for station in wanted {
                 // Known already (or the screen was left meanwhile).
                 if rosters.try_with_untracked(|r| r.contains_key(&station)) != Some(false) {
@@ -827,7 +827,7 @@ fn SuggestionOrLeadForm(
             },
             async move {
                 if lead {
-                    api::create_lead(&LeadInput {
+                    api::create(&LeadInput {
                         station_id: input.station_id,
                         date: input.date,
                         title: input.title,
@@ -836,7 +836,7 @@ fn SuggestionOrLeadForm(
                     })
                     .await
                 } else {
-                    api::create_suggestion(&input).await
+                    api::create(&input).await
                 }
             },
             move |_| {

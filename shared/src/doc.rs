@@ -44,6 +44,8 @@ pub trait Record: Reconcile + Clone + serde::Serialize + serde::de::DeserializeO
     /// The family of document that holds this kind of record.
     const FAMILY: DocFamily;
     fn id(&self) -> &str;
+    /// Gives a new record its id (a form's record is made with none).
+    fn set_id(&mut self, id: String);
     /// Where its document is: its kind's placement rule with its values.
     fn home(&self) -> Home<'_>;
     fn record_key(&self) -> String {

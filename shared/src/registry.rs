@@ -4,15 +4,16 @@
 //!
 //! Everything that must treat each kind alike is driven from [`KINDS`] and the code the
 //! `kinds!` entry generates: reading a record from a document ([`AnyRecord::read`]),
-//! projection (the row written to the kind's table), wiping an account's data (every
-//! kind's table is emptied), history (which kinds have one and which fields it shows) and
-//! `Store::verify` (every kind's rows against the documents, both ways). A new kind is its
-//! model type, one entry here, and the migration that creates its table; tests fail if the
-//! table is missing, if its rows survive an account switch, or if `verify` skips it.
+//! where its document is and what it must belong to (`home`), projection (the row written
+//! to the kind's table), wiping an account's data (every kind's table is emptied),
+//! history (which kinds have one and which fields it shows), `Store::verify` (every
+//! kind's rows against the documents, both ways), and, for a kind with a form, making
+//! and listing its records ([`create_record`], `Store::records`). A new kind is its model
+//! type and form, one entry here, and the migration that creates its table
+//! (ARCHITECTURE.md, "Adding a record kind"); tests fail if the table is missing, if its
+//! rows survive an account switch, or if `verify` skips it.
 
 use automerge::AutoCommit;
-use chrono::NaiveDate;
-use rusqlite::types::Value;
 
 use crate::Error;
 use crate::doc;
@@ -37,6 +38,12 @@ pub struct KindInfo {
     pub table: &'static str,
     /// The projection's columns after `doc_id`, in the order of [`AnyRecord::row`].
     pub columns: &'static [&'static str],
+    /// How each column keeps its value: the name of its [`cell`] function.
+    pub cells: &'static [&'static str],
+    /// The form that makes records of this kind ([`RecordForm`]), if it has one: its
+    /// records are then made by [`crate::Store::create`] and listed whole by
+    /// [`crate::Store::records`].
+    pub form: Option<&'static str>,
     /// The record's JSON keys that a history shows, with the form field each one is. A
     /// kind with none has no history (reference data).
     pub history: &'static [(&'static str, Field)],
@@ -52,35 +59,43 @@ impl KindInfo {
     }
 }
 
-// Projection values, as the tables keep them.
-fn text(s: &str) -> Value {
-    Value::Text(s.to_owned())
-}
-fn opt(s: &Option<String>) -> Value {
-    s.as_deref().map_or(Value::Null, text)
-}
-fn date(d: &NaiveDate) -> Value {
-    Value::Text(d.to_string())
-}
-fn opt_date(d: &Option<NaiveDate>) -> Value {
-    d.as_ref().map_or(Value::Null, date)
-}
-/// Lists and other nested values are kept as JSON.
-fn json<T: serde::Serialize + ?Sized>(v: &T) -> Value {
-    Value::Text(serde_json::to_string(v).expect("plain data serializes"))
-}
-fn int(n: impl Into<i64>) -> Value {
-    Value::Integer(n.into())
-}
-fn flag(b: bool) -> Value {
-    Value::Integer(i64::from(b))
-}
-/// A unit enum as its snake_case name (how projection rows keep kinds and states).
-fn name<T: serde::Serialize>(v: T) -> Value {
-    Value::Text(enum_name(v))
-}
-fn opt_name<T: serde::Serialize>(v: Option<T>) -> Value {
-    v.map_or(Value::Null, name)
+/// Projection values, as the tables keep them: a `row` entry of `kinds!` names one of
+/// these per column, which is also how [`crate::Store::records`] reads the column back.
+pub mod cell {
+    use chrono::NaiveDate;
+    use rusqlite::types::Value;
+
+    use super::enum_name;
+
+    pub fn text(s: &str) -> Value {
+        Value::Text(s.to_owned())
+    }
+    pub fn opt(s: &Option<String>) -> Value {
+        s.as_deref().map_or(Value::Null, text)
+    }
+    pub fn date(d: &NaiveDate) -> Value {
+        Value::Text(d.to_string())
+    }
+    pub fn opt_date(d: &Option<NaiveDate>) -> Value {
+        d.as_ref().map_or(Value::Null, date)
+    }
+    /// Lists and other nested values are kept as JSON.
+    pub fn json<T: serde::Serialize + ?Sized>(v: &T) -> Value {
+        Value::Text(serde_json::to_string(v).expect("plain data serializes"))
+    }
+    pub fn int(n: impl Into<i64>) -> Value {
+        Value::Integer(n.into())
+    }
+    pub fn flag(b: bool) -> Value {
+        Value::Integer(i64::from(b))
+    }
+    /// A unit enum as its snake_case name (how projection rows keep kinds and states).
+    pub fn name<T: serde::Serialize>(v: T) -> Value {
+        Value::Text(enum_name(v))
+    }
+    pub fn opt_name<T: serde::Serialize>(v: Option<T>) -> Value {
+        v.map_or(Value::Null, name)
+    }
 }
 
 /// A unit enum's snake_case name.
@@ -98,11 +113,35 @@ pub mod __kinds {
     pub use crate::doc::{Record, Revision, read_at, record_history, write_record};
     pub use crate::doc_id::{DocFamily, Home};
     pub use crate::model::Field;
-    pub use crate::registry::KindInfo;
-    pub use automerge::{AutoCommit, Change};
-    pub use autosurgeon::{ReconcileError, reconcile};
+    pub use crate::model::RecordForm;
+    pub use crate::registry::{KindInfo, cell};
+    pub use crate::store::Store;
+    pub use automerge::{AutoCommit, Change, ROOT};
+    pub use autosurgeon::{ReconcileError, reconcile, reconcile_prop};
+    pub use chrono::NaiveDate;
     pub use rusqlite::types::Value;
     pub use serde_json;
+
+    /// Whether two texts are the same, in a constant (a form's kind against its entry's).
+    pub const fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// A form, from the JSON the shell was given.
+    pub fn form_from_json<F: RecordForm>(input: serde_json::Value) -> Result<F, Error> {
+        serde_json::from_value(input).map_err(|e| Error::Corrupt(format!("not a form: {e}")))
+    }
 }
 
 /// Declares the record kinds: for each, its type, key prefix, placement rule (`home`:
@@ -128,11 +167,84 @@ pub mod __kinds {
 ///         sealed [], only_its_fields false,
 ///         table "petitions",
 ///         history ["date" => Date],
-///         row |p| [id = shared::registry::__kinds::Value::Text(p.id.clone())];
+///         row |p| [id = text(&p.id)];
 /// }
 /// let p = Petition { id: "p1".into(), station_id: "st-1".into(), date: "2026-12-07".parse().unwrap() };
 /// let doc = shared::doc::DocId::parse("station/st-1/2026-12").unwrap();
 /// assert!(AnyRecord::from(p.clone()).belongs_in(&doc, "petition:p1"));
+/// ```
+///
+/// A kind made by a form names it (`form PetitionInput`), and the form must make that
+/// kind under that prefix:
+///
+/// ```
+/// # use serde::{Deserialize, Serialize};
+/// # use autosurgeon::{Hydrate, Reconcile};
+/// # #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+/// # #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+/// # pub struct Petition {
+/// #     id: String,
+/// #     station_id: String,
+/// #     #[autosurgeon(with = "shared::model::am_date")]
+/// #     date: chrono::NaiveDate,
+/// # }
+/// #[derive(Serialize, Deserialize)]
+/// pub struct PetitionInput { station_id: String }
+///
+/// impl shared::RecordForm for PetitionInput {
+///     const KIND: &'static str = "petition";
+///     type Record = Petition;
+///     fn validate(&self, today: chrono::NaiveDate) -> Result<Petition, Vec<shared::FieldError>> {
+///         Ok(Petition { id: String::new(), station_id: self.station_id.clone(), date: today })
+///     }
+///     fn references(p: &Petition) -> Vec<shared::Reference<'_>> {
+///         vec![shared::Reference::new(shared::Field::Station, shared::Referent::Station, &p.station_id)]
+///     }
+/// }
+///
+/// shared::kinds! {
+///     Petition => "petition", home StationMonth |p| (&p.station_id, p.date),
+///         sealed [], only_its_fields false,
+///         table "petitions", form PetitionInput,
+///         history ["date" => Date],
+///         row |p| [id = text(&p.id), station_id = text(&p.station_id), date = date(&p.date)];
+/// }
+/// assert_eq!(kind("petition").unwrap().form, Some("PetitionInput"));
+/// ```
+///
+/// ```compile_fail
+/// # use serde::{Deserialize, Serialize};
+/// # use autosurgeon::{Hydrate, Reconcile};
+/// # #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Reconcile, Hydrate)]
+/// # #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+/// # pub struct Petition {
+/// #     id: String,
+/// #     station_id: String,
+/// #     #[autosurgeon(with = "shared::model::am_date")]
+/// #     date: chrono::NaiveDate,
+/// # }
+/// #[derive(Serialize, Deserialize)]
+/// pub struct PetitionInput { station_id: String }
+///
+/// // The same form, saying it makes another kind: refused.
+/// impl shared::RecordForm for PetitionInput {
+///     const KIND: &'static str = "complaint";
+///     type Record = Petition;
+///     fn validate(&self, today: chrono::NaiveDate) -> Result<Petition, Vec<shared::FieldError>> {
+///         Ok(Petition { id: String::new(), station_id: self.station_id.clone(), date: today })
+///     }
+///     fn references(p: &Petition) -> Vec<shared::Reference<'_>> {
+///         vec![shared::Reference::new(shared::Field::Station, shared::Referent::Station, &p.station_id)]
+///     }
+/// }
+///
+/// shared::kinds! {
+///     Petition => "petition", home StationMonth |p| (&p.station_id, p.date),
+///         sealed [], only_its_fields false,
+///         table "petitions", form PetitionInput,
+///         history ["date" => Date],
+///         row |p| [id = text(&p.id), station_id = text(&p.station_id), date = date(&p.date)];
+/// }
 /// ```
 ///
 /// The same kind without its placement rule is refused by the compiler:
@@ -154,23 +266,26 @@ pub mod __kinds {
 ///         sealed [], only_its_fields false,
 ///         table "petitions",
 ///         history ["date" => Date],
-///         row |p| [id = shared::registry::__kinds::Value::Text(p.id.clone())];
+///         row |p| [id = text(&p.id)];
 /// }
 /// ```
 #[macro_export]
 macro_rules! kinds {
-    ($(
+    ($(@$store:ident;)? $(
         $ty:ident => $prefix:literal, home $place:ident |$h:ident| $args:tt,
         sealed [$($sealed:literal),* $(,)?], only_its_fields $closed:literal,
-        table $table:literal,
+        table $table:literal, $(form $form:ident,)?
         history [$($hkey:literal => $hfield:ident),* $(,)?],
-        row |$r:ident| [$($col:ident = $val:expr),* $(,)?];
+        row |$r:ident| [$($col:ident = $cell:ident($($arg:tt)*)),* $(,)?];
     )*) => {
         $(impl $crate::registry::__kinds::Record for $ty {
             const PREFIX: &'static str = $prefix;
             const FAMILY: $crate::registry::__kinds::DocFamily = $crate::family_of!($place);
             fn id(&self) -> &str {
                 &self.id
+            }
+            fn set_id(&mut self, id: String) {
+                self.id = id;
             }
             fn home(&self) -> $crate::registry::__kinds::Home<'_> {
                 let $h = self;
@@ -182,7 +297,21 @@ macro_rules! kinds {
             fn from(r: $ty) -> AnyRecord {
                 AnyRecord::$ty(r)
             }
-        })*
+        }
+
+        $(const _: () = {
+            assert!(
+                $crate::registry::__kinds::same(
+                    <$form as $crate::registry::__kinds::RecordForm>::KIND,
+                    $prefix,
+                ),
+                concat!(stringify!($form), "::KIND is not \"", $prefix, "\""),
+            );
+            #[allow(dead_code)]
+            fn makes(r: <$form as $crate::registry::__kinds::RecordForm>::Record) -> $ty {
+                r
+            }
+        };)?)*
 
         /// Any record, as read from a document root key.
         #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -200,6 +329,8 @@ macro_rules! kinds {
             only_its_fields: $closed,
             table: $table,
             columns: &[$(stringify!($col)),*],
+            cells: &[$(stringify!($cell)),*],
+            form: { let _form: Option<&str> = None; $(let _form = Some(stringify!($form));)? _form },
             history: &[$(($hkey, $crate::registry::__kinds::Field::$hfield)),*],
         }),*];
 
@@ -285,6 +416,23 @@ macro_rules! kinds {
                 }
             }
 
+            /// Puts the record under its root key in `doc`, uncommitted (the demo's
+            /// writer: one change for a whole document's records).
+            pub fn put(
+                &self,
+                doc: &mut $crate::registry::__kinds::AutoCommit,
+            ) -> Result<(), $crate::registry::__kinds::ReconcileError> {
+                use $crate::registry::__kinds::Record as _;
+                match self {
+                    $(AnyRecord::$ty(r) => $crate::registry::__kinds::reconcile_prop(
+                        doc,
+                        $crate::registry::__kinds::ROOT,
+                        r.record_key().as_str(),
+                        r,
+                    ),)*
+                }
+            }
+
             /// The record's own fields as a JSON object, as serde writes them.
             pub fn fields_json(
                 &self,
@@ -297,10 +445,12 @@ macro_rules! kinds {
             /// The record's projection row: values of [`KindInfo::columns`], in order.
             pub fn row(&self) -> Vec<$crate::registry::__kinds::Value> {
                 match self {
-                    $(AnyRecord::$ty($r) => vec![$($val),*],)*
+                    $(AnyRecord::$ty($r) => vec![$($crate::registry::__kinds::cell::$cell($($arg)*)),*],)*
                 }
             }
         }
+
+        $crate::__kinds_forms! { $($store)?; $($prefix $(=> $form)?),* }
 
         /// The revisions of record `id` of the kind with prefix `prefix` in `doc`.
         pub fn record_history(
@@ -312,6 +462,36 @@ macro_rules! kinds {
                 $($prefix => Some($crate::registry::__kinds::record_history::<$ty>(doc, id)?),)*
                 _ => None,
             })
+        }
+    };
+}
+
+/// The one command behind every form (`kinds!` with `@store;`: only the registry's own
+/// list, whose kinds the store can save; a `kinds!` elsewhere, as in its doctests, has
+/// no store).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kinds_forms {
+    (; $($rest:tt)*) => {};
+    (store; $($prefix:literal $(=> $form:ident)?),*) => {
+        /// Makes a record of the kind with prefix `prefix` from its form, given as JSON
+        /// (the shell's one command for every form), through
+        /// [`Store::create`](crate::Store::create); its id.
+        pub fn create_record(
+            store: &mut $crate::registry::__kinds::Store,
+            prefix: &str,
+            input: $crate::registry::__kinds::serde_json::Value,
+            today: $crate::registry::__kinds::NaiveDate,
+        ) -> Result<String, $crate::registry::__kinds::Error> {
+            match prefix {
+                $($($prefix => store.create(
+                    &$crate::registry::__kinds::form_from_json::<$form>(input)?,
+                    today,
+                ),)?)*
+                _ => Err($crate::registry::__kinds::Error::Corrupt(format!(
+                    "no form makes records of kind {prefix:?}"
+                ))),
+            }
         }
     };
 }
@@ -337,6 +517,7 @@ pub fn read_records(doc: &AutoCommit) -> Result<Vec<(String, AnyRecord)>, Error>
 }
 
 kinds! {
+    @store;
     Activity => "activity", home StationMonth |a| (&a.station_id, a.date),
         sealed [], only_its_fields false,
         table "activities",
@@ -377,7 +558,7 @@ kinds! {
         ];
     DeputySuggestion => "suggestion", home StationMonth |s| (&s.station_id, s.date),
         sealed [], only_its_fields false,
-        table "suggestions",
+        table "suggestions", form SuggestionInput,
         history [
             "station_id" => Station, "date" => Date, "title" => Title, "content" => Content,
             "deputy_ids" => Deputies, "opinion_ids" => Opinions, "department_id" => Department,
@@ -391,7 +572,7 @@ kinds! {
         ];
     LivelihoodLead => "lead", home StationMonth |l| (&l.station_id, l.date),
         sealed [], only_its_fields false,
-        table "leads",
+        table "leads", form LeadInput,
         history [
             "station_id" => Station, "date" => Date, "title" => Title, "content" => Content,
             "opinion_ids" => Opinions,

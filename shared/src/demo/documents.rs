@@ -133,22 +133,7 @@ fn document(
 
 /// Puts `record` under its key, uncommitted (the document's one change holds them all).
 fn write(doc: &mut AutoCommit, record: &AnyRecord) -> Result<(), Error> {
-    fn put<R: Record>(doc: &mut AutoCommit, r: &R) -> Result<(), Error> {
-        autosurgeon::reconcile_prop(doc, ROOT, r.record_key().as_str(), r)?;
-        Ok(())
-    }
-    match record {
-        AnyRecord::Activity(r) => put(doc, r),
-        AnyRecord::Opinion(r) => put(doc, r),
-        AnyRecord::Referral(r) => put(doc, r),
-        AnyRecord::Answer(r) => put(doc, r),
-        AnyRecord::DeputySuggestion(r) => put(doc, r),
-        AnyRecord::LivelihoodLead(r) => put(doc, r),
-        other => Err(Error::Corrupt(format!(
-            "{} is not a record of a year",
-            other.kind().name
-        ))),
-    }
+    Ok(record.put(doc)?)
 }
 
 #[cfg(test)]

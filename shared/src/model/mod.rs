@@ -354,6 +354,46 @@ impl FieldError {
     }
 }
 
+/// What a new record names that must already be on the device: a directory entry or
+/// another record, checked before the record is saved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Referent {
+    Station,
+    Deputy,
+    Opinion,
+    Department,
+}
+
+/// One id a new record names, with the form field a refusal points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reference<'a> {
+    pub field: Field,
+    pub to: Referent,
+    pub id: &'a str,
+}
+
+impl<'a> Reference<'a> {
+    pub fn new(field: Field, to: Referent, id: &'a str) -> Self {
+        Self { field, to, id }
+    }
+}
+
+/// A form that makes a new record of one kind. Every such form goes through one store
+/// call (`Store::create`), one shell command (`create_record`) and one UI call
+/// (`api::create`), and its kind's records are listed by one more (`records`): a kind with
+/// a form needs no command, api function or store function of its own. Its `kinds!` entry
+/// names the form (`form LeadInput`), which checks that both say the same kind.
+pub trait RecordForm: Serialize + serde::de::DeserializeOwned {
+    /// The key prefix of the kind of record it makes.
+    const KIND: &'static str;
+    /// The record it makes.
+    type Record: Serialize + serde::de::DeserializeOwned;
+    /// The record from what was typed, its id left empty, or one refusal per field.
+    fn validate(&self, today: NaiveDate) -> Result<Self::Record, Vec<FieldError>>;
+    /// The ids the record names that must be on the device.
+    fn references(record: &Self::Record) -> Vec<Reference<'_>>;
+}
+
 /// What the app shows about synchronisation.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncStatus {

@@ -13,7 +13,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{Field, FieldError, Problem};
+use super::{Field, FieldError, Problem, RecordForm, Reference, Referent};
 
 /// The largest number of voters one activity can record. The busiest reported month
 /// (January 2022) received 4,655 voters across the whole district.
@@ -843,8 +843,11 @@ impl FeedbackInput {
     }
 }
 
-impl SuggestionInput {
-    pub fn validate(&self, today: NaiveDate) -> Result<DeputySuggestion, Vec<FieldError>> {
+impl RecordForm for SuggestionInput {
+    const KIND: &'static str = "suggestion";
+    type Record = DeputySuggestion;
+
+    fn validate(&self, today: NaiveDate) -> Result<DeputySuggestion, Vec<FieldError>> {
         let mut c = Check::new(today);
         let station_id = c.id(Field::Station, &self.station_id);
         let date = c.date(Field::Date, &self.date);
@@ -865,10 +868,37 @@ impl SuggestionInput {
         });
         c.finish(value)
     }
+
+    fn references(s: &DeputySuggestion) -> Vec<Reference<'_>> {
+        let mut refs = vec![Reference::new(
+            Field::Station,
+            Referent::Station,
+            &s.station_id,
+        )];
+        refs.extend(
+            s.deputy_ids
+                .iter()
+                .map(|id| Reference::new(Field::Deputies, Referent::Deputy, id)),
+        );
+        refs.extend(
+            s.opinion_ids
+                .iter()
+                .map(|id| Reference::new(Field::Opinions, Referent::Opinion, id)),
+        );
+        refs.extend(
+            s.department_id
+                .as_deref()
+                .map(|id| Reference::new(Field::Department, Referent::Department, id)),
+        );
+        refs
+    }
 }
 
-impl LeadInput {
-    pub fn validate(&self, today: NaiveDate) -> Result<LivelihoodLead, Vec<FieldError>> {
+impl RecordForm for LeadInput {
+    const KIND: &'static str = "lead";
+    type Record = LivelihoodLead;
+
+    fn validate(&self, today: NaiveDate) -> Result<LivelihoodLead, Vec<FieldError>> {
         let mut c = Check::new(today);
         let station_id = c.id(Field::Station, &self.station_id);
         let date = c.date(Field::Date, &self.date);
@@ -884,5 +914,19 @@ impl LeadInput {
             opinion_ids,
         });
         c.finish(value)
+    }
+
+    fn references(l: &LivelihoodLead) -> Vec<Reference<'_>> {
+        let mut refs = vec![Reference::new(
+            Field::Station,
+            Referent::Station,
+            &l.station_id,
+        )];
+        refs.extend(
+            l.opinion_ids
+                .iter()
+                .map(|id| Reference::new(Field::Opinions, Referent::Opinion, id)),
+        );
+        refs
     }
 }

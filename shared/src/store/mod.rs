@@ -76,6 +76,7 @@ mod documents;
 mod drafts;
 #[cfg(feature = "export")]
 mod exports;
+mod forms;
 mod history;
 mod home;
 mod merge;
@@ -88,7 +89,6 @@ mod repair;
 mod reports;
 mod schema;
 mod stats;
-mod suggestions;
 mod verify;
 mod write;
 
