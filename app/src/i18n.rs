@@ -178,6 +178,13 @@ pub fn app_error(e: &AppError) -> String {
         AppError::NotFound => t("error.not_found"),
         AppError::Offline { .. } => t("error.offline"),
         AppError::Server { status, .. } => tf("error.server", &[("status", &status.to_string())]),
+        AppError::Refused { status, reason } if reason.is_empty() => {
+            tf("error.refused_plain", &[("status", &status.to_string())])
+        }
+        AppError::Refused { status, reason } => tf(
+            "error.refused",
+            &[("status", &status.to_string()), ("reason", reason)],
+        ),
         AppError::Storage { detail } => tf("error.storage", &[("detail", detail)]),
         AppError::InsecureServer { url } => tf("error.insecure_server", &[("url", url)]),
         AppError::BadServerUrl { url } => tf("error.bad_server_url", &[("url", url)]),

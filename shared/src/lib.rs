@@ -148,6 +148,10 @@ impl From<&Error> for AppError {
                     detail: e.to_string(),
                 }
             }
+            Error::Server { status, detail } if is_refusal(*status) => AppError::Refused {
+                status: *status,
+                reason: server_reason(detail),
+            },
             Error::Server { status, detail } => AppError::Server {
                 status: *status,
                 detail: detail.clone(),
@@ -176,6 +180,32 @@ impl From<&Error> for AppError {
     }
 }
 
+/// Whether an answer with `status` refuses what retrying would not change: a client
+/// error, except a timeout (408) and a rate limit (429), which pass.
+#[cfg(feature = "store")]
+fn is_refusal(status: u16) -> bool {
+    (400..500).contains(&status) && status != 408 && status != 429
+}
+
+/// The server's own reason in an error answer's body: the message of a JSON error body,
+/// or a short plain sentence (a public page's); nothing for anything else (a proxy's
+/// HTML page).
+#[cfg(feature = "store")]
+fn server_reason(body: &str) -> String {
+    if let Ok(e) = serde_json::from_str::<protocol::ErrorBody>(body) {
+        return e.message;
+    }
+    let body = body.trim();
+    if body.is_empty()
+        || body.starts_with('<')
+        || body.starts_with('{')
+        || body.chars().count() > 200
+    {
+        return String::new();
+    }
+    body.to_owned()
+}
+
 #[cfg(feature = "store")]
 impl From<Error> for AppError {
     fn from(e: Error) -> AppError {
@@ -187,4 +217,57 @@ impl From<Error> for AppError {
 #[cfg(feature = "store")]
 pub fn local_today() -> chrono::NaiveDate {
     chrono::Local::now().date_naive()
+}
+
+#[cfg(all(test, feature = "store"))]
+mod tests {
+    use super::*;
+
+    fn app_error(status: u16, detail: &str) -> AppError {
+        AppError::from(Error::Server {
+            status,
+            detail: detail.to_owned(),
+        })
+    }
+
+    #[test]
+    fn a_refusal_that_retrying_cannot_change_carries_the_servers_reason() {
+        // A server without a public address, as its poster endpoint says it (in its
+        // language; plain text).
+        let reason = "The server has no public address ([public] url): no poster.";
+        assert_eq!(
+            app_error(409, reason),
+            AppError::Refused {
+                status: 409,
+                reason: reason.to_owned()
+            }
+        );
+        // The API's JSON error body: its message.
+        let body = r#"{"error":"read_only","message":"this account only reads st-1"}"#;
+        assert_eq!(
+            app_error(403, body),
+            AppError::Refused {
+                status: 403,
+                reason: "this account only reads st-1".to_owned()
+            }
+        );
+        // A proxy's page is no reason.
+        assert_eq!(
+            app_error(404, "<html><body>404 Not Found</body></html>"),
+            AppError::Refused {
+                status: 404,
+                reason: String::new()
+            }
+        );
+    }
+
+    #[test]
+    fn answers_that_may_pass_still_say_try_again() {
+        for status in [408, 429, 500, 502, 503] {
+            assert!(
+                matches!(app_error(status, "busy"), AppError::Server { status: s, .. } if s == status),
+                "{status}"
+            );
+        }
+    }
 }

@@ -467,9 +467,16 @@ pub enum AppError {
     /// The server address is not a usable `https://` (or `http://`) address.
     #[error("not a server address: {url}")]
     BadServerUrl { url: String },
-    /// The server answered with an error.
+    /// The server answered with an error that may pass (it failed, or was busy): try
+    /// again later.
     #[error("server error {status}: {detail}")]
     Server { status: u16, detail: String },
+    /// The server refused the request for a reason that trying again does not change (a
+    /// 4xx answer other than a timeout or a rate limit, e.g. a server set up without what
+    /// the request needs): whoever runs the server must act. `reason` is the server's own
+    /// sentence, if it gave one.
+    #[error("server refused ({status}): {reason}")]
+    Refused { status: u16, reason: String },
     /// Sync needs a signed-in account on this device.
     #[error("not signed in")]
     NotSignedIn,
