@@ -279,17 +279,6 @@ pub enum BelongsTo<'a> {
 }
 
 impl<'a> Home<'a> {
-    pub fn family(&self) -> DocFamily {
-        match self {
-            Home::District() => DocFamily::District,
-            Home::Subdistrict(_) | Home::BesideStation(_) => DocFamily::Subdistrict,
-            Home::Consultation(_) => DocFamily::Consultation,
-            Home::StationMonth(..) => DocFamily::Station,
-            Home::Referrals(..) => DocFamily::Referrals,
-            Home::Answers(..) => DocFamily::Answers,
-        }
-    }
-
     /// The document a new record goes in.
     pub fn doc_id(&self, places: &dyn Places) -> Result<DocId, Unplaced> {
         Ok(match *self {

@@ -138,9 +138,11 @@ pub mod __kinds {
         true
     }
 
-    /// A form, from the JSON the shell was given.
+    /// A form, from the JSON the shell was given; an error names the field, never its
+    /// value (serde's message can quote it).
     pub fn form_from_json<F: RecordForm>(input: serde_json::Value) -> Result<F, Error> {
-        serde_json::from_value(input).map_err(|e| Error::Corrupt(format!("not a form: {e}")))
+        serde_path_to_error::deserialize(input)
+            .map_err(|e| Error::Corrupt(format!("not a form of kind {}: at {}", F::KIND, e.path())))
     }
 }
 
@@ -488,9 +490,8 @@ macro_rules! __kinds_forms {
                     &$crate::registry::__kinds::form_from_json::<$form>(input)?,
                     today,
                 ),)?)*
-                _ => Err($crate::registry::__kinds::Error::Corrupt(format!(
-                    "no form makes records of kind {prefix:?}"
-                ))),
+                // No form makes records of this kind.
+                _ => Err($crate::registry::__kinds::Error::NotFound),
             }
         }
     };

@@ -275,3 +275,30 @@ pub fn matches_pattern(id: &str, pattern: &str) -> bool {
             w => *p == w,
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kind with a form is listed whole from its projection row
+    /// (`Store::records`): its columns must be exactly the record's fields.
+    #[test]
+    fn a_kind_with_a_form_projects_exactly_its_fields() {
+        let mut checked = 0;
+        for kind in crate::registry::KINDS.iter().filter(|k| k.form.is_some()) {
+            let columns: BTreeSet<&str> = kind.columns.iter().copied().collect();
+            for sample in samples_of(kind) {
+                let fields = sample.record.fields_json().unwrap();
+                let fields: BTreeSet<&str> = fields
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                assert_eq!(fields, columns, "{}", kind.name);
+                checked += 1;
+            }
+        }
+        assert!(checked > 0);
+    }
+}

@@ -18,12 +18,13 @@ impl Store {
         let mut record = input.validate(today).map_err(Error::Invalid)?;
         let mut errors = Vec::new();
         for r in F::references(&record) {
-            let table = match r.to {
-                Referent::Station => "stations",
-                Referent::Deputy => "deputies",
-                Referent::Opinion => "opinions",
-                Referent::Department => "departments",
+            let prefix = match r.to {
+                Referent::Station => "station",
+                Referent::Deputy => "deputy",
+                Referent::Opinion => "opinion",
+                Referent::Department => "department",
             };
+            let table = super::project::table_of(prefix).expect("a registered kind");
             self.must_exist(&mut errors, r.field, table, Some(r.id))?;
         }
         errors.dedup();
@@ -39,7 +40,7 @@ impl Store {
     pub fn records(&self, prefix: &str) -> Result<Vec<serde_json::Value>, Error> {
         let kind = registry::kind(prefix)
             .filter(|k| k.form.is_some())
-            .ok_or_else(|| Error::Corrupt(format!("no form makes records of kind {prefix:?}")))?;
+            .ok_or(Error::NotFound)?;
         let order = if kind.columns.contains(&"date") {
             "date DESC, rowid DESC"
         } else {
@@ -72,18 +73,21 @@ impl Store {
 }
 
 /// A projection row as the record's JSON object: each column read back as its `kinds!`
-/// entry wrote it.
+/// entry wrote it (the functions of [`crate::registry::cell`]; a cell not named here is
+/// refused, never guessed).
 fn read_row(kind: &KindInfo, row: &rusqlite::Row<'_>) -> Result<serde_json::Value, Error> {
     use serde_json::Value as J;
     let mut object = serde_json::Map::new();
     for (i, (column, cell)) in kind.columns.iter().zip(kind.cells).enumerate() {
         let value = match (*cell, row.get_ref(i)?) {
-            (_, ValueRef::Null) => J::Null,
+            ("opt" | "opt_date" | "opt_name", ValueRef::Null) => J::Null,
             ("json", ValueRef::Text(t)) => serde_json::from_slice(t)
                 .map_err(|e| Error::Corrupt(format!("{}.{column}: {e}", kind.table)))?,
             ("flag", ValueRef::Integer(n)) => J::Bool(n != 0),
             ("int", ValueRef::Integer(n)) => J::from(n),
-            (_, ValueRef::Text(t)) => J::String(String::from_utf8_lossy(t).into_owned()),
+            ("text" | "date" | "name" | "opt" | "opt_date" | "opt_name", ValueRef::Text(t)) => {
+                J::String(String::from_utf8_lossy(t).into_owned())
+            }
             (cell, _) => {
                 return Err(Error::Corrupt(format!(
                     "{}.{column} does not hold a {cell}",

@@ -105,15 +105,7 @@ pub(super) fn check_write_access(conn: &Connection, doc_id: &str) -> Result<(), 
         return Ok(());
     };
     let doc = DocId::parse(doc_id).ok_or_else(|| Error::Corrupt(format!("doc id {doc_id}")))?;
-    let subdistrict_of = |station: &str| {
-        conn.query_row(
-            "SELECT subdistrict_id FROM stations WHERE id = ?1",
-            [station],
-            |r| r.get(0),
-        )
-        .ok()
-    };
-    match crate::access::access(&session.account, &doc, subdistrict_of) {
+    match crate::access::access(&session.account, &doc, |s| conn.subdistrict_of(s)) {
         Access::Write => Ok(()),
         Access::Read | Access::None => Err(Error::NotPermitted),
     }
