@@ -353,20 +353,18 @@ fn department_inbox(
         .department_inbox(&department_id, shared::local_today())?)
 }
 
-/// Makes a record of kind `kind` from its form (any [`shared::RecordForm`]); its id.
+/// Makes a record of kind `kind` from its form (any [`shared::RecordForm`]) typed into
+/// form `form`, whose draft the same transaction forgets; its id.
 #[tauri::command]
 fn create_record(
     state: State<'_, AppState>,
     kind: String,
     input: serde_json::Value,
+    form: Option<String>,
 ) -> Result<String, AppError> {
-    let mut store = state.store();
-    Ok(shared::registry::create_record(
-        &mut store,
-        &kind,
-        input,
-        shared::local_today(),
-    )?)
+    Ok(state.store().saving_form(form.as_deref(), |store| {
+        shared::registry::create_record(store, &kind, input, shared::local_today())
+    })?)
 }
 
 /// Every record of kind `kind` (one with a form), newest first.

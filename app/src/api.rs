@@ -25,6 +25,7 @@ extern "C" {
     async fn invoke_raw(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
 }
 
+/// The shell's error for a failed command; anything else (a JS error) as a storage error.
 fn app_error_of(e: JsValue) -> AppError {
     serde_wasm_bindgen::from_value::<AppError>(e.clone()).unwrap_or_else(|_| AppError::Storage {
         detail: e.as_string().unwrap_or_else(|| format!("{e:?}")),
@@ -37,9 +38,7 @@ pub async fn stage_photo(bytes: &[u8]) -> Result<String, AppError> {
     let v = invoke_raw("stage_photo", body.into())
         .await
         .map_err(app_error_of)?;
-    serde_wasm_bindgen::from_value(v).map_err(|e| AppError::Storage {
-        detail: e.to_string(),
-    })
+    serde_wasm_bindgen::from_value(v).map_err(storage_error)
 }
 
 #[derive(Serialize)]
@@ -51,11 +50,8 @@ struct PhotoArgs<'a> {
 
 /// A photo's bytes (downloaded first if this device does not have them).
 pub async fn photo(activity_id: Option<&str>, hash: &str) -> Result<Vec<u8>, AppError> {
-    let args = serde_wasm_bindgen::to_value(&PhotoArgs { activity_id, hash }).map_err(|e| {
-        AppError::Storage {
-            detail: e.to_string(),
-        }
-    })?;
+    let args =
+        serde_wasm_bindgen::to_value(&PhotoArgs { activity_id, hash }).map_err(storage_error)?;
     let v = invoke_raw("photo", args).await.map_err(app_error_of)?;
     Ok(js_sys::Uint8Array::new(&v).to_vec())
 }
@@ -74,13 +70,7 @@ fn storage_error(e: serde_wasm_bindgen::Error) -> AppError {
 /// One command with its arguments as a JS value; what each command shares, written once
 /// (not once per command's types).
 async fn call_js(cmd: &str, args: JsValue) -> Result<JsValue, AppError> {
-    invoke(cmd, args).await.map_err(|e| {
-        serde_wasm_bindgen::from_value::<AppError>(e.clone()).unwrap_or_else(|_| {
-            AppError::Storage {
-                detail: e.as_string().unwrap_or_else(|| format!("{e:?}")),
-            }
-        })
-    })
+    invoke(cmd, args).await.map_err(app_error_of)
 }
 
 #[derive(Serialize)]
@@ -284,11 +274,7 @@ struct PosterArgs<'a> {
 
 /// Station `station_id`'s poster as PNG bytes, from the server.
 pub async fn station_poster(station_id: &str) -> Result<Vec<u8>, AppError> {
-    let args = serde_wasm_bindgen::to_value(&PosterArgs { station_id }).map_err(|e| {
-        AppError::Storage {
-            detail: e.to_string(),
-        }
-    })?;
+    let args = serde_wasm_bindgen::to_value(&PosterArgs { station_id }).map_err(storage_error)?;
     let v = invoke_raw("station_poster", args)
         .await
         .map_err(app_error_of)?;
@@ -402,6 +388,7 @@ struct InputArgs<'a, T> {
 struct RecordArgs<'a, T> {
     kind: &'static str,
     input: &'a T,
+    form: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -410,13 +397,15 @@ struct KindArgs {
 }
 
 /// Makes a record from its form (a deputy suggestion, a livelihood lead: any
-/// [`RecordForm`]); its id.
-pub async fn create<F: RecordForm>(input: &F) -> Result<String, AppError> {
+/// [`RecordForm`]) typed into form `form`, whose draft the transaction saving it forgets;
+/// its id.
+pub async fn create<F: RecordForm>(input: &F, form: Option<&str>) -> Result<String, AppError> {
     call(
         "create_record",
         &RecordArgs {
             kind: F::KIND,
             input,
+            form,
         },
     )
     .await

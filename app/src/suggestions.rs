@@ -827,16 +827,19 @@ fn SuggestionOrLeadForm(
             },
             async move {
                 if lead {
-                    api::create(&LeadInput {
-                        station_id: input.station_id,
-                        date: input.date,
-                        title: input.title,
-                        content: input.content,
-                        opinion_ids: input.opinion_ids,
-                    })
+                    api::create(
+                        &LeadInput {
+                            station_id: input.station_id,
+                            date: input.date,
+                            title: input.title,
+                            content: input.content,
+                            opinion_ids: input.opinion_ids,
+                        },
+                        Some(form),
+                    )
                     .await
                 } else {
-                    api::create(&input).await
+                    api::create(&input, Some(form)).await
                 }
             },
             move |_| {
