@@ -181,9 +181,13 @@ pub fn app_error(e: &AppError) -> String {
         AppError::Refused { status, reason } if reason.is_empty() => {
             tf("error.refused_plain", &[("status", &status.to_string())])
         }
+        // The reason in quotes, without its own full stop (the sentence adds one).
         AppError::Refused { status, reason } => tf(
             "error.refused",
-            &[("status", &status.to_string()), ("reason", reason)],
+            &[
+                ("status", &status.to_string()),
+                ("reason", reason.trim_end_matches(['。', '.', '！', '!'])),
+            ],
         ),
         AppError::Storage { detail } => tf("error.storage", &[("detail", detail)]),
         AppError::InsecureServer { url } => tf("error.insecure_server", &[("url", url)]),
