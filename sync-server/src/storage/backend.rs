@@ -168,18 +168,7 @@ pub trait Tx {
     /// Every change of each of `doc_ids`, in sequence order, one list per id in the order
     /// given: what [`Tx::doc_changes`] gives one by one, which a backend across a network
     /// answers in one round trip.
-    fn changes_of_docs(&self, doc_ids: &[&str]) -> Result<Vec<Vec<Vec<u8>>>, StorageError> {
-        doc_ids
-            .iter()
-            .map(|id| {
-                Ok(self
-                    .doc_changes(id, 0)?
-                    .into_iter()
-                    .map(|(_, b)| b)
-                    .collect())
-            })
-            .collect()
-    }
+    fn changes_of_docs(&self, doc_ids: &[&str]) -> Result<Vec<Vec<Vec<u8>>>, StorageError>;
     /// A document's highest sequence number (0 for none).
     fn doc_last_seq(&self, doc_id: &str) -> Result<u64, StorageError>;
     /// The hash of the change of `doc_id` with this actor and sequence number.

@@ -521,8 +521,9 @@ impl PostgresTx {
         run: impl AsyncFnOnce(&Object, &Statement, &Params<'_>) -> Result<T, tokio_postgres::Error>,
     ) -> Result<T, StorageError> {
         let c = self.client();
-        let mut failed = None;
-        let result = self.run(async {
+        // An argument the parameter cannot take is refused before the statement runs
+        // (the inner result), a database error after (the outer one).
+        self.run(async {
             let stmt = c.prepare_cached(sql).await?;
             let bound: Vec<Box<dyn ToSql + Sync>> = match args
                 .iter()
@@ -531,18 +532,11 @@ impl PostgresTx {
                 .collect()
             {
                 Ok(b) => b,
-                Err(e) => {
-                    failed = Some(e);
-                    return run(c, &stmt, &[]).await;
-                }
+                Err(e) => return Ok(Err(e)),
             };
             let refs: Vec<&(dyn ToSql + Sync)> = bound.iter().map(|b| b.as_ref() as _).collect();
-            run(c, &stmt, &refs).await
-        });
-        match failed {
-            Some(e) => Err(e),
-            None => result,
-        }
+            run(c, &stmt, &refs).await.map(Ok)
+        })?
     }
 }
 
