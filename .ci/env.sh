@@ -10,7 +10,3 @@ export WASM_OPT="$JIAZHAN_TOOLS/node_modules/.bin/wasm-opt"
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export REPO
-# The UI for the browser is built with Leptos's `erase_components`: each component's
-# view is type-erased at its boundary, so the views are not compiled once per nesting
-# (the gzipped wasm 637 KB -> 530 KB). Only the wasm target sees it.
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS:---cfg erase_components}"
