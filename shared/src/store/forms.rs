@@ -36,7 +36,8 @@ impl Store {
     }
 
     /// Every record of a kind that has a form, newest first (by date where it has one,
-    /// then by when it was saved), read whole from its projection row.
+    /// then by when its row was last written: an edit or a merge rewrites it), read whole
+    /// from its projection row.
     pub fn records(&self, prefix: &str) -> Result<Vec<serde_json::Value>, Error> {
         let kind = registry::kind(prefix)
             .filter(|k| k.form.is_some())
