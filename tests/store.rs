@@ -932,6 +932,11 @@ fn a_form_draft_is_kept_until_it_is_forgotten_and_only_for_known_forms() {
         store
             .save_form_draft("answer:ref-1", r#"{"text":"已派人维修"}"#)
             .unwrap();
+        // A kind's form keeps its draft under the kind's prefix.
+        store
+            .save_form_draft("lead", r#"{"title":"加装电梯"}"#)
+            .unwrap();
+        assert!(store.save_form_draft("activity", "{}").is_err());
         assert!(store.save_form_draft("../etc", "{}").is_err());
         assert!(store.save_form_draft("answer:a/b", "{}").is_err());
     }
@@ -942,6 +947,10 @@ fn a_form_draft_is_kept_until_it_is_forgotten_and_only_for_known_forms() {
         Some(r#"{"content":"路灯不亮"}"#)
     );
     assert!(store.form_draft("answer:ref-1").unwrap().is_some());
+    assert_eq!(
+        store.form_draft("lead").unwrap().as_deref(),
+        Some(r#"{"title":"加装电梯"}"#)
+    );
     assert_eq!(store.form_draft("consultation").unwrap(), None);
     store.save_form_draft("opinion", "").unwrap();
     assert_eq!(store.form_draft("opinion").unwrap(), None);
@@ -1229,6 +1238,23 @@ fn the_save_that_stores_a_record_forgets_its_forms_draft_and_a_refused_one_keeps
         .unwrap();
     assert_eq!(store.form_draft(&feedback_form).unwrap(), None);
     assert!(store.form_draft("opinion").unwrap().is_some());
+    // A kind's form (a lead, through the one command for every form) likewise.
+    store
+        .save_form_draft("lead", r#"{"title":"老旧小区加装电梯"}"#)
+        .unwrap();
+    let lead = serde_json::json!({
+        "station_id": "st-zizhuyuan-home",
+        "date": "2026-11-25",
+        "title": "老旧小区加装电梯",
+        "content": "多位老人反映上下楼难",
+        "opinion_ids": [opinion],
+    });
+    store
+        .saving_form(Some("lead"), |s| {
+            shared::registry::create_record(s, "lead", lead, today())
+        })
+        .unwrap();
+    assert_eq!(store.form_draft("lead").unwrap(), None);
     // An unknown form is refused before anything is written.
     assert!(
         store

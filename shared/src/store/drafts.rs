@@ -8,10 +8,14 @@ pub(super) const DRAFT_KEY: &str = "draft.activity";
 /// The language setting (JSON of [`Language`]).
 pub(super) const LANGUAGE_KEY: &str = "language";
 
-/// The meta key of form `form`'s draft; only the app's forms have one.
+/// The meta key of form `form`'s draft; only the app's forms have one (a kind's
+/// [`RecordForm`] is named by the kind's prefix).
 pub(super) fn form_draft_key(form: &str) -> Result<String, Error> {
     let known = match form.split_once(':') {
-        None => matches!(form, "opinion" | "consultation"),
+        None => {
+            matches!(form, "opinion" | "consultation")
+                || crate::registry::kind(form).is_some_and(|k| k.form.is_some())
+        }
         Some(("answer" | "referral" | "feedback", id)) => doc::is_valid_id(id),
         Some(_) => false,
     };
