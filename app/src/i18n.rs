@@ -181,12 +181,16 @@ pub fn app_error(e: &AppError) -> String {
         AppError::Refused { status, reason } if reason.is_empty() => {
             tf("error.refused_plain", &[("status", &status.to_string())])
         }
-        // The reason in quotes, without its own full stop (the sentence adds one).
+        // The reason in quotes, without its own full stop (the sentence adds one): the
+        // ideographic full stop, the fullwidth exclamation mark and their ASCII forms.
         AppError::Refused { status, reason } => tf(
             "error.refused",
             &[
                 ("status", &status.to_string()),
-                ("reason", reason.trim_end_matches(['。', '.', '！', '!'])),
+                (
+                    "reason",
+                    reason.trim_end_matches(['\u{3002}', '.', '\u{ff01}', '!']),
+                ),
             ],
         ),
         AppError::Storage { detail } => tf("error.storage", &[("detail", detail)]),
