@@ -8,9 +8,18 @@ source "$(dirname "$0")/env.sh"
 cd "$REPO"
 
 cargo build -q -p app --target wasm32-unknown-unknown --profile wasm-release
-mkdir -p app/dist
-wasm-bindgen --target web --no-typescript --out-dir app/dist --out-name app \
-  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/app.wasm"
+rm -rf app/dist && mkdir -p app/dist
+# The rarely used screens (app/src/lazy.rs) are cut out of the main module into chunks
+# and a loader, `__wasm_split.js`, which the main module imports; then wasm-bindgen
+# makes the main module's JS.
+split="$CARGO_TARGET_DIR/wasm-split"
+rm -rf "$split" && mkdir -p "$split"
+wasm-split-cli --target web --out-name app \
+  "$CARGO_TARGET_DIR/wasm32-unknown-unknown/wasm-release/app.wasm" "$split"
+# --keep-lld-exports: the chunks import the function table the linker exported.
+wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir app/dist --out-name app \
+  "$split/app.wasm"
+find "$split" -maxdepth 1 -type f ! -name app.wasm -exec cp {} app/dist/ \;
 cp app/static/* app/dist/
 # The locale files, fetched at start (only the chosen language).
 mkdir -p app/dist/locales
@@ -19,18 +28,25 @@ cp app/locales/*.json app/dist/locales/
 wasm=app/dist/app_bg.wasm
 size() { printf '%s raw, %s gzipped' "$(numfmt --to=si --suffix=B "$(stat -c %s "$1")")" \
   "$(numfmt --to=si --suffix=B "$(gzip -9 -c "$1" | wc -c)")"; }
+# The lazily loaded screens' chunks together, gzipped one by one.
+chunks() { local n=0; for f in app/dist/*.wasm; do [ "$f" = "$wasm" ] && continue
+  n=$((n + $(gzip -9 -c "$f" | wc -c))); done; numfmt --to=si --suffix=B "$n"; }
 before="$(size "$wasm")"
 if [ "${JIAZHAN_WASM_OPT:-1}" != 0 ]; then
   [ -x "$WASM_OPT" ] || { echo "wasm-opt missing: run bash .ci/install.sh"; exit 1; }
   # The features rustc (>= 1.87) enables for wasm32-unknown-unknown by default, which
-  # wasm-bindgen's output relies on (reference types for its externref table).
-  "$WASM_OPT" -Oz \
-    --enable-bulk-memory --enable-nontrapping-float-to-int --enable-reference-types \
-    --enable-sign-ext --enable-mutable-globals --enable-multivalue \
-    -o "$wasm.opt" "$wasm"
-  mv "$wasm.opt" "$wasm"
-  echo "==> UI wasm: $before; after wasm-opt -Oz: $(size "$wasm")"
+  # wasm-bindgen's output relies on (reference types for its externref table). Each
+  # chunk is optimised on its own: what it imports from the main module keeps its name.
+  for f in app/dist/*.wasm; do
+    "$WASM_OPT" -Oz \
+      --enable-bulk-memory --enable-nontrapping-float-to-int --enable-reference-types \
+      --enable-sign-ext --enable-mutable-globals --enable-multivalue \
+      -o "$f.opt" "$f"
+    mv "$f.opt" "$f"
+  done
+  echo "==> UI wasm at start: $before; after wasm-opt -Oz: $(size "$wasm")"
 else
-  echo "==> UI wasm: $before (wasm-opt skipped)"
+  echo "==> UI wasm at start: $before (wasm-opt skipped)"
 fi
+echo "==> the screens loaded on demand: $(find app/dist -maxdepth 1 -name '*.wasm' ! -name app_bg.wasm | wc -l) chunks, $(chunks) gzipped"
 echo "==> UI built: $(du -sh app/dist | cut -f1) in app/dist"

@@ -6,6 +6,9 @@ source "$(dirname "$0")/env.sh"
 cd "$REPO"
 
 TAURI_DRIVER_VERSION=2.1.0
+# Cuts the UI's rarely used screens into chunks (app/src/lazy.rs); it reads the section
+# that the wasm_split_macros in Cargo.lock (through leptos) write.
+WASM_SPLIT_VERSION=0.2.3
 APT_PACKAGES=(
   build-essential pkg-config curl file libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
@@ -45,6 +48,12 @@ fi
 if ! cargo install --list | grep -q "^tauri-driver v$TAURI_DRIVER_VERSION:"; then
   echo "==> cargo install tauri-driver $TAURI_DRIVER_VERSION"
   (cd /tmp && env -u CARGO_TARGET_DIR cargo install -q --locked --force tauri-driver --version "$TAURI_DRIVER_VERSION")
+fi
+
+if ! cargo install --list | grep -q "^wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  echo "==> cargo install wasm_split_cli_support $WASM_SPLIT_VERSION (wasm-split-cli)"
+  (cd /tmp && env -u CARGO_TARGET_DIR cargo install -q --locked --force wasm_split_cli_support \
+    --version "$WASM_SPLIT_VERSION" --features build-binary)
 fi
 
 # wasm-opt shrinks the UI's wasm. Pinned: Debian's binaryen (108) breaks wasm-bindgen

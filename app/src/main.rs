@@ -20,6 +20,7 @@ mod form;
 mod history;
 mod home;
 mod i18n;
+mod lazy;
 mod links;
 mod opinions;
 mod paging;
@@ -263,15 +264,15 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/activities/:id") view=ActivityForm/>
                     <Route path=path!("/opinions") view=opinions::OpinionsPage/>
                     <Route path=path!("/inbox") view=department::InboxPage/>
-                    <Route path=path!("/campaigns") view=campaigns::CampaignsPage/>
-                    <Route path=path!("/poster") view=poster::PosterPage/>
-                    <Route path=path!("/consultation") view=consultation::ConsultationPage/>
+                    <Route path=path!("/campaigns") view=lazy::CampaignsScreen/>
+                    <Route path=path!("/poster") view=lazy::PosterScreen/>
+                    <Route path=path!("/consultation") view=lazy::ConsultationScreen/>
                     <Route path=path!("/settings") view=settings::SettingsPage/>
                     <Route path=path!("/sync") view=SyncPage/>
-                    <Route path=path!("/stats") view=stats::StatsPage/>
-                    <Route path=path!("/deputy/:id/:year") view=duty::DutyPage/>
-                    <Route path=path!("/report/:deputy/:year") view=report::ReportPage/>
-                    <Route path=path!("/suggestions") view=suggestions::SuggestionsPage/>
+                    <Route path=path!("/stats") view=lazy::StatsScreen/>
+                    <Route path=path!("/deputy/:id/:year") view=lazy::DutyScreen/>
+                    <Route path=path!("/report/:deputy/:year") view=lazy::ReportScreen/>
+                    <Route path=path!("/suggestions") view=lazy::SuggestionsScreen/>
                 </Routes>
             </main>
         </div>
