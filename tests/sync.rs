@@ -348,19 +348,21 @@ async fn a_large_catch_up_arrives_in_batches() {
     let b = Device::signed_in(dir.path(), "b", &server, Role::DistrictAdmin, None).await;
     a.sync().await;
     b.sync().await;
-    // Over nine years of two stations: more month documents than one bootstrap page
-    // holds.
+    // Over enough months of two stations for more month documents than one bootstrap
+    // page holds (21 years at 500 a page).
     let n = shared::protocol::MAX_CHANGES_PER_RESPONSE + 200;
     let stations = [
         ("st-xibeiwang-yongfeng", "dep-008"),
         ("st-xibeiwang-hanjiachuan", "dep-010"),
     ];
+    let months = shared::protocol::MAX_DOCUMENTS_PER_RESPONSE / stations.len() + 11;
+    assert!(n >= months * stations.len());
     for i in 0..n {
         let (station, deputy) = stations[i % stations.len()];
         let mut m = input();
         m.station_id = station.into();
         m.deputy_ids = vec![deputy.into()];
-        m.date = (today() - chrono::Months::new((i % 111) as u32)).to_string();
+        m.date = (today() - chrono::Months::new((i % months) as u32)).to_string();
         m.summary = format!("第{i}条意见");
         a.store().create_activity(&m, today()).unwrap();
     }

@@ -157,6 +157,11 @@ impl Store {
         // Sorting and temporary tables (the statistics' selection) stay in memory: never
         // a plain-text spill into a temporary file.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
+        // A page read from the file is decrypted and its HMAC checked: with SQLite's
+        // default 2 MiB of cache, a bootstrap's writes read the same index pages again and
+        // again. 16 MiB holds a district office's indexes (bootstrap 9,000 -> 9,600-10,000
+        // records/s in `benches/scale.rs`).
+        conn.pragma_update(None, "cache_size", -16384)?;
         Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect()).to_latest(&mut conn)?;
         let actor = match get_meta(&conn, "actor")? {
             Some(hex) => ActorId::try_from(hex.as_str())
