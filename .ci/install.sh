@@ -13,7 +13,7 @@ APT_PACKAGES=(
   build-essential pkg-config curl file libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev libxdo-dev
-  xvfb xauth webkit2gtk-driver fonts-noto-cjk poppler-utils chromium chromium-driver postgresql
+  xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-dejavu-core poppler-utils chromium chromium-driver postgresql
 )
 # npm (for binaryen's wasm-opt) comes with Debian's nodejs+npm, or with a nodejs that
 # bundles it (NodeSource's): ask apt only when there is no npm at all.

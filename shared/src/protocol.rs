@@ -125,11 +125,12 @@ mod opt_base64 {
     }
 }
 
-/// A file's content hash: lowercase hex SHA-256.
+/// A file's content hash: lowercase hex SHA-256 (ring's, which the app has for TLS
+/// anyway).
 #[cfg(feature = "store")]
 pub fn content_hash(bytes: &[u8]) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(bytes)
+    ring::digest::digest(&ring::digest::SHA256, bytes)
+        .as_ref()
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()

@@ -17,9 +17,9 @@
 //!   `msyh.ttc`. In a collection (`.ttc`) the face whose family is the one wanted is
 //!   taken (Noto's collection holds JP, KR, SC, TC and HK faces; SC has the mainland
 //!   glyph forms), the regular weight where there are several. Then, if none of those
-//!   is there, the system's font folders as fontdb knows them (fontconfig's folders on
-//!   Linux, the user's fonts too), by the same families, then any face that has
-//!   Chinese. None: [`Error::NoCjkFont`], which says what to install.
+//!   is there, the system's font folders (on Linux the XDG data folders' `fonts`, where
+//!   fontconfig's default configuration looks; the user's fonts too), by the same
+//!   families, then any face that has Chinese. None: [`Error::NoCjkFont`], which says what to install.
 //! - **Why not bundled.** The font file is big and every target we ship to already has
 //!   one. Measured here: Debian's `NotoSansCJK-Regular.ttc` (all five regional faces)
 //!   is 19,484,784 bytes; the SC face alone (upstream's `NotoSansCJKsc-Regular.otf`)
@@ -50,7 +50,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use krilla::Document;
@@ -262,37 +262,117 @@ fn family_names(face: &FontRef<'_>) -> Vec<String> {
         .collect()
 }
 
-/// Looks through the system's font folders: the known families, then any face with
-/// Chinese.
+/// Looks through the system's font folders ([`font_dirs`]): the known families, then
+/// any face with Chinese.
 fn scan_system_fonts() -> Option<CjkFont> {
-    let mut db = fontdb::Database::new();
-    db.load_system_fonts();
-    // fontdb knows no phone's folders.
-    for dir in ["/system/fonts", "/System/Library/Fonts"] {
-        if cfg!(any(target_os = "android", target_os = "ios")) && Path::new(dir).is_dir() {
-            db.load_fonts_dir(dir);
+    scan_fonts(&font_dirs())
+}
+
+/// The folders where this system keeps fonts, the user's own too (on Linux, the XDG
+/// data folders' `fonts`, which is where fontconfig's default configuration looks).
+fn font_dirs() -> Vec<PathBuf> {
+    let env = |name| std::env::var_os(name).map(PathBuf::from);
+    let home = env("HOME");
+    if cfg!(target_os = "windows") {
+        let windows = env("WINDIR").map(|w| w.join("Fonts"));
+        let user = env("LOCALAPPDATA").map(|l| l.join("Microsoft").join("Windows").join("Fonts"));
+        return windows.into_iter().chain(user).collect();
+    }
+    if cfg!(target_os = "android") {
+        return vec![PathBuf::from("/system/fonts")];
+    }
+    if cfg!(any(target_os = "macos", target_os = "ios")) {
+        let mut dirs: Vec<PathBuf> = ["/System/Library/Fonts", "/Library/Fonts"]
+            .map(PathBuf::from)
+            .into();
+        dirs.extend(home.map(|h| h.join("Library").join("Fonts")));
+        return dirs;
+    }
+    let data_home = env("XDG_DATA_HOME").or_else(|| home.as_ref().map(|h| h.join(".local/share")));
+    let data_dirs = std::env::var("XDG_DATA_DIRS")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| "/usr/local/share:/usr/share".to_owned());
+    data_home
+        .into_iter()
+        .chain(
+            data_dirs
+                .split(':')
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from),
+        )
+        .map(|d| d.join("fonts"))
+        .chain(home.map(|h| h.join(".fonts")))
+        .collect()
+}
+
+/// The font files under `dirs` (and their folders, a few levels down).
+fn font_files(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut todo: Vec<(PathBuf, u8)> = dirs.iter().map(|d| (d.clone(), 0)).collect();
+    while let Some((dir, depth)) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if depth < 6 {
+                    todo.push((path, depth + 1));
+                }
+            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                ["ttf", "otf", "ttc", "otc"].contains(&e.to_ascii_lowercase().as_str())
+            }) {
+                files.push(path);
+            }
         }
     }
-    let has_chinese = |id| {
-        db.with_face_data(id, |data, index| {
-            FontRef::from_index(data, index).is_ok_and(|f| f.charmap().map(TEST_CHAR).is_some())
-        }) == Some(true)
-    };
-    let known = CJK_FAMILIES.iter().find_map(|name| {
-        let query = fontdb::Query {
-            families: &[fontdb::Family::Name(name)],
-            ..Default::default()
+    files.sort();
+    files
+}
+
+/// The best face with Chinese in the font files under `dirs`: the first of
+/// [`CJK_FAMILIES`] found, at the weight nearest regular, else the first face with
+/// Chinese. Each file is read whole, one at a time, and kept only while it holds the
+/// best face so far.
+fn scan_fonts(dirs: &[PathBuf]) -> Option<CjkFont> {
+    // ((rank in CJK_FAMILIES or its length, distance from the regular weight), data, face)
+    let mut best: Option<((usize, u32), Vec<u8>, u32)> = None;
+    for path in font_files(dirs) {
+        let Ok(data) = std::fs::read(&path) else {
+            continue;
         };
-        db.query(&query).filter(|id| has_chinese(*id))
-    });
-    let id = known.or_else(|| db.faces().map(|f| f.id).find(|id| has_chinese(*id)))?;
-    let (source, index) = db.face_source(id)?;
-    let data = match source {
-        fontdb::Source::Binary(data) => data.as_ref().as_ref().to_vec(),
-        fontdb::Source::File(path) | fontdb::Source::SharedFile(path, _) => {
-            std::fs::read(path).ok()?
+        let faces: Vec<(u32, FontRef<'_>)> = match FileRef::new(&data) {
+            Ok(FileRef::Font(face)) => vec![(0, face)],
+            Ok(FileRef::Collection(c)) => (0..c.len())
+                .filter_map(|i| c.get(i).ok().map(|f| (i, f)))
+                .collect(),
+            Err(_) => continue,
+        };
+        let found = faces
+            .iter()
+            .filter(|(_, face)| face.charmap().map(TEST_CHAR).is_some())
+            .map(|(i, face)| {
+                let names = family_names(face);
+                let rank = CJK_FAMILIES
+                    .iter()
+                    .position(|f| names.iter().any(|n| n == f))
+                    .unwrap_or(CJK_FAMILIES.len());
+                let off_regular = (face.attributes().weight.value() - 400.0).abs() as u32;
+                ((rank, off_regular), *i)
+            })
+            .min_by_key(|(key, _)| *key);
+        drop(faces);
+        if let Some((key, index)) = found
+            && best.as_ref().is_none_or(|(b, ..)| key < *b)
+        {
+            best = Some((key, data, index));
+            if key == (0, 0) {
+                break;
+            }
         }
-    };
+    }
+    let (_, data, index) = best?;
     CjkFont::from_bytes(data, index).ok()
 }
 
@@ -868,6 +948,48 @@ mod tests {
             counts(vec![body(per_page - 2), heading, body(4)]),
             [per_page - 2, 5]
         );
+    }
+
+    /// Font folders as a system has them (fonts-noto-cjk is installed wherever the tests
+    /// run): the scan takes the preferred family's Simplified Chinese face at the regular
+    /// weight, over the bold and serif collections beside it and over a Latin font.
+    #[test]
+    fn the_font_folders_give_the_preferred_chinese_face() {
+        let noto = Path::new("/usr/share/fonts/opentype/noto");
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("opentype").join("noto");
+        std::fs::create_dir_all(&nested).unwrap();
+        for file in [
+            "NotoSerifCJK-Regular.ttc",
+            "NotoSansCJK-Bold.ttc",
+            "NotoSansCJK-Regular.ttc",
+        ] {
+            std::os::unix::fs::symlink(noto.join(file), nested.join(file)).unwrap();
+        }
+        let latin = dir.path().join("latin");
+        std::fs::create_dir(&latin).unwrap();
+        std::os::unix::fs::symlink(
+            "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+            latin.join("DejaVuSans.ttf"),
+        )
+        .unwrap();
+        let font = scan_fonts(&[dir.path().to_path_buf()]).expect("a Chinese face");
+        assert_eq!(font.family(), "Noto Sans CJK SC");
+        assert_eq!(font.face().attributes().weight.value(), 400.0);
+
+        // Only the serif: the last of the families, still found.
+        let serif = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(
+            noto.join("NotoSerifCJK-Regular.ttc"),
+            serif.path().join("serif.ttc"),
+        )
+        .unwrap();
+        let font = scan_fonts(&[serif.path().to_path_buf()]).expect("the serif");
+        assert_eq!(font.family(), "Noto Serif CJK SC");
+
+        // No Chinese anywhere, or no folder at all: none.
+        assert!(scan_fonts(&[latin]).is_none());
+        assert!(scan_fonts(&[dir.path().join("missing")]).is_none());
     }
 
     #[test]
