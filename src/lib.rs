@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 use shared::{
-    Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
-    Campaign, CampaignProgress, Department, Deputy, DraftRegulation, DutyRecord, ExportFormat,
-    FeedbackInput, HistoryEntry, Home, Language, OpinionFilter, OpinionInput, OpinionSummary,
-    ReferralInput, ReferralSummary, Station, Statistics, StatsQuery, Store, StoreKey, Subdistrict,
-    SyncClient, SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact, YearReportInput,
+    Account, ActivityFilter, ActivityInput, ActivitySummary, ActivityTotals, AnswerInput, AppError,
+    ArticleCount, Campaign, CampaignProgress, Department, Deputy, DraftRegulation, DutyRecord,
+    ExportFormat, FeedbackInput, HistoryEntry, Home, Language, OpinionFilter, OpinionInput,
+    OpinionSummary, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery, Store,
+    StoreKey, Subdistrict, SyncClient, SyncProgress, SyncReport, SyncStatus, TimelineStep,
+    VoterContact, YearReportInput,
 };
 use tauri::{Manager, State};
 
@@ -166,6 +167,16 @@ fn list_activities(
     filter: ActivityFilter,
 ) -> Result<Vec<ActivitySummary>, AppError> {
     Ok(state.store().list_activities(&filter)?)
+}
+
+/// How many activities `filter` selects in all, and their voters (the register shows
+/// only the first rows).
+#[tauri::command]
+fn activity_totals(
+    state: State<'_, AppState>,
+    filter: ActivityFilter,
+) -> Result<ActivityTotals, AppError> {
+    Ok(state.store().activity_totals(&filter)?)
 }
 
 #[tauri::command]
@@ -590,8 +601,34 @@ async fn sign_out(state: State<'_, AppState>) -> Result<(), AppError> {
     Ok(state.sync.sign_out(&state.store).await?)
 }
 
+/// What `--help` prints.
+const USAGE: &str = "\
+jiazhan: the Jiazhan app (deputy homes and liaison stations)
+
+Usage: jiazhan [OPTIONS]
+
+Options:
+  --data-dir DIR       where this device keeps its encrypted store (JIAZHAN_DATA_DIR)
+  --server URL         the sync server the sign-in form offers (JIAZHAN_SERVER_URL)
+  --allow-plain-http   allow plain HTTP to a server on another machine
+                       (JIAZHAN_ALLOW_PLAIN_HTTP)
+  --export-dir DIR     save exports here without a dialog (JIAZHAN_EXPORT_DIR)
+  -h, --help           print this and exit
+  -V, --version        print the version and exit
+";
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    // Answered before any window system is touched: they work without a display.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        print!("{USAGE}");
+        return;
+    }
+    if args.iter().any(|a| a == "--version" || a == "-V") {
+        println!("jiazhan {}", env!("CARGO_PKG_VERSION"));
+        return;
+    }
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
@@ -627,6 +664,7 @@ pub fn run() {
             campaigns,
             drafts,
             list_activities,
+            activity_totals,
             get_activity,
             history,
             save_draft,

@@ -372,6 +372,32 @@ fn account(
         .unwrap();
 }
 
+/// `--help` and `--version` answer on the terminal, with no display to open a window
+/// on (they once panicked in GTK's start-up).
+#[test]
+fn help_and_version_need_no_display() -> Result<()> {
+    for (arg, expected) in [
+        ("--help", "--data-dir DIR"),
+        ("-h", "Usage: jiazhan"),
+        ("--version", concat!("jiazhan ", env!("CARGO_PKG_VERSION"))),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_jiazhan"))
+            .arg(arg)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{arg}: {out:?}");
+        assert!(stdout.contains(expected), "{arg}: {stdout}");
+        assert!(
+            out.stderr.is_empty(),
+            "{arg}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -875,7 +901,13 @@ async fn a_department_answers_an_opinion_referred_to_it() -> Result<()> {
     assert!(page.contains("已交办"), "{page}");
     assert!(!page.contains("13800138000"), "no voter details: {page}");
     assert!(!page.contains("登记活动"), "{page}");
+    assert_eq!(app.text_of("#inbox-totals").await?, "共 1 条");
     app.screenshot("phone-department-1-inbox").await?;
+    // Searching: words it does not hold leave nothing; its own words find it.
+    app.fill("#inbox-search", "路灯").await?;
+    app.until_text("没有符合条件的意见。").await?;
+    app.fill("#inbox-search", "遮雨棚").await?;
+    app.until_text("公交站台没有遮雨棚").await?;
 
     app.click("#inbox li.record button.answer-open").await?;
     app.click("#answer-save").await?;
@@ -883,6 +915,11 @@ async fn a_department_answers_an_opinion_referred_to_it() -> Result<()> {
     app.fill("#answer-text", "已安排在该站台加装遮雨棚，12月底前完工")
         .await?;
     app.click("#answer-save").await?;
+    // Answered, it leaves the referrals waiting for an answer, and the screen says so.
+    app.until_in("#inbox-saved", "已保存对“公交站台没有遮雨棚", WAIT)
+        .await?;
+    app.until_text("没有符合条件的意见。").await?;
+    app.choose("#inbox-show", "answered").await?;
     let page = app.until_text("答复内容：已安排在该站台加装遮雨棚").await?;
     assert!(page.contains("已答复"), "{page}");
     app.screenshot("phone-department-2-answered").await?;
@@ -1260,7 +1297,7 @@ async fn the_district_office_reports_on_the_generated_year() -> Result<()> {
     admin
         .until_in("#stats-figure-deputies .count", "330", WAIT)
         .await?;
-    assert_eq!(admin.text_of("#stats-figure-voters .count").await?, "4655");
+    assert_eq!(admin.text_of("#stats-figure-voters .count").await?, "4,655");
     admin
         .screenshot("desktop-stats-voter-meeting-campaign")
         .await?;
@@ -1279,10 +1316,13 @@ async fn the_district_office_reports_on_the_generated_year() -> Result<()> {
     admin.choose("#stats-period", "draft").await?;
     admin.choose("#stats-draft", &district.drafts[0].id).await?;
     admin
-        .until_in("#stats-figure-opinions .count", "1472", WAIT)
+        .until_in("#stats-figure-opinions .count", "1,472", WAIT)
         .await?;
-    assert_eq!(admin.text_of("#stats-figure-voters .count").await?, "21936");
-    for (part, n) in [("city", "257"), ("district", "1375"), ("town", "1412")] {
+    assert_eq!(
+        admin.text_of("#stats-figure-voters .count").await?,
+        "21,936"
+    );
+    for (part, n) in [("city", "257"), ("district", "1,375"), ("town", "1,412")] {
         let css = format!("#stats-figure-attendances-{part}");
         let text = admin.find(&css).await?.text().await?;
         assert!(text.contains(n), "{css}: {text}");

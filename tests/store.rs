@@ -602,6 +602,28 @@ fn activities_of_every_kind_filter_and_count_for_campaigns_and_consultations() {
         ..ActivityFilter::default()
     };
     assert_eq!(store.list_activities(&first_week).unwrap().len(), 7);
+    // The register's totals count every record the filter selects, whatever rows it
+    // shows, and sum their voters.
+    let first_three = ActivityFilter {
+        limit: Some(3),
+        ..first_week.clone()
+    };
+    assert_eq!(store.list_activities(&first_three).unwrap().len(), 3);
+    let voters_each: u64 = input().voters_received.parse().unwrap();
+    assert_eq!(
+        store.activity_totals(&first_three).unwrap(),
+        shared::ActivityTotals {
+            records: 7,
+            voters: 7 * voters_each
+        }
+    );
+    assert_eq!(
+        store
+            .activity_totals(&only(ActivityKind::DutyReport))
+            .unwrap()
+            .records,
+        1
+    );
 
     // A campaign counts tagged activities, and untagged ones of its kind in its window.
     let mut tagged = input();

@@ -9,7 +9,8 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 use shared::{
-    ActivityFilter, ActivityKind, ActivitySummary, Campaign, DeputyLevel, DraftRegulation, Station,
+    ActivityFilter, ActivityKind, ActivitySummary, ActivityTotals, Campaign, DeputyLevel,
+    DraftRegulation, Station,
 };
 
 use crate::api::ExportFormat;
@@ -17,7 +18,7 @@ use crate::filters::{Chip, Chips, ExportButtons, Exporter, param, parse_bool, pa
 use crate::i18n::{self, enum_label, join, kind_label, t, tf, tn};
 use crate::links::{file_name, period_name};
 use crate::paging::{MoreButton, Pager};
-use crate::{Ctx, api, go};
+use crate::{Ctx, Tab, api, go};
 
 /// The filters of the register the form has no field for: they come in the address.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -95,6 +96,7 @@ pub fn ActivityList() -> impl IntoView {
     });
     ctx.load_subdistricts();
     let list = RwSignal::new(Vec::<ActivitySummary>::new());
+    let totals = RwSignal::new(None::<ActivityTotals>);
     let pager = Pager::new();
     // Another link to this screen (the address changed): its filters.
     Effect::new(move |seen: Option<()>| {
@@ -150,6 +152,8 @@ pub fn ActivityList() -> impl IntoView {
             if let Ok(l) = api::list_activities(&filter).await {
                 list.set(pager.page(l, shown));
             }
+            // The totals of every record the filter selects, not only the rows shown.
+            totals.set(api::activity_totals(&filter).await.ok());
         });
     });
     let clear = move || {
@@ -343,25 +347,37 @@ pub fn ActivityList() -> impl IntoView {
             <ExportButtons exporter=exporter export=export/>
             <p class="totals" id="list-totals">
                 {move || {
-                    let l = list.get();
-                    let voters: u64 = l.iter().map(|m| u64::from(m.voters_received)).sum();
-                    let voters = tn("list.voters_total", voters, &[]);
-                    // Totals of the rows loaded; with more to load, it says so.
-                    let n = l.len() as u64;
+                    // Every record the filter selects; with more rows to load, how many
+                    // are shown.
+                    let Some(all) = totals.get() else {
+                        return String::new();
+                    };
+                    let records = tn("list.records", all.records, &[]);
+                    let voters = tn("list.voters_total", all.voters, &[]);
                     if pager.has_more() {
+                        let shown = tn("list.shown", list.with(Vec::len) as u64, &[]);
                         tf(
                             "list.totals_partial",
-                            &[("records", &tn("list.shown", n, &[])), ("voters", &voters)],
+                            &[("records", &records), ("voters", &voters), ("shown", &shown)],
                         )
                     } else {
-                        tf("list.totals", &[("records", &tn("list.records", n, &[])), ("voters", &voters)])
+                        tf("list.totals", &[("records", &records), ("voters", &voters)])
                     }
                 }}
             </p>
             <Show
                 when=move || !list.get().is_empty()
                 fallback=move || {
-                    let key = if filtered() { "list.none_match" } else { "list.empty" };
+                    let role = ctx.status.get().and_then(|s| s.account).map(|a| a.role);
+                    let key = if filtered() {
+                        "list.none_match"
+                    } else if ctx.never_synced() {
+                        "list.empty_first_sync"
+                    } else if crate::has_tab(role, Tab::Form) {
+                        "list.empty"
+                    } else {
+                        "list.empty_others"
+                    };
                     view! { <p class="empty">{t(key)}</p> }
                 }
             >
@@ -371,6 +387,11 @@ pub fn ActivityList() -> impl IntoView {
                         key=|m| (m.id.clone(), m.voters_received, m.summary.clone(), m.pending_sync)
                         children=move |m: ActivitySummary| {
                             let id = m.id.clone();
+                            // Only where this account may write: the district office
+                            // reads every station's records.
+                            let writable = move || {
+                                ctx.stations.get().iter().any(|s| s.id == m.station_id)
+                            };
                             view! {
                                 <li class="record" data-id=m.id.clone()>
                                     <div class="record-head">
@@ -387,9 +408,12 @@ pub fn ActivityList() -> impl IntoView {
                                         {tf("list.deputies", &[("names", &join(&m.deputy_names))])}
                                     </p>
                                     <p class="summary">{m.summary.clone()}</p>
-                                    <button class="link" on:click=move |_| edit(id.clone())>
-                                        {t("list.edit")}
-                                    </button>
+                                    <Show when=writable.clone()>
+                                        <button class="link" on:click={
+                                            let id = id.clone();
+                                            move |_| edit(id.clone())
+                                        }>{t("list.edit")}</button>
+                                    </Show>
                                 </li>
                             }
                         }

@@ -4,11 +4,11 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Account, ActivityFilter, ActivityInput, ActivitySummary, AnswerInput, AppError, ArticleCount,
-    Campaign, CampaignProgress, Department, Deputy, DraftRegulation, DutyRecord, FeedbackInput,
-    HistoryEntry, Home, Language, OpinionFilter, OpinionInput, OpinionSummary, RecordForm,
-    ReferralInput, ReferralSummary, Station, Statistics, StatsQuery, SyncProgress, SyncReport,
-    SyncStatus, TimelineStep, VoterContact, YearReportInput,
+    Account, ActivityFilter, ActivityInput, ActivitySummary, ActivityTotals, AnswerInput, AppError,
+    ArticleCount, Campaign, CampaignProgress, Department, Deputy, DraftRegulation, DutyRecord,
+    FeedbackInput, HistoryEntry, Home, Language, OpinionFilter, OpinionInput, OpinionSummary,
+    RecordForm, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery, SyncProgress,
+    SyncReport, SyncStatus, TimelineStep, VoterContact, YearReportInput,
 };
 use wasm_bindgen::prelude::*;
 
@@ -161,6 +161,11 @@ struct FilterArgs<'a> {
 
 pub async fn list_activities(filter: &ActivityFilter) -> Result<Vec<ActivitySummary>, AppError> {
     call("list_activities", &FilterArgs { filter }).await
+}
+
+/// How many activities `filter` selects in all, and their voters.
+pub async fn activity_totals(filter: &ActivityFilter) -> Result<ActivityTotals, AppError> {
+    call("activity_totals", &FilterArgs { filter }).await
 }
 
 pub async fn get_activity(id: &str) -> Result<ActivityInput, AppError> {

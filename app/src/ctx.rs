@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{ScopeKind, Station, SyncStatus};
+use shared::{ScopeKind, Station, SyncProgress, SyncStatus};
 
 use crate::api;
 
@@ -17,6 +17,8 @@ pub struct Ctx {
     /// The streets and towns this device knows, `(id, name)`, once a screen asked for
     /// them ([`Ctx::load_subdistricts`]).
     pub subdistricts: RwSignal<Vec<(String, String)>>,
+    /// How far the background sync under way has come (`None` when none runs).
+    pub progress: RwSignal<Option<SyncProgress>>,
 }
 
 /// What an account's statistics and exports cover: its station, its street or town, or
@@ -35,6 +37,7 @@ impl Ctx {
             status: RwSignal::new(None),
             data_version: RwSignal::new(0),
             subdistricts: RwSignal::new(vec![]),
+            progress: RwSignal::new(None),
         }
     }
 
@@ -106,10 +109,35 @@ impl Ctx {
     /// Syncs in the background and reloads. Offline is normal: the record stays pending
     /// and the sync page shows why.
     pub fn sync_in_background(self) {
+        // While it runs, what has arrived so far: a new device's first sync of a whole
+        // district takes a while, and its screens are empty until it ends.
+        let poll = set_interval_with_handle(
+            move || {
+                spawn_local(async move {
+                    if let Ok(p) = api::sync_progress().await {
+                        self.progress.set(p.running.then_some(p));
+                    }
+                })
+            },
+            std::time::Duration::from_millis(300),
+        )
+        .ok();
         spawn_local(async move {
             let _ = api::sync_now().await;
+            if let Some(poll) = poll {
+                poll.clear();
+            }
+            self.progress.set(None);
             self.refresh();
         });
+    }
+
+    /// This device has never finished a sync (its screens are empty until it does;
+    /// tracked). False until the status is known.
+    pub fn never_synced(self) -> bool {
+        self.status
+            .get()
+            .is_some_and(|s| s.account.is_some() && s.last_success.is_none())
     }
 
     /// After a local save: every screen reloads, and the change goes out in the

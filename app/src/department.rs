@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{AnswerInput, AnswerStatus, Field, FieldError, ReferralSummary};
 
-use crate::i18n::{enum_label, join, labelled, snake, t};
+use crate::i18n::{count, enum_label, join, labelled, snake, t, tf, tn};
 use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, today};
 
@@ -18,10 +18,40 @@ pub fn InboxPage() -> impl IntoView {
     let all = RwSignal::new(Vec::<ReferralSummary>::new());
     let list = RwSignal::new(Vec::<ReferralSummary>::new());
     let pager = Pager::new();
+    // What to show: words to look for, which referrals, and in which order.
+    let search = RwSignal::new(String::new());
+    let show = RwSignal::new(Listed::Pending);
+    let newest_first = RwSignal::new(false);
+    // The referrals the choices select (all of them, in order), and the page shown.
+    let selected = Memo::new(move |_| {
+        let words = search.get();
+        let words: Vec<&str> = words.split_whitespace().collect();
+        let mut picked: Vec<ReferralSummary> = all.with(|all| {
+            all.iter()
+                .filter(|r| show.get().keeps(r) && words.iter().all(|w| mentions(r, w)))
+                .cloned()
+                .collect()
+        });
+        if newest_first.get() {
+            picked.sort_by(|a, b| (b.referred_on, &b.id).cmp(&(a.referred_on, &a.id)));
+        }
+        picked
+    });
     Effect::new(move |_| {
         let shown = pager.shown();
-        list.set(pager.page(all.get(), shown));
+        list.set(pager.page(selected.get(), shown));
     });
+    // Another choice starts from the first page.
+    Effect::new(move |seen: Option<()>| {
+        search.track();
+        show.track();
+        newest_first.track();
+        if seen.is_some() {
+            pager.reset();
+        }
+    });
+    // What the last save did (the answered referral may leave the list shown).
+    let saved = RwSignal::new(None::<String>);
     let loaded = RwSignal::new(false);
     // The referral whose answer form is open.
     let answering = RwSignal::new(None::<String>);
@@ -52,10 +82,81 @@ pub fn InboxPage() -> impl IntoView {
             <div class="section-head">
                 <h2 id="inbox-title">{t("inbox.title")}</h2>
             </div>
+            <div class="filters">
+                <label class="grow">
+                    <span>{t("inbox.search")}</span>
+                    <input
+                        id="inbox-search"
+                        type="search"
+                        placeholder=t("inbox.search_hint")
+                        prop:value=move || search.get()
+                        on:input=move |ev| search.set(event_target_value(&ev))
+                    />
+                </label>
+                <label>
+                    <span>{t("inbox.show")}</span>
+                    <select
+                        id="inbox-show"
+                        on:change=move |ev| show.set(Listed::of(&event_target_value(&ev)))
+                    >
+                        {Listed::ALL
+                            .into_iter()
+                            .map(|s| {
+                                view! {
+                                    <option value=s.value() selected=move || show.get() == s>
+                                        {t(&format!("inbox.show.{}", s.value()))}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span>{t("inbox.order")}</span>
+                    <select
+                        id="inbox-order"
+                        on:change=move |ev| newest_first.set(event_target_value(&ev) == "newest")
+                    >
+                        <option value="deadline" selected=move || !newest_first.get()>
+                            {t("inbox.order.deadline")}
+                        </option>
+                        <option value="newest" selected=move || newest_first.get()>
+                            {t("inbox.order.newest")}
+                        </option>
+                    </select>
+                </label>
+            </div>
+            {move || {
+                saved
+                    .get()
+                    .map(|m| view! { <p class="message ok" role="status" id="inbox-saved">{m}</p> })
+            }}
+            <p class="totals" id="inbox-totals">
+                {move || {
+                    loaded
+                        .get()
+                        .then(|| {
+                            selected.with(|sel| {
+                                let overdue = sel.iter().filter(|r| r.overdue).count() as u64;
+                                let n = tn("list.records", sel.len() as u64, &[]);
+                                if overdue > 0 {
+                                    tf("inbox.totals_overdue", &[("records", &n), ("overdue", &count(overdue))])
+                                } else {
+                                    n
+                                }
+                            })
+                        })
+                }}
+            </p>
             <Show
                 when=move || !list.get().is_empty()
                 fallback=move || {
-                    loaded.get().then(|| view! { <p class="empty">{t("inbox.empty")}</p> })
+                    loaded
+                        .get()
+                        .then(|| {
+                            let key = if all.with(Vec::is_empty) { "inbox.empty" } else { "inbox.none_match" };
+                            view! { <p class="empty">{t(key)}</p> }
+                        })
                 }
             >
                 <ul class="records" id="inbox">
@@ -80,6 +181,14 @@ pub fn InboxPage() -> impl IntoView {
                                 .map(|c| enum_label("category", c))
                                 .collect::<Vec<_>>();
                             let cats = join(&cats);
+                            // How the confirmation names it: its first words.
+                            let excerpt = {
+                                let mut e: String = r.content.chars().take(20).collect();
+                                if r.content.chars().count() > 20 {
+                                    e.push('\u{2026}');
+                                }
+                                StoredValue::new(e)
+                            };
                             view! {
                                 <li class="record" data-id=r.id.clone()>
                                     <div class="record-head">
@@ -119,6 +228,7 @@ pub fn InboxPage() -> impl IntoView {
                                             referral_id=referral_id.clone()
                                             on_saved=move || {
                                                 answering.set(None);
+                                                saved.set(Some(tf("inbox.saved", &[("content", &excerpt.get_value())])));
                                                 ctx.saved();
                                             }
                                             on_cancel=move || answering.set(None)
@@ -133,6 +243,64 @@ pub fn InboxPage() -> impl IntoView {
             </Show>
         </section>
     }
+}
+
+/// Which referrals the inbox shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Listed {
+    /// Not answered yet (none, or in progress).
+    Pending,
+    /// Past their deadline and not answered.
+    Overdue,
+    Answered,
+    All,
+}
+
+impl Listed {
+    const ALL: [Listed; 4] = [
+        Listed::Pending,
+        Listed::Overdue,
+        Listed::Answered,
+        Listed::All,
+    ];
+
+    fn value(self) -> &'static str {
+        match self {
+            Listed::Pending => "pending",
+            Listed::Overdue => "overdue",
+            Listed::Answered => "answered",
+            Listed::All => "all",
+        }
+    }
+
+    fn of(value: &str) -> Listed {
+        Listed::ALL
+            .into_iter()
+            .find(|s| s.value() == value)
+            .unwrap_or(Listed::Pending)
+    }
+
+    fn keeps(self, r: &ReferralSummary) -> bool {
+        let answered = r.answer_status == Some(AnswerStatus::Answered);
+        match self {
+            Listed::Pending => !answered,
+            Listed::Overdue => r.overdue,
+            Listed::Answered => answered,
+            Listed::All => true,
+        }
+    }
+}
+
+/// Whether the referral mentions `word` (its content, station, note, categories or
+/// answer; letters in any case).
+fn mentions(r: &ReferralSummary, word: &str) -> bool {
+    let word = word.to_lowercase();
+    let has = |text: &str| text.to_lowercase().contains(&word);
+    has(&r.content)
+        || has(&r.station_name)
+        || has(&r.note)
+        || r.answer.as_deref().is_some_and(has)
+        || r.categories.iter().any(|c| has(&enum_label("category", c)))
 }
 
 #[component]

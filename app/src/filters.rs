@@ -136,6 +136,13 @@ impl Exporter {
         });
     }
 
+    /// Forgets how the last export ended (the figures it was of are no longer shown).
+    pub fn forget(self) {
+        if self.running.get_untracked().is_none() {
+            self.message.set(None);
+        }
+    }
+
     /// The label of a button exporting `format`: "正在导出…" while it runs.
     pub fn label(self, format: ExportFormat, key: &'static str) -> impl Fn() -> String {
         move || {

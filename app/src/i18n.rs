@@ -132,10 +132,23 @@ fn plural_in(english: bool, key: &str, n: u64, args: &[(&str, &str)]) -> String 
     } else {
         format!("{key}.other")
     };
-    let n = n.to_string();
+    let n = count(n);
     let mut all = vec![("n", n.as_str())];
     all.extend_from_slice(args);
     fill(text_in(english, &form), &all)
+}
+
+/// A count as the district's reports write it, in groups of three: 4,655.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `items` as a list in a sentence (`、` between them in Chinese, `, ` in English).
@@ -395,6 +408,11 @@ mod tests {
     #[test]
     fn plurals_follow_the_number_in_english_only() {
         assert_eq!(plural_in(false, "list.records", 1, &[]), "共 1 条");
+        assert_eq!(plural_in(false, "list.records", 4655, &[]), "共 4,655 条");
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(plural_in(false, "list.records", 2, &[]), "共 2 条");
         assert_eq!(plural_in(true, "list.records", 1, &[]), "1 record");
         assert_eq!(plural_in(true, "list.records", 2, &[]), "2 records");

@@ -43,7 +43,7 @@ use shared::Role;
 use activity_form::ActivityForm;
 use activity_list::ActivityList;
 use ctx::Ctx;
-use i18n::t;
+use i18n::{t, tf, tn};
 use sign_in::SignInForm;
 use sync_page::SyncPage;
 
@@ -115,6 +115,11 @@ fn go(navigate: &(impl Fn(&str, leptos_router::NavigateOptions) + Clone), path: 
 
 /// The tabs an account works with: stations record; a department answers what was
 /// referred to it; the district administrator reads.
+/// The account (by its role) works with `tab`.
+fn has_tab(role: Option<Role>, tab: Tab) -> bool {
+    tabs_for(role).iter().any(|(t, ..)| *t == tab)
+}
+
 fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
     let home = (Tab::Home, "tab.home", "tab-home");
     let list = (Tab::List, "tab.list", "tab-list");
@@ -257,6 +262,26 @@ fn Shell() -> impl IntoView {
                 }}
             </nav>
             <main class="content">
+                // A new device's first sync (a district's year takes a while): how far
+                // it has come, on whichever screen is open.
+                {move || {
+                    ctx.progress
+                        .get()
+                        .filter(|_| ctx.never_synced())
+                        .map(|p| {
+                            view! {
+                                <p class="message first-sync" role="status" id="first-sync">
+                                    {tf(
+                                        "sync.first",
+                                        &[
+                                            ("documents", &tn("sync.documents", p.received_documents, &[])),
+                                            ("kb", &(p.received_bytes / 1024).to_string()),
+                                        ],
+                                    )}
+                                </p>
+                            }
+                        })
+                }}
                 <Routes fallback=|| view! { <home::HomePage/> }>
                     <Route path=path!("/") view=home::HomePage/>
                     <Route path=path!("/activities") view=ActivityList/>

@@ -16,7 +16,7 @@ use shared::{
 use crate::charts::{Bar, BarChart, LineChart, PALETTE, Point, Segment, ShareBar};
 use crate::ctx::Scope;
 use crate::filters::{ExportMessage, Exporter};
-use crate::i18n::{app_error, enum_label, kind_label, snake, t, tf};
+use crate::i18n::{app_error, count, enum_label, kind_label, snake, t, tf};
 use crate::links::{
     Link, file_name, month_name, month_range, period_name, quarter_range, year_of, year_range, ymd,
 };
@@ -228,6 +228,17 @@ pub fn StatsPage() -> impl IntoView {
 
     // Export: the workbook of the figures shown ("海淀区-统计-2022年1月.xlsx").
     let exporter = Exporter::new();
+    // Another place or period: the notice of the last export was about other figures.
+    Effect::new(move |before: Option<Option<StatsQuery>>| {
+        let shown = stats.with(|s| s.as_ref().map(|s| s.query.clone()));
+        let before = before.flatten();
+        if let (Some(b), Some(now)) = (&before, &shown)
+            && b != now
+        {
+            exporter.forget();
+        }
+        shown.or(before)
+    });
     let export = move |_| {
         let Some(s) = stats.get_untracked() else {
             return;

@@ -121,14 +121,14 @@ pub(super) fn figures(s: &Statistics) -> AnyView {
                 let name = snake(l);
                 (
                     format!("{prefix}-{name}"),
-                    tf(&format!("stats.sub.{name}"), &[("n", &n.to_string())]),
+                    tf(&format!("stats.sub.{name}"), &[("n", &count(*n))]),
                     acts().with("level", name).href(),
                 )
             })
             .collect::<Vec<_>>()
     };
     let answered = ops().with("status", "answered,fed_back").href();
-    let n = |v: u64| v.to_string();
+    let n = count;
     let cards = vec![
         card(
             "stats-figure-activities",

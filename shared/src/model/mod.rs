@@ -107,6 +107,13 @@ pub struct ActivityFilter {
     pub limit: Option<u32>,
 }
 
+/// How many activities a register filter selects, and the voters they received.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityTotals {
+    pub records: u64,
+    pub voters: u64,
+}
+
 /// One row of the opinion list, with its derived status.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpinionSummary {

@@ -98,38 +98,17 @@ impl Store {
     pub fn list_activities(&self, filter: &ActivityFilter) -> Result<Vec<ActivitySummary>, Error> {
         let names = self.names("deputies")?;
         let limit = filter.limit.map_or(-1, i64::from);
+        let filtered = Filtered::new(filter);
+        let mut params = filtered.params();
+        params.push((":limit", &limit));
         self.query(
-            "SELECT a.id, a.kind, a.station_id, COALESCE(s.name, a.station_id), a.date,
-                    a.deputy_ids, a.voters_received, a.online, a.summary,
-                    EXISTS (SELECT 1 FROM outbox o WHERE o.record_key = 'activity:' || a.id)
-             FROM activities a LEFT JOIN stations s ON s.id = a.station_id
-             WHERE (:kind IS NULL OR a.kind = :kind)
-               AND (:station IS NULL OR a.station_id = :station)
-               AND (:from IS NULL OR a.date >= :from) AND (:to IS NULL OR a.date <= :to)
-               AND (:subdistrict IS NULL OR s.subdistrict_id = :subdistrict)
-               AND (:deputy IS NULL OR a.id IN (
-                     SELECT activity_id FROM activity_deputies WHERE deputy_id = :deputy))
-               AND (:level IS NULL OR a.id IN (
-                     SELECT ad.activity_id FROM activity_deputies ad
-                     JOIN deputies d ON d.id = ad.deputy_id, json_each(d.levels) l
-                     WHERE l.value = :level))
-               AND (:campaign IS NULL OR a.campaign_id = :campaign)
-               AND (:draft IS NULL OR a.draft_id = :draft)
-               AND (:online IS NULL OR a.online = :online)
-             ORDER BY a.date DESC, a.rowid DESC LIMIT :limit",
-            rusqlite::named_params! {
-                ":kind": filter.kind.map(enum_str),
-                ":station": filter.station_id,
-                ":from": filter.from,
-                ":to": filter.to,
-                ":subdistrict": filter.subdistrict_id,
-                ":deputy": filter.deputy_id,
-                ":level": filter.level.map(enum_str),
-                ":campaign": filter.campaign_id,
-                ":draft": filter.draft_id,
-                ":online": filter.online,
-                ":limit": limit,
-            },
+            &format!(
+                "SELECT a.id, a.kind, a.station_id, COALESCE(s.name, a.station_id), a.date,
+                        a.deputy_ids, a.voters_received, a.online, a.summary,
+                        EXISTS (SELECT 1 FROM outbox o WHERE o.record_key = 'activity:' || a.id)
+                 {FILTERED} ORDER BY a.date DESC, a.rowid DESC LIMIT :limit"
+            ),
+            params.as_slice(),
             |r| {
                 let ids: Vec<String> = from_json(&r.get::<_, String>(5)?)?;
                 Ok(ActivitySummary {
@@ -149,5 +128,72 @@ impl Store {
                 })
             },
         )
+    }
+
+    /// How many activities `filter` selects and the voters they received, all of them
+    /// (its `limit` is ignored): the register's totals while it shows the first rows.
+    pub fn activity_totals(&self, filter: &ActivityFilter) -> Result<ActivityTotals, Error> {
+        let filtered = Filtered::new(filter);
+        let params = filtered.params();
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT count(*), COALESCE(sum(a.voters_received), 0) {FILTERED}"
+        ))?;
+        let (records, voters): (i64, i64) =
+            stmt.query_row(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(ActivityTotals {
+            records: records.unsigned_abs(),
+            voters: voters.unsigned_abs(),
+        })
+    }
+}
+
+/// The register's filter over `activities a` (and its station `s`), with the named
+/// parameters of [`Filtered::params`].
+const FILTERED: &str = "FROM activities a LEFT JOIN stations s ON s.id = a.station_id
+     WHERE (:kind IS NULL OR a.kind = :kind)
+       AND (:station IS NULL OR a.station_id = :station)
+       AND (:from IS NULL OR a.date >= :from) AND (:to IS NULL OR a.date <= :to)
+       AND (:subdistrict IS NULL OR s.subdistrict_id = :subdistrict)
+       AND (:deputy IS NULL OR a.id IN (
+             SELECT activity_id FROM activity_deputies WHERE deputy_id = :deputy))
+       AND (:level IS NULL OR a.id IN (
+             SELECT ad.activity_id FROM activity_deputies ad
+             JOIN deputies d ON d.id = ad.deputy_id, json_each(d.levels) l
+             WHERE l.value = :level))
+       AND (:campaign IS NULL OR a.campaign_id = :campaign)
+       AND (:draft IS NULL OR a.draft_id = :draft)
+       AND (:online IS NULL OR a.online = :online)";
+
+/// A filter's values as [`FILTERED`] binds them.
+struct Filtered<'a> {
+    filter: &'a ActivityFilter,
+    kind: Option<String>,
+    level: Option<String>,
+}
+
+impl<'a> Filtered<'a> {
+    fn new(filter: &'a ActivityFilter) -> Filtered<'a> {
+        Filtered {
+            filter,
+            kind: filter.kind.map(enum_str),
+            level: filter.level.map(enum_str),
+        }
+    }
+
+    /// The named parameters of [`FILTERED`].
+    fn params(&self) -> Vec<(&'static str, &dyn rusqlite::ToSql)> {
+        let f = self.filter;
+        vec![
+            (":kind", &self.kind),
+            (":station", &f.station_id),
+            (":from", &f.from),
+            (":to", &f.to),
+            (":subdistrict", &f.subdistrict_id),
+            (":deputy", &f.deputy_id),
+            (":level", &self.level),
+            (":campaign", &f.campaign_id),
+            (":draft", &f.draft_id),
+            (":online", &f.online),
+        ]
     }
 }
