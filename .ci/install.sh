@@ -65,3 +65,14 @@ if [ "$("$WASM_OPT" --version 2>/dev/null | awk '{print $3}')" != "$BINARYEN_VER
   npm install --prefix "$JIAZHAN_TOOLS" --no-save --no-package-lock --no-audit --no-fund \
     --loglevel=error "binaryen@$BINARYEN_VERSION.0.0"
 fi
+
+# axe-core, the accessibility audit the end-to-end tests run on every screen they
+# photograph (tests/e2e.rs, App::audit). Its own prefix: an npm install into the
+# binaryen one would prune wasm-opt.
+AXE_VERSION=4.11.0
+if [ "$(node -p "require('$JIAZHAN_TOOLS/axe/node_modules/axe-core/package.json').version" 2>/dev/null)" != "$AXE_VERSION" ]; then
+  echo "==> npm install axe-core@$AXE_VERSION into $JIAZHAN_TOOLS/axe"
+  mkdir -p "$JIAZHAN_TOOLS/axe"
+  npm install --prefix "$JIAZHAN_TOOLS/axe" --no-save --no-package-lock --no-audit --no-fund \
+    --loglevel=error "axe-core@$AXE_VERSION"
+fi

@@ -286,12 +286,75 @@ impl App {
         Ok(())
     }
 
+    /// Saves what the screen shows as `e2e-artifacts/{name}.png`, after auditing it for
+    /// accessibility ([`App::audit`]): every screen the walk shows is both.
     async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e-artifacts");
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, self.c.screenshot().await?)?;
+        self.audit(name, &dir).await?;
         Ok(path)
+    }
+
+    /// Runs axe-core (npm, pinned by install.sh) in the page as it is: a violation of
+    /// impact serious or critical (contrast, names of buttons and links, labels, the
+    /// page's language…) fails, listed with its elements; all it found goes to
+    /// `e2e-artifacts/{name}.axe.json`.
+    async fn audit(&self, name: &str, dir: &Path) -> Result<()> {
+        static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let axe = AXE.get_or_init(|| {
+            let tools = std::env::var("JIAZHAN_TOOLS").unwrap_or_else(|_| {
+                format!(
+                    "{}/.cache/jiazhan-tools",
+                    std::env::var("HOME").unwrap_or_default()
+                )
+            });
+            let path = format!("{tools}/axe/node_modules/axe-core/axe.min.js");
+            std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{path}: {e} (bash .ci/install.sh installs it)"))
+        });
+        let loaded = self
+            .c
+            .execute("return typeof axe !== 'undefined';", vec![])
+            .await?;
+        if loaded != json!(true) {
+            self.c.execute(axe, vec![]).await?;
+        }
+        let found = self
+            .c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                   .then(r => done(JSON.stringify(r.violations.map(v => ({
+                     id: v.id, impact: v.impact, help: v.help,
+                     nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || ''))
+                   })))))
+                   .catch(e => done(JSON.stringify([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }])));",
+                vec![],
+            )
+            .await?;
+        let found: serde_json::Value = serde_json::from_str(found.as_str().unwrap_or("[]"))?;
+        std::fs::write(
+            dir.join(format!("{name}.axe.json")),
+            serde_json::to_string_pretty(&found)?,
+        )?;
+        let serious: Vec<String> = found
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .map(|v| {
+                format!(
+                    "{} ({}): {} — {}",
+                    v["id"], v["impact"], v["help"], v["nodes"]
+                )
+            })
+            .collect();
+        if !serious.is_empty() && std::env::var_os("JIAZHAN_AXE_REPORT_ONLY").is_none() {
+            bail!("accessibility on {name}:\n{}", serious.join("\n"));
+        }
+        Ok(())
     }
 
     /// Opens the form once the station directory has arrived.

@@ -149,7 +149,7 @@ pub fn BarChart(
                 &[("label", &b.label), ("value", &b.value.to_string())],
             );
             let body = view! {
-                <title>{tip}</title>
+                <title>{tip.clone()}</title>
                 <rect class="hit" x="0" y=y width=W height=ROW></rect>
                 <text class="label" x=LABEL - 6.0 y=y + ROW / 2.0 + 4.0 text-anchor="end">
                     {label}
@@ -162,7 +162,7 @@ pub fn BarChart(
             match b.href {
                 Some(href) => view! {
                     <g class="row">
-                        <a href=href.clone() on:click=svg_link_click(href)>
+                        <a href=href.clone() aria-label=tip on:click=svg_link_click(href)>
                             {body}
                         </a>
                     </g>
@@ -279,14 +279,15 @@ pub fn LineChart(id: &'static str, title: String, points: Vec<Point>) -> impl In
                 &[("label", &p.label), ("value", &p.value.to_string())],
             );
             let body = view! {
-                <title>{tip}</title>
+                <title>{tip.clone()}</title>
                 <circle class="hit" cx=x(i) cy=y(p.value) r="10"></circle>
                 <circle class="dot" cx=x(i) cy=y(p.value) r="3.5"></circle>
             };
             match p.href.clone() {
+                // Named for screen readers (a link with only shapes in it has no name).
                 Some(href) => view! {
                     <g class="point">
-                        <a href=href.clone() on:click=svg_link_click(href)>
+                        <a href=href.clone() aria-label=tip on:click=svg_link_click(href)>
                             {body}
                         </a>
                     </g>
@@ -375,13 +376,13 @@ pub fn ShareBar(id: &'static str, title: String, segments: Vec<Segment>) -> impl
                 ],
             );
             let body = view! {
-                <title>{tip}</title>
+                <title>{tip.clone()}</title>
                 <rect x=x y="0" width=w height=H fill=s.color></rect>
             };
             match s.href.clone() {
                 Some(href) => view! {
                     <g class="segment">
-                        <a href=href.clone() on:click=svg_link_click(href)>
+                        <a href=href.clone() aria-label=tip on:click=svg_link_click(href)>
                             {body}
                         </a>
                     </g>

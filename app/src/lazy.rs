@@ -15,41 +15,6 @@ use send_wrapper::SendWrapper;
 
 use crate::{campaigns, consultation, duty, poster, report, stats, suggestions};
 
-#[lazy]
-fn stats_view() -> AnyView {
-    view! { <stats::StatsPage/> }.into_any()
-}
-
-#[lazy]
-fn duty_view() -> AnyView {
-    view! { <duty::DutyPage/> }.into_any()
-}
-
-#[lazy]
-fn report_view() -> AnyView {
-    view! { <report::ReportPage/> }.into_any()
-}
-
-#[lazy]
-fn suggestions_view() -> AnyView {
-    view! { <suggestions::SuggestionsPage/> }.into_any()
-}
-
-#[lazy]
-fn campaigns_view() -> AnyView {
-    view! { <campaigns::CampaignsPage/> }.into_any()
-}
-
-#[lazy]
-fn poster_view() -> AnyView {
-    view! { <poster::PosterPage/> }.into_any()
-}
-
-#[lazy]
-fn consultation_view() -> AnyView {
-    view! { <consultation::ConsultationPage/> }.into_any()
-}
-
 /// A screen whose code is loaded on first use: empty until its chunk has arrived.
 fn screen<F: Future<Output = AnyView> + 'static>(load: fn() -> F) -> impl IntoView {
     // The loader's future is not Send; the browser runs it on its one thread.
@@ -57,37 +22,28 @@ fn screen<F: Future<Output = AnyView> + 'static>(load: fn() -> F) -> impl IntoVi
     view! { <Suspense>{Suspend::new(loaded)}</Suspense> }
 }
 
-#[component]
-pub fn StatsScreen() -> impl IntoView {
-    screen(stats_view)
+/// For each screen: the function its chunk holds (its view) and the component the route
+/// shows, which loads that chunk.
+macro_rules! lazy_screens {
+    ($($route:ident: $view:ident => $module:ident::$page:ident;)*) => {$(
+        #[lazy]
+        fn $view() -> AnyView {
+            view! { <$module::$page/> }.into_any()
+        }
+
+        #[component]
+        pub fn $route() -> impl IntoView {
+            screen($view)
+        }
+    )*};
 }
 
-#[component]
-pub fn DutyScreen() -> impl IntoView {
-    screen(duty_view)
-}
-
-#[component]
-pub fn ReportScreen() -> impl IntoView {
-    screen(report_view)
-}
-
-#[component]
-pub fn SuggestionsScreen() -> impl IntoView {
-    screen(suggestions_view)
-}
-
-#[component]
-pub fn CampaignsScreen() -> impl IntoView {
-    screen(campaigns_view)
-}
-
-#[component]
-pub fn PosterScreen() -> impl IntoView {
-    screen(poster_view)
-}
-
-#[component]
-pub fn ConsultationScreen() -> impl IntoView {
-    screen(consultation_view)
+lazy_screens! {
+    StatsScreen: stats_view => stats::StatsPage;
+    DutyScreen: duty_view => duty::DutyPage;
+    ReportScreen: report_view => report::ReportPage;
+    SuggestionsScreen: suggestions_view => suggestions::SuggestionsPage;
+    CampaignsScreen: campaigns_view => campaigns::CampaignsPage;
+    PosterScreen: poster_view => poster::PosterPage;
+    ConsultationScreen: consultation_view => consultation::ConsultationPage;
 }
