@@ -13,7 +13,7 @@ APT_PACKAGES=(
   build-essential pkg-config curl file libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev libxdo-dev
-  xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-dejavu-core poppler-utils chromium chromium-driver postgresql
+  xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-dejavu-core locales poppler-utils chromium chromium-driver postgresql
 )
 # npm (for binaryen's wasm-opt) comes with Debian's nodejs+npm, or with a nodejs that
 # bundles it (NodeSource's): ask apt only when there is no npm at all.
@@ -28,6 +28,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -q
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The locale the app sets for its webview when it speaks Chinese on a system that does
+# not (dates, the calendar, the file picker: src/lib.rs, webview_locale).
+if ! locale -a 2>/dev/null | grep -qix 'zh_CN.utf8'; then
+  echo "==> generating the zh_CN.UTF-8 locale"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO sed -i 's/^# *zh_CN.UTF-8 UTF-8/zh_CN.UTF-8 UTF-8/' /etc/locale.gen
+  grep -q '^zh_CN.UTF-8 UTF-8' /etc/locale.gen || echo 'zh_CN.UTF-8 UTF-8' | $SUDO tee -a /etc/locale.gen >/dev/null
+  $SUDO locale-gen >/dev/null
 fi
 
 installed_targets="$(rustup target list --installed)"

@@ -25,6 +25,8 @@ struct AppState {
     default_server_url: String,
     /// Where exports are saved without a dialog, if set.
     export_dir: Option<PathBuf>,
+    /// Where the store is (and the language hint beside it).
+    data_dir: PathBuf,
 }
 
 impl AppState {
@@ -123,7 +125,9 @@ fn language(state: State<'_, AppState>) -> Result<Language, AppError> {
 
 #[tauri::command]
 fn set_language(state: State<'_, AppState>, language: Language) -> Result<(), AppError> {
-    Ok(state.store().set_language(language)?)
+    state.store().set_language(language)?;
+    note_language(&state.data_dir, language);
+    Ok(())
 }
 
 #[tauri::command]
@@ -617,6 +621,71 @@ Options:
   -V, --version        print the version and exit
 ";
 
+/// The file beside the store naming the app's language in plain text (`zh-CN` or `en`):
+/// read before the window system starts, when the store (opened inside it) cannot be.
+const LANGUAGE_HINT: &str = "language";
+
+/// Notes the app's language beside the store for the next start ([`webview_locale`]).
+fn note_language(data_dir: &std::path::Path, language: Language) {
+    let name = if language == Language::En {
+        "en"
+    } else {
+        "zh-CN"
+    };
+    if std::fs::read_to_string(data_dir.join(LANGUAGE_HINT))
+        .ok()
+        .as_deref()
+        != Some(name)
+    {
+        // Only a hint: without it the next start draws dates as in Chinese.
+        let _ = std::fs::write(data_dir.join(LANGUAGE_HINT), name);
+    }
+}
+
+/// WebKitGTK draws dates (the date field and its calendar) and the file picker's words
+/// in the process's locale, not in the page's language: under `C.UTF-8` a Chinese form
+/// showed MM/DD/YYYY and an English calendar. Before GTK starts, the locale follows the
+/// language the app was last set to (Chinese unless it was English), unless the
+/// system's already speaks it.
+#[cfg(all(target_os = "linux", not(mobile)))]
+#[allow(unsafe_code)]
+fn webview_locale(options: &Options) {
+    let data_dir = options.data_dir.clone().or_else(|| {
+        // Where Tauri keeps app data on Linux: `$XDG_DATA_HOME` or `~/.local/share`,
+        // then the app's identifier (tauri.conf.json).
+        let base = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+        Some(base.join("cn.gov.haidian.jiazhan"))
+    });
+    let english = data_dir
+        .and_then(|d| std::fs::read_to_string(d.join(LANGUAGE_HINT)).ok())
+        .is_some_and(|l| l.trim() == "en");
+    let current = ["LC_ALL", "LC_TIME", "LANG"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|l| !l.is_empty()))
+        .unwrap_or_default();
+    let speaks = if english {
+        // The C locale draws dates in English too.
+        current.starts_with("en")
+            || current.starts_with('C')
+            || current == "POSIX"
+            || current.is_empty()
+    } else {
+        current.starts_with("zh_CN")
+    };
+    if !speaks {
+        let locale = if english {
+            "en_US.UTF-8"
+        } else {
+            "zh_CN.UTF-8"
+        };
+        // SAFETY: first thing in `run`, before Tauri, GTK or any other thread starts:
+        // nothing reads the environment while it changes.
+        unsafe { std::env::set_var("LC_ALL", locale) };
+    }
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     // Answered before any window system is touched: they work without a display.
@@ -629,6 +698,8 @@ pub fn run() {
         println!("jiazhan {}", env!("CARGO_PKG_VERSION"));
         return;
     }
+    #[cfg(all(target_os = "linux", not(mobile)))]
+    webview_locale(&Options::from_env());
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
@@ -640,6 +711,7 @@ pub fn run() {
             std::fs::create_dir_all(&data_dir)?;
             let key = StoreKey::load_or_create(&data_dir)?;
             let store = Store::open(&data_dir.join("jiazhan.db"), &key)?;
+            note_language(&data_dir, store.language()?);
             let server_url = options
                 .server_url
                 .unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned());
@@ -648,6 +720,7 @@ pub fn run() {
                 sync: SyncClient::new(options.allow_plain_http)?,
                 default_server_url: server_url,
                 export_dir: options.export_dir,
+                data_dir,
             });
             Ok(())
         })

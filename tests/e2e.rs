@@ -67,6 +67,11 @@ impl Desktop {
                 .args(["--port", &port.to_string()])
                 .args(["--native-port", &free_port().to_string()])
                 .env("DISPLAY", &display)
+                // A system that speaks no Chinese: the app draws its dates in Chinese
+                // all the same (`webview_locale`).
+                .env("LANG", "C.UTF-8")
+                .env_remove("LC_ALL")
+                .env_remove("LC_TIME")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
@@ -644,6 +649,19 @@ async fn bad_input_shows_chinese_errors_and_saves_nothing() -> Result<()> {
     app.until_text("接待选民人数不能为负数。").await?;
     app.until_text("请修改标红的内容后再保存").await?;
     app.screenshot("phone-bad-1-negative").await?;
+    // Dates in the webview follow the app's language, not the system's C locale: the
+    // date field reads year/month/day and its calendar is Chinese.
+    let locale = app
+        .c
+        .execute(
+            "return new Intl.DateTimeFormat().resolvedOptions().locale;",
+            vec![],
+        )
+        .await?;
+    assert!(
+        locale.as_str().is_some_and(|l| l.starts_with("zh")),
+        "the webview's locale: {locale}"
+    );
 
     // An empty count, a date three days ahead, an over-long summary: all named at once.
     let future = (chrono::Local::now().date_naive() + chrono::Days::new(3)).to_string();
