@@ -8,6 +8,8 @@ use crate::Error;
 
 // The formats (feature `export`): data-agnostic writers of tables and reports.
 #[cfg(feature = "export")]
+mod cjk_font;
+#[cfg(feature = "export")]
 mod csv;
 #[cfg(feature = "export")]
 mod pdf;
@@ -19,7 +21,9 @@ mod xlsx;
 #[cfg(feature = "export")]
 pub use self::csv::csv;
 #[cfg(feature = "export")]
-pub use pdf::{CjkFont, ReportPdf, Section, report_pdf};
+pub use cjk_font::CjkFont;
+#[cfg(feature = "export")]
+pub use pdf::{ReportPdf, Section, report_pdf};
 #[cfg(feature = "export")]
 pub use table::{Cell, Table};
 #[cfg(feature = "export")]
