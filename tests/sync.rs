@@ -1466,3 +1466,36 @@ async fn a_voters_online_opinion_is_handled_fed_back_and_its_contact_erased() {
     station.store().verify().unwrap();
     server.shutdown().await.unwrap();
 }
+
+/// A campaign's progress lists the stations whose records the device holds: a station's
+/// own phone shows its row, not a zero for every other station it never receives; the
+/// district office's device shows every station of the campaign.
+#[tokio::test]
+async fn a_campaign_shows_the_stations_whose_records_the_device_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(dir.path()).await;
+    let station = "st-zizhuyuan-home";
+    let phone = Device::signed_in(
+        dir.path(),
+        "phone",
+        &server,
+        Role::StationStaff,
+        Some(station),
+    )
+    .await;
+    let office = Device::signed_in(dir.path(), "office", &server, Role::DistrictAdmin, None).await;
+    phone.sync().await;
+    office.sync().await;
+    let campaign = phone
+        .store()
+        .campaigns()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.station_ids.len() > 1 && c.station_ids.iter().any(|s| s == station))
+        .expect("a campaign of several stations, this one among them");
+    let rows = phone.store().campaign_progress(&campaign.id).unwrap();
+    let ids: Vec<&str> = rows.iter().map(|p| p.station_id.as_str()).collect();
+    assert_eq!(ids, [station]);
+    let rows = office.store().campaign_progress(&campaign.id).unwrap();
+    assert_eq!(rows.len(), campaign.station_ids.len());
+}

@@ -32,8 +32,9 @@ impl Store {
         Ok(out)
     }
 
-    /// Each target station's progress in campaign `id`: the activities tagged with the
-    /// campaign, or of its kind within its window at the station.
+    /// Each target station's progress in campaign `id`, of the stations the account reads:
+    /// the activities tagged with the campaign, or of its kind within its window at the
+    /// station.
     pub fn campaign_progress(&self, id: &str) -> Result<Vec<CampaignProgress>, Error> {
         let c = self
             .campaigns()?
@@ -41,8 +42,16 @@ impl Store {
             .find(|c| c.id == id)
             .ok_or(Error::NotFound)?;
         let stations = self.names("stations")?;
+        // Only the stations whose records this device holds: another station's row would
+        // read 0 whatever it did.
+        let readable: HashSet<String> = self
+            .readable_stations()?
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
         c.station_ids
             .iter()
+            .filter(|station| readable.contains(*station))
             .map(|station| {
                 let (activities, voters, attendances, opinions) = self.conn.query_row(
                     "WITH x AS (SELECT id, voters_received, attendances FROM activities

@@ -37,6 +37,17 @@ impl Store {
     /// The stations the signed-in account records for (its station, or its street's or
     /// town's): what the forms offer. Every station without a session.
     pub fn writable_stations(&self) -> Result<Vec<Station>, Error> {
+        self.stations_with(|a| a == Access::Write)
+    }
+
+    /// The stations whose records the signed-in account reads (its station, its street
+    /// or town, or all); every station before a sign-in.
+    pub fn readable_stations(&self) -> Result<Vec<Station>, Error> {
+        self.stations_with(|a| a != Access::None)
+    }
+
+    /// The stations whose month documents the signed-in account has `wanted` access to.
+    fn stations_with(&self, wanted: impl Fn(Access) -> bool) -> Result<Vec<Station>, Error> {
         let Some(session) = self.session()? else {
             return self.stations();
         };
@@ -53,8 +64,9 @@ impl Store {
                     year: 2000,
                     month: 1,
                 };
-                crate::access::access(&session.account, &month, |id| subdistricts.get(id).cloned())
-                    == Access::Write
+                wanted(crate::access::access(&session.account, &month, |id| {
+                    subdistricts.get(id).cloned()
+                }))
             })
             .collect())
     }
