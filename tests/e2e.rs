@@ -241,6 +241,21 @@ impl App {
         }
     }
 
+    /// Waits until nothing on the page matches `css`.
+    async fn until_none(&self, css: &str) -> Result<()> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let found = self.c.find_all(Locator::Css(css)).await?.len();
+            if found == 0 {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("{found} elements still match {css}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until the field `css` holds `value`.
     async fn until_value(&self, css: &str, value: &str) -> Result<()> {
         let deadline = Instant::now() + WAIT;
@@ -1087,7 +1102,7 @@ async fn a_photo_chosen_on_one_phone_is_seen_on_another() -> Result<()> {
     a.choose_file("#photo-input", "notes.pdf", b"%PDF-1.7")
         .await?;
     a.until_text("照片无法识别").await?;
-    assert!(a.c.find_all(Locator::Css("#photos img")).await?.is_empty());
+    a.until_none("#photos img").await?;
     a.choose_file("#photo-input", "water.png", PNG).await?;
     a.find("#photos img.photo").await?;
     a.screenshot("phone-photo-1-chosen").await?;
@@ -1436,6 +1451,11 @@ async fn the_district_office_reports_on_the_generated_year() -> Result<()> {
     admin.click("#stats-figure-opinions").await?;
     admin.find("#chip-draft").await?;
     admin.screenshot("desktop-opinions-from-statistics").await?;
+    // Back: the statistics of the same period, not the screen's first choice.
+    admin.c.back().await?;
+    admin
+        .until_in("#stats-figure-opinions .count", "1,472", WAIT)
+        .await?;
     // At phone size, the year by street and town.
     admin.c.set_window_size(PHONE.0, PHONE.1).await?;
     admin.click("#tab-stats").await?;

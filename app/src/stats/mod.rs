@@ -21,6 +21,7 @@ use crate::links::{
     Link, file_name, month_name, month_range, period_name, quarter_range, year_of, year_range, ymd,
 };
 use crate::{Ctx, api, today};
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 mod finder;
 mod parts;
@@ -33,16 +34,52 @@ pub fn StatsPage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     ctx.load_subdistricts();
     let (this_year, this_month, _) = ymd(&today()).unwrap_or((2022, 1, 1));
-    let kind = RwSignal::new(PeriodKind::Year);
-    let year = RwSignal::new(this_year);
-    let month = RwSignal::new(this_month);
-    let quarter = RwSignal::new(this_month.div_ceil(3));
-    let campaign = RwSignal::new(String::new());
-    let draft = RwSignal::new(String::new());
-    let from = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
+    // The choices live in the address too (replaced, not added to the history): going
+    // back from the records a figure opened finds the same period and place.
+    let kept = use_query_map().get_untracked();
+    let kept_text = |key: &str| kept.get(key).unwrap_or_default();
+    let kept_number = |key: &str| kept.get(key).and_then(|v| v.parse::<u32>().ok());
+    let kind = RwSignal::new(
+        PeriodKind::ALL
+            .into_iter()
+            .find(|k| Some(k.value()) == kept.get("period").as_deref())
+            .unwrap_or(PeriodKind::Year),
+    );
+    let year = RwSignal::new(
+        kept.get("year")
+            .and_then(|y| y.parse().ok())
+            .unwrap_or(this_year),
+    );
+    let month = RwSignal::new(kept_number("month").unwrap_or(this_month));
+    let quarter = RwSignal::new(kept_number("quarter").unwrap_or(this_month.div_ceil(3)));
+    let campaign = RwSignal::new(kept_text("campaign"));
+    let draft = RwSignal::new(kept_text("draft"));
+    let from = RwSignal::new(kept_text("from"));
+    let to = RwSignal::new(kept_text("to"));
     // The district office's choice of one street or town ("" for the whole district).
-    let narrowed = RwSignal::new(String::new());
+    let narrowed = RwSignal::new(kept_text("place"));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        let here = Link::new("/stats")
+            .with("period", kind.get().value())
+            .with("year", year.get().to_string())
+            .with("month", month.get().to_string())
+            .with("quarter", quarter.get().to_string())
+            .with("campaign", campaign.get())
+            .with("draft", draft.get())
+            .with("from", from.get())
+            .with("to", to.get())
+            .with("place", narrowed.get())
+            .href();
+        navigate(
+            &here,
+            leptos_router::NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    });
     let campaigns = RwSignal::new(Vec::<Campaign>::new());
     let drafts = RwSignal::new(Vec::<DraftRegulation>::new());
     let stations = RwSignal::new(Vec::<Station>::new());
