@@ -383,6 +383,11 @@ impl<'a> Reference<'a> {
     pub fn new(field: Field, to: Referent, id: &'a str) -> Self {
         Self { field, to, id }
     }
+
+    /// One reference for each of `ids`, all from `field` to `to`.
+    pub fn each(field: Field, to: Referent, ids: &'a [String]) -> impl Iterator<Item = Self> + 'a {
+        ids.iter().map(move |id| Self::new(field, to, id))
+    }
 }
 
 /// A form that makes a new record of one kind. Every such form goes through one store

@@ -870,27 +870,27 @@ impl RecordForm for SuggestionInput {
     }
 
     fn references(s: &DeputySuggestion) -> Vec<Reference<'_>> {
-        let mut refs = vec![Reference::new(
+        std::iter::once(Reference::new(
             Field::Station,
             Referent::Station,
             &s.station_id,
-        )];
-        refs.extend(
-            s.deputy_ids
-                .iter()
-                .map(|id| Reference::new(Field::Deputies, Referent::Deputy, id)),
-        );
-        refs.extend(
-            s.opinion_ids
-                .iter()
-                .map(|id| Reference::new(Field::Opinions, Referent::Opinion, id)),
-        );
-        refs.extend(
+        ))
+        .chain(Reference::each(
+            Field::Deputies,
+            Referent::Deputy,
+            &s.deputy_ids,
+        ))
+        .chain(Reference::each(
+            Field::Opinions,
+            Referent::Opinion,
+            &s.opinion_ids,
+        ))
+        .chain(
             s.department_id
                 .as_deref()
                 .map(|id| Reference::new(Field::Department, Referent::Department, id)),
-        );
-        refs
+        )
+        .collect()
     }
 }
 
@@ -917,16 +917,16 @@ impl RecordForm for LeadInput {
     }
 
     fn references(l: &LivelihoodLead) -> Vec<Reference<'_>> {
-        let mut refs = vec![Reference::new(
+        std::iter::once(Reference::new(
             Field::Station,
             Referent::Station,
             &l.station_id,
-        )];
-        refs.extend(
-            l.opinion_ids
-                .iter()
-                .map(|id| Reference::new(Field::Opinions, Referent::Opinion, id)),
-        );
-        refs
+        ))
+        .chain(Reference::each(
+            Field::Opinions,
+            Referent::Opinion,
+            &l.opinion_ids,
+        ))
+        .collect()
     }
 }
