@@ -625,22 +625,26 @@ Options:
 /// read before the window system starts, when the store (opened inside it) cannot be.
 const LANGUAGE_HINT: &str = "language";
 
-/// Notes the app's language beside the store for the next start ([`webview_locale`]).
+/// Notes the app's language beside the store for the next start ([`webview_locale`]),
+/// by its serde name (`"zh-CN"`, `"en"`).
 fn note_language(data_dir: &std::path::Path, language: Language) {
-    let name = if language == Language::En {
-        "en"
-    } else {
-        "zh-CN"
-    };
-    if std::fs::read_to_string(data_dir.join(LANGUAGE_HINT))
-        .ok()
-        .as_deref()
-        != Some(name)
-    {
+    if read_language(data_dir) != Some(language) {
         // Only a hint: without it the next start draws dates as in Chinese.
-        let _ = std::fs::write(data_dir.join(LANGUAGE_HINT), name);
+        let _ = std::fs::write(
+            data_dir.join(LANGUAGE_HINT),
+            serde_json::to_string(&language).unwrap_or_default(),
+        );
     }
 }
+
+/// The language noted beside the store, if any.
+fn read_language(data_dir: &std::path::Path) -> Option<Language> {
+    serde_json::from_str(&std::fs::read_to_string(data_dir.join(LANGUAGE_HINT)).ok()?).ok()
+}
+
+/// The app's identifier (tauri.conf.json): where Tauri keeps its data, needed before
+/// the app exists to find the language hint.
+const APP_IDENTIFIER: &str = "cn.gov.haidian.jiazhan";
 
 /// WebKitGTK draws dates (the date field and its calendar) and the file picker's words
 /// in the process's locale, not in the page's language: under `C.UTF-8` a Chinese form
@@ -652,15 +656,13 @@ fn note_language(data_dir: &std::path::Path, language: Language) {
 fn webview_locale(options: &Options) {
     let data_dir = options.data_dir.clone().or_else(|| {
         // Where Tauri keeps app data on Linux: `$XDG_DATA_HOME` or `~/.local/share`,
-        // then the app's identifier (tauri.conf.json).
+        // then the app's identifier.
         let base = std::env::var_os("XDG_DATA_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-        Some(base.join("cn.gov.haidian.jiazhan"))
+        Some(base.join(APP_IDENTIFIER))
     });
-    let english = data_dir
-        .and_then(|d| std::fs::read_to_string(d.join(LANGUAGE_HINT)).ok())
-        .is_some_and(|l| l.trim() == "en");
+    let english = data_dir.and_then(|d| read_language(&d)) == Some(Language::En);
     let current = ["LC_ALL", "LC_TIME", "LANG"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|l| !l.is_empty()))
@@ -781,4 +783,26 @@ pub fn run() {
         ])
         .run(tauri::generate_context!())
         .expect("error while running the Jiazhan app");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_identifier_is_tauri_confs() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        assert_eq!(conf["identifier"], APP_IDENTIFIER);
+    }
+
+    #[test]
+    fn the_language_hint_reads_back_what_was_noted() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(read_language(dir.path()), None);
+        for language in Language::ALL {
+            note_language(dir.path(), language);
+            assert_eq!(read_language(dir.path()), Some(language));
+        }
+    }
 }

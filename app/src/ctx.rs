@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{ScopeKind, Station, SyncProgress, SyncStatus};
+use shared::{AppError, ScopeKind, Station, SyncProgress, SyncReport, SyncStatus};
 
 use crate::api;
 
@@ -109,25 +109,10 @@ impl Ctx {
     /// Syncs in the background and reloads. Offline is normal: the record stays pending
     /// and the sync page shows why.
     pub fn sync_in_background(self) {
-        // While it runs, what has arrived so far: a new device's first sync of a whole
-        // district takes a while, and its screens are empty until it ends.
-        let poll = set_interval_with_handle(
-            move || {
-                spawn_local(async move {
-                    if let Ok(p) = api::sync_progress().await {
-                        self.progress.set(p.running.then_some(p));
-                    }
-                })
-            },
-            std::time::Duration::from_millis(300),
-        )
-        .ok();
         spawn_local(async move {
-            let _ = api::sync_now().await;
-            if let Some(poll) = poll {
-                poll.clear();
-            }
-            self.progress.set(None);
+            // A new device's first sync of a whole district takes a while, and its
+            // screens are empty until it ends: the shell shows how far it has come.
+            let _ = sync_watched(self.progress).await;
             self.refresh();
         });
     }
@@ -160,4 +145,30 @@ impl Ctx {
             self.data_version.update(|v| *v += 1);
         });
     }
+}
+
+/// Syncs now, with `progress` following how far the sync has come (polled while it
+/// runs, `None` again after), and gives its result.
+pub async fn sync_watched(
+    progress: RwSignal<Option<SyncProgress>>,
+) -> Result<SyncReport, AppError> {
+    let poll = set_interval_with_handle(
+        move || {
+            spawn_local(async move {
+                if let Ok(p) = api::sync_progress().await
+                    && p.running
+                {
+                    progress.set(Some(p));
+                }
+            })
+        },
+        std::time::Duration::from_millis(300),
+    )
+    .ok();
+    let result = api::sync_now().await;
+    if let Some(poll) = poll {
+        poll.clear();
+    }
+    progress.set(None);
+    result
 }

@@ -406,13 +406,17 @@ mod tests {
     }
 
     #[test]
-    fn plurals_follow_the_number_in_english_only() {
-        assert_eq!(plural_in(false, "list.records", 1, &[]), "共 1 条");
-        assert_eq!(plural_in(false, "list.records", 4655, &[]), "共 4,655 条");
+    fn counts_are_grouped_by_thousands() {
         assert_eq!(count(0), "0");
         assert_eq!(count(999), "999");
         assert_eq!(count(1000), "1,000");
         assert_eq!(count(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn plurals_follow_the_number_in_english_only() {
+        assert_eq!(plural_in(false, "list.records", 1, &[]), "共 1 条");
+        assert_eq!(plural_in(false, "list.records", 4655, &[]), "共 4,655 条");
         assert_eq!(plural_in(false, "list.records", 2, &[]), "共 2 条");
         assert_eq!(plural_in(true, "list.records", 1, &[]), "1 record");
         assert_eq!(plural_in(true, "list.records", 2, &[]), "2 records");

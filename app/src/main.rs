@@ -113,13 +113,13 @@ fn go(navigate: &(impl Fn(&str, leptos_router::NavigateOptions) + Clone), path: 
     navigate(path, leptos_router::NavigateOptions::default());
 }
 
-/// The tabs an account works with: stations record; a department answers what was
-/// referred to it; the district administrator reads.
 /// The account (by its role) works with `tab`.
 fn has_tab(role: Option<Role>, tab: Tab) -> bool {
     tabs_for(role).iter().any(|(t, ..)| *t == tab)
 }
 
+/// The tabs an account works with: stations record; a department answers what was
+/// referred to it; the district administrator reads.
 fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
     let home = (Tab::Home, "tab.home", "tab-home");
     let list = (Tab::List, "tab.list", "tab-list");

@@ -22,26 +22,9 @@ pub fn SyncPage() -> impl IntoView {
         running.set(true);
         result.set(None);
         progress.set(None);
-        // While it runs, what has arrived so far (a large catch-up takes a while).
-        let poll = set_interval_with_handle(
-            move || {
-                spawn_local(async move {
-                    if let Ok(p) = api::sync_progress().await
-                        && p.running
-                    {
-                        progress.set(Some(p));
-                    }
-                })
-            },
-            std::time::Duration::from_millis(300),
-        )
-        .ok();
         spawn_local(async move {
-            let r = api::sync_now().await;
-            if let Some(poll) = poll {
-                poll.clear();
-            }
-            progress.set(None);
+            // While it runs, what has arrived so far (a large catch-up takes a while).
+            let r = crate::ctx::sync_watched(progress).await;
             result.set(Some(match r {
                 Ok(r) => (
                     r.refused_changes == 0,

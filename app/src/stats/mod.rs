@@ -8,6 +8,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::{
     ActivityFilter, AppError, Campaign, Deputy, DeputyLevel, DraftRegulation, OpinionFilter,
     OpinionStatus, Satisfaction, Station, Statistics, StatsQuery,
@@ -21,7 +22,6 @@ use crate::links::{
     Link, file_name, month_name, month_range, period_name, quarter_range, year_of, year_range, ymd,
 };
 use crate::{Ctx, api, today};
-use leptos_router::hooks::{use_navigate, use_query_map};
 
 mod finder;
 mod parts;
