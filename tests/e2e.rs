@@ -1102,6 +1102,7 @@ async fn a_photo_chosen_on_one_phone_is_seen_on_another() -> Result<()> {
     a.choose_file("#photo-input", "large.jpg", &large).await?;
     a.find("#photos li").await?;
     a.click("#photos li button.remove-photo").await?;
+    a.until_none("#photos li").await?;
     a.choose_file("#photo-input", "notes.pdf", b"%PDF-1.7")
         .await?;
     a.until_text("照片无法识别").await?;

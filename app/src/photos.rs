@@ -119,13 +119,17 @@ fn PhotoThumb(hash: String, activity_id: Signal<Option<String>>) -> impl IntoVie
             let _ = web_sys::Url::revoke_object_url(&u);
         }
     });
+    // The thumbnail's place is kept from the start, so nothing below it moves when the
+    // photo arrives (a tap aimed at 删除 would land elsewhere).
     view! {
-        {move || {
-            url.get().map(|u| view! { <img class="photo" src=u alt=t("field.photos")/> })
-        }}
-        <Show when=move || failed.get()>
-            <span class="photo-missing">{t("photos.unavailable")}</span>
-        </Show>
+        <span class="photo-slot">
+            {move || {
+                url.get().map(|u| view! { <img class="photo" src=u alt=t("field.photos")/> })
+            }}
+            <Show when=move || failed.get()>
+                <span class="photo-missing">{t("photos.unavailable")}</span>
+            </Show>
+        </span>
     }
 }
 
