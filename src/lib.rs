@@ -9,8 +9,8 @@ use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, ActivityTotals, AnswerInput, AppError,
     ArticleCount, Campaign, CampaignProgress, Department, Deputy, DraftRegulation, DutyRecord,
     ExportFormat, FeedbackInput, HistoryEntry, Home, Language, OpinionFilter, OpinionInput,
-    OpinionSummary, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery, Store,
-    StoreKey, Subdistrict, SyncClient, SyncProgress, SyncReport, SyncStatus, TimelineStep,
+    OpinionSummary, OpinionTotals, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery,
+    Store, StoreKey, Subdistrict, SyncClient, SyncProgress, SyncReport, SyncStatus, TimelineStep,
     VoterContact, YearReportInput,
 };
 use tauri::{Manager, State};
@@ -248,6 +248,18 @@ fn list_opinions(
     Ok(state
         .store()
         .list_opinions(&filter, shared::local_today())?)
+}
+
+/// How many opinions `filter` selects in all, and how many are overdue (the list shows
+/// only the first rows).
+#[tauri::command]
+fn opinion_totals(
+    state: State<'_, AppState>,
+    filter: OpinionFilter,
+) -> Result<OpinionTotals, AppError> {
+    Ok(state
+        .store()
+        .opinion_totals(&filter, shared::local_today())?)
 }
 
 #[tauri::command]
@@ -746,6 +758,7 @@ pub fn run() {
             load_draft,
             save_activity,
             list_opinions,
+            opinion_totals,
             get_opinion,
             save_opinion,
             opinion_timeline,

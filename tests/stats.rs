@@ -710,9 +710,43 @@ fn exports_read_back_with_their_figures_and_rows() {
             .find(|r| r.first() == Some(&Data::String(label.into())))
             .and_then(|r| r[1].as_f64())
     };
-    assert_eq!(value("活动（次）"), Some(2.0));
-    assert_eq!(value("代表进站（人次）"), Some(3.0));
-    assert_eq!(value("云见面选民（人次）"), Some(12.0));
+    // Named as the screen names them (one figure, one name).
+    assert_eq!(value("活动场次"), Some(2.0));
+    assert_eq!(value("代表参加人次"), Some(3.0));
+    assert_eq!(value("接待选民人次（云见面）"), Some(12.0));
+    assert_eq!(
+        value("接待选民人次"),
+        Some(value("接待选民人次（现场）").unwrap() + 12.0)
+    );
+    // A station's row names its street or town first, and its voters in all.
+    let stations = book.worksheet_range("按站点").unwrap();
+    let header: Vec<String> = stations
+        .rows()
+        .nth(1)
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(header[..3], ["街道/镇", "名称", "活动场次"], "{header:?}");
+    assert!(header.contains(&"接待选民人次".to_owned()), "{header:?}");
+    // Streets before towns, each in pinyin order (not by code point: 紫 before 上).
+    let mut streets: Vec<String> = Vec::new();
+    for row in stations.rows().skip(2) {
+        let street = row[0].to_string();
+        if streets.last() != Some(&street) {
+            streets.push(street);
+        }
+    }
+    assert_eq!(
+        streets,
+        [
+            "上地街道",
+            "学院路街道",
+            "紫竹院街道",
+            "苏家坨镇",
+            "西北旺镇"
+        ]
+    );
     assert_eq!(value("答复用时中位数（天）"), Some(4.0));
     let months = book.worksheet_range("按月").unwrap();
     assert_eq!(

@@ -476,6 +476,54 @@ fn an_opinion_goes_from_recorded_to_fed_back_and_keeps_its_timeline() {
     };
     assert_eq!(store.list_opinions(&overdue, late).unwrap().len(), 1);
     assert_eq!(store.list_opinions(&overdue, today()).unwrap().len(), 0);
+    // The list's totals: every opinion a filter selects, whatever its limit, and the
+    // overdue ones among them; words searched in the content and the department.
+    let second = store.create_opinion(&opinion_input(), today()).unwrap();
+    let limited = OpinionFilter {
+        limit: Some(1),
+        ..OpinionFilter::default()
+    };
+    assert_eq!(store.list_opinions(&limited, late).unwrap().len(), 1);
+    assert_eq!(
+        store.opinion_totals(&limited, late).unwrap(),
+        shared::OpinionTotals {
+            records: 2,
+            overdue: 1
+        }
+    );
+    let words = |words: &str| OpinionFilter {
+        words: words.into(),
+        ..OpinionFilter::default()
+    };
+    let found = |filter: &OpinionFilter| -> Vec<String> {
+        let mut ids: Vec<String> = store
+            .list_opinions(filter, today())
+            .unwrap()
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut both = vec![id.clone(), second.clone()];
+    both.sort();
+    let first_words: String = input.content.chars().take(4).collect();
+    assert_eq!(found(&words(&first_words)), both);
+    // The department's name finds the referred one only; every word must be found.
+    assert_eq!(found(&words("交通委")), vec![id.clone()]);
+    assert_eq!(
+        found(&words(&format!("{first_words}  交通委"))),
+        vec![id.clone()]
+    );
+    assert_eq!(found(&words("交通委 没有这句话")), Vec::<String>::new());
+    assert_eq!(
+        store
+            .opinion_totals(&words("交通委"), today())
+            .unwrap()
+            .records,
+        1
+    );
+    assert_eq!(found(&words("   ")), both);
 
     // The department reads the referral, never the voter's phone.
     let inbox = store.department_inbox("dept-traffic", today()).unwrap();

@@ -496,3 +496,21 @@ fn screen_queries_never_load_documents() {
     }
     assert!(checked >= 15, "the store's screen modules are checked");
 }
+
+/// Every error code the server's API answers with has a sentence in both of the app's
+/// languages (`error.code.*`): the app says what a refusal is, not "try again".
+#[test]
+fn every_server_error_code_has_a_sentence_in_both_languages() {
+    for locale in ["zh-CN", "en"] {
+        let path = format!("{}/app/locales/{locale}.json", env!("CARGO_MANIFEST_DIR"));
+        let texts: std::collections::HashMap<String, String> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for code in shared::protocol::error::ALL {
+            let key = format!("error.code.{code}");
+            assert!(
+                texts.get(&key).is_some_and(|t| !t.trim().is_empty()),
+                "{key} missing from {path}"
+            );
+        }
+    }
+}

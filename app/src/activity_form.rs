@@ -107,7 +107,10 @@ pub fn ActivityForm() -> impl IntoView {
         message.set(None);
         spawn_local(async move {
             match api::get_activity(&id).await {
-                Ok(m) => fill(m),
+                Ok(m) => {
+                    fill(m);
+                    draft.mark_clean();
+                }
                 Err(e) => message.set(Some((false, app_error(&e)))),
             }
         });

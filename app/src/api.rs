@@ -7,8 +7,8 @@ use shared::{
     Account, ActivityFilter, ActivityInput, ActivitySummary, ActivityTotals, AnswerInput, AppError,
     ArticleCount, Campaign, CampaignProgress, Department, Deputy, DraftRegulation, DutyRecord,
     FeedbackInput, HistoryEntry, Home, Language, OpinionFilter, OpinionInput, OpinionSummary,
-    RecordForm, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery, SyncProgress,
-    SyncReport, SyncStatus, TimelineStep, VoterContact, YearReportInput,
+    OpinionTotals, RecordForm, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery,
+    SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact, YearReportInput,
 };
 use wasm_bindgen::prelude::*;
 
@@ -207,6 +207,11 @@ struct OpinionFilterArgs<'a> {
 
 pub async fn list_opinions(filter: &OpinionFilter) -> Result<Vec<OpinionSummary>, AppError> {
     call("list_opinions", &OpinionFilterArgs { filter }).await
+}
+
+/// How many opinions `filter` selects in all, and how many are overdue.
+pub async fn opinion_totals(filter: &OpinionFilter) -> Result<OpinionTotals, AppError> {
+    call("opinion_totals", &OpinionFilterArgs { filter }).await
 }
 
 #[derive(Serialize)]

@@ -53,22 +53,6 @@ pub fn fit(s: &str, width: f64, font: f64) -> (String, bool) {
     (out, true)
 }
 
-/// How many leading characters all of `labels` share, when at least two share two or
-/// more and each keeps something after them ("紫竹院街道…" of a street's stations): the
-/// bars show what tells them apart.
-pub fn common_prefix(labels: &[&str]) -> usize {
-    if labels.len() < 2 {
-        return 0;
-    }
-    let first: Vec<char> = labels[0].chars().collect();
-    let mut n = first.len();
-    for l in &labels[1..] {
-        n = n.min(l.chars().zip(&first).take_while(|(a, b)| a == *b).count());
-    }
-    let keeps_some = labels.iter().all(|l| l.chars().count() > n);
-    if n >= 2 && keeps_some { n } else { 0 }
-}
-
 /// The top of a value axis for `max`: 1, 2 or 5 times a power of ten, at least `max`.
 pub fn nice_max(max: u64) -> u64 {
     if max <= 5 {
@@ -124,14 +108,15 @@ pub fn BarChart(
 ) -> impl IntoView {
     let mut bars = bars;
     bars.sort_by_key(|b| std::cmp::Reverse(b.value));
-    const ROW: f64 = 28.0;
-    const BAR: f64 = 16.0;
-    const LABEL: f64 = 132.0;
+    // Each place's whole name on its own line above its bar: names of one street's
+    // stations differ only at the end ("…人大代表之家", "…联络站"), so none is cut short.
+    const ROW: f64 = 36.0;
+    const BAR: f64 = 14.0;
+    const NAME: f64 = 13.0;
     let max = bars.iter().map(|b| b.value).max().unwrap_or(0).max(1);
     let value_width = text_width(&max.to_string(), FONT) + 8.0;
-    let span = W - LABEL - value_width - 8.0;
+    let span = W - value_width - 4.0;
     let height = (bars.len() as f64 * ROW).max(ROW);
-    let shared = common_prefix(&bars.iter().map(|b| b.label.as_str()).collect::<Vec<_>>());
     let rows = bars
         .into_iter()
         .enumerate()
@@ -142,8 +127,7 @@ pub fn BarChart(
             } else {
                 (b.value as f64 / max as f64 * span).max(2.0)
             };
-            let distinct: String = b.label.chars().skip(shared).collect();
-            let (label, _) = fit(&distinct, LABEL - 10.0, FONT);
+            let (label, _) = fit(&b.label, W, FONT);
             let tip = tf(
                 "chart.tip",
                 &[("label", &b.label), ("value", &b.value.to_string())],
@@ -151,11 +135,11 @@ pub fn BarChart(
             let body = view! {
                 <title>{tip.clone()}</title>
                 <rect class="hit" x="0" y=y width=W height=ROW></rect>
-                <text class="label" x=LABEL - 6.0 y=y + ROW / 2.0 + 4.0 text-anchor="end">
+                <text class="label" x="0" y=y + NAME>
                     {label}
                 </text>
-                <rect class="bar" x=LABEL y=y + (ROW - BAR) / 2.0 width=w height=BAR rx="3"></rect>
-                <text class="value" x=LABEL + w + 4.0 y=y + ROW / 2.0 + 4.0>
+                <rect class="bar" x="0" y=y + NAME + 4.0 width=w height=BAR rx="3"></rect>
+                <text class="value" x=w + 4.0 y=y + NAME + 4.0 + BAR - 3.0>
                     {b.value.to_string()}
                 </text>
             };
@@ -346,7 +330,14 @@ pub struct Segment {
 /// A 100% bar of the parts of a whole, and its legend with each part's number and share.
 /// Parts of zero are left out; with nothing at all, a sentence says so.
 #[component]
-pub fn ShareBar(id: &'static str, title: String, segments: Vec<Segment>) -> impl IntoView {
+pub fn ShareBar(
+    id: &'static str,
+    title: String,
+    segments: Vec<Segment>,
+    /// How the parts are counted, where it is not plain ("一件意见可有几个类别").
+    #[prop(optional)]
+    note: Option<String>,
+) -> impl IntoView {
     const H: f64 = 28.0;
     let segments: Vec<Segment> = segments.into_iter().filter(|s| s.value > 0).collect();
     let total: u64 = segments.iter().map(|s| s.value).sum();
@@ -427,6 +418,7 @@ pub fn ShareBar(id: &'static str, title: String, segments: Vec<Segment>) -> impl
                 {parts}
             </svg>
             <ul class="legend">{legend}</ul>
+            {note.map(|n| view! { <p class="hint chart-note">{n}</p> })}
         </figure>
     }
     .into_any()
@@ -443,17 +435,6 @@ mod tests {
         assert!(s.ends_with('\u{2026}'));
         assert!(text_width(&s, 12.0) <= 100.0);
         assert_eq!(fit("站点", 100.0, 12.0), ("站点".to_owned(), false));
-    }
-
-    #[test]
-    fn a_shared_start_of_names_is_left_out() {
-        assert_eq!(
-            common_prefix(&["紫竹院街道人大代表之家", "紫竹院街道万寿寺社区联络站"]),
-            5
-        );
-        assert_eq!(common_prefix(&["海淀镇", "上庄镇"]), 0);
-        assert_eq!(common_prefix(&["紫竹院街道", "紫竹院街道一站"]), 0);
-        assert_eq!(common_prefix(&["紫竹院街道"]), 0);
     }
 
     #[test]

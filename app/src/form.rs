@@ -1,6 +1,8 @@
 //! What every form shares: the refusal next to a field, the invalid mark, the required
 //! mark. The core's `FieldError`s drive all three.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::Serialize;
@@ -180,9 +182,26 @@ fn from_json<T: DeserializeOwned>(json: &str) -> Option<T> {
 pub struct Draft {
     ready: RwSignal<bool>,
     slot: StoredValue<DraftSlot>,
+    /// What the form holds now, as the draft is kept (`None`: nothing typed).
+    current: StoredValue<Arc<dyn Fn() -> Option<String> + Send + Sync>>,
+    /// What it held when it opened, or when its record was loaded.
+    clean: StoredValue<Option<String>>,
 }
 
 impl Draft {
+    /// Whether the form holds something cancelling would throw away: typed into a new
+    /// form, or changed since the record was loaded ([`Draft::mark_clean`]).
+    pub fn unsaved(self) -> bool {
+        let now = untrack(|| (self.current.get_value())());
+        now != self.clean.get_value()
+    }
+
+    /// What the form holds now is the saved record (an edit form, once loaded).
+    pub fn mark_clean(self) {
+        let now = untrack(|| (self.current.get_value())());
+        self.clean.set_value(now);
+    }
+
     /// Forgets the draft (the form was saved or cancelled).
     pub fn forget(self) {
         self.ready.set(false);
@@ -239,6 +258,9 @@ fn keep_json(
     let ready = RwSignal::new(false);
     let off = matches!(slot, DraftSlot::Off);
     let slot = StoredValue::new(slot);
+    let current: Arc<dyn Fn() -> Option<String> + Send + Sync> = Arc::from(current);
+    let now = current.clone();
+    let opened = untrack(|| current());
     if !off {
         spawn_local(async move {
             if let Some(d) = slot.get_value().load().await {
@@ -248,17 +270,23 @@ fn keep_json(
         });
     }
     Effect::new(move |_| {
-        let draft = current();
+        let draft = now();
         if !ready.get() {
             return;
         }
         let slot = slot.get_value();
         spawn_local(async move { slot.keep(draft).await });
     });
-    Draft { ready, slot }
+    Draft {
+        ready,
+        slot,
+        current: StoredValue::new(current),
+        clean: StoredValue::new(opened),
+    }
 }
 
-/// A form's save and cancel buttons; cancelling forgets the form's draft.
+/// A form's save and cancel buttons; cancelling forgets the form's draft, after asking
+/// when something typed would be thrown away.
 #[component]
 pub fn SaveOrCancel(
     save_id: &'static str,
@@ -267,6 +295,12 @@ pub fn SaveOrCancel(
     draft: Draft,
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let asking = RwSignal::new(false);
+    let discard = move || {
+        asking.set(false);
+        draft.forget();
+        on_cancel();
+    };
     view! {
         <div class="actions">
             <button type="submit" id=save_id class="primary" disabled=move || saving.get()>
@@ -274,15 +308,31 @@ pub fn SaveOrCancel(
             </button>
             <button
                 type="button"
-                class="link"
+                class="link form-cancel"
                 on:click=move |_| {
-                    draft.forget();
-                    on_cancel();
+                    if draft.unsaved() {
+                        asking.set(true);
+                    } else {
+                        discard();
+                    }
                 }
             >
                 {t("form.cancel")}
             </button>
         </div>
+        <Show when=move || asking.get()>
+            <div class="confirm" role="alertdialog" aria-labelledby="discard-question">
+                <p id="discard-question">{t("form.discard_question")}</p>
+                <div class="actions">
+                    <button type="button" id="discard-yes" class="secondary" on:click=move |_| discard()>
+                        {t("form.discard_yes")}
+                    </button>
+                    <button type="button" id="discard-no" class="primary" on:click=move |_| asking.set(false)>
+                        {t("form.discard_no")}
+                    </button>
+                </div>
+            </div>
+        </Show>
     }
 }
 

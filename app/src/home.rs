@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::{ActivitySummary, DeputyRhythm, Home};
+use shared::{ActivityFilter, ActivitySummary, DeputyRhythm, Home};
 
 use crate::i18n::{kind_label, t, tf, tn};
 use leptos_router::hooks::use_navigate;
@@ -48,13 +48,37 @@ pub fn HomePage() -> impl IntoView {
         }
     };
     let (this_year, _, _) = ymd(&today()).unwrap_or((2022, 1, 1));
-    // A deputy's own account: their duty record.
-    let own_record = move || {
+    // A deputy's own account: their duty record, of the year of their newest activity
+    // (this year's once they have one).
+    let own_id = move || {
         ctx.status
             .get()
             .and_then(|s| s.account)
             .and_then(|a| a.deputy_id)
-            .map(|id| format!("/deputy/{id}/{this_year}"))
+    };
+    // Known once the newest activity was looked up (the link waits for it).
+    let record_year = RwSignal::new(None::<i32>);
+    Effect::new(move |_| {
+        ctx.data_version.track();
+        let Some(id) = own_id() else {
+            return;
+        };
+        spawn_local(async move {
+            let newest = api::list_activities(&ActivityFilter {
+                deputy_id: Some(id),
+                limit: Some(1),
+                ..ActivityFilter::default()
+            })
+            .await
+            .ok()
+            .and_then(|l| l.first().and_then(|a| ymd(&a.date.to_string())))
+            .map(|(y, _, _)| y);
+            record_year.set(Some(newest.map_or(this_year, |y| y.min(this_year))));
+        });
+    });
+    let own_record = move || {
+        let year = record_year.get()?;
+        own_id().map(|id| format!("/deputy/{id}/{year}"))
     };
     let mark = |done: bool, key: &'static str| {
         view! {

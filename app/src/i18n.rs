@@ -191,12 +191,26 @@ pub fn app_error(e: &AppError) -> String {
         AppError::NotFound => t("error.not_found"),
         AppError::Offline { .. } => t("error.offline"),
         AppError::Server { status, .. } => tf("error.server", &[("status", &status.to_string())]),
-        AppError::Refused { status, reason } if reason.is_empty() => {
+        // A refusal the API names: what it means and what to do, in the app's words.
+        AppError::Refused { status, code, .. }
+            if texts(ENGLISH.load(Ordering::Relaxed))
+                .contains_key(&format!("error.code.{code}")) =>
+        {
+            tf(
+                "error.refused_known",
+                &[
+                    ("what", &t(&format!("error.code.{code}"))),
+                    ("status", &status.to_string()),
+                    ("code", code),
+                ],
+            )
+        }
+        AppError::Refused { status, reason, .. } if reason.is_empty() => {
             tf("error.refused_plain", &[("status", &status.to_string())])
         }
         // The reason in quotes, without its own full stop (the sentence adds one): the
         // ideographic full stop, the fullwidth exclamation mark and their ASCII forms.
-        AppError::Refused { status, reason } => tf(
+        AppError::Refused { status, reason, .. } => tf(
             "error.refused",
             &[
                 ("status", &status.to_string()),
@@ -284,6 +298,29 @@ mod tests {
             missing.is_empty(),
             "keys missing from zh-CN.json: {missing:?}"
         );
+    }
+
+    /// A refusal the API names by its code reads as what it means, in the app's words,
+    /// with the code for the server's administrator; without a known code, the server's
+    /// own sentence; never the "try again later" of an error that may pass.
+    #[test]
+    fn a_refusal_says_what_it_is_not_try_again() {
+        let refused = |code: &str, reason: &str| AppError::Refused {
+            status: 403,
+            code: code.into(),
+            reason: reason.into(),
+        };
+        let text = app_error(&refused("read_only", "this account only reads st-1"));
+        assert!(text.contains(&t("error.code.read_only")), "{text}");
+        assert!(text.contains("read_only") && text.contains("403"), "{text}");
+        assert!(!text.contains("this account only reads"), "{text}");
+        let text = app_error(&refused("", "no public address"));
+        assert!(text.contains("no public address"), "{text}");
+        let retry = tf("error.server", &[("status", "403")]);
+        for e in [refused("read_only", ""), refused("", "x"), refused("", "")] {
+            assert_ne!(app_error(&e), retry);
+            assert!(!app_error(&e).contains("稍后重试"), "{e:?}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod campaigns;
 mod charts;
 mod consultation;
 mod ctx;
+mod date_picker;
 mod department;
 mod duty;
 mod filters;
@@ -118,8 +119,9 @@ fn has_tab(role: Option<Role>, tab: Tab) -> bool {
     tabs_for(role).iter().any(|(t, ..)| *t == tab)
 }
 
-/// The tabs an account works with: stations record; a department answers what was
-/// referred to it; the district administrator reads.
+/// The tabs an account works with: stations record; a street's or town's coordinator
+/// records and follows its figures; a department answers what was referred to it; the
+/// district administrator reads.
 fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
     let home = (Tab::Home, "tab.home", "tab-home");
     let list = (Tab::List, "tab.list", "tab-list");
@@ -133,6 +135,7 @@ fn tabs_for(role: Option<Role>) -> Vec<(Tab, &'static str, &'static str)> {
     match role {
         Some(Role::Department) => vec![inbox, sync],
         Some(Role::DistrictAdmin) => vec![list, stats, opinions, campaigns, consultation, sync],
+        Some(Role::SubdistrictCoordinator) => vec![home, list, form, stats, opinions, sync],
         _ => vec![home, list, form, opinions, sync],
     }
 }
@@ -144,6 +147,7 @@ fn main() {
     wasm_bindgen_futures::spawn_local(async {
         let language = api::language().await.unwrap_or(shared::Language::ZhCn);
         i18n::load(language).await;
+        date_picker::close_calendar_when_a_day_is_chosen();
         mount_to_body(App);
     });
 }

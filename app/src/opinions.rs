@@ -13,13 +13,13 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::params::ParamsMap;
 use shared::{
     AppError, Campaign, Department, Deputy, DraftRegulation, FeedbackInput, Field, FieldError,
-    OpinionCategory, OpinionFilter, OpinionInput, OpinionStatus, OpinionSummary, ReferralInput,
-    Satisfaction, Station, TimelineStep, VoterContact,
+    OpinionCategory, OpinionFilter, OpinionInput, OpinionStatus, OpinionSummary, OpinionTotals,
+    ReferralInput, Satisfaction, Station, TimelineStep, VoterContact,
 };
 
 use crate::api::ExportFormat;
 use crate::filters::{Chip, Chips, ExportButtons, Exporter, param, parse_bool, parse_enum, some};
-use crate::i18n::{app_error, enum_label, join, snake, t, tf};
+use crate::i18n::{app_error, enum_label, join, snake, t, tf, tn};
 use crate::links::{Link, file_name, period_name};
 use crate::paging::{MoreButton, Pager};
 use crate::{Ctx, api, go, today};
@@ -38,6 +38,9 @@ fn status_label(s: OpinionStatus) -> String {
 fn satisfaction_label(s: Satisfaction) -> String {
     enum_label("satisfaction", &s)
 }
+
+/// The status choice that lists the overdue opinions.
+const OVERDUE: &str = "overdue";
 
 /// The filters of the list, as they come in the address.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -58,6 +61,8 @@ struct Filters {
     deputy: String,
     /// The deputy's name, for the chip and the file name.
     deputy_name: String,
+    /// Words to look for (typed on the screen, not in the address).
+    words: String,
 }
 
 impl Filters {
@@ -80,6 +85,7 @@ impl Filters {
             station: param(q, "station"),
             deputy: param(q, "deputy"),
             deputy_name: param(q, "dname"),
+            words: String::new(),
         }
     }
 
@@ -107,6 +113,21 @@ impl Filters {
         }
     }
 
+    /// The status choice on the screen: "" (any), one status, or `overdue`; several
+    /// statuses from a link show as a chip instead.
+    fn status_choice(&self) -> String {
+        match (self.overdue, self.statuses.as_slice()) {
+            (true, []) => OVERDUE.to_owned(),
+            (false, [one]) => snake(one),
+            _ => String::new(),
+        }
+    }
+
+    fn choose_status(&mut self, value: &str) {
+        self.overdue = value == OVERDUE;
+        self.statuses = parse_enum::<OpinionStatus>(value).into_iter().collect();
+    }
+
     /// The store's filter.
     fn filter(&self) -> OpinionFilter {
         OpinionFilter {
@@ -124,6 +145,7 @@ impl Filters {
             satisfaction: parse_enum(&self.satisfaction),
             online: parse_bool(&self.online),
             deputy_id: some(self.deputy.clone()),
+            words: self.words.clone(),
             limit: None,
         }
     }
@@ -133,6 +155,9 @@ impl Filters {
 pub fn OpinionsPage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let list = RwSignal::new(Vec::<OpinionSummary>::new());
+    let totals = RwSignal::new(None::<OpinionTotals>);
+    // What the last save did, shown above the list.
+    let saved_note = RwSignal::new(None::<String>);
     let adding = RwSignal::new(false);
     let query = use_query_map();
     let initial = query.get_untracked();
@@ -176,12 +201,44 @@ pub fn OpinionsPage() -> impl IntoView {
             if let Ok(l) = api::list_opinions(&wanted).await {
                 list.set(pager.page(l, shown));
             }
+            // Every opinion the filter selects, not only the rows shown.
+            totals.set(api::opinion_totals(&wanted).await.ok());
         });
     });
-    let saved = move || {
+    // A new opinion is marked in the list and brought into view once the list has it,
+    // with a word above the list that it was kept.
+    let just_saved = RwSignal::new(None::<String>);
+    let brought = StoredValue::new(true);
+    let saved = move |id: String| {
         adding.set(false);
+        saved_note.set(Some(t("opinions.saved")));
+        brought.set_value(false);
+        just_saved.set(Some(id));
         ctx.saved();
     };
+    Effect::new(move |_| {
+        let Some(id) = just_saved.get() else {
+            return;
+        };
+        if brought.get_value() || !list.with(|l| l.iter().any(|o| o.id == id)) {
+            return;
+        }
+        brought.set_value(true);
+        set_timeout(
+            move || {
+                let selector = format!("#opinion-list li[data-id='{id}']");
+                if let Some(el) = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.query_selector(&selector).ok().flatten())
+                {
+                    let options = web_sys::ScrollIntoViewOptions::new();
+                    options.set_block(web_sys::ScrollLogicalPosition::Center);
+                    el.scroll_into_view_with_scroll_into_view_options(&options);
+                }
+            },
+            std::time::Duration::ZERO,
+        );
+    });
     let name_of = |items: Vec<(String, String)>, id: &str| {
         items
             .into_iter()
@@ -249,15 +306,10 @@ pub fn OpinionsPage() -> impl IntoView {
                 tf("chip.station", &[("name", &station_name(&f.station))]),
             );
         }
-        if !f.statuses.is_empty() {
+        // One status, the overdue ones and a category show in the screen's own choices.
+        if f.statuses.len() > 1 {
             let names: Vec<String> = f.statuses.iter().map(|s| status_label(*s)).collect();
             chip("status", tf("chip.status", &[("status", &join(&names))]));
-        }
-        if let Some(c) = parse_enum::<OpinionCategory>(&f.category) {
-            chip(
-                "category",
-                tf("chip.category", &[("category", &category_label(c))]),
-            );
         }
         if !f.department.is_empty() {
             chip(
@@ -268,7 +320,7 @@ pub fn OpinionsPage() -> impl IntoView {
                 ),
             );
         }
-        if f.overdue {
+        if f.overdue && !f.statuses.is_empty() {
             chip("overdue", t("chip.overdue"));
         }
         if let Some(x) = parse_enum::<Satisfaction>(&f.satisfaction) {
@@ -359,7 +411,15 @@ pub fn OpinionsPage() -> impl IntoView {
                 <h2 id="opinions-title">{t("opinions.title")}</h2>
                 // Only an account that records for a station takes opinions in.
                 <Show when=move || !adding.get() && !ctx.stations.get().is_empty()>
-                    <button id="opinion-new" class="secondary" on:click=move |_| adding.set(true)>
+                    <button
+                        id="opinion-new"
+                        class="secondary"
+                        on:click=move |_| {
+                            saved_note.set(None);
+                            just_saved.set(None);
+                            adding.set(true);
+                        }
+                    >
                         {t("opinions.new")}
                     </button>
                 </Show>
@@ -367,8 +427,108 @@ pub fn OpinionsPage() -> impl IntoView {
             <Show when=move || adding.get()>
                 <OpinionForm on_saved=saved on_cancel=move || adding.set(false)/>
             </Show>
+            <div class="filters" id="opinion-filters">
+                <label class="grow">
+                    <span>{t("inbox.search")}</span>
+                    <input
+                        id="opinion-search"
+                        type="search"
+                        placeholder=t("opinions.search_hint")
+                        prop:value=move || filters.with(|f| f.words.clone())
+                        on:input=move |ev| {
+                            let words = event_target_value(&ev);
+                            pager.reset();
+                            filters.update(|f| f.words = words);
+                        }
+                    />
+                </label>
+                <label>
+                    <span>{t("opinions.filter_status")}</span>
+                    <select
+                        id="opinion-status"
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            pager.reset();
+                            filters.update(|f| f.choose_status(&value));
+                        }
+                    >
+                        <option value="" selected=move || filters.with(|f| f.status_choice().is_empty())>
+                            {t("filter.all")}
+                        </option>
+                        {OpinionStatus::ALL
+                            .into_iter()
+                            .map(|st| {
+                                let value = snake(&st);
+                                let v = value.clone();
+                                view! {
+                                    <option value=value selected=move || filters.with(|f| f.status_choice() == v)>
+                                        {status_label(st)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                        <option value=OVERDUE selected=move || filters.with(|f| f.status_choice() == OVERDUE)>
+                            {t("opinions.overdue")}
+                        </option>
+                    </select>
+                </label>
+                <label>
+                    <span>{t("field.categories")}</span>
+                    <select
+                        id="opinion-category"
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            pager.reset();
+                            filters.update(|f| f.category = value);
+                        }
+                    >
+                        <option value="" selected=move || filters.with(|f| f.category.is_empty())>
+                            {t("filter.all")}
+                        </option>
+                        {OpinionCategory::ALL
+                            .into_iter()
+                            .map(|c| {
+                                let value = snake(&c);
+                                let v = value.clone();
+                                view! {
+                                    <option value=value selected=move || filters.with(|f| f.category == v)>
+                                        {category_label(c)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+            </div>
             <Chips chips=chips on_remove=remove on_clear=clear_all/>
             <ExportButtons exporter=exporter export=export/>
+            {move || {
+                saved_note
+                    .get()
+                    .map(|m| view! { <p class="message ok" role="status" id="opinion-saved">{m}</p> })
+            }}
+            <p class="totals" id="opinion-totals">
+                {move || {
+                    // Every opinion the filter selects; with more rows to load, how many
+                    // are shown.
+                    let Some(all) = totals.get() else {
+                        return String::new();
+                    };
+                    let records = tn("list.records", all.records, &[]);
+                    let totals = if all.overdue > 0 {
+                        let overdue = tn("opinions.overdue_count", all.overdue, &[]);
+                        tf("opinions.totals_overdue", &[("records", &records), ("overdue", &overdue)])
+                    } else {
+                        records
+                    };
+                    if pager.has_more() {
+                        let shown = tn("list.shown", list.with(Vec::len) as u64, &[]);
+                        tf("opinions.totals_partial", &[("totals", &totals), ("shown", &shown)])
+                    } else {
+                        totals
+                    }
+                }}
+            </p>
             {move || {
                 selected
                     .get()
@@ -402,8 +562,13 @@ pub fn OpinionsPage() -> impl IntoView {
                                 .map(|c| category_label(*c))
                                 .collect::<Vec<_>>();
                             let cats = join(&cats);
+                            let this = o.id.clone();
                             view! {
-                                <li class="record" data-id=o.id.clone()>
+                                <li
+                                    class="record"
+                                    class:just-saved=move || just_saved.with(|j| j.as_deref() == Some(this.as_str()))
+                                    data-id=o.id.clone()
+                                >
                                     <div class="record-head">
                                         <span class="date">{o.date.to_string()}</span>
                                         <span class=format!("status status-{status}")>
@@ -445,7 +610,8 @@ pub fn OpinionsPage() -> impl IntoView {
 
 #[component]
 fn OpinionForm(
-    on_saved: impl Fn() + Copy + Send + Sync + 'static,
+    /// Hears the new opinion's id.
+    on_saved: impl Fn(String) + Copy + Send + Sync + 'static,
     on_cancel: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -540,9 +706,9 @@ fn OpinionForm(
                 );
             },
             async move { api::save_opinion(None, &input, Some(DRAFT)).await },
-            move |_| {
+            move |id| {
                 forget_draft();
-                on_saved();
+                on_saved(id);
             },
         );
     };

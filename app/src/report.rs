@@ -186,17 +186,6 @@ fn ReportEditor(input: YearReportInput, report_id: Option<String>, name: String)
             <a href=back id="report-back" class="link">{t("report.back")}</a>
         </div>
         <form class="form card" on:submit=on_submit novalidate>
-            {move || {
-                message
-                    .get()
-                    .map(|(ok, m)| {
-                        view! {
-                            <p class=if ok { "message ok" } else { "message error" } role="status" id="report-message">
-                                {m}
-                            </p>
-                        }
-                    })
-            }}
             {error_in(Field::Date)}
             {error_in(Field::Deputies)}
             <div class="field" class:invalid=invalid(Field::Title)>
@@ -247,6 +236,19 @@ fn ReportEditor(input: YearReportInput, report_id: Option<String>, name: String)
                     {exporter.label(ExportFormat::Pdf, "report.pdf")}
                 </button>
             </div>
+            // Beside the buttons, where the user looks after tapping one (the form is
+            // long: a word at its top goes unseen).
+            {move || {
+                message
+                    .get()
+                    .map(|(ok, m)| {
+                        view! {
+                            <p class=if ok { "message ok" } else { "message error" } role="status" id="report-message">
+                                {m}
+                            </p>
+                        }
+                    })
+            }}
             <ExportMessage exporter=exporter id="report-export-message"/>
             <Show when=move || edited()>
                 <p class="hint" id="report-unsaved">{t("report.unsaved")}</p>

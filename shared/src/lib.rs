@@ -27,6 +27,8 @@ pub mod model;
 #[cfg(feature = "store")]
 pub mod access;
 #[cfg(feature = "store")]
+pub mod collate;
+#[cfg(feature = "store")]
 pub mod doc;
 #[cfg(feature = "store")]
 pub mod doc_id;
@@ -148,10 +150,14 @@ impl From<&Error> for AppError {
                     detail: e.to_string(),
                 }
             }
-            Error::Server { status, detail } if is_refusal(*status) => AppError::Refused {
-                status: *status,
-                reason: server_reason(detail),
-            },
+            Error::Server { status, detail } if is_refusal(*status) => {
+                let (code, reason) = server_reason(detail);
+                AppError::Refused {
+                    status: *status,
+                    code,
+                    reason,
+                }
+            }
             Error::Server { status, detail } => AppError::Server {
                 status: *status,
                 detail: detail.clone(),
@@ -187,13 +193,13 @@ fn is_refusal(status: u16) -> bool {
     (400..500).contains(&status) && status != 408 && status != 429
 }
 
-/// The server's own reason in an error answer's body: the message of a JSON error body,
-/// or a short plain sentence (a public page's); nothing for anything else (a proxy's
-/// HTML page).
+/// The server's own code and reason in an error answer's body: those of a JSON error
+/// body, or a short plain sentence (a public page's) without a code; nothing for anything
+/// else (a proxy's HTML page).
 #[cfg(feature = "store")]
-fn server_reason(body: &str) -> String {
+fn server_reason(body: &str) -> (String, String) {
     if let Ok(e) = serde_json::from_str::<protocol::ErrorBody>(body) {
-        return e.message;
+        return (e.error, e.message);
     }
     let body = body.trim();
     if body.is_empty()
@@ -201,9 +207,9 @@ fn server_reason(body: &str) -> String {
         || body.starts_with('{')
         || body.chars().count() > 200
     {
-        return String::new();
+        return (String::new(), String::new());
     }
-    body.to_owned()
+    (String::new(), body.to_owned())
 }
 
 #[cfg(feature = "store")]
@@ -239,6 +245,7 @@ mod tests {
             app_error(409, reason),
             AppError::Refused {
                 status: 409,
+                code: String::new(),
                 reason: reason.to_owned()
             }
         );
@@ -248,6 +255,7 @@ mod tests {
             app_error(403, body),
             AppError::Refused {
                 status: 403,
+                code: "read_only".to_owned(),
                 reason: "this account only reads st-1".to_owned()
             }
         );
@@ -256,6 +264,7 @@ mod tests {
             app_error(404, "<html><body>404 Not Found</body></html>"),
             AppError::Refused {
                 status: 404,
+                code: String::new(),
                 reason: String::new()
             }
         );

@@ -348,6 +348,24 @@ pub mod error {
     /// read of it).
     pub const REQUEST_TIMEOUT: &str = "request_timeout";
     pub const SERVER_ERROR: &str = "server_error";
+
+    /// Every code: the app has a sentence for each (`error.code.*` in its locale files).
+    pub const ALL: [&str; 14] = [
+        BAD_REQUEST,
+        UNAUTHORIZED,
+        READ_ONLY,
+        NOT_FOUND,
+        SEQUENCE_REUSED,
+        CONFLICT,
+        FOREIGN_ACTOR,
+        INVALID_RECORD,
+        QUOTA_EXCEEDED,
+        DEVICE_TAKEN,
+        TOO_MANY_ATTEMPTS,
+        PAYLOAD_TOO_LARGE,
+        REQUEST_TIMEOUT,
+        SERVER_ERROR,
+    ];
 }
 
 /// Bytes are base64 text in JSON, and CBOR byte strings in CBOR.

@@ -58,6 +58,8 @@ pub fn StatsPage() -> impl IntoView {
     let to = RwSignal::new(kept_text("to"));
     // The district office's choice of one street or town ("" for the whole district).
     let narrowed = RwSignal::new(kept_text("place"));
+    // One station of the street or town shown ("" for all of them).
+    let one_station = RwSignal::new(kept_text("station"));
     let navigate = use_navigate();
     Effect::new(move |_| {
         let here = Link::new("/stats")
@@ -70,6 +72,7 @@ pub fn StatsPage() -> impl IntoView {
             .with("from", from.get())
             .with("to", to.get())
             .with("place", narrowed.get())
+            .with("station", one_station.get())
             .href();
         navigate(
             &here,
@@ -172,10 +175,12 @@ pub fn StatsPage() -> impl IntoView {
                 (a.parse().ok(), b.parse().ok(), None, None)
             }
         };
-        let (subdistrict_id, station_id) = match scope.get() {
-            Scope::Station(id) => (None, Some(id)),
-            Scope::Subdistrict(id) => (Some(id), None),
-            Scope::District => (Some(narrowed.get()).filter(|s| !s.is_empty()), None),
+        let chosen = Some(one_station.get()).filter(|s| !s.is_empty());
+        let (subdistrict_id, station_id) = match (scope.get(), chosen) {
+            (Scope::Station(id), _) => (None, Some(id)),
+            (_, Some(station)) => (None, Some(station)),
+            (Scope::Subdistrict(id), None) => (Some(id), None),
+            (Scope::District, None) => (Some(narrowed.get()).filter(|s| !s.is_empty()), None),
         };
         Ok(StatsQuery {
             from,
@@ -621,7 +626,12 @@ pub fn StatsPage() -> impl IntoView {
             .collect();
         Some(view! {
             <ShareBar id="stats-chart-kinds" title=t("stats.chart.kinds") segments=kinds/>
-            <ShareBar id="stats-chart-categories" title=t("stats.chart.categories") segments=categories/>
+            <ShareBar
+                id="stats-chart-categories"
+                title=t("stats.chart.categories")
+                segments=categories
+                note=t("stats.note.categories")
+            />
             <ShareBar id="stats-chart-statuses" title=t("stats.chart.statuses") segments=statuses/>
             <ShareBar
                 id="stats-chart-satisfaction"
@@ -734,7 +744,13 @@ pub fn StatsPage() -> impl IntoView {
                 <Show when=is_district>
                     <label class="wide">
                         <span>{t("stats.subdistrict")}</span>
-                        <select id="stats-subdistrict" on:change=move |ev| narrowed.set(event_target_value(&ev))>
+                        <select
+                            id="stats-subdistrict"
+                            on:change=move |ev| {
+                                one_station.set(String::new());
+                                narrowed.set(event_target_value(&ev));
+                            }
+                        >
                             <option value="" selected=move || narrowed.get().is_empty()>
                                 {t("place.district")}
                             </option>
@@ -746,6 +762,34 @@ pub fn StatsPage() -> impl IntoView {
                                         let sid = id.clone();
                                         view! {
                                             <option value=id selected=move || narrowed.get() == sid>
+                                                {name}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </label>
+                </Show>
+                <Show when=move || match scope.get() {
+                    Scope::Subdistrict(_) => true,
+                    Scope::District => !narrowed.get().is_empty(),
+                    Scope::Station(_) => false,
+                }>
+                    <label class="wide">
+                        <span>{t("stats.station")}</span>
+                        <select id="stats-station" on:change=move |ev| one_station.set(event_target_value(&ev))>
+                            <option value="" selected=move || one_station.get().is_empty()>
+                                {t("stats.all_stations")}
+                            </option>
+                            {move || {
+                                scope_stations
+                                    .get()
+                                    .into_iter()
+                                    .map(|(id, name)| {
+                                        let sid = id.clone();
+                                        view! {
+                                            <option value=id selected=move || one_station.get() == sid>
                                                 {name}
                                             </option>
                                         }

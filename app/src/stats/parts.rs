@@ -234,7 +234,12 @@ pub(super) fn figures(s: &Statistics) -> AnyView {
             false,
         ),
     ];
-    view! { <div class="figures" id="stats-figures">{cards}</div> }.into_any()
+    // The levels' figures count a deputy of several levels at each: say so beside them.
+    view! {
+        <div class="figures" id="stats-figures">{cards}</div>
+        <p class="hint" id="stats-level-note">{t("stats.note.levels")}</p>
+    }
+    .into_any()
 }
 
 /// Buttons choosing one of `options` (`{prefix}-{value}` ids).

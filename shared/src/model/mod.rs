@@ -159,7 +159,17 @@ pub struct OpinionFilter {
     pub online: Option<bool>,
     /// Received by this deputy, or at an activity they attended.
     pub deputy_id: Option<String>,
+    /// Words the content, the station's or the department's name must each contain
+    /// (separated by spaces; none: no search).
+    pub words: String,
     pub limit: Option<u32>,
+}
+
+/// How many opinions a filter selects, and how many of them are overdue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpinionTotals {
+    pub records: u64,
+    pub overdue: u64,
 }
 
 /// A referral as the department's inbox shows it (no personal data: there is none in it).
@@ -485,10 +495,15 @@ pub enum AppError {
     Server { status: u16, detail: String },
     /// The server refused the request for a reason that trying again does not change (a
     /// 4xx answer other than a timeout or a rate limit, e.g. a server set up without what
-    /// the request needs): whoever runs the server must act. `reason` is the server's own
-    /// sentence, if it gave one.
+    /// the request needs): whoever runs the server must act. `code` is the API's error
+    /// code (`protocol::error`), `reason` the server's own sentence, if it gave them.
     #[error("server refused ({status}): {reason}")]
-    Refused { status: u16, reason: String },
+    Refused {
+        status: u16,
+        #[serde(default)]
+        code: String,
+        reason: String,
+    },
     /// Sync needs a signed-in account on this device.
     #[error("not signed in")]
     NotSignedIn,

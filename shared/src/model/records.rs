@@ -174,6 +174,16 @@ pub enum OpinionCategory {
     Other,
 }
 
+impl OpinionStatus {
+    pub const ALL: [OpinionStatus; 5] = [
+        OpinionStatus::Recorded,
+        OpinionStatus::Referred,
+        OpinionStatus::InProgress,
+        OpinionStatus::Answered,
+        OpinionStatus::FedBack,
+    ];
+}
+
 impl Satisfaction {
     pub const ALL: [Satisfaction; 3] = [
         Satisfaction::Satisfied,

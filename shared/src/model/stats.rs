@@ -156,6 +156,8 @@ impl Figures {
 pub struct PlaceFigures {
     pub id: String,
     pub name: String,
+    /// The street or town a station is in (none for a street or town).
+    pub subdistrict: Option<String>,
     pub figures: Figures,
 }
 

@@ -11,6 +11,31 @@ fn heading(key: &str) -> String {
     sentence(&format!("export.{key}"))
 }
 
+/// The figures the statistics screen shows too: a workbook names them as the screen does
+/// (`stats.fig.*`), so one figure has one name.
+const SCREEN_FIGURES: [&str; 9] = [
+    "activities",
+    "attendances",
+    "deputies",
+    "voters",
+    "opinions",
+    "answered",
+    "overdue",
+    "suggestions",
+    "leads",
+];
+
+/// A statistics column's or figure's name: the screen's where it has one.
+fn stat_name(key: &str) -> String {
+    if SCREEN_FIGURES.contains(&key) {
+        sentence(&format!("stats.fig.{key}"))
+    } else if key == "subdistrict" {
+        sentence("stats.subdistrict")
+    } else {
+        heading(&format!("stats.{key}"))
+    }
+}
+
 fn label<T: serde::Serialize>(prefix: &str, v: T) -> String {
     sentence(&format!("{prefix}.{}", enum_str(v)))
 }
@@ -20,10 +45,10 @@ fn list_sep() -> String {
     sentence("punct.list_sep")
 }
 
-/// A figure of one level: 「代表进站（人次）（市人大代表）」.
+/// A figure of one level: 「代表参加人次（市人大代表）」.
 fn by_level(figure: &str, level: DeputyLevel) -> String {
     heading("stats.by_level")
-        .replace("{what}", &heading(figure))
+        .replace("{what}", &stat_name(figure))
         .replace("{level}", &label("level", level))
 }
 
@@ -218,12 +243,13 @@ pub fn statistics_tables(stats: &Statistics, period: &str) -> Vec<Table> {
         title("totals"),
         [heading("stats.figure"), heading("stats.value")],
     );
-    let figure = |key: &str, v: Cell| vec![Cell::Text(heading(&format!("stats.{key}"))), v];
+    let figure = |key: &str, v: Cell| vec![Cell::Text(stat_name(key)), v];
     let n = |v: u64| Cell::Int(v as i64);
     totals.rows = vec![
         figure("activities", n(t.activities)),
         figure("attendances", n(t.attendances)),
         figure("deputies", n(t.deputies)),
+        figure("voters", n(t.voters())),
         figure("voters_on_site", n(t.voters_on_site)),
         figure("voters_online", n(t.voters_online)),
         figure("opinions", n(t.opinions)),
@@ -241,24 +267,24 @@ pub fn statistics_tables(stats: &Statistics, period: &str) -> Vec<Table> {
         figure("leads", n(t.leads)),
     ];
     for (level, count) in &stats.attendances_by_level {
-        totals.rows.push(vec![
-            Cell::Text(by_level("stats.attendances", *level)),
-            n(*count),
-        ]);
+        totals
+            .rows
+            .push(vec![Cell::Text(by_level("attendances", *level)), n(*count)]);
     }
     for (level, count) in &stats.deputies_by_level {
-        totals.rows.push(vec![
-            Cell::Text(by_level("stats.deputies", *level)),
-            n(*count),
-        ]);
+        totals
+            .rows
+            .push(vec![Cell::Text(by_level("deputies", *level)), n(*count)]);
     }
     tables.push(totals);
 
-    let place_columns = [
-        "place",
+    // The figures of a place, in the screen's order and names; a station's sheet names
+    // its street or town first.
+    let figure_columns = [
         "activities",
         "attendances",
         "deputies",
+        "voters",
         "voters_on_site",
         "voters_online",
         "opinions",
@@ -268,23 +294,30 @@ pub fn statistics_tables(stats: &Statistics, period: &str) -> Vec<Table> {
         "suggestions",
         "leads",
     ]
-    .map(|c| heading(&format!("stats.{c}")));
-    for (key, places) in [
-        ("by_subdistrict", &stats.by_subdistrict),
-        ("by_station", &stats.by_station),
+    .map(stat_name);
+    for (key, places, with_street) in [
+        ("by_subdistrict", &stats.by_subdistrict, false),
+        ("by_station", &stats.by_station, true),
     ] {
-        let mut table = Table::new(
-            heading(&format!("stats.{key}")),
-            title(key),
-            place_columns.clone(),
-        );
+        let mut columns = Vec::new();
+        if with_street {
+            columns.push(stat_name("subdistrict"));
+        }
+        columns.push(heading("stats.place"));
+        columns.extend(figure_columns.iter().cloned());
+        let mut table = Table::new(heading(&format!("stats.{key}")), title(key), columns);
         for p in places {
             let f = &p.figures;
-            table.rows.push(vec![
+            let mut row = Vec::new();
+            if with_street {
+                row.push(p.subdistrict.clone().unwrap_or_default().into());
+            }
+            row.extend([
                 p.name.clone().into(),
                 n(f.activities),
                 n(f.attendances),
                 n(f.deputies),
+                n(f.voters()),
                 n(f.voters_on_site),
                 n(f.voters_online),
                 n(f.opinions),
@@ -294,6 +327,7 @@ pub fn statistics_tables(stats: &Statistics, period: &str) -> Vec<Table> {
                 n(f.suggestions),
                 n(f.leads),
             ]);
+            table.rows.push(row);
         }
         tables.push(table);
     }
@@ -301,8 +335,7 @@ pub fn statistics_tables(stats: &Statistics, period: &str) -> Vec<Table> {
     let mut months = Table::new(
         heading("stats.by_month"),
         title("by_month"),
-        ["month", "activities", "attendances", "voters", "opinions"]
-            .map(|c| heading(&format!("stats.{c}"))),
+        ["month", "activities", "attendances", "voters", "opinions"].map(stat_name),
     );
     for m in &stats.by_month {
         months.rows.push(vec![
@@ -369,14 +402,14 @@ pub fn statistics_tables(stats: &Statistics, period: &str) -> Vec<Table> {
     let mut departments = Table::new(
         heading("stats.by_department"),
         title("by_department"),
+        // As the screen's table of departments names them.
         [
-            "department",
-            "referred",
-            "answered",
-            "overdue",
-            "median_days",
-        ]
-        .map(|c| heading(&format!("stats.{c}"))),
+            heading("stats.department"),
+            sentence("stats.dept.referred"),
+            sentence("stats.dept.answered"),
+            sentence("stats.dept.overdue"),
+            sentence("stats.dept.median"),
+        ],
     );
     for d in &stats.referrals_by_department {
         departments.rows.push(vec![

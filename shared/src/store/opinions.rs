@@ -134,56 +134,21 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Vec<OpinionSummary>, Error> {
         let limit = filter.limit.map_or(-1, i64::from);
+        let filtered = OpinionsFiltered::new(filter, today);
+        let mut params = filtered.params();
+        params.push((":limit", &limit));
         self.query(
-            concat!(
-                "WITH ",
-                opinions_with_status!(),
-                "
-             SELECT v.id, v.station_id, COALESCE(s.name, v.station_id), v.date, v.categories,
-                    v.content, v.status, d.name, v.deadline,
-                    v.status IN ('referred', 'in_progress') AND v.deadline < :today,
-                    v.satisfaction,
-                    EXISTS (SELECT 1 FROM outbox o WHERE o.record_key = 'opinion:' || v.id),
-                    v.channel IS 'online'
-             FROM v LEFT JOIN stations s ON s.id = v.station_id
-                    LEFT JOIN departments d ON d.id = v.dept
-             WHERE (:station IS NULL OR v.station_id = :station)
-               AND (:status IS NULL OR v.status = :status)
-               AND (:statuses = '[]' OR v.status IN (SELECT value FROM json_each(:statuses)))
-               AND (:department IS NULL OR v.dept = :department)
-               AND (:draft IS NULL OR v.draft_id = :draft)
-               AND (NOT :overdue
-                    OR (v.status IN ('referred', 'in_progress') AND v.deadline < :today))
-               AND (:from IS NULL OR v.date >= :from) AND (:to IS NULL OR v.date <= :to)
-               AND (:subdistrict IS NULL OR s.subdistrict_id = :subdistrict)
-               AND (:category IS NULL OR EXISTS (
-                     SELECT 1 FROM json_each(v.categories) c WHERE c.value = :category))
-               AND (:campaign IS NULL OR v.activity_id IN (
-                     SELECT id FROM activities WHERE campaign_id = :campaign))
-               AND (:satisfaction IS NULL OR v.satisfaction = :satisfaction)
-               AND (:online IS NULL OR (v.channel IS 'online') = :online)
-               AND (:deputy IS NULL OR v.received_by = :deputy OR v.activity_id IN (
-                     SELECT activity_id FROM activity_deputies WHERE deputy_id = :deputy))
-             ORDER BY v.date DESC, v.rid DESC LIMIT :limit"
+            &format!(
+                "{OPINIONS_WITH_STATUS}
+                 SELECT v.id, v.station_id, COALESCE(s.name, v.station_id), v.date, v.categories,
+                        v.content, v.status, d.name, v.deadline,
+                        v.status IN ('referred', 'in_progress') AND v.deadline < :today,
+                        v.satisfaction,
+                        EXISTS (SELECT 1 FROM outbox o WHERE o.record_key = 'opinion:' || v.id),
+                        v.channel IS 'online'
+                 {OPINIONS_FILTERED} ORDER BY v.date DESC, v.rid DESC LIMIT :limit"
             ),
-            rusqlite::named_params! {
-                ":today": today,
-                ":station": filter.station_id,
-                ":status": filter.status.map(enum_str),
-                ":statuses": to_json(&filter.statuses.iter().copied().map(enum_str).collect::<Vec<_>>()),
-                ":department": filter.department_id,
-                ":draft": filter.draft_id,
-                ":overdue": filter.overdue_only,
-                ":from": filter.from,
-                ":to": filter.to,
-                ":subdistrict": filter.subdistrict_id,
-                ":category": filter.category.map(enum_str),
-                ":campaign": filter.campaign_id,
-                ":satisfaction": filter.satisfaction.map(enum_str),
-                ":online": filter.online,
-                ":deputy": filter.deputy_id,
-                ":limit": limit,
-            },
+            params.as_slice(),
             |r| {
                 Ok(OpinionSummary {
                     id: r.get(0)?,
@@ -205,6 +170,29 @@ impl Store {
                 })
             },
         )
+    }
+
+    /// How many opinions `filter` selects, and how many of them are overdue, all of them
+    /// (its `limit` is ignored): the list's "共 N 条" while it shows the first rows.
+    pub fn opinion_totals(
+        &self,
+        filter: &OpinionFilter,
+        today: NaiveDate,
+    ) -> Result<OpinionTotals, Error> {
+        let filtered = OpinionsFiltered::new(filter, today);
+        let params = filtered.params();
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "{OPINIONS_WITH_STATUS}
+             SELECT count(*), COALESCE(sum(v.status IN ('referred', 'in_progress')
+                                            AND v.deadline < :today), 0)
+             {OPINIONS_FILTERED}"
+        ))?;
+        let (records, overdue): (i64, i64) =
+            stmt.query_row(params.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(OpinionTotals {
+            records: records.unsigned_abs(),
+            overdue: overdue.unsigned_abs(),
+        })
     }
 
     /// Refers an opinion to a department with a deadline (交办); returns the referral id.
@@ -440,5 +428,92 @@ impl Store {
         // Stable: same-day steps keep their order of the handling chain.
         steps.sort_by_key(|s| (s.date, s.status));
         Ok(steps)
+    }
+}
+
+/// The opinions with their derived status (`v`), as [`OPINIONS_FILTERED`] reads them.
+const OPINIONS_WITH_STATUS: &str = concat!("WITH ", opinions_with_status!());
+
+/// The opinion list's filter over `v` (and its station `s`, its department `d`), with the
+/// named parameters of [`OpinionsFiltered::params`].
+const OPINIONS_FILTERED: &str = "FROM v LEFT JOIN stations s ON s.id = v.station_id
+                LEFT JOIN departments d ON d.id = v.dept
+         WHERE (:station IS NULL OR v.station_id = :station)
+           AND (:status IS NULL OR v.status = :status)
+           AND (:statuses = '[]' OR v.status IN (SELECT value FROM json_each(:statuses)))
+           AND (:department IS NULL OR v.dept = :department)
+           AND (:draft IS NULL OR v.draft_id = :draft)
+           AND (NOT :overdue
+                OR (v.status IN ('referred', 'in_progress') AND v.deadline < :today))
+           AND (:from IS NULL OR v.date >= :from) AND (:to IS NULL OR v.date <= :to)
+           AND (:subdistrict IS NULL OR s.subdistrict_id = :subdistrict)
+           AND (:category IS NULL OR EXISTS (
+                 SELECT 1 FROM json_each(v.categories) c WHERE c.value = :category))
+           AND (:campaign IS NULL OR v.activity_id IN (
+                 SELECT id FROM activities WHERE campaign_id = :campaign))
+           AND (:satisfaction IS NULL OR v.satisfaction = :satisfaction)
+           AND (:online IS NULL OR (v.channel IS 'online') = :online)
+           AND (:deputy IS NULL OR v.received_by = :deputy OR v.activity_id IN (
+                 SELECT activity_id FROM activity_deputies WHERE deputy_id = :deputy))
+           AND NOT EXISTS (
+                 -- Every word of the search, in the content, the station or the department.
+                 SELECT 1 FROM json_each(:words) w
+                 WHERE instr(lower(v.content), lower(w.value)) = 0
+                   AND instr(lower(COALESCE(s.name, '')), lower(w.value)) = 0
+                   AND instr(lower(COALESCE(d.name, '')), lower(w.value)) = 0)";
+
+/// A filter's values as [`OPINIONS_FILTERED`] binds them.
+struct OpinionsFiltered<'a> {
+    filter: &'a OpinionFilter,
+    today: NaiveDate,
+    status: Option<String>,
+    statuses: String,
+    category: Option<String>,
+    satisfaction: Option<String>,
+    words: String,
+}
+
+impl<'a> OpinionsFiltered<'a> {
+    fn new(filter: &'a OpinionFilter, today: NaiveDate) -> OpinionsFiltered<'a> {
+        let words: Vec<&str> = filter.words.split_whitespace().collect();
+        OpinionsFiltered {
+            filter,
+            today,
+            status: filter.status.map(enum_str),
+            statuses: to_json(
+                &filter
+                    .statuses
+                    .iter()
+                    .copied()
+                    .map(enum_str)
+                    .collect::<Vec<_>>(),
+            ),
+            category: filter.category.map(enum_str),
+            satisfaction: filter.satisfaction.map(enum_str),
+            words: to_json(&words),
+        }
+    }
+
+    /// The named parameters of [`OPINIONS_FILTERED`] (and `:today`).
+    fn params(&self) -> Vec<(&'static str, &dyn rusqlite::ToSql)> {
+        let f = self.filter;
+        vec![
+            (":today", &self.today),
+            (":station", &f.station_id),
+            (":status", &self.status),
+            (":statuses", &self.statuses),
+            (":department", &f.department_id),
+            (":draft", &f.draft_id),
+            (":overdue", &f.overdue_only),
+            (":from", &f.from),
+            (":to", &f.to),
+            (":subdistrict", &f.subdistrict_id),
+            (":category", &self.category),
+            (":campaign", &f.campaign_id),
+            (":satisfaction", &self.satisfaction),
+            (":online", &f.online),
+            (":deputy", &f.deputy_id),
+            (":words", &self.words),
+        ]
     }
 }

@@ -18,10 +18,10 @@ impl Store {
         )
     }
 
-    /// Stations known to this device, by name.
+    /// Stations known to this device, in the pinyin order of their names.
     pub fn stations(&self) -> Result<Vec<Station>, Error> {
-        self.query(
-            "SELECT id, name, kind, subdistrict_id FROM stations ORDER BY name",
+        let mut stations = self.query(
+            "SELECT id, name, kind, subdistrict_id FROM stations",
             [],
             |r| {
                 Ok(Station {
@@ -31,7 +31,9 @@ impl Store {
                     subdistrict_id: r.get(3)?,
                 })
             },
-        )
+        )?;
+        crate::collate::sort_by_pinyin(&mut stations, |s| &s.name);
+        Ok(stations)
     }
 
     /// The stations the signed-in account records for (its station, or its street's or

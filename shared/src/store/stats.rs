@@ -222,15 +222,28 @@ impl Store {
                 leads: get(&leads, 0),
             }
         };
-        // Every station the query covers, and any other a record names.
-        let mut places: Vec<(String, String, String)> = self.query(
-            &sql(
-                "SELECT s.id, s.name, s.subdistrict_id FROM place p JOIN stations s ON s.id = p.id
-                  ORDER BY s.subdistrict_id, s.kind, s.name",
-            ),
+        // Every station the query covers, and any other a record names: streets before
+        // towns, each street's or town's stations (its home first) in pinyin order, as
+        // the district's own lists run.
+        let mut places: Vec<(String, String, String, String)> = self.query(
+            &sql("SELECT s.id, s.name, s.subdistrict_id,
+                        COALESCE(sd.kind, '') || '|' || s.kind || '|' || COALESCE(sd.name, '')
+                 FROM place p JOIN stations s ON s.id = p.id
+                      LEFT JOIN subdistricts sd ON sd.id = s.subdistrict_id"),
             params,
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )?;
+        places.sort_by_cached_key(|(_, name, _, group)| {
+            let (sub_kind, rest) = group.split_once('|').unwrap_or_default();
+            let (kind, sub_name) = rest.split_once('|').unwrap_or_default();
+            (
+                sub_kind != "street",
+                crate::collate::pinyin_key(sub_name),
+                kind != "home",
+                crate::collate::pinyin_key(name),
+                name.clone(),
+            )
+        });
         let mut named: HashSet<String> = acts
             .keys()
             .chain(atts.keys())
@@ -239,17 +252,23 @@ impl Store {
             .chain(leads.keys())
             .cloned()
             .collect();
-        for (id, _, _) in &places {
+        for (id, ..) in &places {
             named.remove(id);
         }
         let mut others: Vec<String> = named.into_iter().collect();
         others.sort();
-        places.extend(others.into_iter().map(|id| (id.clone(), id, String::new())));
+        places.extend(
+            others
+                .into_iter()
+                .map(|id| (id.clone(), id, String::new(), String::new())),
+        );
+        let sub_names = self.names("subdistricts")?;
         let by_station: Vec<PlaceFigures> = places
             .iter()
-            .map(|(id, name, _)| PlaceFigures {
+            .map(|(id, name, sub, _)| PlaceFigures {
                 id: id.clone(),
                 name: name.clone(),
+                subdistrict: sub_names.get(sub).cloned(),
                 figures: figures_of(id),
             })
             .collect();
@@ -258,15 +277,15 @@ impl Store {
             "SELECT COALESCE(s.subdistrict_id, ''), COUNT(DISTINCT att.deputy_id)
              FROM att LEFT JOIN stations s ON s.id = att.station_id GROUP BY 1",
         )?;
-        let sub_names = self.names("subdistricts")?;
         let mut by_subdistrict: Vec<PlaceFigures> = Vec::new();
-        for ((_, _, sub), station) in places.iter().zip(&by_station) {
+        for ((_, _, sub, _), station) in places.iter().zip(&by_station) {
             let i = match by_subdistrict.iter().position(|p| &p.id == sub) {
                 Some(i) => i,
                 None => {
                     by_subdistrict.push(PlaceFigures {
                         id: sub.clone(),
                         name: sub_names.get(sub).cloned().unwrap_or_else(|| sub.clone()),
+                        subdistrict: None,
                         figures: Figures::default(),
                     });
                     by_subdistrict.len() - 1
