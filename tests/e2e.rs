@@ -125,7 +125,8 @@ impl Desktop {
         let client = loop {
             attempt += 1;
             let connect = builder.connect(&url);
-            match tokio::time::timeout(WAIT, connect).await {
+            // A new webview on a loaded two-core machine can take over WAIT to start.
+            match tokio::time::timeout(WAIT * 2, connect).await {
                 Ok(Ok(client)) => break client,
                 Ok(Err(_)) if attempt < 3 => {
                     tokio::time::sleep(Duration::from_secs(1)).await;
