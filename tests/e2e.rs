@@ -1575,6 +1575,29 @@ async fn the_district_office_reports_on_the_generated_year() -> Result<()> {
     admin.choose("#stats-period", "year").await?;
     admin.find("#stats-chart-places").await?;
     admin.screenshot("phone-stats-year").await?;
+    // One street: its stations' bars, each under its whole name.
+    let street = admin
+        .c
+        .execute(
+            "return document.querySelector('#stats-subdistrict option:nth-child(2)').value;",
+            vec![],
+        )
+        .await?;
+    admin
+        .choose("#stats-subdistrict", street.as_str().unwrap_or_default())
+        .await?;
+    admin.find("#stats-station").await?;
+    admin
+        .until_in("#stats-chart-places figcaption", "按站点", WAIT)
+        .await?;
+    admin
+        .c
+        .execute(
+            "document.getElementById('stats-chart-places').scrollIntoView({block: 'start'});",
+            vec![],
+        )
+        .await?;
+    admin.screenshot("phone-stats-street-stations").await?;
     admin.close().await?;
 
     // A deputy: their duty record, then the yearly report, edited, saved and exported.
@@ -1592,7 +1615,7 @@ async fn the_district_office_reports_on_the_generated_year() -> Result<()> {
     deputy.click("#home-poster").await?;
     let page = deputy.until_text("服务器未配置公开网址").await?;
     assert!(!page.contains("稍后重试"), "{page}");
-    deputy.screenshot("desktop-poster-refused").await?;
+    deputy.screenshot("phone-poster-refused").await?;
     deputy.click("#tab-home").await?;
     deputy.click("#home-my-record").await?;
     deputy.until_in("#duty-name", "王建华", WAIT).await?;
