@@ -9,6 +9,8 @@
 //!   campaign, the consultation, a street and a station, computed from the projection
 //!   tables (median of 7 runs; goal < 100 ms);
 //! - a deputy's duty record and the report's draft;
+//! - the busiest department's inbox, and the opinions list searched for a word (goal
+//!   < 100 ms);
 //! - the year's activity register and opinions ledger to xlsx (goal < 2 s), and the
 //!   statistics workbook;
 //! - the yearly report to PDF (goal < 1 s).
@@ -188,6 +190,43 @@ fn main() {
     );
     let (ms, _) = time(7, || store.year_report(deputy, 2022).unwrap());
     row("the yearly report's draft", ms, "", "");
+
+    // The department with the most referrals: its inbox as the screen loads it (whole;
+    // the screen's search then filters it in memory), and the opinions list searched
+    // for a word of the busiest category's first opinion (its first page and its count).
+    let year = year_stats.as_ref().expect("the year's statistics");
+    let busiest = year
+        .referrals_by_department
+        .iter()
+        .max_by_key(|d| d.referred)
+        .expect("referrals in the year");
+    let (ms, inbox) = time(7, || store.department_inbox(&busiest.id, today()).unwrap());
+    row(
+        "a department's inbox, its whole year",
+        ms,
+        "< 100 ms",
+        &format!("{} referrals", inbox.len()),
+    );
+    let word: String = inbox
+        .first()
+        .map(|r| r.content.chars().take(2).collect())
+        .unwrap_or_default();
+    let search = OpinionFilter {
+        words: word.clone(),
+        limit: Some(51),
+        ..OpinionFilter::default()
+    };
+    let (ms, (shown, found)) = time(7, || {
+        let page = store.list_opinions(&search, today()).unwrap().len();
+        let totals = store.opinion_totals(&search, today()).unwrap();
+        (page, totals.records)
+    });
+    row(
+        "the opinions list searched for a word, a page and its count",
+        ms,
+        "< 100 ms",
+        &format!("\"{word}\": {found} found, {shown} shown"),
+    );
 
     let whole_year = ActivityFilter {
         from: NaiveDate::from_ymd_opt(2022, 1, 1),
