@@ -517,6 +517,9 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     assert!(page.contains("接待选民 23 人"), "{page}");
     assert!(page.contains("王建华、李秀英"), "{page}");
     assert!(page.contains("紫竹院街道人大代表之家"), "{page}");
+    // The save says so, and the record is marked where it is in the register.
+    a.until_text("活动已保存").await?;
+    a.find("#meeting-list li.record.just-saved").await?;
     a.screenshot("phone-a-3-list").await?;
 
     // Home: both deputies present have made this month's station visit.

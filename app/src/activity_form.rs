@@ -156,9 +156,10 @@ pub fn ActivityForm() -> impl IntoView {
             },
             // Saving a new record forgets its draft in the same transaction.
             async move { api::save_activity(editing.as_deref(), &input).await },
-            move |_| {
+            // The register marks the record saved and brings it into view.
+            move |id| {
                 ctx.saved();
-                to_list();
+                navigate.with_value(|n| go(n, &format!("{}?saved={id}", Tab::List.path())));
             },
         );
     };

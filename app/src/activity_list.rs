@@ -17,7 +17,7 @@ use crate::api::ExportFormat;
 use crate::filters::{Chip, Chips, ExportButtons, Exporter, param, parse_bool, parse_enum, some};
 use crate::i18n::{self, enum_label, join, kind_label, t, tf, tn};
 use crate::links::{file_name, period_name};
-use crate::paging::{MoreButton, Pager};
+use crate::paging::{JustSaved, MoreButton, Pager};
 use crate::{Ctx, Tab, api, go};
 
 /// The filters of the register the form has no field for: they come in the address.
@@ -98,6 +98,11 @@ pub fn ActivityList() -> impl IntoView {
     let list = RwSignal::new(Vec::<ActivitySummary>::new());
     let totals = RwSignal::new(None::<ActivityTotals>);
     let pager = Pager::new();
+    // The record the form just saved (`?saved=<id>`): a word above the list, the record
+    // marked and brought into view.
+    let just_saved = JustSaved::new(some(param(&initial, "saved")), "meeting-list", move |id| {
+        list.with(|l| l.iter().any(|m| m.id == id))
+    });
     // Another link to this screen (the address changed): its filters.
     Effect::new(move |seen: Option<()>| {
         let q = query.get();
@@ -345,6 +350,9 @@ pub fn ActivityList() -> impl IntoView {
             </div>
             <Chips chips=chips on_remove=remove/>
             <ExportButtons exporter=exporter export=export/>
+            <Show when=move || just_saved.any()>
+                <p class="message ok" role="status" id="list-saved">{t("list.saved")}</p>
+            </Show>
             <p class="totals" id="list-totals">
                 {move || {
                     // Every record the filter selects; with more rows to load, how many
@@ -387,13 +395,18 @@ pub fn ActivityList() -> impl IntoView {
                         key=|m| (m.id.clone(), m.voters_received, m.summary.clone(), m.pending_sync)
                         children=move |m: ActivitySummary| {
                             let id = m.id.clone();
+                            let this = m.id.clone();
                             // Only where this account may write: the district office
                             // reads every station's records.
                             let writable = move || {
                                 ctx.stations.get().iter().any(|s| s.id == m.station_id)
                             };
                             view! {
-                                <li class="record" data-id=m.id.clone()>
+                                <li
+                                    class="record"
+                                    class:just-saved=move || just_saved.is(&this)
+                                    data-id=m.id.clone()
+                                >
                                     <div class="record-head">
                                         <span class="date">{m.date.to_string()}</span>
                                         <span class="kind">{kind_label(m.kind)}</span>

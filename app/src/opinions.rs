@@ -21,7 +21,7 @@ use crate::api::ExportFormat;
 use crate::filters::{Chip, Chips, ExportButtons, Exporter, param, parse_bool, parse_enum, some};
 use crate::i18n::{app_error, enum_label, join, snake, t, tf, tn};
 use crate::links::{Link, file_name, period_name};
-use crate::paging::{MoreButton, Pager};
+use crate::paging::{JustSaved, MoreButton, Pager};
 use crate::{Ctx, api, go, today};
 
 /// The intake form's draft.
@@ -207,38 +207,15 @@ pub fn OpinionsPage() -> impl IntoView {
     });
     // A new opinion is marked in the list and brought into view once the list has it,
     // with a word above the list that it was kept.
-    let just_saved = RwSignal::new(None::<String>);
-    let brought = StoredValue::new(true);
+    let just_saved = JustSaved::new(None, "opinion-list", move |id| {
+        list.with(|l| l.iter().any(|o| o.id == id))
+    });
     let saved = move |id: String| {
         adding.set(false);
         saved_note.set(Some(t("opinions.saved")));
-        brought.set_value(false);
-        just_saved.set(Some(id));
+        just_saved.set(id);
         ctx.saved();
     };
-    Effect::new(move |_| {
-        let Some(id) = just_saved.get() else {
-            return;
-        };
-        if brought.get_value() || !list.with(|l| l.iter().any(|o| o.id == id)) {
-            return;
-        }
-        brought.set_value(true);
-        set_timeout(
-            move || {
-                let selector = format!("#opinion-list li[data-id='{id}']");
-                if let Some(el) = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.query_selector(&selector).ok().flatten())
-                {
-                    let options = web_sys::ScrollIntoViewOptions::new();
-                    options.set_block(web_sys::ScrollLogicalPosition::Center);
-                    el.scroll_into_view_with_scroll_into_view_options(&options);
-                }
-            },
-            std::time::Duration::ZERO,
-        );
-    });
     let name_of = |items: Vec<(String, String)>, id: &str| {
         items
             .into_iter()
@@ -416,7 +393,7 @@ pub fn OpinionsPage() -> impl IntoView {
                         class="secondary"
                         on:click=move |_| {
                             saved_note.set(None);
-                            just_saved.set(None);
+                            just_saved.clear();
                             adding.set(true);
                         }
                     >
@@ -566,7 +543,7 @@ pub fn OpinionsPage() -> impl IntoView {
                             view! {
                                 <li
                                     class="record"
-                                    class:just-saved=move || just_saved.with(|j| j.as_deref() == Some(this.as_str()))
+                                    class:just-saved=move || just_saved.is(&this)
                                     data-id=o.id.clone()
                                 >
                                     <div class="record-head">

@@ -70,3 +70,70 @@ pub fn MoreButton(id: &'static str, pager: Pager) -> impl IntoView {
         </Show>
     }
 }
+
+/// The record a save just made or changed: marked in its list (`just-saved`), and
+/// brought into view once the list holds it (once: later reloads leave the scroll alone).
+#[derive(Clone, Copy)]
+pub struct JustSaved {
+    id: RwSignal<Option<String>>,
+    brought: StoredValue<bool>,
+}
+
+impl JustSaved {
+    /// Follows the list `list_id` (its rows `li[data-id]`), whose rows `holds` tells.
+    pub fn new(
+        id: Option<String>,
+        list_id: &'static str,
+        holds: impl Fn(&str) -> bool + Send + Sync + 'static,
+    ) -> JustSaved {
+        let saved = JustSaved {
+            id: RwSignal::new(id),
+            brought: StoredValue::new(false),
+        };
+        Effect::new(move |_| {
+            let Some(id) = saved.id.get() else {
+                return;
+            };
+            if saved.brought.get_value() || !holds(&id) {
+                return;
+            }
+            saved.brought.set_value(true);
+            // Once the row is drawn.
+            set_timeout(
+                move || {
+                    let row = format!("#{list_id} li[data-id='{id}']");
+                    if let Some(el) = web_sys::window()
+                        .and_then(|w| w.document())
+                        .and_then(|d| d.query_selector(&row).ok().flatten())
+                    {
+                        let options = web_sys::ScrollIntoViewOptions::new();
+                        options.set_block(web_sys::ScrollLogicalPosition::Center);
+                        el.scroll_into_view_with_scroll_into_view_options(&options);
+                    }
+                },
+                std::time::Duration::ZERO,
+            );
+        });
+        saved
+    }
+
+    /// `id` was just saved.
+    pub fn set(self, id: String) {
+        self.brought.set_value(false);
+        self.id.set(Some(id));
+    }
+
+    pub fn clear(self) {
+        self.id.set(None);
+    }
+
+    /// Whether a save was just made (tracked).
+    pub fn any(self) -> bool {
+        self.id.with(Option::is_some)
+    }
+
+    /// Whether `id` is the record just saved (tracked).
+    pub fn is(self, id: &str) -> bool {
+        self.id.with(|j| j.as_deref() == Some(id))
+    }
+}
