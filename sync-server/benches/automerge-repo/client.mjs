@@ -12,12 +12,14 @@
 //   disconnect               close the connection
 //   mark                     zero the counters and start the clock
 //   sync {timeout_ms, touched?, find?, batch?, quiet_ms?}
-//                            wait until every document held (with `touched`: every one
-//                            loaded since `mark`), and every id of the bundle `find`
-//                            (fetched from the server: all at once, or `batch` at a time),
-//                            is in sync with the server;
-//                            answers the time since `mark`, and the messages and bytes
-//                            each way once the connection has been quiet for quiet_ms
+//                            wait until every document held is in sync with the server,
+//                            those loaded since `mark` (with `touched`) and every id of
+//                            the bundle `find` (fetched from the server: all at once, or
+//                            `batch` at a time) after a message from the server about
+//                            them, and the connection has then been quiet for quiet_ms
+//                            (default 1000); answers the time since `mark` until the last
+//                            message (or until in sync, if later), and the messages and
+//                            bytes each way
 //   count                    documents held and `activity:` records in them
 //   leave {bundle}           import the bundle's (new) documents, which starts their
 //                            first sync, and disconnect once its first message is out
@@ -28,10 +30,17 @@
 //                            same moment (counters zeroed); answers when all are in sync
 //   exit
 //
-// "In sync" for a document: the server sent a message about it since `mark` and its sync
-// state says the server's heads are ours (or the server said it does not have it). A
-// dropped connection is reopened after 5 s (the adapter's default); `disconnect` closes it
-// for good.
+// "In sync" for a document: automerge-repo's record of the server's heads for it
+// (`handle.getSyncInfo(storageId of the server)`, kept across reconnections) is the
+// document's heads; for the documents a sync waits for news of (`touched`, `find`), also
+// after a message from the server about them since `mark`. The server says nothing about
+// a document it already knows the device has (Automerge's sync protocol stays quiet when
+// both sides' heads agree and it has answered before), so for the others the sync ends
+// when the connection goes quiet. (The sync state's `theirHeads` does not do: every
+// (re)connection round-trips the sync state through encodeSyncState, which keeps only
+// the shared heads, so after one the server's heads stay unknown until it speaks again,
+// and for an unchanged document it does not.) A dropped connection is reopened after
+// 5 s (the adapter's default); `disconnect` closes it for good.
 // Messages and bytes are counted at the WebSocket: every message sent and received.
 
 import { readFileSync } from "node:fs"
@@ -124,8 +133,6 @@ class Device {
     // Documents the server sent a message about since `mark`, and those loaded since.
     this.heard = new Set()
     this.touched = new Set()
-    // The sync state with the server, per document.
-    this.states = new Map()
     this.onDocument = () => {}
     this.repo.networkSubsystem.on("message", message => {
       if (message.senderId === SERVER && message.documentId) {
@@ -133,11 +140,9 @@ class Device {
         this.poke(message.documentId)
       }
     })
-    this.repo.synchronizer.on("sync-state", ({ peerId, documentId, syncState }) => {
-      if (peerId === SERVER) {
-        this.states.set(documentId, syncState)
-        this.poke(documentId)
-      }
+    // Only a prompt to look again: the Repo records the server's heads on this event.
+    this.repo.synchronizer.on("sync-state", ({ peerId, documentId }) => {
+      if (peerId === SERVER) this.poke(documentId)
     })
   }
 
@@ -203,18 +208,20 @@ class Device {
     await closed
   }
 
-  inSync(docId) {
+  /** The server's heads for the document as automerge-repo last heard them are its heads
+   * (and, with `news`, the server sent a message about it since `mark`). */
+  inSync(docId, news = true) {
     const handle = this.repo.handles[docId]
-    // Only the server's word counts: a message about the document since `mark`.
-    if (!handle || !this.heard.has(docId)) return false
-    if (handle.state === "unavailable") return true
-    if (!handle.isReady()) return false
-    const state = this.states.get(docId)
-    return !!state?.theirHeads && sameHeads(state.theirHeads, A.getHeads(handle.doc()))
+    if (!handle || !handle.isReady()) return false
+    if (news && !this.heard.has(docId)) return false
+    const storageId = this.repo.getStorageIdOfPeer(SERVER)
+    const theirs = storageId && handle.getSyncInfo(storageId)?.lastHeads
+    return !!theirs && sameHeads(theirs, handle.heads())
   }
 
-  /** Resolves with the documents still not in sync at `deadline` (none: all are). */
-  waitInSync(ids, deadline) {
+  /** Resolves with the documents still not in sync at `deadline` (none: all are); those
+   * of `news` after a message from the server about them. */
+  waitInSync(ids, deadline, news = new Set(ids)) {
     const pending = new Set(ids)
     return new Promise(resolve => {
       let sweep
@@ -224,7 +231,7 @@ class Device {
         resolve(pending)
       }
       const check = id => {
-        if (pending.has(id) && this.inSync(id)) {
+        if (pending.has(id) && this.inSync(id, news.has(id))) {
           pending.delete(id)
           if (pending.size === 0) finish()
         }
@@ -243,14 +250,22 @@ class Device {
   unavailable() {
     return Object.values(this.repo.handles).filter(h => h.state === "unavailable").length
   }
+
+  /** The documents held, ready. */
+  ready() {
+    return Object.values(this.repo.handles)
+      .filter(h => h.isReady())
+      .map(h => h.documentId)
+  }
 }
 
-/** Waits until no message has passed for `quietMs` (at most `maxMs`). */
+/** Waits until no message has passed for `quietMs` (at most `maxMs`); whether it was. */
 async function quiet(counters, quietMs, maxMs = 5000) {
   const until = performance.now() + maxMs
-  while (performance.now() < until) {
+  for (;;) {
     const idle = performance.now() - counters.last
-    if (idle >= quietMs) return
+    if (idle >= quietMs) return true
+    if (performance.now() >= until) return false
     await new Promise(r => setTimeout(r, quietMs - idle + 1))
   }
 }
@@ -290,17 +305,14 @@ async function handle(command) {
       return {}
     case "sync": {
       const deadline = started + command.timeout_ms
-      const ids = command.touched
-        ? [...device.touched]
-        : Object.values(device.repo.handles)
-            .filter(h => h.isReady())
-            .map(h => h.documentId)
       const wanted = command.find
         ? readBundle(command.find).map(({ id }) => documentId(id))
         : []
-      const all = [...new Set([...ids, ...wanted])]
+      // What to wait for news of from the server: what changed here since `mark`, and
+      // what is fetched or changed elsewhere.
+      const news = new Set([...(command.touched ? device.touched : []), ...wanted])
       // Documents to fetch: all at once, or `batch` at a time (each batch in sync
-      // before the next).
+      // before the next is asked for).
       const batch = command.batch ?? wanted.length
       let pending = new Set()
       for (let i = 0; i < wanted.length && pending.size === 0; i += batch) {
@@ -310,21 +322,29 @@ async function handle(command) {
         }
         if (batch < wanted.length) pending = await device.waitInSync(some, deadline)
       }
-      if (pending.size === 0) pending = await device.waitInSync(all, deadline)
+      const all = command.touched ? [...news] : [...new Set([...device.ready(), ...news])]
+      if (pending.size === 0) pending = await device.waitInSync(all, deadline, news)
       const inSyncMs = performance.now() - started
-      if (pending.size > 0) {
+      // Then until the connection is quiet: what the server still says (about documents
+      // it had no news of, too) is part of the sync.
+      const quietMs = command.quiet_ms ?? 1000
+      const wasQuiet =
+        pending.size === 0 && (await quiet(counters, quietMs, deadline - performance.now()))
+      if (!wasQuiet) {
         return {
           timed_out: true,
-          ms: inSyncMs,
-          in_sync: all.filter(id => device.inSync(id)).length,
+          ms: performance.now() - started,
+          in_sync: all.filter(id => device.inSync(id, news.has(id))).length,
           ready: all.filter(id => device.repo.handles[id]?.isReady()).length,
           of: all.length,
+          quiet: pending.size === 0 ? "no" : undefined,
           ...counters.json(),
         }
       }
-      await quiet(counters, command.quiet_ms ?? 300)
       return {
-        ms: inSyncMs,
+        // Until the last message of the sync (or until in sync, if that came later).
+        ms: Math.max(inSyncMs, counters.last - started),
+        in_sync_ms: inSyncMs,
         docs: all.length,
         unavailable: device.unavailable(),
         ...counters.json(),
