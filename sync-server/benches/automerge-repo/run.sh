@@ -9,8 +9,26 @@
 # lock, then runs it outside the lock. Environment:
 #   CARGO_TARGET_DIR       where cargo builds (default: $HOME/.cache/jiazhan-target)
 #   BUILD_LOCK             the lock file builds take (default: /tmp/jiazhan-build.lock)
+#   COMPARE_ONLY           run only these scenarios, comma-separated (default: all but
+#                          bootstrap-all), e.g. COMPARE_ONLY=week,bootstrap:
+#                            one            one new ~1 KB record
+#                            idle           idle sync of a device holding 5,007 documents
+#                            week           a week offline (300 records in, 50 out)
+#                            bootstrap      a new device's bootstrap of 30,050 records
+#                                           (automerge-repo asking for 200 documents at a
+#                                           time)
+#                            swarm          500 clients at once
+#                            leave          a client leaving mid-sync (75 s)
+#                            bootstrap-all  automerge-repo's new device asking for every
+#                                           document at once (never finishes: see
+#                                           docs/BENCHMARKS.md; only when named)
+#                          Our side still makes what a chosen scenario starts from (under
+#                          a minute); automerge-repo's side runs only the chosen ones.
 #   COMPARE_TIMEOUT_SECS   the limit of each automerge-repo step (default: 300)
 #   COMPARE_KEEP=1         keep the bundles, storage and logs (the run prints where)
+#
+# A full run takes about 20 minutes, most of it automerge-repo's side (seeding its
+# server's storage, its first sync and bootstrap); `COMPARE_ONLY=week` about 5.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -5,7 +5,12 @@
 //!
 //! - Our side: the real server binary (`jiazhan-sync-server`, built with this bench) as a
 //!   child process on a fresh database, and devices of the app (`Store` + `SyncClient`),
-//!   as in sync.rs: the same records, the same counts.
+//!   as in sync.rs: the same records, the same counts. The records made elsewhere before
+//!   a scenario (4,999 before the idle sync, the rest of the 30,000 before the bootstrap)
+//!   are written as the app writes them and pushed as the app pushes them by a device of
+//!   the recorder's (`Recorder::push_records`), not saved one encrypted-store transaction
+//!   at a time first (20 minutes that measured nothing); the measured devices make
+//!   theirs through the store.
 //! - automerge-repo's side: its sync server as automerge-repo-sync-server builds it
 //!   (benches/automerge-repo/server.mjs: a Repo with NodeFS storage and the WebSocket
 //!   server adapter, sharePolicy false) and devices (client.mjs: a Repo with NodeFS
@@ -22,14 +27,16 @@
 //! - round trips: our HTTP requests (one message each way); automerge-repo's WebSocket
 //!   messages each way, counted in its client adapter;
 //! - time: until the device is in sync (our `sync()` returns; for automerge-repo, every
-//!   document's sync state says the server's heads are ours, after a message from the
-//!   server about it), as the device sees it;
+//!   document's server heads as automerge-repo records them (`DocHandle::getSyncInfo`) are
+//!   its heads, those with news after a message from the server about them, and then
+//!   until the last message before the connection goes quiet), as the device sees it;
 //! - the server process's CPU time (user + system) and peak resident memory, from /proc
 //!   (the peak reset before each scenario).
 //!
 //! Every automerge-repo step is bounded (COMPARE_TIMEOUT_SECS, 300 s by default); one that
 //! runs out is reported as stopped. A Node server that exits is reported, and the next
-//! scenario starts a new one.
+//! scenario starts a new one. `COMPARE_ONLY=week,bootstrap` runs chosen scenarios (see
+//! run.sh).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead as _, Write as _};
@@ -42,6 +49,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::{Value, json};
+use shared::ActivityInput;
 use shared::model::Role;
 use shared::protocol::{CBOR, SYNC_PATH, SyncRequest, SyncResponse, WireChange};
 use sync_server::{NewAccount, SqliteStorage};
@@ -57,6 +65,59 @@ use common::{
     BENCH_CONFIG_TOML, Counter, counting_proxy, process_cpu_secs, process_peak_rss_mib,
     reset_peak_rss, storage_session, wire,
 };
+
+/// The scenarios, in the order they run, as `COMPARE_ONLY` names them; `bootstrap-all`
+/// (automerge-repo's new device asking for every document at once) runs only when named.
+pub const SCENARIOS: [&str; 6] = ["one", "idle", "week", "bootstrap", "swarm", "leave"];
+pub const OPT_IN: [&str; 1] = ["bootstrap-all"];
+
+/// The scenarios a run measures: `COMPARE_ONLY=week,bootstrap` (comma-separated names of
+/// [`SCENARIOS`] and [`OPT_IN`]); every one of [`SCENARIOS`] without it. Our side still
+/// makes what a chosen scenario starts from (the records of the scenarios before it).
+pub struct Only(BTreeSet<String>);
+
+impl Only {
+    fn from_env() -> Only {
+        let Ok(list) = std::env::var("COMPARE_ONLY") else {
+            return Only(SCENARIOS.iter().map(|s| s.to_string()).collect());
+        };
+        let chosen: BTreeSet<String> = list
+            .split(',')
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty())
+            .collect();
+        for name in &chosen {
+            assert!(
+                SCENARIOS.contains(&name.as_str()) || OPT_IN.contains(&name.as_str()),
+                "COMPARE_ONLY: no scenario {name:?}; the scenarios are {}",
+                [&SCENARIOS[..], &OPT_IN[..]].concat().join(", ")
+            );
+        }
+        Only(chosen)
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
+    /// Whether `name` or a scenario after it runs: what it starts from has to be made.
+    pub fn from(&self, name: &str) -> bool {
+        let at = |n: &str| match n {
+            "bootstrap-all" => 3,
+            n => SCENARIOS.iter().position(|s| *s == n).unwrap(),
+        };
+        self.0.iter().any(|n| at(n) >= at(name))
+    }
+
+    pub fn all(&self) -> bool {
+        SCENARIOS.iter().all(|s| self.has(s))
+    }
+}
+
+/// A scenario not chosen by `COMPARE_ONLY`.
+pub fn not_chosen() -> Outcome {
+    Outcome::Skipped("not chosen (COMPARE_ONLY)".into())
+}
 
 /// The clients of the many-clients scenario, each a station's staff in a town of their own.
 const SWARM: usize = 500;
@@ -272,177 +333,218 @@ async fn main() {
         swarm: work.join("swarm.json"),
         ..Exports::default()
     };
-    let mut scenarios = Vec::new();
+    let only = Only::from_env();
+    if !only.all() {
+        eprintln!(
+            "[compare] COMPARE_ONLY: {}",
+            only.0.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    let scenario = |name: &str| Scenario {
+        name: name.into(),
+        ours: not_chosen(),
+        theirs: not_chosen(),
+    };
+    let mut scenarios = vec![
+        scenario("one new ~1 KB record"),
+        scenario("idle sync"),
+        scenario("a week offline (300 in, 50 out)"),
+        scenario("a new device's bootstrap"),
+        scenario(&format!("{SWARM} clients at once, one new record each")),
+    ];
+    // What the swarm's and the leaving client's scenarios start from.
+    let mut swarm_tokens: Vec<(String, String)> = Vec::new();
+    let mut cursor = 0;
     let devices = ours.dir.path().to_owned();
-    eprintln!("[compare] our side: one new record");
+    // Our side, as far as the chosen scenarios need.
+    'ours: {
+        // 1. One new ~1 KB record from an up-to-date device.
+        eprintln!("[compare] our side: one new record");
+        let a = Device::new(&devices, "a", &ours.url).await;
+        a.sync().await;
+        write_bundle(&ex.reference, &recorder.snapshot().await.0);
+        a.create(&input(0, 330));
+        write_bundle(&ex.one, &changes_bundle(&a.outbox()));
+        let one = ours
+            .measure(async {
+                a.sync().await;
+            })
+            .await;
+        if only.has("one") {
+            scenarios[0].ours = Outcome::Done(one);
+        }
+        if !only.from("idle") {
+            break 'ours;
+        }
 
-    // 1. One new ~1 KB record from an up-to-date device.
-    let a = Device::new(&devices, "a", &ours.url).await;
-    a.sync().await;
-    write_bundle(&ex.reference, &recorder.snapshot().await.0);
-    a.create(&input(0, 330));
-    write_bundle(&ex.one, &changes_bundle(&a.outbox()));
-    let one = ours
-        .measure(async {
-            a.sync().await;
-        })
-        .await;
-    scenarios.push(Scenario {
-        name: "one new ~1 KB record".into(),
-        ours: Outcome::Done(one),
-        theirs: Outcome::Skipped("not run".into()),
-    });
+        // 2. An idle sync of a device holding 5,000 documents: 4,999 records more, made
+        // elsewhere (pushed by the recorder as a device makes them: see
+        // `Recorder::push_records`), which device a then receives.
+        eprintln!("[compare] our side: idle sync");
+        let t = Instant::now();
+        recorder
+            .push_records((1..5_000).map(|i| input(i * 7, 60)))
+            .await;
+        a.sync().await;
+        eprintln!(
+            "[compare] our side: 4,999 records made and synced in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
+        let b = Device::new(&devices, "b", &ours.url).await;
+        b.sync().await;
+        let held = b.store.lock().unwrap().document_count().unwrap();
+        let (held_docs, _) = recorder.snapshot().await;
+        ex.held_docs = held_docs.len();
+        ex.held_records = b.count();
+        write_bundle(&ex.held, &held_docs);
+        let idle = ours
+            .measure(async {
+                b.sync().await;
+            })
+            .await;
+        scenarios[1].name = format!("idle sync, {} documents held", thousands(held as u64));
+        if only.has("idle") {
+            scenarios[1].ours = Outcome::Done(idle);
+        }
+        if !only.from("week") {
+            break 'ours;
+        }
 
-    // 2. An idle sync of a device holding 5,000 documents.
-    eprintln!("[compare] our side: idle sync");
-    for i in 1..5_000 {
-        a.create(&input(i * 7, 60));
-    }
-    a.sync().await;
-    let b = Device::new(&devices, "b", &ours.url).await;
-    b.sync().await;
-    let held = b.store.lock().unwrap().document_count().unwrap();
-    let (held_docs, _) = recorder.snapshot().await;
-    ex.held_docs = held_docs.len();
-    ex.held_records = b.count();
-    write_bundle(&ex.held, &held_docs);
-    let idle = ours
-        .measure(async {
-            b.sync().await;
-        })
-        .await;
-    scenarios.push(Scenario {
-        name: format!("idle sync, {} documents held", thousands(held as u64)),
-        ours: Outcome::Done(idle),
-        theirs: Outcome::Skipped("not run".into()),
-    });
+        // 3. A week offline: 300 records made elsewhere come in, 50 made here go out.
+        eprintln!("[compare] our side: a week offline");
+        let offline = Device::new(&devices, "offline", &ours.url).await;
+        offline.sync().await;
+        for i in 0..300 {
+            a.create(&input(100_000 + i, 200));
+        }
+        let week_in = a.outbox();
+        let touched: BTreeSet<&str> = week_in.iter().map(|c| c.doc_id.as_str()).collect();
+        let base: Vec<(String, Vec<u8>)> = held_docs
+            .iter()
+            .filter(|(id, _)| touched.contains(id.as_str()))
+            .cloned()
+            .collect();
+        write_bundle(&ex.week_base, &base);
+        write_bundle(&ex.week_in, &changes_bundle(&week_in));
+        a.sync().await;
+        for i in 0..50 {
+            offline.create(&input(200_000 + i, 200));
+        }
+        write_bundle(&ex.week_out, &changes_bundle(&offline.outbox()));
+        let week = ours
+            .measure(async {
+                offline.sync().await;
+            })
+            .await;
+        ex.week_records = offline.count();
+        if only.has("week") {
+            scenarios[2].ours = Outcome::Done(week);
+        }
+        drop(held_docs);
+        if !only.from("bootstrap") {
+            break 'ours;
+        }
 
-    // 3. A week offline: 300 records made elsewhere come in, 50 made here go out.
-    eprintln!("[compare] our side: a week offline");
-    let offline = Device::new(&devices, "offline", &ours.url).await;
-    offline.sync().await;
-    for i in 0..300 {
-        a.create(&input(100_000 + i, 200));
-    }
-    let week_in = a.outbox();
-    let touched: BTreeSet<&str> = week_in.iter().map(|c| c.doc_id.as_str()).collect();
-    let base: Vec<(String, Vec<u8>)> = held_docs
-        .iter()
-        .filter(|(id, _)| touched.contains(id.as_str()))
-        .cloned()
-        .collect();
-    write_bundle(&ex.week_base, &base);
-    write_bundle(&ex.week_in, &changes_bundle(&week_in));
-    a.sync().await;
-    for i in 0..50 {
-        offline.create(&input(200_000 + i, 200));
-    }
-    write_bundle(&ex.week_out, &changes_bundle(&offline.outbox()));
-    let week = ours
-        .measure(async {
-            offline.sync().await;
-        })
-        .await;
-    ex.week_records = offline.count();
-    scenarios.push(Scenario {
-        name: "a week offline (300 in, 50 out)".into(),
-        ours: Outcome::Done(week),
-        theirs: Outcome::Skipped("not run".into()),
-    });
-    drop(held_docs);
-
-    // 4. A new device bootstrapping 30,000 records.
-    eprintln!("[compare] our side: a new device's bootstrap");
-    let have = a.count();
-    for i in have..30_000 {
-        a.create(&input(300_000 + i, 120));
-    }
-    a.sync().await;
-    let (full_docs, cursor) = recorder.snapshot().await;
-    ex.full_docs = full_docs.len();
-    write_bundle(&ex.full, &full_docs);
-    drop(full_docs);
-    let fresh = Device::new(&devices, "fresh", &ours.url).await;
-    let mut boot = ours
-        .measure(async {
-            fresh.sync().await;
-        })
-        .await;
-    ex.full_records = fresh.count();
-    boot.records_per_sec = Some(ex.full_records as f64 / boot.secs);
-    scenarios.push(Scenario {
-        name: format!(
+        // 4. A new device bootstrapping 30,000 records: the rest of them made elsewhere
+        // (pushed by the recorder, as above).
+        eprintln!("[compare] our side: a new device's bootstrap");
+        let have = a.count();
+        let t = Instant::now();
+        let made = recorder
+            .push_records((have..30_000).map(|i| input(300_000 + i, 120)))
+            .await;
+        eprintln!(
+            "[compare] our side: {} records made in {:.0} s",
+            thousands(made as u64),
+            t.elapsed().as_secs_f64()
+        );
+        let (full_docs, full_cursor) = recorder.snapshot().await;
+        cursor = full_cursor;
+        ex.full_docs = full_docs.len();
+        write_bundle(&ex.full, &full_docs);
+        drop(full_docs);
+        let fresh = Device::new(&devices, "fresh", &ours.url).await;
+        let mut boot = ours
+            .measure(async {
+                fresh.sync().await;
+            })
+            .await;
+        ex.full_records = fresh.count();
+        boot.records_per_sec = Some(ex.full_records as f64 / boot.secs);
+        scenarios[3].name = format!(
             "a new device's bootstrap, {} records",
             thousands(ex.full_records as u64)
-        ),
-        ours: Outcome::Done(boot),
-        theirs: Outcome::Skipped("not run".into()),
-    });
-    drop((a, b, offline, fresh));
+        );
+        if only.has("bootstrap") || only.has("bootstrap-all") {
+            scenarios[3].ours = Outcome::Done(boot);
+        }
+        drop((a, b, offline, fresh));
+        if !only.from("swarm") {
+            break 'ours;
+        }
 
-    // 5. Many clients at once: each a station's staff, each saving one new record (in a
-    // new document of its station) at the same moment, all already online.
-    eprintln!("[compare] our side: {SWARM} clients at once");
-    ours.stop();
-    let swarm_tokens: Vec<(String, String)> = {
-        let storage = SqliteStorage::open(&ours.db).unwrap();
-        storage.load_directory(&swarm_directory()).unwrap();
-        // Argon2 for each account: on both cores.
-        let names: Vec<usize> = (0..SWARM).collect();
-        std::thread::scope(|s| {
-            for half in names.chunks(SWARM / 2 + 1) {
-                let storage = storage.clone();
-                s.spawn(move || {
-                    for &k in half {
-                        create_account(
-                            &storage,
-                            &format!("bench-swarm-{k:03}"),
-                            Role::StationStaff,
-                            &swarm_station(k).0,
-                        );
-                    }
-                });
-            }
-        });
-        (0..SWARM)
-            .map(|k| {
-                let device = format!("swarm-{k:03}");
-                let token = storage_session(&storage, &format!("bench-swarm-{k:03}"), &device);
-                (device, token)
-            })
-            .collect()
-    };
-    ours.start().await;
-    recorder.url = ours.direct_url();
-    // The swarm's town came in after the recorder's last snapshot: its cursor now.
-    let cursor = {
-        let response = post_sync(
-            &recorder.http,
-            &recorder.url,
-            &recorder.token,
-            &SyncRequest {
-                device_id: recorder.device.clone(),
-                cursor,
-                ..SyncRequest::default()
-            },
-        )
-        .await;
-        response.cursor
-    };
-    let records: Vec<(String, automerge::AutoCommit)> = (0..SWARM).map(swarm_record).collect();
-    write_bundle(
-        &ex.swarm,
-        &records
-            .iter()
-            .map(|(id, doc)| (id.clone(), doc.clone().save()))
-            .collect::<Vec<_>>(),
-    );
-    let swarm = ours_swarm(&ours, swarm_tokens.clone(), records, cursor).await;
-    scenarios.push(Scenario {
-        name: format!("{SWARM} clients at once, one new record each"),
-        ours: Outcome::Done(swarm),
-        theirs: Outcome::Skipped("not run".into()),
-    });
+        // 5. Many clients at once: each a station's staff, each saving one new record (in
+        // a new document of its station) at the same moment, all already online.
+        eprintln!("[compare] our side: {SWARM} clients at once");
+        ours.stop();
+        swarm_tokens = {
+            let storage = SqliteStorage::open(&ours.db).unwrap();
+            storage.load_directory(&swarm_directory()).unwrap();
+            // Argon2 for each account: on both cores.
+            let names: Vec<usize> = (0..SWARM).collect();
+            std::thread::scope(|s| {
+                for half in names.chunks(SWARM / 2 + 1) {
+                    let storage = storage.clone();
+                    s.spawn(move || {
+                        for &k in half {
+                            create_account(
+                                &storage,
+                                &format!("bench-swarm-{k:03}"),
+                                Role::StationStaff,
+                                &swarm_station(k).0,
+                            );
+                        }
+                    });
+                }
+            });
+            (0..SWARM)
+                .map(|k| {
+                    let device = format!("swarm-{k:03}");
+                    let token = storage_session(&storage, &format!("bench-swarm-{k:03}"), &device);
+                    (device, token)
+                })
+                .collect()
+        };
+        ours.start().await;
+        recorder.url = ours.direct_url();
+        // The swarm's town came in after the recorder's last snapshot: its cursor now.
+        cursor = {
+            let response = post_sync(
+                &recorder.http,
+                &recorder.url,
+                &recorder.token,
+                &SyncRequest {
+                    device_id: recorder.device.clone(),
+                    cursor,
+                    ..SyncRequest::default()
+                },
+            )
+            .await;
+            response.cursor
+        };
+        let records: Vec<(String, automerge::AutoCommit)> = (0..SWARM).map(swarm_record).collect();
+        write_bundle(
+            &ex.swarm,
+            &records
+                .iter()
+                .map(|(id, doc)| (id.clone(), doc.clone().save()))
+                .collect::<Vec<_>>(),
+        );
+        if only.has("swarm") {
+            let swarm = ours_swarm(&ours, swarm_tokens.clone(), records, cursor).await;
+            scenarios[4].ours = Outcome::Done(swarm);
+        }
+    }
     let our_pid = ours.pid();
     let our_peak_total = process_peak_rss_mib(our_pid);
     eprintln!(
@@ -462,12 +564,14 @@ async fn main() {
     let mut preparation = Vec::new();
     if installed {
         let t = Instant::now();
-        peer_side(&mut peer, &ex, &mut scenarios, &mut preparation).await;
+        peer_side(&mut peer, &ex, &only, &mut scenarios, &mut preparation).await;
         eprintln!(
             "[compare] automerge-repo's side done in {:.0} s",
             t.elapsed().as_secs_f64()
         );
-        survives = leaving_mid_sync(&mut peer, &ours, &ex, &swarm_tokens[0], cursor).await;
+        if only.has("leave") {
+            survives = leaving_mid_sync(&mut peer, &ours, &ex, &swarm_tokens[0], cursor).await;
+        }
     }
     ours.stop();
 
@@ -478,11 +582,18 @@ async fn main() {
         chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"),
         limit.as_secs()
     );
+    if !only.all() {
+        println!();
+        println!(
+            "Only these scenarios (COMPARE_ONLY): {}.",
+            only.0.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
     println!();
     let mut all = scenarios;
     all.extend(preparation);
     print_table(&all, limit);
-    if installed {
+    if installed && only.has("leave") {
         println!();
         println!(
             "| a client leaves right after its first sync of a new document began: server still serving 75 s later | Jiazhan: {} | automerge-repo: {} |",

@@ -148,6 +148,52 @@ impl Recorder {
     }
 }
 
+impl Recorder {
+    /// Writes `records` as the app writes them (each validated, given a new id and written
+    /// into its month's document by `shared::doc::write_record`: one change a record) on
+    /// top of the documents as the server holds them, with an actor of the recorder's own,
+    /// and pushes the changes as the app pushes them (`MAX_CHANGES_PER_REQUEST` a
+    /// request). The server ends up holding what it would after a device made the records
+    /// in its encrypted store and synced them, without a store transaction (and fsync)
+    /// per record first: 30,000 of those took 20 minutes and measured nothing. Returns
+    /// how many records were pushed.
+    pub async fn push_records(&self, records: impl IntoIterator<Item = ActivityInput>) -> usize {
+        let (held, mut cursor) = self.snapshot().await;
+        let actor = automerge::ActorId::random();
+        let mut docs: BTreeMap<String, automerge::AutoCommit> = BTreeMap::new();
+        for (id, bytes) in held {
+            docs.insert(id, shared::doc::load(&bytes, &actor).unwrap());
+        }
+        let mut changes = Vec::new();
+        let mut pushed = 0;
+        for input in records {
+            let mut activity = input.validate(today()).unwrap();
+            activity.id = uuid::Uuid::new_v4().to_string();
+            let doc_id =
+                shared::doc::DocId::station(&activity.station_id, activity.date).to_string();
+            let doc = docs
+                .entry(doc_id.clone())
+                .or_insert_with(|| automerge::AutoCommit::new().with_actor(actor.clone()));
+            for change in shared::doc::write_record(doc, &activity).unwrap() {
+                changes.push(wire(&doc_id, change.raw_bytes().to_vec()));
+            }
+            pushed += 1;
+        }
+        for batch in changes.chunks(shared::protocol::MAX_CHANGES_PER_REQUEST) {
+            let request = SyncRequest {
+                device_id: self.device.clone(),
+                cursor,
+                changes: batch.to_vec(),
+                ..SyncRequest::default()
+            };
+            let response = post_sync(&self.http, &self.url, &self.token, &request).await;
+            assert_eq!(response.acknowledged.len(), batch.len());
+            cursor = response.cursor;
+        }
+        pushed
+    }
+}
+
 /// A bundle for the Node peers: {"docs": [{"id", "bytes" (base64)}]}.
 pub fn write_bundle(path: &Path, docs: &[(String, Vec<u8>)]) {
     let b64 = base64::engine::general_purpose::STANDARD;

@@ -125,16 +125,79 @@ pub async fn ours_swarm(
 pub async fn peer_side(
     peer: &mut Peer,
     ex: &Exports,
+    only: &Only,
     scenarios: &mut [Scenario],
     preparation: &mut Vec<Scenario>,
 ) {
+    // 1. One new record: a device holding the reference documents, in sync.
+    if only.has("one") {
+        eprintln!("[compare] automerge-repo: one new record");
+        scenarios[0].theirs = peer_one(peer, ex).await;
+    }
+
+    // 2. and 3. The idle sync, then a week offline, of one device (b) holding what our
+    // devices b and offline held; it is in sync (a first sync) before either.
+    if only.has("idle") || only.has("week") {
+        eprintln!("[compare] automerge-repo: first sync of the held documents");
+        let (idle, week, first) = peer_idle_and_week(peer, ex, only).await;
+        scenarios[1].theirs = idle;
+        scenarios[2].theirs = week;
+        preparation.push(Scenario {
+            name: format!(
+                "(preparation) first sync of {} documents both sides hold",
+                thousands(ex.held_docs as u64)
+            ),
+            ours: Outcome::Skipped("— (never needed: a cursor)".into()),
+            theirs: first,
+        });
+    }
+
+    // 4. A new device fetching every document (it has to know their ids: we give them),
+    // 200 at a time: each batch in sync before the next is asked for. Asking for all
+    // of them at once, as `find` invites, does not finish (see BENCHMARKS.md): only
+    // when COMPARE_ONLY names `bootstrap-all`.
+    if only.has("bootstrap") {
+        eprintln!(
+            "[compare] automerge-repo: a new device's bootstrap ({BOOTSTRAP_BATCH} at a time)"
+        );
+        scenarios[3].name = format!(
+            "{}; automerge-repo asking for {BOOTSTRAP_BATCH} documents at a time",
+            scenarios[3].name
+        );
+        scenarios[3].theirs = peer_bootstrap(peer, ex, Some(BOOTSTRAP_BATCH)).await;
+    }
+    if only.has("bootstrap-all") {
+        eprintln!("[compare] automerge-repo: a new device's bootstrap (all at once)");
+        preparation.insert(
+            0,
+            Scenario {
+                name: format!(
+                    "a new device's bootstrap, {} records; automerge-repo asking for every document at once",
+                    thousands(ex.full_records as u64)
+                ),
+                ours: Outcome::Skipped("(as above)".into()),
+                theirs: peer_bootstrap(peer, ex, None).await,
+            },
+        );
+    }
+
+    // 5. Many clients at once, each with its own document (in memory), on a server
+    // holding everything (from its storage).
+    if only.has("swarm") {
+        eprintln!("[compare] automerge-repo: {SWARM} clients at once");
+        scenarios[4].theirs = peer_swarm(peer, ex).await;
+    }
+}
+
+/// How many documents automerge-repo's new device asks for at a time in the bootstrap.
+pub const BOOTSTRAP_BATCH: usize = 200;
+
+/// automerge-repo: one new record from a device holding the reference documents, in sync.
+pub async fn peer_one(peer: &mut Peer, ex: &Exports) -> Outcome {
     let load = |client: &mut PeerClient, bundle: &Path| {
         client.send(json!({"op": "load", "bundle": bundle}), LOAD_LIMIT)
     };
-
-    // 1. One new record: a device holding the reference documents, in sync.
-    eprintln!("[compare] automerge-repo: one new record");
-    scenarios[0].theirs = match async {
+    match async {
         let mut stage = peer.stage(Some(&ex.reference)).await?;
         let mut a = peer.client("a", true)?;
         load(&mut a, &ex.reference)?;
@@ -163,44 +226,13 @@ pub async fn peer_side(
             peer.notes.push(format!("one new record: {e}"));
             Outcome::Failed("failed (see notes)".into())
         }
-    };
+    }
+}
 
-    // 2. and 3. The idle sync, then a week offline, of one device (b) holding what our
-    // devices b and offline held; it is in sync (a first sync) before either.
-    eprintln!("[compare] automerge-repo: idle reconnect");
-    let (idle, week, first) = peer_idle_and_week(peer, ex).await;
-    scenarios[1].theirs = idle;
-    scenarios[2].theirs = week;
-    preparation.push(Scenario {
-        name: format!(
-            "(preparation) first sync of {} documents both sides hold",
-            thousands(ex.held_docs as u64)
-        ),
-        ours: Outcome::Skipped("— (never needed: a cursor)".into()),
-        theirs: first,
-    });
-
-    // 4. A new device fetching every document (it has to know their ids: we give them):
-    // asking for all at once, as `find` invites, and 200 at a time.
-    eprintln!("[compare] automerge-repo: a new device's bootstrap (all at once)");
-    scenarios[3].theirs = peer_bootstrap(peer, ex, None).await;
-    eprintln!("[compare] automerge-repo: a new device's bootstrap (200 at a time)");
-    preparation.insert(
-        0,
-        Scenario {
-            name: format!(
-                "a new device's bootstrap, {} records; automerge-repo asking for 200 documents at a time",
-                thousands(ex.full_records as u64)
-            ),
-            ours: Outcome::Skipped("(as above)".into()),
-            theirs: peer_bootstrap(peer, ex, Some(200)).await,
-        },
-    );
-
-    // 5. Many clients at once, each with its own document (in memory), on a server
-    // holding everything (from its storage).
-    eprintln!("[compare] automerge-repo: {SWARM} clients at once");
-    scenarios[4].theirs = match async {
+/// automerge-repo: many clients at once, each with its own document (in memory), on a
+/// server holding everything (from its storage).
+pub async fn peer_swarm(peer: &mut Peer, ex: &Exports) -> Outcome {
+    match async {
         let mut stage = peer.stage(Some(&ex.full)).await?;
         let mut swarm = peer.client("swarm", false)?;
         let limit = peer.limit;
@@ -248,7 +280,7 @@ pub async fn peer_side(
             peer.notes.push(format!("{SWARM} clients: {e}"));
             Outcome::Failed("failed (see notes)".into())
         }
-    };
+    }
 }
 
 /// automerge-repo: a new device fetching every document, all at once or `batch` at a time.
@@ -306,7 +338,11 @@ pub async fn peer_bootstrap(peer: &mut Peer, ex: &Exports, batch: Option<usize>)
 
 /// automerge-repo: the idle reconnect of a device holding the 5,000 documents, then a
 /// week offline of the same device; and the first sync that puts it in sync before.
-pub async fn peer_idle_and_week(peer: &mut Peer, ex: &Exports) -> (Outcome, Outcome, Outcome) {
+pub async fn peer_idle_and_week(
+    peer: &mut Peer,
+    ex: &Exports,
+    only: &Only,
+) -> (Outcome, Outcome, Outcome) {
     let failed = |peer: &mut Peer, what: &str, e: String| {
         peer.notes.push(format!("{what}: {e}"));
         Outcome::Failed("failed (see notes)".into())
@@ -348,21 +384,29 @@ pub async fn peer_idle_and_week(peer: &mut Peer, ex: &Exports) -> (Outcome, Outc
         }
 
         // The idle reconnect.
-        eprintln!("[compare] automerge-repo: idle reconnect (measured)");
-        b.send(json!({"op": "disconnect"}), Duration::from_secs(30))?;
-        b.send(json!({"op": "mark"}), Duration::from_secs(10))?;
-        stage.counter.take();
-        let watch = ServerWatch::start(stage.server.pid);
-        b.send(
-            json!({"op": "connect", "url": stage.url}),
-            Duration::from_secs(60),
-        )?;
-        let answer = peer.sync(&mut b, json!({}));
-        let idle = peer.outcome(&mut stage, "idle reconnect", answer, &watch);
-        if !matches!(idle, Outcome::Done(_)) {
-            let not =
-                Outcome::Failed("not run: the idle reconnect before it did not finish".into());
-            return Ok((idle, not, first));
+        let idle = if only.has("idle") {
+            eprintln!("[compare] automerge-repo: idle reconnect (measured)");
+            b.send(json!({"op": "disconnect"}), Duration::from_secs(30))?;
+            b.send(json!({"op": "mark"}), Duration::from_secs(10))?;
+            stage.counter.take();
+            let watch = ServerWatch::start(stage.server.pid);
+            b.send(
+                json!({"op": "connect", "url": stage.url}),
+                Duration::from_secs(60),
+            )?;
+            let answer = peer.sync(&mut b, json!({}));
+            let idle = peer.outcome(&mut stage, "idle reconnect", answer, &watch);
+            if !matches!(idle, Outcome::Done(_)) {
+                let not =
+                    Outcome::Failed("not run: the idle reconnect before it did not finish".into());
+                return Ok((idle, not, first));
+            }
+            idle
+        } else {
+            not_chosen()
+        };
+        if !only.has("week") {
+            return Ok((idle, not_chosen(), first));
         }
 
         // A week offline: b leaves; device a, holding the documents the 300 records go
