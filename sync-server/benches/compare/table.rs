@@ -183,7 +183,7 @@ pub fn print_table(scenarios: &[Scenario], limit: Duration) {
             // side that stopped, failed or measured nothing.
             let ratio = match (a, b) {
                 (Some(a), Some(b)) if a > 0.0 && b > 0.0 && (b / a).is_finite() => {
-                    format!("{:.1}×", b / a)
+                    ratio_text(b / a)
                 }
                 _ => String::new(),
             };
@@ -228,5 +228,16 @@ pub fn print_table(scenarios: &[Scenario], limit: Duration) {
                 .collect();
             println!("|{}|", rule.join("|"));
         }
+    }
+}
+
+/// A ratio with one decimal, or two significant digits below 1 (records a second:
+/// 0.027×, not 0.0×).
+fn ratio_text(r: f64) -> String {
+    if r >= 1.0 {
+        format!("{r:.1}×")
+    } else {
+        let digits = (1 - r.log10().floor() as i32).max(1) as usize;
+        format!("{r:.digits$}×")
     }
 }
