@@ -27,8 +27,9 @@
 #   COMPARE_TIMEOUT_SECS   the limit of each automerge-repo step (default: 300)
 #   COMPARE_KEEP=1         keep the bundles, storage and logs (the run prints where)
 #
-# A full run takes about 20 minutes, most of it automerge-repo's side (seeding its
-# server's storage, its first sync and bootstrap); `COMPARE_ONLY=week` about 5.
+# A full run takes about 11 minutes after the build (2026-12-08: 636 s), most of it
+# automerge-repo's side (seeding its server's storage, its first sync and bootstrap);
+# `COMPARE_ONLY=week` about 4.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
