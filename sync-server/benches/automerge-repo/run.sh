@@ -27,8 +27,8 @@
 #   COMPARE_TIMEOUT_SECS   the limit of each automerge-repo step (default: 300)
 #   COMPARE_KEEP=1         keep the bundles, storage and logs (the run prints where)
 #
-# A full run takes about 11 minutes after the build (2026-12-08: 636 s), most of it
-# automerge-repo's side (seeding its server's storage, its first sync and bootstrap);
+# A full run takes about 8 minutes after the build on a quiet machine (2026-12-08:
+# 453 s; 636 s beside other builds), most of it automerge-repo's side (seeding its server's storage, its first sync and bootstrap);
 # `COMPARE_ONLY=week` about 4.
 set -euo pipefail
 
