@@ -23,6 +23,7 @@ mod home;
 mod i18n;
 mod lazy;
 mod links;
+mod opinion_detail;
 mod opinions;
 mod paging;
 mod photos;
