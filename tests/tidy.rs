@@ -514,3 +514,34 @@ fn every_server_error_code_has_a_sentence_in_both_languages() {
         }
     }
 }
+
+/// No source file the product or its benchmarks are built from holds over 1,000 lines
+/// (tests aside): a file that grows past it is split by job, as issue 24 left them.
+#[test]
+fn no_source_file_over_a_thousand_lines() {
+    let mut long = Vec::new();
+    for dir in [
+        "src",
+        "app/src",
+        "shared/src",
+        "shared/benches",
+        "sync-server/src",
+        "sync-server/benches",
+    ] {
+        for path in rust_files_under(dir) {
+            let relative = path
+                .strip_prefix(repo())
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            if is_test_file(&relative) {
+                continue;
+            }
+            let lines = read(&relative).lines().count();
+            if lines > 1000 {
+                long.push(format!("{relative}: {lines} lines"));
+            }
+        }
+    }
+    assert!(long.is_empty(), "split these by job:\n{}", long.join("\n"));
+}
