@@ -742,62 +742,28 @@ pub fn StatsPage() -> impl IntoView {
                 </label>
                 {period_fields}
                 <Show when=is_district>
-                    <label class="wide">
-                        <span>{t("stats.subdistrict")}</span>
-                        <select
-                            id="stats-subdistrict"
-                            on:change=move |ev| {
-                                one_station.set(String::new());
-                                narrowed.set(event_target_value(&ev));
-                            }
-                        >
-                            <option value="" selected=move || narrowed.get().is_empty()>
-                                {t("place.district")}
-                            </option>
-                            {move || {
-                                ctx.subdistricts
-                                    .get()
-                                    .into_iter()
-                                    .map(|(id, name)| {
-                                        let sid = id.clone();
-                                        view! {
-                                            <option value=id selected=move || narrowed.get() == sid>
-                                                {name}
-                                            </option>
-                                        }
-                                    })
-                                    .collect_view()
-                            }}
-                        </select>
-                    </label>
+                    <PlaceChoice
+                        id="stats-subdistrict"
+                        label=t("stats.subdistrict")
+                        all=t("place.district")
+                        places=ctx.subdistricts.into()
+                        chosen=narrowed
+                        on_choose=Callback::new(move |()| one_station.set(String::new()))
+                    />
                 </Show>
                 <Show when=move || match scope.get() {
                     Scope::Subdistrict(_) => true,
                     Scope::District => !narrowed.get().is_empty(),
                     Scope::Station(_) => false,
                 }>
-                    <label class="wide">
-                        <span>{t("stats.station")}</span>
-                        <select id="stats-station" on:change=move |ev| one_station.set(event_target_value(&ev))>
-                            <option value="" selected=move || one_station.get().is_empty()>
-                                {t("stats.all_stations")}
-                            </option>
-                            {move || {
-                                scope_stations
-                                    .get()
-                                    .into_iter()
-                                    .map(|(id, name)| {
-                                        let sid = id.clone();
-                                        view! {
-                                            <option value=id selected=move || one_station.get() == sid>
-                                                {name}
-                                            </option>
-                                        }
-                                    })
-                                    .collect_view()
-                            }}
-                        </select>
-                    </label>
+                    <PlaceChoice
+                        id="stats-station"
+                        label=t("stats.station")
+                        all=t("stats.all_stations")
+                        places=scope_stations
+                        chosen=one_station
+                        on_choose=Callback::new(|()| {})
+                    />
                 </Show>
             </div>
             {move || {

@@ -294,3 +294,44 @@ pub(super) fn satisfaction_color(s: Satisfaction) -> &'static str {
 pub(super) fn newest(dates: impl IntoIterator<Item = String>) -> Option<String> {
     dates.into_iter().max()
 }
+
+/// A choice of one place among `places` (id, name), or all of them ("" in `chosen`);
+/// `on_choose` hears a choice before it is made (to reset what depends on it).
+#[component]
+pub(super) fn PlaceChoice(
+    id: &'static str,
+    label: String,
+    all: String,
+    places: Signal<Vec<(String, String)>>,
+    chosen: RwSignal<String>,
+    on_choose: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <label class="wide">
+            <span>{label}</span>
+            <select
+                id=id
+                on:change=move |ev| {
+                    on_choose.run(());
+                    chosen.set(event_target_value(&ev));
+                }
+            >
+                <option value="" selected=move || chosen.get().is_empty()>{all}</option>
+                {move || {
+                    places
+                        .get()
+                        .into_iter()
+                        .map(|(id, name)| {
+                            let this = id.clone();
+                            view! {
+                                <option value=id selected=move || chosen.get() == this>
+                                    {name}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </select>
+        </label>
+    }
+}
