@@ -157,8 +157,6 @@ pub fn OpinionsPage() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let list = RwSignal::new(Vec::<OpinionSummary>::new());
     let totals = RwSignal::new(None::<OpinionTotals>);
-    // What the last save did, shown above the list.
-    let saved_note = RwSignal::new(None::<String>);
     let adding = RwSignal::new(false);
     let query = use_query_map();
     let initial = query.get_untracked();
@@ -213,7 +211,6 @@ pub fn OpinionsPage() -> impl IntoView {
     });
     let saved = move |id: String| {
         adding.set(false);
-        saved_note.set(Some(t("opinions.saved")));
         just_saved.set(id);
         ctx.saved();
     };
@@ -393,7 +390,6 @@ pub fn OpinionsPage() -> impl IntoView {
                         id="opinion-new"
                         class="secondary"
                         on:click=move |_| {
-                            saved_note.set(None);
                             just_saved.clear();
                             adding.set(true);
                         }
@@ -480,11 +476,9 @@ pub fn OpinionsPage() -> impl IntoView {
             </div>
             <Chips chips=chips on_remove=remove on_clear=clear_all/>
             <ExportButtons exporter=exporter export=export/>
-            {move || {
-                saved_note
-                    .get()
-                    .map(|m| view! { <p class="message ok" role="status" id="opinion-saved">{m}</p> })
-            }}
+            <Show when=move || just_saved.any()>
+                <p class="message ok" role="status" id="opinion-saved">{t("opinions.saved")}</p>
+            </Show>
             <p class="totals" id="opinion-totals">
                 {move || {
                     // Every opinion the filter selects; with more rows to load, how many
