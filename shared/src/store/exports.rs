@@ -29,8 +29,6 @@ const SCREEN_FIGURES: [&str; 9] = [
 fn stat_name(key: &str) -> String {
     if SCREEN_FIGURES.contains(&key) {
         sentence(&format!("stats.fig.{key}"))
-    } else if key == "subdistrict" {
-        sentence("stats.subdistrict")
     } else {
         heading(&format!("stats.{key}"))
     }
@@ -301,7 +299,7 @@ pub fn statistics_tables(stats: &Statistics, period: &str) -> Vec<Table> {
     ] {
         let mut columns = Vec::new();
         if with_street {
-            columns.push(stat_name("subdistrict"));
+            columns.push(sentence("stats.subdistrict"));
         }
         columns.push(heading("stats.place"));
         columns.extend(figure_columns.iter().cloned());

@@ -86,6 +86,11 @@ const OVERDUE: &str =
 /// One grouped count per key: `(key, n)`.
 type Counts = Vec<(String, u64)>;
 
+/// Where a station stands in the places' tables: streets before towns, each street or
+/// town by the pinyin of its name, its home before its liaison stations, then the
+/// station's name by pinyin (the name itself between homophones).
+type PlaceOrder = (bool, String, bool, String, String);
+
 impl Store {
     /// The statistics `query` covers, as of `today` (which decides what is overdue).
     pub fn statistics(&self, query: &StatsQuery, today: NaiveDate) -> Result<Statistics, Error> {
@@ -225,25 +230,27 @@ impl Store {
         // Every station the query covers, and any other a record names: streets before
         // towns, each street's or town's stations (its home first) in pinyin order, as
         // the district's own lists run.
-        let mut places: Vec<(String, String, String, String)> = self.query(
-            &sql("SELECT s.id, s.name, s.subdistrict_id,
-                        COALESCE(sd.kind, '') || '|' || s.kind || '|' || COALESCE(sd.name, '')
+        let mut places: Vec<(String, String, String, PlaceOrder)> = self.query(
+            &sql(
+                "SELECT s.id, s.name, s.subdistrict_id, COALESCE(sd.kind, ''), s.kind,
+                         COALESCE(sd.name, '')
                  FROM place p JOIN stations s ON s.id = p.id
-                      LEFT JOIN subdistricts sd ON sd.id = s.subdistrict_id"),
+                      LEFT JOIN subdistricts sd ON sd.id = s.subdistrict_id",
+            ),
             params,
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| {
+                let name: String = r.get(1)?;
+                let order = (
+                    r.get::<_, String>(3)? != "street",
+                    crate::collate::pinyin_key(&r.get::<_, String>(5)?),
+                    r.get::<_, String>(4)? != "home",
+                    crate::collate::pinyin_key(&name),
+                    name.clone(),
+                );
+                Ok((r.get(0)?, name, r.get(2)?, order))
+            },
         )?;
-        places.sort_by_cached_key(|(_, name, _, group)| {
-            let (sub_kind, rest) = group.split_once('|').unwrap_or_default();
-            let (kind, sub_name) = rest.split_once('|').unwrap_or_default();
-            (
-                sub_kind != "street",
-                crate::collate::pinyin_key(sub_name),
-                kind != "home",
-                crate::collate::pinyin_key(name),
-                name.clone(),
-            )
-        });
+        places.sort_by(|a, b| a.3.cmp(&b.3));
         let mut named: HashSet<String> = acts
             .keys()
             .chain(atts.keys())
@@ -260,7 +267,7 @@ impl Store {
         places.extend(
             others
                 .into_iter()
-                .map(|id| (id.clone(), id, String::new(), String::new())),
+                .map(|id| (id.clone(), id, String::new(), PlaceOrder::default())),
         );
         let sub_names = self.names("subdistricts")?;
         let by_station: Vec<PlaceFigures> = places
