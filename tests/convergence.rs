@@ -153,6 +153,21 @@ fn run(ops: &[Op]) -> Result<(), TestCaseError> {
                         }
                     }
                 }
+                if input.deputy_ids.is_empty() {
+                    // Two replicas each removed a different deputy: the merged record has
+                    // none. A save that leaves it so is refused, as the form's would be,
+                    // and changes nothing; the user must name a deputy first.
+                    let before = stores[*r].activity(id).unwrap();
+                    let refused = stores[*r].update_activity(id, &input, today());
+                    prop_assert!(
+                        matches!(&refused, Err(shared::Error::Invalid(fields))
+                            if fields.iter().any(|f| f.field == shared::Field::Deputies)),
+                        "an edit leaving no deputy was not refused: {:?}",
+                        refused
+                    );
+                    prop_assert_eq!(stores[*r].activity(id).unwrap(), before);
+                    continue;
+                }
                 stores[*r].update_activity(id, &input, today()).unwrap();
             }
             Op::Deliver(from, to) => deliver(&mut stores, *from, *to),
@@ -279,6 +294,23 @@ fn a_change_that_arrives_before_its_dependency_is_kept() {
         Op::Create(2),
         Op::Deliver(2, 0),
         Op::Edit(0, 0, Edit::Voters(11)),
+    ])
+    .unwrap();
+}
+
+/// Found by the property above: two replicas each removed a different one of the
+/// meeting's two deputies; once merged the record has none, and a later edit of its date
+/// must be refused (and change nothing) rather than break the store.
+#[test]
+fn a_record_whose_deputies_two_replicas_removed_refuses_an_edit_that_names_none() {
+    run(&[
+        Op::Create(2),
+        Op::Edit(2, 0, Edit::ToggleDeputy(2)),
+        Op::Deliver(2, 0),
+        Op::Edit(0, 0, Edit::ToggleDeputy(2)),
+        Op::Edit(2, 0, Edit::ToggleDeputy(0)),
+        Op::Deliver(2, 0),
+        Op::Edit(0, 0, Edit::Date(0)),
     ])
     .unwrap();
 }
