@@ -14,6 +14,9 @@ APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev
   libsoup-3.0-dev libxdo-dev
   xvfb xauth webkit2gtk-driver fonts-noto-cjk fonts-dejavu-core locales poppler-utils chromium chromium-driver postgresql
+  # The core's SQLite (SQLite3 Multiple Ciphers) and ring compiled for the browser
+  # (wasm32): Debian's default clang 14 fails on the C23 in sqlite-wasm-rs's shim.
+  clang-19 llvm-19
 )
 # npm (for binaryen's wasm-opt) comes with Debian's nodejs+npm, or with a nodejs that
 # bundles it (NodeSource's): ask apt only when there is no npm at all.

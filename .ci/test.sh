@@ -12,6 +12,7 @@ bash .ci/build-ui.sh
 echo "==> clippy"
 cargo clippy -q --workspace --all-targets -- -D warnings
 cargo clippy -q -p app --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -q -p core-worker --target wasm32-unknown-unknown -- -D warnings
 echo "==> PostgreSQL for the tests (a throwaway cluster, stopped at the end)"
 PG_DIR="$(mktemp -d)"
 trap 'bash .ci/pg.sh stop "$PG_DIR"' EXIT

@@ -230,6 +230,7 @@ pub fn app_error(e: &AppError) -> String {
         AppError::UnsentChanges => t("error.unsent_changes"),
         AppError::NotPermitted => t("error.not_permitted"),
         AppError::NoChineseFont => t("error.no_chinese_font"),
+        AppError::NotOnThisDevice => t("error.not_on_this_device"),
     }
 }
 

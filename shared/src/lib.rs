@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod command;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod fonts;
@@ -29,13 +30,17 @@ pub mod access;
 #[cfg(feature = "store")]
 pub mod collate;
 #[cfg(feature = "store")]
+pub mod dispatch;
+#[cfg(feature = "store")]
 pub mod doc;
 #[cfg(feature = "store")]
 pub mod doc_id;
-#[cfg(feature = "store")]
+#[cfg(feature = "export")]
 pub mod export;
 #[cfg(feature = "store")]
 pub mod key;
+#[cfg(feature = "store")]
+mod platform;
 #[cfg(feature = "store")]
 pub mod protocol;
 #[cfg(all(feature = "store", feature = "schema", feature = "demo"))]
@@ -52,6 +57,7 @@ pub mod sync;
 #[cfg(feature = "store")]
 pub mod validate;
 
+pub use command::Command;
 #[cfg(feature = "store")]
 pub use key::StoreKey;
 pub use model::*;
@@ -145,11 +151,9 @@ impl From<&Error> for AppError {
                 fields: fields.clone(),
             },
             Error::NotFound => AppError::NotFound,
-            Error::Http(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
-                AppError::Offline {
-                    detail: e.to_string(),
-                }
-            }
+            Error::Http(e) if platform::unreachable(e) => AppError::Offline {
+                detail: e.to_string(),
+            },
             Error::Server { status, detail } if is_refusal(*status) => {
                 let (code, reason) = server_reason(detail);
                 AppError::Refused {

@@ -10,12 +10,13 @@
 //! the server, which stores changes by hash, keeps one copy.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Url;
 
 use crate::Error;
 use crate::model::{Account, AppError, SyncProgress, SyncReport};
+use crate::platform::{Background, Instant};
 use crate::protocol::{
     BLOB_CHUNK_BYTES, BLOBS_PATH, BlobQuery, CBOR, ChunkQuery, ErrorBody, HEADS_PATH, HeadsRequest,
     HeadsResponse, MAX_DOCUMENTS_PER_HEADS, MAX_PHOTO_BYTES, REPAIR_PATH, RepairRequest,
@@ -89,10 +90,7 @@ impl SyncClient {
     /// refused makes sign-in fail with [`Error::InsecureServer`] or [`Error::BadServerUrl`]
     /// before anything is sent.
     pub fn new(allow_plain_http: bool) -> Result<SyncClient, Error> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(60))
-            .build()?;
+        let http = crate::platform::http_client()?;
         Ok(SyncClient {
             http,
             allow_plain_http,
@@ -626,12 +624,7 @@ impl SyncClient {
             // asked for now, and built by the server while this one is applied. It is
             // used only if the request after this page is the one predicted (nothing
             // new to send); otherwise it is dropped unread.
-            // (Not outside a tokio runtime: there is nothing to run it on.)
-            if response.more
-                && !held_back
-                && response.bootstrap.is_some()
-                && tokio::runtime::Handle::try_current().is_ok()
-            {
+            if response.more && !held_back && response.bootstrap.is_some() {
                 let next = SyncRequest {
                     device_id: request.device_id.clone(),
                     cursor: response.cursor,
@@ -640,7 +633,7 @@ impl SyncClient {
                     key_cursor: response.key_cursor,
                     keys: Vec::new(),
                 };
-                prefetched = Some(Prefetch::start(&self.http, &url, &session.token, next));
+                prefetched = Prefetch::start(&self.http, &url, &session.token, next);
             }
             let report = {
                 let mut store = lock(store);
@@ -729,33 +722,33 @@ async fn post_sync(
     Ok(Answer::Taken { response, body_len })
 }
 
-/// A sync request sent ahead, running on the runtime while the caller applies the last
-/// answer. Dropped unread, it is cancelled.
+/// A sync request sent ahead, running in the background while the caller applies the
+/// last answer. Dropped unread, it is cancelled.
 struct Prefetch {
     request: SyncRequest,
-    answer: tokio::task::JoinHandle<Result<Answer, Error>>,
+    answer: Background<Result<Answer, Error>>,
 }
 
 impl Prefetch {
-    fn start(http: &reqwest::Client, url: &Url, token: &str, request: SyncRequest) -> Prefetch {
+    /// `None` where nothing can run beside the caller (outside a runtime, or in the
+    /// browser): the request is then sent when it is needed.
+    fn start(
+        http: &reqwest::Client,
+        url: &Url,
+        token: &str,
+        request: SyncRequest,
+    ) -> Option<Prefetch> {
         let (http, url, token, sent) =
             (http.clone(), url.clone(), token.to_owned(), request.clone());
-        Prefetch {
-            request,
-            answer: tokio::spawn(async move { post_sync(&http, &url, &token, &sent).await }),
-        }
+        let answer = Background::start(async move { post_sync(&http, &url, &token, &sent).await })?;
+        Some(Prefetch { request, answer })
     }
 
-    async fn answer(mut self) -> Result<Answer, Error> {
-        (&mut self.answer)
+    async fn answer(self) -> Result<Answer, Error> {
+        self.answer
+            .finish()
             .await
-            .map_err(|e| Error::Protocol(format!("a page asked for ahead was lost: {e}")))?
-    }
-}
-
-impl Drop for Prefetch {
-    fn drop(&mut self) {
-        self.answer.abort();
+            .ok_or_else(|| Error::Protocol("a page asked for ahead was lost".into()))?
     }
 }
 

@@ -7,30 +7,19 @@ use std::path::{Path, PathBuf};
 use crate::Error;
 
 // The formats (feature `export`): data-agnostic writers of tables and reports.
-#[cfg(feature = "export")]
 mod cjk_font;
-#[cfg(feature = "export")]
 mod csv;
-#[cfg(feature = "export")]
 mod pdf;
-#[cfg(feature = "export")]
 mod table;
-#[cfg(feature = "export")]
 mod xlsx;
 
-#[cfg(feature = "export")]
 pub use self::csv::csv;
-#[cfg(feature = "export")]
 pub use cjk_font::CjkFont;
-#[cfg(feature = "export")]
 pub use pdf::{ReportPdf, Section, report_pdf};
-#[cfg(feature = "export")]
 pub use table::{Cell, Table};
-#[cfg(feature = "export")]
 pub use xlsx::xlsx;
 
 /// A table's file in `format`: xlsx or CSV (a table is never a PDF).
-#[cfg(feature = "export")]
 pub fn table_file(table: Table, format: crate::model::ExportFormat) -> Result<Vec<u8>, Error> {
     use crate::model::ExportFormat::*;
     match format {

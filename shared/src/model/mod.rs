@@ -530,6 +530,10 @@ pub enum AppError {
     /// A PDF needs a Chinese font and the device has none.
     #[error("no Chinese font")]
     NoChineseFont,
+    /// This device does not do that (files are exported from the desktop app, not from a
+    /// phone's browser).
+    #[error("not on this device")]
+    NotOnThisDevice,
     /// Local storage failed; the detail is for logs and bug reports.
     #[error("storage error: {detail}")]
     Storage { detail: String },

@@ -139,8 +139,8 @@ impl Store {
             static KEYING: std::sync::Mutex<()> = std::sync::Mutex::new(());
             let _one_at_a_time = KEYING.lock().unwrap_or_else(|p| p.into_inner());
             let conn = Connection::open(path)?;
-            // A raw 256-bit key, set before anything reads the file.
-            conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", key.to_hex()))?;
+            // Set before anything reads the file.
+            conn.execute_batch(&crate::platform::keying(key))?;
             if let Err(e) = conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
                 return match e.sqlite_error_code() {
                     Some(rusqlite::ErrorCode::NotADatabase) => Err(Error::WrongKey),
@@ -149,7 +149,7 @@ impl Store {
             }
             conn
         };
-        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "journal_mode", crate::platform::JOURNAL_MODE)?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         // Deleted content is overwritten, so an erased record key leaves no copy behind.
         conn.pragma_update(None, "secure_delete", "ON")?;
