@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{ClientBuilder, Locator};
 use serde_json::json;
 use shared::model::Role;
 use sync_server::{Config, RunningServer};
@@ -22,8 +22,11 @@ use sync_server::{Config, RunningServer};
 mod processes;
 use processes::{Process, free_port, tool};
 
+#[path = "support/page.rs"]
+mod page;
+use page::{App, WAIT};
+
 const PHONE: (u32, u32) = (390, 844);
-const WAIT: Duration = Duration::from_secs(30);
 
 /// A private X display and a tauri-driver attached to it. Dropped in reverse order.
 struct Desktop {
@@ -140,269 +143,6 @@ impl Desktop {
     }
 }
 
-/// One running app instance.
-struct App {
-    c: Client,
-}
-
-impl App {
-    async fn find(&self, css: &str) -> Result<fantoccini::elements::Element> {
-        self.c
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
-            .await
-            .with_context(|| format!("no element {css}"))
-    }
-
-    async fn click(&self, css: &str) -> Result<()> {
-        let el = self.find(css).await?;
-        // In the middle of the screen, clear of the fixed tab bar.
-        self.c
-            .execute(
-                "arguments[0].scrollIntoView({block: 'center'});",
-                vec![serde_json::to_value(&el)?],
-            )
-            .await?;
-        el.click()
-            .await
-            .with_context(|| format!("clicking {css}"))?;
-        Ok(())
-    }
-
-    /// Sets a field's value the way typing would (an `input` event follows).
-    async fn fill(&self, css: &str, value: &str) -> Result<()> {
-        let el = self.find(css).await?;
-        self.c
-            .execute(
-                "arguments[0].value = arguments[1];
-                 arguments[0].dispatchEvent(new Event('input', { bubbles: true }));",
-                vec![serde_json::to_value(&el)?, json!(value)],
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Chooses `value` in the `<select>` at `css` the way a user would (a `change` event
-    /// follows), without depending on where the option list pops up.
-    async fn choose(&self, css: &str, value: &str) -> Result<()> {
-        let el = self.find(css).await?;
-        self.c
-            .execute(
-                "arguments[0].scrollIntoView({block: 'center'});
-                 arguments[0].value = arguments[1];
-                 arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
-                vec![serde_json::to_value(&el)?, json!(value)],
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// Chooses a file of `bytes` in the file input at `css`, as the phone's picker would.
-    async fn choose_file(&self, css: &str, name: &str, bytes: &[u8]) -> Result<()> {
-        let el = self.find(css).await?;
-        self.c
-            .execute(
-                "const bytes = new Uint8Array(arguments[2]);
-                 const files = new DataTransfer();
-                 files.items.add(new File([bytes], arguments[1]));
-                 arguments[0].files = files.files;
-                 arguments[0].dispatchEvent(new Event('change', { bubbles: true }));",
-                vec![serde_json::to_value(&el)?, json!(name), json!(bytes)],
-            )
-            .await?;
-        Ok(())
-    }
-
-    /// The visible text of the whole page.
-    async fn page_text(&self) -> Result<String> {
-        Ok(self.find("body").await?.text().await?)
-    }
-
-    /// Waits until the page shows `text`.
-    async fn until_text(&self, text: &str) -> Result<String> {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            // The page may be drawn anew (a language change starts it over): a node can
-            // go stale between finding it and reading it. Ask again.
-            let page = match self.page_text().await {
-                Ok(page) => page,
-                Err(_) if Instant::now() < deadline => {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            if page.contains(text) {
-                return Ok(page);
-            }
-            if Instant::now() > deadline {
-                bail!("the page never showed {text:?}; it shows:\n{page}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    /// Waits until nothing on the page matches `css`.
-    async fn until_none(&self, css: &str) -> Result<()> {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let found = self.c.find_all(Locator::Css(css)).await?.len();
-            if found == 0 {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("{found} elements still match {css}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Waits until the field `css` holds `value`.
-    async fn until_value(&self, css: &str, value: &str) -> Result<()> {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let got = self.find(css).await?.prop("value").await?;
-            if got.as_deref() == Some(value) {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                bail!("{css} never held {value:?}; it holds {got:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// The text of `css`.
-    async fn text_of(&self, css: &str) -> Result<String> {
-        Ok(self.find(css).await?.text().await?)
-    }
-
-    /// Waits up to `within` until the text of `css` contains `text`; returns it.
-    async fn until_in(&self, css: &str, text: &str, within: Duration) -> Result<String> {
-        let deadline = Instant::now() + within;
-        loop {
-            let got = match self.c.find(Locator::Css(css)).await {
-                Ok(el) => el.text().await.unwrap_or_default(),
-                Err(_) => String::new(),
-            };
-            if got.contains(text) {
-                return Ok(got);
-            }
-            if Instant::now() > deadline {
-                bail!("{css} never showed {text:?}; it shows {got:?}");
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    /// Waits until `path` exists and is not empty.
-    async fn until_file(&self, path: &Path) -> Result<()> {
-        let deadline = Instant::now() + WAIT;
-        while std::fs::metadata(path).map_or(true, |m| m.len() == 0) {
-            if Instant::now() > deadline {
-                bail!("{} was never saved", path.display());
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        Ok(())
-    }
-
-    /// Saves what the screen shows as `e2e-artifacts/{name}.png`, after auditing it for
-    /// accessibility ([`App::audit`]): every screen the walk shows is both.
-    async fn screenshot(&self, name: &str) -> Result<PathBuf> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e-artifacts");
-        std::fs::create_dir_all(&dir)?;
-        let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, self.c.screenshot().await?)?;
-        self.audit(name, &dir).await?;
-        Ok(path)
-    }
-
-    /// Runs axe-core (npm, pinned by install.sh) in the page as it is: a violation of
-    /// impact serious or critical (contrast, names of buttons and links, labels, the
-    /// page's language…) fails, listed with its elements; all it found goes to
-    /// `e2e-artifacts/{name}.axe.json`.
-    async fn audit(&self, name: &str, dir: &Path) -> Result<()> {
-        static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let axe = AXE.get_or_init(|| {
-            let tools = std::env::var("JIAZHAN_TOOLS").unwrap_or_else(|_| {
-                format!(
-                    "{}/.cache/jiazhan-tools",
-                    std::env::var("HOME").unwrap_or_default()
-                )
-            });
-            let path = format!("{tools}/axe/node_modules/axe-core/axe.min.js");
-            std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| panic!("{path}: {e} (bash .ci/install.sh installs it)"))
-        });
-        let loaded = self
-            .c
-            .execute("return typeof axe !== 'undefined';", vec![])
-            .await?;
-        if loaded != json!(true) {
-            self.c.execute(axe, vec![]).await?;
-        }
-        let found = self
-            .c
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 axe.run(document, { resultTypes: ['violations'] })
-                   .then(r => done(JSON.stringify(r.violations.map(v => ({
-                     id: v.id, impact: v.impact, help: v.help,
-                     nodes: v.nodes.map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || ''))
-                   })))))
-                   .catch(e => done(JSON.stringify([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }])));",
-                vec![],
-            )
-            .await?;
-        let found: serde_json::Value = serde_json::from_str(found.as_str().unwrap_or("[]"))?;
-        std::fs::write(
-            dir.join(format!("{name}.axe.json")),
-            serde_json::to_string_pretty(&found)?,
-        )?;
-        let serious: Vec<String> = found
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
-            .map(|v| {
-                format!(
-                    "{} ({}): {} — {}",
-                    v["id"], v["impact"], v["help"], v["nodes"]
-                )
-            })
-            .collect();
-        if !serious.is_empty() && std::env::var_os("JIAZHAN_AXE_REPORT_ONLY").is_none() {
-            bail!("accessibility on {name}:\n{}", serious.join("\n"));
-        }
-        Ok(())
-    }
-
-    /// Opens the form once the station directory has arrived.
-    async fn open_form(&self) -> Result<()> {
-        self.click("#tab-new").await?;
-        self.find("#station option[value='st-zizhuyuan-home']")
-            .await?;
-        Ok(())
-    }
-
-    /// Signs in on the first screen (the server address comes pre-filled).
-    async fn sign_in(&self, username: &str) -> Result<()> {
-        self.find("#server-address").await?;
-        self.fill("#username", username).await?;
-        self.fill("#password", PASSWORD).await?;
-        self.click("#sign-in").await?;
-        self.find("#tab-list").await?;
-        Ok(())
-    }
-
-    async fn close(self) -> Result<()> {
-        self.c.close().await?;
-        Ok(())
-    }
-}
-
 const PASSWORD: &str = "zhan-2026-password";
 
 /// A server with the demo directory and two station workers of 紫竹院 (zhan-a, zhan-b).
@@ -429,7 +169,7 @@ async fn server(dir: &Path) -> RunningServer {
 /// The phone of station worker zhan-a (data in `dir/device`), signed in.
 async fn station_phone(desktop: &Desktop, dir: &Path, server: &RunningServer) -> Result<App> {
     let app = desktop.open_app(&dir.join("device"), &server.url()).await?;
-    app.sign_in("zhan-a").await?;
+    app.sign_in("zhan-a", PASSWORD).await?;
     Ok(app)
 }
 
@@ -500,7 +240,7 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     a.click("#sign-in").await?;
     a.until_text("用户名或密码不正确").await?;
     a.screenshot("phone-a-0-sign-in").await?;
-    a.sign_in("zhan-a").await?;
+    a.sign_in("zhan-a", PASSWORD).await?;
     a.until_text("家站通").await?;
     a.screenshot("phone-a-1-empty-list").await?;
     a.open_form().await?;
@@ -551,7 +291,7 @@ async fn a_meeting_typed_on_the_phone_reaches_a_second_device() -> Result<()> {
     let b = desktop
         .open_app(&dir.path().join("device-b"), &server.url())
         .await?;
-    b.sign_in("zhan-b").await?;
+    b.sign_in("zhan-b", PASSWORD).await?;
     b.click("#tab-list").await?;
     let page = b.until_text("选民反映小区门口停车难").await?;
     assert!(page.contains("接待选民 23 人"), "{page}");
@@ -1157,7 +897,7 @@ async fn a_photo_chosen_on_one_phone_is_seen_on_another() -> Result<()> {
     let a = desktop
         .open_app(&dir.path().join("device-a"), &server.url())
         .await?;
-    a.sign_in("wang-jianhua").await?;
+    a.sign_in("wang-jianhua", PASSWORD).await?;
     a.open_form().await?;
     let me = a.find("input[name='deputy'][value='dep-001']").await?;
     let deadline = Instant::now() + WAIT;
@@ -1207,7 +947,7 @@ async fn a_photo_chosen_on_one_phone_is_seen_on_another() -> Result<()> {
     let b = desktop
         .open_app(&dir.path().join("device-b"), &server.url())
         .await?;
-    b.sign_in("zhan-b").await?;
+    b.sign_in("zhan-b", PASSWORD).await?;
     b.click("#tab-list").await?;
     b.until_text("现场查看小区积水点").await?;
     b.click("li.record button.link").await?;
@@ -1488,7 +1228,7 @@ async fn the_district_office_reports_on_the_generated_year() -> Result<()> {
         )
         .await?;
     admin.c.set_window_size(1280, 900).await?;
-    admin.sign_in("qu-admin").await?;
+    admin.sign_in("qu-admin", PASSWORD).await?;
     admin.click("#tab-stats").await?;
     // The whole district arrives with the first sync; the year shown is its year.
     admin
@@ -1611,7 +1351,7 @@ async fn the_district_office_reports_on_the_generated_year() -> Result<()> {
             &["--export-dir", &exports_arg],
         )
         .await?;
-    deputy.sign_in("wang-jianhua").await?;
+    deputy.sign_in("wang-jianhua", PASSWORD).await?;
     // A refusal the server gives its reason for shows that reason (this server has no
     // public address for a poster), not "try again later".
     deputy.click("#tab-home").await?;
