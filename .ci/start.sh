@@ -20,7 +20,7 @@ SERVER="$CARGO_TARGET_DIR/debug/jiazhan-sync-server"
 # every run prints the same ones.
 accounts="$("$SERVER" --db "$DATA/server.db" demo-accounts --file "$DATA/demo-accounts.txt")" ||
   accounts="(none made: see the message above)"
-"$SERVER" --db "$DATA/server.db" --bind "127.0.0.1:$PORT" --demo &
+"$SERVER" --db "$DATA/server.db" --bind "127.0.0.1:$PORT" --demo --web-app app/web-dist &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
@@ -32,6 +32,8 @@ curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "sync server did 
 echo
 echo "演示账号 / Demo accounts (server http://127.0.0.1:$PORT; the README says what each sees):"
 echo "$accounts"
+echo
+echo "网页版（手机浏览器）/ The web app: http://127.0.0.1:$PORT/app/"
 echo
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then

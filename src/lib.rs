@@ -3,36 +3,21 @@
 //! documents, storage and sync.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
 
-use shared::{
-    Account, ActivityFilter, ActivityInput, ActivitySummary, ActivityTotals, AnswerInput, AppError,
-    ArticleCount, Campaign, CampaignProgress, Department, Deputy, DraftRegulation, DutyRecord,
-    ExportFormat, FeedbackInput, HistoryEntry, Home, Language, OpinionFilter, OpinionInput,
-    OpinionSummary, OpinionTotals, ReferralInput, ReferralSummary, Station, Statistics, StatsQuery,
-    Store, StoreKey, Subdistrict, SyncClient, SyncProgress, SyncReport, SyncStatus, TimelineStep,
-    VoterContact, YearReportInput,
-};
+use shared::dispatch::{Answer, Core};
+use shared::{AppError, Command, Language, Store, StoreKey, SyncClient};
 use tauri::{Manager, State};
 
 /// The sync server used when none is configured.
 pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8765";
 
 struct AppState {
-    store: Mutex<Store>,
-    sync: SyncClient,
-    /// The server address the sign-in form offers first.
-    default_server_url: String,
+    /// The store and its sync client, answering the UI's commands.
+    core: Core,
     /// Where exports are saved without a dialog, if set.
     export_dir: Option<PathBuf>,
     /// Where the store is (and the language hint beside it).
     data_dir: PathBuf,
-}
-
-impl AppState {
-    fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
-    }
 }
 
 /// Where this instance keeps its data and which server it syncs with, from the command
@@ -71,6 +56,28 @@ impl Options {
     }
 }
 
+/// Answers one of the UI's commands (`shared::Command`): a value as JSON, a file's bytes
+/// raw. Every command the screens use is this one; the shell adds only what a desktop
+/// does with bytes ([`stage_photo`], [`save_file`]) and the language hint.
+#[tauri::command]
+async fn call(
+    state: State<'_, AppState>,
+    request: Command,
+) -> Result<tauri::ipc::Response, AppError> {
+    let language = match &request {
+        Command::SetLanguage { language } => Some(*language),
+        _ => None,
+    };
+    let answer = state.core.call(request).await?;
+    if let Some(language) = language {
+        note_language(&state.data_dir, language);
+    }
+    Ok(match answer {
+        Answer::Value(v) => tauri::ipc::Response::new(v.to_string()),
+        Answer::Bytes(b) => tauri::ipc::Response::new(b),
+    })
+}
+
 /// Keeps a photo just chosen; the request body is the file's bytes (raw, not JSON).
 #[tauri::command]
 fn stage_photo(
@@ -78,7 +85,7 @@ fn stage_photo(
     request: tauri::ipc::Request<'_>,
 ) -> Result<String, AppError> {
     match request.body() {
-        tauri::ipc::InvokeBody::Raw(bytes) => Ok(state.store().stage_photo(bytes)?),
+        tauri::ipc::InvokeBody::Raw(bytes) => state.core.stage_photo(bytes),
         // Where the webview cannot send a raw body (Android, or a blocked IPC protocol),
         // Tauri sends the bytes as a JSON array.
         tauri::ipc::InvokeBody::Json(value) => {
@@ -89,343 +96,29 @@ fn stage_photo(
                         shared::Problem::Unknown,
                     )],
                 })?;
-            Ok(state.store().stage_photo(&bytes)?)
+            state.core.stage_photo(&bytes)
         }
     }
 }
 
-/// A photo's bytes (raw): from this device, or downloaded through activity
-/// `activity_id`'s document.
+/// Saves the file a command makes (an export, a poster: `Command::RegisterFile`…) as
+/// `file_name`: the saved path, or `None` when the user cancelled the save dialog.
 #[tauri::command]
-async fn photo(
-    state: State<'_, AppState>,
-    activity_id: Option<String>,
-    hash: String,
-) -> Result<tauri::ipc::Response, AppError> {
-    let local = state.store().photo(&hash)?;
-    let bytes = match (local, activity_id) {
-        (Some(bytes), _) => bytes,
-        (None, Some(id)) => state.sync.fetch_photo(&state.store, &id, &hash).await?,
-        (None, None) => return Err(AppError::NotFound),
-    };
-    Ok(tauri::ipc::Response::new(bytes))
-}
-
-/// Every station this device knows (for filters and statistics; the forms offer only
-/// the writable ones, from `stations`).
-#[tauri::command]
-fn all_stations(state: State<'_, AppState>) -> Result<Vec<Station>, AppError> {
-    Ok(state.store().stations()?)
-}
-
-#[tauri::command]
-fn language(state: State<'_, AppState>) -> Result<Language, AppError> {
-    Ok(state.store().language()?)
-}
-
-#[tauri::command]
-fn set_language(state: State<'_, AppState>, language: Language) -> Result<(), AppError> {
-    state.store().set_language(language)?;
-    note_language(&state.data_dir, language);
-    Ok(())
-}
-
-#[tauri::command]
-fn home(state: State<'_, AppState>) -> Result<Home, AppError> {
-    Ok(state.store().home(shared::local_today())?)
-}
-
-#[tauri::command]
-fn stations(state: State<'_, AppState>) -> Result<Vec<Station>, AppError> {
-    Ok(state.store().writable_stations()?)
-}
-
-#[tauri::command]
-fn subdistricts(state: State<'_, AppState>) -> Result<Vec<Subdistrict>, AppError> {
-    Ok(state.store().subdistricts()?)
-}
-
-#[tauri::command]
-fn deputies(state: State<'_, AppState>, station_id: String) -> Result<Vec<Deputy>, AppError> {
-    Ok(state.store().deputies(&station_id)?)
-}
-
-#[tauri::command]
-fn departments(state: State<'_, AppState>) -> Result<Vec<Department>, AppError> {
-    Ok(state.store().departments()?)
-}
-
-#[tauri::command]
-fn campaigns(state: State<'_, AppState>) -> Result<Vec<Campaign>, AppError> {
-    Ok(state.store().campaigns()?)
-}
-
-#[tauri::command]
-fn drafts(state: State<'_, AppState>) -> Result<Vec<DraftRegulation>, AppError> {
-    Ok(state.store().drafts()?)
-}
-
-#[tauri::command]
-fn list_activities(
-    state: State<'_, AppState>,
-    filter: ActivityFilter,
-) -> Result<Vec<ActivitySummary>, AppError> {
-    Ok(state.store().list_activities(&filter)?)
-}
-
-/// How many activities `filter` selects in all, and their voters (the register shows
-/// only the first rows).
-#[tauri::command]
-fn activity_totals(
-    state: State<'_, AppState>,
-    filter: ActivityFilter,
-) -> Result<ActivityTotals, AppError> {
-    Ok(state.store().activity_totals(&filter)?)
-}
-
-#[tauri::command]
-fn get_activity(state: State<'_, AppState>, id: String) -> Result<ActivityInput, AppError> {
-    Ok(state.store().activity(&id)?)
-}
-
-#[tauri::command]
-fn save_draft(state: State<'_, AppState>, input: ActivityInput) -> Result<(), AppError> {
-    Ok(state.store().save_draft(&input)?)
-}
-
-/// What is typed into another form (`opinion`, `consultation`, `answer:<id>`), as JSON;
-/// an empty draft forgets it.
-#[tauri::command]
-fn save_form_draft(
-    state: State<'_, AppState>,
-    form: String,
-    draft: String,
-) -> Result<(), AppError> {
-    Ok(state.store().save_form_draft(&form, &draft)?)
-}
-
-#[tauri::command]
-fn form_draft(state: State<'_, AppState>, form: String) -> Result<Option<String>, AppError> {
-    Ok(state.store().form_draft(&form)?)
-}
-
-#[tauri::command]
-fn load_draft(state: State<'_, AppState>) -> Result<Option<ActivityInput>, AppError> {
-    Ok(state.store().draft()?)
-}
-
-/// The change history of a record; `kind` is `activity`, `opinion`, `referral`…
-#[tauri::command]
-fn history(
-    state: State<'_, AppState>,
-    kind: String,
-    id: String,
-) -> Result<Vec<HistoryEntry>, AppError> {
-    Ok(state.store().history(&kind, &id)?)
-}
-
-/// Creates an activity (`id` absent) or updates one; returns its id.
-#[tauri::command]
-fn save_activity(
-    state: State<'_, AppState>,
-    id: Option<String>,
-    input: ActivityInput,
-) -> Result<String, AppError> {
-    let today = shared::local_today();
-    let mut store = state.store();
-    match id {
-        Some(id) => store.update_activity(&id, &input, today).map(|()| id),
-        None => store.create_activity(&input, today),
-    }
-    .map_err(AppError::from)
-}
-
-#[tauri::command]
-fn list_opinions(
-    state: State<'_, AppState>,
-    filter: OpinionFilter,
-) -> Result<Vec<OpinionSummary>, AppError> {
-    Ok(state
-        .store()
-        .list_opinions(&filter, shared::local_today())?)
-}
-
-/// How many opinions `filter` selects in all, and how many are overdue (the list shows
-/// only the first rows).
-#[tauri::command]
-fn opinion_totals(
-    state: State<'_, AppState>,
-    filter: OpinionFilter,
-) -> Result<OpinionTotals, AppError> {
-    Ok(state
-        .store()
-        .opinion_totals(&filter, shared::local_today())?)
-}
-
-#[tauri::command]
-fn get_opinion(state: State<'_, AppState>, id: String) -> Result<OpinionInput, AppError> {
-    Ok(state.store().opinion(&id)?)
-}
-
-/// Creates an opinion (`id` absent) or updates one; returns its id. `form` names the form
-/// it was typed in, whose draft the same transaction forgets.
-#[tauri::command]
-fn save_opinion(
-    state: State<'_, AppState>,
-    id: Option<String>,
-    input: OpinionInput,
-    form: Option<String>,
-) -> Result<String, AppError> {
-    let today = shared::local_today();
-    let mut store = state.store();
-    store
-        .saving_form(form.as_deref(), |store| match id {
-            Some(id) => store.update_opinion(&id, &input, today).map(|()| id),
-            None => store.create_opinion(&input, today),
-        })
-        .map_err(AppError::from)
-}
-
-/// A station's poster to show (PNG), raw over IPC.
-#[tauri::command]
-async fn station_poster(
-    state: State<'_, AppState>,
-    station_id: String,
-) -> Result<tauri::ipc::Response, AppError> {
-    let png = state
-        .sync
-        .fetch_poster(&state.store, &station_id, false)
-        .await?;
-    Ok(tauri::ipc::Response::new(png))
-}
-
-/// Saves a station's poster (PNG or PDF) into the user's downloads as `file_name` (the
-/// UI names it, in the user's language); returns the path.
-#[tauri::command]
-async fn save_poster(
+async fn save_file(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
-    station_id: String,
-    pdf: bool,
+    request: Command,
     file_name: String,
-) -> Result<String, AppError> {
-    let bytes = state
-        .sync
-        .fetch_poster(&state.store, &station_id, pdf)
-        .await?;
-    let dir = app.path().download_dir().or_else(|_| app.path().home_dir());
-    let dir = dir.map_err(|e| AppError::Storage {
-        detail: e.to_string(),
-    })?;
-    Ok(shared::export::save_file(&dir, &file_name, &bytes)?
-        .display()
-        .to_string())
-}
-
-#[tauri::command]
-fn voter_contact(state: State<'_, AppState>, id: String) -> Result<VoterContact, AppError> {
-    Ok(state.store().voter_contact(&id)?)
-}
-
-#[tauri::command]
-fn withdraw_consent(state: State<'_, AppState>, id: String) -> Result<(), AppError> {
-    Ok(state.store().withdraw_consent(&id)?)
-}
-
-#[tauri::command]
-fn opinion_timeline(state: State<'_, AppState>, id: String) -> Result<Vec<TimelineStep>, AppError> {
-    Ok(state.store().opinion_timeline(&id)?)
-}
-
-#[tauri::command]
-fn refer_opinion(
-    state: State<'_, AppState>,
-    input: ReferralInput,
-    form: Option<String>,
-) -> Result<String, AppError> {
-    Ok(state.store().saving_form(form.as_deref(), |store| {
-        store.refer_opinion(&input, shared::local_today())
-    })?)
-}
-
-#[tauri::command]
-fn answer_referral(
-    state: State<'_, AppState>,
-    input: AnswerInput,
-    form: Option<String>,
-) -> Result<String, AppError> {
-    Ok(state.store().saving_form(form.as_deref(), |store| {
-        store.answer_referral(&input, shared::local_today())
-    })?)
-}
-
-#[tauri::command]
-fn record_feedback(
-    state: State<'_, AppState>,
-    input: FeedbackInput,
-    form: Option<String>,
-) -> Result<(), AppError> {
-    Ok(state.store().saving_form(form.as_deref(), |store| {
-        store.record_feedback(&input, shared::local_today())
-    })?)
-}
-
-#[tauri::command]
-fn department_inbox(
-    state: State<'_, AppState>,
-    department_id: String,
-) -> Result<Vec<ReferralSummary>, AppError> {
-    Ok(state
-        .store()
-        .department_inbox(&department_id, shared::local_today())?)
-}
-
-/// Makes a record of kind `kind` from its form (any [`shared::RecordForm`]) typed into
-/// form `form`, whose draft the same transaction forgets; its id.
-#[tauri::command]
-fn create_record(
-    state: State<'_, AppState>,
-    kind: String,
-    input: serde_json::Value,
-    form: Option<String>,
-) -> Result<String, AppError> {
-    Ok(state.store().saving_form(form.as_deref(), |store| {
-        shared::registry::create_record(store, &kind, input, shared::local_today())
-    })?)
-}
-
-/// Every record of kind `kind` (one with a form), newest first.
-#[tauri::command]
-fn records(state: State<'_, AppState>, kind: String) -> Result<Vec<serde_json::Value>, AppError> {
-    Ok(state.store().records(&kind)?)
-}
-
-#[tauri::command]
-fn statistics(state: State<'_, AppState>, query: StatsQuery) -> Result<Statistics, AppError> {
-    Ok(state.store().statistics(&query, shared::local_today())?)
-}
-
-#[tauri::command]
-fn duty_record(
-    state: State<'_, AppState>,
-    deputy_id: String,
-    year: i32,
-) -> Result<DutyRecord, AppError> {
-    Ok(state.store().duty_record(&deputy_id, year)?)
-}
-
-#[tauri::command]
-fn year_report(
-    state: State<'_, AppState>,
-    deputy_id: String,
-    year: i32,
-) -> Result<YearReportInput, AppError> {
-    Ok(state.store().year_report(&deputy_id, year)?)
-}
-
-#[tauri::command]
-fn save_report(state: State<'_, AppState>, input: YearReportInput) -> Result<String, AppError> {
-    Ok(state.store().save_report(&input, shared::local_today())?)
+) -> Result<Option<String>, AppError> {
+    let bytes = match state.core.call(request).await? {
+        Answer::Bytes(b) => b,
+        Answer::Value(_) => {
+            return Err(AppError::Storage {
+                detail: "that command makes no file".into(),
+            });
+        }
+    };
+    hand_over(&app, &state, &file_name, bytes).await
 }
 
 /// Hands an exported file to the user: on desktop through a save dialog offering
@@ -472,149 +165,6 @@ async fn hand_over(
         shared::export::replace_file(&path, &bytes)?;
         Ok(saved(path))
     }
-}
-
-/// The activity register with the list's filters, as xlsx or CSV.
-#[tauri::command]
-async fn export_register(
-    app: tauri::AppHandle,
-    state: State<'_, AppState>,
-    filter: ActivityFilter,
-    format: ExportFormat,
-    file_name: String,
-) -> Result<Option<String>, AppError> {
-    let table = state.store().register_table(&filter)?;
-    let bytes = shared::export::table_file(table, format)?;
-    hand_over(&app, &state, &file_name, bytes).await
-}
-
-/// The opinions ledger with the list's filters, as xlsx or CSV.
-#[tauri::command]
-async fn export_ledger(
-    app: tauri::AppHandle,
-    state: State<'_, AppState>,
-    filter: OpinionFilter,
-    format: ExportFormat,
-    file_name: String,
-) -> Result<Option<String>, AppError> {
-    let table = state.store().ledger_table(&filter, shared::local_today())?;
-    let bytes = shared::export::table_file(table, format)?;
-    hand_over(&app, &state, &file_name, bytes).await
-}
-
-/// The statistics tables of `query` as one xlsx workbook; `period` heads each sheet.
-#[tauri::command]
-async fn export_statistics(
-    app: tauri::AppHandle,
-    state: State<'_, AppState>,
-    query: StatsQuery,
-    file_name: String,
-) -> Result<Option<String>, AppError> {
-    let stats = state.store().statistics(&query, shared::local_today())?;
-    let period = file_name
-        .rsplit_once('.')
-        .map_or(file_name.as_str(), |(stem, _)| stem);
-    let bytes = shared::export::xlsx(&shared::store::statistics_tables(&stats, period))?;
-    hand_over(&app, &state, &file_name, bytes).await
-}
-
-/// The deputy's yearly report as a PDF (A4, in the system's Chinese font).
-#[tauri::command]
-async fn export_report(
-    app: tauri::AppHandle,
-    state: State<'_, AppState>,
-    deputy_id: String,
-    year: i32,
-    file_name: String,
-) -> Result<Option<String>, AppError> {
-    let report = state.store().report_document(&deputy_id, year)?;
-    let bytes = tauri::async_runtime::spawn_blocking(move || {
-        shared::export::report_pdf(&report, &shared::export::CjkFont::find()?)
-    })
-    .await
-    .map_err(|e| AppError::Storage {
-        detail: e.to_string(),
-    })??;
-    hand_over(&app, &state, &file_name, bytes).await
-}
-
-#[tauri::command]
-fn article_counts(
-    state: State<'_, AppState>,
-    draft_id: String,
-) -> Result<Vec<ArticleCount>, AppError> {
-    Ok(state.store().article_counts(&draft_id)?)
-}
-
-#[tauri::command]
-fn campaign_progress(
-    state: State<'_, AppState>,
-    id: String,
-) -> Result<Vec<CampaignProgress>, AppError> {
-    Ok(state.store().campaign_progress(&id)?)
-}
-
-#[tauri::command]
-async fn sync_now(state: State<'_, AppState>) -> Result<SyncReport, AppError> {
-    Ok(state.sync.sync(&state.store).await?)
-}
-
-/// A sync the app starts by itself: skipped while backing off after a failure.
-#[tauri::command]
-async fn sync_background(state: State<'_, AppState>) -> Result<Option<SyncReport>, AppError> {
-    Ok(state.sync.sync_if_due(&state.store).await.transpose()?)
-}
-
-/// How far the sync under way has come (polled by the sync page while it runs).
-#[tauri::command]
-fn sync_progress(state: State<'_, AppState>) -> SyncProgress {
-    state.sync.progress()
-}
-
-/// Gives up what the server refused (asked in the UI first).
-#[tauri::command]
-fn discard_refused(state: State<'_, AppState>) -> Result<usize, AppError> {
-    Ok(state.store().discard_refused()?)
-}
-
-#[tauri::command]
-fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus, AppError> {
-    Ok(state.store().sync_status()?)
-}
-
-/// The server address to offer on the sign-in form: the signed-in one, else the
-/// configured default.
-#[tauri::command]
-fn default_server(state: State<'_, AppState>) -> Result<String, AppError> {
-    Ok(state
-        .store()
-        .session()?
-        .map_or_else(|| state.default_server_url.clone(), |s| s.server_url))
-}
-
-#[tauri::command]
-async fn sign_in(
-    state: State<'_, AppState>,
-    server_url: String,
-    username: String,
-    password: String,
-) -> Result<Account, AppError> {
-    let device_name = format!("家站通 {}", std::env::consts::OS);
-    Ok(state
-        .sync
-        .sign_in(
-            &state.store,
-            &server_url,
-            &username,
-            &password,
-            &device_name,
-        )
-        .await?)
-}
-
-#[tauri::command]
-async fn sign_out(state: State<'_, AppState>) -> Result<(), AppError> {
-    Ok(state.sync.sign_out(&state.store).await?)
 }
 
 /// What `--help` prints.
@@ -729,71 +279,16 @@ pub fn run() {
             let server_url = options
                 .server_url
                 .unwrap_or_else(|| DEFAULT_SERVER_URL.to_owned());
+            let sync = SyncClient::new(options.allow_plain_http)?;
+            let device_name = format!("家站通 {}", std::env::consts::OS);
             app.manage(AppState {
-                store: Mutex::new(store),
-                sync: SyncClient::new(options.allow_plain_http)?,
-                default_server_url: server_url,
+                core: Core::new(store, sync, &server_url, &device_name),
                 export_dir: options.export_dir,
                 data_dir,
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            home,
-            language,
-            set_language,
-            all_stations,
-            stage_photo,
-            photo,
-            stations,
-            deputies,
-            departments,
-            campaigns,
-            drafts,
-            list_activities,
-            activity_totals,
-            get_activity,
-            history,
-            save_draft,
-            load_draft,
-            save_activity,
-            list_opinions,
-            opinion_totals,
-            get_opinion,
-            save_opinion,
-            opinion_timeline,
-            voter_contact,
-            station_poster,
-            save_poster,
-            withdraw_consent,
-            refer_opinion,
-            answer_referral,
-            record_feedback,
-            department_inbox,
-            create_record,
-            records,
-            article_counts,
-            campaign_progress,
-            statistics,
-            subdistricts,
-            duty_record,
-            year_report,
-            save_report,
-            export_register,
-            export_ledger,
-            export_statistics,
-            export_report,
-            sync_now,
-            sync_background,
-            sync_status,
-            sync_progress,
-            discard_refused,
-            save_form_draft,
-            form_draft,
-            default_server,
-            sign_in,
-            sign_out
-        ])
+        .invoke_handler(tauri::generate_handler![call, stage_photo, save_file])
         .run(tauri::generate_context!())
         .expect("error while running the Jiazhan app");
 }

@@ -664,7 +664,16 @@ async fn an_online_opinion_arrives_marked_and_consent_is_withdrawn_for_the_voter
     assert_eq!(voter.status().as_u16(), 303);
 
     let desktop = Desktop::start()?;
-    let app = station_phone(&desktop, dir.path(), &server).await?;
+    // Files are handed over like every export: here into a folder, without the dialog.
+    let exports = dir.path().join("exports");
+    let app = desktop
+        .open_app_with(
+            &dir.path().join("device"),
+            &server.url(),
+            &["--export-dir", &exports.display().to_string()],
+        )
+        .await?;
+    app.sign_in("zhan-a", PASSWORD).await?;
     app.click("#tab-sync").await?;
     app.click("#sync-now").await?;
     app.click("#tab-opinions").await?;
@@ -756,6 +765,7 @@ async fn an_online_opinion_arrives_marked_and_consent_is_withdrawn_for_the_voter
     std::fs::remove_file(&path)?;
     assert!(pdf.starts_with(b"%PDF"), "{path}");
     assert!(path.contains("二维码海报"), "{path}");
+    assert!(Path::new(&path).starts_with(&exports), "{path}");
     app.close().await?;
     server.shutdown().await?;
     Ok(())

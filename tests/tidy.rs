@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 /// The sources that must hold no CJK text: every text the user reads comes from
 /// `app/locales/*.json` (punctuation and list joining included), so the English UI shows
 /// no Chinese.
-const NO_CJK_IN: &[&str] = &["app/src", "shared/src"];
+const NO_CJK_IN: &[&str] = &["app/src", "app/worker/src", "shared/src"];
 
 /// Files allowed to hold CJK text: the demo data (Haidian's streets, stations, invented
 /// names and opinions in Chinese, and the protocol docs' sample of what the demo year
@@ -454,7 +454,13 @@ fn every_shell_command_is_a_few_lines() {
             i + 1
         );
     }
-    assert!(commands > 20, "found only {commands} commands");
+    // Every screen's command goes through one (`call`, answered by shared::dispatch,
+    // as the web app's worker answers it); the shell adds only what a desktop does with
+    // bytes. A command of its own here would be one the browser lacks.
+    assert!(
+        (1..=4).contains(&commands),
+        "the shell has {commands} commands: answer them in shared::dispatch"
+    );
 }
 
 #[test]

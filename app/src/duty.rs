@@ -195,7 +195,7 @@ pub fn DutyPage() -> impl IntoView {
                             {tf("list.voters", &[("n", &a.voters_received.to_string())])}
                         </p>
                         <p class="summary">{a.summary.clone()}</p>
-                        <a class="link" href=format!("/activities/{}", a.id)>{t("duty.open_activity")}</a>
+                        <a class="link" href=crate::links::href(&format!("/activities/{}", a.id))>{t("duty.open_activity")}</a>
                     </li>
                 }
             })
@@ -212,14 +212,14 @@ pub fn DutyPage() -> impl IntoView {
                 {join(&levels)} " · " <span class="station">{r.station_name.clone()}</span>
             </p>
             <nav class="year-switch" aria-label=t("duty.year_switch")>
-                <a id="duty-prev" class="secondary" href=format!("/deputy/{}/{}", r.deputy_id, y - 1)>
+                <a id="duty-prev" class="secondary" href=crate::links::href(&format!("/deputy/{}/{}", r.deputy_id, y - 1))>
                     "‹ " {year_name(y - 1)}
                 </a>
                 <span id="duty-year" class="year">{year_name(y)}</span>
                 {(y < this_year)
                     .then(|| {
                         view! {
-                            <a id="duty-next" class="secondary" href=format!("/deputy/{}/{}", r.deputy_id, y + 1)>
+                            <a id="duty-next" class="secondary" href=crate::links::href(&format!("/deputy/{}/{}", r.deputy_id, y + 1))>
                                 {year_name(y + 1)} " ›"
                             </a>
                         }
@@ -240,7 +240,7 @@ pub fn DutyPage() -> impl IntoView {
                 {year_label}
             </p>
             <p class="report-link">
-                <a id="duty-report" class="secondary" href=format!("/report/{}/{y}", r.deputy_id)>
+                <a id="duty-report" class="secondary" href=crate::links::href(&format!("/report/{}/{y}", r.deputy_id))>
                     {report_label}
                 </a>
             </p>

@@ -78,7 +78,7 @@ pub fn HomePage() -> impl IntoView {
     });
     let own_record = move || {
         let year = record_year.get()?;
-        own_id().map(|id| format!("/deputy/{id}/{year}"))
+        own_id().map(|id| crate::links::href(&format!("/deputy/{id}/{year}")))
     };
     let mark = |done: bool, key: &'static str| {
         view! {
@@ -97,16 +97,16 @@ pub fn HomePage() -> impl IntoView {
                 {tile("home-pending", "home.pending", |h| h.pending_records, Tab::Sync, false)}
             </div>
             <p class="home-links">
-                <a href="/campaigns" id="home-campaigns" class="link">{t("home.campaigns")} " →"</a>
-                <a href="/consultation" id="home-consultation" class="link">
+                <a href=crate::links::href("/campaigns") id="home-campaigns" class="link">{t("home.campaigns")} " →"</a>
+                <a href=crate::links::href("/consultation") id="home-consultation" class="link">
                     {t("home.consultation")} " →"
                 </a>
                 // A station's own account, or its street's or town's, prints its poster.
                 <Show when=move || !ctx.stations.get().is_empty()>
-                    <a href="/poster" id="home-poster" class="link">{t("home.poster")} " →"</a>
+                    <a href=crate::links::href("/poster") id="home-poster" class="link">{t("home.poster")} " →"</a>
                 </Show>
-                <a href="/stats" id="home-stats" class="link">{t("home.stats")} " →"</a>
-                <a href="/suggestions" id="home-suggestions" class="link">
+                <a href=crate::links::href("/stats") id="home-stats" class="link">{t("home.stats")} " →"</a>
+                <a href=crate::links::href("/suggestions") id="home-suggestions" class="link">
                     {t("home.suggestions")} " →"
                 </a>
                 {move || {
@@ -143,7 +143,7 @@ pub fn HomePage() -> impl IntoView {
                                     <tr data-deputy=r.deputy_id.clone()>
                                         <th scope="row">
                                             <a
-                                                href=format!("/deputy/{}/{this_year}", r.deputy_id)
+                                                href=crate::links::href(&format!("/deputy/{}/{this_year}", r.deputy_id))
                                                 class="deputy-link"
                                                 title=t("home.open_record")
                                             >

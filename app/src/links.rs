@@ -5,6 +5,60 @@
 
 use crate::i18n::{t, tf};
 
+/// Where the app's pages live under its origin: `/app` where the sync server serves the
+/// web app (a phone's browser), nothing in the desktop app (its own origin). Read once
+/// from the address the page was loaded at.
+pub fn base() -> &'static str {
+    // The unit tests' host has no page.
+    if cfg!(not(target_family = "wasm")) {
+        return "";
+    }
+    thread_local! {
+        static BASE: &'static str = {
+            let path = web_sys::window()
+                .and_then(|w| w.location().pathname().ok())
+                .unwrap_or_default();
+            if path == WEB_APP || path.starts_with(&format!("{WEB_APP}/")) {
+                WEB_APP
+            } else {
+                ""
+            }
+        };
+    }
+    BASE.with(|b| *b)
+}
+
+/// The path the sync server serves the web app at.
+const WEB_APP: &str = "/app";
+
+/// App path `path` (`/opinions?status=…`) as a link's address: under [`base`], once
+/// (a path already under it stays as it is).
+pub fn href(path: &str) -> String {
+    under(base(), path)
+}
+
+fn under(base: &str, path: &str) -> String {
+    if base.is_empty()
+        || path == base
+        || path
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with(['/', '?', '#']))
+    {
+        path.to_owned()
+    } else {
+        format!("{base}{path}")
+    }
+}
+
+/// The app path of address `path` (what [`href`] made of it).
+pub fn app_path(path: &str) -> &str {
+    match path.strip_prefix(base()) {
+        Some("") => "/",
+        Some(rest) if rest.starts_with('/') => rest,
+        _ => path,
+    }
+}
+
 /// `s` as a URL query value: unreserved characters as they are, everything else as
 /// `%XX` bytes of its UTF-8.
 pub fn encode(s: &str) -> String {
@@ -52,7 +106,12 @@ impl Link {
         }
     }
 
+    /// As a link's address (under [`base`]).
     pub fn href(&self) -> String {
+        href(&self.path_and_query())
+    }
+
+    fn path_and_query(&self) -> String {
         let mut s = self.path.clone();
         for (i, (k, v)) in self.params.iter().enumerate() {
             s.push(if i == 0 { '?' } else { '&' });
@@ -185,6 +244,17 @@ pub fn file_name(name: &str, extension: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_path_goes_under_the_web_apps_base_once() {
+        assert_eq!(under("", "/opinions"), "/opinions");
+        assert_eq!(under("/app", "/opinions?x=1"), "/app/opinions?x=1");
+        assert_eq!(under("/app", "/"), "/app/");
+        assert_eq!(under("/app", "/app/opinions"), "/app/opinions");
+        assert_eq!(under("/app", "/app"), "/app");
+        // A route that only begins like the base is not under it.
+        assert_eq!(under("/app", "/apps"), "/app/apps");
+    }
+
     use super::*;
 
     #[test]

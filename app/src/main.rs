@@ -34,6 +34,7 @@ mod sign_in;
 mod stats;
 mod suggestions;
 mod sync_page;
+mod transport;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -112,7 +113,12 @@ impl Tab {
 /// Navigates to `path` (from a handler; `navigate` comes from `use_navigate` in the
 /// component).
 fn go(navigate: &(impl Fn(&str, leptos_router::NavigateOptions) + Clone), path: &str) {
-    navigate(path, leptos_router::NavigateOptions::default());
+    // The address is whole (under the web app's base): not resolved against it again.
+    let options = leptos_router::NavigateOptions {
+        resolve: false,
+        ..Default::default()
+    };
+    navigate(&links::href(path), options);
 }
 
 /// The account (by its role) works with `tab`.
@@ -146,11 +152,47 @@ fn main() {
     // The device's language and its texts first, so every text is drawn in it. (Leptos's
     // own executor starts with the mount.)
     wasm_bindgen_futures::spawn_local(async {
-        let language = api::language().await.unwrap_or(shared::Language::ZhCn);
+        // A phone's browser that cannot run the app, or a store that would not open
+        // (open in another tab, storage refused): say so and what to do, not a blank page.
+        if transport::in_browser() && transport::browser_lacks_features() {
+            i18n::load(shared::Language::ZhCn).await;
+            mount_to_body(|| view! { <CannotStart problem=None/> });
+            return;
+        }
+        let language = match api::language().await {
+            Ok(language) => language,
+            Err(e) if transport::in_browser() => {
+                i18n::load(shared::Language::ZhCn).await;
+                mount_to_body(move || view! { <CannotStart problem=Some(e.clone())/> });
+                return;
+            }
+            Err(_) => shared::Language::ZhCn,
+        };
         i18n::load(language).await;
         date_picker::close_calendar_when_a_day_is_chosen();
         mount_to_body(App);
     });
+}
+
+/// Why the web app cannot start here: a browser without what it needs (`problem` is
+/// `None`), or a store that would not open.
+#[component]
+fn CannotStart(problem: Option<shared::AppError>) -> impl IntoView {
+    let (title, body) = match &problem {
+        None => (t("web.unsupported.title"), t("web.unsupported.body")),
+        Some(_) => (t("web.cannot_start.title"), t("web.cannot_start.body")),
+    };
+    let wechat = (problem.is_none() && transport::in_wechat()).then(|| t("web.unsupported.wechat"));
+    let detail = problem.map(|e| i18n::app_error(&e));
+    view! {
+        <main class="content sign-in-page" id="cannot-start">
+            <h1 class="brand">{t("app.title")}</h1>
+            <h2>{title}</h2>
+            <p>{body}</p>
+            {wechat.map(|w| view! { <p class="hint" id="cannot-start-wechat">{w}</p> })}
+            {detail.map(|d| view! { <p class="hint" id="cannot-start-detail">{d}</p> })}
+        </main>
+    }
 }
 
 fn today() -> String {
@@ -185,7 +227,7 @@ fn App() -> impl IntoView {
     // server): the sign-in screen. After it, the app works offline, signed in or not.
     let signed_in = move || ctx.status.get().map(|s| s.account.is_some());
     view! {
-        <Router>
+        <Router base=links::base()>
             <Show when=move || signed_in() == Some(false)>
                 <main class="content sign-in-page">
                     <h1 class="brand">{t("app.title")}</h1>
@@ -207,7 +249,7 @@ fn Shell() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     let location = use_location();
     let navigate = use_navigate();
-    let current = Memo::new(move |_| Tab::of_path(&location.pathname.get()));
+    let current = Memo::new(move |_| Tab::of_path(links::app_path(&location.pathname.get())));
     let role = Memo::new(move |_| ctx.status.get().and_then(|s| s.account).map(|a| a.role));
     // A screen the account does not have (after signing in as someone else): its first.
     Effect::new(move |_| {
@@ -226,7 +268,7 @@ fn Shell() -> impl IntoView {
     let tab_link = move |tab: Tab, key: &'static str, id: &'static str| {
         view! {
             <a
-                href=tab.path()
+                href=links::href(tab.path())
                 id=id
                 class="tab"
                 class:active=move || current.get() == tab
@@ -241,7 +283,7 @@ fn Shell() -> impl IntoView {
             <header class="top">
                 <h1>{t("app.title")}</h1>
                 <a
-                    href="/settings"
+                    href=crate::links::href("/settings")
                     id="open-settings"
                     class="settings-link"
                     aria-label=t("settings.title")

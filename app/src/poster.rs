@@ -55,10 +55,11 @@ pub fn PosterPage() -> impl IntoView {
             if pdf { "pdf" } else { "png" }
         );
         spawn_local(async move {
-            message.set(Some(match api::save_poster(&id, pdf, &file).await {
-                Ok(path) => (true, tf("poster.saved", &[("path", &path)])),
-                Err(e) => (false, app_error(&e)),
-            }));
+            message.set(match api::save_poster(&id, pdf, &file).await {
+                Ok(Some(path)) => Some((true, tf("poster.saved", &[("path", &path)]))),
+                Ok(None) => None,
+                Err(e) => Some((false, app_error(&e))),
+            });
         });
     };
     view! {

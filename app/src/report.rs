@@ -179,7 +179,7 @@ fn ReportEditor(input: YearReportInput, report_id: Option<String>, name: String)
             })
             .collect_view()
     };
-    let back = format!("/deputy/{}/{year}", deputy_id.get_value());
+    let back = crate::links::href(&format!("/deputy/{}/{year}", deputy_id.get_value()));
     view! {
         <div class="section-head">
             <h2 id="report-heading">{t("report.heading")}</h2>

@@ -21,7 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
                 // Every text is drawn again in the new language, from the home screen.
                 Ok(()) => {
                     if let Some(w) = web_sys::window() {
-                        let _ = w.location().replace("/");
+                        let _ = w.location().replace(&crate::links::href("/"));
                     }
                 }
                 Err(e) => message.set(Some(app_error(&e))),

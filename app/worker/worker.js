@@ -87,11 +87,19 @@ self.onmessage = async (event) => {
     const transfer = value instanceof Uint8Array ? [value.buffer] : [];
     self.postMessage({ id, value }, transfer);
   } catch (error) {
+    // The core stopped on a bug (a Rust panic traps the wasm): nothing more can run
+    // here. The page fails what it waits for and starts a new worker, which opens the
+    // store again; every save answered before was committed.
+    if (error instanceof WebAssembly.RuntimeError) {
+      self.postMessage({ fatal: true, error: { storage: { detail: String(error) } } });
+      self.close();
+      return;
+    }
     // An AppError (a plain object) as it is; anything else as a storage error.
     // (A unit variant, like "NotFound", is a string.)
     const plain =
       error instanceof Error || error === undefined || error === null
-        ? { Storage: { detail: String(error && error.message ? error.message : error) } }
+        ? { storage: { detail: String(error && error.message ? error.message : error) } }
         : error;
     self.postMessage({ id, error: plain });
   }

@@ -50,6 +50,8 @@ pub struct FileConfig {
     /// `text` (for people) or `json` (one object a line, for journald and log
     /// shippers).
     pub log_format: Option<LogFormat>,
+    /// Serve the web app at `/app` from this folder (`app/web-dist`).
+    pub web_app: Option<PathBuf>,
 }
 
 /// How log lines are written (to stderr).
@@ -111,6 +113,7 @@ mod tests {
         assert_eq!(c.connections_per_network, NonZeroU32::new(128));
         assert_eq!(c.metrics_bind, Some("127.0.0.1:9898".parse().unwrap()));
         assert_eq!(c.log_format, Some(LogFormat::Json));
+        assert_eq!(c.web_app, Some(PathBuf::from("/usr/share/jiazhan/web-app")));
         assert!(toml::from_str::<FileConfig>("log_format = \"xml\"").is_err());
         assert!(toml::from_str::<FileConfig>("bnid = \"0.0.0.0:1\"").is_err());
         assert!(toml::from_str::<FileConfig>("session_days = -1").is_err());

@@ -19,6 +19,7 @@ pub mod pg_cluster;
 pub mod poster;
 pub mod public;
 pub mod storage;
+pub mod web_app;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -61,6 +62,9 @@ pub struct Config {
     /// Serve Prometheus metrics at `/metrics` on this address (port 0 picks one); none
     /// without it. A listener of its own, so the reverse proxy never exposes it.
     pub metrics_bind: Option<SocketAddr>,
+    /// Serve the web app (phones' browsers) at `/app` from this folder, as
+    /// `.ci/build-ui.sh` writes it (`app/web-dist`); none without it.
+    pub web_app: Option<PathBuf>,
 }
 
 /// A certificate chain and its private key, PEM files.
@@ -90,6 +94,7 @@ impl Config {
             connections_per_network: CONNECTIONS_PER_NETWORK,
             public: public::PublicConfig::default(),
             metrics_bind: None,
+            web_app: None,
         }
     }
 }
@@ -203,6 +208,14 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     if config.demo && storage.load_directory_if_missing(&shared::demo::directory())? {
         tracing::info!("demo directory loaded");
     }
+    if let Some(dir) = &config.web_app
+        && !dir.join("index.html").is_file()
+    {
+        anyhow::bail!(
+            "no web app in {} (build it with .ci/build-ui.sh)",
+            dir.display()
+        );
+    }
     let listener = std::net::TcpListener::bind(config.bind)?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
@@ -234,6 +247,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         config.sign_in_limits.trusted_proxies.clone(),
         config.session_ttl,
     ))
+    .merge(match &config.web_app {
+        Some(dir) => web_app::router(dir),
+        None => axum::Router::new(),
+    })
     // Every body, the public pages' too, arrives whole within its deadline.
     .layer(axum::middleware::from_fn_with_state(
         config.body_timeout,

@@ -38,6 +38,10 @@ struct Args {
     /// it off the reverse proxy) [default: none].
     #[arg(long, env = "JIAZHAN_SERVER_METRICS_BIND")]
     metrics_bind: Option<SocketAddr>,
+    /// Serve the web app (phones' browsers) at /app from this folder (app/web-dist, from
+    /// .ci/build-ui.sh) [default: none].
+    #[arg(long, env = "JIAZHAN_SERVER_WEB_APP")]
+    web_app: Option<PathBuf>,
     /// Log lines on stderr as text, or as JSON (one object a line) [default: text].
     #[arg(long, env = "JIAZHAN_SERVER_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
@@ -430,6 +434,7 @@ async fn main() -> anyhow::Result<()> {
             }),
         public: file.public.unwrap_or_default(),
         metrics_bind: args.metrics_bind.or(file.metrics_bind),
+        web_app: args.web_app.or(file.web_app),
     })
     .await?;
     // For people at a terminal; in JSON every line is an object, and the address is in

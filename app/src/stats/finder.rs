@@ -89,7 +89,7 @@ pub(super) fn DeputyFinder(
                                         .collect();
                                     view! {
                                         <li data-id=d.id.clone()>
-                                            <a href=format!("/deputy/{}/{y}", d.id)>{d.name.clone()}</a>
+                                            <a href=crate::links::href(&format!("/deputy/{}/{y}", d.id))>{d.name.clone()}</a>
                                             <span class="hint">{crate::i18n::join(&levels)}</span>
                                             <span class="hint station">{station_name(&d.station_id)}</span>
                                         </li>

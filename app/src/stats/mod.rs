@@ -79,6 +79,8 @@ pub fn StatsPage() -> impl IntoView {
             leptos_router::NavigateOptions {
                 replace: true,
                 scroll: false,
+                // Whole (under the web app's base): not resolved against it again.
+                resolve: false,
                 ..Default::default()
             },
         );

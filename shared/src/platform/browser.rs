@@ -45,3 +45,13 @@ pub(crate) fn keying(key: &crate::StoreKey) -> String {
 /// The OPFS pool has no shared memory for a write-ahead log; one connection, so nothing
 /// waits on the journal.
 pub(crate) const JOURNAL_MODE: &str = "DELETE";
+
+/// Runs every item of `work` through `f` and hands each result to `write`, one after
+/// the other (a worker has one thread); stops at `write`'s first error.
+pub(crate) fn each_in_parallel<T, R>(
+    work: Vec<T>,
+    f: impl Fn(T) -> R,
+    mut write: impl FnMut(R) -> Result<(), crate::Error>,
+) -> Result<(), crate::Error> {
+    work.into_iter().try_for_each(|item| write(f(item)))
+}

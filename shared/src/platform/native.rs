@@ -53,3 +53,33 @@ pub(crate) fn keying(key: &crate::StoreKey) -> String {
 
 /// Readers never wait for the writer (the shell's background sync beside the screens).
 pub(crate) const JOURNAL_MODE: &str = "WAL";
+
+/// Runs every item of `work` through `f` on the machine's cores (one thread each, in
+/// order of the items) while this thread hands each result to `write` as it is ready;
+/// stops at `write`'s first error.
+pub(crate) fn each_in_parallel<T: Send, R: Send>(
+    work: Vec<T>,
+    f: impl Fn(T) -> R + Sync,
+    mut write: impl FnMut(R) -> Result<(), crate::Error>,
+) -> Result<(), crate::Error> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let queue = std::sync::Mutex::new(work.into_iter());
+    std::thread::scope(|scope| {
+        let (done, finished) = std::sync::mpsc::channel();
+        for _ in 0..threads {
+            let done = done.clone();
+            let (queue, f) = (&queue, &f);
+            scope.spawn(move || {
+                loop {
+                    let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
+                    let Some(item) = next else { break };
+                    if done.send(f(item)).is_err() {
+                        break; // the writer gave up: stop
+                    }
+                }
+            });
+        }
+        drop(done);
+        finished.into_iter().try_for_each(&mut write)
+    })
+}

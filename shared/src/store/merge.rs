@@ -328,30 +328,9 @@ impl Store {
         };
         // Documents to cache once the transaction commits.
         let mut touched: Vec<(String, StoredDoc)> = Vec::new();
-        // Merging runs on worker threads while this one writes what they finish.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let queue = std::sync::Mutex::new(work.into_iter());
-        std::thread::scope(|scope| -> Result<(), Error> {
-            let (done, finished) = std::sync::mpsc::channel();
-            for _ in 0..threads {
-                let done = done.clone();
-                let queue = &queue;
-                scope.spawn(move || {
-                    loop {
-                        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).next();
-                        let Some(m) = next else { break };
-                        if done.send(merge(m)).is_err() {
-                            break; // the writer gave up: stop
-                        }
-                    }
-                });
-            }
-            drop(done);
-            for m in finished {
-                let m = m?;
-                write_merged(&tx, m, &mut report, &mut touched)?;
-            }
-            Ok(())
+        // Merging runs on the machine's cores while this thread writes what they finish.
+        crate::platform::each_in_parallel(work, merge, |m| {
+            write_merged(&tx, m?, &mut report, &mut touched)
         })?;
         for ack in &resp.acknowledged {
             report.sent_changes += tx.execute(

@@ -1,0 +1,320 @@
+//! The web app in a real browser: Chromium (Debian's, headless) through its WebDriver, as
+//! a 390×844 Android phone, loading the app from the real sync server on 127.0.0.1
+//! (`/app`, the folder `.ci/build-ui.sh` writes), its core in a dedicated worker on the
+//! browser's private file system. Screenshots (each audited by axe-core) go to
+//! `e2e-artifacts/web-*.png`.
+//!
+//! Needs `chromium` and `chromium-driver` (apt) and the built web app: the README's test
+//! command does both.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::ClientBuilder;
+use serde_json::json;
+use shared::model::Role;
+use shared::{ActivityFilter, Store, StoreKey, SyncClient};
+use sync_server::{Config, NewAccount, RunningServer};
+
+#[path = "support/processes.rs"]
+mod processes;
+use processes::{Process, free_port, tool};
+
+#[path = "support/page.rs"]
+mod page;
+use page::{App, WAIT};
+
+const PASSWORD: &str = "web-2026-password";
+const STATION: &str = "st-zizhuyuan-home";
+/// Chrome on an Android phone.
+const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 \
+    (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36";
+
+/// The web app as `.ci/build-ui.sh` wrote it.
+fn web_app() -> Result<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("app/web-dist");
+    if !dir.join("index.html").is_file() {
+        bail!("no web app in {}: run bash .ci/build-ui.sh", dir.display());
+    }
+    Ok(dir)
+}
+
+/// The sync server on `bind`, with the demo directory and the web app.
+async fn server(dir: &Path, bind: SocketAddr) -> Result<RunningServer> {
+    sync_server::start(Config {
+        demo: true,
+        web_app: Some(web_app()?),
+        ..Config::new(dir.join("server.db"), bind)
+    })
+    .await
+}
+
+fn account(server: &RunningServer, username: &str, scope: &str) {
+    server
+        .storage
+        .create_account(
+            &NewAccount {
+                username: username.into(),
+                display_name: username.into(),
+                role: Role::StationStaff,
+                scope_id: Some(scope.into()),
+                deputy_id: None,
+            },
+            PASSWORD,
+        )
+        .unwrap();
+}
+
+/// A headless Chromium as a 390×844 Android phone whose browser profile (its private
+/// file system, IndexedDB, service workers) lives in `profile`; the driver stops when
+/// dropped.
+async fn phone(profile: &Path) -> Result<(App, Process)> {
+    let port = free_port();
+    let driver = Process(
+        Command::new(tool("chromedriver")?)
+            .arg(format!("--port={port}"))
+            // A phone set to Chinese: dates in the form as the phone shows them.
+            .env("LANG", "zh_CN.UTF-8")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("start chromedriver")?,
+    );
+    let deadline = Instant::now() + WAIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("chromedriver did not listen on {port}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": tool("chromium")?,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--lang=zh-CN", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync",
+                     format!("--user-data-dir={}", profile.display())],
+            "mobileEmulation": {
+                "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0 },
+                "userAgent": ANDROID,
+            },
+        }),
+    );
+    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+    builder.capabilities(caps);
+    let c = builder
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .context("open a Chromium session")?;
+    Ok((App { c }, driver))
+}
+
+/// Waits until the app's service worker controls the page (it has the app's files).
+async fn until_offline_ready(app: &App) -> Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let ready = app
+            .c
+            .execute(
+                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller);",
+                vec![],
+            )
+            .await?;
+        if ready == json!(true) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the service worker never took control of the page");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Records a meeting of station 紫竹院 with `summary` and `voters`, and waits until the
+/// register shows it.
+async fn record(app: &App, summary: &str, voters: &str) -> Result<()> {
+    app.open_form().await?;
+    app.choose("#station", STATION).await?;
+    app.click("input[name='deputy'][value='dep-001']").await?;
+    app.fill("#voters", voters).await?;
+    app.fill("#summary", summary).await?;
+    app.click("#save").await?;
+    app.until_text("活动已保存").await?;
+    app.until_text(summary).await?;
+    Ok(())
+}
+
+/// Which of `needles` (as UTF-8) any file in the origin's private file system holds,
+/// read by the page, and how many files there are. (A file holding `probe` is written
+/// beside them first, and must be found: the search itself is checked.) The store's worker must not be
+/// running (its files are locked while it is): open a page without the app first.
+async fn private_files_hold(app: &App, needles: &[&str]) -> Result<(u64, Vec<bool>)> {
+    let probe = "a probe the search must find";
+    let all: Vec<&str> = std::iter::once(probe)
+        .chain(needles.iter().copied())
+        .collect();
+    let found = app
+        .c
+        .execute_async(
+            "const needles = arguments[0].map((n) => new TextEncoder().encode(n));
+             const done = arguments[arguments.length - 1];
+             const holds = (bytes, n) => {
+               outer: for (let i = 0; i + n.length <= bytes.length; i++) {
+                 for (let j = 0; j < n.length; j++) if (bytes[i + j] !== n[j]) continue outer;
+                 return true;
+               }
+               return false;
+             };
+             (async () => {
+               const root = await navigator.storage.getDirectory();
+               // A file of plain text beside the store, which the search must find.
+               const probe = await (await root.getFileHandle('probe.txt', { create: true }))
+                 .createWritable();
+               await probe.write(arguments[0][0]);
+               await probe.close();
+               let files = 0;
+               const found = needles.map(() => false);
+               const walk = async (dir) => {
+                 for await (const [, h] of dir.entries()) {
+                   if (h.kind === 'directory') { await walk(h); continue; }
+                   files += 1;
+                   const bytes = new Uint8Array(await (await h.getFile()).arrayBuffer());
+                   needles.forEach((n, i) => { found[i] = found[i] || holds(bytes, n); });
+                 }
+               };
+               await walk(root);
+               await root.removeEntry('probe.txt');
+               return { files: files - 1, probe: found[0], found: found.slice(1) };
+             })().then(done, (e) => done('error: ' + e));",
+            vec![json!(all)],
+        )
+        .await?;
+    if found["probe"] != json!(true) {
+        bail!("the search missed the probe: {found}");
+    }
+    let files = found["files"]
+        .as_u64()
+        .with_context(|| format!("reading the private file system: {found}"))?;
+    let held = found["found"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| b.as_bool() == Some(true))
+        .collect();
+    Ok((files, held))
+}
+
+/// A station worker's phone with nothing installed: the app from the server's address,
+/// signed in, a meeting recorded; then the server goes away (no network): the app opens
+/// again from the service worker, with the record from the phone's own store, and takes
+/// another; the browser is closed and reopened, still offline; back online it syncs, and
+/// the station's other device (the desktop core) has both. The store's file holds no
+/// plain text, and a phone of another station never receives them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_records_offline_in_the_web_app_and_syncs_when_back() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let bind: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+    let server = server(dir.path(), bind).await?;
+    account(&server, "zhan-a", STATION);
+    account(&server, "zhan-b", STATION);
+    account(&server, "yongfeng", "st-xibeiwang-yongfeng");
+    let url = server.url();
+    let profile = dir.path().join("phone-a");
+    let first = "网页版：选民反映小区门口停车难";
+    let second = "离线登记：村委会门前路灯不亮";
+
+    let (a, driver) = phone(&profile).await?;
+    a.c.goto(&format!("{url}/app/")).await?;
+    // The sign-in form offers the server the app came from.
+    let offered = a.find("#server-address").await?.prop("value").await?;
+    assert_eq!(offered.as_deref(), Some(url.as_str()));
+    a.screenshot("web-1-sign-in").await?;
+    a.sign_in("zhan-a", PASSWORD).await?;
+    record(&a, first, "12").await?;
+    a.screenshot("web-2-recorded").await?;
+    a.click("#tab-sync").await?;
+    a.click("#sync-now").await?;
+    a.until_in("#pending-records", "0", WAIT).await?;
+    until_offline_ready(&a).await?;
+
+    // No network: the server is gone. The page comes back from the service worker, the
+    // record from the phone's store; a second meeting is recorded offline.
+    server.shutdown().await?;
+    a.c.refresh().await?;
+    a.until_text("无法连接同步服务器").await?;
+    a.click("#tab-list").await?;
+    a.until_text(first).await?;
+    record(&a, second, "7").await?;
+    a.screenshot("web-3-offline").await?;
+
+    // The browser closed and opened again (the same profile), still offline.
+    a.close().await?;
+    drop(driver);
+    let (a, driver) = phone(&profile).await?;
+    a.c.goto(&format!("{url}/app/")).await?;
+    a.click("#tab-list").await?;
+    a.until_text(second).await?;
+    a.until_text(first).await?;
+    a.until_in("#pending-count", "1", WAIT).await?;
+    a.screenshot("web-4-reopened-offline").await?;
+
+    // Back online: the offline record reaches the server, and the station's desktop.
+    let server = self::server(dir.path(), bind).await?;
+    a.click("#tab-sync").await?;
+    a.click("#sync-now").await?;
+    a.until_in("#pending-records", "0", WAIT).await?;
+    a.screenshot("web-5-synced").await?;
+    let desktop = Mutex::new(Store::open(
+        &dir.path().join("zhan-b.db"),
+        &StoreKey::from_bytes([5; 32]),
+    )?);
+    let sync = SyncClient::new(false)?;
+    sync.sign_in(&desktop, &url, "zhan-b", PASSWORD, "desktop")
+        .await?;
+    sync.sync(&desktop).await?;
+    let summaries: Vec<String> = desktop
+        .lock()
+        .unwrap()
+        .list_activities(&ActivityFilter::default())?
+        .into_iter()
+        .map(|m| m.summary)
+        .collect();
+    assert!(summaries.iter().any(|s| s == first), "{summaries:?}");
+    assert!(summaries.iter().any(|s| s == second), "{summaries:?}");
+
+    // The store at rest: on a page of the same origin without the app (its worker
+    // gone), no summary in the bytes, and not even SQLite's header.
+    a.c.goto(&format!("{url}/healthz")).await?;
+    let (files, held) = private_files_hold(&a, &[first, second, "SQLite format 3"]).await?;
+    assert!(files > 0, "no store in the private file system");
+    assert_eq!(
+        held,
+        [false, false, false],
+        "plain text in the phone's store"
+    );
+    a.close().await?;
+    drop(driver);
+
+    // Another station's phone (another browser profile) never receives them.
+    let (b, _driver_b) = phone(&dir.path().join("phone-b")).await?;
+    b.c.goto(&format!("{url}/app/")).await?;
+    b.sign_in("yongfeng", PASSWORD).await?;
+    b.click("#tab-sync").await?;
+    b.click("#sync-now").await?;
+    b.until_in("#sync-message", "同步", WAIT).await?;
+    b.click("#tab-list").await?;
+    let page = b.page_text().await?;
+    assert!(!page.contains(first) && !page.contains(second), "{page}");
+    b.screenshot("web-6-other-station").await?;
+    b.close().await?;
+    server.shutdown().await?;
+    Ok(())
+}
