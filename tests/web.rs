@@ -5,13 +5,11 @@
 //!
 //! Needs `chromium` and `chromium-driver` (apt): the README's test command installs them.
 
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use anyhow::{Context, Result};
+use fantoccini::{Client, Locator};
 use shared::model::Role;
 use shared::{
     AnswerInput, AnswerStatus, FeedbackInput, OpinionFilter, ReferralInput, Store, StoreKey,
@@ -21,7 +19,10 @@ use sync_server::{Config, NewAccount, RunningServer};
 
 #[path = "support/processes.rs"]
 mod processes;
-use processes::{Process, free_port, tool};
+use processes::Process;
+
+#[path = "support/page.rs"]
+mod page;
 
 #[path = "support/files.rs"]
 mod files;
@@ -34,45 +35,10 @@ const WAIT: Duration = Duration::from_secs(20);
 const WECHAT: &str = "Mozilla/5.0 (Linux; Android 13; V2196A) AppleWebKit/537.36 \
     (KHTML, like Gecko) Version/4.0 Chrome/116.0 Mobile Safari/537.36 MicroMessenger/8.0.49";
 
-/// A headless Chromium as a 390×844 phone; the driver stops when dropped.
+/// A headless Chromium as a 390×844 phone with WeChat's user agent; the driver stops
+/// when dropped.
 async fn phone() -> Result<(Client, Process)> {
-    let port = free_port();
-    let driver = Process(
-        Command::new(tool("chromedriver")?)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start chromedriver")?,
-    );
-    let deadline = Instant::now() + WAIT;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            bail!("chromedriver did not listen on {port}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("chrome"));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": tool("chromium")?,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--lang=zh-CN"],
-            "mobileEmulation": {
-                "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0 },
-                "userAgent": WECHAT,
-            },
-        }),
-    );
-    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
-    builder.capabilities(caps);
-    let client = builder
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .context("open a Chromium session")?;
-    Ok((client, driver))
+    page::chromium_phone(WECHAT, None).await
 }
 
 async fn shot(c: &Client, name: &str) -> Result<()> {

@@ -9,26 +9,27 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use fantoccini::ClientBuilder;
 use serde_json::json;
 use shared::model::Role;
 use shared::{ActivityFilter, Store, StoreKey, SyncClient};
-use sync_server::{Config, NewAccount, RunningServer};
+use sync_server::{Config, RunningServer};
 
 #[path = "support/processes.rs"]
 mod processes;
-use processes::{Process, free_port, tool};
+use processes::{Process, free_port};
+
+#[path = "support/devices.rs"]
+mod devices;
+use devices::{PASSWORD, account};
 
 #[path = "support/page.rs"]
 mod page;
 use page::{App, WAIT};
 
-const PASSWORD: &str = "web-2026-password";
 const STATION: &str = "st-zizhuyuan-home";
 /// Chrome on an Android phone.
 const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 \
@@ -53,67 +54,11 @@ async fn server(dir: &Path, bind: SocketAddr) -> Result<RunningServer> {
     .await
 }
 
-fn account(server: &RunningServer, username: &str, scope: &str) {
-    server
-        .storage
-        .create_account(
-            &NewAccount {
-                username: username.into(),
-                display_name: username.into(),
-                role: Role::StationStaff,
-                scope_id: Some(scope.into()),
-                deputy_id: None,
-            },
-            PASSWORD,
-        )
-        .unwrap();
-}
-
 /// A headless Chromium as a 390×844 Android phone whose browser profile (its private
-/// file system, IndexedDB, service workers) lives in `profile`; the driver stops when
-/// dropped.
+/// file system, IndexedDB, service workers) lives in `profile`, set to Chinese; the
+/// driver stops when dropped.
 async fn phone(profile: &Path) -> Result<(App, Process)> {
-    let port = free_port();
-    let driver = Process(
-        Command::new(tool("chromedriver")?)
-            .arg(format!("--port={port}"))
-            // A phone set to Chinese: dates in the form as the phone shows them.
-            .env("LANG", "zh_CN.UTF-8")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start chromedriver")?,
-    );
-    let deadline = Instant::now() + WAIT;
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            bail!("chromedriver did not listen on {port}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".into(), json!("chrome"));
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": tool("chromium")?,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--lang=zh-CN", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync",
-                     format!("--user-data-dir={}", profile.display())],
-            "mobileEmulation": {
-                "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0 },
-                "userAgent": ANDROID,
-            },
-        }),
-    );
-    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
-    builder.capabilities(caps);
-    let c = builder
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .context("open a Chromium session")?;
+    let (c, driver) = page::chromium_phone(ANDROID, Some(profile)).await?;
     Ok((App { c }, driver))
 }
 
@@ -223,9 +168,14 @@ async fn a_phone_records_offline_in_the_web_app_and_syncs_when_back() -> Result<
     let dir = tempfile::tempdir()?;
     let bind: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
     let server = server(dir.path(), bind).await?;
-    account(&server, "zhan-a", STATION);
-    account(&server, "zhan-b", STATION);
-    account(&server, "yongfeng", "st-xibeiwang-yongfeng");
+    account(&server, "zhan-a", Role::StationStaff, Some(STATION));
+    account(&server, "zhan-b", Role::StationStaff, Some(STATION));
+    account(
+        &server,
+        "yongfeng",
+        Role::StationStaff,
+        Some("st-xibeiwang-yongfeng"),
+    );
     let url = server.url();
     let profile = dir.path().join("phone-a");
     let first = "网页版：选民反映小区门口停车难";
@@ -315,6 +265,54 @@ async fn a_phone_records_offline_in_the_web_app_and_syncs_when_back() -> Result<
     assert!(!page.contains(first) && !page.contains(second), "{page}");
     b.screenshot("web-6-other-station").await?;
     b.close().await?;
+    server.shutdown().await?;
+    Ok(())
+}
+
+/// A new phone set up from the QR of a set-up code: the link opens the web app with the
+/// code filled in, the user chooses a password (refused while the two differ), and is
+/// recording at once; the code leaves the address and cannot be used again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_is_set_up_from_a_code_and_records_at_once() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let bind: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+    let server = server(dir.path(), bind).await?;
+    account(&server, "zhan-a", Role::StationStaff, Some(STATION));
+    let url = server.url();
+    let code = server
+        .storage
+        .issue_setup_code("zhan-a", chrono::Utc::now().timestamp())?;
+    let (a, _driver) = phone(&dir.path().join("phone")).await?;
+    a.c.goto(&format!("{url}/setup#{code}")).await?;
+    a.until_value("#setup-code", &code).await?;
+    a.fill("#password", "my-new-password").await?;
+    a.fill("#password-again", "my-new-passwort").await?;
+    a.click("#sign-in").await?;
+    a.until_text("两次输入的密码不一致").await?;
+    a.screenshot("web-setup-1-code").await?;
+    a.fill("#password-again", "my-new-password").await?;
+    a.click("#sign-in").await?;
+    a.find("#tab-list").await?;
+    let address = a.c.current_url().await?.to_string();
+    assert!(!address.contains(&code), "{address}");
+    record(&a, "扫码开通后的第一条登记", "5").await?;
+    a.screenshot("web-setup-2-recording").await?;
+    // The password chosen signs in elsewhere; the code does not work again.
+    let store = Mutex::new(Store::open(
+        &dir.path().join("desktop.db"),
+        &StoreKey::from_bytes([6; 32]),
+    )?);
+    let sync = SyncClient::new(false)?;
+    let again = sync
+        .set_up(&store, &url, &code, "yet-another-pw", "desktop")
+        .await;
+    assert!(
+        matches!(again, Err(shared::Error::SignInRefused)),
+        "{again:?}"
+    );
+    sync.sign_in(&store, &url, "zhan-a", "my-new-password", "desktop")
+        .await?;
+    a.close().await?;
     server.shutdown().await?;
     Ok(())
 }

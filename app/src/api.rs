@@ -294,6 +294,16 @@ pub async fn sign_in(
     .await
 }
 
+/// Sets this device up with a one-time set-up code and the password its user chose.
+pub async fn set_up(server_url: &str, code: &str, password: &str) -> Result<Account, AppError> {
+    call(Command::SetUp {
+        server_url: server_url.to_owned(),
+        code: code.to_owned(),
+        password: password.to_owned(),
+    })
+    .await
+}
+
 pub async fn sign_out() -> Result<(), AppError> {
     call(Command::SignOut).await
 }

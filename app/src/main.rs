@@ -35,6 +35,7 @@ mod stats;
 mod suggestions;
 mod sync_page;
 mod transport;
+mod web_notices;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -300,6 +301,7 @@ fn Shell() -> impl IntoView {
                     }}
                 </span>
             </header>
+            <web_notices::UpdateNotice/>
             <nav class="tabs" aria-label=t("app.title")>
                 {move || {
                     tabs_for(role.get())

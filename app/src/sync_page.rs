@@ -61,6 +61,7 @@ pub fn SyncPage() -> impl IntoView {
     view! {
         <section class="sync" aria-labelledby="sync-title">
             <h2 id="sync-title">{t("sync.title")}</h2>
+            <crate::web_notices::StorageNotice/>
             <dl>
                 <dt>{t("sync.account")}</dt>
                 <dd id="account">

@@ -133,6 +133,13 @@ pub enum Command {
         username: String,
         password: String,
     },
+    /// Sets this device up with a one-time set-up code (the whole link too) and the
+    /// password its user chose ([`crate::Account`]).
+    SetUp {
+        server_url: String,
+        code: String,
+        password: String,
+    },
     /// Signs out (nothing).
     SignOut,
     /// A photo's bytes (downloaded through activity `activity_id` if this device does not

@@ -164,6 +164,21 @@ impl Core {
                     )
                     .await,
             ),
+            C::SetUp {
+                server_url,
+                code,
+                password,
+            } => value(
+                self.sync
+                    .set_up(
+                        &self.store,
+                        &server_url,
+                        &code,
+                        &password,
+                        &self.device_name,
+                    )
+                    .await,
+            ),
             C::SignOut => value(self.sync.sign_out(&self.store).await),
             C::Photo { activity_id, hash } => {
                 let local = self.store().photo(&hash);

@@ -15,6 +15,89 @@ pub const SYNC_PATH: &str = "/v1/sync";
 /// Where a device signs in (POST [`SignInRequest`] → [`SignInResponse`]).
 pub const SIGN_IN_PATH: &str = "/v1/sign-in";
 
+/// Where a new device takes its account's one-time set-up code instead of a password
+/// (POST [`SetUpRequest`] → [`SignInResponse`]); the password chosen becomes the
+/// account's, and the code is used up.
+pub const SETUP_PATH: &str = "/v1/setup";
+
+/// Where a set-up code's QR points: `https://<server>/setup#<code>` opens the web app's
+/// set-up screen (the code after `#` never reaches a server's logs).
+pub const SETUP_PAGE: &str = "/setup";
+
+/// Crockford's base 32: digits and capitals without I, L, O and U, so that a set-up code
+/// read off paper or typed on a phone is not mistaken.
+pub const SETUP_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A set-up code: `<user name>.<secret>`, the secret 16 characters of
+/// [`SETUP_ALPHABET`] (shown in groups of four).
+#[derive(Clone, PartialEq, Eq)]
+pub struct SetUpCode {
+    pub username: String,
+    /// Normalised: capitals, no separators.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for SetUpCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetUpCode")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SetUpCode {
+    /// A code as typed, pasted or scanned: whole links too (`…/setup#<code>`), any case,
+    /// with or without the groups' dashes and spaces, O read as 0 and I or L as 1.
+    pub fn parse(text: &str) -> Option<SetUpCode> {
+        let text = text.trim();
+        let code = text.rsplit_once('#').map_or(text, |(_, c)| c);
+        let (username, secret) = code.trim().rsplit_once('.')?;
+        let secret: String = secret
+            .chars()
+            .filter(|c| !matches!(c, '-' | ' '))
+            .map(|c| match c.to_ascii_uppercase() {
+                'O' => '0',
+                'I' | 'L' => '1',
+                c => c,
+            })
+            .collect();
+        let username = username.trim().to_lowercase();
+        let valid = secret.len() == 16 && secret.bytes().all(|b| SETUP_ALPHABET.contains(&b));
+        (valid && !username.is_empty()).then_some(SetUpCode { username, secret })
+    }
+}
+
+impl std::fmt::Display for SetUpCode {
+    /// As given to people: the secret in groups of four.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let groups: Vec<&str> = self
+            .secret
+            .as_bytes()
+            .chunks(4)
+            .map(|c| std::str::from_utf8(c).unwrap_or_default())
+            .collect();
+        write!(f, "{}.{}", self.username, groups.join("-"))
+    }
+}
+
+/// A set-up code taken by a new device, with the password its user chose.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SetUpRequest {
+    pub code: String,
+    pub password: String,
+    /// The device's id, as it sends in [`SyncRequest::device_id`].
+    pub device_id: String,
+    pub device_name: String,
+}
+
+impl std::fmt::Debug for SetUpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetUpRequest")
+            .field("device_id", &self.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Where a device signs out (POST, with its token): the token stops working at once.
 pub const SIGN_OUT_PATH: &str = "/v1/sign-out";
 

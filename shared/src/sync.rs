@@ -20,8 +20,9 @@ use crate::platform::{Background, Instant};
 use crate::protocol::{
     BLOB_CHUNK_BYTES, BLOBS_PATH, BlobQuery, CBOR, ChunkQuery, ErrorBody, HEADS_PATH, HeadsRequest,
     HeadsResponse, MAX_DOCUMENTS_PER_HEADS, MAX_PHOTO_BYTES, REPAIR_PATH, RepairRequest,
-    RepairResponse, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SignInRequest, SignInResponse,
-    SyncRequest, SyncResponse, UploadState, from_cbor, to_cbor,
+    RepairResponse, SETUP_PAGE, SETUP_PATH, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH, SetUpCode,
+    SetUpRequest, SignInRequest, SignInResponse, SyncRequest, SyncResponse, UploadState, from_cbor,
+    to_cbor,
 };
 use crate::store::{Session, Store};
 
@@ -143,6 +144,50 @@ impl SyncClient {
             device_name: device_name.to_owned(),
         };
         let response = self.http.post(url).json(&request).send().await?;
+        self.signed_in(store, server_url, &device_id, response)
+            .await
+    }
+
+    /// Sets this device up with a one-time set-up code (as typed, pasted or scanned; a
+    /// whole link `https://<server>/setup#<code>` also says which server) and the
+    /// password its user chose, which becomes the account's;
+    /// the session is kept as [`SyncClient::sign_in`]'s. A code that is wrong, used or
+    /// expired is [`Error::SignInRefused`].
+    pub async fn set_up(
+        &self,
+        store: &Mutex<Store>,
+        server_url: &str,
+        code: &str,
+        password: &str,
+        device_name: &str,
+    ) -> Result<Account, Error> {
+        // A whole link names its server: the one the code was issued by.
+        let server_url = match code.trim().split_once(&format!("{SETUP_PAGE}#")) {
+            Some((server, _)) if server.starts_with("http") => normalise(server),
+            _ => normalise(server_url),
+        };
+        let url = self.endpoint(&server_url, SETUP_PATH)?;
+        let parsed = SetUpCode::parse(code).ok_or(Error::SignInRefused)?;
+        let device_id = lock(store).device_id_for_sign_in(&server_url, &parsed.username)?;
+        let request = SetUpRequest {
+            code: parsed.to_string(),
+            password: password.to_owned(),
+            device_id: device_id.clone(),
+            device_name: device_name.to_owned(),
+        };
+        let response = self.http.post(url).json(&request).send().await?;
+        self.signed_in(store, server_url, &device_id, response)
+            .await
+    }
+
+    /// Keeps the session a sign-in or set-up answered with.
+    async fn signed_in(
+        &self,
+        store: &Mutex<Store>,
+        server_url: String,
+        device_id: &str,
+        response: reqwest::Response,
+    ) -> Result<Account, Error> {
         let response: SignInResponse = match response.status().as_u16() {
             200 => response.json().await?,
             401 => return Err(Error::SignInRefused),
@@ -160,7 +205,7 @@ impl SyncClient {
                 token: response.token,
                 account: response.account.clone(),
             },
-            &device_id,
+            device_id,
         )?;
         Ok(response.account)
     }

@@ -20,8 +20,8 @@ use axum::{Json, Router};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use shared::protocol::{
     BLOBS_PATH, BlobQuery, CBOR, ChunkQuery, ErrorBody, HEADS_PATH, HeadsRequest, HeadsResponse,
-    REPAIR_PATH, RepairRequest, RepairResponse, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH,
-    SignInRequest, SignInResponse, UploadState, error, to_cbor,
+    REPAIR_PATH, RepairRequest, RepairResponse, SETUP_PATH, SIGN_IN_PATH, SIGN_OUT_PATH, SYNC_PATH,
+    SetUpRequest, SignInRequest, SignInResponse, UploadState, error, to_cbor,
 };
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower_http::compression::predicate::{NotForContentType, Predicate as _, SizeAbove};
@@ -290,6 +290,7 @@ pub fn router(
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(SIGN_IN_PATH, post(sign_in))
+        .route(SETUP_PATH, post(set_up))
         .route(SIGN_OUT_PATH, post(sign_out))
         .route(SYNC_PATH, post(sync))
         .route(HEADS_PATH, post(heads))
@@ -417,21 +418,7 @@ async fn sign_in(
         // No account has such a name.
         return Err(StorageError::Unauthorized.into());
     }
-    if crate::wire::is_reserved_device_id(&req.device_id) {
-        // Its changes would be taken for the server's own, so every sync would be
-        // refused: refused here, before a session is opened for it.
-        return Err(StorageError::BadRequest(format!(
-            "device id {:?} is reserved for the server",
-            req.device_id
-        ))
-        .into());
-    }
-    if !crate::wire::is_device_id(&req.device_id)
-        || req.device_name.len() > 100
-        || crate::wire::has_control(&req.device_name)
-    {
-        return Err(StorageError::BadRequest("bad device id or name".into()).into());
-    }
+    check_device(&req.device_id, &req.device_name)?;
     if app.limiters.address.check_key(&client).is_err()
         || app
             .limiters
@@ -460,17 +447,14 @@ async fn sign_in(
         let Some(credentials) = credentials else {
             return Err(StorageError::Unauthorized);
         };
-        let (token, token_hash) = auth::new_token()?;
-        let now = now();
-        let account = storage.open_session(&NewSession {
-            account_id: credentials.account_id,
-            token_hash,
-            device_id: req.device_id,
-            device_name: req.device_name,
-            now,
-            expires_at: now.saturating_add(ttl),
-        })?;
-        Ok(SignedIn::Yes(SignInResponse { token, account }))
+        let response = new_session(
+            &storage,
+            credentials.account_id,
+            req.device_id,
+            req.device_name,
+            ttl,
+        )?;
+        Ok(SignedIn::Yes(response))
     })
     .await?;
     match outcome {
@@ -483,6 +467,79 @@ async fn sign_in(
             Err(ApiError::TooManyAttempts(wait))
         }
     }
+}
+
+/// A session for the device `device_id` of account `account_id` (whose password or
+/// set-up code was checked), lasting `ttl` seconds without use; its token.
+fn new_session(
+    storage: &Store,
+    account_id: i64,
+    device_id: String,
+    device_name: String,
+    ttl: i64,
+) -> Result<SignInResponse, StorageError> {
+    let (token, token_hash) = auth::new_token()?;
+    let now = now();
+    let account = storage.open_session(&NewSession {
+        account_id,
+        token_hash,
+        device_id,
+        device_name,
+        now,
+        expires_at: now.saturating_add(ttl),
+    })?;
+    Ok(SignInResponse { token, account })
+}
+
+/// A device id and name a session may be opened for.
+fn check_device(device_id: &str, device_name: &str) -> Result<(), StorageError> {
+    if crate::wire::is_reserved_device_id(device_id) {
+        // Its changes would be taken for the server's own, so every sync would be
+        // refused: refused here, before a session is opened for it.
+        return Err(StorageError::BadRequest(format!(
+            "device id {device_id:?} is reserved for the server"
+        )));
+    }
+    if !crate::wire::is_device_id(device_id)
+        || device_name.len() > 100
+        || crate::wire::has_control(device_name)
+    {
+        return Err(StorageError::BadRequest("bad device id or name".into()));
+    }
+    Ok(())
+}
+
+/// A new device takes its account's one-time set-up code with the password its user
+/// chose, and is signed in. Attempts count against the address's sign-in limit (a code
+/// has 80 random bits; the limit keeps guessing hopeless and cheap).
+async fn set_up(
+    State(app): State<App>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    req: Result<Json<SetUpRequest>, JsonRejection>,
+) -> Result<Json<SignInResponse>, ApiError> {
+    let Json(req) = req?;
+    let client = network(client_ip(
+        peer.ip(),
+        &headers,
+        &app.limiters.trusted_proxies,
+    ));
+    app.limiters.address.retain_recent();
+    check_device(&req.device_id, &req.device_name)?;
+    if app.limiters.address.check_key(&client).is_err() {
+        tracing::warn!(%client, "set-up attempts over the limit");
+        return Err(ApiError::TooManyAttempts(Duration::from_secs(60)));
+    }
+    let storage = app.storage.clone();
+    let ttl = ttl_seconds(app.session_ttl);
+    let response = blocking(&app.sign_in_slots, move || {
+        let account_id =
+            storage.redeem_setup_code(&req.code, &req.password, &req.device_id, now())?;
+        new_session(&storage, account_id, req.device_id, req.device_name, ttl)
+    })
+    .await?;
+    tracing::info!(role = response.account.role.as_str(), "device set up");
+    Ok(Json(response))
 }
 
 /// The token of an `Authorization: Bearer` header, hashed as stored.

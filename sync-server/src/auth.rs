@@ -11,6 +11,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
+use shared::protocol::{SETUP_ALPHABET, SetUpCode};
 
 use crate::storage::StorageError;
 
@@ -66,6 +67,31 @@ pub fn new_token() -> Result<(String, Vec<u8>), StorageError> {
 /// What the server stores of a token.
 pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// How long a set-up code may be used after it was issued.
+pub const SETUP_CODE_TTL: std::time::Duration = std::time::Duration::from_secs(72 * 3600);
+
+/// A new set-up code for `username`: 16 random characters of
+/// [`shared::protocol::SETUP_ALPHABET`] (80 bits).
+pub fn new_setup_code(username: &str) -> Result<SetUpCode, StorageError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StorageError::BadRequest(format!("no randomness: {e}")))?;
+    // 256 is a multiple of 32: every character equally likely.
+    let secret = bytes
+        .iter()
+        .map(|b| SETUP_ALPHABET[usize::from(*b) % SETUP_ALPHABET.len()] as char)
+        .collect();
+    Ok(SetUpCode {
+        username: username.to_owned(),
+        secret,
+    })
+}
+
+/// What the server stores of a set-up code's secret.
+pub fn setup_hash(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
 }
 
 /// A random password of 14 letters and digits (no look-alikes), for a new account or a

@@ -122,6 +122,19 @@ enum AccountCmd {
     },
     /// List accounts.
     List,
+    /// Issue a one-time set-up code (72 hours, used once; issuing again replaces it): a
+    /// new phone scans its QR (https://SERVER/setup#CODE) or takes the code typed, and
+    /// its user chooses a password. Prints the code and the link, and writes the sheet
+    /// to print (PNG and PDF) into --out.
+    SetupCode {
+        username: String,
+        /// The server's address as phones reach it [default: [public] url].
+        #[arg(long)]
+        url: Option<String>,
+        /// Where the sheets go.
+        #[arg(long, default_value = "setup-codes")]
+        out: PathBuf,
+    },
 }
 
 #[derive(ClapArgs, Debug)]
@@ -291,6 +304,37 @@ fn admin(storage: &Store, task: Admin, db: &Database, file: &FileConfig) -> anyh
             println!("password of {username} reset; its devices are signed out");
             if generated {
                 println!("password: {password}");
+            }
+        }
+        Admin::Account(AccountCmd::SetupCode { username, url, out }) => {
+            let url = url
+                .or_else(|| file.public.as_ref().and_then(|p| p.url.clone()))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("no address for phones: give --url or set [public] url")
+                })?;
+            let account = storage
+                .accounts()?
+                .into_iter()
+                .find(|(a, _)| a.username == username)
+                .ok_or_else(|| anyhow::anyhow!("no account {username}"))?
+                .0;
+            let code = storage.issue_setup_code(&username, chrono::Utc::now().timestamp())?;
+            let link = format!(
+                "{}{}#{code}",
+                url.trim_end_matches('/'),
+                shared::protocol::SETUP_PAGE
+            );
+            let sheet = sync_server::poster::poster(
+                &sync_server::public::setup_sheet(&account.display_name, &username),
+                &link,
+            )?;
+            std::fs::create_dir_all(&out)?;
+            println!("code: {code}");
+            println!("link: {link}");
+            for (ext, bytes) in [("png", &sheet.png), ("pdf", &sheet.pdf)] {
+                let path = out.join(format!("{username}-开通码.{ext}"));
+                std::fs::write(&path, bytes)?;
+                println!("{}", path.display());
             }
         }
         Admin::Account(AccountCmd::List) => {

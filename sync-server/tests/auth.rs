@@ -417,3 +417,172 @@ async fn the_address_limit_believes_forwarded_addresses_only_from_trusted_proxie
     assert_eq!(attempt(url.clone(), "10.0.0.3").await, 429);
     direct.shutdown().await.unwrap();
 }
+
+/// A one-time set-up code: a new phone takes it with the password its user chooses and
+/// is signed in; the password then signs in as usual; the code works once, not after it
+/// expires, not for a disabled account, and a refusal (a password too short, a wrong
+/// code) changes nothing. Codes typed loosely (lower case, O for 0, no dashes) and whole
+/// links are understood.
+#[tokio::test]
+async fn a_set_up_code_signs_a_new_phone_in_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = bare_server(dir.path(), |_| {}).await;
+    create_account(
+        &server,
+        "wang-fang",
+        Role::Deputy,
+        Some("st-zizhuyuan-home"),
+    );
+    let now = chrono::Utc::now().timestamp();
+    let code = server.storage.issue_setup_code("wang-fang", now).unwrap();
+    let parsed = shared::protocol::SetUpCode::parse(&code).unwrap();
+    assert_eq!(parsed.username, "wang-fang");
+    assert_eq!(code, parsed.to_string());
+    assert_eq!(code.len(), "wang-fang.".len() + 19, "{code}");
+    // Only a hash of it is kept (in SQLite's file, when the server runs on one).
+    if let Ok(db) = std::fs::read(dir.path().join("server.db")) {
+        assert!(!db.windows(16).any(|w| w == parsed.secret.as_bytes()));
+    }
+
+    let (phone, client) = app(dir.path(), "phone");
+    // A password too short is refused, and the code still works after.
+    let short = client
+        .set_up(&phone, &server.url(), &code, "short", "phone")
+        .await;
+    assert!(
+        matches!(&short, Err(shared::Error::Server { status: 400, detail }) if detail.contains("8")),
+        "{short:?}"
+    );
+    // A wrong secret is refused like a wrong password.
+    let mut wrong = parsed.clone();
+    wrong.secret = "0000000000000000".into();
+    let refused = client
+        .set_up(&phone, &server.url(), &wrong.to_string(), PASSWORD, "phone")
+        .await;
+    assert!(
+        matches!(refused, Err(shared::Error::SignInRefused)),
+        "{refused:?}"
+    );
+    // Typed loosely, inside the link it was printed as: taken.
+    let loose = format!(
+        "{}/setup#{}.{}",
+        server.url(),
+        parsed.username,
+        parsed.secret.to_lowercase().replace('0', "o")
+    );
+    let account = client
+        .set_up(
+            &phone,
+            "https://not-this-one.example",
+            &loose,
+            "new-password-1",
+            "phone",
+        )
+        .await
+        .unwrap();
+    assert_eq!(account.username, "wang-fang");
+    client.sync(&phone).await.unwrap();
+    // The password chosen is the account's now; the code is used up.
+    let http = reqwest::Client::new();
+    let ok = sign_in_at(&http, &server.url(), "wang-fang", "new-password-1", "p2").await;
+    assert_eq!(ok.status(), 200);
+    let (second, client2) = app(dir.path(), "second");
+    let again = client2
+        .set_up(&second, &server.url(), &code, "another-password", "second")
+        .await;
+    assert!(
+        matches!(again, Err(shared::Error::SignInRefused)),
+        "{again:?}"
+    );
+
+    // Expired: issued 73 hours ago.
+    let old = server
+        .storage
+        .issue_setup_code("wang-fang", now - 73 * 3600)
+        .unwrap();
+    let expired = client2
+        .set_up(&second, &server.url(), &old, "another-password", "second")
+        .await;
+    assert!(
+        matches!(expired, Err(shared::Error::SignInRefused)),
+        "{expired:?}"
+    );
+    // A disabled account's code is refused.
+    let fresh = server.storage.issue_setup_code("wang-fang", now).unwrap();
+    server.storage.disable_account("wang-fang").unwrap();
+    let disabled = client2
+        .set_up(&second, &server.url(), &fresh, "another-password", "second")
+        .await;
+    assert!(
+        matches!(disabled, Err(shared::Error::SignInRefused)),
+        "{disabled:?}"
+    );
+    server.shutdown().await.unwrap();
+}
+
+/// `account setup-code` prints the code and its link and writes the sheet to print: its
+/// QR reads back the link, the PDF is one, and a phone takes the code while the server
+/// runs beside the command.
+#[tokio::test]
+async fn the_setup_code_command_writes_a_sheet_whose_qr_a_phone_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = bare_server(dir.path(), |_| {}).await;
+    create_account(
+        &server,
+        "li-na",
+        Role::StationStaff,
+        Some("st-zizhuyuan-home"),
+    );
+    let out = dir.path().join("sheets");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_jiazhan-sync-server"))
+        .args([
+            "--db",
+            &server.database.location(),
+            "account",
+            "setup-code",
+            "li-na",
+        ])
+        .args(["--url", &server.url(), "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let line = |prefix: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {stdout}"))
+            .to_owned()
+    };
+    let code = line("code: ");
+    let link = line("link: ");
+    assert_eq!(link, format!("{}/setup#{code}", server.url()));
+    let png = std::fs::read(out.join("li-na-开通码.png")).unwrap();
+    let pdf = std::fs::read(out.join("li-na-开通码.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let pixmap = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();
+    let (w, h) = (pixmap.width() as usize, pixmap.height() as usize);
+    let pixels = pixmap.pixels();
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        let p = pixels[y * w + x].demultiply();
+        ((299 * p.red() as u32 + 587 * p.green() as u32 + 114 * p.blue() as u32) / 1000) as u8
+    });
+    let read: Vec<String> = image
+        .detect_grids()
+        .iter()
+        .map(|g| g.decode().unwrap().1)
+        .collect();
+    assert_eq!(read, std::slice::from_ref(&link));
+    let (phone, client) = app(dir.path(), "phone");
+    let account = client
+        .set_up(&phone, "", &link, "li-na-password", "phone")
+        .await
+        .unwrap();
+    assert_eq!(account.username, "li-na");
+    server.shutdown().await.unwrap();
+}

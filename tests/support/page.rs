@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use fantoccini::{Client, Locator};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
+
+use super::processes::{Process, free_port, tool};
 
 /// How long a screen may take to show what a test waits for.
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -276,4 +278,62 @@ impl App {
         self.c.close().await?;
         Ok(())
     }
+}
+
+/// A headless Chromium (Debian's, through chromedriver) as a 390×844 phone with
+/// `user_agent`, set to Chinese, with its browser profile in `profile` (a fresh one
+/// without); the driver stops when dropped.
+pub async fn chromium_phone(user_agent: &str, profile: Option<&Path>) -> Result<(Client, Process)> {
+    let port = free_port();
+    let driver = Process(
+        std::process::Command::new(tool("chromedriver")?)
+            .arg(format!("--port={port}"))
+            // A phone set to Chinese: dates in forms as the phone shows them.
+            .env("LANG", "zh_CN.UTF-8")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("start chromedriver")?,
+    );
+    let deadline = Instant::now() + WAIT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("chromedriver did not listen on {port}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut args = vec![
+        "--headless=new".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--lang=zh-CN".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+    ];
+    if let Some(profile) = profile {
+        args.push(format!("--user-data-dir={}", profile.display()));
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), json!("chrome"));
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": tool("chromium")?,
+            "args": args,
+            "mobileEmulation": {
+                "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0 },
+                "userAgent": user_agent,
+            },
+        }),
+    );
+    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+    builder.capabilities(caps);
+    let client = builder
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .context("open a Chromium session")?;
+    Ok((client, driver))
 }

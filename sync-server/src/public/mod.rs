@@ -663,6 +663,20 @@ pub fn poster_for(
     }))
 }
 
+/// The printable sheet of a set-up code: the account's name, the sheet's title, what to
+/// do, and the QR of `link` (`https://<server>/setup#<code>`), printed small beneath it.
+pub fn setup_sheet(display_name: &str, username: &str) -> crate::poster::PosterText {
+    crate::poster::PosterText {
+        station_name: display_name.to_owned(),
+        subdistrict_name: format!(
+            "{}\u{3000}{}{username}",
+            t("setup_sheet_title"),
+            t("setup_sheet_account")
+        ),
+        instructions: t("setup_sheet_instructions").to_owned(),
+    }
+}
+
 /// A station's poster, for an account that reads the station (its staff, deputies,
 /// its street's or town's coordinator, the district).
 async fn poster(

@@ -281,6 +281,11 @@ pub trait Tx {
     fn account_id(&self, username: &str) -> Result<Option<i64>, StorageError>;
     /// Returns false when the user name is taken.
     fn insert_account(&self, row: &AccountRow<'_>) -> Result<bool, StorageError>;
+    /// Sets (or, with `None`, clears) the account's set-up code: its hash and expiry.
+    fn set_setup_code(&self, id: i64, code: Option<(&[u8], i64)>) -> Result<(), StorageError>;
+    /// The set-up code of `username`'s account, if it is enabled and has one: the
+    /// account's id, the code's hash and its expiry.
+    fn setup_code(&self, username: &str) -> Result<Option<(i64, Vec<u8>, i64)>, StorageError>;
     fn change_account(&self, id: i64, change: AccountChange<'_>) -> Result<(), StorageError>;
     /// Every account, by user name, with whether it is disabled.
     fn accounts(&self) -> Result<Vec<(Account, bool)>, StorageError>;

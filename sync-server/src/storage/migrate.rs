@@ -118,6 +118,8 @@ const TABLES: &[Table] = &[
             ("password_hash", Text),
             ("disabled", Bool),
             ("created_at", Int),
+            ("setup_code_hash", Bytes),
+            ("setup_expires_at", Int),
         ],
         identity: Some("id"),
     },

@@ -2,6 +2,7 @@
 //! while without the database) and account administration (the admin commands, tests).
 
 use shared::model::{Account, Role, ScopeKind};
+use shared::protocol::SetUpCode;
 
 use super::backend::{AccountChange, AccountRow, Sessions};
 use super::{
@@ -183,6 +184,57 @@ impl Store {
         tx.commit()?;
         self.forget_sessions();
         Ok(())
+    }
+
+    /// Issues a one-time set-up code for `username`'s account, replacing any earlier one:
+    /// what a new phone takes instead of a password, once, within
+    /// [`crate::auth::SETUP_CODE_TTL`] of `now`. Only its hash is kept. The code as the
+    /// user gets it (`<user name>.<secret>`).
+    pub fn issue_setup_code(&self, username: &str, now: i64) -> Result<String, StorageError> {
+        let code = crate::auth::new_setup_code(username)?;
+        let hash = crate::auth::setup_hash(&code.secret);
+        let expires_at = now.saturating_add(crate::api::ttl_seconds(crate::auth::SETUP_CODE_TTL));
+        let tx = self.backend.write()?;
+        let id = tx
+            .account_id(username)?
+            .ok_or_else(|| StorageError::NotFound(format!("no account {username}")))?;
+        tx.set_setup_code(id, Some((&hash, expires_at)))?;
+        tx.commit()?;
+        Ok(code.to_string())
+    }
+
+    /// Takes set-up code `code` (as issued, typed or scanned) on device `device_id`, with
+    /// the password its user chose: the account's password becomes it, the code is used
+    /// up, and the account's other devices must sign in again; the account's id. A code
+    /// that is unknown, used, expired or of a disabled account is
+    /// [`StorageError::Unauthorized`], a device id of another account
+    /// [`StorageError::DeviceTaken`], a password too short a bad request; each changes
+    /// nothing.
+    pub fn redeem_setup_code(
+        &self,
+        code: &str,
+        password: &str,
+        device_id: &str,
+        now: i64,
+    ) -> Result<i64, StorageError> {
+        let code = SetUpCode::parse(code).ok_or(StorageError::Unauthorized)?;
+        let hash = crate::auth::hash_password(password)?;
+        let tx = self.backend.write()?;
+        let Some((id, stored, expires_at)) = tx.setup_code(&code.username)? else {
+            return Err(StorageError::Unauthorized);
+        };
+        if stored != crate::auth::setup_hash(&code.secret) || now >= expires_at {
+            return Err(StorageError::Unauthorized);
+        }
+        if tx.device_of_other_account(device_id, id)? {
+            return Err(StorageError::DeviceTaken);
+        }
+        tx.change_account(id, AccountChange::Password(&hash))?;
+        tx.set_setup_code(id, None)?;
+        tx.end_sessions(Sessions::Account(id))?;
+        tx.commit()?;
+        self.forget_sessions();
+        Ok(id)
     }
 
     /// Every account, with whether it is disabled.

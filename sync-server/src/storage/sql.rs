@@ -811,6 +811,30 @@ impl<D: Driver> Tx for D {
         Ok(inserted > 0)
     }
 
+    fn set_setup_code(&self, id: i64, code: Option<(&[u8], i64)>) -> Result<(), StorageError> {
+        // Cleared: no hash (nothing matches it) and no expiry.
+        let (hash, expires_at) = code.unzip();
+        self.execute(
+            "UPDATE accounts SET setup_code_hash = $2, setup_expires_at = $3 WHERE id = $1",
+            &[
+                Arg::Int(id),
+                Arg::Blob(hash),
+                Arg::Int(expires_at.unwrap_or(0)),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn setup_code(&self, username: &str) -> Result<Option<(i64, Vec<u8>, i64)>, StorageError> {
+        self.opt(
+            "SELECT id, setup_code_hash, setup_expires_at FROM accounts
+             WHERE username = $1 AND NOT disabled AND setup_code_hash IS NOT NULL",
+            args![username],
+        )?
+        .map(|mut r| Ok((r.int(0)?, r.blob(1)?, r.int(2)?)))
+        .transpose()
+    }
+
     fn change_account(&self, id: i64, change: AccountChange<'_>) -> Result<(), StorageError> {
         match change {
             AccountChange::Disable => self.execute(

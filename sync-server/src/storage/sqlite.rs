@@ -127,6 +127,10 @@ const MIGRATIONS: &[&str] = &[
     // The column PostgreSQL calls `byte_offset` (`offset` is a keyword there), under the
     // same name here, so both databases take one SQL text (storage/sql.rs).
     r#"ALTER TABLE upload_chunks RENAME COLUMN "offset" TO byte_offset;"#,
+    // An account's one-time set-up code (a new phone takes it instead of a password):
+    // its SHA-256 and when it expires; both cleared once it is used.
+    "ALTER TABLE accounts ADD COLUMN setup_code_hash BLOB;
+         ALTER TABLE accounts ADD COLUMN setup_expires_at INTEGER;",
 ];
 
 impl From<rusqlite::Error> for StorageError {

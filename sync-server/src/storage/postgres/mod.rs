@@ -149,6 +149,9 @@ CREATE TABLE public_opinions (
 );
 CREATE INDEX public_opinions_station ON public_opinions (station_id, created_at);
 "#,
+    // SQLite's ninth: an account's one-time set-up code.
+    "ALTER TABLE accounts ADD COLUMN setup_code_hash bytea;
+     ALTER TABLE accounts ADD COLUMN setup_expires_at bigint;",
 ];
 
 /// The advisory lock every write transaction takes first ("jiazhan" and 1).
