@@ -316,3 +316,127 @@ async fn a_phone_is_set_up_from_a_code_and_records_at_once() -> Result<()> {
     server.shutdown().await?;
     Ok(())
 }
+
+/// A copy of the built web app in `dir`, to serve and then change as a new build would.
+fn web_app_copy(dir: &Path) -> Result<PathBuf> {
+    let to = dir.join("web-app");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(web_app()?)
+        .arg(&to)
+        .status()?;
+    if !status.success() {
+        bail!("copying the web app failed");
+    }
+    Ok(to)
+}
+
+/// The names of the page's caches (the service worker keeps each build under its own).
+async fn caches(app: &App) -> Result<Vec<String>> {
+    let names = app
+        .c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             caches.keys().then(done, (e) => done(['error: ' + e]));",
+            vec![],
+        )
+        .await?;
+    Ok(serde_json::from_value(names)?)
+}
+
+/// A new build is served while a record waits unsent (recorded offline): the phone
+/// hears of it, takes it at once with 立即更新, and runs the new build with the record
+/// still there; it is sent, and the server has it. Nothing is lost across the update.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_of_the_app_while_a_record_is_unsent_loses_nothing() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let bind: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+    let served = web_app_copy(dir.path())?;
+    let start = |web_app: PathBuf| {
+        let db = dir.path().join("server.db");
+        async move {
+            sync_server::start(Config {
+                demo: true,
+                web_app: Some(web_app),
+                ..Config::new(db, bind)
+            })
+            .await
+        }
+    };
+    let server = start(served.clone()).await?;
+    account(&server, "zhan-a", Role::StationStaff, Some(STATION));
+    let url = server.url();
+    let (a, _driver) = phone(&dir.path().join("phone")).await?;
+    a.c.goto(&format!("{url}/app/")).await?;
+    a.sign_in("zhan-a", PASSWORD).await?;
+    until_offline_ready(&a).await?;
+    let old = caches(&a).await?;
+    assert_eq!(old.len(), 1, "{old:?}");
+
+    // Offline, a meeting is recorded: it waits to be sent.
+    server.shutdown().await?;
+    let summary = "更新前登记、尚未上传的记录";
+    record(&a, summary, "9").await?;
+    a.until_in("#pending-count", "1", WAIT).await?;
+
+    // A new build is served (its service worker differs); the phone opens the app.
+    let sw = served.join("sw.js");
+    let script = std::fs::read_to_string(&sw)?;
+    let next = script.replace(&format!("\"{}\"", old[0]), "\"next-build\"");
+    assert_ne!(next, script, "the build's name is in sw.js");
+    std::fs::write(&sw, next)?;
+    let _ = std::fs::remove_file(served.join("sw.js.gz"));
+    // (The browser looks for a new service worker when a page of the app opens and
+    // every day: asked here at once, so that the record is still unsent when it comes.)
+    let server = start(served.clone()).await?;
+    a.c.execute(
+        "navigator.serviceWorker.getRegistration().then((r) => r.update());",
+        vec![],
+    )
+    .await?;
+    a.until_text("家站通有新版本").await?;
+    a.until_in("#pending-count", "1", WAIT).await?;
+    a.screenshot("web-update-1-ready").await?;
+    a.click("#update-now").await?;
+    // The page reloads under the new build, which has dropped the old one's cache.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Ok(names) = caches(&a).await
+            && names == ["next-build"]
+        {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the new build never took over: {:?}", caches(&a).await);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The new build starts with the record (and sends it when it syncs).
+    a.click("#tab-list").await?;
+    a.until_text(summary).await?;
+    a.screenshot("web-update-2-taken").await?;
+    a.click("#tab-sync").await?;
+    a.click("#sync-now").await?;
+    a.until_in("#pending-records", "0", WAIT).await?;
+
+    // The station's other device receives it from the server.
+    let desktop = Mutex::new(Store::open(
+        &dir.path().join("desktop.db"),
+        &StoreKey::from_bytes([7; 32]),
+    )?);
+    let sync = SyncClient::new(false)?;
+    sync.sign_in(&desktop, &url, "zhan-a", PASSWORD, "desktop")
+        .await?;
+    sync.sync(&desktop).await?;
+    let summaries: Vec<String> = desktop
+        .lock()
+        .unwrap()
+        .list_activities(&ActivityFilter::default())?
+        .into_iter()
+        .map(|m| m.summary)
+        .collect();
+    assert_eq!(summaries, [summary]);
+    a.close().await?;
+    server.shutdown().await?;
+    Ok(())
+}
