@@ -297,6 +297,41 @@ async fn a_phone_is_set_up_from_a_code_and_records_at_once() -> Result<()> {
     assert!(!address.contains(&code), "{address}");
     record(&a, "扫码开通后的第一条登记", "5").await?;
     a.screenshot("web-setup-2-recording").await?;
+    // A camera's photo (3000×2000) is kept at 2048 pixels on its longest side.
+    a.open_form().await?;
+    a.find("#photo-camera").await?;
+    let width =
+        a.c.execute_async(
+            "const [done] = arguments;
+             const c = document.createElement('canvas');
+             c.width = 3000; c.height = 2000;
+             const g = c.getContext('2d');
+             g.fillStyle = '#3a6'; g.fillRect(0, 0, 3000, 2000);
+             g.fillStyle = '#fff'; g.fillRect(300, 300, 900, 700);
+             c.toBlob((blob) => {
+               const files = new DataTransfer();
+               files.items.add(new File([blob], 'camera.png', { type: 'image/png' }));
+               const input = document.querySelector('#photo-input');
+               input.files = files.files;
+               input.dispatchEvent(new Event('change', { bubbles: true }));
+               const started = Date.now();
+               const wait = () => {
+                 const img = document.querySelector('#photos img');
+                 if (img && img.complete && img.naturalWidth) {
+                   done([img.naturalWidth, img.naturalHeight]);
+                 } else if (Date.now() - started > 20000) {
+                   done(null);
+                 } else {
+                   setTimeout(wait, 100);
+                 }
+               };
+               wait();
+             }, 'image/png');",
+            vec![],
+        )
+        .await?;
+    assert_eq!(width, json!([2048, 1365]), "the photo as kept");
+    a.screenshot("web-setup-3-photo").await?;
     // The password chosen signs in elsewhere; the code does not work again.
     let store = Mutex::new(Store::open(
         &dir.path().join("desktop.db"),
@@ -437,6 +472,149 @@ async fn an_update_of_the_app_while_a_record_is_unsent_loses_nothing() -> Result
         .collect();
     assert_eq!(summaries, [summary]);
     a.close().await?;
+    server.shutdown().await?;
+    Ok(())
+}
+
+/// Kills every process of the Chromium whose profile is `profile` (SIGKILL: no chance
+/// to finish anything).
+fn kill_browser(profile: &Path) {
+    let pattern = format!("user-data-dir={}", profile.display());
+    let _ = std::process::Command::new("pkill")
+        .args(["-KILL", "-f", &pattern])
+        .status();
+    // Gone before the next start, which would otherwise hand over to the dying one.
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline
+        && std::process::Command::new("pgrep")
+            .args(["-f", &pattern])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The browser killed (SIGKILL) in the middle of a save or a sync, again and again
+/// (`JIAZHAN_WEB_KILLS` times, 100 by default): every save the screen reported done is
+/// there when the browser starts again, and once everything is sent the server holds
+/// each record once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_killed_while_saving_or_syncing_keeps_every_reported_save() -> Result<()> {
+    let kills: usize = std::env::var("JIAZHAN_WEB_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let dir = tempfile::tempdir()?;
+    let bind: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+    let server = server(dir.path(), bind).await?;
+    account(&server, "zhan-a", Role::StationStaff, Some(STATION));
+    let url = server.url();
+    let profile = dir.path().join("phone");
+    {
+        let (a, _driver) = phone(&profile).await?;
+        a.c.goto(&format!("{url}/app/")).await?;
+        a.sign_in("zhan-a", PASSWORD).await?;
+        until_offline_ready(&a).await?;
+        a.close().await?;
+    }
+    let mut reported = Vec::new();
+    let mut attempted = 0;
+    for i in 0..kills {
+        let (a, driver) = phone(&profile).await?;
+        a.c.goto(&format!("{url}/app/")).await?;
+        if a.find("#tab-list").await.is_err() {
+            let page = a.page_text().await.unwrap_or_default();
+            bail!("after {i} kills the app did not start: {page}");
+        }
+        // Cut after a moment that moves through the save (0–60 ms: a save takes about
+        // 20) or the sync (0–400 ms).
+        let cut = Duration::from_millis(if i % 4 == 3 {
+            (i as u64 * 37) % 400
+        } else {
+            (i as u64 * 7) % 61
+        });
+        if i % 4 == 3 {
+            a.click("#tab-sync").await?;
+            a.click("#sync-now").await?;
+            tokio::time::sleep(cut).await;
+        } else {
+            let summary = format!("断电测试第{i}条");
+            a.open_form().await?;
+            a.choose("#station", STATION).await?;
+            a.click("input[name='deputy'][value='dep-001']").await?;
+            a.fill("#voters", "1").await?;
+            a.fill("#summary", &summary).await?;
+            attempted += 1;
+            // Saved as far as the screen said before the cut.
+            let saw =
+                a.c.execute_async(
+                    "const [wait, done] = arguments;
+                     document.querySelector('#save').click();
+                     const t0 = Date.now();
+                     const look = () => {
+                       if (document.body.innerText.includes('活动已保存')) done(true);
+                       else if (Date.now() - t0 >= wait) done(false);
+                       else setTimeout(look, 5);
+                     };
+                     look();",
+                    vec![json!(cut.as_millis() as u64)],
+                )
+                .await?;
+            if saw == json!(true) {
+                reported.push(summary);
+            }
+        }
+        kill_browser(&profile);
+        drop(a);
+        drop(driver);
+    }
+    // Started once more: every reported save is there; then everything is sent once.
+    let (a, _driver) = phone(&profile).await?;
+    a.c.goto(&format!("{url}/app/")).await?;
+    a.click("#tab-sync").await?;
+    a.click("#sync-now").await?;
+    a.until_in("#pending-records", "0", WAIT).await?;
+    a.close().await?;
+    let desktop = Mutex::new(Store::open(
+        &dir.path().join("desktop.db"),
+        &StoreKey::from_bytes([8; 32]),
+    )?);
+    let sync = SyncClient::new(false)?;
+    sync.sign_in(&desktop, &url, "zhan-a", PASSWORD, "desktop")
+        .await?;
+    sync.sync(&desktop).await?;
+    let on_server: Vec<String> = desktop
+        .lock()
+        .unwrap()
+        .list_activities(&ActivityFilter {
+            limit: Some(10_000),
+            ..ActivityFilter::default()
+        })?
+        .into_iter()
+        .map(|m| m.summary)
+        .collect();
+    for summary in &reported {
+        let copies = on_server.iter().filter(|s| *s == summary).count();
+        assert_eq!(copies, 1, "{summary}: {copies} copies after the kills");
+    }
+    let unique: std::collections::BTreeSet<&String> = on_server.iter().collect();
+    assert_eq!(
+        unique.len(),
+        on_server.len(),
+        "a record twice: {on_server:?}"
+    );
+    assert!(
+        !reported.is_empty() && reported.len() < attempted,
+        "the cuts fell only before or only after the saves: {} of {attempted} reported",
+        reported.len()
+    );
+    println!(
+        "{kills} kills: {attempted} saves tried, {} reported done, all kept; {} on the server",
+        reported.len(),
+        on_server.len()
+    );
     server.shutdown().await?;
     Ok(())
 }

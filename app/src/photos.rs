@@ -1,6 +1,9 @@
-//! Photos on an activity: chosen from the phone's gallery or camera (the webview's file
-//! picker), checked and kept by the core at once (so a photo that is too large is refused
-//! when it is chosen), shown as thumbnails, and downloaded when another device took them.
+//! Photos on an activity: chosen from the phone's gallery (the webview's file picker) or
+//! taken with its camera (拍照, `capture`), checked and kept by the core at once (so a
+//! photo that is too large is refused when it is chosen), shown as thumbnails, and
+//! downloaded when another device took them. In a phone's browser a photo larger than
+//! [`LONGEST_SIDE`] is made smaller first (JPEG; its EXIF, location included, stays
+//! behind): fewer bytes on a village's network and in the phone's store.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,6 +12,53 @@ use wasm_bindgen::JsCast as _;
 
 use crate::api;
 use crate::i18n::{app_error, t};
+
+/// The longest side, in pixels, of a photo the web app keeps (larger ones are scaled
+/// down before they are kept).
+pub const LONGEST_SIDE: u32 = 2048;
+
+/// `file` scaled down to [`LONGEST_SIDE`] as JPEG, in a phone's browser when it is
+/// larger; `None` to keep it as it is (small enough, the desktop app, or a browser that
+/// cannot: the core still checks it).
+async fn smaller(file: &web_sys::File) -> Option<Vec<u8>> {
+    use wasm_bindgen_futures::JsFuture;
+    if !crate::transport::in_browser() {
+        return None;
+    }
+    let window = web_sys::window()?;
+    let bitmap: web_sys::ImageBitmap =
+        JsFuture::from(window.create_image_bitmap_with_blob(file).ok()?)
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()?;
+    let (w, h) = (bitmap.width(), bitmap.height());
+    let longest = w.max(h);
+    if longest <= LONGEST_SIDE {
+        return None;
+    }
+    let scale = f64::from(LONGEST_SIDE) / f64::from(longest);
+    let (tw, th) = (
+        ((f64::from(w) * scale).round() as u32).max(1),
+        ((f64::from(h) * scale).round() as u32).max(1),
+    );
+    let canvas = web_sys::OffscreenCanvas::new(tw, th).ok()?;
+    let context: web_sys::OffscreenCanvasRenderingContext2d =
+        canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    context
+        .draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, f64::from(tw), f64::from(th))
+        .ok()?;
+    let options = web_sys::ImageEncodeOptions::new();
+    options.set_type("image/jpeg");
+    options.set_quality(0.85);
+    let blob: web_sys::Blob = JsFuture::from(canvas.convert_to_blob_with_options(&options).ok()?)
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let buffer = JsFuture::from(blob.array_buffer()).await.ok()?;
+    Some(js_sys::Uint8Array::new(&buffer).to_vec())
+}
 
 /// The photos field of the activity form: `photos` holds the chosen photos' hashes.
 #[component]
@@ -43,9 +93,12 @@ pub fn PhotoField(
                     errors.update(|e| e.push(FieldError::new(Field::Photos, Problem::TooLarge)));
                     continue;
                 }
-                let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
-                    Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
-                    Err(_) => continue,
+                let bytes = match smaller(&file).await {
+                    Some(bytes) => bytes,
+                    None => match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                        Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
+                        Err(_) => continue,
+                    },
                 };
                 match api::stage_photo(&bytes).await {
                     Ok(hash) => photos.update(|p| {
@@ -92,6 +145,16 @@ pub fn PhotoField(
                 disabled=move || busy.get()
                 on:change=chosen
             />
+            <input
+                id="photo-camera"
+                class="visually-hidden"
+                type="file"
+                accept="image/*"
+                capture="environment"
+                disabled=move || busy.get()
+                on:change=chosen
+            />
+            <label for="photo-camera" class="secondary camera">{t("photos.camera")}</label>
             <p class="hint">{t("photos.hint")}</p>
             {crate::form::error_for(errors, Field::Photos)}
             {move || failure.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
