@@ -256,8 +256,8 @@ struct SaveFile<'a> {
 }
 
 /// Hands the file `command` makes to the user as `file_name`: on desktop through a save
-/// dialog (the saved path, or `None` if they cancelled); in a browser as a download (its
-/// name).
+/// dialog (the saved path, or `None` if they cancelled); in a browser to the share sheet
+/// or as a download (its name, or `None` if they closed the share sheet).
 pub async fn save_file(command: &Command, file_name: &str) -> Result<Option<String>, AppError> {
     if !in_browser() {
         let args = to_js(&SaveFile {
@@ -268,8 +268,55 @@ pub async fn save_file(command: &Command, file_name: &str) -> Result<Option<Stri
         return serde_wasm_bindgen::from_value(v).map_err(storage_error);
     }
     let bytes = bytes_of(send(command).await?);
-    download(&bytes, file_name)?;
+    if share(&bytes, file_name).await? == Shared::Cancelled {
+        return Ok(None);
+    }
     Ok(Some(file_name.to_owned()))
+}
+
+#[derive(PartialEq, Eq)]
+enum Shared {
+    Done,
+    Cancelled,
+}
+
+/// Hands `bytes` over as `file_name`: to the phone's share sheet where the browser has
+/// one for files (Web Share: a chat, mail, the print shop), else as a download (also
+/// when the share sheet may not open any more, the tap being too long ago).
+async fn share(bytes: &[u8], file_name: &str) -> Result<Shared, AppError> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let file =
+        web_sys::File::new_with_u8_array_sequence(&parts, file_name).map_err(app_error_of)?;
+    let data = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&data, &"files".into(), &js_sys::Array::of1(&file));
+    let navigator: JsValue = web_sys::window()
+        .map(|w| w.navigator().into())
+        .unwrap_or_default();
+    let method = |name: &str| {
+        js_sys::Reflect::get(&navigator, &name.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    };
+    if let (Some(can_share), Some(share)) = (method("canShare"), method("share"))
+        && can_share
+            .call1(&navigator, &data)
+            .is_ok_and(|v| v.is_truthy())
+        && let Ok(promise) = share.call1(&navigator, &data)
+    {
+        match JsFuture::from(js_sys::Promise::from(promise)).await {
+            Ok(_) => return Ok(Shared::Done),
+            Err(e) => {
+                let name = js_sys::Reflect::get(&e, &"name".into())
+                    .ok()
+                    .and_then(|n| n.as_string());
+                if name.as_deref() == Some("AbortError") {
+                    return Ok(Shared::Cancelled);
+                }
+            }
+        }
+    }
+    download(bytes, file_name)?;
+    Ok(Shared::Done)
 }
 
 /// The bytes of an answer that is a file (`Uint8Array` from the worker, `ArrayBuffer`
