@@ -222,21 +222,7 @@ async fn a_phone_records_offline_in_the_web_app_and_syncs_when_back() -> Result<
     a.click("#sync-now").await?;
     a.until_in("#pending-records", "0", WAIT).await?;
     a.screenshot("web-5-synced").await?;
-    let desktop = Mutex::new(Store::open(
-        &dir.path().join("zhan-b.db"),
-        &StoreKey::from_bytes([5; 32]),
-    )?);
-    let sync = SyncClient::new(false)?;
-    sync.sign_in(&desktop, &url, "zhan-b", PASSWORD, "desktop")
-        .await?;
-    sync.sync(&desktop).await?;
-    let summaries: Vec<String> = desktop
-        .lock()
-        .unwrap()
-        .list_activities(&ActivityFilter::default())?
-        .into_iter()
-        .map(|m| m.summary)
-        .collect();
+    let summaries = summaries_on_server(&dir.path().join("zhan-b.db"), &url, "zhan-b").await?;
     assert!(summaries.iter().any(|s| s == first), "{summaries:?}");
     assert!(summaries.iter().any(|s| s == second), "{summaries:?}");
 
@@ -352,6 +338,22 @@ async fn a_phone_is_set_up_from_a_code_and_records_at_once() -> Result<()> {
     Ok(())
 }
 
+/// Every activity summary the server gives a new desktop device (the core) signed in as
+/// `username`, its store at `path`.
+async fn summaries_on_server(path: &Path, url: &str, username: &str) -> Result<Vec<String>> {
+    let desktop = Mutex::new(Store::open(path, &StoreKey::generate()?)?);
+    let sync = SyncClient::new(false)?;
+    sync.sign_in(&desktop, url, username, PASSWORD, "desktop")
+        .await?;
+    sync.sync(&desktop).await?;
+    let filter = ActivityFilter {
+        limit: Some(10_000),
+        ..ActivityFilter::default()
+    };
+    let rows = desktop.lock().unwrap().list_activities(&filter)?;
+    Ok(rows.into_iter().map(|m| m.summary).collect())
+}
+
 /// A copy of the built web app in `dir`, to serve and then change as a new build would.
 fn web_app_copy(dir: &Path) -> Result<PathBuf> {
     let to = dir.join("web-app");
@@ -455,21 +457,7 @@ async fn an_update_of_the_app_while_a_record_is_unsent_loses_nothing() -> Result
     a.until_in("#pending-records", "0", WAIT).await?;
 
     // The station's other device receives it from the server.
-    let desktop = Mutex::new(Store::open(
-        &dir.path().join("desktop.db"),
-        &StoreKey::from_bytes([7; 32]),
-    )?);
-    let sync = SyncClient::new(false)?;
-    sync.sign_in(&desktop, &url, "zhan-a", PASSWORD, "desktop")
-        .await?;
-    sync.sync(&desktop).await?;
-    let summaries: Vec<String> = desktop
-        .lock()
-        .unwrap()
-        .list_activities(&ActivityFilter::default())?
-        .into_iter()
-        .map(|m| m.summary)
-        .collect();
+    let summaries = summaries_on_server(&dir.path().join("desktop.db"), &url, "zhan-a").await?;
     assert_eq!(summaries, [summary]);
     a.close().await?;
     server.shutdown().await?;
@@ -577,24 +565,7 @@ async fn the_browser_killed_while_saving_or_syncing_keeps_every_reported_save() 
     a.click("#sync-now").await?;
     a.until_in("#pending-records", "0", WAIT).await?;
     a.close().await?;
-    let desktop = Mutex::new(Store::open(
-        &dir.path().join("desktop.db"),
-        &StoreKey::from_bytes([8; 32]),
-    )?);
-    let sync = SyncClient::new(false)?;
-    sync.sign_in(&desktop, &url, "zhan-a", PASSWORD, "desktop")
-        .await?;
-    sync.sync(&desktop).await?;
-    let on_server: Vec<String> = desktop
-        .lock()
-        .unwrap()
-        .list_activities(&ActivityFilter {
-            limit: Some(10_000),
-            ..ActivityFilter::default()
-        })?
-        .into_iter()
-        .map(|m| m.summary)
-        .collect();
+    let on_server = summaries_on_server(&dir.path().join("desktop.db"), &url, "zhan-a").await?;
     for summary in &reported {
         let copies = on_server.iter().filter(|s| *s == summary).count();
         assert_eq!(copies, 1, "{summary}: {copies} copies after the kills");
