@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use fantoccini::Client;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::model::Role;
 use sync_server::{Config, NewAccount, RunningServer};
 
@@ -47,35 +47,8 @@ const ANDROID: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.
 /// Drawn home: the rhythm table with a deputy's row.
 const HOME: &str = "#rhythm tr[data-deputy]";
 
-/// A Chrome DevTools command, through chromedriver.
-#[derive(Debug)]
-struct Cdp(&'static str, Value);
-
-impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
-        let body = json!({ "cmd": self.0, "params": self.1 });
-        (http::Method::POST, Some(body.to_string()))
-    }
-}
-
 async fn throttle(c: &Client, rate: f64) -> Result<()> {
-    c.issue_cmd(Cdp(
-        "Emulation.setCPUThrottlingRate",
-        json!({ "rate": rate }),
-    ))
-    .await?;
-    Ok(())
+    page::devtools(c, "Emulation.setCPUThrottlingRate", json!({ "rate": rate })).await
 }
 
 /// Milliseconds since the page's navigation start, once `css` matches (polled).

@@ -589,3 +589,33 @@ async fn the_browser_killed_while_saving_or_syncing_keeps_every_reported_save() 
     server.shutdown().await?;
     Ok(())
 }
+
+/// WeChat's built-in browser on an iPhone has no service workers: the app says, in
+/// Chinese, that this browser cannot run it and how to open the page in the system's
+/// browser, instead of a blank page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_without_service_workers_is_told_to_open_the_system_browser() -> Result<()> {
+    const WECHAT_IOS: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) \
+        AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.49";
+    let dir = tempfile::tempdir()?;
+    let bind: SocketAddr = format!("127.0.0.1:{}", free_port()).parse()?;
+    let server = server(dir.path(), bind).await?;
+    let (c, _driver) = page::chromium_phone(WECHAT_IOS, Some(&dir.path().join("wechat"))).await?;
+    let a = App { c };
+    a.c.goto("about:blank").await?;
+    // As WKWebView in an app: no service workers.
+    page::devtools(
+        &a.c,
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": "delete Navigator.prototype.serviceWorker;" }),
+    )
+    .await?;
+    a.c.goto(&format!("{}/app/", server.url())).await?;
+    let page = a.until_text("这个浏览器不能运行家站通").await?;
+    assert!(page.contains("选择“在浏览器打开”"), "{page}");
+    a.find("#cannot-start-wechat").await?;
+    a.screenshot("web-wechat").await?;
+    a.close().await?;
+    server.shutdown().await?;
+    Ok(())
+}

@@ -337,3 +337,31 @@ pub async fn chromium_phone(user_agent: &str, profile: Option<&Path>) -> Result<
         .context("open a Chromium session")?;
     Ok((client, driver))
 }
+
+/// A Chrome DevTools command, through chromedriver.
+#[derive(Debug)]
+struct Cdp(&'static str, serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.0, "params": self.1 });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
+/// Runs DevTools command `cmd` with `params` in Chromium's page.
+pub async fn devtools(c: &Client, cmd: &'static str, params: serde_json::Value) -> Result<()> {
+    c.issue_cmd(Cdp(cmd, params)).await?;
+    Ok(())
+}
