@@ -464,21 +464,54 @@ async fn an_update_of_the_app_while_a_record_is_unsent_loses_nothing() -> Result
     Ok(())
 }
 
-/// Kills every process of the Chromium whose profile is `profile` (SIGKILL: no chance
-/// to finish anything).
-fn kill_browser(profile: &Path) {
-    let pattern = format!("user-data-dir={}", profile.display());
-    let _ = std::process::Command::new("pkill")
-        .args(["-KILL", "-f", &pattern])
+/// Every process under `root` (its children, theirs…), from /proc.
+fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // "pid (name) state ppid …": the name may hold spaces, not ')'.
+            let ppid = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            Some((pid, ppid))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let p = found[i];
+        found.extend(parents.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Kills the whole browser chromedriver `driver` started, every process of it at once
+/// (SIGKILL: no chance to finish anything), as a phone's system kills an app, and waits
+/// until they are gone (a renderer left behind would still hold the store).
+fn kill_browser(driver: &Process) {
+    let all = descendants(driver.0.id());
+    let _ = std::process::Command::new("kill")
+        .arg("-KILL")
+        .args(all.iter().map(u32::to_string))
         .status();
-    // Gone before the next start, which would otherwise hand over to the dying one.
     let deadline = Instant::now() + WAIT;
     while Instant::now() < deadline
-        && std::process::Command::new("pgrep")
-            .args(["-f", &pattern])
-            .stdout(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
+        && all.iter().any(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                !s.rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+        })
     {
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -554,7 +587,7 @@ async fn the_browser_killed_while_saving_or_syncing_keeps_every_reported_save() 
                 reported.push(summary);
             }
         }
-        kill_browser(&profile);
+        kill_browser(&driver);
         drop(a);
         drop(driver);
     }
