@@ -11,15 +11,13 @@ use shared::{
     StatsQuery, SyncProgress, SyncReport, SyncStatus, TimelineStep, VoterContact, YearReportInput,
 };
 
-use crate::transport::{bytes_of, save_file, send, send_photo};
+use crate::transport::{bytes_of, save_file, send, send_photo, storage_error};
 
 pub use shared::ExportFormat;
 
 /// `command`'s answer, read as `R` (the type its variant names).
 async fn call<R: DeserializeOwned>(command: Command) -> Result<R, AppError> {
-    serde_wasm_bindgen::from_value(send(&command).await?).map_err(|e| AppError::Storage {
-        detail: e.to_string(),
-    })
+    serde_wasm_bindgen::from_value(send(&command).await?).map_err(storage_error)
 }
 
 fn owned(s: Option<&str>) -> Option<String> {
@@ -316,9 +314,7 @@ pub async fn get_opinion(id: &str) -> Result<OpinionInput, AppError> {
 /// [`RecordForm`]) typed into form `form`, whose draft the transaction saving it forgets;
 /// its id.
 pub async fn create<F: RecordForm>(input: &F, form: Option<&str>) -> Result<String, AppError> {
-    let input = serde_json::to_value(input).map_err(|e| AppError::Storage {
-        detail: e.to_string(),
-    })?;
+    let input = serde_json::to_value(input).map_err(storage_error)?;
     call(Command::CreateRecord {
         kind: F::KIND.to_owned(),
         input,

@@ -25,7 +25,8 @@ pub fn app_error_of(e: JsValue) -> AppError {
     })
 }
 
-fn storage_error(e: impl ToString) -> AppError {
+/// A failure of the UI's own (a value that did not convert) as a storage error.
+pub fn storage_error(e: impl ToString) -> AppError {
     AppError::Storage {
         detail: e.to_string(),
     }

@@ -64,7 +64,7 @@ pub fn new_token() -> Result<(String, Vec<u8>), StorageError> {
     Ok((token, hash))
 }
 
-/// What the server stores of a token.
+/// What the server stores of a token (and of a set-up code's secret): its SHA-256.
 pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
@@ -87,11 +87,6 @@ pub fn new_setup_code(username: &str) -> Result<SetUpCode, StorageError> {
         username: username.to_owned(),
         secret,
     })
-}
-
-/// What the server stores of a set-up code's secret.
-pub fn setup_hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
 }
 
 /// A random password of 14 letters and digits (no look-alikes), for a new account or a

@@ -192,7 +192,7 @@ impl Store {
     /// user gets it (`<user name>.<secret>`).
     pub fn issue_setup_code(&self, username: &str, now: i64) -> Result<String, StorageError> {
         let code = crate::auth::new_setup_code(username)?;
-        let hash = crate::auth::setup_hash(&code.secret);
+        let hash = crate::auth::token_hash(&code.secret);
         let expires_at = now.saturating_add(crate::api::ttl_seconds(crate::auth::SETUP_CODE_TTL));
         let tx = self.backend.write()?;
         let id = tx
@@ -223,7 +223,7 @@ impl Store {
         let Some((id, stored, expires_at)) = tx.setup_code(&code.username)? else {
             return Err(StorageError::Unauthorized);
         };
-        if stored != crate::auth::setup_hash(&code.secret) || now >= expires_at {
+        if stored != crate::auth::token_hash(&code.secret) || now >= expires_at {
             return Err(StorageError::Unauthorized);
         }
         if tx.device_of_other_account(device_id, id)? {
